@@ -1,0 +1,88 @@
+# rec - a Unix toolkit for recommender systems.  See README.md.
+
+VERSION := $(shell cat VERSION)
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+
+CC ?= cc
+CFLAGS ?= -O2 -g
+WARNINGS = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla
+ifeq ($(DEVELOPER),1)
+WARNINGS += -Werror
+endif
+
+# Objects and programs of a build go below O; the sanitized build of
+# 'make check' uses its own O so the two never mix.
+O ?= build
+BIN ?= bin
+ifdef SANITIZE
+SAN_FLAGS = -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+endif
+
+OPENBLAS_INC := $(firstword $(wildcard /usr/include/x86_64-linux-gnu/openblas-pthread /usr/include/$(shell $(CC) -dumpmachine)/openblas-pthread /usr/include/openblas))
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -fopenmp -Ilib $(if $(OPENBLAS_INC),-I$(OPENBLAS_INC)) \
+	-DREC_VERSION='"$(VERSION)"' $(WARNINGS) $(CFLAGS) $(SAN_FLAGS) -MMD -MP
+ALL_LDFLAGS = -fopenmp $(LDFLAGS) $(SAN_FLAGS)
+LIBS = -lcsv -lz -llapacke -lopenblas -lm
+
+PROGRAMS = rec-pivot rec-split
+LIB_SRC = $(wildcard lib/*.c)
+LIB_OBJ = $(LIB_SRC:%.c=$(O)/%.o)
+LIBREC = $(O)/librec.a
+PROGS = $(PROGRAMS:%=$(BIN)/%)
+MANPAGES = $(wildcard man/*.[1-9])
+GENEVENTS = $(BIN)/genevents
+
+all: $(PROGS) $(GENEVENTS)
+
+$(O)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIBREC): $(LIB_OBJ)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(BIN)/%: $(O)/cmd/%.o $(LIBREC)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(GENEVENTS): $(O)/samples/genevents.o $(LIBREC)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+deps:
+	@sh build-aux/deps
+
+# The suite runs twice: on the developer build, then on binaries built
+# with AddressSanitizer and UndefinedBehaviorSanitizer.
+check: deps
+	$(MAKE) DEVELOPER=1 all
+	$(MAKE) DEVELOPER=1 O=build/san BIN=build/san/bin SANITIZE=address,undefined all
+	sh build-aux/manlint $(MANPAGES)
+	REC_BIN=$(CURDIR)/bin bats tests
+	REC_BIN=$(CURDIR)/build/san/bin bats tests
+
+demo: deps all
+	@sh samples/demo.sh
+
+bench: deps all
+	@sh bench/run
+
+install: all
+	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7
+	cp $(PROGS) $(DESTDIR)$(BINDIR)/
+	for m in $(MANPAGES); do cp $$m $(DESTDIR)$(MANDIR)/man$${m##*.}/; done
+
+uninstall:
+	rm -f $(PROGRAMS:%=$(DESTDIR)$(BINDIR)/%)
+	for m in $(notdir $(MANPAGES)); do rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$$m; done
+
+clean:
+	rm -rf build bin
+
+.PHONY: all deps check demo bench install uninstall clean
+.SECONDARY:
+
+-include $(shell find $(O) -name '*.d' 2>/dev/null)

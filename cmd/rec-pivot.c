@@ -1,0 +1,208 @@
+/* rec-pivot - turn an events CSV into a dataset (.recd). */
+#include <err.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+enum format { FORMAT_RECD, FORMAT_LONG, FORMAT_WIDE };
+
+enum {
+	OPT_DEDUP = REC_OPT_PROGRAM, OPT_MIN_USER, OPT_MIN_ITEM, OPT_IMPLICIT,
+	OPT_FORMAT, OPT_STATS
+};
+
+struct options {
+	struct rec_csv_options csv;
+	enum rec_dedup dedup;
+	long min_user;
+	long min_item;
+	int binarize;
+	double threshold;
+	enum format format;
+	int stats;
+	int verbose;
+	const char *output;
+};
+
+static const char synopsis[] =
+	"usage: rec-pivot [-qv] [-o FILE] [--dedup RULE] [--min-user N] [--min-item N]\n"
+	"                 [--implicit THRESHOLD] [--format recd|long|wide] [--stats]\n"
+	"                 [-u COL] [-i COL] [-r COL] [-t COL] [-d C] [--no-header]\n"
+	"                 [--skip-bad] [FILE ...]\n";
+
+static void usage(void)
+{
+	printf("%s\n"
+	       "Read events (CSV, plain or gzip; none or - is standard input) and write\n"
+	       "the user x item dataset.\n\n"
+	       "      --dedup RULE       repeated (user, item): last, first, sum, mean, max\n"
+	       "                         or count (default last)\n"
+	       "      --min-user N       keep users with at least N events (iterated)\n"
+	       "      --min-item N       keep items with at least N events (iterated)\n"
+	       "      --implicit T       keep events rated T or more, as 1; drop the rest\n"
+	       "      --format F         recd (default), long (CSV events) or wide (table)\n"
+	       "      --stats            print counts, density, ratings and time range\n"
+	       REC_CSV_HELP REC_COMMON_HELP, synopsis);
+	exit(0);
+}
+
+static void bad_usage(const char *msg, const char *arg)
+{
+	if (msg)
+		fprintf(stderr, "rec-pivot: %s%s%s%s\n", msg, arg ? " '" : "",
+			arg ? arg : "", arg ? "'" : "");
+	fprintf(stderr, "%sTry 'rec-pivot --help' for more information.\n", synopsis);
+	exit(2);
+}
+
+static void fail(const struct rec_error *e)
+{
+	char buf[1024];
+
+	errx(1, "%s", rec_error_str(e, buf, sizeof(buf)));
+}
+
+static long parse_count(const char *arg, const char *what)
+{
+	struct rec_error e;
+	long v;
+
+	if (rec_parse_long(arg, 0, UINT32_MAX, &v, what, &e) < 0)
+		bad_usage(e.msg, NULL);
+	return v;
+}
+
+static void parse_options(int argc, char **argv, struct options *o)
+{
+	static const struct option longopts[] = {
+		REC_COMMON_LONGOPTS, REC_CSV_LONGOPTS,
+		{ "dedup", required_argument, NULL, OPT_DEDUP },
+		{ "min-user", required_argument, NULL, OPT_MIN_USER },
+		{ "min-item", required_argument, NULL, OPT_MIN_ITEM },
+		{ "implicit", required_argument, NULL, OPT_IMPLICIT },
+		{ "format", required_argument, NULL, OPT_FORMAT },
+		{ "stats", no_argument, NULL, OPT_STATS },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct rec_error e;
+	long n;
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, "ho:qvj:" REC_CSV_SHORTOPTS, longopts, NULL)) != -1) {
+		if ((rc = rec_cli_csv_option(c, optarg, &o->csv, &e)) != 0) {
+			if (rc < 0)
+				bad_usage(e.msg, NULL);
+			continue;
+		}
+		switch (c) {
+		case 'h': usage(); break;
+		case REC_OPT_VERSION: printf("rec-pivot %s\n", rec_version()); exit(0);
+		case 'o': o->output = optarg; break;
+		case 'q': o->verbose = -1; break;
+		case 'v': o->verbose = 1; break;
+		case 'j': rec_threads((int)parse_count(optarg, "--threads")); break;
+		case REC_OPT_SEED: parse_count(optarg, "--seed"); break;
+		case OPT_DEDUP:
+			if (rec_parse_dedup(optarg, &o->dedup, &e) < 0)
+				bad_usage(e.msg, NULL);
+			break;
+		case OPT_MIN_USER: o->min_user = parse_count(optarg, "--min-user"); break;
+		case OPT_MIN_ITEM: o->min_item = parse_count(optarg, "--min-item"); break;
+		case OPT_IMPLICIT:
+			if (rec_parse_double(optarg, -1e30, 1e30, &o->threshold,
+					     "--implicit", &e) < 0)
+				bad_usage(e.msg, NULL);
+			o->binarize = 1;
+			break;
+		case OPT_FORMAT:
+			n = strcmp(optarg, "recd") == 0 ? FORMAT_RECD :
+			    strcmp(optarg, "long") == 0 ? FORMAT_LONG :
+			    strcmp(optarg, "wide") == 0 ? FORMAT_WIDE : -1;
+			if (n < 0)
+				bad_usage("bad --format", optarg);
+			o->format = (enum format)n;
+			break;
+		case OPT_STATS: o->stats = 1; break;
+		default: bad_usage(NULL, NULL);
+		}
+	}
+}
+
+/* Read every input into one dataset: a .recd alone, or CSV files. */
+static void load(struct rec_dataset *ds, char **files, int nfiles, const struct options *o)
+{
+	static char *stdin_only[] = { "-" };
+	struct rec_events ev;
+	struct rec_error e;
+
+	if (nfiles == 0) {
+		files = stdin_only;
+		nfiles = 1;
+	}
+	if (nfiles == 1) {
+		if (rec_dataset_load(ds, files[0], &o->csv, o->dedup, &e) < 0)
+			fail(&e);
+		return;
+	}
+	if (rec_events_init(&ev, NULL, NULL) < 0)
+		errx(1, "out of memory");
+	for (int f = 0; f < nfiles; f++)
+		if (rec_events_read(&ev, files[f], &o->csv, &e) < 0)
+			fail(&e);
+	if (o->csv.skip_bad && ev.skipped && o->verbose >= 0)
+		warnx("skipped %llu bad rows", (unsigned long long)ev.skipped);
+	if (rec_dataset_from_events(ds, &ev, o->dedup, &e) < 0)
+		fail(&e);
+}
+
+static void write_output(const struct rec_dataset *ds, const struct options *o)
+{
+	struct rec_error e;
+	FILE *fp;
+
+	if (o->format == FORMAT_RECD) {
+		if (rec_dataset_write(ds, o->output ? o->output : "-", &e) < 0)
+			fail(&e);
+		return;
+	}
+	if (!(fp = rec_cli_open_output(o->output, &e)))
+		fail(&e);
+	if (o->format == FORMAT_LONG)
+		rec_dataset_write_long(ds, fp);
+	else if (rec_dataset_write_wide(ds, fp, &e) < 0)
+		fail(&e);
+	if (rec_cli_close_output(fp, o->output, &e) < 0)
+		fail(&e);
+}
+
+int main(int argc, char **argv)
+{
+	struct options o = { .dedup = REC_DEDUP_LAST };
+	struct rec_dataset ds;
+	struct rec_error e;
+	int to_stdout;
+
+	parse_options(argc, argv, &o);
+	to_stdout = !o.output || strcmp(o.output, "-") == 0;
+	if (to_stdout && o.format == FORMAT_RECD && isatty(STDOUT_FILENO))
+		bad_usage("not writing a binary dataset to a terminal; use -o FILE", NULL);
+	load(&ds, argv + optind, argc - optind, &o);
+	if (o.binarize)
+		rec_dataset_binarize(&ds, o.threshold);
+	if ((o.min_user > 1 || o.min_item > 1) &&
+	    rec_dataset_kcore(&ds, (uint32_t)o.min_user, (uint32_t)o.min_item, &e) < 0)
+		fail(&e);
+	if (ds.nnz == 0)
+		errx(1, "%s: no events", optind < argc ? argv[optind] : "standard input");
+	if (o.stats)
+		rec_dataset_write_stats(&ds, to_stdout ? stderr : stdout);
+	write_output(&ds, &o);
+	rec_dataset_release(&ds);
+	if (!to_stdout && rec_close_stdout() < 0)
+		err(1, "standard output");
+	return 0;
+}

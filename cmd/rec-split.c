@@ -1,0 +1,219 @@
+/* rec-split - split a dataset into a training and a test set. */
+#include <err.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+enum {
+	OPT_METHOD = REC_OPT_PROGRAM, OPT_RATIO, OPT_COUNT, OPT_BEFORE, OPT_FOLD,
+	OPT_TRAIN, OPT_TEST, OPT_FORMAT, OPT_DEDUP
+};
+
+struct options {
+	struct rec_csv_options csv;
+	struct rec_split_options split;
+	enum rec_dedup dedup;
+	const char *train;
+	const char *test;
+	int long_format;
+	int verbose;
+};
+
+static const char synopsis[] =
+	"usage: rec-split [-qv] [--method random|user|last|temporal|kfold] [--ratio R]\n"
+	"                 [--count N] [--before TIME] [--fold I/K] [--seed N]\n"
+	"                 [--format recd|long] [--dedup RULE] [-u COL] [-i COL] [-r COL]\n"
+	"                 [-t COL] [-d C] [--no-header] [--skip-bad]\n"
+	"                 --train FILE --test FILE [FILE]\n";
+
+static void usage(void)
+{
+	printf("%s\n"
+	       "Split a dataset (.recd, or events CSV) into training and test sets that\n"
+	       "share one ID dictionary.\n\n"
+	       "      --method M         random (default): a --ratio of all events;\n"
+	       "                         user: a --ratio or --count of each user's events;\n"
+	       "                         last: each user's newest --count events (default 1);\n"
+	       "                         temporal: events at or after --before TIME, or in\n"
+	       "                         the last --ratio of the time range;\n"
+	       "                         kfold: fold I of K of a random partition\n"
+	       "      --ratio R          fraction held out (default 0.2)\n"
+	       "      --count N          events held out per user (user, last)\n"
+	       "      --before TIME      temporal cut: unix seconds or ISO 8601\n"
+	       "      --fold I/K         the test fold, 1 <= I <= K\n"
+	       "      --train FILE       where the training set goes\n"
+	       "      --test FILE        where the test set goes\n"
+	       "      --format F         recd (default) or long (CSV events)\n"
+	       "      --dedup RULE       for CSV input, as in rec-pivot (default last)\n"
+	       REC_CSV_HELP REC_COMMON_HELP, synopsis);
+	exit(0);
+}
+
+static void bad_usage(const char *msg)
+{
+	if (msg)
+		fprintf(stderr, "rec-split: %s\n", msg);
+	fprintf(stderr, "%sTry 'rec-split --help' for more information.\n", synopsis);
+	exit(2);
+}
+
+static void fail(const struct rec_error *e)
+{
+	char buf[1024];
+
+	errx(1, "%s", rec_error_str(e, buf, sizeof(buf)));
+}
+
+static long parse_long(const char *arg, long min, long max, const char *what)
+{
+	struct rec_error e;
+	long v;
+
+	if (rec_parse_long(arg, min, max, &v, what, &e) < 0)
+		bad_usage(e.msg);
+	return v;
+}
+
+static void parse_fold(const char *arg, struct rec_split_options *s)
+{
+	char text[64];
+	long i, k;
+	const char *slash = strchr(arg, '/');
+
+	if (!slash || slash - arg >= (long)sizeof(text))
+		bad_usage("bad --fold (want I/K, such as 1/5)");
+	memcpy(text, arg, (size_t)(slash - arg));
+	text[slash - arg] = '\0';
+	k = parse_long(slash + 1, 2, 1000000, "--fold count");
+	i = parse_long(text, 1, k, "--fold index");
+	s->fold = (unsigned)(i - 1);
+	s->folds = (unsigned)k;
+}
+
+static void parse_options(int argc, char **argv, struct options *o)
+{
+	static const struct option longopts[] = {
+		REC_COMMON_LONGOPTS, REC_CSV_LONGOPTS,
+		{ "method", required_argument, NULL, OPT_METHOD },
+		{ "ratio", required_argument, NULL, OPT_RATIO },
+		{ "count", required_argument, NULL, OPT_COUNT },
+		{ "before", required_argument, NULL, OPT_BEFORE },
+		{ "fold", required_argument, NULL, OPT_FOLD },
+		{ "train", required_argument, NULL, OPT_TRAIN },
+		{ "test", required_argument, NULL, OPT_TEST },
+		{ "format", required_argument, NULL, OPT_FORMAT },
+		{ "dedup", required_argument, NULL, OPT_DEDUP },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct rec_split_options *s = &o->split;
+	struct rec_error e;
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, "ho:qvj:" REC_CSV_SHORTOPTS, longopts, NULL)) != -1) {
+		if ((rc = rec_cli_csv_option(c, optarg, &o->csv, &e)) != 0) {
+			if (rc < 0)
+				bad_usage(e.msg);
+			continue;
+		}
+		switch (c) {
+		case 'h': usage(); break;
+		case REC_OPT_VERSION: printf("rec-split %s\n", rec_version()); exit(0);
+		case 'o': bad_usage("rec-split writes to --train and --test, not -o"); break;
+		case 'q': o->verbose = -1; break;
+		case 'v': o->verbose = 1; break;
+		case 'j': rec_threads((int)parse_long(optarg, 0, 4096, "--threads")); break;
+		case REC_OPT_SEED:
+			s->seed = (uint64_t)parse_long(optarg, 0, INT64_MAX, "--seed");
+			break;
+		case OPT_METHOD:
+			if (rec_parse_split_method(optarg, &s->method, &e) < 0)
+				bad_usage(e.msg);
+			break;
+		case OPT_RATIO:
+			if (rec_parse_double(optarg, 0, 1, &s->ratio, "--ratio", &e) < 0)
+				bad_usage(e.msg);
+			break;
+		case OPT_COUNT:
+			s->count = (uint64_t)parse_long(optarg, 1, INT64_MAX, "--count");
+			break;
+		case OPT_BEFORE:
+			if (rec_parse_time(optarg, &s->before, "--before", &e) < 0)
+				bad_usage(e.msg);
+			s->has_before = 1;
+			break;
+		case OPT_FOLD: parse_fold(optarg, s); break;
+		case OPT_TRAIN: o->train = optarg; break;
+		case OPT_TEST: o->test = optarg; break;
+		case OPT_FORMAT:
+			if (strcmp(optarg, "long") != 0 && strcmp(optarg, "recd") != 0)
+				bad_usage("bad --format (want recd or long)");
+			o->long_format = strcmp(optarg, "long") == 0;
+			break;
+		case OPT_DEDUP:
+			if (rec_parse_dedup(optarg, &o->dedup, &e) < 0)
+				bad_usage(e.msg);
+			break;
+		default: bad_usage(NULL);
+		}
+	}
+	if (!o->train || !o->test)
+		bad_usage("both --train and --test are needed");
+	if (argc - optind > 1)
+		bad_usage("one input file at most");
+	if (s->method == REC_SPLIT_KFOLD && !s->folds)
+		bad_usage("--method kfold needs --fold I/K");
+	if (s->method == REC_SPLIT_LAST && !s->count)
+		s->count = 1;
+}
+
+static void write_part(const struct rec_dataset *ds, const char *path, int long_format)
+{
+	struct rec_error e;
+	FILE *fp;
+
+	if (!long_format) {
+		if (rec_dataset_write(ds, path, &e) < 0)
+			fail(&e);
+		return;
+	}
+	if (!(fp = rec_cli_open_output(path, &e)))
+		fail(&e);
+	rec_dataset_write_long(ds, fp);
+	if (rec_cli_close_output(fp, path, &e) < 0)
+		fail(&e);
+}
+
+int main(int argc, char **argv)
+{
+	struct options o = {
+		.split = { .method = REC_SPLIT_RANDOM, .ratio = 0.2, .seed = REC_DEFAULT_SEED },
+		.dedup = REC_DEDUP_LAST,
+	};
+	struct rec_dataset ds, train, test;
+	struct rec_error e;
+	uint8_t *mask;
+
+	parse_options(argc, argv, &o);
+	if (rec_dataset_load(&ds, optind < argc ? argv[optind] : "-", &o.csv, o.dedup, &e) < 0)
+		fail(&e);
+	if (!(mask = malloc(ds.nnz ? ds.nnz : 1)))
+		errx(1, "out of memory");
+	if (rec_split_mask(&ds, &o.split, mask, &e) < 0 ||
+	    rec_dataset_select(&train, &ds, mask, 0, &e) < 0 ||
+	    rec_dataset_select(&test, &ds, mask, 1, &e) < 0)
+		fail(&e);
+	free(mask);
+	if (o.verbose > 0)
+		fprintf(stderr, "rec-split: %llu events: %llu train, %llu test\n",
+			(unsigned long long)ds.nnz, (unsigned long long)train.nnz,
+			(unsigned long long)test.nnz);
+	rec_dataset_release(&ds);
+	write_part(&train, o.train, o.long_format);
+	write_part(&test, o.test, o.long_format);
+	rec_dataset_release(&train);
+	rec_dataset_release(&test);
+	return 0;
+}

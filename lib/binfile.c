@@ -1,0 +1,707 @@
+/* binfile.c - the framing shared by datasets (.recd) and models (.recm).
+ *
+ * Uncompressed layout, all integers little-endian (rec-formats(5)):
+ *   magic[8] major:u16 minor:u16 byte_order:u32 total:u64 nsec:u32 0:u32
+ *   nsec x { tag[4] flags:u32 offset:u64 length:u64 }
+ *   section bodies, back to back, in table order
+ *   crc32:u32 of every byte before it
+ * The whole is one gzip stream.  Writers go through a temporary file that
+ * is renamed into place only when complete. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "rec.h"
+
+#define HEADER_LEN 32
+#define ENTRY_LEN 24
+#define BYTE_ORDER_MARK 0x0a0b0c0du
+#define MAX_SECTIONS 256
+#define BUF_LEN (1 << 16)
+
+struct rec_writer {
+	gzFile gz;
+	int sync_fd;		/* a second descriptor kept for fsync, or -1 */
+	char *path;
+	char *tmp;		/* NULL when writing to standard output */
+	uLong crc;
+	uint64_t pos;
+	uint64_t total;
+	int failed;
+	size_t len;
+	unsigned char buf[BUF_LEN];
+};
+
+struct rec_reader {
+	gzFile gz;
+	char *path;
+	uLong crc;
+	uint64_t pos;
+	uint64_t total;
+	struct rec_section sec[MAX_SECTIONS];
+	unsigned nsec;
+	int cur;		/* current section, -1 before the first */
+	size_t at;		/* buffered bytes consumed */
+	size_t len;		/* buffered bytes */
+	struct rec_error err;
+	unsigned char buf[BUF_LEN];
+};
+
+static void put_le(unsigned char *p, uint64_t v, int n)
+{
+	for (int i = 0; i < n; i++)
+		p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static uint64_t get_le(const unsigned char *p, int n)
+{
+	uint64_t v = 0;
+
+	for (int i = n - 1; i >= 0; i--)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+/* --- writer --- */
+
+static int writer_flush(struct rec_writer *w)
+{
+	if (!w->len || w->failed)
+		return w->failed ? REC_EIO : 0;
+	w->crc = crc32(w->crc, w->buf, (uInt)w->len);
+	if (gzwrite(w->gz, w->buf, (unsigned)w->len) != (int)w->len)
+		w->failed = 1;
+	w->pos += w->len;
+	w->len = 0;
+	return w->failed ? REC_EIO : 0;
+}
+
+int rec_writer_bytes(struct rec_writer *w, const void *p, size_t n)
+{
+	const unsigned char *s = p;
+
+	while (n) {
+		size_t k = BUF_LEN - w->len < n ? BUF_LEN - w->len : n;
+
+		memcpy(w->buf + w->len, s, k);
+		w->len += k;
+		s += k;
+		n -= k;
+		if (w->len == BUF_LEN && writer_flush(w) < 0)
+			return REC_EIO;
+	}
+	return w->failed ? REC_EIO : 0;
+}
+
+/* Append n little-endian integers of width bytes taken from get(i). */
+#define WRITE_LE(w, v, n, width, cast)					\
+	do {								\
+		for (size_t i_ = 0; i_ < (n); i_++) {			\
+			if ((w)->len + (width) > BUF_LEN &&		\
+			    writer_flush(w) < 0)			\
+				return REC_EIO;				\
+			put_le((w)->buf + (w)->len, cast((v)[i_]), width); \
+			(w)->len += (width);				\
+		}							\
+		return (w)->failed ? REC_EIO : 0;			\
+	} while (0)
+
+static uint64_t float_bits(float f)
+{
+	uint32_t u;
+
+	memcpy(&u, &f, sizeof(u));
+	return u;
+}
+
+int rec_writer_u32(struct rec_writer *w, const uint32_t *v, size_t n)
+{
+	WRITE_LE(w, v, n, 4, (uint64_t));
+}
+
+int rec_writer_u64(struct rec_writer *w, const uint64_t *v, size_t n)
+{
+	WRITE_LE(w, v, n, 8, (uint64_t));
+}
+
+int rec_writer_i64(struct rec_writer *w, const int64_t *v, size_t n)
+{
+	WRITE_LE(w, v, n, 8, (uint64_t));
+}
+
+int rec_writer_f32(struct rec_writer *w, const float *v, size_t n)
+{
+	WRITE_LE(w, v, n, 4, float_bits);
+}
+
+static int open_target(struct rec_writer *w, const char *path, struct rec_error *err)
+{
+	int fd;
+	mode_t mask;
+	struct stat st;
+
+	if (strcmp(path, "-") == 0) {
+		fd = dup(STDOUT_FILENO);
+	} else if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		/* A device or pipe cannot be replaced by a rename. */
+		fd = open(path, O_WRONLY | O_TRUNC);
+	} else {
+		if (asprintf(&w->tmp, "%s.tmpXXXXXX", path) < 0) {
+			w->tmp = NULL;
+			return rec_error_set(err, REC_ENOMEM, "out of memory");
+		}
+		fd = mkstemp(w->tmp);
+		if (fd >= 0) {
+			mask = umask(0);
+			umask(mask);
+			fchmod(fd, 0666 & ~mask);
+		}
+	}
+	if (fd < 0) {
+		free(w->tmp);
+		w->tmp = NULL;
+		rec_error_set(err, REC_EIO, "%s", strerror(errno));
+		rec_error_at(err, path, 0, 0);
+		return REC_EIO;
+	}
+	w->sync_fd = w->tmp ? dup(fd) : -1;
+	if (!(w->gz = gzdopen(fd, "wb1"))) {
+		close(fd);
+		return rec_error_set(err, REC_ENOMEM, "out of memory");
+	}
+	return 0;
+}
+
+static void write_header(struct rec_writer *w, const char *magic, unsigned major,
+			 unsigned minor, const struct rec_section *sec, unsigned nsec)
+{
+	unsigned char h[HEADER_LEN] = { 0 };
+
+	memcpy(h, magic, REC_MAGIC_LEN);
+	put_le(h + 8, major, 2);
+	put_le(h + 10, minor, 2);
+	put_le(h + 12, BYTE_ORDER_MARK, 4);
+	put_le(h + 16, w->total, 8);
+	put_le(h + 24, nsec, 4);
+	rec_writer_bytes(w, h, sizeof(h));
+	for (unsigned i = 0; i < nsec; i++) {
+		unsigned char e[ENTRY_LEN];
+
+		memcpy(e, sec[i].tag, 4);
+		put_le(e + 4, sec[i].flags, 4);
+		put_le(e + 8, sec[i].offset, 8);
+		put_le(e + 16, sec[i].length, 8);
+		rec_writer_bytes(w, e, sizeof(e));
+	}
+}
+
+int rec_writer_open(struct rec_writer **out, const char *path, const char *magic,
+		    unsigned major, unsigned minor, struct rec_section *sec,
+		    unsigned nsec, struct rec_error *err)
+{
+	struct rec_writer *w = calloc(1, sizeof(*w));
+	uint64_t off = HEADER_LEN + (uint64_t)nsec * ENTRY_LEN;
+	int rc;
+
+	*out = NULL;
+	if (!w || !(w->path = strdup(path))) {
+		free(w);
+		return rec_error_set(err, REC_ENOMEM, "out of memory");
+	}
+	w->sync_fd = -1;
+	w->crc = crc32(0, NULL, 0);
+	for (unsigned i = 0; i < nsec; i++) {
+		sec[i].offset = off;
+		off += sec[i].length;
+	}
+	w->total = off + 4;
+	if ((rc = open_target(w, path, err)) < 0) {
+		rec_writer_abort(w);
+		return rc;
+	}
+	write_header(w, magic, major, minor, sec, nsec);
+	*out = w;
+	return 0;
+}
+
+static int writer_finish(struct rec_writer *w, struct rec_error *err)
+{
+	unsigned char crc[4];
+	int zrc;
+
+	if (writer_flush(w) < 0)
+		goto io;
+	if (w->pos + 4 != w->total)
+		return rec_error_set(err, REC_EINVAL,
+				     "internal error: wrote %llu bytes of %llu",
+				     (unsigned long long)w->pos,
+				     (unsigned long long)w->total - 4);
+	put_le(crc, w->crc, 4);
+	if (gzwrite(w->gz, crc, 4) != 4)
+		goto io;
+	zrc = gzclose(w->gz);
+	w->gz = NULL;
+	if (zrc != Z_OK)
+		goto io;
+	if (w->sync_fd >= 0 && fsync(w->sync_fd) < 0 && errno != EINVAL)
+		goto io;
+	if (w->tmp && rename(w->tmp, w->path) < 0)
+		goto io;
+	return 0;
+io:
+	rec_error_set(err, REC_EIO, "write failed: %s", strerror(errno ? errno : EIO));
+	rec_error_at(err, w->path, 0, 0);
+	return REC_EIO;
+}
+
+int rec_writer_commit(struct rec_writer *w, struct rec_error *err)
+{
+	int rc;
+
+	errno = 0;
+	rc = writer_finish(w, err);
+	if (rc == 0) {
+		free(w->tmp);
+		w->tmp = NULL;
+	}
+	rec_writer_abort(w);
+	return rc;
+}
+
+void rec_writer_abort(struct rec_writer *w)
+{
+	if (!w)
+		return;
+	if (w->gz)
+		gzclose(w->gz);
+	if (w->sync_fd >= 0)
+		close(w->sync_fd);
+	if (w->tmp) {
+		unlink(w->tmp);
+		free(w->tmp);
+	}
+	free(w->path);
+	free(w);
+}
+
+/* --- reader --- */
+
+static int reader_fail(struct rec_reader *r, int code, const char *msg)
+{
+	if (!r->err.code) {
+		rec_error_set(&r->err, code, "%s", msg);
+		rec_error_at(&r->err, r->path, 0, 0);
+	}
+	return r->err.code;
+}
+
+/* Fill the buffer; the CRC covers everything up to the trailing checksum,
+ * so it is updated as bytes are consumed, not as they are read. */
+static int reader_fill(struct rec_reader *r)
+{
+	int n;
+
+	if (r->err.code)
+		return r->err.code;
+	n = gzread(r->gz, r->buf, BUF_LEN);
+	if (n < 0) {
+		int errnum;
+		const char *msg = gzerror(r->gz, &errnum);
+		char text[300];
+
+		snprintf(text, sizeof(text), "corrupt compressed data (%s)",
+			 errnum == Z_ERRNO ? strerror(errno) : msg);
+		return reader_fail(r, REC_EFORMAT, text);
+	}
+	r->at = 0;
+	r->len = (size_t)n;
+	return 0;
+}
+
+/* Consume n bytes into p (or drop them if p is NULL). */
+static int reader_take(struct rec_reader *r, void *p, size_t n, int in_crc)
+{
+	unsigned char *d = p;
+
+	while (n) {
+		size_t k;
+
+		if (r->at == r->len) {
+			if (reader_fill(r) < 0)
+				return r->err.code;
+			if (!r->len) {
+				char text[128];
+
+				snprintf(text, sizeof(text),
+					 "truncated: the file ends at byte %llu of %llu",
+					 (unsigned long long)r->pos,
+					 (unsigned long long)r->total);
+				return reader_fail(r, REC_EFORMAT, text);
+			}
+		}
+		k = r->len - r->at < n ? r->len - r->at : n;
+		if (in_crc)
+			r->crc = crc32(r->crc, r->buf + r->at, (uInt)k);
+		if (d) {
+			memcpy(d, r->buf + r->at, k);
+			d += k;
+		}
+		r->at += k;
+		r->pos += k;
+		n -= k;
+	}
+	return 0;
+}
+
+/* Bytes of the current section left unread. */
+static uint64_t section_left(const struct rec_reader *r)
+{
+	const struct rec_section *s = &r->sec[r->cur];
+
+	return s->offset + s->length - r->pos;
+}
+
+static int section_take(struct rec_reader *r, void *p, size_t n)
+{
+	if (r->cur < 0 || (unsigned)r->cur >= r->nsec || section_left(r) < n) {
+		char text[96];
+
+		snprintf(text, sizeof(text), "section '%.4s' is too short for its contents",
+			 r->cur >= 0 && (unsigned)r->cur < r->nsec ? r->sec[r->cur].tag : "?");
+		return reader_fail(r, REC_EFORMAT, text);
+	}
+	return reader_take(r, p, n, 1);
+}
+
+int rec_reader_bytes(struct rec_reader *r, void *p, size_t n)
+{
+	return section_take(r, p, n);
+}
+
+/* Read n little-endian integers of width bytes and store them with set. */
+#define READ_LE(r, v, n, width, type, conv)				\
+	do {								\
+		unsigned char b_[BUF_LEN];				\
+		size_t done_ = 0;					\
+		while (done_ < (n)) {					\
+			size_t k_ = (n) - done_;			\
+			if (k_ > BUF_LEN / (width))			\
+				k_ = BUF_LEN / (width);			\
+			if (section_take(r, b_, k_ * (width)) < 0)	\
+				return r->err.code;			\
+			for (size_t i_ = 0; i_ < k_; i_++)		\
+				(v)[done_ + i_] = conv(get_le(b_ + i_ * (width), width)); \
+			done_ += k_;					\
+		}							\
+		return 0;						\
+	} while (0)
+
+static float bits_float(uint64_t u64)
+{
+	uint32_t u = (uint32_t)u64;
+	float f;
+
+	memcpy(&f, &u, sizeof(f));
+	return f;
+}
+
+int rec_reader_u32(struct rec_reader *r, uint32_t *v, size_t n)
+{
+	READ_LE(r, v, n, 4, uint32_t, (uint32_t));
+}
+
+int rec_reader_u64(struct rec_reader *r, uint64_t *v, size_t n)
+{
+	READ_LE(r, v, n, 8, uint64_t, (uint64_t));
+}
+
+int rec_reader_i64(struct rec_reader *r, int64_t *v, size_t n)
+{
+	READ_LE(r, v, n, 8, int64_t, (int64_t));
+}
+
+int rec_reader_f32(struct rec_reader *r, float *v, size_t n)
+{
+	READ_LE(r, v, n, 4, float, bits_float);
+}
+
+static int check_table(struct rec_reader *r)
+{
+	uint64_t off = HEADER_LEN + (uint64_t)r->nsec * ENTRY_LEN;
+	char text[160];
+
+	for (unsigned i = 0; i < r->nsec; i++) {
+		const struct rec_section *s = &r->sec[i];
+
+		if (s->offset != off || s->length > r->total - 4 - off) {
+			snprintf(text, sizeof(text),
+				 "section '%.4s' does not fit: offset %llu, length %llu, file length %llu",
+				 s->tag, (unsigned long long)s->offset,
+				 (unsigned long long)s->length,
+				 (unsigned long long)r->total);
+			return reader_fail(r, REC_EFORMAT, text);
+		}
+		off += s->length;
+	}
+	if (off + 4 != r->total) {
+		snprintf(text, sizeof(text),
+			 "sections end at byte %llu, but the header says %llu",
+			 (unsigned long long)off, (unsigned long long)r->total - 4);
+		return reader_fail(r, REC_EFORMAT, text);
+	}
+	return 0;
+}
+
+static int read_header(struct rec_reader *r, const char *magic,
+		       unsigned max_major, unsigned *minor)
+{
+	unsigned char h[HEADER_LEN];
+	unsigned major;
+	char text[160];
+
+	r->total = HEADER_LEN + 4;
+	if (reader_take(r, h, REC_MAGIC_LEN, 1) < 0 ||
+	    memcmp(h, magic, REC_MAGIC_LEN) != 0) {
+		memset(&r->err, 0, sizeof(r->err));
+		snprintf(text, sizeof(text), "bad magic: not a %.7s file", magic);
+		return reader_fail(r, REC_EFORMAT, text);
+	}
+	if (reader_take(r, h + REC_MAGIC_LEN, HEADER_LEN - REC_MAGIC_LEN, 1) < 0)
+		return r->err.code;
+	major = (unsigned)get_le(h + 8, 2);
+	*minor = (unsigned)get_le(h + 10, 2);
+	if (major > max_major) {
+		snprintf(text, sizeof(text),
+			 "format version %u.%u is newer than this program reads (%u.x)",
+			 major, *minor, max_major);
+		return reader_fail(r, REC_EVERSION, text);
+	}
+	if (get_le(h + 12, 4) != BYTE_ORDER_MARK)
+		return reader_fail(r, REC_EFORMAT, "bad byte-order mark");
+	r->total = get_le(h + 16, 8);
+	r->nsec = (unsigned)get_le(h + 24, 4);
+	if (get_le(h + 24, 4) > MAX_SECTIONS ||
+	    r->total < HEADER_LEN + (uint64_t)r->nsec * ENTRY_LEN + 4)
+		return reader_fail(r, REC_EFORMAT, "bad section count or file length");
+	for (unsigned i = 0; i < r->nsec; i++) {
+		unsigned char e[ENTRY_LEN];
+
+		if (reader_take(r, e, ENTRY_LEN, 1) < 0)
+			return r->err.code;
+		memcpy(r->sec[i].tag, e, 4);
+		r->sec[i].flags = (uint32_t)get_le(e + 4, 4);
+		r->sec[i].offset = get_le(e + 8, 8);
+		r->sec[i].length = get_le(e + 16, 8);
+	}
+	return check_table(r);
+}
+
+static gzFile open_read(const char *path)
+{
+	int fd = strcmp(path, "-") == 0 ? dup(STDIN_FILENO) : open(path, O_RDONLY);
+	gzFile gz;
+
+	if (fd < 0)
+		return NULL;
+	if (!(gz = gzdopen(fd, "rb"))) {
+		close(fd);
+		return NULL;
+	}
+	return gz;
+}
+
+int rec_reader_open(struct rec_reader **out, const char *path, const char *magic,
+		    unsigned max_major, unsigned *minor, struct rec_error *err)
+{
+	struct rec_reader *r = calloc(1, sizeof(*r));
+	unsigned m;
+
+	*out = NULL;
+	if (!r || !(r->path = strdup(path))) {
+		free(r);
+		return rec_error_set(err, REC_ENOMEM, "out of memory");
+	}
+	r->cur = -1;
+	r->crc = crc32(0, NULL, 0);
+	if (!(r->gz = open_read(path))) {
+		rec_error_set(err, REC_EIO, "%s", strerror(errno ? errno : ENOMEM));
+		rec_error_at(err, path, 0, 0);
+		rec_reader_abort(r);
+		return REC_EIO;
+	}
+	if (read_header(r, magic, max_major, minor ? minor : &m) < 0) {
+		int rc = rec_reader_error(r, err);
+
+		rec_reader_abort(r);
+		return rc;
+	}
+	*out = r;
+	return 0;
+}
+
+int rec_reader_next(struct rec_reader *r, const struct rec_section **sec)
+{
+	if (r->cur >= 0 && (unsigned)r->cur < r->nsec &&
+	    reader_take(r, NULL, section_left(r), 1) < 0)
+		return r->err.code;
+	if ((unsigned)(r->cur + 1) >= r->nsec) {
+		r->cur = (int)r->nsec;
+		return 0;
+	}
+	*sec = &r->sec[++r->cur];
+	return 1;
+}
+
+int rec_reader_skip(struct rec_reader *r)
+{
+	const struct rec_section *s = &r->sec[r->cur];
+	char text[80];
+
+	if (s->flags & REC_SECTION_REQUIRED) {
+		snprintf(text, sizeof(text), "unknown required section '%.4s'", s->tag);
+		return reader_fail(r, REC_EFORMAT, text);
+	}
+	return reader_take(r, NULL, section_left(r), 1);
+}
+
+int rec_reader_error(struct rec_reader *r, struct rec_error *err)
+{
+	if (err)
+		*err = r->err;
+	return r->err.code;
+}
+
+static int reader_finish(struct rec_reader *r)
+{
+	unsigned char crc[4], extra;
+	char text[96];
+
+	if (r->err.code)
+		return r->err.code;
+	if (reader_take(r, NULL, r->total - 4 - r->pos, 1) < 0 ||
+	    reader_take(r, crc, 4, 0) < 0)
+		return r->err.code;
+	if (get_le(crc, 4) != r->crc) {
+		snprintf(text, sizeof(text),
+			 "checksum mismatch: stored %08llx, computed %08lx",
+			 (unsigned long long)get_le(crc, 4), (unsigned long)r->crc);
+		return reader_fail(r, REC_ECHECKSUM, text);
+	}
+	if (r->at < r->len || (reader_fill(r) == 0 && r->len > 0) ||
+	    gzread(r->gz, &extra, 1) > 0)
+		return reader_fail(r, REC_EFORMAT, "trailing data after the checksum");
+	return r->err.code;
+}
+
+int rec_reader_close(struct rec_reader *r, struct rec_error *err)
+{
+	int rc = reader_finish(r);
+
+	rec_reader_error(r, err);
+	rec_reader_abort(r);
+	return rc;
+}
+
+void rec_reader_abort(struct rec_reader *r)
+{
+	if (!r)
+		return;
+	if (r->gz)
+		gzclose(r->gz);
+	free(r->path);
+	free(r);
+}
+
+uint64_t rec_dict_section_length(const struct rec_dict *d)
+{
+	uint64_t n = 0;
+
+	for (uint32_t i = 0; i < rec_dict_size(d); i++) {
+		size_t len;
+
+		rec_dict_name(d, i, &len);
+		n += 4 + len;
+	}
+	return n;
+}
+
+int rec_writer_dict(struct rec_writer *w, const struct rec_dict *d)
+{
+	for (uint32_t i = 0; i < rec_dict_size(d); i++) {
+		size_t len;
+		const char *s = rec_dict_name(d, i, &len);
+		uint32_t n = (uint32_t)len;
+
+		if (rec_writer_u32(w, &n, 1) < 0 || rec_writer_bytes(w, s, len) < 0)
+			return REC_EIO;
+	}
+	return 0;
+}
+
+int rec_reader_dict(struct rec_reader *r, uint32_t n, struct rec_dict **out)
+{
+	struct rec_dict *d = rec_dict_new();
+	char *s = NULL;
+	int rc = REC_ENOMEM;
+
+	if (!d)
+		goto out;
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t len, index;
+		int added;
+		char *t;
+
+		if ((rc = rec_reader_u32(r, &len, 1)) < 0)
+			goto out;
+		if (len > section_left(r)) {
+			rc = reader_fail(r, REC_EFORMAT, "dictionary entry longer than its section");
+			goto out;
+		}
+		rc = REC_ENOMEM;
+		if (!(t = realloc(s, len + 1)))
+			goto out;
+		s = t;
+		if ((rc = rec_reader_bytes(r, s, len)) < 0)
+			goto out;
+		if ((rc = rec_dict_intern(d, s, len, &index, &added)) < 0)
+			goto out;
+		if (!added) {
+			rc = reader_fail(r, REC_EFORMAT, "duplicate ID in a dictionary");
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	if (rc == REC_ENOMEM)
+		reader_fail(r, REC_ENOMEM, "out of memory");
+	free(s);
+	if (rc < 0) {
+		rec_dict_free(d);
+		d = NULL;
+	}
+	*out = d;
+	return rc;
+}
+
+int rec_file_has_magic(const char *path, const char *magic, struct rec_error *err)
+{
+	char head[REC_MAGIC_LEN];
+	gzFile gz;
+	int n;
+
+	if (strcmp(path, "-") == 0)
+		return 0;
+	if (!(gz = open_read(path))) {
+		rec_error_set(err, REC_EIO, "%s", strerror(errno ? errno : ENOMEM));
+		rec_error_at(err, path, 0, 0);
+		return REC_EIO;
+	}
+	n = gzread(gz, head, sizeof(head));
+	gzclose(gz);
+	return n == REC_MAGIC_LEN && memcmp(head, magic, REC_MAGIC_LEN) == 0;
+}

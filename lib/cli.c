@@ -1,0 +1,81 @@
+/* cli.c - what every program does the same way: threads, the final check
+ * of standard output, the version, and the events-CSV options. */
+#include <errno.h>
+#include <omp.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+#ifndef REC_VERSION
+#define REC_VERSION "unknown"
+#endif
+
+const char *rec_version(void)
+{
+	return REC_VERSION;
+}
+
+int rec_threads(int n)
+{
+	if (n <= 0) {
+		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+		n = cpus > 0 ? (int)cpus : 1;
+	}
+	omp_set_num_threads(n);
+	return n;
+}
+
+int rec_close_stdout(void)
+{
+	int failed = fflush(stdout) != 0 || ferror(stdout);
+
+	if (fclose(stdout) != 0)
+		failed = 1;
+	return failed ? REC_EIO : 0;
+}
+
+int rec_cli_csv_option(int c, const char *arg, struct rec_csv_options *o,
+		       struct rec_error *err)
+{
+	switch (c) {
+	case 'u': o->user = arg; return 1;
+	case 'i': o->item = arg; return 1;
+	case 'r': o->rating = arg; return 1;
+	case 't': o->time = arg; return 1;
+	case REC_OPT_NO_HEADER: o->no_header = 1; return 1;
+	case REC_OPT_SKIP_BAD: o->skip_bad = 1; return 1;
+	case 'd': return rec_parse_delim(arg, &o->delim, err) < 0 ? REC_EINVAL : 1;
+	default: return 0;
+	}
+}
+
+FILE *rec_cli_open_output(const char *path, struct rec_error *err)
+{
+	FILE *fp;
+
+	if (!path || strcmp(path, "-") == 0)
+		return stdout;
+	if (!(fp = fopen(path, "w"))) {
+		rec_error_set(err, REC_EIO, "%s", strerror(errno));
+		rec_error_at(err, path, 0, 0);
+	}
+	return fp;
+}
+
+int rec_cli_close_output(FILE *fp, const char *path, struct rec_error *err)
+{
+	int failed;
+
+	if (fp == stdout)
+		failed = rec_close_stdout() < 0;
+	else
+		failed = (fflush(fp) != 0) | ferror(fp) | (fclose(fp) != 0);
+	if (!failed)
+		return 0;
+	rec_error_set(err, REC_EIO, "write failed: %s", strerror(errno ? errno : EIO));
+	rec_error_at(err, path && strcmp(path, "-") ? path : "standard output", 0, 0);
+	return REC_EIO;
+}

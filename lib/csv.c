@@ -1,0 +1,452 @@
+/* csv.c - the events reader (libcsv over zlib) and the CSV field writer.
+ *
+ * libcsv calls back once per field and once per row; callbacks cannot stop
+ * the parser, so the first error is kept in the context and everything
+ * after it is ignored until csv_parse returns. */
+#include <csv.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "rec.h"
+
+enum { COL_USER, COL_ITEM, COL_RATING, COL_TIME, NCOLS };
+
+static const char *const col_what[NCOLS] = { "user", "item", "rating", "timestamp" };
+static const char *const col_defaults[NCOLS] = {
+	"user,user_id,userid", "item,item_id,itemid",
+	"rating,ratings,score", "timestamp,ts,time"
+};
+
+struct field {
+	char *s;
+	size_t len;
+	size_t cap;
+};
+
+struct reader {
+	struct rec_events *ev;
+	const struct rec_csv_options *opt;
+	const char *path;
+	struct rec_error *err;
+	int failed;
+	long line;		/* record number, header included */
+	long nfield;		/* fields seen in this record */
+	int settled;		/* the first data row fixed the columns */
+	long col[NCOLS];	/* 0-based, or -1 */
+	int optional[NCOLS];	/* a default that the first row may lack */
+	struct field field[NCOLS];
+	char **header;
+	long nheader;
+	int64_t row;		/* data rows read, the time without a time column */
+};
+
+static int fail(struct reader *r, long column, int code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int fail(struct reader *r, long column, int code, const char *fmt, ...)
+{
+	char msg[sizeof(r->err->msg)];
+	va_list ap;
+
+	if (!r->failed) {
+		va_start(ap, fmt);
+		vsnprintf(msg, sizeof(msg), fmt, ap);
+		va_end(ap);
+		rec_error_set(r->err, code, "%s", msg);
+		rec_error_at(r->err, r->path, r->line, column);
+		r->failed = 1;
+	}
+	return code;
+}
+
+static const char *option_of(const struct rec_csv_options *opt, int c)
+{
+	const char *v[NCOLS] = { opt->user, opt->item, opt->rating, opt->time };
+
+	return v[c];
+}
+
+static int is_position(const char *s)
+{
+	if (!*s)
+		return 0;
+	for (; *s; s++)
+		if (!isdigit((unsigned char)*s))
+			return 0;
+	return 1;
+}
+
+/* Does the header name h match one of the comma-separated names? */
+static int name_matches(const char *names, const char *h)
+{
+	size_t hl = strlen(h);
+
+	while (*names) {
+		size_t n = strcspn(names, ",");
+
+		if (n == hl && strncasecmp(names, h, n) == 0)
+			return 1;
+		names += n + (names[n] == ',');
+	}
+	return 0;
+}
+
+static long header_find(const struct reader *r, const char *names)
+{
+	for (long i = 0; i < r->nheader; i++)
+		if (name_matches(names, r->header[i]))
+			return i;
+	return -1;
+}
+
+/* Work out the position of each column from the options and the header.
+ * Without a header the defaults are positions 1-4, where rating and
+ * timestamp count only if the first row is wide enough. */
+static int resolve_columns(struct reader *r)
+{
+	for (int c = 0; c < NCOLS; c++) {
+		const char *want = option_of(r->opt, c);
+		long pos;
+
+		if (want && is_position(want)) {
+			if (rec_parse_long(want, 1, 1000000, &pos, "column", NULL) < 0)
+				return fail(r, 0, REC_EINVAL, "bad %s column '%s'",
+					    col_what[c], want);
+			r->col[c] = pos - 1;
+		} else if (r->opt->no_header) {
+			if (want)
+				return fail(r, 0, REC_EINVAL,
+					    "%s column '%s' is a name, but there is no header",
+					    col_what[c], want);
+			r->col[c] = c;
+			r->optional[c] = c > COL_ITEM;
+		} else {
+			r->col[c] = header_find(r, want ? want : col_defaults[c]);
+			if (r->col[c] < 0 && (want || c <= COL_ITEM))
+				return fail(r, 0, REC_EPARSE,
+					    "no %s column '%s' in the header",
+					    col_what[c], want ? want : col_defaults[c]);
+		}
+	}
+	return 0;
+}
+
+/* The first data row settles which optional columns exist. */
+static void settle_columns(struct reader *r)
+{
+	for (int c = 0; c < NCOLS; c++)
+		if (r->optional[c] && r->col[c] >= r->nfield)
+			r->col[c] = -1;
+	r->ev->has_rating = r->col[COL_RATING] >= 0;
+	r->ev->has_time = r->col[COL_TIME] >= 0;
+	r->settled = 1;
+}
+
+static int keep_field(struct field *f, const char *s, size_t len)
+{
+	if (len + 1 > f->cap) {
+		size_t cap = f->cap ? f->cap : 32;
+		char *p;
+
+		while (cap < len + 1)
+			cap *= 2;
+		if (!(p = realloc(f->s, cap)))
+			return REC_ENOMEM;
+		f->s = p;
+		f->cap = cap;
+	}
+	memcpy(f->s, s, len);
+	f->s[len] = '\0';
+	f->len = len;
+	return 0;
+}
+
+static int keep_header(struct reader *r, const char *s, size_t len)
+{
+	char **h = realloc(r->header, (r->nheader + 1) * sizeof(*h));
+
+	if (!h)
+		return REC_ENOMEM;
+	r->header = h;
+	if (!(h[r->nheader] = strndup(s, len)))
+		return REC_ENOMEM;
+	r->nheader++;
+	return 0;
+}
+
+static void on_field(void *s, size_t len, void *data)
+{
+	struct reader *r = data;
+	long i = r->nfield++;
+
+	if (r->failed)
+		return;
+	if (r->line == 1 && !r->opt->no_header) {
+		if (keep_header(r, s ? s : "", s ? len : 0) < 0)
+			fail(r, 0, REC_ENOMEM, "out of memory");
+		return;
+	}
+	for (int c = 0; c < NCOLS; c++)
+		if (r->col[c] == i &&
+		    keep_field(&r->field[c], s ? s : "", s ? len : 0) < 0)
+			fail(r, 0, REC_ENOMEM, "out of memory");
+}
+
+static int take_row(struct reader *r)
+{
+	uint32_t user, item;
+	double rating = 1;
+	int64_t time = r->row;
+	struct rec_error e;
+	int rc;
+
+	for (int c = 0; c < NCOLS; c++) {
+		if (r->col[c] < 0)
+			continue;
+		if (r->col[c] >= r->nfield)
+			return fail(r, 0, REC_EPARSE,
+				    "missing %s column (the row has %ld field%s)",
+				    col_what[c], r->nfield, r->nfield == 1 ? "" : "s");
+	}
+	for (int c = COL_USER; c <= COL_ITEM; c++)
+		if (!r->field[c].len)
+			return fail(r, r->col[c] + 1, REC_EPARSE, "empty %s ID",
+				    col_what[c]);
+	if (r->col[COL_RATING] >= 0 &&
+	    rec_parse_double(r->field[COL_RATING].s, -1e30, 1e30, &rating,
+			     "rating", &e) < 0)
+		return fail(r, r->col[COL_RATING] + 1, REC_EPARSE, "%s", e.msg);
+	if (r->col[COL_TIME] >= 0 &&
+	    rec_parse_time(r->field[COL_TIME].s, &time, "timestamp", &e) < 0)
+		return fail(r, r->col[COL_TIME] + 1, REC_EPARSE, "%s", e.msg);
+	rc = rec_dict_intern(r->ev->users, r->field[COL_USER].s,
+			     r->field[COL_USER].len, &user, NULL);
+	if (rc == 0)
+		rc = rec_dict_intern(r->ev->items, r->field[COL_ITEM].s,
+				     r->field[COL_ITEM].len, &item, NULL);
+	if (rc == 0)
+		rc = rec_events_push(r->ev, user, item, (float)rating, time);
+	if (rc < 0)
+		return fail(r, 0, rc, "%s",
+			    rc == REC_ENOMEM ? "out of memory" : "too many IDs");
+	r->row++;
+	return 0;
+}
+
+static void on_row(int term, void *data)
+{
+	struct reader *r = data;
+
+	(void)term;
+	if (r->failed) {
+		/* nothing: the error stands */
+	} else if (r->line == 1 && !r->opt->no_header) {
+		resolve_columns(r);
+	} else {
+		if (!r->settled)
+			settle_columns(r);
+		if (take_row(r) < 0 && r->opt->skip_bad && r->err->code == REC_EPARSE) {
+			r->failed = 0;
+			r->ev->skipped++;
+		}
+	}
+	for (int c = 0; c < NCOLS; c++)
+		r->field[c].len = 0;
+	r->nfield = 0;
+	r->line++;
+}
+
+static gzFile open_input(const char *path, struct rec_error *err)
+{
+	gzFile gz;
+
+	if (strcmp(path, "-") == 0) {
+		int fd = dup(STDIN_FILENO);
+
+		gz = fd < 0 ? NULL : gzdopen(fd, "rb");
+		if (!gz && fd >= 0)
+			close(fd);
+	} else {
+		gz = gzopen(path, "rb");
+	}
+	if (!gz) {
+		rec_error_set(err, REC_EIO, "%s", errno ? strerror(errno) : "out of memory");
+		rec_error_at(err, path, 0, 0);
+		return NULL;
+	}
+	gzbuffer(gz, 1 << 17);
+	return gz;
+}
+
+/* The zlib error of gz after a short read, or 0 at a clean end. */
+static int gz_failed(gzFile gz, const char *path, struct rec_error *err)
+{
+	int errnum;
+	const char *msg = gzerror(gz, &errnum);
+
+	if (errnum == Z_OK || errnum == Z_STREAM_END)
+		return 0;
+	rec_error_set(err, REC_EIO, "%s", errnum == Z_ERRNO ? strerror(errno) : msg);
+	rec_error_at(err, path, 0, 0);
+	return REC_EIO;
+}
+
+static void reader_release(struct reader *r)
+{
+	for (int c = 0; c < NCOLS; c++)
+		free(r->field[c].s);
+	for (long i = 0; i < r->nheader; i++)
+		free(r->header[i]);
+	free(r->header);
+}
+
+static int parse_stream(struct reader *r, gzFile gz, struct csv_parser *p)
+{
+	enum { CHUNK = 1 << 20 };
+	char *buf = malloc(CHUNK);
+	int n, rc;
+
+	if (!buf)
+		return rec_error_set(r->err, REC_ENOMEM, "out of memory");
+	while ((n = gzread(gz, buf, CHUNK)) > 0) {
+		if (csv_parse(p, buf, (size_t)n, on_field, on_row, r) != (size_t)n) {
+			fail(r, 0, REC_EPARSE, "%s", csv_strerror(csv_error(p)));
+			break;
+		}
+		if (r->failed)
+			break;
+	}
+	free(buf);
+	if (r->failed)
+		return r->err->code;
+	if ((rc = gz_failed(gz, r->path, r->err)) < 0)
+		return rc;
+	if (n < 0)
+		return rec_error_set(r->err, REC_EIO, "read error");
+	if (csv_fini(p, on_field, on_row, r) != 0)
+		fail(r, 0, REC_EPARSE, "%s", csv_strerror(csv_error(p)));
+	return r->failed ? r->err->code : 0;
+}
+
+int rec_events_read(struct rec_events *ev, const char *path,
+		    const struct rec_csv_options *opt, struct rec_error *err)
+{
+	struct reader r = { .ev = ev, .opt = opt, .path = path, .err = err, .line = 1 };
+	struct csv_parser p;
+	gzFile gz;
+	int rc;
+
+	if (!(gz = open_input(path, err)))
+		return REC_EIO;
+	if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0) {
+		gzclose(gz);
+		return rec_error_set(err, REC_ENOMEM, "out of memory");
+	}
+	csv_set_delim(&p, opt->delim ? opt->delim : ',');
+	rc = opt->no_header ? resolve_columns(&r) : 0;
+	if (!rc)
+		rc = parse_stream(&r, gz, &p);
+	if (!rc && r.line == 1)
+		rc = rec_error_set(err, REC_EPARSE, "empty input");
+	if (rc == REC_EPARSE && !err->file[0])
+		rec_error_at(err, path, 0, 0);
+	csv_free(&p);
+	gzclose(gz);
+	reader_release(&r);
+	return rc;
+}
+
+int rec_parse_delim(const char *s, unsigned char *out, struct rec_error *err)
+{
+	static const struct { const char *name; unsigned char c; } names[] = {
+		{ "tab", '\t' }, { "comma", ',' }, { "semicolon", ';' },
+		{ "space", ' ' }, { "pipe", '|' },
+	};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(s, names[i].name) == 0) {
+			*out = names[i].c;
+			return 0;
+		}
+	if (strlen(s) == 1 && s[0] != '"' && s[0] != '\n' && s[0] != '\r') {
+		*out = (unsigned char)s[0];
+		return 0;
+	}
+	return rec_error_set(err, REC_EINVAL, "bad delimiter '%s'", s);
+}
+
+void rec_csv_field(FILE *fp, const char *s, size_t len)
+{
+	if (strcspn(s, ",\"\r\n") >= len) {
+		fwrite(s, 1, len, fp);
+		return;
+	}
+	putc('"', fp);
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == '"')
+			putc('"', fp);
+		putc(s[i], fp);
+	}
+	putc('"', fp);
+}
+
+int rec_events_init(struct rec_events *ev, struct rec_dict *users,
+		    struct rec_dict *items)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->users = users ? rec_dict_ref(users) : rec_dict_new();
+	ev->items = items ? rec_dict_ref(items) : rec_dict_new();
+	if (!ev->users || !ev->items) {
+		rec_events_release(ev);
+		return REC_ENOMEM;
+	}
+	return 0;
+}
+
+void rec_events_release(struct rec_events *ev)
+{
+	rec_dict_free(ev->users);
+	rec_dict_free(ev->items);
+	free(ev->user);
+	free(ev->item);
+	free(ev->rating);
+	free(ev->time);
+	memset(ev, 0, sizeof(*ev));
+}
+
+static int grow(void **p, size_t cap, size_t size)
+{
+	void *q = realloc(*p, cap * size);
+
+	if (!q)
+		return REC_ENOMEM;
+	*p = q;
+	return 0;
+}
+
+int rec_events_push(struct rec_events *ev, uint32_t user, uint32_t item,
+		    float rating, int64_t time)
+{
+	if (ev->n == ev->cap) {
+		size_t cap = ev->cap ? ev->cap + ev->cap / 2 : 1024;
+
+		if (grow((void **)&ev->user, cap, sizeof(*ev->user)) < 0 ||
+		    grow((void **)&ev->item, cap, sizeof(*ev->item)) < 0 ||
+		    grow((void **)&ev->rating, cap, sizeof(*ev->rating)) < 0 ||
+		    grow((void **)&ev->time, cap, sizeof(*ev->time)) < 0)
+			return REC_ENOMEM;
+		ev->cap = cap;
+	}
+	ev->user[ev->n] = user;
+	ev->item[ev->n] = item;
+	ev->rating[ev->n] = rating;
+	ev->time[ev->n] = time;
+	ev->n++;
+	return 0;
+}

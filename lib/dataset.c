@@ -1,0 +1,737 @@
+/* dataset.c - the sparse user x item matrix: building it from events,
+ * cleaning it, and its file (.recd) and text forms. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rec.h"
+
+#define META_LEN 24
+#define HAS_RATING 1u
+#define HAS_TIME 2u
+
+int rec_parse_dedup(const char *s, enum rec_dedup *out, struct rec_error *err)
+{
+	static const char *const names[] = { "last", "first", "sum", "mean", "max", "count" };
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(s, names[i]) == 0) {
+			*out = (enum rec_dedup)i;
+			return 0;
+		}
+	return rec_error_set(err, REC_EINVAL, "bad --dedup '%s'", s);
+}
+
+void rec_dataset_release(struct rec_dataset *ds)
+{
+	rec_dict_free(ds->users);
+	rec_dict_free(ds->items);
+	free(ds->rowptr);
+	free(ds->col);
+	free(ds->val);
+	free(ds->time);
+	memset(ds, 0, sizeof(*ds));
+}
+
+static int dataset_alloc(struct rec_dataset *ds, uint32_t nusers, uint64_t nnz)
+{
+	ds->nusers = nusers;
+	ds->nnz = nnz;
+	ds->rowptr = calloc((size_t)nusers + 1, sizeof(*ds->rowptr));
+	ds->col = malloc((nnz ? nnz : 1) * sizeof(*ds->col));
+	ds->val = malloc((nnz ? nnz : 1) * sizeof(*ds->val));
+	ds->time = malloc((nnz ? nnz : 1) * sizeof(*ds->time));
+	return ds->rowptr && ds->col && ds->val && ds->time ? 0 : REC_ENOMEM;
+}
+
+/* One entry of a user's row while it is being cleaned. */
+struct entry {
+	uint32_t item;
+	float val;
+	int64_t time;
+	uint64_t pos;		/* input order, the tie-break */
+};
+
+static int by_item_time(const void *a, const void *b)
+{
+	const struct entry *x = a, *y = b;
+
+	if (x->item != y->item)
+		return x->item < y->item ? -1 : 1;
+	if (x->time != y->time)
+		return x->time < y->time ? -1 : 1;
+	return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+static int by_time(const void *a, const void *b)
+{
+	const struct entry *x = a, *y = b;
+
+	if (x->time != y->time)
+		return x->time < y->time ? -1 : 1;
+	return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+/* Merge the run e[0..n) of one item (sorted by time) into one entry. */
+static struct entry merge_run(const struct entry *e, size_t n, enum rec_dedup dedup)
+{
+	struct entry out = e[n - 1];
+	double sum = 0, max = e[0].val;
+
+	if (dedup == REC_DEDUP_FIRST)
+		return e[0];
+	for (size_t i = 0; i < n; i++) {
+		sum += e[i].val;
+		if (e[i].val > max)
+			max = e[i].val;
+	}
+	switch (dedup) {
+	case REC_DEDUP_SUM: out.val = (float)sum; break;
+	case REC_DEDUP_MEAN: out.val = (float)(sum / (double)n); break;
+	case REC_DEDUP_MAX: out.val = (float)max; break;
+	case REC_DEDUP_COUNT: out.val = (float)n; break;
+	default: break;
+	}
+	return out;
+}
+
+/* Does the row need work: a repeated item or time out of order?  mark is
+ * a per-item scratch array stamped with stamp. */
+static int row_is_clean(const struct entry *e, size_t n, uint64_t *mark, uint64_t stamp)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (mark[e[i].item] == stamp || (i && e[i].time < e[i - 1].time))
+			return 0;
+		mark[e[i].item] = stamp;
+	}
+	return 1;
+}
+
+/* Clean one row in place: merge duplicates, order by time.  Returns the
+ * new length. */
+static size_t clean_row(struct entry *e, size_t n, enum rec_dedup dedup,
+			uint64_t *mark, uint64_t stamp)
+{
+	size_t out = 0;
+
+	if (row_is_clean(e, n, mark, stamp))
+		return n;
+	qsort(e, n, sizeof(*e), by_item_time);
+	for (size_t i = 0; i < n;) {
+		size_t j = i + 1;
+
+		while (j < n && e[j].item == e[i].item)
+			j++;
+		e[out++] = merge_run(e + i, j - i, dedup);
+		i = j;
+	}
+	qsort(e, out, sizeof(*e), by_time);
+	return out;
+}
+
+/* Scatter the events into rows by user, keeping input order in a row. */
+static int scatter(struct rec_dataset *ds, const struct rec_events *ev)
+{
+	uint32_t nusers = rec_dict_size(ev->users);
+	uint64_t *next;
+
+	if (dataset_alloc(ds, nusers, ev->n) < 0)
+		return REC_ENOMEM;
+	for (size_t e = 0; e < ev->n; e++)
+		ds->rowptr[ev->user[e] + 1]++;
+	for (uint32_t u = 0; u < nusers; u++)
+		ds->rowptr[u + 1] += ds->rowptr[u];
+	if (!(next = malloc(((size_t)nusers + 1) * sizeof(*next))))
+		return REC_ENOMEM;
+	memcpy(next, ds->rowptr, ((size_t)nusers + 1) * sizeof(*next));
+	for (size_t e = 0; e < ev->n; e++) {
+		uint64_t k = next[ev->user[e]]++;
+
+		ds->col[k] = ev->item[e];
+		ds->val[k] = ev->rating[e];
+		ds->time[k] = ev->time[e];
+	}
+	free(next);
+	return 0;
+}
+
+static uint64_t max_row(const struct rec_dataset *ds)
+{
+	uint64_t m = 0;
+
+	for (uint32_t u = 0; u < ds->nusers; u++)
+		if (ds->rowptr[u + 1] - ds->rowptr[u] > m)
+			m = ds->rowptr[u + 1] - ds->rowptr[u];
+	return m;
+}
+
+/* Compact rows whose lengths shrank to len[u]; rows start where they were. */
+static void compact_rows(struct rec_dataset *ds, const uint64_t *len)
+{
+	uint64_t w = 0;
+
+	for (uint32_t u = 0; u < ds->nusers; u++) {
+		uint64_t start = ds->rowptr[u];
+
+		memmove(ds->col + w, ds->col + start, len[u] * sizeof(*ds->col));
+		memmove(ds->val + w, ds->val + start, len[u] * sizeof(*ds->val));
+		memmove(ds->time + w, ds->time + start, len[u] * sizeof(*ds->time));
+		ds->rowptr[u] = w;
+		w += len[u];
+	}
+	ds->rowptr[ds->nusers] = w;
+	ds->nnz = w;
+}
+
+static int clean_rows(struct rec_dataset *ds, enum rec_dedup dedup)
+{
+	uint64_t widest = max_row(ds);
+	uint64_t *len = malloc(((size_t)ds->nusers + 1) * sizeof(*len));
+	int rc = 0;
+
+	if (!len)
+		return REC_ENOMEM;
+	#pragma omp parallel reduction(min:rc)
+	{
+		struct entry *e = malloc((widest ? widest : 1) * sizeof(*e));
+		uint64_t *mark = calloc(ds->nitems ? ds->nitems : 1, sizeof(*mark));
+
+		if (!e || !mark)
+			rc = REC_ENOMEM;
+		#pragma omp for schedule(dynamic, 256)
+		for (uint32_t u = 0; u < ds->nusers; u++) {
+			uint64_t a = ds->rowptr[u], n = ds->rowptr[u + 1] - a;
+
+			len[u] = n;
+			if (!e || !mark)
+				continue;
+			for (uint64_t i = 0; i < n; i++)
+				e[i] = (struct entry){ ds->col[a + i], ds->val[a + i],
+						       ds->time[a + i], i };
+			len[u] = clean_row(e, n, dedup, mark, (uint64_t)u + 1);
+			for (uint64_t i = 0; i < len[u]; i++) {
+				ds->col[a + i] = e[i].item;
+				ds->val[a + i] = e[i].val;
+				ds->time[a + i] = e[i].time;
+			}
+		}
+		free(e);
+		free(mark);
+	}
+	if (rc == 0)
+		compact_rows(ds, len);
+	free(len);
+	return rc;
+}
+
+int rec_dataset_from_events(struct rec_dataset *ds, struct rec_events *ev,
+			    enum rec_dedup dedup, struct rec_error *err)
+{
+	int rc;
+
+	memset(ds, 0, sizeof(*ds));
+	ds->users = rec_dict_ref(ev->users);
+	ds->items = rec_dict_ref(ev->items);
+	ds->nitems = rec_dict_size(ev->items);
+	ds->has_rating = ev->has_rating;
+	ds->has_time = ev->has_time;
+	rc = scatter(ds, ev);
+	rec_events_release(ev);
+	if (rc == 0)
+		rc = clean_rows(ds, dedup);
+	if (rc < 0) {
+		rec_dataset_release(ds);
+		return rec_error_set(err, rc, "out of memory");
+	}
+	return 0;
+}
+
+/* Drop entries whose keep[e] is zero. */
+static void filter_entries(struct rec_dataset *ds, const uint8_t *keep)
+{
+	uint64_t w = 0;
+
+	for (uint32_t u = 0; u < ds->nusers; u++) {
+		uint64_t a = ds->rowptr[u], b = ds->rowptr[u + 1];
+
+		ds->rowptr[u] = w;
+		for (uint64_t e = a; e < b; e++) {
+			if (!keep[e])
+				continue;
+			ds->col[w] = ds->col[e];
+			ds->val[w] = ds->val[e];
+			ds->time[w] = ds->time[e];
+			w++;
+		}
+	}
+	ds->rowptr[ds->nusers] = w;
+	ds->nnz = w;
+}
+
+void rec_dataset_binarize(struct rec_dataset *ds, double threshold)
+{
+	uint64_t w = 0;
+
+	for (uint32_t u = 0; u < ds->nusers; u++) {
+		uint64_t a = ds->rowptr[u], b = ds->rowptr[u + 1];
+
+		ds->rowptr[u] = w;
+		for (uint64_t e = a; e < b; e++) {
+			if (ds->val[e] < threshold)
+				continue;
+			ds->col[w] = ds->col[e];
+			ds->val[w] = 1;
+			ds->time[w] = ds->time[e];
+			w++;
+		}
+	}
+	ds->rowptr[ds->nusers] = w;
+	ds->nnz = w;
+}
+
+/* One k-core round: count, and mark entries of users and items that are
+ * too thin.  Returns how many entries it dropped. */
+static uint64_t kcore_round(const struct rec_dataset *ds, uint8_t *keep,
+			    uint64_t *icount, uint32_t min_user, uint32_t min_item)
+{
+	uint64_t dropped = 0;
+
+	memset(icount, 0, ds->nitems * sizeof(*icount));
+	for (uint64_t e = 0; e < ds->nnz; e++)
+		icount[ds->col[e]] += keep[e];
+	for (uint32_t u = 0; u < ds->nusers; u++) {
+		uint64_t a = ds->rowptr[u], b = ds->rowptr[u + 1], n = 0;
+
+		for (uint64_t e = a; e < b; e++)
+			n += keep[e];
+		for (uint64_t e = a; e < b; e++)
+			if (keep[e] && (n < min_user || icount[ds->col[e]] < min_item)) {
+				keep[e] = 0;
+				dropped++;
+			}
+	}
+	return dropped;
+}
+
+/* Renumber users and items so that only those with entries remain. */
+static int renumber(struct rec_dataset *ds)
+{
+	uint8_t *ukeep = calloc((size_t)ds->nusers + 1, 1);
+	uint8_t *ikeep = calloc((size_t)ds->nitems + 1, 1);
+	uint32_t *umap = malloc(((size_t)ds->nusers + 1) * sizeof(*umap));
+	uint32_t *imap = malloc(((size_t)ds->nitems + 1) * sizeof(*imap));
+	struct rec_dict *users = NULL, *items = NULL;
+	int rc = REC_ENOMEM;
+
+	if (!ukeep || !ikeep || !umap || !imap)
+		goto out;
+	for (uint32_t u = 0; u < ds->nusers; u++)
+		ukeep[u] = ds->rowptr[u + 1] > ds->rowptr[u];
+	for (uint64_t e = 0; e < ds->nnz; e++)
+		ikeep[ds->col[e]] = 1;
+	users = rec_dict_subset(ds->users, ukeep, umap);
+	items = rec_dict_subset(ds->items, ikeep, imap);
+	if (!users || !items)
+		goto out;
+	for (uint64_t e = 0; e < ds->nnz; e++)
+		ds->col[e] = imap[ds->col[e]];
+	for (uint32_t u = 0, w = 0; u < ds->nusers; u++)
+		if (ukeep[u])
+			ds->rowptr[++w] = ds->rowptr[u + 1];
+	ds->nusers = rec_dict_size(users);
+	ds->nitems = rec_dict_size(items);
+	rec_dict_free(ds->users);
+	rec_dict_free(ds->items);
+	ds->users = users;
+	ds->items = items;
+	users = items = NULL;
+	rc = 0;
+out:
+	rec_dict_free(users);
+	rec_dict_free(items);
+	free(ukeep);
+	free(ikeep);
+	free(umap);
+	free(imap);
+	return rc;
+}
+
+int rec_dataset_kcore(struct rec_dataset *ds, uint32_t min_user,
+		      uint32_t min_item, struct rec_error *err)
+{
+	uint8_t *keep = malloc(ds->nnz ? ds->nnz : 1);
+	uint64_t *icount = malloc((ds->nitems ? ds->nitems : 1) * sizeof(*icount));
+	int rc = 0;
+
+	if (!keep || !icount) {
+		rc = rec_error_set(err, REC_ENOMEM, "out of memory");
+		goto out;
+	}
+	memset(keep, 1, ds->nnz);
+	while (kcore_round(ds, keep, icount, min_user, min_item) > 0)
+		;
+	filter_entries(ds, keep);
+	if (renumber(ds) < 0)
+		rc = rec_error_set(err, REC_ENOMEM, "out of memory");
+out:
+	free(keep);
+	free(icount);
+	return rc;
+}
+
+int rec_dataset_select(struct rec_dataset *dst, const struct rec_dataset *src,
+		       const uint8_t *mask, uint8_t want, struct rec_error *err)
+{
+	uint64_t n = 0, w = 0;
+
+	memset(dst, 0, sizeof(*dst));
+	for (uint64_t e = 0; e < src->nnz; e++)
+		n += mask[e] == want;
+	dst->users = rec_dict_ref(src->users);
+	dst->items = rec_dict_ref(src->items);
+	dst->nitems = src->nitems;
+	dst->has_rating = src->has_rating;
+	dst->has_time = src->has_time;
+	if (dataset_alloc(dst, src->nusers, n) < 0) {
+		rec_dataset_release(dst);
+		return rec_error_set(err, REC_ENOMEM, "out of memory");
+	}
+	for (uint32_t u = 0; u < src->nusers; u++) {
+		dst->rowptr[u] = w;
+		for (uint64_t e = src->rowptr[u]; e < src->rowptr[u + 1]; e++) {
+			if (mask[e] != want)
+				continue;
+			dst->col[w] = src->col[e];
+			dst->val[w] = src->val[e];
+			dst->time[w] = src->time[e];
+			w++;
+		}
+	}
+	dst->rowptr[src->nusers] = w;
+	return 0;
+}
+
+/* --- the .recd file --- */
+
+enum { SEC_META, SEC_USER, SEC_ITEM, SEC_ROWS, SEC_COLS, SEC_VALS, SEC_TIME, NSEC };
+static const char sec_tags[NSEC][4] = {
+	{ 'M', 'E', 'T', 'A' }, { 'U', 'S', 'E', 'R' }, { 'I', 'T', 'E', 'M' },
+	{ 'R', 'O', 'W', 'S' }, { 'C', 'O', 'L', 'S' }, { 'V', 'A', 'L', 'S' },
+	{ 'T', 'I', 'M', 'E' },
+};
+
+static int write_sections(struct rec_writer *w, const struct rec_dataset *ds)
+{
+	uint32_t meta[6] = { ds->nusers, ds->nitems, (uint32_t)ds->nnz,
+			     (uint32_t)(ds->nnz >> 32),
+			     (ds->has_rating ? HAS_RATING : 0) | (ds->has_time ? HAS_TIME : 0), 0 };
+
+	if (rec_writer_u32(w, meta, 6) < 0 ||
+	    rec_writer_dict(w, ds->users) < 0 ||
+	    rec_writer_dict(w, ds->items) < 0 ||
+	    rec_writer_u64(w, ds->rowptr, (size_t)ds->nusers + 1) < 0 ||
+	    rec_writer_u32(w, ds->col, ds->nnz) < 0 ||
+	    rec_writer_f32(w, ds->val, ds->nnz) < 0 ||
+	    rec_writer_i64(w, ds->time, ds->nnz) < 0)
+		return REC_EIO;
+	return 0;
+}
+
+int rec_dataset_write(const struct rec_dataset *ds, const char *path,
+		      struct rec_error *err)
+{
+	struct rec_section sec[NSEC];
+	uint64_t len[NSEC] = {
+		META_LEN, rec_dict_section_length(ds->users),
+		rec_dict_section_length(ds->items), ((uint64_t)ds->nusers + 1) * 8,
+		ds->nnz * 4, ds->nnz * 4, ds->nnz * 8,
+	};
+	struct rec_writer *w;
+	int rc;
+
+	for (int i = 0; i < NSEC; i++) {
+		memcpy(sec[i].tag, sec_tags[i], 4);
+		sec[i].flags = REC_SECTION_REQUIRED;
+		sec[i].length = len[i];
+	}
+	rc = rec_writer_open(&w, path, REC_DATASET_MAGIC, REC_DATASET_MAJOR,
+			     REC_DATASET_MINOR, sec, NSEC, err);
+	if (rc < 0)
+		return rc;
+	if (write_sections(w, ds) < 0) {
+		rec_writer_abort(w);
+		rec_error_set(err, REC_EIO, "write failed");
+		rec_error_at(err, path, 0, 0);
+		return REC_EIO;
+	}
+	return rec_writer_commit(w, err);
+}
+
+static int find_tag(const char tag[4])
+{
+	for (int i = 0; i < NSEC; i++)
+		if (memcmp(tag, sec_tags[i], 4) == 0)
+			return i;
+	return -1;
+}
+
+static int read_meta(struct rec_reader *r, struct rec_dataset *ds)
+{
+	uint32_t meta[6];
+	int rc = rec_reader_u32(r, meta, 6);
+
+	if (rc < 0)
+		return rc;
+	ds->has_rating = !!(meta[4] & HAS_RATING);
+	ds->has_time = !!(meta[4] & HAS_TIME);
+	ds->nitems = meta[1];
+	return dataset_alloc(ds, meta[0], meta[2] | (uint64_t)meta[3] << 32);
+}
+
+/* Read one known section; the sizes must agree with META. */
+static int read_section(struct rec_reader *r, struct rec_dataset *ds, int which,
+			const struct rec_section *s, int *seen)
+{
+	uint64_t want[NSEC] = { META_LEN, s->length, s->length,
+				((uint64_t)ds->nusers + 1) * 8, ds->nnz * 4,
+				ds->nnz * 4, ds->nnz * 8 };
+
+	if (which != SEC_META && !seen[SEC_META])
+		return REC_EFORMAT;
+	if (s->length != want[which])
+		return REC_EFORMAT;
+	switch (which) {
+	case SEC_META: return read_meta(r, ds);
+	case SEC_USER: return rec_reader_dict(r, ds->nusers, &ds->users);
+	case SEC_ITEM: return rec_reader_dict(r, ds->nitems, &ds->items);
+	case SEC_ROWS: return rec_reader_u64(r, ds->rowptr, (size_t)ds->nusers + 1);
+	case SEC_COLS: return rec_reader_u32(r, ds->col, ds->nnz);
+	case SEC_VALS: return rec_reader_f32(r, ds->val, ds->nnz);
+	default: return rec_reader_i64(r, ds->time, ds->nnz);
+	}
+}
+
+static const char *check_structure(const struct rec_dataset *ds)
+{
+	if (ds->rowptr[0] != 0 || ds->rowptr[ds->nusers] != ds->nnz)
+		return "row pointers do not match the entry count";
+	for (uint32_t u = 0; u < ds->nusers; u++)
+		if (ds->rowptr[u + 1] < ds->rowptr[u])
+			return "row pointers go backwards";
+	for (uint64_t e = 0; e < ds->nnz; e++)
+		if (ds->col[e] >= ds->nitems)
+			return "an item index is out of range";
+	return NULL;
+}
+
+int rec_dataset_read(struct rec_dataset *ds, const char *path, struct rec_error *err)
+{
+	struct rec_reader *r;
+	const struct rec_section *s;
+	int seen[NSEC] = { 0 }, rc, more;
+	const char *bad = NULL;
+
+	memset(ds, 0, sizeof(*ds));
+	if ((rc = rec_reader_open(&r, path, REC_DATASET_MAGIC, REC_DATASET_MAJOR,
+				  NULL, err)) < 0)
+		return rc;
+	while ((more = rec_reader_next(r, &s)) > 0) {
+		int which = find_tag(s->tag);
+
+		if (which < 0 || seen[which]) {
+			rc = rec_reader_skip(r);
+		} else {
+			rc = read_section(r, ds, which, s, seen);
+			seen[which] = 1;
+			if (rc == REC_EFORMAT && !rec_reader_error(r, NULL))
+				bad = "a section's length does not match the counts";
+		}
+		if (rc < 0)
+			break;
+	}
+	for (int i = 0; i < NSEC && !bad && rc == 0 && more == 0; i++)
+		if (!seen[i])
+			bad = "a required section is missing";
+	if (rc == 0 && more < 0)
+		rc = more;
+	if (rc < 0 && rec_reader_error(r, NULL) < 0) {
+		rec_reader_close(r, err);
+	} else {
+		rc = rec_reader_close(r, err);
+		if (rc == 0 && !bad)
+			bad = check_structure(ds);
+		if (rc == 0 && bad) {
+			rc = rec_error_set(err, REC_EFORMAT, "%s", bad);
+			rec_error_at(err, path, 0, 0);
+		} else if (rc == REC_ENOMEM) {
+			rec_error_set(err, rc, "out of memory");
+		}
+	}
+	if (rc < 0)
+		rec_dataset_release(ds);
+	return rc;
+}
+
+int rec_dataset_load(struct rec_dataset *ds, const char *path,
+		     const struct rec_csv_options *opt, enum rec_dedup dedup,
+		     struct rec_error *err)
+{
+	struct rec_events ev;
+	int rc = rec_file_has_magic(path, REC_DATASET_MAGIC, err);
+
+	if (rc < 0)
+		return rc;
+	if (rc == 1)
+		return rec_dataset_read(ds, path, err);
+	if (rec_events_init(&ev, NULL, NULL) < 0)
+		return rec_error_set(err, REC_ENOMEM, "out of memory");
+	if ((rc = rec_events_read(&ev, path, opt, err)) < 0) {
+		rec_events_release(&ev);
+		return rc;
+	}
+	return rec_dataset_from_events(ds, &ev, dedup, err);
+}
+
+/* --- text forms --- */
+
+static void put_id(FILE *fp, const struct rec_dict *d, uint32_t i)
+{
+	size_t len;
+	const char *s = rec_dict_name(d, i, &len);
+
+	rec_csv_field(fp, s, len);
+}
+
+int rec_dataset_write_long(const struct rec_dataset *ds, FILE *fp)
+{
+	fprintf(fp, "user,item%s%s\n", ds->has_rating ? ",rating" : "",
+		ds->has_time ? ",timestamp" : "");
+	for (uint32_t u = 0; u < ds->nusers; u++)
+		for (uint64_t e = ds->rowptr[u]; e < ds->rowptr[u + 1]; e++) {
+			put_id(fp, ds->users, u);
+			putc(',', fp);
+			put_id(fp, ds->items, ds->col[e]);
+			if (ds->has_rating)
+				fprintf(fp, ",%.9g", ds->val[e]);
+			if (ds->has_time)
+				fprintf(fp, ",%lld", (long long)ds->time[e]);
+			putc('\n', fp);
+		}
+	return ferror(fp) ? REC_EIO : 0;
+}
+
+#define WIDE_MAX_CELLS 100000000ULL
+
+int rec_dataset_write_wide(const struct rec_dataset *ds, FILE *fp,
+			   struct rec_error *err)
+{
+	float *row;
+
+	if ((uint64_t)ds->nusers * ds->nitems > WIDE_MAX_CELLS)
+		return rec_error_set(err, REC_EINVAL,
+				     "%u users x %u items is too large for --format wide",
+				     ds->nusers, ds->nitems);
+	if (!(row = malloc((ds->nitems ? ds->nitems : 1) * sizeof(*row))))
+		return rec_error_set(err, REC_ENOMEM, "out of memory");
+	fputs("user", fp);
+	for (uint32_t i = 0; i < ds->nitems; i++) {
+		putc(',', fp);
+		put_id(fp, ds->items, i);
+	}
+	putc('\n', fp);
+	for (uint32_t u = 0; u < ds->nusers; u++) {
+		for (uint32_t i = 0; i < ds->nitems; i++)
+			row[i] = NAN;
+		for (uint64_t e = ds->rowptr[u]; e < ds->rowptr[u + 1]; e++)
+			row[ds->col[e]] = ds->val[e];
+		put_id(fp, ds->users, u);
+		for (uint32_t i = 0; i < ds->nitems; i++)
+			if (isnan(row[i]))
+				putc(',', fp);
+			else
+				fprintf(fp, ",%.9g", row[i]);
+		putc('\n', fp);
+	}
+	free(row);
+	return ferror(fp) ? rec_error_set(err, REC_EIO, "write failed") : 0;
+}
+
+static int cmp_float(const void *a, const void *b)
+{
+	float x = *(const float *)a, y = *(const float *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+#define HIST_MAX 32
+
+/* The histogram of distinct values, if there are at most HIST_MAX. */
+static void write_histogram(const struct rec_dataset *ds, FILE *fp)
+{
+	float value[HIST_MAX];
+	uint64_t count[HIST_MAX] = { 0 };
+	int n = 0;
+
+	for (uint64_t e = 0; e < ds->nnz; e++) {
+		int k;
+
+		for (k = 0; k < n && value[k] != ds->val[e]; k++)
+			;
+		if (k == n) {
+			if (n == HIST_MAX)
+				return;
+			value[n++] = ds->val[e];
+		}
+	}
+	qsort(value, (size_t)n, sizeof(*value), cmp_float);
+	for (uint64_t e = 0; e < ds->nnz; e++)
+		for (int k = 0; k < n; k++)
+			if (value[k] == ds->val[e]) {
+				count[k]++;
+				break;
+			}
+	for (int k = 0; k < n; k++)
+		fprintf(fp, "rating=%.9g,%llu\n", value[k], (unsigned long long)count[k]);
+}
+
+int rec_dataset_write_stats(const struct rec_dataset *ds, FILE *fp)
+{
+	double cells, sum = 0;
+	int64_t tmin = INT64_MAX, tmax = INT64_MIN;
+	char buf[32];
+
+	for (uint64_t e = 0; e < ds->nnz; e++) {
+		sum += ds->val[e];
+		if (ds->time[e] < tmin)
+			tmin = ds->time[e];
+		if (ds->time[e] > tmax)
+			tmax = ds->time[e];
+	}
+	uint32_t users = 0, items = 0;
+	uint8_t *seen = calloc(ds->nitems ? ds->nitems : 1, 1);
+
+	if (!seen)
+		return REC_ENOMEM;
+	for (uint32_t u = 0; u < ds->nusers; u++)
+		users += ds->rowptr[u + 1] > ds->rowptr[u];
+	for (uint64_t e = 0; e < ds->nnz; e++) {
+		items += !seen[ds->col[e]];
+		seen[ds->col[e]] = 1;
+	}
+	free(seen);
+	cells = (double)users * items;
+	fprintf(fp, "stat,value\nusers,%u\nitems,%u\nevents,%llu\ndensity,%.6g\n",
+		users, items, (unsigned long long)ds->nnz,
+		cells > 0 ? (double)ds->nnz / cells : 0.0);
+	if (ds->has_rating && ds->nnz) {
+		fprintf(fp, "rating_mean,%.6g\n", sum / (double)ds->nnz);
+		write_histogram(ds, fp);
+	}
+	if (ds->has_time && ds->nnz) {
+		rec_format_time(tmin, buf, sizeof(buf));
+		fprintf(fp, "time_first,%s\n", buf);
+		rec_format_time(tmax, buf, sizeof(buf));
+		fprintf(fp, "time_last,%s\n", buf);
+	}
+	return ferror(fp) ? REC_EIO : 0;
+}

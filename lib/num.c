@@ -1,0 +1,144 @@
+/* num.c - the one place that turns text into numbers, times and durations. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "rec.h"
+
+int rec_parse_long(const char *s, long min, long max, long *out,
+		   const char *what, struct rec_error *err)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (end == s || *end || errno == ERANGE)
+		return rec_error_set(err, REC_EPARSE, "bad %s '%s'", what, s);
+	if (v < min || v > max)
+		return rec_error_set(err, REC_EPARSE,
+				     "%s '%s' is out of range [%ld, %ld]",
+				     what, s, min, max);
+	*out = v;
+	return 0;
+}
+
+int rec_parse_double(const char *s, double min, double max, double *out,
+		     const char *what, struct rec_error *err)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (end == s || *end || errno == ERANGE || !isfinite(v))
+		return rec_error_set(err, REC_EPARSE, "bad %s '%s'", what, s);
+	if (v < min || v > max)
+		return rec_error_set(err, REC_EPARSE,
+				     "%s '%s' is out of range [%g, %g]",
+				     what, s, min, max);
+	*out = v;
+	return 0;
+}
+
+/* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar
+ * (Howard Hinnant's days_from_civil). */
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+	int64_t era;
+	unsigned yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = (unsigned)(y - era * 400);
+	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (int64_t)doe - 719468;
+}
+
+static int parse_iso8601(const char *s, int64_t *out)
+{
+	int y, mo, d, h = 0, mi = 0, sec = 0, n = 0;
+
+	if (sscanf(s, "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3 || n != 10)
+		return -1;
+	s += n;
+	if (*s == 'T' || *s == ' ') {
+		if (sscanf(s + 1, "%2d:%2d%n", &h, &mi, &n) != 2 || n != 5)
+			return -1;
+		s += 1 + n;
+		if (*s == ':') {
+			if (sscanf(s + 1, "%2d%n", &sec, &n) != 1 || n != 2)
+				return -1;
+			s += 1 + n;
+		}
+	}
+	if (*s == 'Z')
+		s++;
+	if (*s || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
+	    sec > 60 || h < 0 || mi < 0 || sec < 0)
+		return -1;
+	*out = days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 +
+	       h * 3600 + mi * 60 + sec;
+	return 0;
+}
+
+int rec_parse_time(const char *s, int64_t *out, const char *what,
+		   struct rec_error *err)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (end != s && !*end && errno != ERANGE) {
+		*out = v;
+		return 0;
+	}
+	if (parse_iso8601(s, out) == 0)
+		return 0;
+	return rec_error_set(err, REC_EPARSE, "bad %s '%s'", what, s);
+}
+
+int rec_parse_duration(const char *s, double *out, const char *what,
+		       struct rec_error *err)
+{
+	static const struct { char unit; double seconds; } units[] = {
+		{ 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 86400 },
+		{ 'w', 604800 },
+	};
+	char *end;
+	double v, scale = 1;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (end == s || errno == ERANGE || !isfinite(v) || v <= 0)
+		goto bad;
+	if (*end) {
+		size_t i;
+
+		for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+			if (units[i].unit == *end)
+				break;
+		if (i == sizeof(units) / sizeof(units[0]) || end[1])
+			goto bad;
+		scale = units[i].seconds;
+	}
+	*out = v * scale;
+	return 0;
+bad:
+	return rec_error_set(err, REC_EPARSE, "bad %s '%s'", what, s);
+}
+
+void rec_format_time(int64_t t, char *buf, size_t size)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (!gmtime_r(&tt, &tm) ||
+	    !strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		snprintf(buf, size, "%lld", (long long)t);
+}

@@ -1,0 +1,314 @@
+/*
+ * rec.h - the public interface of librec, the library behind the rec programs.
+ *
+ * Conventions: functions return 0 on success or a negative REC_E* code and,
+ * where they take one, fill a caller-supplied struct rec_error.  The library
+ * never exits and never writes to standard output.  Structures ending in
+ * _init/_release are owned by the caller; _new/_free ones are allocated by
+ * the library, and every _free function accepts NULL.
+ */
+#ifndef REC_H
+#define REC_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+enum {
+	REC_OK = 0,
+	REC_ENOMEM = -1,	/* out of memory */
+	REC_EIO = -2,		/* read or write failed */
+	REC_EPARSE = -3,	/* bad text input */
+	REC_EFORMAT = -4,	/* bad binary file */
+	REC_EVERSION = -5,	/* binary file too new */
+	REC_ECHECKSUM = -6,	/* CRC-32 mismatch */
+	REC_EINVAL = -7		/* bad argument */
+};
+
+/* Where an error happened and what it was; line and column are 0 if unknown. */
+struct rec_error {
+	int code;
+	char file[256];
+	long line;
+	long column;
+	char msg[512];
+};
+
+/* Record an error and return its code, so callers can write
+ * "return rec_error_set(err, REC_EPARSE, ...)".  err may be NULL. */
+int rec_error_set(struct rec_error *err, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Attach a file name, line and column to an error already recorded. */
+void rec_error_at(struct rec_error *err, const char *file, long line, long column);
+
+/* Format an error as "FILE:LINE:COL: message" (the parts that are known). */
+const char *rec_error_str(const struct rec_error *err, char *buf, size_t size);
+
+/* --- numbers, times and durations (num.c) --- */
+
+/* Parse a whole string as a number within [min, max]; what names the value
+ * in the error ("rating", "--lr").  Never accepts trailing garbage. */
+int rec_parse_long(const char *s, long min, long max, long *out,
+		   const char *what, struct rec_error *err);
+int rec_parse_double(const char *s, double min, double max, double *out,
+		     const char *what, struct rec_error *err);
+
+/* Parse a time: integer seconds since the epoch, or ISO 8601 UTC
+ * "YYYY-MM-DD[THH:MM[:SS]][Z]". */
+int rec_parse_time(const char *s, int64_t *out, const char *what,
+		   struct rec_error *err);
+
+/* Parse a duration "N[smhdw]" (default unit seconds) into seconds. */
+int rec_parse_duration(const char *s, double *out, const char *what,
+		       struct rec_error *err);
+
+/* Format seconds since the epoch as ISO 8601 UTC into buf (21 bytes). */
+void rec_format_time(int64_t t, char *buf, size_t size);
+
+/* --- randomness (rng.c): xoshiro256** seeded by splitmix64 --- */
+
+#define REC_DEFAULT_SEED 42
+
+struct rec_rng {
+	uint64_t s[4];
+};
+
+void rec_rng_seed(struct rec_rng *rng, uint64_t seed);
+uint64_t rec_rng_next(struct rec_rng *rng);
+/* A uniform integer in [0, n), n > 0, without modulo bias. */
+uint64_t rec_rng_below(struct rec_rng *rng, uint64_t n);
+/* A uniform double in [0, 1). */
+double rec_rng_uniform(struct rec_rng *rng);
+/* A standard normal deviate. */
+double rec_rng_normal(struct rec_rng *rng);
+/* Shuffle n 32-bit values in place (Fisher-Yates). */
+void rec_rng_shuffle_u32(struct rec_rng *rng, uint32_t *v, size_t n);
+
+/* --- ID dictionaries (dict.c): external string <-> dense index --- */
+
+struct rec_dict;
+
+/* A new empty dictionary with one reference. */
+struct rec_dict *rec_dict_new(void);
+/* Take another reference; rec_dict_free drops one and frees on the last. */
+struct rec_dict *rec_dict_ref(struct rec_dict *d);
+void rec_dict_free(struct rec_dict *d);
+/* Number of IDs. */
+uint32_t rec_dict_size(const struct rec_dict *d);
+/* Index of the ID s (len bytes), adding it if new; *added tells which.
+ * Returns REC_ENOMEM, or REC_EINVAL past 2^32 - 2 IDs. */
+int rec_dict_intern(struct rec_dict *d, const char *s, size_t len,
+		    uint32_t *index, int *added);
+/* Index of s, or -1 if absent. */
+int64_t rec_dict_find(const struct rec_dict *d, const char *s, size_t len);
+/* The ID at index (NUL-terminated, owned by the dictionary). */
+const char *rec_dict_name(const struct rec_dict *d, uint32_t index, size_t *len);
+/* A dictionary holding the IDs of d whose keep[] is non-zero, in index
+ * order; remap[i] receives the new index or UINT32_MAX. */
+struct rec_dict *rec_dict_subset(const struct rec_dict *d, const uint8_t *keep,
+				 uint32_t *remap);
+
+/* --- CSV text (csv.c) --- */
+
+/* Which columns to read: a header name or a 1-based position each; NULL
+ * means the default names (user|user_id, item|item_id, rating,
+ * timestamp|ts|time).  Without a header the defaults are columns 1-4. */
+struct rec_csv_options {
+	const char *user;
+	const char *item;
+	const char *rating;
+	const char *time;
+	int no_header;
+	unsigned char delim;
+	int skip_bad;		/* count bad rows instead of failing */
+};
+
+/* Parse "-d" values: one character, "tab", "comma", "semicolon", "space". */
+int rec_parse_delim(const char *s, unsigned char *out, struct rec_error *err);
+
+/* Events in file order, with IDs interned in two dictionaries. */
+struct rec_events {
+	struct rec_dict *users;
+	struct rec_dict *items;
+	uint32_t *user;
+	uint32_t *item;
+	float *rating;
+	int64_t *time;
+	size_t n;
+	size_t cap;
+	int has_rating;		/* the input had a rating column */
+	int has_time;		/* the input had a timestamp column */
+	uint64_t skipped;	/* bad rows passed over with skip_bad */
+};
+
+/* Empty events with fresh dictionaries (or the given ones, referenced). */
+int rec_events_init(struct rec_events *ev, struct rec_dict *users,
+		    struct rec_dict *items);
+void rec_events_release(struct rec_events *ev);
+int rec_events_push(struct rec_events *ev, uint32_t user, uint32_t item,
+		    float rating, int64_t time);
+
+/* Read an events CSV (plain or gzip, "-" for standard input) and append
+ * its rows.  Without a timestamp column, time is the row number. */
+int rec_events_read(struct rec_events *ev, const char *path,
+		    const struct rec_csv_options *opt, struct rec_error *err);
+
+/* Write a field, quoting it only when it holds a comma, quote or newline. */
+void rec_csv_field(FILE *fp, const char *s, size_t len);
+
+/* --- binary files (binfile.c): the framing shared by .recd and .recm --- */
+
+#define REC_MAGIC_LEN 8
+#define REC_SECTION_REQUIRED 1u
+
+struct rec_section {
+	char tag[4];
+	uint32_t flags;
+	uint64_t offset;
+	uint64_t length;
+};
+
+struct rec_writer;
+struct rec_reader;
+
+/* Start a file at path ("-" for standard output) with the given magic,
+ * version and section table (offsets are filled in).  Bytes go to a
+ * temporary file beside path that rec_writer_commit renames into place. */
+int rec_writer_open(struct rec_writer **w, const char *path, const char *magic,
+		    unsigned major, unsigned minor, struct rec_section *sec,
+		    unsigned nsec, struct rec_error *err);
+int rec_writer_bytes(struct rec_writer *w, const void *p, size_t n);
+int rec_writer_u32(struct rec_writer *w, const uint32_t *v, size_t n);
+int rec_writer_u64(struct rec_writer *w, const uint64_t *v, size_t n);
+int rec_writer_i64(struct rec_writer *w, const int64_t *v, size_t n);
+int rec_writer_f32(struct rec_writer *w, const float *v, size_t n);
+/* Check that every section got its bytes, write the CRC, flush, fsync
+ * and rename.  Frees w whatever happens. */
+int rec_writer_commit(struct rec_writer *w, struct rec_error *err);
+/* Give up: remove the temporary file and free w (NULL is fine). */
+void rec_writer_abort(struct rec_writer *w);
+
+/* Open path ("-" for standard input), check magic, version and section
+ * table.  *major and *minor receive the file's version. */
+int rec_reader_open(struct rec_reader **r, const char *path, const char *magic,
+		    unsigned max_major, unsigned *minor, struct rec_error *err);
+/* Move to the next section; returns 1 with its tag and length, 0 at the
+ * end.  Sections the caller does not read are skipped. */
+int rec_reader_next(struct rec_reader *r, const struct rec_section **sec);
+int rec_reader_bytes(struct rec_reader *r, void *p, size_t n);
+int rec_reader_u32(struct rec_reader *r, uint32_t *v, size_t n);
+int rec_reader_u64(struct rec_reader *r, uint64_t *v, size_t n);
+int rec_reader_i64(struct rec_reader *r, int64_t *v, size_t n);
+int rec_reader_f32(struct rec_reader *r, float *v, size_t n);
+/* Skip an unknown section: an error if it is required. */
+int rec_reader_skip(struct rec_reader *r);
+/* Read the rest and check the CRC; frees r and reports any earlier error. */
+int rec_reader_close(struct rec_reader *r, struct rec_error *err);
+/* Free r after a failure the caller already reports. */
+void rec_reader_abort(struct rec_reader *r);
+/* Read and write a dictionary as a section body (u32 length + bytes each). */
+uint64_t rec_dict_section_length(const struct rec_dict *d);
+int rec_writer_dict(struct rec_writer *w, const struct rec_dict *d);
+int rec_reader_dict(struct rec_reader *r, uint32_t n, struct rec_dict **out);
+/* Fill err from the reader's first error. */
+int rec_reader_error(struct rec_reader *r, struct rec_error *err);
+
+/* Does the file start (after gzip) with this magic?  1 yes, 0 no, <0 error. */
+int rec_file_has_magic(const char *path, const char *magic, struct rec_error *err);
+
+/* --- datasets (dataset.c): the sparse user x item matrix --- */
+
+#define REC_DATASET_MAGIC "RECDATA\n"
+#define REC_DATASET_MAJOR 1
+#define REC_DATASET_MINOR 0
+
+/* Rows by user; within a row, entries in time order (ties in input order).
+ * Every array has nnz entries, rowptr has nusers + 1. */
+struct rec_dataset {
+	struct rec_dict *users;
+	struct rec_dict *items;
+	uint32_t nusers;
+	uint32_t nitems;
+	uint64_t nnz;
+	uint64_t *rowptr;
+	uint32_t *col;
+	float *val;
+	int64_t *time;
+	int has_rating;
+	int has_time;
+};
+
+enum rec_dedup {
+	REC_DEDUP_LAST, REC_DEDUP_FIRST, REC_DEDUP_SUM,
+	REC_DEDUP_MEAN, REC_DEDUP_MAX, REC_DEDUP_COUNT
+};
+
+int rec_parse_dedup(const char *s, enum rec_dedup *out, struct rec_error *err);
+
+void rec_dataset_release(struct rec_dataset *ds);
+/* Build a dataset from events, merging duplicate (user, item) pairs with
+ * the rule given.  Consumes ev (released on return). */
+int rec_dataset_from_events(struct rec_dataset *ds, struct rec_events *ev,
+			    enum rec_dedup dedup, struct rec_error *err);
+/* Keep entries with rating >= threshold as 1, drop the rest. */
+void rec_dataset_binarize(struct rec_dataset *ds, double threshold);
+/* Iterated k-core: drop users with fewer than min_user entries and items
+ * with fewer than min_item until none is left; renumbers both. */
+int rec_dataset_kcore(struct rec_dataset *ds, uint32_t min_user,
+		      uint32_t min_item, struct rec_error *err);
+/* A dataset of the entries of src where mask[e] == want, sharing src's
+ * dictionaries. */
+int rec_dataset_select(struct rec_dataset *dst, const struct rec_dataset *src,
+		       const uint8_t *mask, uint8_t want, struct rec_error *err);
+
+int rec_dataset_write(const struct rec_dataset *ds, const char *path,
+		      struct rec_error *err);
+int rec_dataset_read(struct rec_dataset *ds, const char *path,
+		     struct rec_error *err);
+/* Read a .recd, or an events CSV (told apart by the magic bytes). */
+int rec_dataset_load(struct rec_dataset *ds, const char *path,
+		     const struct rec_csv_options *opt, enum rec_dedup dedup,
+		     struct rec_error *err);
+
+/* Text forms: long CSV (user,item[,rating][,timestamp]) and the dense
+ * wide table (user then one column per item). */
+int rec_dataset_write_long(const struct rec_dataset *ds, FILE *fp);
+int rec_dataset_write_wide(const struct rec_dataset *ds, FILE *fp,
+			   struct rec_error *err);
+/* Counts, density, rating histogram and time range as "stat,value" CSV. */
+int rec_dataset_write_stats(const struct rec_dataset *ds, FILE *fp);
+
+/* --- splitting (split.c) --- */
+
+enum rec_split_method {
+	REC_SPLIT_RANDOM, REC_SPLIT_USER, REC_SPLIT_LAST,
+	REC_SPLIT_TEMPORAL, REC_SPLIT_KFOLD
+};
+
+struct rec_split_options {
+	enum rec_split_method method;
+	double ratio;		/* fraction held out (random, user, temporal) */
+	uint64_t count;		/* events held out per user (user, last); 0: use ratio */
+	int has_before;		/* temporal: cut at before, else at ratio */
+	int64_t before;
+	unsigned fold;		/* kfold: fold (0-based) of folds */
+	unsigned folds;
+	uint64_t seed;
+};
+
+int rec_parse_split_method(const char *s, enum rec_split_method *out,
+			   struct rec_error *err);
+/* Mark each entry of ds: mask[e] = 1 for test, 0 for train. */
+int rec_split_mask(const struct rec_dataset *ds, const struct rec_split_options *opt,
+		   uint8_t *mask, struct rec_error *err);
+
+/* --- command-line helpers shared by the programs (cli.c) --- */
+
+/* Threads: n > 0 sets, 0 means all online CPUs. */
+int rec_threads(int n);
+/* Standard output's final check: flush, ferror and close; 0 or REC_EIO. */
+int rec_close_stdout(void);
+const char *rec_version(void);
+
+#endif

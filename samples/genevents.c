@@ -1,0 +1,705 @@
+/*
+ * genevents.c - write a synthetic, seeded log of user-item ratings in time
+ * order, with the shape of a real one: long-tailed items and users, users
+ * with a few favourite genres that drift, sessions, and runs of related
+ * items.  samples/README.md describes the model.
+ *
+ * Users are merged in time order through a heap keyed by each user's next
+ * event, so memory grows with users and items, not with events; the only
+ * per-event cost is a 2-byte Bloom filter that keeps a user from rating an
+ * item twice.
+ */
+#include <err.h>
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rec.h"
+
+#define MIN_EVENTS	5	/* per user, so leave-last-out always works */
+#define NFAV		3	/* most favourite genres a user has at once */
+#define NRECENT		4	/* items a user remembers for related picks */
+#define DAY		86400.0
+
+/* How a user picks the next item (probabilities). */
+#define P_REPEAT	0.01	/* re-rate something rated just before */
+#define P_RELATED	0.25	/* an item next to a recent one in its genre */
+#define P_POPULAR	0.10	/* a hit, whatever the genre */
+#define P_EXPLORE	0.08	/* any genre at all */
+#define MAX_TRIES	32	/* draws before a repeat is let through */
+
+/* Sessions: after an event the user goes on with probability P_SESSION,
+ * GAP_MIN plus an exponential GAP_MEAN seconds later. */
+#define P_SESSION	0.7
+#define GAP_MIN		20.0
+#define GAP_MEAN	150.0
+
+/* Ratings: a rounded normal around the user's and the item's offsets plus
+ * the user's current affinity for the item's genre. */
+#define R_MEAN		3.35
+#define R_TASTE		1.4
+#define R_NOISE		0.75
+#define SD_USER		0.45
+#define SD_ITEM		0.45
+#define P_LETDOWN	0.1
+#define R_LETDOWN	2.0
+
+/* Daily cycle: activity peaks at 20:00 UTC, DIURNAL times above the mean. */
+#define DIURNAL		0.5
+#define PEAK_HOUR	20.0
+
+struct user {
+	double t;		/* next event, seconds after the start */
+	double end;		/* end of the active window */
+	uint32_t n;		/* events in all */
+	uint32_t k;		/* events written */
+	uint32_t recent[NRECENT];
+	float bias;
+	float w[2][NFAV];	/* taste weights, early [0] and late [1] */
+	uint32_t g[2][NFAV];	/* the genres they weigh */
+	uint8_t nfav[2];
+	uint8_t nrecent;
+};
+
+struct item {
+	uint32_t genre;
+	uint32_t pos;		/* index in its genre's list */
+	float quality;
+};
+
+struct hent {
+	double t;
+	uint32_t u;
+};
+
+struct gen {
+	struct rec_rng rng;
+	uint32_t nusers, nitems, ngenres;
+	uint64_t nevents;
+	struct user *users;
+	struct item *items;
+	uint32_t *by_rank;	/* item at each popularity rank */
+	double *rank_cum;	/* cumulative popularity over ranks */
+	uint32_t *gitems;	/* items grouped by genre, by id within one */
+	double *gcum;		/* cumulative popularity within each genre */
+	uint32_t *goff;		/* genre g is gitems[goff[g] .. goff[g + 1]) */
+	double *genre_cum;	/* cumulative popularity of the genres */
+	uint64_t *seen;		/* Bloom filter of (user, item) pairs */
+	uint64_t nseen;		/* its size in words */
+	struct hent *heap;
+	uint32_t nheap;
+};
+
+static const char synopsis[] =
+	"usage: genevents [--events N] [--users N] [--items N] [--seed N]\n"
+	"                 [--start TIME] [--days N] [-o FILE]\n";
+
+static void usage(void)
+{
+	fputs(synopsis, stdout);
+	fputs("\n"
+	      "Write a synthetic, time-ordered CSV log user,item,rating,timestamp.\n"
+	      "\n"
+	      "  -n, --events N   events to write (default 50000)\n"
+	      "  -u, --users N    users (default events/70, at least 50)\n"
+	      "  -i, --items N    items (default the largest of events/700,\n"
+	      "                   4*sqrt(events) and 100)\n"
+	      "  -s, --seed N     random seed (default 42)\n"
+	      "      --start TIME first second of the log, in seconds since\n"
+	      "                   the epoch (default 1735689600, 2025-01-01)\n"
+	      "      --days N     days the log spans (default 365)\n"
+	      "  -o FILE          write to FILE instead of standard output\n"
+	      "  -h, --help       print this help and exit\n", stdout);
+}
+
+static void __attribute__((noreturn, format(printf, 1, 2)))
+usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (fmt) {
+		va_start(ap, fmt);
+		vwarnx(fmt, ap);
+		va_end(ap);
+	} else {
+		fputs(synopsis, stderr);
+	}
+	fputs("Try 'genevents --help'\n", stderr);
+	exit(2);
+}
+
+static long parse_opt(const char *s, long min, long max, const char *what)
+{
+	struct rec_error e;
+	char buf[1024];
+	long v;
+
+	if (rec_parse_long(s, min, max, &v, what, &e) < 0)
+		usage_error("%s", rec_error_str(&e, buf, sizeof(buf)));
+	return v;
+}
+
+static void *xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size);
+
+	if (!p)
+		err(1, "out of memory");
+	return p;
+}
+
+/* Index of the first entry of the n cumulative weights cum[] above x. */
+static uint32_t search(const double *cum, uint32_t n, double x)
+{
+	uint32_t lo = 0, hi = n - 1;
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (cum[mid] > x)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return lo;
+}
+
+static double exponential(struct rec_rng *rng)
+{
+	return -log1p(-rec_rng_uniform(rng));
+}
+
+/*
+ * Items: popularity 1/rank (Zipf, exponent 1) with the ranks shuffled over
+ * the ids, each item in one genre.  The G most popular items go one to a
+ * genre so that every genre has a hit; genres are then as popular as the
+ * items in them.
+ */
+static void make_items(struct gen *g)
+{
+	uint32_t ni = g->nitems, ng = g->ngenres;
+	uint32_t *fill;
+	double *weight;
+
+	g->items = xcalloc(ni, sizeof(*g->items));
+	g->by_rank = xcalloc(ni, sizeof(*g->by_rank));
+	g->rank_cum = xcalloc(ni, sizeof(*g->rank_cum));
+	g->gitems = xcalloc(ni, sizeof(*g->gitems));
+	g->gcum = xcalloc(ni, sizeof(*g->gcum));
+	g->goff = xcalloc(ng + 1, sizeof(*g->goff));
+	g->genre_cum = xcalloc(ng, sizeof(*g->genre_cum));
+	weight = xcalloc(ni, sizeof(*weight));
+	fill = xcalloc(ng, sizeof(*fill));
+
+	for (uint32_t i = 0; i < ni; i++)
+		g->by_rank[i] = i;
+	rec_rng_shuffle_u32(&g->rng, g->by_rank, ni);
+	for (uint32_t r = 0; r < ni; r++) {
+		struct item *it = &g->items[g->by_rank[r]];
+		/* Hits are a little better liked than the tail. */
+		double lift = 0.3 * (1.0 - log1p(r) / log1p(ni)) - 0.15;
+
+		weight[g->by_rank[r]] = 1.0 / (r + 1.0);
+		g->rank_cum[r] = (r ? g->rank_cum[r - 1] : 0) + 1.0 / (r + 1.0);
+		it->genre = r < ng ? r : (uint32_t)rec_rng_below(&g->rng, ng);
+		it->quality = (float)(SD_ITEM * rec_rng_normal(&g->rng) + lift);
+		g->goff[it->genre + 1]++;
+	}
+	for (uint32_t k = 0; k < ng; k++)
+		g->goff[k + 1] += g->goff[k];
+	for (uint32_t i = 0; i < ni; i++) {
+		struct item *it = &g->items[i];
+		uint32_t at = g->goff[it->genre] + fill[it->genre];
+
+		it->pos = fill[it->genre]++;
+		g->gitems[at] = i;
+		g->gcum[at] = (it->pos ? g->gcum[at - 1] : 0) + weight[i];
+	}
+	for (uint32_t k = 0; k < ng; k++)
+		g->genre_cum[k] = (k ? g->genre_cum[k - 1] : 0) +
+				  g->gcum[g->goff[k + 1] - 1];
+	free(fill);
+	free(weight);
+}
+
+/*
+ * Share the events among the users: MIN_EVENTS each, the rest in
+ * proportion to a log-normal activity, none above cap (those over it are
+ * capped and the rest shared again among the others).
+ */
+static void share_events(struct gen *g, uint32_t cap)
+{
+	uint32_t nu = g->nusers;
+	double *act = xcalloc(nu, sizeof(*act));
+	uint8_t *full = xcalloc(nu, sizeof(*full));
+	uint64_t rest = g->nevents - (uint64_t)MIN_EVENTS * nu, given = 0;
+	uint32_t room = cap - MIN_EVENTS, u;
+	int changed;
+
+	for (u = 0; u < nu; u++)
+		act[u] = exp(1.2 * rec_rng_normal(&g->rng));
+	do {
+		double sum = 0, pool = (double)rest;
+
+		changed = 0;
+		for (u = 0; u < nu; u++)
+			if (!full[u])
+				sum += act[u];
+		for (u = 0; u < nu; u++) {
+			if (full[u] || act[u] / sum * pool <= room)
+				continue;
+			full[u] = 1;
+			g->users[u].n = cap;
+			rest -= room;
+			changed = 1;
+		}
+		if (changed)
+			continue;
+		for (u = 0; u < nu; u++) {
+			if (full[u])
+				continue;
+			g->users[u].n = MIN_EVENTS +
+				(uint32_t)(act[u] / sum * (double)rest);
+			given += g->users[u].n - MIN_EVENTS;
+		}
+	} while (changed);
+	/* Hand the rounding remainder out one each from a random user on. */
+	u = (uint32_t)rec_rng_below(&g->rng, nu);
+	while (given < rest) {
+		if (!full[u] && g->users[u].n < cap) {
+			g->users[u].n++;
+			given++;
+		}
+		u = u + 1 < nu ? u + 1 : 0;
+	}
+	free(full);
+	free(act);
+}
+
+/* Draw up to NFAV distinct genres, as likely as they are popular, with
+ * random weights; keep the first of an earlier set if keep is set. */
+static void draw_taste(struct gen *g, struct user *us, int set, int keep)
+{
+	uint32_t want = 1 + (uint32_t)rec_rng_below(&g->rng, NFAV);
+	uint32_t n = 0, ng = g->ngenres;
+	double total = 0;
+
+	if (want > ng)
+		want = ng;
+	if (keep) {
+		us->g[set][0] = us->g[0][0];
+		us->w[set][0] = (float)exponential(&g->rng);
+		n = 1;
+	}
+	for (int tries = 0; n < want && tries < 20; tries++) {
+		double x = rec_rng_uniform(&g->rng) * g->genre_cum[ng - 1];
+		uint32_t k = search(g->genre_cum, ng, x), j;
+
+		for (j = 0; j < n; j++)
+			if (us->g[set][j] == k)
+				break;
+		if (j < n)
+			continue;
+		us->g[set][n] = k;
+		us->w[set][n++] = (float)exponential(&g->rng);
+	}
+	us->nfav[set] = (uint8_t)n;
+	for (uint32_t j = 0; j < n; j++)
+		total += us->w[set][j];
+	for (uint32_t j = 0; j < n; j++)
+		us->w[set][j] = (float)(us->w[set][j] / total);
+}
+
+/*
+ * Users: an event count, an active window whose length grows with it, a
+ * rating bias, and an early and a late taste.  Half the users keep their
+ * main genre from one to the other; the rest change completely.
+ */
+static void make_users(struct gen *g, double span, uint32_t cap)
+{
+	g->users = xcalloc(g->nusers, sizeof(*g->users));
+	share_events(g, cap);
+	for (uint32_t u = 0; u < g->nusers; u++) {
+		struct user *us = &g->users[u];
+		double life = 20.0 * DAY * pow(us->n / 20.0, 0.6) *
+			      exp(0.8 * rec_rng_normal(&g->rng));
+
+		/* Those who would outlast the log stay for most of it,
+		 * not all from the first second. */
+		if (life > span)
+			life = span * (0.6 + 0.4 * rec_rng_uniform(&g->rng));
+		if (life < 3600.0 && span > 3600.0)
+			life = 3600.0;
+		us->t = rec_rng_uniform(&g->rng) * (span - life);
+		us->end = us->t + life;
+		us->bias = (float)(SD_USER * rec_rng_normal(&g->rng));
+		draw_taste(g, us, 0, 0);
+		draw_taste(g, us, 1, rec_rng_uniform(&g->rng) < 0.5);
+	}
+}
+
+static uint64_t mix64(uint64_t z)
+{
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+/* Has user u rated item i?  A Bloom filter blocked to one word, so it can
+ * say yes wrongly (about 1 time in 100: a fresh item is then redrawn) but
+ * never no wrongly.  With set, record the pair as well. */
+static int seen(struct gen *g, uint32_t u, uint32_t i, int set)
+{
+	uint64_t h = mix64(((uint64_t)u << 32 | i) + 0x9e3779b97f4a7c15ULL);
+	uint64_t w = (uint64_t)(((unsigned __int128)h * g->nseen) >> 64);
+	uint64_t b = mix64(h), mask = 0;
+	int was;
+
+	for (int j = 0; j < 5; j++)
+		mask |= 1ULL << ((b >> (6 * j)) & 63);
+	was = (g->seen[w] & mask) == mask;
+	if (set)
+		g->seen[w] |= mask;
+	return was;
+}
+
+/* The user's affinity for genre k at progress f through their log. */
+static double affinity(const struct user *us, uint32_t k, double f)
+{
+	double a = 0;
+
+	for (int s = 0; s < 2; s++)
+		for (int j = 0; j < us->nfav[s]; j++)
+			if (us->g[s][j] == k)
+				a += (s ? f : 1.0 - f) * us->w[s][j];
+	return a;
+}
+
+/* A genre from the user's taste at progress f: the late taste with
+ * probability f, so the mix moves from one to the other. */
+static uint32_t taste_genre(struct gen *g, const struct user *us, double f)
+{
+	int s = rec_rng_uniform(&g->rng) < f;
+	double x = rec_rng_uniform(&g->rng), c = 0;
+
+	for (int j = 0; j < us->nfav[s] - 1; j++) {
+		c += us->w[s][j];
+		if (x < c)
+			return us->g[s][j];
+	}
+	return us->g[s][us->nfav[s] - 1];
+}
+
+static uint32_t genre_item(struct gen *g, uint32_t k)
+{
+	uint32_t lo = g->goff[k], n = g->goff[k + 1] - lo;
+	double x = rec_rng_uniform(&g->rng) * g->gcum[lo + n - 1];
+
+	return g->gitems[lo + search(g->gcum + lo, n, x)];
+}
+
+/* An item near a recent one: same genre, a few places away by id. */
+static uint32_t related_item(struct gen *g, const struct user *us)
+{
+	uint32_t from = us->recent[0];
+	const struct item *it;
+	uint32_t lo, n, d;
+
+	if (us->nrecent > 1 && rec_rng_uniform(&g->rng) >= 0.6)
+		from = us->recent[rec_rng_below(&g->rng, us->nrecent)];
+	it = &g->items[from];
+	lo = g->goff[it->genre];
+	n = g->goff[it->genre + 1] - lo;
+	d = 1 + (uint32_t)rec_rng_below(&g->rng, 4);
+	if (rec_rng_uniform(&g->rng) < 0.5)
+		d = n - d % n;
+	return g->gitems[lo + (it->pos + d) % n];
+}
+
+/* The next item for user u at progress f, rarely one rated before. */
+static uint32_t pick_item(struct gen *g, uint32_t u, double f)
+{
+	struct user *us = &g->users[u];
+	uint32_t i = 0;
+
+	if (us->nrecent && rec_rng_uniform(&g->rng) < P_REPEAT)
+		return us->recent[rec_rng_below(&g->rng, us->nrecent)];
+	for (int tries = 0; tries < MAX_TRIES; tries++) {
+		double x = rec_rng_uniform(&g->rng);
+
+		if (us->nrecent && x < P_RELATED) {
+			i = related_item(g, us);
+		} else if (x < P_RELATED + P_POPULAR) {
+			double y = rec_rng_uniform(&g->rng) *
+				   g->rank_cum[g->nitems - 1];
+
+			i = g->by_rank[search(g->rank_cum, g->nitems, y)];
+		} else if (x < P_RELATED + P_POPULAR + P_EXPLORE) {
+			i = genre_item(g, (uint32_t)rec_rng_below(&g->rng,
+								  g->ngenres));
+		} else {
+			i = genre_item(g, taste_genre(g, us, f));
+		}
+		if (!seen(g, u, i, 0))
+			break;
+	}
+	seen(g, u, i, 1);
+	return i;
+}
+
+static int rating(struct gen *g, const struct user *us, uint32_t i, double f)
+{
+	const struct item *it = &g->items[i];
+	double a = affinity(us, it->genre, f);
+	double r = R_MEAN + us->bias + it->quality + R_TASTE * a +
+		   R_NOISE * rec_rng_normal(&g->rng);
+
+	/* Disappointments, likelier outside the user's taste, give the
+	 * ratings the long low tail real ones have. */
+	if (rec_rng_uniform(&g->rng) < P_LETDOWN * (1.0 - a))
+		r -= R_LETDOWN;
+
+	r = floor(r + 0.5);
+	return r < 1 ? 1 : r > 5 ? 5 : (int)r;
+}
+
+static int heap_less(const struct hent *a, const struct hent *b)
+{
+	return a->t < b->t || (a->t == b->t && a->u < b->u);
+}
+
+static void heap_down(struct gen *g, uint32_t at)
+{
+	struct hent *h = g->heap, e = h[at];
+
+	for (;;) {
+		uint32_t c = 2 * at + 1;
+
+		if (c >= g->nheap)
+			break;
+		if (c + 1 < g->nheap && heap_less(&h[c + 1], &h[c]))
+			c++;
+		if (!heap_less(&h[c], &e))
+			break;
+		h[at] = h[c];
+		at = c;
+	}
+	h[at] = e;
+}
+
+/* When the user's next event comes: soon, in the same session, or at the
+ * start of a new session spread over what is left of the window. */
+static double next_time(struct gen *g, const struct user *us, double t)
+{
+	uint32_t left = us->n - us->k;
+	double sessions;
+
+	if (rec_rng_uniform(&g->rng) < P_SESSION || t >= us->end)
+		return t + GAP_MIN + GAP_MEAN * exponential(&g->rng);
+	/* The next of m uniform points in (t, end), m the sessions left. */
+	sessions = 1.0 + left * (1.0 - P_SESSION);
+	return t + (us->end - t) *
+		   -expm1(log1p(-rec_rng_uniform(&g->rng)) / sessions);
+}
+
+/* Seconds after start to a timestamp, warped (monotonically, and fixing
+ * whole days) so that activity follows a daily cycle. */
+static int64_t stamp(int64_t start, double span, double s)
+{
+	double w = 2.0 * M_PI / DAY, phase = -w * PEAK_HOUR * 3600.0;
+	double t = s - DIURNAL / w * (sin(w * ((double)start + s) + phase) -
+				      sin(w * (double)start + phase));
+
+	if (t > span - 1)
+		t = span - 1;
+	if (t < 0)
+		t = 0;
+	return start + (int64_t)t;
+}
+
+static char *put_u64(char *p, uint64_t v)
+{
+	char tmp[24];
+	int n = 0;
+
+	do
+		tmp[n++] = (char)('0' + v % 10);
+	while ((v /= 10));
+	while (n)
+		*p++ = tmp[--n];
+	return p;
+}
+
+static void generate(struct gen *g, FILE *fp, int64_t start, double span)
+{
+	char line[96];
+
+	g->heap = xcalloc(g->nusers, sizeof(*g->heap));
+	for (uint32_t u = 0; u < g->nusers; u++)
+		g->heap[u] = (struct hent){ g->users[u].t, u };
+	g->nheap = g->nusers;
+	for (uint32_t at = g->nheap / 2; at-- > 0;)
+		heap_down(g, at);
+
+	fputs("user,item,rating,timestamp\n", fp);
+	while (g->nheap) {
+		uint32_t u = g->heap[0].u;
+		struct user *us = &g->users[u];
+		double t = g->heap[0].t;
+		double f = us->n > 1 ? (double)us->k / (us->n - 1) : 0;
+		uint32_t i = pick_item(g, u, f);
+		int r = rating(g, us, i, f);
+		char *p = line;
+
+		*p++ = 'u';
+		p = put_u64(p, u + 1);
+		*p++ = ',';
+		*p++ = 'i';
+		p = put_u64(p, i + 1);
+		*p++ = ',';
+		*p++ = (char)('0' + r);
+		*p++ = ',';
+		p = put_u64(p, (uint64_t)stamp(start, span, t));
+		*p++ = '\n';
+		fwrite(line, 1, (size_t)(p - line), fp);
+
+		memmove(us->recent + 1, us->recent,
+			(NRECENT - 1) * sizeof(us->recent[0]));
+		us->recent[0] = i;
+		if (us->nrecent < NRECENT)
+			us->nrecent++;
+		if (++us->k == us->n) {
+			g->heap[0] = g->heap[--g->nheap];
+		} else {
+			g->heap[0].t = next_time(g, us, t);
+		}
+		if (g->nheap)
+			heap_down(g, 0);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "events", required_argument, NULL, 'n' },
+		{ "users", required_argument, NULL, 'u' },
+		{ "items", required_argument, NULL, 'i' },
+		{ "seed", required_argument, NULL, 's' },
+		{ "start", required_argument, NULL, 'S' },
+		{ "days", required_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct gen g;
+	long events = 50000, users = 0, items = 0, seed = REC_DEFAULT_SEED;
+	long start = 1735689600, days = 365;
+	const char *out = NULL;
+	FILE *fp = stdout;
+	uint32_t cap;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "n:u:i:s:o:h", longopts,
+				NULL)) != -1) {
+		switch (c) {
+		case 'n':
+			events = parse_opt(optarg, 1, UINT32_MAX, "--events");
+			break;
+		case 'u':
+			users = parse_opt(optarg, 1, UINT32_MAX / MIN_EVENTS,
+					  "--users");
+			break;
+		case 'i':
+			items = parse_opt(optarg, 1, INT32_MAX, "--items");
+			break;
+		case 's':
+			seed = parse_opt(optarg, 0, LONG_MAX, "--seed");
+			break;
+		case 'S':
+			start = parse_opt(optarg, 0, 100000000000L, "--start");
+			break;
+		case 'd':
+			days = parse_opt(optarg, 1, 36500, "--days");
+			break;
+		case 'o':
+			out = optarg;
+			break;
+		case 'h':
+			usage();
+			return ferror(stdout) || fclose(stdout) ? 1 : 0;
+		default:
+			usage_error(NULL);
+		}
+	}
+	if (optind < argc)
+		usage_error("unexpected argument '%s'", argv[optind]);
+
+	memset(&g, 0, sizeof(g));
+	if (!users) {
+		users = events / 70;
+		if (users < 50)
+			users = 50;
+		if (users > events / MIN_EVENTS)
+			users = events / MIN_EVENTS;
+		if (!users)
+			usage_error("--events '%ld' is below %d", events,
+				    MIN_EVENTS);
+	}
+	if (!items) {
+		items = events / 700;
+		if (items < 4.0 * sqrt((double)events))
+			items = (long)(4.0 * sqrt((double)events));
+		if (items < 100)
+			items = 100;
+	}
+	if ((uint64_t)users * MIN_EVENTS > (uint64_t)events)
+		usage_error("--events '%ld' is below %d per user", events,
+			    MIN_EVENTS);
+	g.nevents = (uint64_t)events;
+	g.nusers = (uint32_t)users;
+	g.nitems = (uint32_t)items;
+	/* About sqrt(items)/2 genres: 5 for 100 items, 24 from 2304 up. */
+	g.ngenres = (uint32_t)(sqrt((double)items) / 2);
+	if (g.ngenres < 4)
+		g.ngenres = 4;
+	if (g.ngenres > 24)
+		g.ngenres = 24;
+	if (g.ngenres > g.nitems)
+		g.ngenres = g.nitems;
+	/* No user rates more than about a third of the items, unless there
+	 * are too few items or users for the events to fit. */
+	cap = (uint32_t)(items * 35 / 100);
+	if ((uint64_t)cap * g.nusers < g.nevents)
+		cap = (uint32_t)((g.nevents + g.nusers - 1) / g.nusers);
+	if (cap < MIN_EVENTS)
+		cap = MIN_EVENTS;
+
+	if (out && !(fp = fopen(out, "w")))
+		err(1, "%s", out);
+	if (setvbuf(fp, NULL, _IOFBF, 1 << 20))
+		err(1, "setvbuf");
+	rec_rng_seed(&g.rng, (uint64_t)seed);
+	g.nseen = g.nevents / 4 + 1;
+	g.seen = xcalloc(g.nseen, sizeof(*g.seen));
+	make_items(&g);
+	make_users(&g, (double)days * DAY, cap);
+	generate(&g, fp, start, (double)days * DAY);
+
+	if (ferror(fp) | fclose(fp))
+		err(1, "%s", out ? out : "stdout");
+	free(g.heap);
+	free(g.seen);
+	free(g.users);
+	free(g.items);
+	free(g.by_rank);
+	free(g.rank_cum);
+	free(g.gitems);
+	free(g.gcum);
+	free(g.goff);
+	free(g.genre_cum);
+	return 0;
+}
