@@ -33,8 +33,11 @@ LIBREC = $(O)/librec.a
 PROGS = $(PROGRAMS:%=$(BIN)/%)
 MANPAGES = $(wildcard man/*.[1-9])
 GENEVENTS = $(BIN)/genevents
+UNITS = $(patsubst tests/unit/%.c,$(BIN)/unit/%,$(filter-out tests/unit/unit.h,$(wildcard tests/unit/*.c)))
 
 all: $(PROGS) $(GENEVENTS)
+
+units: $(UNITS)
 
 $(O)/%.o: %.c
 	@mkdir -p $(@D)
@@ -52,14 +55,18 @@ $(GENEVENTS): $(O)/samples/genevents.o $(LIBREC)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
+$(BIN)/unit/%: $(O)/tests/unit/%.o $(LIBREC)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
 deps:
 	@sh build-aux/deps
 
 # The suite runs twice: on the developer build, then on binaries built
 # with AddressSanitizer and UndefinedBehaviorSanitizer.
 check: deps
-	$(MAKE) DEVELOPER=1 all
-	$(MAKE) DEVELOPER=1 O=build/san BIN=build/san/bin SANITIZE=address,undefined all
+	$(MAKE) DEVELOPER=1 all units
+	$(MAKE) DEVELOPER=1 O=build/san BIN=build/san/bin SANITIZE=address,undefined all units
 	sh build-aux/manlint $(MANPAGES)
 	REC_BIN=$(CURDIR)/bin bats tests
 	REC_BIN=$(CURDIR)/build/san/bin bats tests
@@ -82,7 +89,7 @@ uninstall:
 clean:
 	rm -rf build bin
 
-.PHONY: all deps check demo bench install uninstall clean
+.PHONY: all units deps check demo bench install uninstall clean
 .SECONDARY:
 
 -include $(shell find $(O) -name '*.d' 2>/dev/null)

@@ -1,4 +1,5 @@
-/* csv.c - the events reader (libcsv over zlib) and the CSV field writer.
+/* csv.c - CSV input (libcsv over zlib): a reader of named columns, the
+ * events reader on top of it, and the CSV field writer.
  *
  * libcsv calls back once per field and once per row; callbacks cannot stop
  * the parser, so the first error is kept in the context and everything
@@ -6,7 +7,6 @@
 #include <csv.h>
 #include <ctype.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,14 +15,6 @@
 
 #include "rec.h"
 
-enum { COL_USER, COL_ITEM, COL_RATING, COL_TIME, NCOLS };
-
-static const char *const col_what[NCOLS] = { "user", "item", "rating", "timestamp" };
-static const char *const col_defaults[NCOLS] = {
-	"user,user_id,userid", "item,item_id,itemid",
-	"rating,ratings,score", "timestamp,ts,time"
-};
-
 struct field {
 	char *s;
 	size_t len;
@@ -30,46 +22,38 @@ struct field {
 };
 
 struct reader {
-	struct rec_events *ev;
 	const struct rec_csv_options *opt;
+	struct rec_csv_column *col;
+	int ncol;
+	rec_csv_row_fn *fn;
+	void *ctx;
 	const char *path;
 	struct rec_error *err;
+	uint64_t skipped;
 	int failed;
 	long line;		/* record number, header included */
 	long nfield;		/* fields seen in this record */
 	int settled;		/* the first data row fixed the columns */
-	long col[NCOLS];	/* 0-based, or -1 */
-	int optional[NCOLS];	/* a default that the first row may lack */
-	struct field field[NCOLS];
+	struct field *field;	/* one per selected column */
+	char **fieldp;
+	size_t *fieldlen;
 	char **header;
 	long nheader;
-	int64_t row;		/* data rows read, the time without a time column */
 };
 
-static int fail(struct reader *r, long column, int code, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int fail(struct reader *r, long column, int code, const char *fmt, ...)
+/* Record the first error at the current line; column is 1-based in the
+ * file, or 0. */
+static int fail(struct reader *r, long column, int code, const char *msg)
 {
-	char msg[sizeof(r->err->msg)];
-	va_list ap;
-
 	if (!r->failed) {
-		va_start(ap, fmt);
-		vsnprintf(msg, sizeof(msg), fmt, ap);
-		va_end(ap);
-		rec_error_set(r->err, code, "%s", msg);
+		if (msg)
+			rec_error_set(r->err, code, "%s", msg);
+		r->err->code = code;
+		r->err->column = 0;
 		rec_error_at(r->err, r->path, r->line, column);
 		r->failed = 1;
 	}
 	return code;
-}
-
-static const char *option_of(const struct rec_csv_options *opt, int c)
-{
-	const char *v[NCOLS] = { opt->user, opt->item, opt->rating, opt->time };
-
-	return v[c];
 }
 
 static int is_position(const char *s)
@@ -106,45 +90,58 @@ static long header_find(const struct reader *r, const char *names)
 }
 
 /* Work out the position of each column from the options and the header.
- * Without a header the defaults are positions 1-4, where rating and
- * timestamp count only if the first row is wide enough. */
+ * Without a header, column c defaults to position c + 1, and optional
+ * columns count only if the first row is wide enough. */
 static int resolve_columns(struct reader *r)
 {
-	for (int c = 0; c < NCOLS; c++) {
-		const char *want = option_of(r->opt, c);
+	char msg[256];
+
+	for (int c = 0; c < r->ncol; c++) {
+		struct rec_csv_column *col = &r->col[c];
 		long pos;
 
-		if (want && is_position(want)) {
-			if (rec_parse_long(want, 1, 1000000, &pos, "column", NULL) < 0)
-				return fail(r, 0, REC_EINVAL, "bad %s column '%s'",
-					    col_what[c], want);
-			r->col[c] = pos - 1;
+		col->present = 1;
+		if (col->want && is_position(col->want)) {
+			if (rec_parse_long(col->want, 1, 1000000, &pos, "column", NULL) < 0) {
+				snprintf(msg, sizeof(msg), "bad %s column '%s'", col->what, col->want);
+				return fail(r, 0, REC_EINVAL, msg);
+			}
+			col->pos = pos - 1;
 		} else if (r->opt->no_header) {
-			if (want)
-				return fail(r, 0, REC_EINVAL,
-					    "%s column '%s' is a name, but there is no header",
-					    col_what[c], want);
-			r->col[c] = c;
-			r->optional[c] = c > COL_ITEM;
+			if (col->want) {
+				snprintf(msg, sizeof(msg),
+					 "%s column '%s' is a name, but there is no header",
+					 col->what, col->want);
+				return fail(r, 0, REC_EINVAL, msg);
+			}
+			col->pos = c;
 		} else {
-			r->col[c] = header_find(r, want ? want : col_defaults[c]);
-			if (r->col[c] < 0 && (want || c <= COL_ITEM))
-				return fail(r, 0, REC_EPARSE,
-					    "no %s column '%s' in the header",
-					    col_what[c], want ? want : col_defaults[c]);
+			col->pos = header_find(r, col->want ? col->want : col->names);
+			if (col->pos < 0 && (col->want || !col->optional)) {
+				if (col->want)
+					snprintf(msg, sizeof(msg), "no %s column '%s' in the header",
+						 col->what, col->want);
+				else
+					snprintf(msg, sizeof(msg),
+						 "no %s column in the header (looked for %s)",
+						 col->what, col->names);
+				return fail(r, 0, REC_EPARSE, msg);
+			}
+			col->present = col->pos >= 0;
 		}
 	}
 	return 0;
 }
 
-/* The first data row settles which optional columns exist. */
+/* The first data row settles which optional positional columns exist. */
 static void settle_columns(struct reader *r)
 {
-	for (int c = 0; c < NCOLS; c++)
-		if (r->optional[c] && r->col[c] >= r->nfield)
-			r->col[c] = -1;
-	r->ev->has_rating = r->col[COL_RATING] >= 0;
-	r->ev->has_time = r->col[COL_TIME] >= 0;
+	for (int c = 0; c < r->ncol; c++)
+		if (r->opt->no_header && r->col[c].optional && !r->col[c].want &&
+		    r->col[c].pos >= r->nfield) {
+			r->col[c].pos = -1;
+			r->col[c].present = 0;
+		}
 	r->settled = 1;
 }
 
@@ -184,58 +181,44 @@ static void on_field(void *s, size_t len, void *data)
 {
 	struct reader *r = data;
 	long i = r->nfield++;
+	int rc = 0;
 
 	if (r->failed)
 		return;
+	if (!s)
+		s = "", len = 0;
 	if (r->line == 1 && !r->opt->no_header) {
-		if (keep_header(r, s ? s : "", s ? len : 0) < 0)
-			fail(r, 0, REC_ENOMEM, "out of memory");
-		return;
+		rc = keep_header(r, s, len);
+	} else {
+		for (int c = 0; c < r->ncol && rc == 0; c++)
+			if (r->col[c].pos == i)
+				rc = keep_field(&r->field[c], s, len);
 	}
-	for (int c = 0; c < NCOLS; c++)
-		if (r->col[c] == i &&
-		    keep_field(&r->field[c], s ? s : "", s ? len : 0) < 0)
-			fail(r, 0, REC_ENOMEM, "out of memory");
+	if (rc < 0)
+		fail(r, 0, REC_ENOMEM, "out of memory");
 }
 
+/* Hand a data row to the caller's function. */
 static int take_row(struct reader *r)
 {
-	uint32_t user, item;
-	double rating = 1;
-	int64_t time = r->row;
-	struct rec_error e;
+	char msg[128];
 	int rc;
 
-	for (int c = 0; c < NCOLS; c++) {
-		if (r->col[c] < 0)
-			continue;
-		if (r->col[c] >= r->nfield)
-			return fail(r, 0, REC_EPARSE,
-				    "missing %s column (the row has %ld field%s)",
-				    col_what[c], r->nfield, r->nfield == 1 ? "" : "s");
+	for (int c = 0; c < r->ncol; c++) {
+		if (r->col[c].pos >= r->nfield) {
+			snprintf(msg, sizeof(msg), "missing %s column (the row has %ld field%s)",
+				 r->col[c].what, r->nfield, r->nfield == 1 ? "" : "s");
+			return fail(r, 0, REC_EPARSE, msg);
+		}
+		r->fieldp[c] = r->col[c].present ? r->field[c].s : NULL;
+		r->fieldlen[c] = r->col[c].present ? r->field[c].len : 0;
 	}
-	for (int c = COL_USER; c <= COL_ITEM; c++)
-		if (!r->field[c].len)
-			return fail(r, r->col[c] + 1, REC_EPARSE, "empty %s ID",
-				    col_what[c]);
-	if (r->col[COL_RATING] >= 0 &&
-	    rec_parse_double(r->field[COL_RATING].s, -1e30, 1e30, &rating,
-			     "rating", &e) < 0)
-		return fail(r, r->col[COL_RATING] + 1, REC_EPARSE, "%s", e.msg);
-	if (r->col[COL_TIME] >= 0 &&
-	    rec_parse_time(r->field[COL_TIME].s, &time, "timestamp", &e) < 0)
-		return fail(r, r->col[COL_TIME] + 1, REC_EPARSE, "%s", e.msg);
-	rc = rec_dict_intern(r->ev->users, r->field[COL_USER].s,
-			     r->field[COL_USER].len, &user, NULL);
-	if (rc == 0)
-		rc = rec_dict_intern(r->ev->items, r->field[COL_ITEM].s,
-				     r->field[COL_ITEM].len, &item, NULL);
-	if (rc == 0)
-		rc = rec_events_push(r->ev, user, item, (float)rating, time);
-	if (rc < 0)
-		return fail(r, 0, rc, "%s",
-			    rc == REC_ENOMEM ? "out of memory" : "too many IDs");
-	r->row++;
+	r->err->column = 0;
+	if ((rc = r->fn(r->ctx, r->fieldp, r->fieldlen, r->err)) < 0) {
+		long c = r->err->column;
+
+		return fail(r, c > 0 && c <= r->ncol ? r->col[c - 1].pos + 1 : 0, rc, NULL);
+	}
 	return 0;
 }
 
@@ -253,10 +236,10 @@ static void on_row(int term, void *data)
 			settle_columns(r);
 		if (take_row(r) < 0 && r->opt->skip_bad && r->err->code == REC_EPARSE) {
 			r->failed = 0;
-			r->ev->skipped++;
+			r->skipped++;
 		}
 	}
-	for (int c = 0; c < NCOLS; c++)
+	for (int c = 0; c < r->ncol; c++)
 		r->field[c].len = 0;
 	r->nfield = 0;
 	r->line++;
@@ -299,8 +282,11 @@ static int gz_failed(gzFile gz, const char *path, struct rec_error *err)
 
 static void reader_release(struct reader *r)
 {
-	for (int c = 0; c < NCOLS; c++)
+	for (int c = 0; c < r->ncol && r->field; c++)
 		free(r->field[c].s);
+	free(r->field);
+	free(r->fieldp);
+	free(r->fieldlen);
 	for (long i = 0; i < r->nheader; i++)
 		free(r->header[i]);
 	free(r->header);
@@ -316,7 +302,7 @@ static int parse_stream(struct reader *r, gzFile gz, struct csv_parser *p)
 		return rec_error_set(r->err, REC_ENOMEM, "out of memory");
 	while ((n = gzread(gz, buf, CHUNK)) > 0) {
 		if (csv_parse(p, buf, (size_t)n, on_field, on_row, r) != (size_t)n) {
-			fail(r, 0, REC_EPARSE, "%s", csv_strerror(csv_error(p)));
+			fail(r, 0, REC_EPARSE, csv_strerror(csv_error(p)));
 			break;
 		}
 		if (r->failed)
@@ -330,22 +316,35 @@ static int parse_stream(struct reader *r, gzFile gz, struct csv_parser *p)
 	if (n < 0)
 		return rec_error_set(r->err, REC_EIO, "read error");
 	if (csv_fini(p, on_field, on_row, r) != 0)
-		fail(r, 0, REC_EPARSE, "%s", csv_strerror(csv_error(p)));
+		fail(r, 0, REC_EPARSE, csv_strerror(csv_error(p)));
 	return r->failed ? r->err->code : 0;
 }
 
-int rec_events_read(struct rec_events *ev, const char *path,
-		    const struct rec_csv_options *opt, struct rec_error *err)
+int rec_csv_read(const char *path, const struct rec_csv_options *opt,
+		 struct rec_csv_column *col, int ncol, rec_csv_row_fn *fn,
+		 void *ctx, uint64_t *skipped, struct rec_error *err)
 {
-	struct reader r = { .ev = ev, .opt = opt, .path = path, .err = err, .line = 1 };
+	struct reader r = { .opt = opt, .col = col, .ncol = ncol, .fn = fn, .ctx = ctx,
+			    .path = strcmp(path, "-") ? path : "standard input",
+			    .err = err, .line = 1 };
 	struct csv_parser p;
 	gzFile gz;
-	int rc;
+	int rc = REC_ENOMEM;
 
-	if (!(gz = open_input(path, err)))
+	r.field = calloc((size_t)ncol, sizeof(*r.field));
+	r.fieldp = calloc((size_t)ncol, sizeof(*r.fieldp));
+	r.fieldlen = calloc((size_t)ncol, sizeof(*r.fieldlen));
+	if (!r.field || !r.fieldp || !r.fieldlen) {
+		reader_release(&r);
+		return rec_error_set(err, REC_ENOMEM, "out of memory");
+	}
+	if (!(gz = open_input(path, err))) {
+		reader_release(&r);
 		return REC_EIO;
+	}
 	if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0) {
 		gzclose(gz);
+		reader_release(&r);
 		return rec_error_set(err, REC_ENOMEM, "out of memory");
 	}
 	csv_set_delim(&p, opt->delim ? opt->delim : ',');
@@ -354,12 +353,73 @@ int rec_events_read(struct rec_events *ev, const char *path,
 		rc = parse_stream(&r, gz, &p);
 	if (!rc && r.line == 1)
 		rc = rec_error_set(err, REC_EPARSE, "empty input");
-	if (rc == REC_EPARSE && !err->file[0])
-		rec_error_at(err, path, 0, 0);
+	if (rc < 0)
+		rec_error_at(err, r.path, 0, 0);
+	if (skipped)
+		*skipped += r.skipped;
 	csv_free(&p);
 	gzclose(gz);
 	reader_release(&r);
 	return rc;
+}
+
+enum { COL_USER, COL_ITEM, COL_RATING, COL_TIME, NCOLS };
+
+struct events_ctx {
+	struct rec_events *ev;
+	int64_t row;		/* data rows read: the time without a time column */
+};
+
+static int take_event(void *data, char *const *field, const size_t *len,
+		      struct rec_error *err)
+{
+	struct events_ctx *x = data;
+	struct rec_events *ev = x->ev;
+	uint32_t user, item;
+	double rating = 1;
+	int64_t time = x->row;
+	int rc;
+
+	for (int c = COL_USER; c <= COL_ITEM; c++)
+		if (!len[c]) {
+			rec_error_set(err, REC_EPARSE, "empty %s ID", c == COL_USER ? "user" : "item");
+			err->column = c + 1;
+			return REC_EPARSE;
+		}
+	if (field[COL_RATING] &&
+	    rec_parse_double(field[COL_RATING], -1e30, 1e30, &rating, "rating", err) < 0) {
+		err->column = COL_RATING + 1;
+		return REC_EPARSE;
+	}
+	if (field[COL_TIME] && rec_parse_time(field[COL_TIME], &time, "timestamp", err) < 0) {
+		err->column = COL_TIME + 1;
+		return REC_EPARSE;
+	}
+	rc = rec_dict_intern(ev->users, field[COL_USER], len[COL_USER], &user, NULL);
+	if (rc == 0)
+		rc = rec_dict_intern(ev->items, field[COL_ITEM], len[COL_ITEM], &item, NULL);
+	if (rc == 0)
+		rc = rec_events_push(ev, user, item, (float)rating, time);
+	if (rc < 0)
+		return rec_error_set(err, rc, "%s", rc == REC_ENOMEM ? "out of memory" : "too many IDs");
+	ev->has_rating = field[COL_RATING] != NULL;
+	ev->has_time = field[COL_TIME] != NULL;
+	x->row++;
+	return 0;
+}
+
+int rec_events_read(struct rec_events *ev, const char *path,
+		    const struct rec_csv_options *opt, struct rec_error *err)
+{
+	struct rec_csv_column col[NCOLS] = {
+		{ "user", "user,user_id,userid", opt->user, 0, 0, 0 },
+		{ "item", "item,item_id,itemid", opt->item, 0, 0, 0 },
+		{ "rating", "rating,ratings,score", opt->rating, 1, 0, 0 },
+		{ "timestamp", "timestamp,ts,time", opt->time, 1, 0, 0 },
+	};
+	struct events_ctx x = { ev, (int64_t)ev->n };
+
+	return rec_csv_read(path, opt, col, NCOLS, take_event, &x, &ev->skipped, err);
 }
 
 int rec_parse_delim(const char *s, unsigned char *out, struct rec_error *err)

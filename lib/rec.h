@@ -127,6 +127,32 @@ struct rec_csv_options {
 /* Parse "-d" values: one character, "tab", "comma", "semicolon", "space". */
 int rec_parse_delim(const char *s, unsigned char *out, struct rec_error *err);
 
+/* A column to read: what it is (for messages), its default header names
+ * (comma-separated, matched without case), and the user's choice (a name
+ * or a 1-based position, or NULL).  The reader sets pos (0-based) and
+ * present. */
+struct rec_csv_column {
+	const char *what;
+	const char *names;
+	const char *want;
+	int optional;
+	long pos;
+	int present;
+};
+
+/* Called with each data row's fields, in the order of the columns (NULL
+ * for an absent optional column).  To reject the row, fill err (with
+ * err->column the 1-based index into the columns, or 0) and return < 0. */
+typedef int rec_csv_row_fn(void *ctx, char *const *field, const size_t *len,
+			   struct rec_error *err);
+
+/* Read a CSV file (plain or gzip, "-" for standard input), handing each
+ * data row to fn.  With opt->skip_bad, rows failing with REC_EPARSE are
+ * counted in *skipped instead of stopping the read. */
+int rec_csv_read(const char *path, const struct rec_csv_options *opt,
+		 struct rec_csv_column *col, int ncol, rec_csv_row_fn *fn,
+		 void *ctx, uint64_t *skipped, struct rec_error *err);
+
 /* Events in file order, with IDs interned in two dictionaries. */
 struct rec_events {
 	struct rec_dict *users;
