@@ -291,7 +291,7 @@ void rec_writer_abort(struct rec_writer *w)
 
 /* --- reader --- */
 
-static int reader_fail(struct rec_reader *r, int code, const char *msg)
+int rec_reader_fail(struct rec_reader *r, int code, const char *msg)
 {
 	if (!r->err.code) {
 		rec_error_set(&r->err, code, "%s", msg);
@@ -316,7 +316,7 @@ static int reader_fill(struct rec_reader *r)
 
 		snprintf(text, sizeof(text), "corrupt compressed data (%s)",
 			 errnum == Z_ERRNO ? strerror(errno) : msg);
-		return reader_fail(r, REC_EFORMAT, text);
+		return rec_reader_fail(r, REC_EFORMAT, text);
 	}
 	r->at = 0;
 	r->len = (size_t)n;
@@ -341,7 +341,7 @@ static int reader_take(struct rec_reader *r, void *p, size_t n, int in_crc)
 					 "truncated: the file ends at byte %llu of %llu",
 					 (unsigned long long)r->pos,
 					 (unsigned long long)r->total);
-				return reader_fail(r, REC_EFORMAT, text);
+				return rec_reader_fail(r, REC_EFORMAT, text);
 			}
 		}
 		k = r->len - r->at < n ? r->len - r->at : n;
@@ -373,7 +373,7 @@ static int section_take(struct rec_reader *r, void *p, size_t n)
 
 		snprintf(text, sizeof(text), "section '%.4s' is too short for its contents",
 			 r->cur >= 0 && (unsigned)r->cur < r->nsec ? r->sec[r->cur].tag : "?");
-		return reader_fail(r, REC_EFORMAT, text);
+		return rec_reader_fail(r, REC_EFORMAT, text);
 	}
 	return reader_take(r, p, n, 1);
 }
@@ -444,7 +444,7 @@ static int check_table(struct rec_reader *r)
 				 s->tag, (unsigned long long)s->offset,
 				 (unsigned long long)s->length,
 				 (unsigned long long)r->total);
-			return reader_fail(r, REC_EFORMAT, text);
+			return rec_reader_fail(r, REC_EFORMAT, text);
 		}
 		off += s->length;
 	}
@@ -452,7 +452,7 @@ static int check_table(struct rec_reader *r)
 		snprintf(text, sizeof(text),
 			 "sections end at byte %llu, but the header says %llu",
 			 (unsigned long long)off, (unsigned long long)r->total - 4);
-		return reader_fail(r, REC_EFORMAT, text);
+		return rec_reader_fail(r, REC_EFORMAT, text);
 	}
 	return 0;
 }
@@ -469,7 +469,7 @@ static int read_header(struct rec_reader *r, const char *magic,
 	    memcmp(h, magic, REC_MAGIC_LEN) != 0) {
 		memset(&r->err, 0, sizeof(r->err));
 		snprintf(text, sizeof(text), "bad magic: not a %.7s file", magic);
-		return reader_fail(r, REC_EFORMAT, text);
+		return rec_reader_fail(r, REC_EFORMAT, text);
 	}
 	if (reader_take(r, h + REC_MAGIC_LEN, HEADER_LEN - REC_MAGIC_LEN, 1) < 0)
 		return r->err.code;
@@ -479,15 +479,15 @@ static int read_header(struct rec_reader *r, const char *magic,
 		snprintf(text, sizeof(text),
 			 "format version %u.%u is newer than this program reads (%u.x)",
 			 major, *minor, max_major);
-		return reader_fail(r, REC_EVERSION, text);
+		return rec_reader_fail(r, REC_EVERSION, text);
 	}
 	if (get_le(h + 12, 4) != BYTE_ORDER_MARK)
-		return reader_fail(r, REC_EFORMAT, "bad byte-order mark");
+		return rec_reader_fail(r, REC_EFORMAT, "bad byte-order mark");
 	r->total = get_le(h + 16, 8);
 	r->nsec = (unsigned)get_le(h + 24, 4);
 	if (get_le(h + 24, 4) > MAX_SECTIONS ||
 	    r->total < HEADER_LEN + (uint64_t)r->nsec * ENTRY_LEN + 4)
-		return reader_fail(r, REC_EFORMAT, "bad section count or file length");
+		return rec_reader_fail(r, REC_EFORMAT, "bad section count or file length");
 	for (unsigned i = 0; i < r->nsec; i++) {
 		unsigned char e[ENTRY_LEN];
 
@@ -564,7 +564,7 @@ int rec_reader_skip(struct rec_reader *r)
 
 	if (s->flags & REC_SECTION_REQUIRED) {
 		snprintf(text, sizeof(text), "unknown required section '%.4s'", s->tag);
-		return reader_fail(r, REC_EFORMAT, text);
+		return rec_reader_fail(r, REC_EFORMAT, text);
 	}
 	return reader_take(r, NULL, section_left(r), 1);
 }
@@ -590,11 +590,11 @@ static int reader_finish(struct rec_reader *r)
 		snprintf(text, sizeof(text),
 			 "checksum mismatch: stored %08llx, computed %08lx",
 			 (unsigned long long)get_le(crc, 4), (unsigned long)r->crc);
-		return reader_fail(r, REC_ECHECKSUM, text);
+		return rec_reader_fail(r, REC_ECHECKSUM, text);
 	}
 	if (r->at < r->len || (reader_fill(r) == 0 && r->len > 0) ||
 	    gzread(r->gz, &extra, 1) > 0)
-		return reader_fail(r, REC_EFORMAT, "trailing data after the checksum");
+		return rec_reader_fail(r, REC_EFORMAT, "trailing data after the checksum");
 	return r->err.code;
 }
 
@@ -659,7 +659,7 @@ int rec_reader_dict(struct rec_reader *r, uint32_t n, struct rec_dict **out)
 		if ((rc = rec_reader_u32(r, &len, 1)) < 0)
 			goto out;
 		if (len > section_left(r)) {
-			rc = reader_fail(r, REC_EFORMAT, "dictionary entry longer than its section");
+			rc = rec_reader_fail(r, REC_EFORMAT, "dictionary entry longer than its section");
 			goto out;
 		}
 		rc = REC_ENOMEM;
@@ -671,14 +671,14 @@ int rec_reader_dict(struct rec_reader *r, uint32_t n, struct rec_dict **out)
 		if ((rc = rec_dict_intern(d, s, len, &index, &added)) < 0)
 			goto out;
 		if (!added) {
-			rc = reader_fail(r, REC_EFORMAT, "duplicate ID in a dictionary");
+			rc = rec_reader_fail(r, REC_EFORMAT, "duplicate ID in a dictionary");
 			goto out;
 		}
 	}
 	rc = 0;
 out:
 	if (rc == REC_ENOMEM)
-		reader_fail(r, REC_ENOMEM, "out of memory");
+		rec_reader_fail(r, REC_ENOMEM, "out of memory");
 	free(s);
 	if (rc < 0) {
 		rec_dict_free(d);

@@ -1,10 +1,11 @@
 /* dataset.c - the sparse user x item matrix: building it from events,
  * cleaning it, and its file (.recd) and text forms. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "rec.h"
+#include "internal.h"
 
 #define META_LEN 24
 #define HAS_RATING 1u
@@ -420,8 +421,24 @@ static const char sec_tags[NSEC][4] = {
 	{ 'T', 'I', 'M', 'E' },
 };
 
-static int write_sections(struct rec_writer *w, const struct rec_dataset *ds)
+void rec_dataset_sections(const struct rec_dataset *ds, struct rec_section *sec)
 {
+	uint64_t len[NSEC] = {
+		META_LEN, rec_dict_section_length(ds->users),
+		rec_dict_section_length(ds->items), ((uint64_t)ds->nusers + 1) * 8,
+		ds->nnz * 4, ds->nnz * 4, ds->nnz * 8,
+	};
+
+	for (int i = 0; i < NSEC; i++) {
+		memcpy(sec[i].tag, sec_tags[i], 4);
+		sec[i].flags = REC_SECTION_REQUIRED;
+		sec[i].length = len[i];
+	}
+}
+
+int rec_dataset_write_sections(struct rec_writer *w, const struct rec_dataset *ds)
+{
+	/* nnz is a u64 written as two u32 halves, low first: little-endian. */
 	uint32_t meta[6] = { ds->nusers, ds->nitems, (uint32_t)ds->nnz,
 			     (uint32_t)(ds->nnz >> 32),
 			     (ds->has_rating ? HAS_RATING : 0) | (ds->has_time ? HAS_TIME : 0), 0 };
@@ -441,24 +458,15 @@ int rec_dataset_write(const struct rec_dataset *ds, const char *path,
 		      struct rec_error *err)
 {
 	struct rec_section sec[NSEC];
-	uint64_t len[NSEC] = {
-		META_LEN, rec_dict_section_length(ds->users),
-		rec_dict_section_length(ds->items), ((uint64_t)ds->nusers + 1) * 8,
-		ds->nnz * 4, ds->nnz * 4, ds->nnz * 8,
-	};
 	struct rec_writer *w;
 	int rc;
 
-	for (int i = 0; i < NSEC; i++) {
-		memcpy(sec[i].tag, sec_tags[i], 4);
-		sec[i].flags = REC_SECTION_REQUIRED;
-		sec[i].length = len[i];
-	}
+	rec_dataset_sections(ds, sec);
 	rc = rec_writer_open(&w, path, REC_DATASET_MAGIC, REC_DATASET_MAJOR,
 			     REC_DATASET_MINOR, sec, NSEC, err);
 	if (rc < 0)
 		return rc;
-	if (write_sections(w, ds) < 0) {
+	if (rec_dataset_write_sections(w, ds) < 0) {
 		rec_writer_abort(w);
 		rec_error_set(err, REC_EIO, "write failed");
 		rec_error_at(err, path, 0, 0);
@@ -488,18 +496,8 @@ static int read_meta(struct rec_reader *r, struct rec_dataset *ds)
 	return dataset_alloc(ds, meta[0], meta[2] | (uint64_t)meta[3] << 32);
 }
 
-/* Read one known section; the sizes must agree with META. */
-static int read_section(struct rec_reader *r, struct rec_dataset *ds, int which,
-			const struct rec_section *s, int *seen)
+static int read_body(struct rec_reader *r, struct rec_dataset *ds, int which)
 {
-	uint64_t want[NSEC] = { META_LEN, s->length, s->length,
-				((uint64_t)ds->nusers + 1) * 8, ds->nnz * 4,
-				ds->nnz * 4, ds->nnz * 8 };
-
-	if (which != SEC_META && !seen[SEC_META])
-		return REC_EFORMAT;
-	if (s->length != want[which])
-		return REC_EFORMAT;
 	switch (which) {
 	case SEC_META: return read_meta(r, ds);
 	case SEC_USER: return rec_reader_dict(r, ds->nusers, &ds->users);
@@ -511,8 +509,35 @@ static int read_section(struct rec_reader *r, struct rec_dataset *ds, int which,
 	}
 }
 
-static const char *check_structure(const struct rec_dataset *ds)
+int rec_dataset_read_section(struct rec_reader *r, const struct rec_section *s,
+			     struct rec_dataset *ds, unsigned *seen)
 {
+	int which = find_tag(s->tag);
+	uint64_t want[NSEC] = { META_LEN, s->length, s->length,
+				((uint64_t)ds->nusers + 1) * 8, ds->nnz * 4,
+				ds->nnz * 4, ds->nnz * 8 };
+	char text[96];
+	int rc;
+
+	if (which < 0)
+		return 0;
+	if ((*seen & 1u << which) || (which != SEC_META && !(*seen & 1u << SEC_META)) ||
+	    s->length != want[which]) {
+		snprintf(text, sizeof(text),
+			 "section '%.4s' is repeated, out of order or of the wrong length", s->tag);
+		rec_reader_fail(r, REC_EFORMAT, text);
+		return REC_EFORMAT;
+	}
+	*seen |= 1u << which;
+	if ((rc = read_body(r, ds, which)) == REC_ENOMEM)
+		rec_reader_fail(r, REC_ENOMEM, "out of memory");
+	return rc < 0 ? rc : 1;
+}
+
+const char *rec_dataset_check(const struct rec_dataset *ds, unsigned seen)
+{
+	if (seen != (1u << NSEC) - 1)
+		return "a required section is missing";
 	if (ds->rowptr[0] != 0 || ds->rowptr[ds->nusers] != ds->nnz)
 		return "row pointers do not match the entry count";
 	for (uint32_t u = 0; u < ds->nusers; u++)
@@ -528,44 +553,24 @@ int rec_dataset_read(struct rec_dataset *ds, const char *path, struct rec_error 
 {
 	struct rec_reader *r;
 	const struct rec_section *s;
-	int seen[NSEC] = { 0 }, rc, more;
-	const char *bad = NULL;
+	unsigned seen = 0;
+	const char *bad;
+	int rc;
 
 	memset(ds, 0, sizeof(*ds));
 	if ((rc = rec_reader_open(&r, path, REC_DATASET_MAGIC, REC_DATASET_MAJOR,
 				  NULL, err)) < 0)
 		return rc;
-	while ((more = rec_reader_next(r, &s)) > 0) {
-		int which = find_tag(s->tag);
-
-		if (which < 0 || seen[which]) {
+	while ((rc = rec_reader_next(r, &s)) > 0) {
+		rc = rec_dataset_read_section(r, s, ds, &seen);
+		if (rc == 0)
 			rc = rec_reader_skip(r);
-		} else {
-			rc = read_section(r, ds, which, s, seen);
-			seen[which] = 1;
-			if (rc == REC_EFORMAT && !rec_reader_error(r, NULL))
-				bad = "a section's length does not match the counts";
-		}
 		if (rc < 0)
 			break;
 	}
-	for (int i = 0; i < NSEC && !bad && rc == 0 && more == 0; i++)
-		if (!seen[i])
-			bad = "a required section is missing";
-	if (rc == 0 && more < 0)
-		rc = more;
-	if (rc < 0 && rec_reader_error(r, NULL) < 0) {
-		rec_reader_close(r, err);
-	} else {
-		rc = rec_reader_close(r, err);
-		if (rc == 0 && !bad)
-			bad = check_structure(ds);
-		if (rc == 0 && bad) {
-			rc = rec_error_set(err, REC_EFORMAT, "%s", bad);
-			rec_error_at(err, path, 0, 0);
-		} else if (rc == REC_ENOMEM) {
-			rec_error_set(err, rc, "out of memory");
-		}
+	if ((rc = rec_reader_close(r, err)) == 0 && (bad = rec_dataset_check(ds, seen))) {
+		rc = rec_error_set(err, REC_EFORMAT, "%s", bad);
+		rec_error_at(err, path, 0, 0);
 	}
 	if (rc < 0)
 		rec_dataset_release(ds);

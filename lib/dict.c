@@ -213,3 +213,18 @@ struct rec_dict *rec_dict_subset(const struct rec_dict *d, const uint8_t *keep,
 	}
 	return out;
 }
+
+int64_t *rec_dict_map(const struct rec_dict *from, const struct rec_dict *to)
+{
+	int64_t *map = malloc(((size_t)from->n + 1) * sizeof(*map));
+
+	if (!map)
+		return NULL;
+	for (uint32_t i = 0; i < from->n; i++) {
+		size_t len;
+		const char *s = rec_dict_name(from, i, &len);
+
+		map[i] = from == to ? (int64_t)i : rec_dict_find(to, s, len);
+	}
+	return map;
+}

@@ -104,6 +104,9 @@ int rec_dict_intern(struct rec_dict *d, const char *s, size_t len,
 int64_t rec_dict_find(const struct rec_dict *d, const char *s, size_t len);
 /* The ID at index (NUL-terminated, owned by the dictionary). */
 const char *rec_dict_name(const struct rec_dict *d, uint32_t index, size_t *len);
+/* For each ID of from, its index in to or -1: a new array of
+ * rec_dict_size(from) entries that the caller frees, or NULL. */
+int64_t *rec_dict_map(const struct rec_dict *from, const struct rec_dict *to);
 /* A dictionary holding the IDs of d whose keep[] is non-zero, in index
  * order; remap[i] receives the new index or UINT32_MAX. */
 struct rec_dict *rec_dict_subset(const struct rec_dict *d, const uint8_t *keep,
@@ -237,6 +240,8 @@ void rec_reader_abort(struct rec_reader *r);
 uint64_t rec_dict_section_length(const struct rec_dict *d);
 int rec_writer_dict(struct rec_writer *w, const struct rec_dict *d);
 int rec_reader_dict(struct rec_reader *r, uint32_t n, struct rec_dict **out);
+/* Record a failure (the first one sticks); returns its code. */
+int rec_reader_fail(struct rec_reader *r, int code, const char *msg);
 /* Fill err from the reader's first error. */
 int rec_reader_error(struct rec_reader *r, struct rec_error *err);
 
@@ -328,6 +333,111 @@ int rec_parse_split_method(const char *s, enum rec_split_method *out,
 /* Mark each entry of ds: mask[e] = 1 for test, 0 for train. */
 int rec_split_mask(const struct rec_dataset *ds, const struct rec_split_options *opt,
 		   uint8_t *mask, struct rec_error *err);
+
+/* --- models (model.c, and one file per family behind struct rec_algo) --- */
+
+#define REC_MODEL_MAGIC "RECMODEL"
+#define REC_MODEL_MAJOR 1
+#define REC_MODEL_MINOR 0
+#define REC_MAX_HPARAMS 24
+#define REC_MAX_PARAMS 16
+
+/* A hyperparameter of an algorithm: its name (as in -p name=value), its
+ * default and range, and whether it must be a whole number. */
+struct rec_hparam {
+	const char *name;
+	double def;
+	double min;
+	double max;
+	int integer;
+	const char *const *choices;	/* names of the values 0, 1, ...; or NULL */
+};
+
+/* A learned array, saved as one section of the model file: n floats at
+ * f32, or n unsigned integers at u32. */
+struct rec_param {
+	char tag[4];
+	float *f32;
+	uint32_t *u32;
+	uint64_t n;
+};
+
+/* What training needs besides the data. */
+struct rec_train_options {
+	const struct rec_dataset *validation;	/* or NULL */
+	uint64_t seed;
+	int progress;		/* report each epoch on standard error */
+};
+
+struct rec_model;
+
+/* One model family.  init allocates the learned arrays for the model's
+ * dimensions and hyperparameters (for training and for loading alike);
+ * params lists them so that saving and loading need no code of the
+ * family's own; score fills scores[nitems] for a known user from the
+ * model and the user's row in m->data; predict handles unknown users
+ * and items (index -1) with the family's documented fallback. */
+struct rec_algo {
+	const char *name;
+	const char *summary;
+	const struct rec_hparam *hparams;
+	unsigned nhparams;
+	int (*init)(struct rec_model *m);
+	int (*train)(struct rec_model *m, const struct rec_train_options *opt,
+		     struct rec_error *err);
+	unsigned (*params)(struct rec_model *m, struct rec_param *p);
+	void (*score)(const struct rec_model *m, uint32_t user, float *scores);
+	float (*predict)(const struct rec_model *m, int64_t user, int64_t item);
+	void (*release)(struct rec_model *m);
+};
+
+/* A trained model: its family and hyperparameters, the training data
+ * (the ID dictionaries and each user's seen items), the item popularity
+ * that serves unknown users, and the family's own state. */
+struct rec_model {
+	const struct rec_algo *algo;
+	double hp[REC_MAX_HPARAMS];
+	double half_life;	/* seconds; 0: no time decay */
+	int64_t now;		/* the time decay's reference point */
+	struct rec_dataset data;
+	float *popularity;
+	void *state;
+};
+
+/* The family called name, or NULL; rec_algos lists them all. */
+const struct rec_algo *rec_algo_find(const char *name);
+extern const struct rec_algo *const rec_algos[];
+
+/* A new untrained model of algo with default hyperparameters. */
+struct rec_model *rec_model_new(const struct rec_algo *algo);
+void rec_model_free(struct rec_model *m);
+/* Set a hyperparameter from text: REC_EINVAL names an unknown one or a
+ * bad value. */
+int rec_model_set(struct rec_model *m, const char *name, const char *value,
+		  struct rec_error *err);
+/* The value of the hyperparameter name (which must exist). */
+double rec_model_get(const struct rec_model *m, const char *name);
+/* Train on data (whose contents the model takes over; data is left
+ * empty).  Computes the popularity, then the family's parameters. */
+int rec_model_train(struct rec_model *m, struct rec_dataset *data,
+		    const struct rec_train_options *opt, struct rec_error *err);
+/* Weight of an event at time t under the model's half-life (1 without). */
+double rec_model_decay(const struct rec_model *m, int64_t t);
+int rec_model_save(struct rec_model *m, const char *path, struct rec_error *err);
+int rec_model_load(struct rec_model **m, const char *path, struct rec_error *err);
+
+/* Score every item for user (index into the model's dictionary, or -1 for
+ * an unknown user, who gets the popularity). */
+void rec_model_score(const struct rec_model *m, int64_t user, float *scores);
+/* Predict a rating or score for one pair; never NaN. */
+float rec_model_predict(const struct rec_model *m, int64_t user, int64_t item);
+
+/* --- top-N selection (topn.c) --- */
+
+/* The k best of scores[0..n) (skipping -INFINITY), best first, ties to the
+ * lower index; returns how many were found (at most k). */
+uint32_t rec_topn(const float *scores, uint32_t n, uint32_t k, uint32_t *idx,
+		  float *val);
 
 /* --- command-line helpers shared by the programs (cli.c) --- */
 

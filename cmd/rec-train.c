@@ -1,0 +1,238 @@
+/* rec-train - train a model on a dataset and write it (.recm). */
+#include <err.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+enum {
+	OPT_LR = REC_OPT_PROGRAM, OPT_REG, OPT_HALF_LIFE, OPT_NOW, OPT_VALIDATION,
+	OPT_DEDUP
+};
+
+/* -p settings are applied after -a is known, whatever the order. */
+#define MAX_SETTINGS 64
+
+struct options {
+	struct rec_csv_options csv;
+	enum rec_dedup dedup;
+	const char *algo;
+	const char *setting[MAX_SETTINGS];	/* "name=value" */
+	int nsettings;
+	const char *half_life;
+	const char *now;
+	const char *validation;
+	const char *output;
+	struct rec_train_options train;
+	int verbose;
+};
+
+static const char synopsis[] =
+	"usage: rec-train -a ALGO [-qv] [-o FILE] [-k N] [-e N] [--lr X] [--reg X]\n"
+	"                 [-p NAME=VALUE] [--half-life DURATION] [--now TIME]\n"
+	"                 [--validation FILE] [--progress] [--no-progress] [-j N]\n"
+	"                 [--seed N] [--dedup RULE] [-u COL] [-i COL] [-r COL] [-t COL]\n"
+	"                 [-d C] [--no-header] [--skip-bad] [FILE]\n";
+
+static void list_algorithms(void)
+{
+	printf("\nAlgorithms and their parameters (-p NAME=VALUE, defaults shown):\n");
+	for (int a = 0; rec_algos[a]; a++) {
+		const struct rec_algo *algo = rec_algos[a];
+
+		printf("  %-9s %s\n", algo->name, algo->summary);
+		for (unsigned i = 0; i < algo->nhparams; i++) {
+			const struct rec_hparam *h = &algo->hparams[i];
+
+			if (h->choices)
+				printf("            %s=%s\n", h->name, h->choices[(int)h->def]);
+			else
+				printf("            %s=%g\n", h->name, h->def);
+		}
+	}
+}
+
+static void usage(void)
+{
+	printf("%s\n"
+	       "Train a model on a dataset (.recd, or events CSV) and write it.\n\n"
+	       "  -a, --algorithm ALGO   pop, itemknn or mf (see below)\n"
+	       "  -k, --factors N        same as -p factors=N\n"
+	       "  -e, --epochs N         same as -p epochs=N\n"
+	       "      --lr X             same as -p lr=X\n"
+	       "      --reg X            same as -p reg=X\n"
+	       "  -p, --param NAME=VALUE set a parameter of the algorithm\n"
+	       "      --half-life D      weight events by 2^(-age/D), D like 30d or 12h\n"
+	       "      --now TIME         age is measured from TIME (default: newest event)\n"
+	       "      --validation FILE  report a validation metric each epoch and stop\n"
+	       "                         early when it stops improving\n"
+	       "      --progress         report each epoch on standard error (default\n"
+	       "                         when it is a terminal); --no-progress: never\n"
+	       "      --dedup RULE       for CSV input, as in rec-pivot (default last)\n"
+	       REC_CSV_HELP REC_COMMON_HELP, synopsis);
+	list_algorithms();
+	exit(0);
+}
+
+static void bad_usage(const char *msg)
+{
+	if (msg)
+		fprintf(stderr, "rec-train: %s\n", msg);
+	fprintf(stderr, "%sTry 'rec-train --help' for more information.\n", synopsis);
+	exit(2);
+}
+
+static void fail(const struct rec_error *e)
+{
+	char buf[1024];
+
+	errx(1, "%s", rec_error_str(e, buf, sizeof(buf)));
+}
+
+static void add_setting(struct options *o, const char *setting)
+{
+	if (o->nsettings == MAX_SETTINGS)
+		bad_usage("too many parameters");
+	o->setting[o->nsettings++] = setting;
+}
+
+static void parse_options(int argc, char **argv, struct options *o)
+{
+	static const struct option longopts[] = {
+		REC_COMMON_LONGOPTS, REC_CSV_LONGOPTS,
+		{ "algorithm", required_argument, NULL, 'a' },
+		{ "factors", required_argument, NULL, 'k' },
+		{ "epochs", required_argument, NULL, 'e' },
+		{ "lr", required_argument, NULL, OPT_LR },
+		{ "reg", required_argument, NULL, OPT_REG },
+		{ "param", required_argument, NULL, 'p' },
+		{ "half-life", required_argument, NULL, OPT_HALF_LIFE },
+		{ "now", required_argument, NULL, OPT_NOW },
+		{ "validation", required_argument, NULL, OPT_VALIDATION },
+		{ "progress", no_argument, NULL, REC_OPT_PROGRESS },
+		{ "no-progress", no_argument, NULL, REC_OPT_NO_PROGRESS },
+		{ "dedup", required_argument, NULL, OPT_DEDUP },
+		{ NULL, 0, NULL, 0 }
+	};
+	/* Common options spelled as settings; the strings live as long as argv. */
+	static char buf[4][64];
+	struct rec_error e;
+	long v;
+	int c, rc;
+
+	o->train.progress = isatty(STDERR_FILENO);
+	while ((c = getopt_long(argc, argv, "ho:qvj:a:k:e:p:" REC_CSV_SHORTOPTS,
+				longopts, NULL)) != -1) {
+		if ((rc = rec_cli_csv_option(c, optarg, &o->csv, &e)) != 0) {
+			if (rc < 0)
+				bad_usage(e.msg);
+			continue;
+		}
+		switch (c) {
+		case 'h': usage(); break;
+		case REC_OPT_VERSION: printf("rec-train %s\n", rec_version()); exit(0);
+		case 'o': o->output = optarg; break;
+		case 'q': o->verbose = -1; break;
+		case 'v': o->verbose = 1; break;
+		case 'j':
+			if (rec_parse_long(optarg, 0, 4096, &v, "--threads", &e) < 0)
+				bad_usage(e.msg);
+			rec_threads((int)v);
+			break;
+		case REC_OPT_SEED:
+			if (rec_parse_long(optarg, 0, INT64_MAX, &v, "--seed", &e) < 0)
+				bad_usage(e.msg);
+			o->train.seed = (uint64_t)v;
+			break;
+		case 'a': o->algo = optarg; break;
+		case 'k': snprintf(buf[0], sizeof(buf[0]), "factors=%.50s", optarg); add_setting(o, buf[0]); break;
+		case 'e': snprintf(buf[1], sizeof(buf[1]), "epochs=%.50s", optarg); add_setting(o, buf[1]); break;
+		case OPT_LR: snprintf(buf[2], sizeof(buf[2]), "lr=%.50s", optarg); add_setting(o, buf[2]); break;
+		case OPT_REG: snprintf(buf[3], sizeof(buf[3]), "reg=%.50s", optarg); add_setting(o, buf[3]); break;
+		case 'p': add_setting(o, optarg); break;
+		case OPT_HALF_LIFE: o->half_life = optarg; break;
+		case OPT_NOW: o->now = optarg; break;
+		case OPT_VALIDATION: o->validation = optarg; break;
+		case REC_OPT_PROGRESS: o->train.progress = 1; break;
+		case REC_OPT_NO_PROGRESS: o->train.progress = 0; break;
+		case OPT_DEDUP:
+			if (rec_parse_dedup(optarg, &o->dedup, &e) < 0)
+				bad_usage(e.msg);
+			break;
+		default: bad_usage(NULL);
+		}
+	}
+	if (!o->algo)
+		bad_usage("no algorithm: give -a ALGO");
+	if (argc - optind > 1)
+		bad_usage("one input file at most");
+	if (o->verbose < 0)
+		o->train.progress = 0;
+}
+
+/* Build the untrained model from -a, -p and the decay options. */
+static struct rec_model *configure(const struct options *o)
+{
+	const struct rec_algo *algo = rec_algo_find(o->algo);
+	struct rec_model *m;
+	struct rec_error e;
+	char text[128];
+
+	if (!algo) {
+		snprintf(text, sizeof(text), "unknown algorithm '%.64s'", o->algo);
+		bad_usage(text);
+	}
+	if (!(m = rec_model_new(algo)))
+		errx(1, "out of memory");
+	for (int i = 0; i < o->nsettings; i++) {
+		char name[64];
+		const char *eq = strchr(o->setting[i], '=');
+
+		if (!eq || eq == o->setting[i] || eq - o->setting[i] >= (long)sizeof(name))
+			bad_usage("bad -p (want NAME=VALUE)");
+		memcpy(name, o->setting[i], (size_t)(eq - o->setting[i]));
+		name[eq - o->setting[i]] = '\0';
+		if (rec_model_set(m, name, eq + 1, &e) < 0)
+			bad_usage(e.msg);
+	}
+	if (o->half_life && rec_parse_duration(o->half_life, &m->half_life, "--half-life", &e) < 0)
+		bad_usage(e.msg);
+	if (o->now && rec_parse_time(o->now, &m->now, "--now", &e) < 0)
+		bad_usage(e.msg);
+	return m;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o = { .dedup = REC_DEDUP_LAST, .train.seed = REC_DEFAULT_SEED };
+	struct rec_dataset data, validation;
+	struct rec_model *m;
+	struct rec_error e;
+	const char *output;
+
+	parse_options(argc, argv, &o);
+	m = configure(&o);
+	output = o.output ? o.output : "-";
+	if (strcmp(output, "-") == 0 && isatty(STDOUT_FILENO))
+		bad_usage("not writing a binary model to a terminal; use -o FILE");
+	if (rec_dataset_load(&data, optind < argc ? argv[optind] : "-", &o.csv, o.dedup, &e) < 0)
+		fail(&e);
+	if (o.validation) {
+		if (rec_dataset_load(&validation, o.validation, &o.csv, o.dedup, &e) < 0)
+			fail(&e);
+		o.train.validation = &validation;
+	}
+	if (data.nnz == 0)
+		errx(1, "%s: no events", optind < argc ? argv[optind] : "standard input");
+	if (rec_model_train(m, &data, &o.train, &e) < 0)
+		fail(&e);
+	if (rec_model_save(m, output, &e) < 0)
+		fail(&e);
+	rec_model_free(m);
+	if (o.validation)
+		rec_dataset_release(&validation);
+	return 0;
+}

@@ -1,0 +1,25 @@
+/* internal.h - what the library's files share and nothing outside uses. */
+#ifndef REC_INTERNAL_H
+#define REC_INTERNAL_H
+
+#include "rec.h"
+
+#define REC_DATASET_SECTIONS 7
+
+/* The dataset's sections, for the dataset file and the model file alike:
+ * fill sec[REC_DATASET_SECTIONS] with tags, flags and lengths. */
+void rec_dataset_sections(const struct rec_dataset *ds, struct rec_section *sec);
+int rec_dataset_write_sections(struct rec_writer *w, const struct rec_dataset *ds);
+/* Read s if it is one of the dataset's sections: 1 if it was, 0 if not,
+ * < 0 on error.  *seen collects which were read. */
+int rec_dataset_read_section(struct rec_reader *r, const struct rec_section *s,
+			     struct rec_dataset *ds, unsigned *seen);
+/* After the last section: are all there, and do they fit together? */
+const char *rec_dataset_check(const struct rec_dataset *ds, unsigned seen);
+
+/* The model families. */
+extern const struct rec_algo rec_algo_pop;
+extern const struct rec_algo rec_algo_itemknn;
+extern const struct rec_algo rec_algo_mf;
+
+#endif

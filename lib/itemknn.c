@@ -1,0 +1,247 @@
+/* itemknn.c - item-based nearest neighbours: cosine similarity between
+ * the items' user vectors, shrunk towards zero for items with little
+ * support, keeping each item's top neighbours.  A user's score for an item
+ * sums the similarities of that item to the items in the user's history
+ * (Deshpande and Karypis, ACM TOIS 2004; shrinkage as in Koren 2008). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+enum { HP_NEIGHBORS, HP_SHRINK, HP_WEIGHTING };
+
+static const char *const weightings[] = { "implicit", "rating", NULL };
+
+static const struct rec_hparam knn_hparams[] = {
+	[HP_NEIGHBORS] = { "neighbors", 100, 1, 100000, 1, NULL },
+	[HP_SHRINK] = { "shrink", 10, 0, 1e9, 0, NULL },
+	[HP_WEIGHTING] = { "weighting", 0, 0, 1, 1, weightings },
+};
+
+struct knn {
+	uint32_t k;
+	uint32_t *nbr;		/* nitems x k neighbour indices, UINT32_MAX: none */
+	float *sim;		/* nitems x k similarities */
+};
+
+/* The transposed training data: for each item, its users and weights. */
+struct columns {
+	uint64_t *ptr;
+	uint32_t *user;
+	float *w;
+	float *norm;
+};
+
+static float entry_weight(const struct rec_model *m, uint64_t e)
+{
+	float v = m->hp[HP_WEIGHTING] == 1 ? m->data.val[e] : 1.0f;
+
+	return v * (float)rec_model_decay(m, m->data.time[e]);
+}
+
+static void columns_free(struct columns *c)
+{
+	free(c->ptr);
+	free(c->user);
+	free(c->w);
+	free(c->norm);
+}
+
+static int columns_build(const struct rec_model *m, struct columns *c)
+{
+	const struct rec_dataset *d = &m->data;
+	uint64_t *next;
+
+	c->ptr = calloc((size_t)d->nitems + 1, sizeof(*c->ptr));
+	c->user = malloc((d->nnz ? d->nnz : 1) * sizeof(*c->user));
+	c->w = malloc((d->nnz ? d->nnz : 1) * sizeof(*c->w));
+	c->norm = calloc(d->nitems ? d->nitems : 1, sizeof(*c->norm));
+	next = malloc(((size_t)d->nitems + 1) * sizeof(*next));
+	if (!c->ptr || !c->user || !c->w || !c->norm || !next) {
+		free(next);
+		return REC_ENOMEM;
+	}
+	for (uint64_t e = 0; e < d->nnz; e++)
+		c->ptr[d->col[e] + 1]++;
+	for (uint32_t i = 0; i < d->nitems; i++)
+		c->ptr[i + 1] += c->ptr[i];
+	memcpy(next, c->ptr, (size_t)d->nitems * sizeof(*next));
+	for (uint32_t u = 0; u < d->nusers; u++)
+		for (uint64_t e = d->rowptr[u]; e < d->rowptr[u + 1]; e++) {
+			uint64_t k = next[d->col[e]]++;
+			float w = entry_weight(m, e);
+
+			c->user[k] = u;
+			c->w[k] = w;
+			c->norm[d->col[e]] += w * w;
+		}
+	for (uint32_t i = 0; i < d->nitems; i++)
+		c->norm[i] = sqrtf(c->norm[i]);
+	free(next);
+	return 0;
+}
+
+/* Scratch of one thread: dense dot products and the items they touch. */
+struct scratch {
+	float *dot;
+	uint32_t *touched;
+	float *sim;
+	uint32_t *pos;
+};
+
+static void neighbours_of(const struct rec_model *m, const struct columns *c,
+			  uint32_t i, struct scratch *s, struct knn *knn)
+{
+	const struct rec_dataset *d = &m->data;
+	float shrink = (float)m->hp[HP_SHRINK];
+	uint32_t nt = 0, found;
+
+	for (uint64_t a = c->ptr[i]; a < c->ptr[i + 1]; a++) {
+		uint32_t u = c->user[a];
+
+		for (uint64_t e = d->rowptr[u]; e < d->rowptr[u + 1]; e++) {
+			uint32_t j = d->col[e];
+
+			if (j == i)
+				continue;
+			if (s->dot[j] == 0)
+				s->touched[nt++] = j;
+			s->dot[j] += c->w[a] * entry_weight(m, e);
+		}
+	}
+	for (uint32_t t = 0; t < nt; t++) {
+		uint32_t j = s->touched[t];
+
+		s->sim[t] = s->dot[j] / (c->norm[i] * c->norm[j] + shrink + 1e-12f);
+		s->dot[j] = 0;
+	}
+	found = rec_topn(s->sim, nt, knn->k, s->pos, knn->sim + (size_t)i * knn->k);
+	for (uint32_t r = 0; r < knn->k; r++)
+		knn->nbr[(size_t)i * knn->k + r] = r < found ? s->touched[s->pos[r]] : UINT32_MAX;
+	for (uint32_t r = found; r < knn->k; r++)
+		knn->sim[(size_t)i * knn->k + r] = 0;
+}
+
+static int knn_train(struct rec_model *m, const struct rec_train_options *opt,
+		     struct rec_error *err)
+{
+	struct knn *knn = m->state;
+	struct columns c = { 0 };
+	uint32_t n = m->data.nitems;
+	int rc = 0;
+
+	(void)opt;
+	if (columns_build(m, &c) < 0) {
+		columns_free(&c);
+		return rec_error_set(err, REC_ENOMEM, "out of memory");
+	}
+	#pragma omp parallel reduction(min:rc)
+	{
+		struct scratch s = {
+			calloc(n ? n : 1, sizeof(float)), malloc((n ? n : 1) * sizeof(uint32_t)),
+			malloc((n ? n : 1) * sizeof(float)), malloc((n ? n : 1) * sizeof(uint32_t)),
+		};
+
+		if (!s.dot || !s.touched || !s.sim || !s.pos)
+			rc = REC_ENOMEM;
+		#pragma omp for schedule(dynamic, 16)
+		for (uint32_t i = 0; i < n; i++)
+			if (rc == 0)
+				neighbours_of(m, &c, i, &s, knn);
+		free(s.dot);
+		free(s.touched);
+		free(s.sim);
+		free(s.pos);
+	}
+	columns_free(&c);
+	return rc < 0 ? rec_error_set(err, REC_ENOMEM, "out of memory") : 0;
+}
+
+static int knn_init(struct rec_model *m)
+{
+	struct knn *knn = calloc(1, sizeof(*knn));
+	size_t n;
+
+	if (!knn)
+		return REC_ENOMEM;
+	m->state = knn;
+	knn->k = (uint32_t)m->hp[HP_NEIGHBORS];
+	if (knn->k > m->data.nitems)
+		knn->k = m->data.nitems ? m->data.nitems : 1;
+	n = (size_t)m->data.nitems * knn->k;
+	knn->nbr = malloc((n ? n : 1) * sizeof(*knn->nbr));
+	knn->sim = malloc((n ? n : 1) * sizeof(*knn->sim));
+	return knn->nbr && knn->sim ? 0 : REC_ENOMEM;
+}
+
+static unsigned knn_params(struct rec_model *m, struct rec_param *p)
+{
+	struct knn *knn = m->state;
+	uint64_t n = (uint64_t)m->data.nitems * knn->k;
+
+	p[0] = (struct rec_param){ { 'N', 'B', 'R', 'S' }, NULL, knn->nbr, n };
+	p[1] = (struct rec_param){ { 'S', 'I', 'M', 'S' }, knn->sim, NULL, n };
+	return 2;
+}
+
+static void knn_score(const struct rec_model *m, uint32_t user, float *scores)
+{
+	const struct knn *knn = m->state;
+	const struct rec_dataset *d = &m->data;
+
+	memset(scores, 0, d->nitems * sizeof(*scores));
+	for (uint64_t e = d->rowptr[user]; e < d->rowptr[user + 1]; e++) {
+		const uint32_t *nbr = knn->nbr + (size_t)d->col[e] * knn->k;
+		const float *sim = knn->sim + (size_t)d->col[e] * knn->k;
+		float w = entry_weight(m, e);
+
+		for (uint32_t r = 0; r < knn->k && nbr[r] != UINT32_MAX; r++)
+			scores[nbr[r]] += w * sim[r];
+	}
+}
+
+static float knn_predict(const struct rec_model *m, int64_t user, int64_t item)
+{
+	const struct knn *knn = m->state;
+	const struct rec_dataset *d = &m->data;
+	float s = 0;
+
+	if (item < 0)
+		return 0;
+	if (user < 0)
+		return m->popularity[item];
+	for (uint64_t e = d->rowptr[user]; e < d->rowptr[user + 1]; e++) {
+		const uint32_t *nbr = knn->nbr + (size_t)d->col[e] * knn->k;
+
+		for (uint32_t r = 0; r < knn->k && nbr[r] != UINT32_MAX; r++)
+			if (nbr[r] == item)
+				s += entry_weight(m, e) * knn->sim[(size_t)d->col[e] * knn->k + r];
+	}
+	return s;
+}
+
+static void knn_release(struct rec_model *m)
+{
+	struct knn *knn = m->state;
+
+	if (!knn)
+		return;
+	free(knn->nbr);
+	free(knn->sim);
+	free(knn);
+	m->state = NULL;
+}
+
+const struct rec_algo rec_algo_itemknn = {
+	.name = "itemknn",
+	.summary = "item-item cosine neighbours with shrinkage",
+	.hparams = knn_hparams,
+	.nhparams = sizeof(knn_hparams) / sizeof(knn_hparams[0]),
+	.init = knn_init,
+	.train = knn_train,
+	.params = knn_params,
+	.score = knn_score,
+	.predict = knn_predict,
+	.release = knn_release,
+};

@@ -1,0 +1,396 @@
+/* model.c - what every model family shares: the registry, hyperparameters,
+ * popularity and time decay, and the model file (.recm).
+ *
+ * A model file holds, in order: ALGO (the family and its hyperparameters
+ * as "name=value" lines), the training data as the dataset's seven
+ * sections, POPU (item popularity), then the family's learned arrays, one
+ * section each, as listed by its params function. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+const struct rec_algo *const rec_algos[] = {
+	&rec_algo_pop, &rec_algo_itemknn, &rec_algo_mf, NULL
+};
+
+static const char popu_tag[4] = { 'P', 'O', 'P', 'U' };
+static const char algo_tag[4] = { 'A', 'L', 'G', 'O' };
+
+const struct rec_algo *rec_algo_find(const char *name)
+{
+	for (int i = 0; rec_algos[i]; i++)
+		if (strcmp(rec_algos[i]->name, name) == 0)
+			return rec_algos[i];
+	return NULL;
+}
+
+struct rec_model *rec_model_new(const struct rec_algo *algo)
+{
+	struct rec_model *m = calloc(1, sizeof(*m));
+
+	if (!m)
+		return NULL;
+	m->algo = algo;
+	for (unsigned i = 0; i < algo->nhparams; i++)
+		m->hp[i] = algo->hparams[i].def;
+	return m;
+}
+
+void rec_model_free(struct rec_model *m)
+{
+	if (!m)
+		return;
+	if (m->algo->release)
+		m->algo->release(m);
+	rec_dataset_release(&m->data);
+	free(m->popularity);
+	free(m);
+}
+
+static int find_hparam(const struct rec_algo *algo, const char *name)
+{
+	for (unsigned i = 0; i < algo->nhparams; i++)
+		if (strcmp(algo->hparams[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+double rec_model_get(const struct rec_model *m, const char *name)
+{
+	int i = find_hparam(m->algo, name);
+
+	return i < 0 ? NAN : m->hp[i];
+}
+
+static int parse_choice(const struct rec_hparam *h, const char *value, double *out)
+{
+	for (int c = 0; h->choices[c]; c++)
+		if (strcmp(h->choices[c], value) == 0) {
+			*out = c;
+			return 0;
+		}
+	return -1;
+}
+
+int rec_model_set(struct rec_model *m, const char *name, const char *value,
+		  struct rec_error *err)
+{
+	int i = find_hparam(m->algo, name);
+	const struct rec_hparam *h;
+	double v;
+
+	if (i < 0)
+		return rec_error_set(err, REC_EINVAL, "%s has no parameter '%s'",
+				     m->algo->name, name);
+	h = &m->algo->hparams[i];
+	if (h->choices) {
+		if (parse_choice(h, value, &v) < 0)
+			return rec_error_set(err, REC_EINVAL, "bad %s '%s'", name, value);
+	} else if (rec_parse_double(value, h->min, h->max, &v, name, err) < 0) {
+		return REC_EINVAL;
+	} else if (h->integer && v != floor(v)) {
+		return rec_error_set(err, REC_EINVAL, "%s '%s' is not a whole number",
+				     name, value);
+	}
+	m->hp[i] = v;
+	return 0;
+}
+
+double rec_model_decay(const struct rec_model *m, int64_t t)
+{
+	if (m->half_life <= 0)
+		return 1;
+	return exp2(-(double)(m->now - t) / m->half_life);
+}
+
+static int compute_popularity(struct rec_model *m)
+{
+	const struct rec_dataset *d = &m->data;
+
+	free(m->popularity);
+	if (!(m->popularity = calloc(d->nitems ? d->nitems : 1, sizeof(float))))
+		return REC_ENOMEM;
+	for (uint64_t e = 0; e < d->nnz; e++)
+		m->popularity[d->col[e]] += (float)rec_model_decay(m, d->time[e]);
+	return 0;
+}
+
+int rec_model_train(struct rec_model *m, struct rec_dataset *data,
+		    const struct rec_train_options *opt, struct rec_error *err)
+{
+	int rc;
+
+	rec_dataset_release(&m->data);
+	m->data = *data;
+	memset(data, 0, sizeof(*data));
+	if (m->half_life > 0 && !m->now)
+		for (uint64_t e = 0; e < m->data.nnz; e++)
+			if (m->data.time[e] > m->now)
+				m->now = m->data.time[e];
+	if (compute_popularity(m) < 0 || m->algo->init(m) < 0)
+		return rec_error_set(err, REC_ENOMEM, "out of memory");
+	rc = m->algo->train ? m->algo->train(m, opt, err) : 0;
+	return rc;
+}
+
+void rec_model_score(const struct rec_model *m, int64_t user, float *scores)
+{
+	if (user < 0 || user >= m->data.nusers) {
+		memcpy(scores, m->popularity, m->data.nitems * sizeof(*scores));
+		return;
+	}
+	m->algo->score(m, (uint32_t)user, scores);
+}
+
+float rec_model_predict(const struct rec_model *m, int64_t user, int64_t item)
+{
+	float v;
+
+	if (item >= m->data.nitems)
+		item = -1;
+	if (user >= m->data.nusers)
+		user = -1;
+	v = m->algo->predict(m, user, item);
+	return isfinite(v) ? v : 0;
+}
+
+/* --- the model file --- */
+
+/* The ALGO section: "algo=NAME" then every setting, one per line. */
+static char *algo_text(const struct rec_model *m)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *fp = open_memstream(&text, &len);
+
+	if (!fp)
+		return NULL;
+	fprintf(fp, "algo=%s\nhalf_life=%.17g\nnow=%lld\n", m->algo->name,
+		m->half_life, (long long)m->now);
+	for (unsigned i = 0; i < m->algo->nhparams; i++) {
+		const struct rec_hparam *h = &m->algo->hparams[i];
+
+		if (h->choices)
+			fprintf(fp, "%s=%s\n", h->name, h->choices[(int)m->hp[i]]);
+		else
+			fprintf(fp, "%s=%.17g\n", h->name, m->hp[i]);
+	}
+	if (fclose(fp) != 0) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}
+
+static uint64_t param_bytes(const struct rec_param *p)
+{
+	return p->n * 4;
+}
+
+static int write_param(struct rec_writer *w, const struct rec_param *p)
+{
+	return p->f32 ? rec_writer_f32(w, p->f32, p->n) : rec_writer_u32(w, p->u32, p->n);
+}
+
+int rec_model_save(struct rec_model *m, const char *path, struct rec_error *err)
+{
+	struct rec_section sec[2 + REC_DATASET_SECTIONS + REC_MAX_PARAMS];
+	struct rec_param p[REC_MAX_PARAMS];
+	unsigned np = m->algo->params ? m->algo->params(m, p) : 0, ns = 0;
+	char *text = algo_text(m);
+	struct rec_writer *w = NULL;
+	int rc;
+
+	if (!text)
+		return rec_error_set(err, REC_ENOMEM, "out of memory");
+	sec[ns++] = (struct rec_section){ { 'A', 'L', 'G', 'O' }, REC_SECTION_REQUIRED, 0, strlen(text) };
+	rec_dataset_sections(&m->data, sec + ns);
+	ns += REC_DATASET_SECTIONS;
+	sec[ns++] = (struct rec_section){ { 'P', 'O', 'P', 'U' }, REC_SECTION_REQUIRED, 0,
+					  (uint64_t)m->data.nitems * 4 };
+	for (unsigned i = 0; i < np; i++) {
+		memcpy(sec[ns].tag, p[i].tag, 4);
+		sec[ns].flags = REC_SECTION_REQUIRED;
+		sec[ns++].length = param_bytes(&p[i]);
+	}
+	rc = rec_writer_open(&w, path, REC_MODEL_MAGIC, REC_MODEL_MAJOR, REC_MODEL_MINOR,
+			     sec, ns, err);
+	if (rc < 0)
+		goto out;
+	rc = rec_writer_bytes(w, text, strlen(text));
+	if (rc == 0)
+		rc = rec_dataset_write_sections(w, &m->data);
+	if (rc == 0)
+		rc = rec_writer_f32(w, m->popularity, m->data.nitems);
+	for (unsigned i = 0; i < np && rc == 0; i++)
+		rc = write_param(w, &p[i]);
+	if (rc < 0) {
+		rec_writer_abort(w);
+		rec_error_set(err, REC_EIO, "write failed");
+		rec_error_at(err, path, 0, 0);
+		goto out;
+	}
+	rc = rec_writer_commit(w, err);
+out:
+	free(text);
+	return rc;
+}
+
+/* Apply one "name=value" line of the ALGO section. */
+static int apply_setting(struct rec_model **m, char *line, struct rec_error *err)
+{
+	char *eq = strchr(line, '=');
+	const char *value;
+	long long now;
+
+	if (!eq)
+		return rec_error_set(err, REC_EFORMAT, "bad setting '%s'", line);
+	*eq = '\0';
+	value = eq + 1;
+	if (strcmp(line, "algo") == 0) {
+		const struct rec_algo *algo = rec_algo_find(value);
+
+		if (*m)
+			return rec_error_set(err, REC_EFORMAT, "two algorithms named");
+		if (!algo)
+			return rec_error_set(err, REC_EFORMAT, "unknown algorithm '%s'", value);
+		return (*m = rec_model_new(algo)) ? 0 : rec_error_set(err, REC_ENOMEM, "out of memory");
+	}
+	if (!*m)
+		return rec_error_set(err, REC_EFORMAT, "settings before the algorithm");
+	if (strcmp(line, "half_life") == 0)
+		return rec_parse_double(value, 0, 1e300, &(*m)->half_life, line, err) < 0 ?
+			REC_EFORMAT : 0;
+	if (strcmp(line, "now") == 0) {
+		if (sscanf(value, "%lld", &now) != 1)
+			return rec_error_set(err, REC_EFORMAT, "bad now '%s'", value);
+		(*m)->now = now;
+		return 0;
+	}
+	return rec_model_set(*m, line, value, err) < 0 ? REC_EFORMAT : 0;
+}
+
+static int read_algo(struct rec_reader *r, const struct rec_section *s,
+		     struct rec_model **m, struct rec_error *err)
+{
+	char *text = s->length < (1 << 20) ? malloc(s->length + 1) : NULL;
+	char *line, *save = NULL;
+	int rc;
+
+	if (!text)
+		return rec_error_set(err, REC_EFORMAT, "bad ALGO section");
+	if ((rc = rec_reader_bytes(r, text, s->length)) < 0) {
+		free(text);
+		return rec_reader_error(r, err);
+	}
+	text[s->length] = '\0';
+	for (line = strtok_r(text, "\n", &save); line && rc == 0;
+	     line = strtok_r(NULL, "\n", &save))
+		rc = apply_setting(m, line, err);
+	if (rc == 0 && !*m)
+		rc = rec_error_set(err, REC_EFORMAT, "no algorithm named");
+	free(text);
+	return rc;
+}
+
+/* Allocate the family's arrays once the dimensions are known. */
+static int start_params(struct rec_model *m, struct rec_param *p, unsigned *np,
+			unsigned seen, struct rec_error *err)
+{
+	const char *bad = rec_dataset_check(&m->data, seen);
+
+	if (bad)
+		return rec_error_set(err, REC_EFORMAT, "%s", bad);
+	if (!(m->popularity = calloc(m->data.nitems ? m->data.nitems : 1, sizeof(float))) ||
+	    m->algo->init(m) < 0)
+		return rec_error_set(err, REC_ENOMEM, "out of memory");
+	*np = m->algo->params ? m->algo->params(m, p) : 0;
+	return 0;
+}
+
+static int read_param(struct rec_reader *r, const struct rec_section *s,
+		      struct rec_param *p, unsigned np, struct rec_error *err)
+{
+	for (unsigned i = 0; i < np; i++) {
+		if (memcmp(p[i].tag, s->tag, 4) != 0)
+			continue;
+		if (s->length != param_bytes(&p[i]))
+			return rec_error_set(err, REC_EFORMAT,
+					     "section '%.4s' has the wrong length", s->tag);
+		if ((p[i].f32 ? rec_reader_f32(r, p[i].f32, p[i].n) :
+		     rec_reader_u32(r, p[i].u32, p[i].n)) < 0)
+			return rec_reader_error(r, err);
+		p[i].n = 0;	/* mark as read */
+		return 1;
+	}
+	return 0;
+}
+
+static int load_sections(struct rec_reader *r, struct rec_model **m,
+			 struct rec_error *err)
+{
+	struct rec_param p[REC_MAX_PARAMS];
+	const struct rec_section *s;
+	unsigned seen = 0, np = 0;
+	int rc, started = 0;
+
+	while ((rc = rec_reader_next(r, &s)) > 0) {
+		if (memcmp(s->tag, algo_tag, 4) == 0 && !*m) {
+			if ((rc = read_algo(r, s, m, err)) < 0)
+				return rc;
+			continue;
+		}
+		if (!*m)
+			return rec_error_set(err, REC_EFORMAT, "the ALGO section is not first");
+		if ((rc = rec_dataset_read_section(r, s, &(*m)->data, &seen)) != 0) {
+			if (rc < 0)
+				return rec_reader_error(r, err);
+			continue;
+		}
+		if (!started && (rc = start_params(*m, p, &np, seen, err)) < 0)
+			return rc;
+		started = 1;
+		if (memcmp(s->tag, popu_tag, 4) == 0)
+			rc = rec_reader_f32(r, (*m)->popularity, (*m)->data.nitems) < 0 ?
+				rec_reader_error(r, err) : 1;
+		else if ((rc = read_param(r, s, p, np, err)) == 0)
+			rc = rec_reader_skip(r) < 0 ? rec_reader_error(r, err) : 0;
+		if (rc < 0)
+			return rc;
+	}
+	if (rc < 0)
+		return rec_reader_error(r, err);
+	for (unsigned i = 0; i < np; i++)
+		if (p[i].n)
+			return rec_error_set(err, REC_EFORMAT, "section '%.4s' is missing", p[i].tag);
+	return started ? 0 : rec_error_set(err, REC_EFORMAT, "the model has no parameters");
+}
+
+int rec_model_load(struct rec_model **out, const char *path, struct rec_error *err)
+{
+	struct rec_reader *r;
+	struct rec_model *m = NULL;
+	int rc;
+
+	*out = NULL;
+	if ((rc = rec_reader_open(&r, path, REC_MODEL_MAGIC, REC_MODEL_MAJOR, NULL, err)) < 0)
+		return rc;
+	rc = load_sections(r, &m, err);
+	if (rc < 0) {
+		if (rec_reader_error(r, NULL) < 0)
+			rec_reader_error(r, err);
+		rec_reader_abort(r);
+	} else {
+		rc = rec_reader_close(r, err);
+	}
+	if (rc < 0) {
+		rec_error_at(err, path, 0, 0);
+		rec_model_free(m);
+		return rc;
+	}
+	*out = m;
+	return 0;
+}

@@ -1,0 +1,31 @@
+/* pop.c - popularity: every user gets the items with the most events,
+ * each event weighted by the model's time decay. */
+#include <string.h>
+
+#include "internal.h"
+
+static int pop_init(struct rec_model *m)
+{
+	(void)m;
+	return 0;
+}
+
+static void pop_score(const struct rec_model *m, uint32_t user, float *scores)
+{
+	(void)user;
+	memcpy(scores, m->popularity, m->data.nitems * sizeof(*scores));
+}
+
+static float pop_predict(const struct rec_model *m, int64_t user, int64_t item)
+{
+	(void)user;
+	return item < 0 ? 0 : m->popularity[item];
+}
+
+const struct rec_algo rec_algo_pop = {
+	.name = "pop",
+	.summary = "item popularity (event counts, optionally time-decayed)",
+	.init = pop_init,
+	.score = pop_score,
+	.predict = pop_predict,
+};

@@ -1,0 +1,81 @@
+/* topn.c - partial selection of the k best scores with a bounded heap,
+ * O(n log k) instead of a full sort. */
+#include <math.h>
+
+#include "rec.h"
+
+/* Is a worse than b?  Lower score, or equal score and higher index. */
+static int worse(float a, uint32_t ia, float b, uint32_t ib)
+{
+	return a < b || (a == b && ia > ib);
+}
+
+static void swap(uint32_t *idx, float *val, uint32_t a, uint32_t b)
+{
+	uint32_t ti = idx[a];
+	float tv = val[a];
+
+	idx[a] = idx[b];
+	val[a] = val[b];
+	idx[b] = ti;
+	val[b] = tv;
+}
+
+/* Restore the min-heap (worst at the root) below position i. */
+static void sift_down(uint32_t *idx, float *val, uint32_t n, uint32_t i)
+{
+	for (;;) {
+		uint32_t l = 2 * i + 1, r = l + 1, m = i;
+
+		if (l < n && worse(val[l], idx[l], val[m], idx[m]))
+			m = l;
+		if (r < n && worse(val[r], idx[r], val[m], idx[m]))
+			m = r;
+		if (m == i)
+			return;
+		swap(idx, val, i, m);
+		i = m;
+	}
+}
+
+static void sift_up(uint32_t *idx, float *val, uint32_t i)
+{
+	while (i > 0) {
+		uint32_t p = (i - 1) / 2;
+
+		if (!worse(val[i], idx[i], val[p], idx[p]))
+			return;
+		swap(idx, val, i, p);
+		i = p;
+	}
+}
+
+uint32_t rec_topn(const float *scores, uint32_t n, uint32_t k, uint32_t *idx,
+		  float *val)
+{
+	uint32_t size = 0;
+
+	if (k == 0)
+		return 0;
+	for (uint32_t j = 0; j < n; j++) {
+		float s = scores[j];
+
+		if (s == -INFINITY || isnan(s))
+			continue;
+		if (size < k) {
+			idx[size] = j;
+			val[size] = s;
+			sift_up(idx, val, size++);
+		} else if (worse(val[0], idx[0], s, j)) {
+			idx[0] = j;
+			val[0] = s;
+			sift_down(idx, val, size, 0);
+		}
+	}
+	/* Heap sort in place: repeatedly move the worst to the end. */
+	for (uint32_t end = size; end > 1; end--) {
+		swap(idx, val, 0, end - 1);
+		sift_down(idx, val, end - 1, 0);
+	}
+	return size;
+}
