@@ -129,25 +129,25 @@ static int knn_train(struct rec_model *m, const struct rec_train_options *opt,
 	struct knn *knn = m->state;
 	struct columns c = { 0 };
 	uint32_t n = m->data.nitems;
-	int rc = 0;
+	int nomem = 0;
 
 	(void)opt;
 	if (columns_build(m, &c) < 0) {
 		columns_free(&c);
 		return rec_error_set(err, REC_ENOMEM, "out of memory");
 	}
-	#pragma omp parallel reduction(min:rc)
+	#pragma omp parallel reduction(|:nomem)
 	{
 		struct scratch s = {
 			calloc(n ? n : 1, sizeof(float)), malloc((n ? n : 1) * sizeof(uint32_t)),
 			malloc((n ? n : 1) * sizeof(float)), malloc((n ? n : 1) * sizeof(uint32_t)),
 		};
+		int ok = s.dot && s.touched && s.sim && s.pos;
 
-		if (!s.dot || !s.touched || !s.sim || !s.pos)
-			rc = REC_ENOMEM;
+		nomem = !ok;
 		#pragma omp for schedule(dynamic, 16)
 		for (uint32_t i = 0; i < n; i++)
-			if (rc == 0)
+			if (ok)
 				neighbours_of(m, &c, i, &s, knn);
 		free(s.dot);
 		free(s.touched);
@@ -155,7 +155,7 @@ static int knn_train(struct rec_model *m, const struct rec_train_options *opt,
 		free(s.pos);
 	}
 	columns_free(&c);
-	return rc < 0 ? rec_error_set(err, REC_ENOMEM, "out of memory") : 0;
+	return nomem ? rec_error_set(err, REC_ENOMEM, "out of memory") : 0;
 }
 
 static int knn_init(struct rec_model *m)

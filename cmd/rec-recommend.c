@@ -1,0 +1,339 @@
+/* rec-recommend - top-N lists and predictions from a model. */
+#include <err.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+enum { OPT_USERS = REC_OPT_PROGRAM, OPT_ITEMS, OPT_INCLUDE_SEEN, OPT_PREDICT, OPT_DEDUP };
+
+/* Users scored at once: enough to keep every thread busy, few enough that
+ * the lists waiting to be printed stay small. */
+#define BLOCK 1024
+
+struct options {
+	struct rec_csv_options csv;
+	const char *model;
+	long n;
+	const char *users;
+	const char *items;
+	int include_seen;
+	const char *predict;
+	const char *output;
+};
+
+static const char synopsis[] =
+	"usage: rec-recommend -m MODEL [-qv] [-o FILE] [-n N] [--users FILE]\n"
+	"                     [--items FILE] [--include-seen] [-j N] [--seed N]\n"
+	"       rec-recommend -m MODEL --predict FILE [-o FILE] [-u COL] [-i COL]\n"
+	"                     [-r COL] [-t COL] [-d C] [--no-header] [--skip-bad]\n";
+
+static void usage(void)
+{
+	printf("%s\n"
+	       "Write each user's top-N items as user,item,rank,score, or predict the\n"
+	       "given pairs as user,item,rating,prediction.\n\n"
+	       "  -m, --model FILE       the model (.recm)\n"
+	       "  -n, --count N          items per user (default 10)\n"
+	       "      --users FILE       these users (one ID a line), not every user\n"
+	       "      --items FILE       candidates: only these items (one ID a line)\n"
+	       "      --include-seen     also recommend items the user had in training\n"
+	       "      --predict FILE     score the (user, item) pairs of FILE (.recd or CSV)\n"
+	       REC_CSV_HELP REC_COMMON_HELP, synopsis);
+	exit(0);
+}
+
+static void bad_usage(const char *msg)
+{
+	if (msg)
+		fprintf(stderr, "rec-recommend: %s\n", msg);
+	fprintf(stderr, "%sTry 'rec-recommend --help' for more information.\n", synopsis);
+	exit(2);
+}
+
+static void fail(const struct rec_error *e)
+{
+	char buf[1024];
+
+	errx(1, "%s", rec_error_str(e, buf, sizeof(buf)));
+}
+
+static void parse_options(int argc, char **argv, struct options *o)
+{
+	static const struct option longopts[] = {
+		REC_COMMON_LONGOPTS, REC_CSV_LONGOPTS,
+		{ "model", required_argument, NULL, 'm' },
+		{ "count", required_argument, NULL, 'n' },
+		{ "users", required_argument, NULL, OPT_USERS },
+		{ "items", required_argument, NULL, OPT_ITEMS },
+		{ "include-seen", no_argument, NULL, OPT_INCLUDE_SEEN },
+		{ "predict", required_argument, NULL, OPT_PREDICT },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct rec_error e;
+	long v;
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, "ho:qvj:m:n:" REC_CSV_SHORTOPTS, longopts, NULL)) != -1) {
+		if ((rc = rec_cli_csv_option(c, optarg, &o->csv, &e)) != 0) {
+			if (rc < 0)
+				bad_usage(e.msg);
+			continue;
+		}
+		switch (c) {
+		case 'h': usage(); break;
+		case REC_OPT_VERSION: printf("rec-recommend %s\n", rec_version()); exit(0);
+		case 'o': o->output = optarg; break;
+		case 'q': case 'v': case REC_OPT_SEED: break;
+		case 'j':
+			if (rec_parse_long(optarg, 0, 4096, &v, "--threads", &e) < 0)
+				bad_usage(e.msg);
+			rec_threads((int)v);
+			break;
+		case 'm': o->model = optarg; break;
+		case 'n':
+			if (rec_parse_long(optarg, 1, 1000000, &o->n, "--count", &e) < 0)
+				bad_usage(e.msg);
+			break;
+		case OPT_USERS: o->users = optarg; break;
+		case OPT_ITEMS: o->items = optarg; break;
+		case OPT_INCLUDE_SEEN: o->include_seen = 1; break;
+		case OPT_PREDICT: o->predict = optarg; break;
+		default: bad_usage(NULL);
+		}
+	}
+	if (!o->model)
+		bad_usage("no model: give -m MODEL");
+	if (optind < argc)
+		bad_usage("unexpected operand");
+}
+
+/* IDs of a list file, one a line, interned into dict. */
+struct id_list {
+	struct rec_dict *dict;
+	uint32_t *idx;
+	size_t n;
+	size_t cap;
+};
+
+static int take_id(void *ctx, char *const *field, const size_t *len, struct rec_error *err)
+{
+	struct id_list *l = ctx;
+
+	if (!len[0])
+		return rec_error_set(err, REC_EPARSE, "empty ID");
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 256;
+		uint32_t *p = realloc(l->idx, cap * sizeof(*p));
+
+		if (!p)
+			return rec_error_set(err, REC_ENOMEM, "out of memory");
+		l->idx = p;
+		l->cap = cap;
+	}
+	if (rec_dict_intern(l->dict, field[0], len[0], &l->idx[l->n], NULL) < 0)
+		return rec_error_set(err, REC_ENOMEM, "out of memory");
+	l->n++;
+	return 0;
+}
+
+static void read_ids(const char *path, struct id_list *l)
+{
+	struct rec_csv_options opt = { .no_header = 1, .delim = ',' };
+	struct rec_csv_column col = { "ID", "", NULL, 0, 0, 0 };
+	struct rec_error e;
+
+	if (!(l->dict = rec_dict_new()))
+		errx(1, "out of memory");
+	if (rec_csv_read(path, &opt, &col, 1, take_id, l, NULL, &e) < 0)
+		fail(&e);
+}
+
+/* The candidate mask from --items: 1 for items to consider. */
+static uint8_t *candidates(const struct rec_model *m, const char *path)
+{
+	uint32_t ni = m->data.nitems;
+	uint8_t *allow = malloc(ni ? ni : 1);
+	struct id_list l = { 0 };
+
+	if (!allow)
+		errx(1, "out of memory");
+	memset(allow, !path, ni);
+	if (path) {
+		int64_t *map;
+
+		read_ids(path, &l);
+		if (!(map = rec_dict_map(l.dict, m->data.items)))
+			errx(1, "out of memory");
+		for (size_t j = 0; j < l.n; j++)
+			if (map[l.idx[j]] >= 0)
+				allow[map[l.idx[j]]] = 1;
+		free(map);
+		free(l.idx);
+		rec_dict_free(l.dict);
+	}
+	return allow;
+}
+
+struct job {
+	const struct rec_model *m;
+	const uint8_t *allow;
+	uint32_t n;
+	int include_seen;
+};
+
+/* The top-n of one user (index or -1) into idx/val; returns the count. */
+static uint32_t recommend_one(const struct job *j, int64_t user, float *scores,
+			      uint32_t *idx, float *val)
+{
+	const struct rec_dataset *d = &j->m->data;
+
+	rec_model_score(j->m, user, scores);
+	for (uint32_t i = 0; i < d->nitems; i++)
+		if (!j->allow[i])
+			scores[i] = -INFINITY;
+	if (!j->include_seen && user >= 0)
+		for (uint64_t e = d->rowptr[user]; e < d->rowptr[user + 1]; e++)
+			scores[d->col[e]] = -INFINITY;
+	return rec_topn(scores, d->nitems, j->n, idx, val);
+}
+
+static void print_list(FILE *fp, const struct rec_model *m, const char *user,
+		       size_t ulen, const uint32_t *idx, const float *val, uint32_t n)
+{
+	for (uint32_t r = 0; r < n; r++) {
+		size_t len;
+		const char *item = rec_dict_name(m->data.items, idx[r], &len);
+
+		rec_csv_field(fp, user, ulen);
+		putc(',', fp);
+		rec_csv_field(fp, item, len);
+		fprintf(fp, ",%u,%.9g\n", r + 1, val[r]);
+	}
+}
+
+/* Score users[0..count) (model indices, -1 for unknown, named by name())
+ * block by block across threads, printing in order. */
+static void recommend_all(FILE *fp, const struct job *j, const int64_t *users,
+			  size_t count, const struct rec_dict *names)
+{
+	uint32_t *idx = malloc((size_t)BLOCK * j->n * sizeof(*idx));
+	float *val = malloc((size_t)BLOCK * j->n * sizeof(*val));
+	uint32_t *found = malloc(BLOCK * sizeof(*found));
+
+	if (!idx || !val || !found)
+		errx(1, "out of memory");
+	fputs("user,item,rank,score\n", fp);
+	for (size_t b = 0; b < count; b += BLOCK) {
+		size_t nb = count - b < BLOCK ? count - b : BLOCK;
+		int nomem = 0;
+
+		#pragma omp parallel reduction(|:nomem)
+		{
+			float *scores = malloc((j->m->data.nitems + 1) * sizeof(*scores));
+
+			nomem = !scores;
+			#pragma omp for schedule(dynamic, 8)
+			for (size_t t = 0; t < nb; t++)
+				if (scores)
+					found[t] = recommend_one(j, users[b + t], scores,
+								 idx + t * j->n, val + t * j->n);
+			free(scores);
+		}
+		if (nomem)
+			errx(1, "out of memory");
+		for (size_t t = 0; t < nb; t++) {
+			size_t len;
+			const char *name = rec_dict_name(names, (uint32_t)(b + t), &len);
+
+			print_list(fp, j->m, name, len, idx + t * j->n, val + t * j->n, found[t]);
+		}
+	}
+	free(idx);
+	free(val);
+	free(found);
+}
+
+static void recommend(FILE *fp, const struct rec_model *m, const struct options *o)
+{
+	struct job j = { m, candidates(m, o->items), (uint32_t)o->n, o->include_seen };
+	struct id_list l = { 0 };
+	const struct rec_dict *names = m->data.users;
+	int64_t *users;
+	size_t count = m->data.nusers;
+
+	if (o->users) {
+		/* Each listed user once, in the order first listed. */
+		read_ids(o->users, &l);
+		names = l.dict;
+		count = rec_dict_size(l.dict);
+		users = rec_dict_map(l.dict, m->data.users);
+	} else {
+		users = rec_dict_map(m->data.users, m->data.users);
+	}
+	if (!users)
+		errx(1, "out of memory");
+	recommend_all(fp, &j, users, count, names);
+	free(users);
+	free(l.idx);
+	rec_dict_free(l.dict);
+	free((void *)j.allow);
+}
+
+static void predict(FILE *fp, const struct rec_model *m, const struct options *o)
+{
+	struct rec_dataset pairs;
+	struct rec_error e;
+	int64_t *umap, *imap;
+
+	if (rec_dataset_load(&pairs, o->predict, &o->csv, REC_DEDUP_LAST, &e) < 0)
+		fail(&e);
+	umap = rec_dict_map(pairs.users, m->data.users);
+	imap = rec_dict_map(pairs.items, m->data.items);
+	if (!umap || !imap)
+		errx(1, "out of memory");
+	fputs("user,item,rating,prediction\n", fp);
+	for (uint32_t u = 0; u < pairs.nusers; u++)
+		for (uint64_t x = pairs.rowptr[u]; x < pairs.rowptr[u + 1]; x++) {
+			size_t len;
+			const char *s = rec_dict_name(pairs.users, u, &len);
+
+			rec_csv_field(fp, s, len);
+			putc(',', fp);
+			s = rec_dict_name(pairs.items, pairs.col[x], &len);
+			rec_csv_field(fp, s, len);
+			if (pairs.has_rating)
+				fprintf(fp, ",%.9g", pairs.val[x]);
+			else
+				putc(',', fp);
+			fprintf(fp, ",%.9g\n", rec_model_predict(m, umap[u], imap[pairs.col[x]]));
+		}
+	free(umap);
+	free(imap);
+	rec_dataset_release(&pairs);
+}
+
+int main(int argc, char **argv)
+{
+	struct options o = { .n = 10 };
+	struct rec_model *m;
+	struct rec_error e;
+	FILE *fp;
+
+	parse_options(argc, argv, &o);
+	if (rec_model_load(&m, o.model, &e) < 0)
+		fail(&e);
+	if (!(fp = rec_cli_open_output(o.output, &e)))
+		fail(&e);
+	if (o.predict)
+		predict(fp, m, &o);
+	else
+		recommend(fp, m, &o);
+	rec_model_free(m);
+	if (rec_cli_close_output(fp, o.output, &e) < 0)
+		fail(&e);
+	return 0;
+}
