@@ -25,12 +25,14 @@ struct options {
 	enum format format;
 	int stats;
 	int verbose;
+	int progress;
 	const char *output;
 };
 
 static const char synopsis[] =
 	"usage: rec-pivot [-qv] [-o FILE] [--dedup RULE] [--min-user N] [--min-item N]\n"
 	"                 [--implicit THRESHOLD] [--format recd|long|wide] [--stats]\n"
+	"                 [-j N] [--seed N] [--progress | --no-progress]\n"
 	"                 [-u COL] [-i COL] [-r COL] [-t COL] [-d C] [--no-header]\n"
 	"                 [--skip-bad] [FILE ...]\n";
 
@@ -46,7 +48,7 @@ static void usage(void)
 	       "      --implicit T       keep events rated T or more, as 1; drop the rest\n"
 	       "      --format F         recd (default), long (CSV events) or wide (table)\n"
 	       "      --stats            print counts, density, ratings and time range\n"
-	       REC_CSV_HELP REC_COMMON_HELP, synopsis);
+	       REC_CSV_HELP REC_OUTPUT_HELP REC_COMMON_HELP, synopsis);
 	exit(0);
 }
 
@@ -106,6 +108,8 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case 'v': o->verbose = 1; break;
 		case 'j': rec_threads((int)parse_count(optarg, "--threads")); break;
 		case REC_OPT_SEED: parse_count(optarg, "--seed"); break;
+		case REC_OPT_PROGRESS: o->progress = 1; break;
+		case REC_OPT_NO_PROGRESS: o->progress = 0; break;
 		case OPT_DEDUP:
 			if (rec_parse_dedup(optarg, &o->dedup, &e) < 0)
 				bad_usage(e.msg, NULL);
@@ -132,21 +136,25 @@ static void parse_options(int argc, char **argv, struct options *o)
 	}
 }
 
-/* Read every input into one dataset: a .recd alone, or CSV files. */
+/* Read every input into one dataset: a .recd alone, or CSV files, whose
+ * bad rows --skip-bad counts. */
 static void load(struct rec_dataset *ds, char **files, int nfiles, const struct options *o)
 {
 	static char *stdin_only[] = { "-" };
 	struct rec_events ev;
 	struct rec_error e;
+	int rc;
 
 	if (nfiles == 0) {
 		files = stdin_only;
 		nfiles = 1;
 	}
 	if (nfiles == 1) {
-		if (rec_dataset_load(ds, files[0], &o->csv, o->dedup, &e) < 0)
+		rc = rec_file_has_magic(files[0], REC_DATASET_MAGIC, &e);
+		if (rc < 0 || (rc == 1 && rec_dataset_read(ds, files[0], &e) < 0))
 			fail(&e);
-		return;
+		if (rc == 1)
+			return;
 	}
 	if (rec_events_init(&ev, NULL, NULL) < 0)
 		errx(1, "out of memory");
@@ -186,6 +194,7 @@ int main(int argc, char **argv)
 	struct rec_error e;
 	int to_stdout;
 
+	o.progress = isatty(STDERR_FILENO);
 	parse_options(argc, argv, &o);
 	to_stdout = !o.output || strcmp(o.output, "-") == 0;
 	if (to_stdout && o.format == FORMAT_RECD && isatty(STDOUT_FILENO))
@@ -198,6 +207,9 @@ int main(int argc, char **argv)
 		fail(&e);
 	if (ds.nnz == 0)
 		errx(1, "%s: no events", optind < argc ? argv[optind] : "standard input");
+	if (o.verbose > 0 || (o.progress && o.verbose == 0))
+		fprintf(stderr, "rec-pivot: %llu events, %u users, %u items\n",
+			(unsigned long long)ds.nnz, ds.nusers, ds.nitems);
 	if (o.stats)
 		rec_dataset_write_stats(&ds, to_stdout ? stderr : stdout);
 	write_output(&ds, &o);

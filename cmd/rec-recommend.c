@@ -28,6 +28,7 @@ struct options {
 static const char synopsis[] =
 	"usage: rec-recommend -m MODEL [-qv] [-o FILE] [-n N] [--users FILE]\n"
 	"                     [--items FILE] [--include-seen] [-j N] [--seed N]\n"
+	"                     [--progress | --no-progress]\n"
 	"       rec-recommend -m MODEL --predict FILE [-o FILE] [-u COL] [-i COL]\n"
 	"                     [-r COL] [-t COL] [-d C] [--no-header] [--skip-bad]\n";
 
@@ -42,7 +43,7 @@ static void usage(void)
 	       "      --items FILE       candidates: only these items (one ID a line)\n"
 	       "      --include-seen     also recommend items the user had in training\n"
 	       "      --predict FILE     score the (user, item) pairs of FILE (.recd or CSV)\n"
-	       REC_CSV_HELP REC_COMMON_HELP, synopsis);
+	       REC_CSV_HELP REC_OUTPUT_HELP REC_COMMON_HELP, synopsis);
 	exit(0);
 }
 
@@ -88,6 +89,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case REC_OPT_VERSION: printf("rec-recommend %s\n", rec_version()); exit(0);
 		case 'o': o->output = optarg; break;
 		case 'q': case 'v': case REC_OPT_SEED: break;
+		case REC_OPT_PROGRESS: case REC_OPT_NO_PROGRESS: break;
 		case 'j':
 			if (rec_parse_long(optarg, 0, 4096, &v, "--threads", &e) < 0)
 				bad_usage(e.msg);

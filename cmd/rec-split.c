@@ -24,7 +24,8 @@ struct options {
 
 static const char synopsis[] =
 	"usage: rec-split [-qv] [--method random|user|last|temporal|kfold] [--ratio R]\n"
-	"                 [--count N] [--before TIME] [--fold I/K] [--seed N]\n"
+	"                 [--count N] [--before TIME] [--fold I/K] [--seed N] [-j N]\n"
+	"                 [--progress | --no-progress]\n"
 	"                 [--format recd|long] [--dedup RULE] [-u COL] [-i COL] [-r COL]\n"
 	"                 [-t COL] [-d C] [--no-header] [--skip-bad]\n"
 	"                 --train FILE --test FILE [FILE]\n";
@@ -125,6 +126,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case 'q': o->verbose = -1; break;
 		case 'v': o->verbose = 1; break;
 		case 'j': rec_threads((int)parse_long(optarg, 0, 4096, "--threads")); break;
+		case REC_OPT_PROGRESS: case REC_OPT_NO_PROGRESS: break;
 		case REC_OPT_SEED:
 			s->seed = (uint64_t)parse_long(optarg, 0, INT64_MAX, "--seed");
 			break;
@@ -186,6 +188,30 @@ static void write_part(const struct rec_dataset *ds, const char *path, int long_
 		fail(&e);
 }
 
+/* Read the input: a .recd, or events whose bad rows --skip-bad counts.
+ * Nothing to split is an error. */
+static void load(struct rec_dataset *ds, const char *path, const struct options *o)
+{
+	struct rec_events ev;
+	struct rec_error e;
+	int rc = rec_file_has_magic(path, REC_DATASET_MAGIC, &e);
+
+	if (rc < 0 || (rc == 1 && rec_dataset_read(ds, path, &e) < 0))
+		fail(&e);
+	if (rc == 0) {
+		if (rec_events_init(&ev, NULL, NULL) < 0)
+			errx(1, "out of memory");
+		if (rec_events_read(&ev, path, &o->csv, &e) < 0)
+			fail(&e);
+		if (o->csv.skip_bad && ev.skipped && o->verbose >= 0)
+			warnx("skipped %llu bad rows", (unsigned long long)ev.skipped);
+		if (rec_dataset_from_events(ds, &ev, o->dedup, &e) < 0)
+			fail(&e);
+	}
+	if (ds->nnz == 0)
+		errx(1, "%s: no events", strcmp(path, "-") ? path : "standard input");
+}
+
 int main(int argc, char **argv)
 {
 	struct options o = {
@@ -197,8 +223,7 @@ int main(int argc, char **argv)
 	uint8_t *mask;
 
 	parse_options(argc, argv, &o);
-	if (rec_dataset_load(&ds, optind < argc ? argv[optind] : "-", &o.csv, o.dedup, &e) < 0)
-		fail(&e);
+	load(&ds, optind < argc ? argv[optind] : "-", &o);
 	if (!(mask = malloc(ds.nnz ? ds.nnz : 1)))
 		errx(1, "out of memory");
 	if (rec_split_mask(&ds, &o.split, mask, &e) < 0 ||

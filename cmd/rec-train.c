@@ -33,7 +33,7 @@ struct options {
 static const char synopsis[] =
 	"usage: rec-train -a ALGO [-qv] [-o FILE] [-k N] [-e N] [--lr X] [--reg X]\n"
 	"                 [-p NAME=VALUE] [--half-life DURATION] [--now TIME]\n"
-	"                 [--validation FILE] [--progress] [--no-progress] [-j N]\n"
+	"                 [--validation FILE] [--progress | --no-progress] [-j N]\n"
 	"                 [--seed N] [--dedup RULE] [-u COL] [-i COL] [-r COL] [-t COL]\n"
 	"                 [-d C] [--no-header] [--skip-bad] [FILE]\n";
 
@@ -69,10 +69,8 @@ static void usage(void)
 	       "      --now TIME         age is measured from TIME (default: newest event)\n"
 	       "      --validation FILE  report a validation metric each epoch and stop\n"
 	       "                         early when it stops improving\n"
-	       "      --progress         report each epoch on standard error (default\n"
-	       "                         when it is a terminal); --no-progress: never\n"
 	       "      --dedup RULE       for CSV input, as in rec-pivot (default last)\n"
-	       REC_CSV_HELP REC_COMMON_HELP, synopsis);
+	       REC_CSV_HELP REC_OUTPUT_HELP REC_COMMON_HELP, synopsis);
 	list_algorithms();
 	exit(0);
 }
@@ -112,8 +110,6 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{ "half-life", required_argument, NULL, OPT_HALF_LIFE },
 		{ "now", required_argument, NULL, OPT_NOW },
 		{ "validation", required_argument, NULL, OPT_VALIDATION },
-		{ "progress", no_argument, NULL, REC_OPT_PROGRESS },
-		{ "no-progress", no_argument, NULL, REC_OPT_NO_PROGRESS },
 		{ "dedup", required_argument, NULL, OPT_DEDUP },
 		{ NULL, 0, NULL, 0 }
 	};

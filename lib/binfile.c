@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -300,6 +301,19 @@ int rec_reader_fail(struct rec_reader *r, int code, const char *msg)
 	return r->err.code;
 }
 
+/* zlib's message for gz's last error, without the "<fd:N>: " that gzdopen
+ * streams put before it: callers name the file themselves. */
+static const char *gz_message(gzFile gz)
+{
+	int errnum;
+	const char *msg = gzerror(gz, &errnum);
+	const char *colon = strstr(msg, ": ");
+
+	if (errnum == Z_ERRNO)
+		return strerror(errno);
+	return strncmp(msg, "<fd:", 4) == 0 && colon ? colon + 2 : msg;
+}
+
 /* Fill the buffer; the CRC covers everything up to the trailing checksum,
  * so it is updated as bytes are consumed, not as they are read. */
 static int reader_fill(struct rec_reader *r)
@@ -310,12 +324,10 @@ static int reader_fill(struct rec_reader *r)
 		return r->err.code;
 	n = gzread(r->gz, r->buf, BUF_LEN);
 	if (n < 0) {
-		int errnum;
-		const char *msg = gzerror(r->gz, &errnum);
 		char text[300];
 
 		snprintf(text, sizeof(text), "corrupt compressed data (%s)",
-			 errnum == Z_ERRNO ? strerror(errno) : msg);
+			 gz_message(r->gz));
 		return rec_reader_fail(r, REC_EFORMAT, text);
 	}
 	r->at = 0;
@@ -468,7 +480,8 @@ static int read_header(struct rec_reader *r, const char *magic,
 	if (reader_take(r, h, REC_MAGIC_LEN, 1) < 0 ||
 	    memcmp(h, magic, REC_MAGIC_LEN) != 0) {
 		memset(&r->err, 0, sizeof(r->err));
-		snprintf(text, sizeof(text), "bad magic: not a %.7s file", magic);
+		snprintf(text, sizeof(text), "bad magic: not a %.*s file",
+			 (int)strcspn(magic, "\n"), magic);
 		return rec_reader_fail(r, REC_EFORMAT, text);
 	}
 	if (reader_take(r, h + REC_MAGIC_LEN, HEADER_LEN - REC_MAGIC_LEN, 1) < 0)
@@ -675,7 +688,7 @@ int rec_reader_dict(struct rec_reader *r, uint32_t n, struct rec_dict **out)
 			goto out;
 		}
 	}
-	rc = 0;
+	rc = section_left(r) ? rec_reader_fail(r, REC_EFORMAT, "extra bytes after a dictionary") : 0;
 out:
 	if (rc == REC_ENOMEM)
 		rec_reader_fail(r, REC_ENOMEM, "out of memory");
@@ -688,20 +701,62 @@ out:
 	return rc;
 }
 
+/* Standard input can be read only once, but a .recd and a CSV are told
+ * apart by their first bytes: a pipe is copied into an unlinked temporary
+ * file put in its place, so that the bytes can be read again from *start. */
+static int stdin_rewindable(off_t *start)
+{
+	char buf[8192];
+	FILE *tmp;
+	ssize_t n;
+
+	if ((*start = lseek(STDIN_FILENO, 0, SEEK_CUR)) >= 0)
+		return 0;
+	*start = 0;
+	if (!(tmp = tmpfile()))
+		return -1;
+	while ((n = read(STDIN_FILENO, buf, sizeof(buf))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 || fwrite(buf, 1, (size_t)n, tmp) != (size_t)n)
+			goto fail;
+	}
+	if (fflush(tmp) != 0 || dup2(fileno(tmp), STDIN_FILENO) < 0 ||
+	    lseek(STDIN_FILENO, 0, SEEK_SET) < 0)
+		goto fail;
+	fclose(tmp);
+	return 0;
+fail:
+	fclose(tmp);
+	return -1;
+}
+
 int rec_file_has_magic(const char *path, const char *magic, struct rec_error *err)
 {
 	char head[REC_MAGIC_LEN];
-	gzFile gz;
-	int n;
+	int is_stdin = strcmp(path, "-") == 0;
+	off_t start = 0;
+	gzFile gz = NULL;
+	int n, rc = 0;
 
-	if (strcmp(path, "-") == 0)
-		return 0;
-	if (!(gz = open_read(path))) {
-		rec_error_set(err, REC_EIO, "%s", strerror(errno ? errno : ENOMEM));
-		rec_error_at(err, path, 0, 0);
-		return REC_EIO;
+	errno = 0;
+	if (!is_stdin || stdin_rewindable(&start) == 0)
+		gz = open_read(path);
+	if (!gz) {
+		rc = rec_error_set(err, REC_EIO, "%s", strerror(errno ? errno : ENOMEM));
+		goto out;
 	}
 	n = gzread(gz, head, sizeof(head));
+	if (n < 0)
+		rc = rec_error_set(err, REC_EFORMAT, "corrupt compressed data (%s)",
+				   gz_message(gz));
 	gzclose(gz);
-	return n == REC_MAGIC_LEN && memcmp(head, magic, REC_MAGIC_LEN) == 0;
+	if (is_stdin && lseek(STDIN_FILENO, start, SEEK_SET) < 0 && rc == 0)
+		rc = rec_error_set(err, REC_EIO, "%s", strerror(errno));
+	if (rc == 0)
+		rc = n == REC_MAGIC_LEN && memcmp(head, magic, REC_MAGIC_LEN) == 0;
+out:
+	if (rc < 0)
+		rec_error_at(err, is_stdin ? "standard input" : path, 0, 0);
+	return rc;
 }

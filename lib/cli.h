@@ -24,7 +24,9 @@ enum {
 	{ "quiet", no_argument, NULL, 'q' },				\
 	{ "verbose", no_argument, NULL, 'v' },				\
 	{ "threads", required_argument, NULL, 'j' },			\
-	{ "seed", required_argument, NULL, REC_OPT_SEED }
+	{ "seed", required_argument, NULL, REC_OPT_SEED },		\
+	{ "progress", no_argument, NULL, REC_OPT_PROGRESS },		\
+	{ "no-progress", no_argument, NULL, REC_OPT_NO_PROGRESS }
 
 /* ... and of the events-CSV options of programs that read events. */
 #define REC_CSV_LONGOPTS						\
@@ -40,17 +42,24 @@ enum {
 
 #define REC_CSV_HELP							\
 	"  -u, --user COL         user column: header name or 1-based position\n" \
-	"  -i, --item COL         item column (default item or item_id)\n" \
-	"  -r, --rating COL       rating column (default rating; none: 1)\n" \
-	"  -t, --timestamp COL    time column (default timestamp, ts or time)\n" \
+	"                         (default user, user_id or userid)\n"	\
+	"  -i, --item COL         item column (default item, item_id or itemid)\n" \
+	"  -r, --rating COL       rating column (default rating, ratings or score;\n" \
+	"                         without one every event counts 1)\n"	\
+	"  -t, --timestamp COL    time column (default timestamp, ts or time;\n" \
+	"                         without one, file order)\n"		\
 	"  -d, --delimiter C      field separator: a character or tab (default ,)\n" \
 	"      --no-header        the first line is data, columns are positions\n" \
 	"      --skip-bad         skip bad rows and count them instead of failing\n"
 
+#define REC_OUTPUT_HELP							\
+	"  -o, --output FILE      write to FILE (default standard output)\n"
+
 #define REC_COMMON_HELP							\
-	"  -o, --output FILE      write to FILE (default standard output)\n" \
 	"  -j, --threads N        threads (default: all online CPUs)\n"	\
 	"      --seed N           random seed (default 42)\n"		\
+	"      --progress         report progress on standard error (default\n" \
+	"                         when it is a terminal); --no-progress: never\n" \
 	"  -q, --quiet            say nothing on standard error\n"	\
 	"  -v, --verbose          say more on standard error\n"		\
 	"  -h, --help             show this help and exit\n"		\

@@ -267,14 +267,21 @@ static gzFile open_input(const char *path, struct rec_error *err)
 	return gz;
 }
 
-/* The zlib error of gz after a short read, or 0 at a clean end. */
+/* The zlib error of gz after a short read, or 0 at a clean end.  zlib puts
+ * the stream's name (path, or "<fd:N>") before its message; the error
+ * gets the path on its own. */
 static int gz_failed(gzFile gz, const char *path, struct rec_error *err)
 {
 	int errnum;
 	const char *msg = gzerror(gz, &errnum);
+	size_t n = strlen(path);
 
 	if (errnum == Z_OK || errnum == Z_STREAM_END)
 		return 0;
+	if (strncmp(msg, path, n) == 0 && strncmp(msg + n, ": ", 2) == 0)
+		msg += n + 2;
+	else if (strncmp(msg, "<fd:", 4) == 0 && strstr(msg, ": "))
+		msg = strstr(msg, ": ") + 2;
 	rec_error_set(err, REC_EIO, "%s", errnum == Z_ERRNO ? strerror(errno) : msg);
 	rec_error_at(err, path, 0, 0);
 	return REC_EIO;
@@ -402,8 +409,8 @@ static int take_event(void *data, char *const *field, const size_t *len,
 		rc = rec_events_push(ev, user, item, (float)rating, time);
 	if (rc < 0)
 		return rec_error_set(err, rc, "%s", rc == REC_ENOMEM ? "out of memory" : "too many IDs");
-	ev->has_rating = field[COL_RATING] != NULL;
-	ev->has_time = field[COL_TIME] != NULL;
+	ev->has_rating |= field[COL_RATING] != NULL;
+	ev->has_time |= field[COL_TIME] != NULL;
 	x->row++;
 	return 0;
 }

@@ -234,7 +234,8 @@ int rec_dataset_from_events(struct rec_dataset *ds, struct rec_events *ev,
 	ds->users = rec_dict_ref(ev->users);
 	ds->items = rec_dict_ref(ev->items);
 	ds->nitems = rec_dict_size(ev->items);
-	ds->has_rating = ev->has_rating;
+	/* Counting turns events into values even where there were no ratings. */
+	ds->has_rating = ev->has_rating || dedup == REC_DEDUP_COUNT || dedup == REC_DEDUP_SUM;
 	ds->has_time = ev->has_time;
 	rc = scatter(ds, ev);
 	rec_events_release(ev);

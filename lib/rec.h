@@ -439,6 +439,72 @@ float rec_model_predict(const struct rec_model *m, int64_t user, int64_t item);
 uint32_t rec_topn(const float *scores, uint32_t n, uint32_t k, uint32_t *idx,
 		  float *val);
 
+/* --- metrics (metrics.c) --- */
+
+/* The ranking metrics of one user at one cut-off, each in [0, 1]. */
+struct rec_rank_metrics {
+	double precision;
+	double recall;
+	double f1;
+	double hr;
+	double ndcg;
+	double map;
+	double mrr;
+};
+
+/* The ranking metrics of one user's list at cut-off k: list[0..n) holds
+ * distinct item indices, best first (n may be below k; items past k are
+ * not looked at), test[0..ntest) the user's test items in ascending order.
+ * Indices are only compared, so an index in no test set (UINT32_MAX)
+ * stands for an item the test set does not know.  ntest 0 gives zeros. */
+void rec_metrics_rank(const uint32_t *list, uint32_t n, const uint32_t *test,
+		      uint32_t ntest, uint32_t k, struct rec_rank_metrics *out);
+
+/* AUC of one user from the scores of all n items: the fraction of pairs
+ * (test item, non-test item scored above -INFINITY) in the right order,
+ * ties counting one half.  test[0..ntest) is ascending; an index >= n is
+ * a test item without a score, below every other.  work holds ntest
+ * floats.  Returns -1 when there is no pair. */
+double rec_metrics_auc(const float *scores, uint32_t n, const uint32_t *test,
+		       uint32_t ntest, float *work);
+
+/* Root mean squared and mean absolute error of n predictions (0 for none). */
+double rec_metrics_rmse(const double *rating, const double *pred, size_t n);
+double rec_metrics_mae(const double *rating, const double *pred, size_t n);
+
+/* The training set as the beyond-accuracy metrics see it: the users of
+ * catalogue item i are user[ptr[i]..ptr[i+1]), ascending; nusers counts
+ * the users with at least one training entry. */
+struct rec_catalogue {
+	uint32_t nusers;
+	uint32_t nitems;
+	uint64_t *ptr;
+	uint32_t *user;
+};
+
+int rec_catalogue_init(struct rec_catalogue *c, const struct rec_dataset *train);
+void rec_catalogue_release(struct rec_catalogue *c);
+
+/* Over one list of catalogue indices, where an index >= c->nitems is an
+ * item that no training user has: the sum of -log2 p(i), with p(i) the
+ * fraction of training users who have i, or 1/(nusers + 1) for an item
+ * none has; the sum of the items' training-user counts; and the mean over
+ * pairs of 1 - cosine similarity of the items' user sets (-1 below two
+ * items). */
+double rec_metrics_novelty_sum(const struct rec_catalogue *c, const uint32_t *list,
+			       uint32_t n);
+double rec_metrics_popularity_sum(const struct rec_catalogue *c,
+				  const uint32_t *list, uint32_t n);
+double rec_metrics_diversity(const struct rec_catalogue *c, const uint32_t *list,
+			     uint32_t n);
+
+/* From count[nitems], how often each catalogue item was recommended: the
+ * fraction of items recommended at least once, and the Gini index of the
+ * counts (0 equal, towards 1 concentrated; 0 without any).  rec_metrics_gini
+ * sorts count in place. */
+double rec_metrics_coverage(const uint64_t *count, uint32_t nitems);
+double rec_metrics_gini(uint64_t *count, uint32_t nitems);
+
 /* --- command-line helpers shared by the programs (cli.c) --- */
 
 /* Threads: n > 0 sets, 0 means all online CPUs. */
