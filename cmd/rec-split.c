@@ -218,27 +218,29 @@ int main(int argc, char **argv)
 		.split = { .method = REC_SPLIT_RANDOM, .ratio = 0.2, .seed = REC_DEFAULT_SEED },
 		.dedup = REC_DEDUP_LAST,
 	};
-	struct rec_dataset ds, train, test;
+	struct rec_dataset data, test;
 	struct rec_error e;
+	uint64_t total;
 	uint8_t *mask;
 
 	parse_options(argc, argv, &o);
-	load(&ds, optind < argc ? argv[optind] : "-", &o);
-	if (!(mask = malloc(ds.nnz ? ds.nnz : 1)))
+	load(&data, optind < argc ? argv[optind] : "-", &o);
+	if (!(mask = malloc(data.nnz ? data.nnz : 1)))
 		errx(1, "out of memory");
-	if (rec_split_mask(&ds, &o.split, mask, &e) < 0 ||
-	    rec_dataset_select(&train, &ds, mask, 0, &e) < 0 ||
-	    rec_dataset_select(&test, &ds, mask, 1, &e) < 0)
+	if (rec_split_mask(&data, &o.split, mask, &e) < 0 ||
+	    rec_dataset_select(&test, &data, mask, 1, &e) < 0)
 		fail(&e);
+	/* What is left of the data is the training set. */
+	total = data.nnz;
+	rec_dataset_filter(&data, mask, 0);
 	free(mask);
 	if (o.verbose > 0)
 		fprintf(stderr, "rec-split: %llu events: %llu train, %llu test\n",
-			(unsigned long long)ds.nnz, (unsigned long long)train.nnz,
+			(unsigned long long)total, (unsigned long long)data.nnz,
 			(unsigned long long)test.nnz);
-	rec_dataset_release(&ds);
-	write_part(&train, o.train, o.long_format);
+	write_part(&data, o.train, o.long_format);
 	write_part(&test, o.test, o.long_format);
-	rec_dataset_release(&train);
+	rec_dataset_release(&data);
 	rec_dataset_release(&test);
 	return 0;
 }

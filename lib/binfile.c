@@ -99,9 +99,17 @@ int rec_writer_bytes(struct rec_writer *w, const void *p, size_t n)
 	return w->failed ? REC_EIO : 0;
 }
 
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define NATIVE_LE 1
+#else
+#define NATIVE_LE 0
+#endif
+
 /* Append n little-endian integers of width bytes taken from get(i). */
 #define WRITE_LE(w, v, n, width, cast)					\
 	do {								\
+		if (NATIVE_LE)						\
+			return rec_writer_bytes(w, v, (n) * (width));	\
 		for (size_t i_ = 0; i_ < (n); i_++) {			\
 			if ((w)->len + (width) > BUF_LEN &&		\
 			    writer_flush(w) < 0)			\
@@ -171,7 +179,9 @@ static int open_target(struct rec_writer *w, const char *path, struct rec_error 
 		return REC_EIO;
 	}
 	w->sync_fd = w->tmp ? dup(fd) : -1;
-	if (!(w->gz = gzdopen(fd, "wb1"))) {
+	/* Stored, not deflated: the next program in a pipeline reads it at
+	 * memory speed, and a gzip -9 of the file is still readable. */
+	if (!(w->gz = gzdopen(fd, "wb0"))) {
 		close(fd);
 		return rec_error_set(err, REC_ENOMEM, "out of memory");
 	}
@@ -396,10 +406,12 @@ int rec_reader_bytes(struct rec_reader *r, void *p, size_t n)
 }
 
 /* Read n little-endian integers of width bytes and store them with set. */
-#define READ_LE(r, v, n, width, type, conv)				\
+#define READ_LE(r, v, n, width, conv)					\
 	do {								\
 		unsigned char b_[BUF_LEN];				\
 		size_t done_ = 0;					\
+		if (NATIVE_LE)						\
+			return section_take(r, v, (n) * (width));	\
 		while (done_ < (n)) {					\
 			size_t k_ = (n) - done_;			\
 			if (k_ > BUF_LEN / (width))			\
@@ -424,22 +436,22 @@ static float bits_float(uint64_t u64)
 
 int rec_reader_u32(struct rec_reader *r, uint32_t *v, size_t n)
 {
-	READ_LE(r, v, n, 4, uint32_t, (uint32_t));
+	READ_LE(r, v, n, 4, (uint32_t));
 }
 
 int rec_reader_u64(struct rec_reader *r, uint64_t *v, size_t n)
 {
-	READ_LE(r, v, n, 8, uint64_t, (uint64_t));
+	READ_LE(r, v, n, 8, (uint64_t));
 }
 
 int rec_reader_i64(struct rec_reader *r, int64_t *v, size_t n)
 {
-	READ_LE(r, v, n, 8, int64_t, (int64_t));
+	READ_LE(r, v, n, 8, (int64_t));
 }
 
 int rec_reader_f32(struct rec_reader *r, float *v, size_t n)
 {
-	READ_LE(r, v, n, 4, float, bits_float);
+	READ_LE(r, v, n, 4, bits_float);
 }
 
 static int check_table(struct rec_reader *r)

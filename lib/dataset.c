@@ -248,8 +248,7 @@ int rec_dataset_from_events(struct rec_dataset *ds, struct rec_events *ev,
 	return 0;
 }
 
-/* Drop entries whose keep[e] is zero. */
-static void filter_entries(struct rec_dataset *ds, const uint8_t *keep)
+void rec_dataset_filter(struct rec_dataset *ds, const uint8_t *mask, uint8_t want)
 {
 	uint64_t w = 0;
 
@@ -258,7 +257,7 @@ static void filter_entries(struct rec_dataset *ds, const uint8_t *keep)
 
 		ds->rowptr[u] = w;
 		for (uint64_t e = a; e < b; e++) {
-			if (!keep[e])
+			if (mask[e] != want)
 				continue;
 			ds->col[w] = ds->col[e];
 			ds->val[w] = ds->val[e];
@@ -372,7 +371,7 @@ int rec_dataset_kcore(struct rec_dataset *ds, uint32_t min_user,
 	memset(keep, 1, ds->nnz);
 	while (kcore_round(ds, keep, icount, min_user, min_item) > 0)
 		;
-	filter_entries(ds, keep);
+	rec_dataset_filter(ds, keep, 1);
 	if (renumber(ds) < 0)
 		rc = rec_error_set(err, REC_ENOMEM, "out of memory");
 out:

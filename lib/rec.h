@@ -288,6 +288,8 @@ void rec_dataset_binarize(struct rec_dataset *ds, double threshold);
  * with fewer than min_item until none is left; renumbers both. */
 int rec_dataset_kcore(struct rec_dataset *ds, uint32_t min_user,
 		      uint32_t min_item, struct rec_error *err);
+/* Keep only the entries where mask[e] == want, in place. */
+void rec_dataset_filter(struct rec_dataset *ds, const uint8_t *mask, uint8_t want);
 /* A dataset of the entries of src where mask[e] == want, sharing src's
  * dictionaries. */
 int rec_dataset_select(struct rec_dataset *dst, const struct rec_dataset *src,
