@@ -26,7 +26,7 @@ ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -fopenmp -Ilib $(if $(OPENBLAS_INC),-I$(OPEN
 ALL_LDFLAGS = -fopenmp $(LDFLAGS) $(SAN_FLAGS)
 LIBS = -lcsv -lz -llapacke -lopenblas -lm
 
-PROGRAMS = rec-pivot rec-split rec-train rec-recommend
+PROGRAMS = rec-pivot rec-split rec-train rec-recommend rec-eval
 LIB_SRC = $(wildcard lib/*.c)
 LIB_OBJ = $(LIB_SRC:%.c=$(O)/%.o)
 LIBREC = $(O)/librec.a

@@ -4,10 +4,12 @@
  * with a few favourite genres that drift, sessions, and runs of related
  * items.  samples/README.md describes the model.
  *
- * Users are merged in time order through a heap keyed by each user's next
- * event, so memory grows with users and items, not with events; the only
- * per-event cost is a 2-byte Bloom filter that keeps a user from rating an
- * item twice.
+ * The log is made a time window at a time: every user due in the window
+ * runs on to its end (which keeps each user's state in cache for a while),
+ * and the window's events are sorted by time and written.  Memory is the
+ * users, the items, one window of events at 24 bytes each (with the sort's
+ * copy), and a Bloom filter of 2 bytes an event that keeps users from
+ * rating items twice.
  */
 #include <err.h>
 #include <getopt.h>
@@ -25,13 +27,16 @@
 #define NFAV		3	/* most favourite genres a user has at once */
 #define NRECENT		4	/* items a user remembers for related picks */
 #define DAY		86400.0
+#define WINDOW_EVENTS	(1 << 19)	/* events a window holds, about */
+#define NONE		UINT32_MAX
 
 /* How a user picks the next item (probabilities). */
-#define P_REPEAT	0.01	/* re-rate something rated just before */
+#define P_REPEAT	0.01	/* rate one of the last NRECENT items again */
 #define P_RELATED	0.25	/* an item next to a recent one in its genre */
 #define P_POPULAR	0.10	/* a hit, whatever the genre */
 #define P_EXPLORE	0.08	/* any genre at all */
 #define MAX_TRIES	32	/* draws before a repeat is let through */
+#define RELATED		4	/* how far away by id a related item is */
 
 /* Sessions: after an event the user goes on with probability P_SESSION,
  * GAP_MIN plus an exponential GAP_MEAN seconds later. */
@@ -39,29 +44,34 @@
 #define GAP_MIN		20.0
 #define GAP_MEAN	150.0
 
-/* Ratings: a rounded normal around the user's and the item's offsets plus
- * the user's current affinity for the item's genre. */
-#define R_MEAN		3.35
+/* Ratings: R_MEAN + the user's bias + the item's quality + R_TASTE times
+ * the user's current affinity for the item's genre + normal noise, less
+ * R_LETDOWN with probability P_LETDOWN * (1 - affinity); rounded, 1 to 5. */
+#define R_MEAN		3.45
 #define R_TASTE		1.4
-#define R_NOISE		0.75
+#define R_NOISE		0.65
 #define SD_USER		0.45
 #define SD_ITEM		0.45
-#define P_LETDOWN	0.1
+#define P_LETDOWN	0.14
 #define R_LETDOWN	2.0
 
-/* Daily cycle: activity peaks at 20:00 UTC, DIURNAL times above the mean. */
+/* Daily cycle: local density 1 / (1 - DIURNAL cos(phase)), so the evening
+ * peak is three times the morning trough.  The peak falls an hour or two
+ * after PEAK_HOUR (UTC), depending on the start's time of day. */
 #define DIURNAL		0.5
 #define PEAK_HOUR	20.0
 
 struct user {
 	double t;		/* next event, seconds after the start */
-	double end;		/* end of the active window */
+	double end;		/* end of the user's active period */
+	uint64_t seen;		/* first word of its part of the seen filter */
 	uint32_t n;		/* events in all */
 	uint32_t k;		/* events written */
 	uint32_t recent[NRECENT];
 	float bias;
 	float w[2][NFAV];	/* taste weights, early [0] and late [1] */
-	uint32_t g[2][NFAV];	/* the genres they weigh */
+	uint16_t g[2][NFAV];	/* the genres they weigh */
+	uint32_t next;		/* next user due in the same time window */
 	uint8_t nfav[2];
 	uint8_t nrecent;
 };
@@ -72,9 +82,17 @@ struct item {
 	float quality;
 };
 
-struct hent {
-	double t;
+/* An event waiting in its window to be sorted by time. */
+struct event {
+	uint32_t sec;		/* seconds after the start */
 	uint32_t u;
+	uint32_t ir;		/* item << 3 | rating */
+};
+
+/* Walker's alias table: draws from n weights in constant time. */
+struct alias {
+	double *keep;		/* keep slot j with this probability, */
+	uint32_t *other;	/* else take other[j] */
 };
 
 struct gen {
@@ -84,15 +102,13 @@ struct gen {
 	struct user *users;
 	struct item *items;
 	uint32_t *by_rank;	/* item at each popularity rank */
-	double *rank_cum;	/* cumulative popularity over ranks */
+	struct alias ranks;	/* draws a rank by popularity */
 	uint32_t *gitems;	/* items grouped by genre, by id within one */
-	double *gcum;		/* cumulative popularity within each genre */
+	double *gweight;	/* the popularity of each of them */
+	struct alias gpick;	/* draws a place in gitems within a genre */
 	uint32_t *goff;		/* genre g is gitems[goff[g] .. goff[g + 1]) */
 	double *genre_cum;	/* cumulative popularity of the genres */
 	uint64_t *seen;		/* Bloom filter of (user, item) pairs */
-	uint64_t nseen;		/* its size in words */
-	struct hent *heap;
-	uint32_t nheap;
 };
 
 static const char synopsis[] =
@@ -113,7 +129,7 @@ static void usage(void)
 	      "      --start TIME first second of the log, in seconds since\n"
 	      "                   the epoch (default 1735689600, 2025-01-01)\n"
 	      "      --days N     days the log spans (default 365)\n"
-	      "  -o FILE          write to FILE instead of standard output\n"
+	      "  -o FILE          write to FILE; none or - is standard output\n"
 	      "  -h, --help       print this help and exit\n", stdout);
 }
 
@@ -149,7 +165,7 @@ static void *xcalloc(size_t n, size_t size)
 	void *p = calloc(n ? n : 1, size);
 
 	if (!p)
-		err(1, "out of memory");
+		errx(1, "out of memory");
 	return p;
 }
 
@@ -169,6 +185,53 @@ static uint32_t search(const double *cum, uint32_t n, double x)
 	return lo;
 }
 
+/* Fill keep[] and other[] from the n weights w[] (Vose's method); work
+ * holds n entries. */
+static void alias_build(double *keep, uint32_t *other, const double *w,
+			uint32_t n, uint32_t *work)
+{
+	uint32_t nsmall = 0, nlarge = 0;
+	double sum = 0;
+
+	for (uint32_t j = 0; j < n; j++)
+		sum += w[j];
+	/* Small slots stack up from the front of work, large from the back. */
+	for (uint32_t j = 0; j < n; j++) {
+		keep[j] = w[j] * n / sum;
+		other[j] = j;
+		if (keep[j] < 1.0)
+			work[nsmall++] = j;
+		else
+			work[n - ++nlarge] = j;
+	}
+	while (nsmall && nlarge) {
+		uint32_t s = work[--nsmall], l = work[n - nlarge];
+
+		other[s] = l;
+		keep[l] -= 1.0 - keep[s];
+		if (keep[l] < 1.0) {
+			nlarge--;
+			work[nsmall++] = l;
+		}
+	}
+	/* What is left is 1 up to rounding. */
+	while (nsmall)
+		keep[work[--nsmall]] = 1.0;
+	while (nlarge)
+		keep[work[n - nlarge--]] = 1.0;
+}
+
+static uint32_t alias_draw(struct rec_rng *rng, const double *keep,
+			   const uint32_t *other, uint32_t n)
+{
+	double x = rec_rng_uniform(rng) * n;
+	uint32_t j = (uint32_t)x;
+
+	if (j >= n)
+		j = n - 1;
+	return x - j < keep[j] ? j : other[j];
+}
+
 static double exponential(struct rec_rng *rng)
 {
 	return -log1p(-rec_rng_uniform(rng));
@@ -183,17 +246,21 @@ static double exponential(struct rec_rng *rng)
 static void make_items(struct gen *g)
 {
 	uint32_t ni = g->nitems, ng = g->ngenres;
-	uint32_t *fill;
+	uint32_t *fill, *work;
 	double *weight;
 
 	g->items = xcalloc(ni, sizeof(*g->items));
 	g->by_rank = xcalloc(ni, sizeof(*g->by_rank));
-	g->rank_cum = xcalloc(ni, sizeof(*g->rank_cum));
+	g->ranks.keep = xcalloc(ni, sizeof(*g->ranks.keep));
+	g->ranks.other = xcalloc(ni, sizeof(*g->ranks.other));
 	g->gitems = xcalloc(ni, sizeof(*g->gitems));
-	g->gcum = xcalloc(ni, sizeof(*g->gcum));
+	g->gpick.keep = xcalloc(ni, sizeof(*g->gpick.keep));
+	g->gpick.other = xcalloc(ni, sizeof(*g->gpick.other));
 	g->goff = xcalloc(ng + 1, sizeof(*g->goff));
 	g->genre_cum = xcalloc(ng, sizeof(*g->genre_cum));
 	weight = xcalloc(ni, sizeof(*weight));
+	g->gweight = xcalloc(ni, sizeof(*g->gweight));
+	work = xcalloc(ni, sizeof(*work));
 	fill = xcalloc(ng, sizeof(*fill));
 
 	for (uint32_t i = 0; i < ni; i++)
@@ -205,7 +272,6 @@ static void make_items(struct gen *g)
 		double lift = 0.3 * (1.0 - log1p(r) / log1p(ni)) - 0.15;
 
 		weight[g->by_rank[r]] = 1.0 / (r + 1.0);
-		g->rank_cum[r] = (r ? g->rank_cum[r - 1] : 0) + 1.0 / (r + 1.0);
 		it->genre = r < ng ? r : (uint32_t)rec_rng_below(&g->rng, ng);
 		it->quality = (float)(SD_ITEM * rec_rng_normal(&g->rng) + lift);
 		g->goff[it->genre + 1]++;
@@ -218,12 +284,24 @@ static void make_items(struct gen *g)
 
 		it->pos = fill[it->genre]++;
 		g->gitems[at] = i;
-		g->gcum[at] = (it->pos ? g->gcum[at - 1] : 0) + weight[i];
+		g->gweight[at] = weight[i];
 	}
-	for (uint32_t k = 0; k < ng; k++)
-		g->genre_cum[k] = (k ? g->genre_cum[k - 1] : 0) +
-				  g->gcum[g->goff[k + 1] - 1];
+	for (uint32_t k = 0; k < ng; k++) {
+		uint32_t lo = g->goff[k], n = g->goff[k + 1] - lo;
+		double mass = 0;
+
+		for (uint32_t j = lo; j < lo + n; j++)
+			mass += g->gweight[j];
+		g->genre_cum[k] = (k ? g->genre_cum[k - 1] : 0) + mass;
+		alias_build(g->gpick.keep + lo, g->gpick.other + lo,
+			    g->gweight + lo, n, work);
+	}
+	/* weight[] becomes the popularity of each rank. */
+	for (uint32_t r = 0; r < ni; r++)
+		weight[r] = 1.0 / (r + 1.0);
+	alias_build(g->ranks.keep, g->ranks.other, weight, ni, work);
 	free(fill);
+	free(work);
 	free(weight);
 }
 
@@ -281,8 +359,8 @@ static void share_events(struct gen *g, uint32_t cap)
 	free(act);
 }
 
-/* Draw up to NFAV distinct genres, as likely as they are popular, with
- * random weights; keep the first of an earlier set if keep is set. */
+/* Draw 1 to NFAV distinct genres, each as likely as it is popular, with
+ * random weights; with keep, the first is the early taste's first. */
 static void draw_taste(struct gen *g, struct user *us, int set, int keep)
 {
 	uint32_t want = 1 + (uint32_t)rec_rng_below(&g->rng, NFAV);
@@ -305,7 +383,7 @@ static void draw_taste(struct gen *g, struct user *us, int set, int keep)
 				break;
 		if (j < n)
 			continue;
-		us->g[set][n] = k;
+		us->g[set][n] = (uint16_t)k;
 		us->w[set][n++] = (float)exponential(&g->rng);
 	}
 	us->nfav[set] = (uint8_t)n;
@@ -316,12 +394,16 @@ static void draw_taste(struct gen *g, struct user *us, int set, int keep)
 }
 
 /*
- * Users: an event count, an active window whose length grows with it, a
- * rating bias, and an early and a late taste.  Half the users keep their
- * main genre from one to the other; the rest change completely.
+ * Users: an event count, an active period whose length grows with it, a
+ * rating bias, and an early and a late taste.  Half the users keep one
+ * genre from one to the other; the rest change completely.  Each
+ * user gets a part of the seen filter, 16 bits an event, so that one
+ * user's lookups stay close together.
  */
 static void make_users(struct gen *g, double span, uint32_t cap)
 {
+	uint64_t words = 0;
+
 	g->users = xcalloc(g->nusers, sizeof(*g->users));
 	share_events(g, cap);
 	for (uint32_t u = 0; u < g->nusers; u++) {
@@ -337,10 +419,13 @@ static void make_users(struct gen *g, double span, uint32_t cap)
 			life = 3600.0;
 		us->t = rec_rng_uniform(&g->rng) * (span - life);
 		us->end = us->t + life;
+		us->seen = words;
+		words += us->n / 4 + 1;
 		us->bias = (float)(SD_USER * rec_rng_normal(&g->rng));
 		draw_taste(g, us, 0, 0);
 		draw_taste(g, us, 1, rec_rng_uniform(&g->rng) < 0.5);
 	}
+	g->seen = xcalloc(words, sizeof(*g->seen));
 }
 
 static uint64_t mix64(uint64_t z)
@@ -350,21 +435,21 @@ static uint64_t mix64(uint64_t z)
 	return z ^ (z >> 31);
 }
 
-/* Has user u rated item i?  A Bloom filter blocked to one word, so it can
- * say yes wrongly (about 1 time in 100: a fresh item is then redrawn) but
- * never no wrongly.  With set, record the pair as well. */
-static int seen(struct gen *g, uint32_t u, uint32_t i, int set)
+/* Has the user rated item i?  A Bloom filter blocked to one word, so it
+ * can say yes wrongly (at most about 1 time in 250, and a fresh item is
+ * then just drawn again) but never no wrongly.  With set, record i too. */
+static int seen(struct gen *g, const struct user *us, uint32_t i, int set)
 {
-	uint64_t h = mix64(((uint64_t)u << 32 | i) + 0x9e3779b97f4a7c15ULL);
-	uint64_t w = (uint64_t)(((unsigned __int128)h * g->nseen) >> 64);
-	uint64_t b = mix64(h), mask = 0;
+	uint64_t h = mix64(i + 0x9e3779b97f4a7c15ULL), mask = 0;
+	uint64_t *w = g->seen + us->seen +
+		      (((h & 0xffffffff) * (us->n / 4 + 1)) >> 32);
 	int was;
 
 	for (int j = 0; j < 5; j++)
-		mask |= 1ULL << ((b >> (6 * j)) & 63);
-	was = (g->seen[w] & mask) == mask;
+		mask |= 1ULL << ((h >> (32 + 6 * j)) & 63);
+	was = (*w & mask) == mask;
 	if (set)
-		g->seen[w] |= mask;
+		*w |= mask;
 	return was;
 }
 
@@ -398,27 +483,38 @@ static uint32_t taste_genre(struct gen *g, const struct user *us, double f)
 static uint32_t genre_item(struct gen *g, uint32_t k)
 {
 	uint32_t lo = g->goff[k], n = g->goff[k + 1] - lo;
-	double x = rec_rng_uniform(&g->rng) * g->gcum[lo + n - 1];
 
-	return g->gitems[lo + search(g->gcum + lo, n, x)];
+	return g->gitems[lo + alias_draw(&g->rng, g->gpick.keep + lo,
+					 g->gpick.other + lo, n)];
 }
 
-/* An item near a recent one: same genre, a few places away by id. */
+/* An item near a recent one: same genre, at most RELATED places away by
+ * id, the popular ones likelier. */
 static uint32_t related_item(struct gen *g, const struct user *us)
 {
-	uint32_t from = us->recent[0];
+	uint32_t from = us->recent[0], at[2 * RELATED];
+	double cum[2 * RELATED], sum = 0, x;
 	const struct item *it;
-	uint32_t lo, n, d;
+	uint32_t lo, n, j;
 
 	if (us->nrecent > 1 && rec_rng_uniform(&g->rng) >= 0.6)
 		from = us->recent[rec_rng_below(&g->rng, us->nrecent)];
 	it = &g->items[from];
 	lo = g->goff[it->genre];
 	n = g->goff[it->genre + 1] - lo;
-	d = 1 + (uint32_t)rec_rng_below(&g->rng, 4);
-	if (rec_rng_uniform(&g->rng) < 0.5)
-		d = n - d % n;
-	return g->gitems[lo + (it->pos + d) % n];
+	for (j = 0; j < 2 * RELATED; j++) {
+		uint32_t d = 1 + j / 2;
+
+		d = j & 1 ? n - d % n : d;
+		at[j] = lo + (it->pos + d) % n;
+		sum += g->gweight[at[j]];
+		cum[j] = sum;
+	}
+	x = rec_rng_uniform(&g->rng) * sum;
+	for (j = 0; j < 2 * RELATED - 1; j++)
+		if (x < cum[j])
+			break;
+	return g->gitems[at[j]];
 }
 
 /* The next item for user u at progress f, rarely one rated before. */
@@ -435,20 +531,18 @@ static uint32_t pick_item(struct gen *g, uint32_t u, double f)
 		if (us->nrecent && x < P_RELATED) {
 			i = related_item(g, us);
 		} else if (x < P_RELATED + P_POPULAR) {
-			double y = rec_rng_uniform(&g->rng) *
-				   g->rank_cum[g->nitems - 1];
-
-			i = g->by_rank[search(g->rank_cum, g->nitems, y)];
+			i = g->by_rank[alias_draw(&g->rng, g->ranks.keep,
+						  g->ranks.other, g->nitems)];
 		} else if (x < P_RELATED + P_POPULAR + P_EXPLORE) {
 			i = genre_item(g, (uint32_t)rec_rng_below(&g->rng,
 								  g->ngenres));
 		} else {
 			i = genre_item(g, taste_genre(g, us, f));
 		}
-		if (!seen(g, u, i, 0))
+		if (!seen(g, us, i, 0))
 			break;
 	}
-	seen(g, u, i, 1);
+	seen(g, us, i, 1);
 	return i;
 }
 
@@ -468,32 +562,9 @@ static int rating(struct gen *g, const struct user *us, uint32_t i, double f)
 	return r < 1 ? 1 : r > 5 ? 5 : (int)r;
 }
 
-static int heap_less(const struct hent *a, const struct hent *b)
-{
-	return a->t < b->t || (a->t == b->t && a->u < b->u);
-}
-
-static void heap_down(struct gen *g, uint32_t at)
-{
-	struct hent *h = g->heap, e = h[at];
-
-	for (;;) {
-		uint32_t c = 2 * at + 1;
-
-		if (c >= g->nheap)
-			break;
-		if (c + 1 < g->nheap && heap_less(&h[c + 1], &h[c]))
-			c++;
-		if (!heap_less(&h[c], &e))
-			break;
-		h[at] = h[c];
-		at = c;
-	}
-	h[at] = e;
-}
-
 /* When the user's next event comes: soon, in the same session, or at the
- * start of a new session spread over what is left of the window. */
+ * start of a new session, sessions spread over the rest of the user's
+ * active period. */
 static double next_time(struct gen *g, const struct user *us, double t)
 {
 	uint32_t left = us->n - us->k;
@@ -507,9 +578,9 @@ static double next_time(struct gen *g, const struct user *us, double t)
 		   -expm1(log1p(-rec_rng_uniform(&g->rng)) / sessions);
 }
 
-/* Seconds after start to a timestamp, warped (monotonically, and fixing
- * whole days) so that activity follows a daily cycle. */
-static int64_t stamp(int64_t start, double span, double s)
+/* Seconds after start, warped (monotonically, and fixing whole days) so
+ * that activity follows a daily cycle, in whole seconds within the span. */
+static uint32_t stamp(int64_t start, double span, double s)
 {
 	double w = 2.0 * M_PI / DAY, phase = -w * PEAK_HOUR * 3600.0;
 	double t = s - DIURNAL / w * (sin(w * ((double)start + s) + phase) -
@@ -519,7 +590,7 @@ static int64_t stamp(int64_t start, double span, double s)
 		t = span - 1;
 	if (t < 0)
 		t = 0;
-	return start + (int64_t)t;
+	return (uint32_t)t;
 }
 
 static char *put_u64(char *p, uint64_t v)
@@ -535,52 +606,145 @@ static char *put_u64(char *p, uint64_t v)
 	return p;
 }
 
-static void generate(struct gen *g, FILE *fp, int64_t start, double span)
+/* Sort n events by second, ties kept in order (an LSD radix sort a byte
+ * a pass, skipping bytes they all share).  tmp holds n events too; the
+ * result is in whichever of the two is returned. */
+static struct event *sort_events(struct event *ev, struct event *tmp, size_t n)
 {
-	char line[96];
+	for (int shift = 0; shift < 32 && n; shift += 8) {
+		size_t count[256] = { 0 }, sum = 0;
+		struct event *t;
 
-	g->heap = xcalloc(g->nusers, sizeof(*g->heap));
-	for (uint32_t u = 0; u < g->nusers; u++)
-		g->heap[u] = (struct hent){ g->users[u].t, u };
-	g->nheap = g->nusers;
-	for (uint32_t at = g->nheap / 2; at-- > 0;)
-		heap_down(g, at);
+		for (size_t e = 0; e < n; e++)
+			count[ev[e].sec >> shift & 0xff]++;
+		if (count[ev[0].sec >> shift & 0xff] == n)
+			continue;
+		for (int b = 0; b < 256; b++) {
+			size_t c = count[b];
 
-	fputs("user,item,rating,timestamp\n", fp);
-	while (g->nheap) {
-		uint32_t u = g->heap[0].u;
-		struct user *us = &g->users[u];
-		double t = g->heap[0].t;
+			count[b] = sum;
+			sum += c;
+		}
+		for (size_t e = 0; e < n; e++)
+			tmp[count[ev[e].sec >> shift & 0xff]++] = ev[e];
+		t = ev;
+		ev = tmp;
+		tmp = t;
+	}
+	return ev;
+}
+
+/* Make user u's events up to limit (seconds after the start), appending
+ * them to *buf, and return how many there are now. */
+static size_t run_user(struct gen *g, uint32_t u, double limit,
+		       struct event **buf, size_t n, size_t *cap,
+		       int64_t start, double span)
+{
+	struct user *us = &g->users[u];
+
+	while (us->k < us->n && us->t < limit) {
 		double f = us->n > 1 ? (double)us->k / (us->n - 1) : 0;
 		uint32_t i = pick_item(g, u, f);
 		int r = rating(g, us, i, f);
-		char *p = line;
 
-		*p++ = 'u';
-		p = put_u64(p, u + 1);
-		*p++ = ',';
-		*p++ = 'i';
-		p = put_u64(p, i + 1);
-		*p++ = ',';
-		*p++ = (char)('0' + r);
-		*p++ = ',';
-		p = put_u64(p, (uint64_t)stamp(start, span, t));
-		*p++ = '\n';
-		fwrite(line, 1, (size_t)(p - line), fp);
-
+		if (n == *cap) {
+			*cap = *cap ? 2 * *cap : 4096;
+			*buf = realloc(*buf, *cap * sizeof(**buf));
+			if (!*buf)
+				errx(1, "out of memory");
+		}
+		(*buf)[n++] = (struct event){ stamp(start, span, us->t), u,
+					      i << 3 | (uint32_t)r };
 		memmove(us->recent + 1, us->recent,
 			(NRECENT - 1) * sizeof(us->recent[0]));
 		us->recent[0] = i;
 		if (us->nrecent < NRECENT)
 			us->nrecent++;
-		if (++us->k == us->n) {
-			g->heap[0] = g->heap[--g->nheap];
-		} else {
-			g->heap[0].t = next_time(g, us, t);
-		}
-		if (g->nheap)
-			heap_down(g, 0);
+		if (++us->k < us->n)
+			us->t = next_time(g, us, us->t);
 	}
+	return n;
+}
+
+static void write_events(FILE *fp, const struct event *ev, size_t n,
+			 int64_t start)
+{
+	char line[96];
+
+	for (size_t e = 0; e < n; e++) {
+		char *p = line;
+
+		*p++ = 'u';
+		p = put_u64(p, ev[e].u + 1);
+		*p++ = ',';
+		*p++ = 'i';
+		p = put_u64(p, (ev[e].ir >> 3) + 1);
+		*p++ = ',';
+		*p++ = (char)('0' + (ev[e].ir & 7));
+		*p++ = ',';
+		p = put_u64(p, (uint64_t)(start + ev[e].sec));
+		*p++ = '\n';
+		fwrite(line, 1, (size_t)(p - line), fp);
+	}
+}
+
+/*
+ * Write the log a time window at a time.  Users wait in the list of the
+ * window their next event falls in; a window runs each of its users up to
+ * its end, passes them on to a later list, then sorts and writes what
+ * they did.  The last window takes whatever spills past the span.
+ */
+static void generate(struct gen *g, FILE *fp, int64_t start, double span)
+{
+	uint32_t nwin = (uint32_t)(g->nevents / WINDOW_EVENTS) + 1;
+	double len = span / nwin;
+	uint32_t *head = xcalloc(nwin, sizeof(*head));
+	struct event *buf = NULL, *tmp = NULL;
+	size_t cap = 0, tmpcap = 0;
+
+	for (uint32_t w = 0; w < nwin; w++)
+		head[w] = NONE;
+	for (uint32_t u = g->nusers; u-- > 0;) {
+		uint32_t w = (uint32_t)(g->users[u].t / len);
+
+		if (w >= nwin)
+			w = nwin - 1;
+		g->users[u].next = head[w];
+		head[w] = u;
+	}
+	fputs("user,item,rating,timestamp\n", fp);
+	for (uint32_t w = 0; w < nwin; w++) {
+		double limit = w + 1 < nwin ? (w + 1) * len : INFINITY;
+		size_t n = 0;
+
+		for (uint32_t u = head[w], next; u != NONE; u = next) {
+			struct user *us = &g->users[u];
+			uint32_t to;
+
+			next = us->next;
+			if (next != NONE)
+				__builtin_prefetch(&g->users[next]);
+			n = run_user(g, u, limit, &buf, n, &cap, start, span);
+			if (us->k == us->n)
+				continue;
+			to = (uint32_t)(us->t / len);
+			if (to <= w)
+				to = w + 1;	/* rounding at the edge */
+			if (to >= nwin)
+				to = nwin - 1;
+			us->next = head[to];
+			head[to] = u;
+		}
+		if (tmpcap < cap) {
+			free(tmp);
+			tmpcap = cap;
+			tmp = xcalloc(tmpcap, sizeof(*tmp));
+		}
+		write_events(fp, sort_events(buf, tmp, n), n, start);
+	}
+	free(tmp);
+	free(buf);
+	free(head);
 }
 
 int main(int argc, char **argv)
@@ -614,7 +778,7 @@ int main(int argc, char **argv)
 					  "--users");
 			break;
 		case 'i':
-			items = parse_opt(optarg, 1, INT32_MAX, "--items");
+			items = parse_opt(optarg, 1, 1L << 29, "--items");
 			break;
 		case 's':
 			seed = parse_opt(optarg, 0, LONG_MAX, "--seed");
@@ -630,7 +794,9 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			usage();
-			return ferror(stdout) || fclose(stdout) ? 1 : 0;
+			if (fflush(stdout) || ferror(stdout) || fclose(stdout))
+				err(1, "stdout");
+			return 0;
 		default:
 			usage_error(NULL);
 		}
@@ -646,8 +812,8 @@ int main(int argc, char **argv)
 		if (users > events / MIN_EVENTS)
 			users = events / MIN_EVENTS;
 		if (!users)
-			usage_error("--events '%ld' is below %d", events,
-				    MIN_EVENTS);
+			usage_error("--events '%ld' is too few (at least %d)",
+				    events, MIN_EVENTS);
 	}
 	if (!items) {
 		items = events / 700;
@@ -657,8 +823,8 @@ int main(int argc, char **argv)
 			items = 100;
 	}
 	if ((uint64_t)users * MIN_EVENTS > (uint64_t)events)
-		usage_error("--events '%ld' is below %d per user", events,
-			    MIN_EVENTS);
+		usage_error("--events '%ld' is too few for %ld users (%d each)",
+			    events, users, MIN_EVENTS);
 	g.nevents = (uint64_t)events;
 	g.nusers = (uint32_t)users;
 	g.nitems = (uint32_t)items;
@@ -678,27 +844,29 @@ int main(int argc, char **argv)
 	if (cap < MIN_EVENTS)
 		cap = MIN_EVENTS;
 
+	if (out && !strcmp(out, "-"))
+		out = NULL;
 	if (out && !(fp = fopen(out, "w")))
 		err(1, "%s", out);
 	if (setvbuf(fp, NULL, _IOFBF, 1 << 20))
 		err(1, "setvbuf");
 	rec_rng_seed(&g.rng, (uint64_t)seed);
-	g.nseen = g.nevents / 4 + 1;
-	g.seen = xcalloc(g.nseen, sizeof(*g.seen));
 	make_items(&g);
 	make_users(&g, (double)days * DAY, cap);
 	generate(&g, fp, start, (double)days * DAY);
 
-	if (ferror(fp) | fclose(fp))
+	if (fflush(fp) || ferror(fp) || fclose(fp))
 		err(1, "%s", out ? out : "stdout");
-	free(g.heap);
 	free(g.seen);
 	free(g.users);
 	free(g.items);
 	free(g.by_rank);
-	free(g.rank_cum);
+	free(g.ranks.keep);
+	free(g.ranks.other);
 	free(g.gitems);
-	free(g.gcum);
+	free(g.gweight);
+	free(g.gpick.keep);
+	free(g.gpick.other);
 	free(g.goff);
 	free(g.genre_cum);
 	return 0;
