@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -372,6 +373,8 @@ int rec_csv_read(const char *path, const struct rec_csv_options *opt,
 
 enum { COL_USER, COL_ITEM, COL_RATING, COL_TIME, NCOLS };
 
+static int reserve_events(struct rec_events *ev, size_t n);
+
 struct events_ctx {
 	struct rec_events *ev;
 	int64_t row;		/* data rows read: the time without a time column */
@@ -425,6 +428,12 @@ int rec_events_read(struct rec_events *ev, const char *path,
 		{ "timestamp", "timestamp,ts,time", opt->time, 1, 0, 0 },
 	};
 	struct events_ctx x = { ev, (int64_t)ev->n };
+	struct stat st;
+
+	/* The shortest event line, "u,i\n", has four bytes.  If the guess
+	 * cannot be had, the arrays grow as they fill. */
+	if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
+		reserve_events(ev, (size_t)st.st_size / 4);
 
 	return rec_csv_read(path, opt, col, NCOLS, take_event, &x, &ev->skipped, err);
 }
@@ -487,6 +496,25 @@ void rec_events_release(struct rec_events *ev)
 	memset(ev, 0, sizeof(*ev));
 }
 
+static int grow(void **p, size_t cap, size_t size);
+
+/* Room for n more events.  Untouched pages of a large allocation cost no
+ * memory, so a generous guess only saves the copies of regrowing. */
+static int reserve_events(struct rec_events *ev, size_t n)
+{
+	size_t cap = ev->n + n;
+
+	if (cap <= ev->cap)
+		return 0;
+	if (grow((void **)&ev->user, cap, sizeof(*ev->user)) < 0 ||
+	    grow((void **)&ev->item, cap, sizeof(*ev->item)) < 0 ||
+	    grow((void **)&ev->rating, cap, sizeof(*ev->rating)) < 0 ||
+	    grow((void **)&ev->time, cap, sizeof(*ev->time)) < 0)
+		return REC_ENOMEM;
+	ev->cap = cap;
+	return 0;
+}
+
 static int grow(void **p, size_t cap, size_t size)
 {
 	void *q = realloc(*p, cap * size);
@@ -500,16 +528,8 @@ static int grow(void **p, size_t cap, size_t size)
 int rec_events_push(struct rec_events *ev, uint32_t user, uint32_t item,
 		    float rating, int64_t time)
 {
-	if (ev->n == ev->cap) {
-		size_t cap = ev->cap ? ev->cap + ev->cap / 2 : 1024;
-
-		if (grow((void **)&ev->user, cap, sizeof(*ev->user)) < 0 ||
-		    grow((void **)&ev->item, cap, sizeof(*ev->item)) < 0 ||
-		    grow((void **)&ev->rating, cap, sizeof(*ev->rating)) < 0 ||
-		    grow((void **)&ev->time, cap, sizeof(*ev->time)) < 0)
-			return REC_ENOMEM;
-		ev->cap = cap;
-	}
+	if (ev->n == ev->cap && reserve_events(ev, ev->cap ? ev->cap / 2 : 1024) < 0)
+		return REC_ENOMEM;
 	ev->user[ev->n] = user;
 	ev->item[ev->n] = item;
 	ev->rating[ev->n] = rating;

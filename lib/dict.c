@@ -1,8 +1,9 @@
 /* dict.c - ID dictionaries: external string IDs <-> dense indices.
  *
- * Open addressing with linear probing over a power-of-two table of index+1
- * slots; the strings live in one growing pool.  Each entry keeps its hash,
- * so growing the table never rehashes a string. */
+ * Open addressing with linear probing over a power-of-two table; a slot
+ * holds an entry's hash beside its index, so a probe touches the string
+ * only when the hashes agree.  The strings live in one growing pool.  Each
+ * entry keeps its hash, so growing the table never rehashes a string. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,7 +18,7 @@ struct rec_dict {
 	char *pool;
 	size_t pool_len;
 	size_t pool_cap;
-	uint32_t *slot;		/* index + 1, or 0 if empty */
+	uint64_t *slot;		/* hash << 32 | (index + 1), or 0 if empty */
 	uint32_t mask;		/* slots - 1 */
 };
 
@@ -81,16 +82,18 @@ static size_t entry_len(const struct rec_dict *d, uint32_t i)
 	return d->off[i + 1] - d->off[i] - 1;
 }
 
-static uint32_t *find_slot(const struct rec_dict *d, const char *s, size_t len,
+#define SLOT_INDEX(v) ((uint32_t)(v) - 1)
+
+static uint64_t *find_slot(const struct rec_dict *d, const char *s, size_t len,
 			   uint32_t h)
 {
 	uint32_t pos = h & d->mask;
 
 	for (;;) {
-		uint32_t *slot = &d->slot[pos];
-		uint32_t i = *slot - 1;
+		uint64_t *slot = &d->slot[pos];
+		uint32_t i = SLOT_INDEX(*slot);
 
-		if (!*slot || (d->hash[i] == h && entry_len(d, i) == len &&
+		if (!*slot || ((uint32_t)(*slot >> 32) == h && entry_len(d, i) == len &&
 			       memcmp(d->pool + d->off[i], s, len) == 0))
 			return slot;
 		pos = (pos + 1) & d->mask;
@@ -100,7 +103,7 @@ static uint32_t *find_slot(const struct rec_dict *d, const char *s, size_t len,
 static int grow_table(struct rec_dict *d)
 {
 	uint32_t size = (d->mask + 1) * 2;
-	uint32_t *slot = calloc(size, sizeof(*slot));
+	uint64_t *slot = calloc(size, sizeof(*slot));
 
 	if (!slot)
 		return REC_ENOMEM;
@@ -109,7 +112,7 @@ static int grow_table(struct rec_dict *d)
 
 		while (slot[pos])
 			pos = (pos + 1) & (size - 1);
-		slot[pos] = i + 1;
+		slot[pos] = (uint64_t)d->hash[i] << 32 | (i + 1);
 	}
 	free(d->slot);
 	d->slot = slot;
@@ -152,11 +155,11 @@ int rec_dict_intern(struct rec_dict *d, const char *s, size_t len,
 		    uint32_t *index, int *added)
 {
 	uint32_t h = hash_bytes(s, len);
-	uint32_t *slot = find_slot(d, s, len, h);
+	uint64_t *slot = find_slot(d, s, len, h);
 	int rc;
 
 	if (*slot) {
-		*index = *slot - 1;
+		*index = SLOT_INDEX(*slot);
 		if (added)
 			*added = 0;
 		return 0;
@@ -170,7 +173,7 @@ int rec_dict_intern(struct rec_dict *d, const char *s, size_t len,
 	d->pool_len += len + 1;
 	d->hash[d->n] = h;
 	d->off[d->n + 1] = d->pool_len;
-	*slot = d->n + 1;
+	*slot = (uint64_t)h << 32 | (d->n + 1);
 	*index = d->n++;
 	if (added)
 		*added = 1;
@@ -182,9 +185,9 @@ int rec_dict_intern(struct rec_dict *d, const char *s, size_t len,
 
 int64_t rec_dict_find(const struct rec_dict *d, const char *s, size_t len)
 {
-	uint32_t *slot = find_slot(d, s, len, hash_bytes(s, len));
+	uint64_t *slot = find_slot(d, s, len, hash_bytes(s, len));
 
-	return *slot ? (int64_t)*slot - 1 : -1;
+	return *slot ? (int64_t)SLOT_INDEX(*slot) : -1;
 }
 
 const char *rec_dict_name(const struct rec_dict *d, uint32_t index, size_t *len)

@@ -26,16 +26,45 @@ int rec_parse_long(const char *s, long min, long max, long *out,
 	return 0;
 }
 
+/* Plain decimals of at most 15 digits ("4", "3.5"), the bulk of any
+ * ratings file, without strtod: both parts are exact in a double, so the
+ * one division rounds exactly as strtod would.  0 if s is not one. */
+static int parse_plain_decimal(const char *s, double *out)
+{
+	static const double pow10[] = { 1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7,
+					1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15 };
+	uint64_t m = 0;
+	int digits = 0, frac = -1;
+
+	for (; *s; s++) {
+		if (*s == '.' && frac < 0) {
+			frac = 0;
+			continue;
+		}
+		if (*s < '0' || *s > '9' || ++digits > 15)
+			return 0;
+		m = m * 10 + (uint64_t)(*s - '0');
+		frac += frac >= 0;
+	}
+	if (!digits)
+		return 0;
+	*out = (double)m / pow10[frac > 0 ? frac : 0];
+	return 1;
+}
+
 int rec_parse_double(const char *s, double min, double max, double *out,
 		     const char *what, struct rec_error *err)
 {
 	char *end;
 	double v;
 
+	if (parse_plain_decimal(s, &v))
+		goto check;
 	errno = 0;
 	v = strtod(s, &end);
 	if (end == s || *end || errno == ERANGE || !isfinite(v))
 		return rec_error_set(err, REC_EPARSE, "bad %s '%s'", what, s);
+check:
 	if (v < min || v > max)
 		return rec_error_set(err, REC_EPARSE,
 				     "%s '%s' is out of range [%g, %g]",
@@ -59,6 +88,14 @@ static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
 	return era * 146097 + (int64_t)doe - 719468;
 }
 
+static int days_in_month(int y, int m)
+{
+	static const int days[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	int leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+
+	return days[m - 1] + (m == 2 && leap);
+}
+
 static int parse_iso8601(const char *s, int64_t *out)
 {
 	int y, mo, d, h = 0, mi = 0, sec = 0, n = 0;
@@ -78,8 +115,8 @@ static int parse_iso8601(const char *s, int64_t *out)
 	}
 	if (*s == 'Z')
 		s++;
-	if (*s || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
-	    sec > 60 || h < 0 || mi < 0 || sec < 0)
+	if (*s || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 ||
+	    mi > 59 || sec > 60 || h < 0 || mi < 0 || sec < 0)
 		return -1;
 	*out = days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 +
 	       h * 3600 + mi * 60 + sec;
