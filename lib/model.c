@@ -145,6 +145,28 @@ void rec_model_score(const struct rec_model *m, int64_t user, float *scores)
 	m->algo->score(m, (uint32_t)user, scores);
 }
 
+void rec_model_score_block(const struct rec_model *m, const int64_t *users,
+			   uint32_t n, float *scores)
+{
+	size_t ni = m->data.nitems;
+	uint32_t *known = NULL, nk = 0;
+
+	if (m->algo->score_block && (known = malloc((n ? n : 1) * sizeof(*known)))) {
+		for (uint32_t j = 0; j < n; j++)
+			if (users[j] >= 0 && users[j] < m->data.nusers)
+				known[nk++] = (uint32_t)users[j];
+	}
+	if (nk == n && n > 0) {
+		m->algo->score_block(m, known, n, scores);
+		free(known);
+		return;
+	}
+	free(known);
+	#pragma omp parallel for schedule(dynamic, 4)
+	for (uint32_t j = 0; j < n; j++)
+		rec_model_score(m, users[j], scores + j * ni);
+}
+
 float rec_model_predict(const struct rec_model *m, int64_t user, int64_t item)
 {
 	float v;

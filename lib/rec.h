@@ -389,6 +389,10 @@ struct rec_algo {
 		     struct rec_error *err);
 	unsigned (*params)(struct rec_model *m, struct rec_param *p);
 	void (*score)(const struct rec_model *m, uint32_t user, float *scores);
+	/* Optional: score n known users at once into scores[n][nitems], for
+	 * families where one matrix product beats n vector products. */
+	void (*score_block)(const struct rec_model *m, const uint32_t *users,
+			    uint32_t n, float *scores);
 	float (*predict)(const struct rec_model *m, int64_t user, int64_t item);
 	void (*release)(struct rec_model *m);
 };
@@ -431,6 +435,11 @@ int rec_model_load(struct rec_model **m, const char *path, struct rec_error *err
 /* Score every item for user (index into the model's dictionary, or -1 for
  * an unknown user, who gets the popularity). */
 void rec_model_score(const struct rec_model *m, int64_t user, float *scores);
+/* Score n users (indices, or -1 for unknown) into scores[n][nitems]; the
+ * same numbers as rec_model_score, through score_block where a family has
+ * one.  Call it from one thread: it may use threaded BLAS. */
+void rec_model_score_block(const struct rec_model *m, const int64_t *users,
+			   uint32_t n, float *scores);
 /* Predict a rating or score for one pair; never NaN. */
 float rec_model_predict(const struct rec_model *m, int64_t user, int64_t item);
 
