@@ -10,9 +10,10 @@
 
 enum { OPT_USERS = REC_OPT_PROGRAM, OPT_ITEMS, OPT_INCLUDE_SEEN, OPT_PREDICT, OPT_DEDUP };
 
-/* Users scored at once: enough to keep every thread busy, few enough that
- * the lists waiting to be printed stay small. */
-#define BLOCK 1024
+/* Users scored at once: one matrix product's worth for the families that
+ * have one, and few enough that a block of scores stays under 256 MB. */
+#define BLOCK 256
+#define BLOCK_FLOATS (1u << 26)
 
 struct options {
 	struct rec_csv_options csv;
@@ -187,13 +188,13 @@ struct job {
 	int include_seen;
 };
 
-/* The top-n of one user (index or -1) into idx/val; returns the count. */
-static uint32_t recommend_one(const struct job *j, int64_t user, float *scores,
-			      uint32_t *idx, float *val)
+/* The top-n of one user (index or -1) from the user's scores, which it
+ * overwrites; returns how many it found. */
+static uint32_t select_top(const struct job *j, int64_t user, float *scores,
+			   uint32_t *idx, float *val)
 {
 	const struct rec_dataset *d = &j->m->data;
 
-	rec_model_score(j->m, user, scores);
 	for (uint32_t i = 0; i < d->nitems; i++)
 		if (!j->allow[i])
 			scores[i] = -INFINITY;
@@ -217,43 +218,38 @@ static void print_list(FILE *fp, const struct rec_model *m, const char *user,
 	}
 }
 
-/* Score users[0..count) (model indices, -1 for unknown, named by name())
- * block by block across threads, printing in order. */
+/* Score users[0..count) (model indices, -1 for unknown, named in names)
+ * block by block, selecting across threads and printing in order. */
 static void recommend_all(FILE *fp, const struct job *j, const int64_t *users,
 			  size_t count, const struct rec_dict *names)
 {
-	uint32_t *idx = malloc((size_t)BLOCK * j->n * sizeof(*idx));
-	float *val = malloc((size_t)BLOCK * j->n * sizeof(*val));
-	uint32_t *found = malloc(BLOCK * sizeof(*found));
+	size_t ni = j->m->data.nitems ? j->m->data.nitems : 1;
+	uint32_t block = BLOCK_FLOATS / ni < BLOCK ? BLOCK_FLOATS / ni + 1 : BLOCK;
+	float *scores = malloc((size_t)block * ni * sizeof(*scores));
+	uint32_t *idx = malloc((size_t)block * j->n * sizeof(*idx));
+	float *val = malloc((size_t)block * j->n * sizeof(*val));
+	uint32_t *found = malloc(block * sizeof(*found));
 
-	if (!idx || !val || !found)
+	if (!scores || !idx || !val || !found)
 		errx(1, "out of memory");
 	fputs("user,item,rank,score\n", fp);
-	for (size_t b = 0; b < count; b += BLOCK) {
-		size_t nb = count - b < BLOCK ? count - b : BLOCK;
-		int nomem = 0;
+	for (size_t b = 0; b < count; b += block) {
+		uint32_t nb = (uint32_t)(count - b < block ? count - b : block);
 
-		#pragma omp parallel reduction(|:nomem)
-		{
-			float *scores = malloc((j->m->data.nitems + 1) * sizeof(*scores));
-
-			nomem = !scores;
-			#pragma omp for schedule(dynamic, 8)
-			for (size_t t = 0; t < nb; t++)
-				if (scores)
-					found[t] = recommend_one(j, users[b + t], scores,
-								 idx + t * j->n, val + t * j->n);
-			free(scores);
-		}
-		if (nomem)
-			errx(1, "out of memory");
-		for (size_t t = 0; t < nb; t++) {
+		rec_model_score_block(j->m, users + b, nb, scores);
+		#pragma omp parallel for schedule(dynamic, 8)
+		for (uint32_t t = 0; t < nb; t++)
+			found[t] = select_top(j, users[b + t], scores + t * ni,
+					      idx + (size_t)t * j->n, val + (size_t)t * j->n);
+		for (uint32_t t = 0; t < nb; t++) {
 			size_t len;
 			const char *name = rec_dict_name(names, (uint32_t)(b + t), &len);
 
-			print_list(fp, j->m, name, len, idx + t * j->n, val + t * j->n, found[t]);
+			print_list(fp, j->m, name, len, idx + (size_t)t * j->n,
+				   val + (size_t)t * j->n, found[t]);
 		}
 	}
+	free(scores);
 	free(idx);
 	free(val);
 	free(found);
