@@ -59,7 +59,7 @@ static void usage(void)
 {
 	printf("%s\n"
 	       "Train a model on a dataset (.recd, or events CSV) and write it.\n\n"
-	       "  -a, --algorithm ALGO   pop, itemknn or mf (see below)\n"
+	       "  -a, --algorithm ALGO   one of the algorithms below\n"
 	       "  -k, --factors N        same as -p factors=N\n"
 	       "  -e, --epochs N         same as -p epochs=N\n"
 	       "      --lr X             same as -p lr=X\n"

@@ -266,7 +266,7 @@ static int writer_finish(struct rec_writer *w, struct rec_error *err)
 	return 0;
 io:
 	rec_error_set(err, REC_EIO, "write failed: %s", strerror(errno ? errno : EIO));
-	rec_error_at(err, w->path, 0, 0);
+	rec_error_at(err, strcmp(w->path, "-") ? w->path : "standard output", 0, 0);
 	return REC_EIO;
 }
 

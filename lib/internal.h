@@ -21,5 +21,6 @@ const char *rec_dataset_check(const struct rec_dataset *ds, unsigned seen);
 extern const struct rec_algo rec_algo_pop;
 extern const struct rec_algo rec_algo_itemknn;
 extern const struct rec_algo rec_algo_mf;
+extern const struct rec_algo rec_algo_ease;
 
 #endif

@@ -1,38 +1,51 @@
 /* mf.c - biased matrix factorisation for explicit ratings:
  *   r(u,i) = mu + b_u + b_i + p_u . q_i
- * fitted to the squared error with L2 regularisation, by stochastic
- * gradient descent (Koren, Bell and Volinsky, IEEE Computer 2009) or by
- * Adam (Kingma and Ba, ICLR 2015) with per-example, lazily updated moments.
- * With several threads, SGD and Adam update shared factors without locks
- * (Hogwild, Niu et al. 2011). */
+ * learned by default as the posterior mean of a Bayesian model, drawn by
+ * Gibbs sampling (see "Gibbs sampling" below), or else fitted to the
+ * squared error with L2 regularisation by stochastic gradient descent
+ * (Koren, Bell and Volinsky, IEEE Computer 2009) or by Adam (Kingma and Ba,
+ * ICLR 2015) with per-example, lazily updated moments.  With several
+ * threads, SGD and Adam update shared factors without locks (Hogwild, Niu
+ * et al. 2011); the sampler shares out rows whose draws do not depend on
+ * the threads. */
 #include <math.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE__
+#include <xmmintrin.h>
+#endif
 
 #include "internal.h"
 
 enum {
-	HP_FACTORS, HP_EPOCHS, HP_LR, HP_REG, HP_REG_BIAS, HP_INIT, HP_SOLVER,
-	HP_PATIENCE, NHP
+	HP_FACTORS, HP_EPOCHS, HP_LR, HP_LR_DECAY, HP_REG, HP_REG_BIAS, HP_INIT,
+	HP_SOLVER, HP_PATIENCE, HP_BURNIN, NHP
 };
 
-enum { SOLVER_SGD, SOLVER_ADAM };
-static const char *const solvers[] = { "sgd", "adam", NULL };
+enum { SOLVER_SGD, SOLVER_ADAM, SOLVER_GIBBS };
+static const char *const solvers[] = { "sgd", "adam", "gibbs", NULL };
 
+/* lr, lr_decay, reg and reg_bias are SGD's and Adam's, burnin (the fraction
+ * of the sweeps whose samples are dropped) the sampler's. */
 static const struct rec_hparam mf_hparams[NHP] = {
-	[HP_FACTORS] = { "factors", 64, 1, 4096, 1, NULL },
-	[HP_EPOCHS] = { "epochs", 20, 1, 100000, 1, NULL },
+	[HP_FACTORS] = { "factors", 10, 1, 4096, 1, NULL },
+	[HP_EPOCHS] = { "epochs", 0, 0, 100000, 1, NULL },
 	[HP_LR] = { "lr", 0, 0, 10, 0, NULL },
+	[HP_LR_DECAY] = { "lr_decay", 1, 0, 1, 0, NULL },
 	[HP_REG] = { "reg", 0.05, 0, 1000, 0, NULL },
 	[HP_REG_BIAS] = { "reg_bias", 0.01, 0, 1000, 0, NULL },
 	[HP_INIT] = { "init", 0.1, 0, 10, 0, NULL },
-	[HP_SOLVER] = { "solver", SOLVER_SGD, 0, 1, 1, solvers },
+	[HP_SOLVER] = { "solver", SOLVER_GIBBS, 0, 2, 1, solvers },
 	[HP_PATIENCE] = { "patience", 3, 1, 100000, 1, NULL },
+	[HP_BURNIN] = { "burnin", 0.25, 0, 0.99, 0, NULL },
 };
 
-/* Learning rates used when lr is 0. */
+/* What epochs and lr of 0 stand for: the sampler's sweeps, SGD's and Adam's
+ * epochs, and their learning rates. */
+#define GIBBS_SWEEPS 200
+#define SGD_EPOCHS 20
 #define SGD_LR 0.01
 #define ADAM_LR 0.001
 #define ADAM_B1 0.9
@@ -154,7 +167,7 @@ static void mf_score(const struct rec_model *m, uint32_t user, float *scores)
 		scores[i] = mf->w.ib[i] + dot(pu, mf->w.q + (size_t)i * mf->k, mf->k);
 }
 
-/* --- training --- */
+/* --- SGD and Adam --- */
 
 struct trainer {
 	struct rec_model *m;
@@ -167,6 +180,7 @@ struct trainer {
 	float lr, reg, reg_bias;
 	uint64_t step;
 	int adam;
+	struct gibbs *gibbs;
 };
 
 /* One Adam step on n parameters at x with gradients g. */
@@ -237,6 +251,739 @@ static double run_epoch(struct trainer *t, struct rec_rng *rng)
 	t->step += n;
 	return sqrt(sse / (double)(n ? n : 1));
 }
+
+/* --- Gibbs sampling ---
+ *
+ * The Bayesian model behind solver=gibbs (Salakhutdinov and Mnih, ICML
+ * 2008, sampled one coordinate at a time as libFM's MCMC does, Rendle
+ * 2012, so that a sweep costs O(ratings x k) like an SGD epoch):
+ *
+ *   r(u,i) ~ N(mu + b_u + b_i + p_u . q_i, 1 / (alpha a_u w(u,i)))
+ *
+ * with w the time-decay weight and a_u ~ Gamma(NOISE_SHAPE, NOISE_SHAPE) a
+ * per-user scale of the noise, since some users rate more consistently
+ * than others.  Each coordinate c of a user's (p_u, b_u) has the prior
+ *
+ *   N(m_c + z_uc, 1 / l_c),  z_u = |I(u)|^-1/2 sum over i in I(u) of y_i,
+ *
+ * so that the items a user rated move his prior (Koren's implicit factors
+ * of SVD++, put into the prior); items likewise get a shift from the users
+ * who rated them, which matters most: who watches a film says much about
+ * it when few have rated it (Rendle's "flipped" models).  The y have
+ * N(m'_c, 1 / l'_c) priors; every m and l has a Normal-Gamma hyperprior and
+ * alpha a Gamma one, all with libFM's parameters of 1.
+ *
+ * The model keeps the mean of the samples drawn after burn-in.  Averaging
+ * the samples' predictions instead would do slightly better but needs
+ * every sample at prediction time; the posterior mean fits the arrays that
+ * predict and score use.
+ */
+
+/* The users' noise scales a_u have the prior Gamma(10, 10): a mean of 1,
+ * which a user's own ratings outweigh once he has more than 20. */
+#define NOISE_SHAPE 10
+
+/* Ratings' scales (square roots of their precisions) below this count as
+ * this, so that a residual scaled by one can be scaled back. */
+#define MIN_SCALE 1e-10f
+#define ROUND4(n) (((uint32_t)(n) + 3) & ~3u)
+
+/* Marsaglia and Tsang's ziggurat (J. Stat. Softw. 2000), 128 layers, taking
+ * the layer and the value from separate bits (Doornik 2005).  A sweep
+ * draws a normal deviate for every coordinate it visits, and with
+ * rec_rng_normal these took longer than all the rest. */
+#define ZIG_LAYERS 128
+#define ZIG_R 3.442619855899
+#define ZIG_V 9.91256303526217e-3
+
+struct zig {
+	double x[ZIG_LAYERS + 1];	/* right edges; x[0] is the base's width */
+	double ratio[ZIG_LAYERS];	/* x[i + 1] / x[i]: below it, accept */
+	double f[ZIG_LAYERS + 1];	/* exp(-x^2 / 2) */
+	float fx[ZIG_LAYERS];		/* x as floats, for the fast path */
+	float fratio[ZIG_LAYERS];	/* ratio as floats, rounded down */
+};
+
+static void zig_init(struct zig *z)
+{
+	z->x[0] = ZIG_V / exp(-0.5 * ZIG_R * ZIG_R);
+	z->x[1] = ZIG_R;
+	for (int i = 1; i < ZIG_LAYERS - 1; i++)
+		z->x[i + 1] = sqrt(-2 * log(ZIG_V / z->x[i] + exp(-0.5 * z->x[i] * z->x[i])));
+	z->x[ZIG_LAYERS] = 0;
+	for (int i = 0; i <= ZIG_LAYERS; i++)
+		z->f[i] = exp(-0.5 * z->x[i] * z->x[i]);
+	for (int i = 0; i < ZIG_LAYERS; i++) {
+		z->ratio[i] = z->x[i + 1] / z->x[i];
+		z->fx[i] = (float)z->x[i];
+		z->fratio[i] = (float)z->ratio[i];
+		if (z->fratio[i] > z->ratio[i])
+			z->fratio[i] = nextafterf(z->fratio[i], 0);
+	}
+}
+
+/* A standard normal deviate where the ziggurat's fast test failed for the
+ * layer i, sign and value u; draws more bits as it must. */
+static float zig_slow(const struct zig *z, struct rec_rng *rng, int i, double sign,
+		      float u)
+{
+	for (;;) {
+		double x = u * z->x[i];
+		uint32_t b;
+
+		if (u < z->ratio[i])
+			return (float)(sign * x);
+		if (i == 0) {	/* the tail beyond R (Marsaglia 1964) */
+			double a, c;
+
+			do {
+				a = -log1p(-rec_rng_uniform(rng)) / ZIG_R;
+				c = -log1p(-rec_rng_uniform(rng));
+			} while (c + c < a * a);
+			return (float)(sign * (ZIG_R + a));
+		}
+		if (z->f[i] + rec_rng_uniform(rng) * (z->f[i + 1] - z->f[i]) < exp(-0.5 * x * x))
+			return (float)(sign * x);
+		b = (uint32_t)rec_rng_next(rng);
+		i = (int)(b & (ZIG_LAYERS - 1));
+		sign = b & ZIG_LAYERS ? -1 : 1;
+		u = (double)(b >> 8) * 0x1.0p-24;
+	}
+}
+
+/* A standard normal deviate from 32 random bits: 7 pick the layer, 1 the
+ * sign and 24, enough for a float, the value. */
+static inline float zig_normal(const struct zig *z, struct rec_rng *rng, uint32_t b)
+{
+	int i = (int)(b & (ZIG_LAYERS - 1));
+	float u = (float)(b >> 8) * 0x1.0p-24f;
+	float sign = (float)(1 - (int)((b >> 6) & 2));	/* bit 7, without a branch */
+
+	if (u < z->fratio[i])
+		return sign * u * z->fx[i];
+	return zig_slow(z, rng, i, sign, u);
+}
+
+/* Fill out[0..n) with standard normal deviates, two from each draw of the
+ * generator. */
+static void zig_fill(const struct zig *z, struct rec_rng *rng, float *out, uint32_t n)
+{
+	uint32_t j = 0;
+
+	for (; j + 2 <= n; j += 2) {
+		uint64_t b = rec_rng_next(rng);
+
+		out[j] = zig_normal(z, rng, (uint32_t)b);
+		out[j + 1] = zig_normal(z, rng, (uint32_t)(b >> 32));
+	}
+	if (j < n)
+		out[j] = zig_normal(z, rng, (uint32_t)rec_rng_next(rng));
+}
+
+/* A Gamma(shape, 1) deviate (Marsaglia and Tsang, ACM TOMS 2000). */
+static double gamma_draw(struct rec_rng *rng, double shape)
+{
+	double d, c;
+
+	if (shape < 1)
+		return gamma_draw(rng, shape + 1) * pow(1 - rec_rng_uniform(rng), 1 / shape);
+	d = shape - 1.0 / 3;
+	c = 1 / sqrt(9 * d);
+	for (;;) {
+		double x, v, u;
+
+		do {
+			x = rec_rng_normal(rng);
+			v = 1 + c * x;
+		} while (v <= 0);
+		v = v * v * v;
+		u = 1 - rec_rng_uniform(rng);
+		if (u < 1 - 0.0331 * x * x * x * x ||
+		    log(u) < 0.5 * x * x + d * (1 - v + log(v)))
+			return d * v;
+	}
+}
+
+/* One side of the factorisation.  The sampler keeps rows of dim = k + 2
+ * numbers, users (p_u, b_u, 1) and items (q_i, 1, b_i), so that a user row
+ * dotted with an item row is the prediction less mu, and sampling a row's
+ * bias is sampling one more coordinate.  Instead of the shift z it keeps
+ * dev = x - z, which is all the implicit factors and the priors look at. */
+struct side {
+	uint32_t n;		/* rows */
+	uint32_t bias;		/* the coordinate of the row's bias */
+	uint32_t one;		/* the coordinate held at 1 */
+	uint64_t *ptr;		/* row r's ratings: ptr[r] .. ptr[r + 1] - 1 */
+	uint32_t *ent;		/* their entries in the dataset (NULL: the same) */
+	uint32_t *adj;		/* their counterparts, rows of the other side */
+	float *norm;		/* |ratings|^-1/2, or 0 */
+	float *x;		/* n x dim: the sample */
+	float *dev;		/* n x dim: x - z */
+	float *sum;		/* n x dim: the sum of the samples kept */
+	float *imp;		/* other side's n x dim: the implicit factors y */
+	double *prior;		/* dim each: m, l, then m', l' */
+	float *fprior;		/* the same as floats, for the inner loops */
+};
+
+struct gibbs {
+	struct rec_model *m;
+	uint32_t k, dim;
+	struct side side[2];	/* users, items */
+	float *res;		/* per entry: rating minus prediction */
+	float *sw;		/* per entry: square root of the time-decay weight */
+	float *scale;		/* per entry: square root of the precision */
+	float *noise;		/* per user: a_u */
+	float *sums;		/* 2 per user, for sample_noise_mean */
+	double wtotal;		/* sum of all weights */
+	double alpha;		/* noise precision */
+	double mu, mu_sum;	/* global mean, and its sum over the samples kept */
+	uint32_t sweeps;	/* done so far */
+	uint32_t kept;		/* samples in the sums */
+	size_t most;		/* the most ratings of a row, at least dim */
+	size_t scratch;		/* floats of buf per thread */
+	float *buf;
+	float *stat;		/* 3 x dim, for the priors */
+	struct zig zig;
+};
+
+/* h[c * len + j] = sc[j] times counterpart j's factor c < k, for the n
+ * rows adj[] of x, then zeros up to len, a multiple of 4: the
+ * counterparts' factors, one factor at a time.  With SSE, four rows and
+ * four factors at a time: a sweep moves every rating's counterpart twice,
+ * and one at a time took a quarter of the sweep. */
+static void transpose(const float *x, uint32_t dim, uint32_t k, const uint32_t *adj,
+		      uint32_t n, const float *sc, uint32_t len, float *h)
+{
+	for (uint32_t j = 0; j < len; j += 4) {
+		const float *r[4];
+		uint32_t c = 0;
+
+		/* The padding's scale is 0: any row will do. */
+		for (uint32_t i = 0; i < 4; i++)
+			r[i] = x + (size_t)adj[j + i < n ? j + i : n - 1] * dim;
+#ifdef __SSE__
+		for (__m128 s = _mm_loadu_ps(sc + j); c + 4 <= k; c += 4) {
+			__m128 a = _mm_loadu_ps(r[0] + c), b = _mm_loadu_ps(r[1] + c);
+			__m128 e = _mm_loadu_ps(r[2] + c), f = _mm_loadu_ps(r[3] + c);
+
+			_MM_TRANSPOSE4_PS(a, b, e, f);
+			_mm_storeu_ps(h + (size_t)c * len + j, _mm_mul_ps(s, a));
+			_mm_storeu_ps(h + (size_t)(c + 1) * len + j, _mm_mul_ps(s, b));
+			_mm_storeu_ps(h + (size_t)(c + 2) * len + j, _mm_mul_ps(s, e));
+			_mm_storeu_ps(h + (size_t)(c + 3) * len + j, _mm_mul_ps(s, f));
+		}
+#endif
+		for (; c < k; c++)
+			for (uint32_t i = 0; i < 4; i++)
+				h[(size_t)c * len + j + i] = sc[j + i] * r[i][c];
+	}
+}
+
+/* A row's ratings as its sampler wants them, each scaled by the square
+ * root of its precision: the residuals r, the scales sc (which are also
+ * what the row's bias multiplies), and in h the counterparts' factors;
+ * padded with zeros to len entries so that the passes need no scalar
+ * tail. */
+static void gather_row(const struct gibbs *g, int s, uint32_t row, uint32_t len,
+		       float *r, float *sc, float *h)
+{
+	const struct side *me = &g->side[s];
+	uint64_t a = me->ptr[row];
+	uint32_t n = (uint32_t)(me->ptr[row + 1] - a);
+
+	for (uint32_t j = 0; j < n; j++) {
+		uint64_t e = me->ent ? me->ent[a + j] : a + j;
+
+		sc[j] = g->scale[e];
+		r[j] = sc[j] * g->res[e];
+	}
+	for (uint32_t j = n; j < len; j++)
+		sc[j] = r[j] = 0;
+	transpose(g->side[!s].x, g->dim, g->k, me->adj + a, n, sc, len, h);
+}
+
+static void scatter_row(struct gibbs *g, int s, uint32_t row, const float *r,
+			const float *sc)
+{
+	const struct side *me = &g->side[s];
+	uint64_t a = me->ptr[row];
+
+	for (uint64_t j = 0; j < me->ptr[row + 1] - a; j++)
+		g->res[me->ent ? me->ent[a + j] : a + j] = r[j] / sc[j];
+}
+
+#ifdef __SSE__
+static float hsum(__m128 v)
+{
+	v = _mm_add_ps(v, _mm_movehl_ps(v, v));
+	v = _mm_add_ss(v, _mm_shuffle_ps(v, v, 1));
+	return _mm_cvtss_f32(v);
+}
+#endif
+
+/* Over n ratings, move the residuals r by -(da pa + db pb), then sum for
+ * the coordinates a and b with values ha and hb: s = (ha.ha, ha.hb,
+ * hb.hb, r.ha, r.hb).  This pass is the sampler's inner loop. */
+static void move_and_sum(float *r, const float *pa, const float *pb, float da, float db,
+			 const float *ha, const float *hb, uint32_t n, float *s)
+{
+	uint32_t j = 0;
+
+	memset(s, 0, 5 * sizeof(*s));
+#ifdef __SSE__
+	__m128 aa = _mm_setzero_ps(), ab = aa, bb = aa, ra = aa, rb = aa;
+	__m128 va = _mm_set1_ps(da), vb = _mm_set1_ps(db);
+
+	for (; j + 4 <= n; j += 4) {
+		__m128 x = _mm_loadu_ps(ha + j), y = _mm_loadu_ps(hb + j);
+		__m128 v = _mm_sub_ps(_mm_loadu_ps(r + j),
+				      _mm_add_ps(_mm_mul_ps(va, _mm_loadu_ps(pa + j)),
+						 _mm_mul_ps(vb, _mm_loadu_ps(pb + j))));
+
+		_mm_storeu_ps(r + j, v);
+		aa = _mm_add_ps(aa, _mm_mul_ps(x, x));
+		ab = _mm_add_ps(ab, _mm_mul_ps(x, y));
+		bb = _mm_add_ps(bb, _mm_mul_ps(y, y));
+		ra = _mm_add_ps(ra, _mm_mul_ps(v, x));
+		rb = _mm_add_ps(rb, _mm_mul_ps(v, y));
+	}
+	s[0] = hsum(aa);
+	s[1] = hsum(ab);
+	s[2] = hsum(bb);
+	s[3] = hsum(ra);
+	s[4] = hsum(rb);
+#endif
+	for (; j < n; j++) {
+		r[j] -= da * pa[j] + db * pb[j];
+		s[0] += ha[j] * ha[j];
+		s[1] += ha[j] * hb[j];
+		s[2] += hb[j] * hb[j];
+		s[3] += r[j] * ha[j];
+		s[4] += r[j] * hb[j];
+	}
+}
+
+/* Draw coordinate c of a row from its conditional, given the sums of its
+ * ratings' h^2 and r h and the deviate z; returns the move. */
+static inline float draw(const struct side *me, uint32_t dim, float *x, float *dev,
+			 uint32_t c, float shh, float seh, float z)
+{
+	const float *mean = me->fprior, *prec = mean + dim;
+	float inv = 1 / (shh + prec[c]);
+	float mn = (seh + x[c] * shh + prec[c] * (mean[c] + x[c] - dev[c])) * inv;
+	float dlt = mn + z * sqrtf(inv) - x[c];
+
+	x[c] += dlt;
+	dev[c] += dlt;
+	return dlt;
+}
+
+/* Draw a row's k factors and its bias one after the other, with the
+ * deviates z; the residuals r follow each move.  One pass over the ratings
+ * serves two coordinates: it applies the last two moves and sums what the
+ * next two need, the second's sums corrected for the first's move. */
+static void sample_coords(const struct gibbs *g, const struct side *me, float *x,
+			  float *dev, float *r, const float *sc, const float *h,
+			  uint32_t len, const float *z)
+{
+	uint32_t k = g->k, bias = me->bias;
+	const float *pa = sc, *pb = sc;
+	float da = 0, db = 0;
+
+	for (uint32_t t = 0; t <= k; t += 2) {
+		const float *ha = t < k ? h + (size_t)t * len : sc;
+		const float *hb = t + 1 < k ? ha + len : t + 1 == k ? sc : ha;
+		float s[5];
+
+		move_and_sum(r, pa, pb, da, db, ha, hb, len, s);
+		da = draw(me, g->dim, x, dev, t < k ? t : bias, s[0], s[3], z[t]);
+		db = t + 1 > k ? 0 : draw(me, g->dim, x, dev, t + 1 < k ? t + 1 : bias,
+					  s[2], s[4] - da * s[1], z[t + 1]);
+		pa = ha;
+		pb = hb;
+	}
+	for (uint32_t j = 0; j < len; j++)
+		r[j] -= da * pa[j] + db * pb[j];
+}
+
+/* Every row of one side; rows are independent given the other side, and
+ * each has its own stream so that the threads do not change the draws. */
+static void sample_rows(struct gibbs *g, int s, uint64_t seed)
+{
+	struct side *me = &g->side[s];
+	uint32_t dim = g->dim;
+
+	#pragma omp parallel for schedule(dynamic, 16)
+	for (uint32_t row = 0; row < me->n; row++) {
+		uint32_t len = ROUND4(me->ptr[row + 1] - me->ptr[row]);
+		float *r = g->buf + (size_t)omp_get_thread_num() * g->scratch;
+		float *sc = r + len, *z = sc + len, *h = z + dim;
+		struct rec_rng rng;
+
+		gather_row(g, s, row, len, r, sc, h);
+		rec_rng_seed(&rng, seed + row);
+		zig_fill(&g->zig, &rng, z, g->k + 1);
+		sample_coords(g, me, me->x + (size_t)row * dim, me->dev + (size_t)row * dim,
+			      r, sc, h, len, z);
+		scatter_row(g, s, row, r, sc);
+	}
+}
+
+/* One side's implicit factors, counterpart after counterpart: when y_j
+ * moves, so does the shift of every row that rated j.  Given the shifts,
+ * y_j's coordinates are independent of each other. */
+static void sample_implicit(struct gibbs *g, int s, float *buf, struct rec_rng *rng)
+{
+	struct side *me = &g->side[s];
+	const struct side *other = &g->side[!s];
+	uint32_t dim = g->dim;
+	const float *mean = me->fprior, *prec = mean + dim, *imean = prec + dim;
+	const float *iprec = imean + dim;
+	float *acc = buf, *dlt = acc + dim, *z = dlt + dim;
+
+	for (uint32_t j = 0; j < other->n; j++) {
+		float *y = me->imp + (size_t)j * dim, sn = 0, snn = 0;
+		uint64_t a = other->ptr[j], end = other->ptr[j + 1];
+
+		memset(acc, 0, dim * sizeof(*acc));
+		for (; a < end; a++) {
+			const float *d = me->dev + (size_t)other->adj[a] * dim;
+			float nr = me->norm[other->adj[a]];
+
+			sn += nr;
+			snn += nr * nr;
+			#pragma omp simd
+			for (uint32_t c = 0; c < dim; c++)
+				acc[c] += nr * d[c];
+		}
+		zig_fill(&g->zig, rng, z, dim);
+		#pragma omp simd
+		for (uint32_t c = 0; c < dim; c++) {
+			float inv = 1 / (iprec[c] + prec[c] * snn);
+			float mn = (iprec[c] * imean[c] +
+				    prec[c] * (acc[c] - mean[c] * sn + y[c] * snn)) * inv;
+
+			dlt[c] = mn + z[c] * sqrtf(inv) - y[c];
+		}
+		dlt[me->one] = 0;
+		for (uint32_t c = 0; c < dim; c++)
+			y[c] += dlt[c];
+		for (a = other->ptr[j]; a < end; a++) {
+			float *d = me->dev + (size_t)other->adj[a] * dim;
+			float nr = me->norm[other->adj[a]];
+
+			#pragma omp simd
+			for (uint32_t c = 0; c < dim; c++)
+				d[c] -= nr * dlt[c];
+		}
+	}
+}
+
+/* Normal-Gamma draws of each coordinate's prior mean and precision given
+ * n rows of x. */
+static void sample_prior(const struct gibbs *g, const float *x, uint32_t n,
+			 uint32_t one, double *mean, double *prec, struct rec_rng *rng)
+{
+	uint32_t dim = g->dim;
+	float *s = g->stat, *ss = s + dim, *m = ss + dim;
+
+	for (uint32_t c = 0; c < dim; c++) {
+		s[c] = ss[c] = 0;
+		m[c] = (float)mean[c];
+	}
+	for (uint32_t row = 0; row < n; row++)
+		#pragma omp simd
+		for (uint32_t c = 0; c < dim; c++) {
+			float v = x[(size_t)row * dim + c];
+
+			s[c] += v;
+			ss[c] += (v - m[c]) * (v - m[c]);
+		}
+	for (uint32_t c = 0; c < dim; c++) {
+		if (c == one)
+			continue;
+		prec[c] = gamma_draw(rng, (n + 2) / 2.0) / ((mean[c] * mean[c] + 1 + ss[c]) / 2);
+		mean[c] = s[c] / (n + 1) + rec_rng_normal(rng) / sqrt((n + 1) * prec[c]);
+	}
+}
+
+/* The noise, alpha given the users' scales, then each user's scale given
+ * alpha (from the user's own stream, so that the threads do not change the
+ * draws), and the ratings' scales that follow; then the global mean under
+ * a flat prior.  sums holds per user the squared residuals' sum, then the
+ * weighted residuals', and after it the weights'. */
+static void sample_noise_mean(struct gibbs *g, struct rec_rng *rng)
+{
+	const struct rec_dataset *d = &g->m->data;
+	float *sums = g->sums, *wsum = sums + d->nusers;
+	uint64_t seed = rec_rng_next(rng);
+	double ss = 0, pr = 0;
+	float dlt;
+
+	#pragma omp parallel for schedule(static)
+	for (uint32_t u = 0; u < d->nusers; u++) {
+		float su = 0;
+
+		for (uint64_t e = d->rowptr[u]; e < d->rowptr[u + 1]; e++)
+			su += g->sw[e] * g->res[e] * g->sw[e] * g->res[e];
+		sums[u] = su;
+	}
+	for (uint32_t u = 0; u < d->nusers; u++)
+		ss += (double)g->noise[u] * sums[u];
+	g->alpha = gamma_draw(rng, (1 + g->wtotal) / 2) / ((1 + ss) / 2);
+	#pragma omp parallel for schedule(static)
+	for (uint32_t u = 0; u < d->nusers; u++) {
+		struct rec_rng r;
+		float sc, s = 0;
+
+		rec_rng_seed(&r, seed + u);
+		g->noise[u] = (float)(gamma_draw(&r, NOISE_SHAPE + wsum[u] / 2) /
+				      (NOISE_SHAPE + g->alpha * sums[u] / 2));
+		sc = sqrtf((float)g->alpha * g->noise[u]);
+		for (uint64_t e = d->rowptr[u]; e < d->rowptr[u + 1]; e++) {
+			float v = sc * g->sw[e];
+
+			g->scale[e] = v > MIN_SCALE ? v : MIN_SCALE;
+			s += g->scale[e] * g->scale[e] * g->res[e];
+		}
+		sums[u] = s;
+	}
+	ss = 0;
+	for (uint32_t u = 0; u < d->nusers; u++) {
+		ss += sums[u];
+		pr += (double)g->alpha * g->noise[u] * wsum[u];
+	}
+	if (pr <= 0)
+		return;
+	dlt = (float)(ss / pr + rec_rng_normal(rng) / sqrt(pr));
+	g->mu += dlt;
+	#pragma omp parallel for schedule(static)
+	for (uint64_t e = 0; e < d->nnz; e++)
+		g->res[e] -= dlt;
+}
+
+/* One sweep over every variable; returns the training RMSE. */
+static double gibbs_sweep(struct gibbs *g, struct rec_rng *rng)
+{
+	const struct rec_dataset *d = &g->m->data;
+	uint32_t dim = g->dim;
+	uint64_t seed;
+	double ss = 0;
+
+	g->sweeps++;
+	sample_noise_mean(g, rng);
+	for (int s = 0; s < 2; s++) {
+		struct side *me = &g->side[s];
+		double *mean = me->prior;
+
+		sample_prior(g, me->dev, me->n, me->one, mean, mean + dim, rng);
+		sample_prior(g, me->imp, g->side[!s].n, me->one, mean + 2 * dim,
+			     mean + 3 * dim, rng);
+		for (uint32_t c = 0; c < 4 * dim; c++)
+			me->fprior[c] = (float)mean[c];
+	}
+	for (int s = 0; s < 2; s++)
+		sample_rows(g, s, rec_rng_next(rng));
+	/* The implicit factors move slowly, each summing many rows: drawing
+	 * them every other sweep is still a valid scan and halves their cost.
+	 * The two sides' touch nothing in common. */
+	if (g->sweeps % 2) {
+		seed = rec_rng_next(rng);
+		#pragma omp parallel for schedule(static, 1)
+		for (int s = 0; s < 2; s++) {
+			struct rec_rng r;
+
+			rec_rng_seed(&r, seed + (uint64_t)s);
+			sample_implicit(g, s, g->buf + (size_t)omp_get_thread_num() * g->scratch, &r);
+		}
+	}
+	#pragma omp parallel for schedule(static) reduction(+:ss)
+	for (uint64_t e = 0; e < d->nnz; e++)
+		ss += (double)g->res[e] * g->res[e];
+	return sqrt(ss / (double)(d->nnz ? d->nnz : 1));
+}
+
+/* Add the sample to the sums. */
+static void gibbs_keep(struct gibbs *g)
+{
+	for (int s = 0; s < 2; s++) {
+		struct side *me = &g->side[s];
+
+		for (size_t j = 0; j < (size_t)me->n * g->dim; j++)
+			me->sum[j] += me->x[j];
+	}
+	g->mu_sum += g->mu;
+	g->kept++;
+}
+
+/* Put the mean of the samples kept, or the sample before any is, into the
+ * model's arrays. */
+static void gibbs_publish(struct gibbs *g)
+{
+	struct mf_params *w = &((struct mf *)g->m->state)->w;
+	float scale = g->kept ? 1.0f / (float)g->kept : 1;
+	uint32_t k = g->k, dim = g->dim;
+	const float *u = g->kept ? g->side[0].sum : g->side[0].x;
+	const float *i = g->kept ? g->side[1].sum : g->side[1].x;
+
+	w->mu[0] = (float)(g->kept ? g->mu_sum / g->kept : g->mu);
+	for (uint32_t r = 0; r < g->side[0].n; r++) {
+		for (uint32_t f = 0; f < k; f++)
+			w->p[(size_t)r * k + f] = scale * u[(size_t)r * dim + f];
+		w->ub[r] = scale * u[(size_t)r * dim + g->side[0].bias];
+	}
+	for (uint32_t r = 0; r < g->side[1].n; r++) {
+		for (uint32_t f = 0; f < k; f++)
+			w->q[(size_t)r * k + f] = scale * i[(size_t)r * dim + f];
+		w->ib[r] = scale * i[(size_t)r * dim + g->side[1].bias];
+	}
+}
+
+static void side_release(struct side *me)
+{
+	free(me->norm);
+	free(me->x);
+	free(me->dev);
+	free(me->sum);
+	free(me->imp);
+	free(me->prior);
+	free(me->fprior);
+}
+
+static void gibbs_release(struct gibbs *g)
+{
+	if (!g)
+		return;
+	for (int s = 0; s < 2; s++)
+		side_release(&g->side[s]);
+	free(g->side[1].ptr);
+	free(g->side[1].ent);
+	free(g->side[1].adj);
+	free(g->res);
+	free(g->scale);
+	free(g->sw);
+	free(g->sums);
+	free(g->noise);
+	free(g->buf);
+	free(g->stat);
+	free(g);
+}
+
+/* The items' ratings as lists of dataset entries and users. */
+static int index_items(struct gibbs *g, const struct rec_dataset *d)
+{
+	struct side *it = &g->side[1];
+
+	it->ptr = calloc((size_t)d->nitems + 1, sizeof(*it->ptr));
+	it->ent = malloc((d->nnz + 1) * sizeof(*it->ent));
+	it->adj = malloc((d->nnz + 1) * sizeof(*it->adj));
+	if (!it->ptr || !it->ent || !it->adj)
+		return REC_ENOMEM;
+	for (uint64_t e = 0; e < d->nnz; e++)
+		it->ptr[d->col[e] + 1]++;
+	for (uint32_t i = 0; i < d->nitems; i++)
+		it->ptr[i + 1] += it->ptr[i];
+	for (uint32_t u = 0; u < d->nusers; u++)
+		for (uint64_t e = d->rowptr[u]; e < d->rowptr[u + 1]; e++) {
+			uint64_t j = it->ptr[d->col[e]]++;
+
+			it->ent[j] = (uint32_t)e;
+			it->adj[j] = u;
+		}
+	memmove(it->ptr + 1, it->ptr, d->nitems * sizeof(*it->ptr));
+	it->ptr[0] = 0;
+	return 0;
+}
+
+/* Allocate one side and start it from the model's arrays with zero
+ * implicit factors and standard normal priors. */
+static int side_init(struct gibbs *g, int s, uint32_t n, uint32_t nother,
+		     const float *fac, const float *bias)
+{
+	struct side *me = &g->side[s];
+	uint32_t k = g->k, dim = g->dim;
+
+	me->n = n;
+	me->bias = s ? k + 1 : k;
+	me->one = s ? k : k + 1;
+	me->norm = calloc((size_t)n + 1, sizeof(float));
+	me->x = calloc((size_t)n * dim + 1, sizeof(float));
+	me->dev = calloc((size_t)n * dim + 1, sizeof(float));
+	me->sum = calloc((size_t)n * dim + 1, sizeof(float));
+	me->imp = calloc((size_t)nother * dim + 1, sizeof(float));
+	me->prior = calloc(4 * (size_t)dim, sizeof(double));
+	me->fprior = calloc(4 * (size_t)dim, sizeof(float));
+	if (!me->norm || !me->x || !me->dev || !me->sum || !me->imp || !me->prior ||
+	    !me->fprior)
+		return REC_ENOMEM;
+	for (uint32_t c = 0; c < dim; c++)
+		me->prior[dim + c] = me->prior[3 * dim + c] = 1;
+	for (uint32_t r = 0; r < n; r++) {
+		uint64_t deg = me->ptr[r + 1] - me->ptr[r];
+		float *x = me->x + (size_t)r * dim;
+
+		memcpy(x, fac + (size_t)r * k, k * sizeof(float));
+		x[me->bias] = bias[r];
+		x[me->one] = 1;
+		me->norm[r] = deg ? (float)(1 / sqrt((double)deg)) : 0;
+		if (deg > g->most)
+			g->most = deg;
+	}
+	memcpy(me->dev, me->x, (size_t)n * dim * sizeof(float));
+	return 0;
+}
+
+/* A sampler started from the model's arrays (as init_factors left them),
+ * or NULL out of memory. */
+static struct gibbs *gibbs_new(struct rec_model *m, const float *weight)
+{
+	const struct rec_dataset *d = &m->data;
+	struct mf *mf = m->state;
+	struct gibbs *g = calloc(1, sizeof(*g));
+
+	if (!g)
+		return NULL;
+	g->m = m;
+	g->k = mf->k;
+	g->dim = g->most = mf->k + 2;
+	g->mu = mf->w.mu[0];
+	g->alpha = 1;
+	zig_init(&g->zig);
+	g->side[0].ptr = d->rowptr;
+	g->side[0].adj = d->col;
+	g->res = malloc((d->nnz + 1) * sizeof(*g->res));
+	g->scale = malloc((d->nnz + 1) * sizeof(*g->scale));
+	g->sw = malloc((d->nnz + 1) * sizeof(*g->sw));
+	g->sums = calloc(2 * (size_t)d->nusers + 1, sizeof(*g->sums));
+	g->noise = malloc(((size_t)d->nusers + 1) * sizeof(*g->noise));
+	g->stat = malloc(3 * (size_t)g->dim * sizeof(*g->stat));
+	if (!g->res || !g->scale || !g->sw || !g->noise || !g->sums || !g->stat ||
+	    index_items(g, d) < 0 ||
+	    side_init(g, 0, d->nusers, d->nitems, mf->w.p, mf->w.ub) < 0 ||
+	    side_init(g, 1, d->nitems, d->nusers, mf->w.q, mf->w.ib) < 0)
+		goto fail;
+	g->most = ROUND4(g->most);
+	g->scratch = (g->dim + 2) * g->most + g->dim;
+	if (!(g->buf = malloc((size_t)omp_get_max_threads() * g->scratch * sizeof(float))))
+		goto fail;
+	for (uint32_t u = 0; u < d->nusers; u++) {
+		g->noise[u] = 1;
+		for (uint64_t e = d->rowptr[u]; e < d->rowptr[u + 1]; e++) {
+			g->sw[e] = sqrtf(weight[e]);
+			g->sums[d->nusers + u] += weight[e];
+			g->wtotal += weight[e];
+			g->res[e] = d->val[e] - g->mu -
+				dot(g->side[0].x + (size_t)u * g->dim,
+				    g->side[1].x + (size_t)d->col[e] * g->dim, g->dim);
+		}
+	}
+	return g;
+fail:
+	gibbs_release(g);
+	return NULL;
+}
+
+/* --- training --- */
 
 static void init_factors(struct trainer *t, uint64_t seed)
 {
@@ -309,10 +1056,13 @@ static void trainer_release(struct trainer *t)
 	params_free(&t->m1);
 	params_free(&t->m2);
 	params_free(&t->best);
+	gibbs_release(t->gibbs);
 }
 
-/* Epochs with optional early stopping on the validation RMSE: the best
- * epoch's parameters are kept. */
+/* Epochs, or sweeps of the sampler, with optional early stopping on the
+ * validation RMSE: the best epoch's parameters are kept.  The sampler's
+ * parameters are the mean of its samples past burn-in, the last sample
+ * before; patience runs out only past burn-in. */
 static int train_epochs(struct trainer *t, const struct rec_train_options *opt,
 			const int64_t *umap, const int64_t *imap)
 {
@@ -320,13 +1070,23 @@ static int train_epochs(struct trainer *t, const struct rec_train_options *opt,
 	const struct rec_dataset *d = &m->data;
 	double best = INFINITY, start = omp_get_wtime();
 	int epochs = (int)m->hp[HP_EPOCHS], patience = (int)m->hp[HP_PATIENCE], since = 0;
+	int burnin;
 	struct rec_rng rng;
 
+	if (!epochs)
+		epochs = t->gibbs ? GIBBS_SWEEPS : SGD_EPOCHS;
+	burnin = t->gibbs ? (int)(m->hp[HP_BURNIN] * epochs) : 0;
 	rec_rng_seed(&rng, opt->seed + 1);
 	for (int ep = 1; ep <= epochs && since < patience; ep++) {
-		double loss = run_epoch(t, &rng), vrmse = NAN;
+		double loss = t->gibbs ? gibbs_sweep(t->gibbs, &rng) : run_epoch(t, &rng);
+		double vrmse = NAN;
 
+		if (t->gibbs && ep > burnin)
+			gibbs_keep(t->gibbs);
+		t->lr *= (float)m->hp[HP_LR_DECAY];
 		if (opt->validation) {
+			if (t->gibbs)
+				gibbs_publish(t->gibbs);
 			vrmse = validation_rmse(m, opt->validation, umap, imap);
 			if (vrmse < best) {
 				best = vrmse;
@@ -334,7 +1094,7 @@ static int train_epochs(struct trainer *t, const struct rec_train_options *opt,
 				if (!t->best.mu && params_alloc(&t->best, d->nusers, d->nitems, t->mf->k) < 0)
 					return REC_ENOMEM;
 				params_copy(&t->best, &t->mf->w, d->nusers, d->nitems, t->mf->k);
-			} else {
+			} else if (ep > burnin) {
 				since++;
 			}
 		}
@@ -344,6 +1104,8 @@ static int train_epochs(struct trainer *t, const struct rec_train_options *opt,
 	}
 	if (t->best.mu)
 		params_copy(&t->mf->w, &t->best, d->nusers, d->nitems, t->mf->k);
+	else if (t->gibbs)
+		gibbs_publish(t->gibbs);
 	return 0;
 }
 
@@ -365,6 +1127,8 @@ static int mf_train(struct rec_model *m, const struct rec_train_options *opt,
 	     !(imap = rec_dict_map(opt->validation->items, m->data.items))))
 		goto out;
 	init_factors(&t, opt->seed);
+	if (m->hp[HP_SOLVER] == SOLVER_GIBBS && !(t.gibbs = gibbs_new(m, t.weight)))
+		goto out;
 	rc = train_epochs(&t, opt, umap, imap);
 out:
 	trainer_release(&t);
@@ -386,7 +1150,7 @@ static void mf_release(struct rec_model *m)
 
 const struct rec_algo rec_algo_mf = {
 	.name = "mf",
-	.summary = "biased matrix factorisation for ratings (SGD or Adam)",
+	.summary = "biased matrix factorisation for ratings (Gibbs sampling, SGD or Adam)",
 	.hparams = mf_hparams,
 	.nhparams = NHP,
 	.init = mf_init,

@@ -13,7 +13,7 @@
 #include "internal.h"
 
 const struct rec_algo *const rec_algos[] = {
-	&rec_algo_pop, &rec_algo_itemknn, &rec_algo_mf, NULL
+	&rec_algo_pop, &rec_algo_itemknn, &rec_algo_mf, &rec_algo_ease, NULL
 };
 
 static const char popu_tag[4] = { 'P', 'O', 'P', 'U' };

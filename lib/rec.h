@@ -369,9 +369,24 @@ struct rec_train_options {
 	const struct rec_dataset *validation;	/* or NULL */
 	uint64_t seed;
 	int progress;		/* report each epoch on standard error */
+	uint32_t passes;	/* for update: passes over the new data */
 };
 
 struct rec_model;
+
+/* One user's events in time order and the family's state derived from
+ * them: what streaming and incremental training fold new events into.
+ * values hold the events' raw values (the rating, or 1); a family
+ * weights them by rec_model_decay as it does in training.  state holds
+ * algo->state_size floats; events [0, folded) are already in it. */
+struct rec_user {
+	uint32_t n, cap;
+	uint32_t *items;
+	float *values;
+	int64_t *times;
+	uint32_t folded;
+	float *state;
+};
 
 /* One model family.  init allocates the learned arrays for the model's
  * dimensions and hyperparameters (for training and for loading alike);
@@ -395,6 +410,29 @@ struct rec_algo {
 			    uint32_t n, float *scores);
 	float (*predict)(const struct rec_model *m, int64_t user, int64_t item);
 	void (*release)(struct rec_model *m);
+
+	/* Fold-in.  state_size: floats of per-user state (none if NULL).
+	 * user_state: the state of trained user `user` as training left it.
+	 * fold_in: bring u->state up to date with all u->n events (NULL:
+	 * the state is the history alone).  score_user: fill scores[nitems]
+	 * from u's history and state; with it, a user needs no row in m->data.
+	 * fold_in may allocate scratch memory; it returns REC_ENOMEM if that
+	 * fails, else 0. */
+	uint32_t (*state_size)(const struct rec_model *m);
+	void (*user_state)(const struct rec_model *m, uint32_t user, float *state);
+	int (*fold_in)(const struct rec_model *m, struct rec_user *u);
+	void (*score_user)(const struct rec_model *m, const struct rec_user *u,
+			   float *scores);
+
+	/* Optional: continue training after m->data grew (new users and items
+	 * appended after the old_users and old_items first ones); touched[u]
+	 * is 1 for the users with new events.  The family grows its arrays,
+	 * keeps what the new events do not touch and re-solves or retrains
+	 * what they do, for opt->passes passes.  Without it, incremental
+	 * training retrains the whole model. */
+	int (*update)(struct rec_model *m, uint32_t old_users, uint32_t old_items,
+		      const uint8_t *touched, const struct rec_train_options *opt,
+		      struct rec_error *err);
 };
 
 /* A trained model: its family and hyperparameters, the training data

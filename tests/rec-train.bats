@@ -148,5 +148,6 @@ b,y,1,0.577350259"
 	run -0 rec-train --help
 	assert_output --partial "pop"
 	assert_output --partial "neighbors=100"
-	assert_output --partial "solver=sgd"
+	assert_output --partial "solver=gibbs"
+	assert_output --partial "lambda=500"
 }

@@ -1,0 +1,406 @@
+/* ease.c - EASE, the embarrassingly shallow autoencoder (Steck, WWW 2019):
+ * an item-item weight matrix B with a zero diagonal, learned in closed
+ * form.  With G = X^T X + lambda I and P = G^-1, B_ij = -P_ij / P_jj, and
+ * a user's scores are x_u B: the sum of the rows of B of the user's items.
+ *
+ * B is dense, items x items floats, built and inverted in place.  With
+ * max_items only the most popular items get a row and a column; the others
+ * score -INFINITY, so they are never recommended. */
+#include <cblas.h>
+#include <lapacke.h>
+#include <math.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define NONE UINT32_MAX
+#define TILE 64
+
+enum { HP_LAMBDA, HP_WEIGHTING, HP_MAX_ITEMS };
+
+static const char *const weightings[] = { "implicit", "rating", NULL };
+
+static const struct rec_hparam ease_hparams[] = {
+	[HP_LAMBDA] = { "lambda", 500, 0, 1e12, 0, NULL },
+	[HP_WEIGHTING] = { "weighting", 0, 0, 1, 1, weightings },
+	[HP_MAX_ITEMS] = { "max_items", 0, 0, 4294967294.0, 1, NULL },
+};
+
+struct ease {
+	uint32_t k;		/* items kept: the rows and columns of b */
+	uint32_t *pos;		/* nitems: each item's row of b, or NONE */
+	float *b;		/* k x k, row-major; NULL when too big */
+};
+
+static float entry_weight(const struct rec_model *m, uint64_t e)
+{
+	float v = m->hp[HP_WEIGHTING] == 1 ? m->data.val[e] : 1.0f;
+
+	return v * (float)rec_model_decay(m, m->data.time[e]);
+}
+
+/* The machine's memory in bytes, or infinity where the system cannot
+ * tell, so that an unknown size never refuses a model. */
+static double physical_memory(void)
+{
+	long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+
+	return pages > 0 && size > 0 ? (double)pages * (double)size : INFINITY;
+}
+
+static double matrix_bytes(uint32_t k)
+{
+	return (double)k * k * sizeof(float);
+}
+
+/* A matrix that cannot fit in memory is not allocated, so that training
+ * can refuse it with a useful message rather than "out of memory". */
+static int ease_init(struct rec_model *m)
+{
+	struct ease *s = calloc(1, sizeof(*s));
+	uint32_t n = m->data.nitems, max = (uint32_t)m->hp[HP_MAX_ITEMS];
+
+	if (!s)
+		return REC_ENOMEM;
+	m->state = s;
+	s->k = max && max < n ? max : n;
+	if (!(s->pos = malloc((n ? n : 1) * sizeof(*s->pos))))
+		return REC_ENOMEM;
+	if (matrix_bytes(s->k) > physical_memory())
+		return 0;
+	s->b = malloc(s->k ? matrix_bytes(s->k) : 1);
+	return s->b ? 0 : REC_ENOMEM;
+}
+
+static int by_popularity(const void *a, const void *b, void *ctx)
+{
+	const float *pop = ctx;
+	uint32_t i = *(const uint32_t *)a, j = *(const uint32_t *)b;
+
+	if (pop[i] != pop[j])
+		return pop[i] > pop[j] ? -1 : 1;
+	return i < j ? -1 : i > j;
+}
+
+/* Keep the k most popular items (ties to the lower index), numbered in
+ * index order: scoring relies on pos[i] <= i to scatter in place. */
+static int keep_items(struct rec_model *m, struct ease *s)
+{
+	uint32_t n = m->data.nitems, *order, next = 0;
+
+	if (s->k == n) {
+		for (uint32_t i = 0; i < n; i++)
+			s->pos[i] = i;
+		return 0;
+	}
+	if (!(order = malloc(n * sizeof(*order))))
+		return REC_ENOMEM;
+	for (uint32_t i = 0; i < n; i++)
+		order[i] = i;
+	qsort_r(order, n, sizeof(*order), by_popularity, m->popularity);
+	for (uint32_t i = 0; i < n; i++)
+		s->pos[i] = NONE;
+	for (uint32_t r = 0; r < s->k; r++)
+		s->pos[order[r]] = 0;
+	for (uint32_t i = 0; i < n; i++)
+		if (s->pos[i] != NONE)
+			s->pos[i] = next++;
+	free(order);
+	return 0;
+}
+
+/* X restricted to the kept items, twice: by user, each row's items in
+ * row order of b with their weights; and by item, each column's users
+ * ascending with where the item sits in the user's row.  From there a
+ * user's row is walked for the items at or after it only: the upper
+ * triangle of G with no test in the inner loop. */
+struct sparse {
+	uint64_t *uptr;		/* nusers + 1 */
+	uint32_t *q;		/* row of b of each entry */
+	float *w;		/* weight of each entry */
+	uint64_t *cptr;		/* k + 1 */
+	uint32_t *cuser;	/* the users of each column */
+	uint64_t *coff;		/* index into q and w of (user, column) */
+};
+
+static void sparse_free(struct sparse *x)
+{
+	free(x->uptr);
+	free(x->q);
+	free(x->w);
+	free(x->cptr);
+	free(x->cuser);
+	free(x->coff);
+}
+
+static int sparse_alloc(struct sparse *x, uint32_t nusers, uint32_t k, uint64_t nnz)
+{
+	size_t n = nnz ? nnz : 1;
+
+	x->uptr = calloc((size_t)nusers + 1, sizeof(*x->uptr));
+	x->q = malloc(n * sizeof(*x->q));
+	x->w = malloc(n * sizeof(*x->w));
+	x->cptr = calloc((size_t)k + 1, sizeof(*x->cptr));
+	x->cuser = malloc(n * sizeof(*x->cuser));
+	x->coff = malloc(n * sizeof(*x->coff));
+	return x->uptr && x->q && x->w && x->cptr && x->cuser && x->coff ? 0 : REC_ENOMEM;
+}
+
+/* Columns first (users come in ascending order), with each entry's weight
+ * parked in w; then walking the columns in order lays out the rows sorted
+ * by q. */
+static int sparse_build(const struct rec_model *m, const struct ease *s,
+			struct sparse *x)
+{
+	const struct rec_dataset *d = &m->data;
+	uint64_t *next = malloc(((size_t)(s->k > d->nusers ? s->k : d->nusers) + 1) *
+				sizeof(*next));
+	float *cw = malloc((d->nnz ? d->nnz : 1) * sizeof(*cw));
+	int rc = REC_ENOMEM;
+
+	if (!next || !cw || sparse_alloc(x, d->nusers, s->k, d->nnz) < 0)
+		goto out;
+	for (uint32_t u = 0; u < d->nusers; u++)
+		for (uint64_t e = d->rowptr[u]; e < d->rowptr[u + 1]; e++)
+			if (s->pos[d->col[e]] != NONE) {
+				x->uptr[u + 1]++;
+				x->cptr[s->pos[d->col[e]] + 1]++;
+			}
+	for (uint32_t u = 0; u < d->nusers; u++)
+		x->uptr[u + 1] += x->uptr[u];
+	for (uint32_t p = 0; p < s->k; p++)
+		x->cptr[p + 1] += x->cptr[p];
+	memcpy(next, x->cptr, (size_t)s->k * sizeof(*next));
+	for (uint32_t u = 0; u < d->nusers; u++)
+		for (uint64_t e = d->rowptr[u]; e < d->rowptr[u + 1]; e++) {
+			uint32_t p = s->pos[d->col[e]];
+
+			if (p == NONE)
+				continue;
+			x->cuser[next[p]] = u;
+			cw[next[p]++] = entry_weight(m, e);
+		}
+	memcpy(next, x->uptr, (size_t)d->nusers * sizeof(*next));
+	for (uint32_t p = 0; p < s->k; p++)
+		for (uint64_t a = x->cptr[p]; a < x->cptr[p + 1]; a++) {
+			uint64_t t = next[x->cuser[a]]++;
+
+			x->q[t] = p;
+			x->w[t] = cw[a];
+			x->coff[a] = t;
+		}
+	rc = 0;
+out:
+	free(next);
+	free(cw);
+	return rc;
+}
+
+/* The upper triangle of G = X^T X + lambda I, row by row: row p sums, over
+ * the users of item p, the tails of their rows from p on.  Each row has one
+ * writer and a fixed order of sums, so G is the same for any number of
+ * threads.  This costs about half the sum of the squared user lengths, far
+ * below the users x items^2 / 2 of dense rank-k updates at the densities
+ * of usage logs. */
+static void gram_upper(const struct rec_model *m, const struct ease *s,
+		       const struct sparse *x)
+{
+	uint32_t k = s->k;
+	float lambda = (float)m->hp[HP_LAMBDA];
+
+	#pragma omp parallel for schedule(dynamic, 8)
+	for (uint32_t p = 0; p < k; p++) {
+		float *row = s->b + (size_t)p * k;
+
+		memset(row, 0, k * sizeof(*row));
+		for (uint64_t a = x->cptr[p]; a < x->cptr[p + 1]; a++) {
+			uint64_t t = x->coff[a], end = x->uptr[x->cuser[a] + 1];
+			float wp = x->w[t];
+
+			for (; t < end; t++)
+				row[x->q[t]] += wp * x->w[t];
+		}
+		row[p] += lambda;
+	}
+}
+
+/* Copy the upper triangle onto the lower one, tile by tile so that the
+ * column reads stay in cache. */
+static void mirror_upper(float *a, uint32_t k)
+{
+	#pragma omp parallel for schedule(dynamic, 1)
+	for (uint32_t i0 = 0; i0 < k; i0 += TILE)
+		for (uint32_t j0 = 0; j0 <= i0; j0 += TILE)
+			for (uint32_t i = i0; i < i0 + TILE && i < k; i++)
+				for (uint32_t j = j0; j < j0 + TILE && j < i; j++)
+					a[(size_t)i * k + j] = a[(size_t)j * k + i];
+}
+
+/* Turn P into B in place: B_ij = -P_ij / P_jj, B_jj = 0. */
+static int scale_columns(float *a, uint32_t k)
+{
+	float *r = malloc((k ? k : 1) * sizeof(*r));
+
+	if (!r)
+		return REC_ENOMEM;
+	for (uint32_t j = 0; j < k; j++)
+		r[j] = (float)(-1.0 / a[(size_t)j * k + j]);
+	#pragma omp parallel for schedule(static)
+	for (uint32_t i = 0; i < k; i++) {
+		float *row = a + (size_t)i * k;
+
+		for (uint32_t j = 0; j < k; j++)
+			row[j] *= r[j];
+		row[i] = 0;
+	}
+	free(r);
+	return 0;
+}
+
+/* Invert G in place.  Row-major upper is column-major lower, which LAPACKE
+ * takes without the transposed copy it makes of row-major input.  Outside
+ * any parallel region BLAS may use every thread that -j allows. */
+static int invert(struct ease *s, struct rec_error *err)
+{
+	lapack_int info;
+
+	if (s->k == 0)
+		return 0;
+	openblas_set_num_threads(omp_get_max_threads());
+	info = LAPACKE_spotrf(LAPACK_COL_MAJOR, 'L', s->k, s->b, s->k);
+	if (info == 0)
+		info = LAPACKE_spotri(LAPACK_COL_MAJOR, 'L', s->k, s->b, s->k);
+	if (info > 0)
+		return rec_error_set(err, REC_EINVAL, "ease: X^T X + lambda I is not "
+				     "positive definite; raise lambda");
+	if (info < 0)
+		return rec_error_set(err, REC_ENOMEM, "ease: inversion failed (%d)",
+				     (int)info);
+	mirror_upper(s->b, s->k);
+	return scale_columns(s->b, s->k) < 0 ?
+		rec_error_set(err, REC_ENOMEM, "out of memory") : 0;
+}
+
+static int refuse(const struct ease *s, struct rec_error *err)
+{
+	double have = physical_memory();
+
+	return rec_error_set(err, REC_EINVAL, "ease needs %u^2 floats = %.1f GB for %u "
+			     "items, more than the %.1f GB of memory; use -p max_items=N, "
+			     "such as %.0f for half of it", s->k, matrix_bytes(s->k) / 1e9,
+			     s->k, have / 1e9, floor(sqrt(have / 2 / sizeof(float))));
+}
+
+static int ease_train(struct rec_model *m, const struct rec_train_options *opt,
+		      struct rec_error *err)
+{
+	struct ease *s = m->state;
+	struct sparse x = { 0 };
+	double start = omp_get_wtime(), gram;
+	int rc;
+
+	if (!s->b)
+		return refuse(s, err);
+	if (keep_items(m, s) < 0 || sparse_build(m, s, &x) < 0) {
+		rc = rec_error_set(err, REC_ENOMEM, "out of memory");
+		goto out;
+	}
+	gram_upper(m, s, &x);
+	gram = omp_get_wtime();
+	rc = invert(s, err);
+	if (opt->progress && rc == 0)
+		fprintf(stderr, "ease: %u items, lambda %g: gram %.3fs, inverse %.3fs\n",
+			s->k, m->hp[HP_LAMBDA], gram - start, omp_get_wtime() - gram);
+out:
+	sparse_free(&x);
+	return rc;
+}
+
+static unsigned ease_params(struct rec_model *m, struct rec_param *p)
+{
+	struct ease *s = m->state;
+	unsigned n = 0;
+
+	p[n++] = (struct rec_param){ { 'K', 'E', 'E', 'P' }, NULL, s->pos, m->data.nitems };
+	if (s->b)
+		p[n++] = (struct rec_param){ { 'B', 'M', 'A', 'T' }, s->b, NULL,
+					     (uint64_t)s->k * s->k };
+	return n;
+}
+
+/* Move scores from row positions to item indices, in place: pos[i] <= i,
+ * so going down from the last item never reads a slot already written. */
+static void scatter(const struct rec_model *m, const struct ease *s, float *scores)
+{
+	for (uint32_t i = m->data.nitems; i-- > 0;)
+		scores[i] = s->pos[i] == NONE ? -INFINITY : scores[s->pos[i]];
+}
+
+static void ease_score(const struct rec_model *m, uint32_t user, float *scores)
+{
+	const struct ease *s = m->state;
+	const struct rec_dataset *d = &m->data;
+
+	memset(scores, 0, s->k * sizeof(*scores));
+	for (uint64_t e = d->rowptr[user]; e < d->rowptr[user + 1]; e++) {
+		uint32_t p = s->pos[d->col[e]];
+		const float *row;
+		float w;
+
+		if (p == NONE)
+			continue;
+		row = s->b + (size_t)p * s->k;
+		w = entry_weight(m, e);
+		for (uint32_t q = 0; q < s->k; q++)
+			scores[q] += w * row[q];
+	}
+	if (s->k < d->nitems)
+		scatter(m, s, scores);
+}
+
+/* The score of a known pair; 0 for an unknown user or item, or an item
+ * left out by max_items. */
+static float ease_predict(const struct rec_model *m, int64_t user, int64_t item)
+{
+	const struct ease *s = m->state;
+	const struct rec_dataset *d = &m->data;
+	float v = 0;
+
+	if (user < 0 || item < 0 || s->pos[item] == NONE)
+		return 0;
+	for (uint64_t e = d->rowptr[user]; e < d->rowptr[user + 1]; e++) {
+		uint32_t p = s->pos[d->col[e]];
+
+		if (p != NONE)
+			v += entry_weight(m, e) * s->b[(size_t)p * s->k + s->pos[item]];
+	}
+	return v;
+}
+
+static void ease_release(struct rec_model *m)
+{
+	struct ease *s = m->state;
+
+	if (!s)
+		return;
+	free(s->pos);
+	free(s->b);
+	free(s);
+	m->state = NULL;
+}
+
+const struct rec_algo rec_algo_ease = {
+	.name = "ease",
+	.summary = "closed-form item-item autoencoder (EASE)",
+	.hparams = ease_hparams,
+	.nhparams = sizeof(ease_hparams) / sizeof(ease_hparams[0]),
+	.init = ease_init,
+	.train = ease_train,
+	.params = ease_params,
+	.score = ease_score,
+	.predict = ease_predict,
+	.release = ease_release,
+};

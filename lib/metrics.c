@@ -1,0 +1,284 @@
+/* metrics.c - evaluation metrics as pure functions over item indices:
+ * the ranking metrics of one user's list, AUC from one user's scores,
+ * rating errors, and the beyond-accuracy metrics of lists against the
+ * training set.  Nothing here reads or writes files; sums are in double. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rec.h"
+
+/* Is x in set[0..n), which is in ascending order? */
+static int in_set(const uint32_t *set, uint32_t n, uint32_t x)
+{
+	uint32_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (set[mid] < x)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && set[lo] == x;
+}
+
+/* DCG of a list whose first n positions are all hits: sum 1/log2(i+1). */
+static double ideal_dcg(uint32_t n)
+{
+	double s = 0;
+
+	for (uint32_t i = 1; i <= n; i++)
+		s += 1 / log2(i + 1.0);
+	return s;
+}
+
+void rec_metrics_rank(const uint32_t *list, uint32_t n, const uint32_t *test,
+		      uint32_t ntest, uint32_t k, struct rec_rank_metrics *out)
+{
+	uint32_t cut = n < k ? n : k, ideal = ntest < k ? ntest : k;
+	uint32_t hits = 0, first = 0;
+	double dcg = 0, ap = 0, p, r;
+
+	memset(out, 0, sizeof(*out));
+	if (!ntest || !k)
+		return;
+	for (uint32_t i = 1; i <= cut; i++) {
+		if (!in_set(test, ntest, list[i - 1]))
+			continue;
+		hits++;
+		if (!first)
+			first = i;
+		dcg += 1 / log2(i + 1.0);	/* binary gain, discount log2(rank+1) */
+		ap += (double)hits / i;		/* precision@i at each hit i */
+	}
+	p = (double)hits / k;				/* precision@k = hits/k */
+	r = (double)hits / ntest;			/* recall@k = hits/|test| */
+	out->precision = p;
+	out->recall = r;
+	out->f1 = p + r > 0 ? 2 * p * r / (p + r) : 0;	/* f1 = 2PR/(P+R) */
+	out->hr = hits > 0;				/* hr@k = [hits > 0] */
+	out->ndcg = dcg / ideal_dcg(ideal);		/* ndcg = DCG/IDCG(min(k,|test|)) */
+	out->map = ap / ideal;				/* map = sum P@i / min(k,|test|) */
+	out->mrr = first ? 1.0 / first : 0;		/* mrr = 1/rank of first hit */
+}
+
+static int cmp_float(const void *a, const void *b)
+{
+	float x = *(const float *)a, y = *(const float *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* How many of v[0..n) (ascending) are below x, or with or_equal at most x. */
+static uint32_t count_below(const float *v, uint32_t n, float x, int or_equal)
+{
+	uint32_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (v[mid] < x || (or_equal && v[mid] == x))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* The positives' scores sorted, with NaN and unscored items at -INFINITY,
+ * so that each negative finds the positives above and equal to it by two
+ * binary searches: O(n log |test|) in all. */
+double rec_metrics_auc(const float *scores, uint32_t n, const uint32_t *test,
+		       uint32_t ntest, float *work)
+{
+	double right = 0;
+	uint64_t nneg = 0;
+	uint32_t t = 0;
+
+	for (uint32_t i = 0; i < ntest; i++) {
+		float s = test[i] < n ? scores[test[i]] : -INFINITY;
+
+		work[i] = isnan(s) ? -INFINITY : s;
+	}
+	qsort(work, ntest, sizeof(*work), cmp_float);
+	for (uint32_t j = 0; j < n; j++) {
+		float x = scores[j];
+		uint32_t below, at_most;
+
+		while (t < ntest && test[t] < j)
+			t++;
+		if ((t < ntest && test[t] == j) || isnan(x) || x == -INFINITY)
+			continue;
+		below = count_below(work, ntest, x, 0);
+		at_most = count_below(work, ntest, x, 1);
+		/* auc = (#pairs pos > neg + #ties / 2) / (#pos * #neg) */
+		right += (ntest - at_most) + 0.5 * (at_most - below);
+		nneg++;
+	}
+	if (!ntest || !nneg)
+		return -1;
+	return right / ((double)ntest * (double)nneg);
+}
+
+double rec_metrics_rmse(const double *rating, const double *pred, size_t n)
+{
+	double s = 0;
+
+	for (size_t i = 0; i < n; i++)
+		s += (pred[i] - rating[i]) * (pred[i] - rating[i]);
+	return n ? sqrt(s / n) : 0;	/* rmse = sqrt(sum (p - r)^2 / n) */
+}
+
+double rec_metrics_mae(const double *rating, const double *pred, size_t n)
+{
+	double s = 0;
+
+	for (size_t i = 0; i < n; i++)
+		s += fabs(pred[i] - rating[i]);
+	return n ? s / n : 0;		/* mae = sum |p - r| / n */
+}
+
+void rec_catalogue_release(struct rec_catalogue *c)
+{
+	if (!c)
+		return;
+	free(c->ptr);
+	free(c->user);
+	memset(c, 0, sizeof(*c));
+}
+
+/* Transpose the training rows into each item's users, in ascending user
+ * order because the rows are visited in that order. */
+int rec_catalogue_init(struct rec_catalogue *c, const struct rec_dataset *train)
+{
+	memset(c, 0, sizeof(*c));
+	c->nitems = train->nitems;
+	c->ptr = calloc((size_t)train->nitems + 1, sizeof(*c->ptr));
+	c->user = malloc((train->nnz ? train->nnz : 1) * sizeof(*c->user));
+	if (!c->ptr || !c->user) {
+		rec_catalogue_release(c);
+		return REC_ENOMEM;
+	}
+	for (uint64_t e = 0; e < train->nnz; e++)
+		c->ptr[train->col[e] + 1]++;
+	for (uint32_t i = 0; i < train->nitems; i++)
+		c->ptr[i + 1] += c->ptr[i];
+	for (uint32_t u = 0; u < train->nusers; u++) {
+		c->nusers += train->rowptr[u + 1] > train->rowptr[u];
+		for (uint64_t e = train->rowptr[u]; e < train->rowptr[u + 1]; e++)
+			c->user[c->ptr[train->col[e]]++] = u;
+	}
+	/* Each ptr[i] has moved to the end of item i: shift back by one. */
+	memmove(c->ptr + 1, c->ptr, (size_t)train->nitems * sizeof(*c->ptr));
+	c->ptr[0] = 0;
+	return 0;
+}
+
+/* |U_i|, the number of training users of item i (0 outside the catalogue). */
+static uint64_t item_users(const struct rec_catalogue *c, uint32_t i)
+{
+	return i < c->nitems ? c->ptr[i + 1] - c->ptr[i] : 0;
+}
+
+double rec_metrics_novelty_sum(const struct rec_catalogue *c, const uint32_t *list,
+			       uint32_t n)
+{
+	double s = 0;
+
+	for (uint32_t i = 0; i < n; i++) {
+		uint64_t have = item_users(c, list[i]);
+		/* p(i) = |U_i| / |U|, or 1 / (|U| + 1) when no training user has i */
+		double p = have ? (double)have / c->nusers : 1.0 / (c->nusers + 1.0);
+
+		s -= log2(p);			/* novelty = mean of -log2 p(i) */
+	}
+	return s;
+}
+
+double rec_metrics_popularity_sum(const struct rec_catalogue *c,
+				  const uint32_t *list, uint32_t n)
+{
+	double s = 0;
+
+	for (uint32_t i = 0; i < n; i++)
+		s += (double)item_users(c, list[i]);	/* popularity = mean |U_i| */
+	return s;
+}
+
+/* The number of users common to items a and b, by merging their two
+ * ascending user lists. */
+static uint64_t common_users(const struct rec_catalogue *c, uint32_t a, uint32_t b)
+{
+	const uint32_t *x = c->user + c->ptr[a], *xe = c->user + c->ptr[a + 1];
+	const uint32_t *y = c->user + c->ptr[b], *ye = c->user + c->ptr[b + 1];
+	uint64_t n = 0;
+
+	while (x < xe && y < ye) {
+		if (*x < *y) {
+			x++;
+		} else if (*y < *x) {
+			y++;
+		} else {
+			n++;
+			x++;
+			y++;
+		}
+	}
+	return n;
+}
+
+/* cos(a, b) = |U_a intersect U_b| / sqrt(|U_a| |U_b|); 0 when either set
+ * is empty. */
+static double cosine(const struct rec_catalogue *c, uint32_t a, uint32_t b)
+{
+	uint64_t na = item_users(c, a), nb = item_users(c, b);
+
+	if (!na || !nb)
+		return 0;
+	return (double)common_users(c, a, b) / sqrt((double)na * (double)nb);
+}
+
+double rec_metrics_diversity(const struct rec_catalogue *c, const uint32_t *list,
+			     uint32_t n)
+{
+	double s = 0;
+
+	if (n < 2)
+		return -1;
+	for (uint32_t i = 0; i < n; i++)
+		for (uint32_t j = i + 1; j < n; j++)
+			s += 1 - cosine(c, list[i], list[j]);
+	/* diversity = sum over pairs i < j of (1 - cos) / (n (n - 1) / 2) */
+	return s / ((double)n * (n - 1) / 2);
+}
+
+double rec_metrics_coverage(const uint64_t *count, uint32_t nitems)
+{
+	uint32_t seen = 0;
+
+	for (uint32_t i = 0; i < nitems; i++)
+		seen += count[i] > 0;
+	return nitems ? (double)seen / nitems : 0;	/* coverage = |recommended| / |items| */
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+double rec_metrics_gini(uint64_t *count, uint32_t nitems)
+{
+	double total = 0, s = 0;
+
+	qsort(count, nitems, sizeof(*count), cmp_u64);
+	for (uint32_t i = 1; i <= nitems; i++) {
+		total += (double)count[i - 1];
+		s += (2.0 * i - nitems - 1) * (double)count[i - 1];
+	}
+	/* gini = sum (2i - n - 1) x_(i) / (n sum x), x ascending, i from 1 */
+	return total > 0 ? s / (nitems * total) : 0;
+}

@@ -1,0 +1,562 @@
+#!/usr/bin/env bats
+# rec-pivot: events CSV -> dataset, and its text forms.
+
+setup() {
+	load test_helper
+}
+
+# usage_error ARGS...: rec-pivot must refuse ARGS as a usage error.
+usage_error() {
+	run -2 --separate-stderr rec-pivot "$@" "$FIXTURES/events.csv"
+	assert_equal "$output" ""
+	[[ $stderr == *"Try 'rec-pivot --help' for more information."* ]] ||
+		fail "no hint in: $stderr"
+}
+
+# --- options and help ---
+
+@test "--help prints the usage on standard output and exits 0" {
+	run -0 --separate-stderr rec-pivot --help
+	assert_line --index 0 --partial "usage: rec-pivot"
+	assert_output --partial "--dedup RULE"
+	assert_output --partial "--min-user N"
+	assert_output --partial "--skip-bad"
+	assert_equal "$stderr" ""
+	run -0 rec-pivot -h
+	assert_line --index 0 --partial "usage: rec-pivot"
+}
+
+@test "--version prints the version from the VERSION file" {
+	run -0 --separate-stderr rec-pivot --version
+	assert_output "rec-pivot $(cat "$BATS_TEST_DIRNAME/../VERSION")"
+}
+
+@test "an unknown option is a usage error" {
+	usage_error --bogus
+	usage_error -x
+}
+
+@test "bad option values are usage errors" {
+	usage_error --dedup bogus
+	[[ $stderr == *"bad --dedup 'bogus'"* ]]
+	usage_error --format bogus
+	[[ $stderr == *"bad --format 'bogus'"* ]]
+	usage_error --min-user -1
+	[[ $stderr == *"--min-user '-1' is out of range"* ]]
+	usage_error --min-item many
+	[[ $stderr == *"bad --min-item 'many'"* ]]
+	usage_error --implicit high
+	[[ $stderr == *"bad --implicit 'high'"* ]]
+	usage_error -d ab
+	[[ $stderr == *"bad delimiter 'ab'"* ]]
+	usage_error -j two
+	usage_error --seed -5
+}
+
+@test "an option without its value is a usage error" {
+	run -2 --separate-stderr rec-pivot --dedup
+	assert_equal "$output" ""
+	[[ $stderr == *"Try 'rec-pivot --help'"* ]]
+}
+
+@test "-j and --seed do not change the output" {
+	run -0 rec-pivot -j 1 --seed 7 --format long -o out.csv "$FIXTURES/events.csv"
+	diff -u "$FIXTURES/events.csv" out.csv
+}
+
+@test "-- ends the options" {
+	cp "$FIXTURES/events.csv" ./-events.csv
+	run -0 rec-pivot --format long -o out.csv -- -events.csv
+	diff -u "$FIXTURES/events.csv" out.csv
+}
+
+# --- the dataset file ---
+
+@test "events -> .recd -> --format long reproduces the input exactly" {
+	run -0 rec-pivot -o data.recd "$FIXTURES/events.csv"
+	assert_output ""
+	run -0 rec-pivot --format long -o back.csv data.recd
+	diff -u "$FIXTURES/events.csv" back.csv
+}
+
+@test "a round trip through .recd keeps quoted IDs and deduplicates" {
+	run -0 rec-pivot -o q.recd "$FIXTURES/quoted.csv"
+	run -0 rec-pivot --format long -o q.csv q.recd
+	golden quoted-long.csv q.csv
+	run -0 rec-pivot -o d.recd "$FIXTURES/dups.csv"
+	run -0 rec-pivot --format long -o d.csv d.recd
+	golden dups-last.csv d.csv
+}
+
+@test "the same input gives the same bytes, and a .recd pivots to itself" {
+	run -0 rec-pivot -o a.recd "$FIXTURES/events.csv"
+	run -0 rec-pivot -o b.recd "$FIXTURES/events.csv"
+	cmp a.recd b.recd
+	run -0 rec-pivot -o c.recd a.recd
+	cmp a.recd c.recd
+}
+
+@test "a .recd goes to standard output when it is not a terminal" {
+	rec-pivot "$FIXTURES/events.csv" > s.recd
+	rec-pivot -o f.recd "$FIXTURES/events.csv"
+	cmp s.recd f.recd
+	rec-pivot -o - "$FIXTURES/events.csv" > dash.recd
+	cmp dash.recd f.recd
+}
+
+@test "writing replaces the target and leaves no temporary file" {
+	echo old > data.recd
+	run -0 rec-pivot -o data.recd "$FIXTURES/events.csv"
+	run -0 ls -A
+	assert_output "data.recd"
+	run -0 rec-pivot --format long data.recd
+	assert_line --index 1 "alice,i1,5,1000"
+}
+
+@test "a .recd is not written to a terminal" {
+	command -v script > /dev/null || skip "script is not installed"
+	run -2 script -qec "rec-pivot '$FIXTURES/events.csv'" /dev/null
+	assert_output --partial "rec-pivot: not writing a binary dataset to a terminal; use -o FILE"
+	assert_output --partial "Try 'rec-pivot --help'"
+	run -0 script -qec "rec-pivot --format long '$FIXTURES/events.csv'" /dev/null
+	assert_output --partial "carol,i4,3,1050"
+}
+
+# --- duplicates ---
+
+@test "--dedup defaults to last" {
+	run -0 rec-pivot --format long -o out.csv "$FIXTURES/dups.csv"
+	golden dups-last.csv out.csv
+}
+
+@test "--dedup last keeps the newest event, ties by input order" {
+	run -0 rec-pivot --dedup last --format long -o out.csv "$FIXTURES/dups.csv"
+	golden dups-last.csv out.csv
+}
+
+@test "--dedup first keeps the oldest event, ties by input order" {
+	run -0 rec-pivot --dedup first --format long -o out.csv "$FIXTURES/dups.csv"
+	golden dups-first.csv out.csv
+}
+
+@test "--dedup sum adds the values and keeps the newest time" {
+	run -0 rec-pivot --dedup sum --format long -o out.csv "$FIXTURES/dups.csv"
+	golden dups-sum.csv out.csv
+}
+
+@test "--dedup mean averages the values and keeps the newest time" {
+	run -0 rec-pivot --dedup mean --format long -o out.csv "$FIXTURES/dups.csv"
+	golden dups-mean.csv out.csv
+}
+
+@test "--dedup max keeps the largest value and the newest time" {
+	run -0 rec-pivot --dedup max --format long -o out.csv "$FIXTURES/dups.csv"
+	golden dups-max.csv out.csv
+}
+
+@test "--dedup count counts the events and keeps the newest time" {
+	run -0 rec-pivot --dedup count --format long -o out.csv "$FIXTURES/dups.csv"
+	golden dups-count.csv out.csv
+}
+
+# --- cleaning ---
+
+@test "--min-user 2 --min-item 2 iterates the k-core until it is stable" {
+	run -0 rec-pivot --min-user 2 --min-item 2 --format long -o out.csv "$FIXTURES/kcore.csv"
+	golden kcore-2-2.csv out.csv
+}
+
+@test "the k-core renumbers users and items" {
+	run -0 rec-pivot --min-user 2 --min-item 2 -o k.recd "$FIXTURES/kcore.csv"
+	run -0 rec-pivot --format wide -o wide.csv k.recd
+	golden kcore-2-2-wide.csv wide.csv
+}
+
+@test "--min-user alone drops thin users" {
+	run -0 rec-pivot --min-user 3 --format long -o out.csv "$FIXTURES/events.csv"
+	golden events-min-user3.csv out.csv
+}
+
+@test "--min-item alone drops thin items" {
+	run -0 rec-pivot --min-item 2 --format long -o out.csv "$FIXTURES/kcore.csv"
+	golden kcore-min-item2.csv out.csv
+}
+
+@test "a k-core that leaves nothing is an error" {
+	run -1 --separate-stderr rec-pivot --min-item 3 --format long "$FIXTURES/events.csv"
+	assert_equal "$output" ""
+	[[ $stderr == *"rec-pivot: $FIXTURES/events.csv: no events"* ]]
+}
+
+@test "--implicit keeps ratings at or above the threshold as 1" {
+	run -0 rec-pivot --implicit 4 --format long -o out.csv "$FIXTURES/events.csv"
+	golden events-implicit4.csv out.csv
+}
+
+@test "--implicit above every rating leaves nothing, an error" {
+	run -1 rec-pivot --implicit 5.5 --format long "$FIXTURES/events.csv"
+	assert_output --partial "no events"
+}
+
+# --- text forms and statistics ---
+
+@test "--format wide prints the dense table" {
+	run -0 rec-pivot --format wide -o wide.csv "$FIXTURES/events.csv"
+	golden events-wide.csv wide.csv
+	run -0 --separate-stderr rec-pivot --format wide "$FIXTURES/events.csv"
+	diff -u "$GOLDEN/events-wide.csv" <(printf '%s\n' "$output")
+	assert_equal "$stderr" ""
+}
+
+@test "--format long on standard output carries data only" {
+	run -0 --separate-stderr rec-pivot --format long "$FIXTURES/events.csv"
+	diff -u "$FIXTURES/events.csv" <(printf '%s\n' "$output")
+	assert_equal "$stderr" ""
+}
+
+@test "--stats goes to standard output when the dataset goes to -o" {
+	run -0 --separate-stderr rec-pivot --stats -o data.recd "$FIXTURES/events.csv"
+	diff -u "$GOLDEN/events-stats.csv" <(printf '%s\n' "$output")
+	assert_equal "$stderr" ""
+	run -0 rec-pivot --format long -o back.csv data.recd
+	diff -u "$FIXTURES/events.csv" back.csv
+}
+
+@test "--stats goes to standard error when the dataset goes to standard output" {
+	run -0 --separate-stderr rec-pivot --stats --format long "$FIXTURES/events.csv"
+	diff -u "$FIXTURES/events.csv" <(printf '%s\n' "$output")
+	diff -u "$GOLDEN/events-stats.csv" <(printf '%s\n' "$stderr")
+}
+
+@test "--stats without ratings or times prints the counts only" {
+	run -0 --separate-stderr rec-pivot --stats -o data.recd "$FIXTURES/no-rating.csv"
+	assert_output "stat,value
+users,2
+items,2
+events,3
+density,0.75"
+}
+
+@test "without rating and timestamp columns, ratings are 1 in file order" {
+	run -0 rec-pivot --format long -o out.csv "$FIXTURES/no-rating.csv"
+	golden no-rating-long.csv out.csv
+	run -0 rec-pivot --format wide "$FIXTURES/no-rating.csv"
+	assert_output "user,p,q
+x,1,1
+y,,1"
+}
+
+@test "ISO 8601 timestamps are read as seconds, ties keep input order" {
+	run -0 rec-pivot --format long -o out.csv "$FIXTURES/iso.csv"
+	golden iso-long.csv out.csv
+	run -0 rec-pivot --stats -o iso.recd "$FIXTURES/iso.csv"
+	assert_line "time_first,2024-01-01T00:00:00Z"
+	assert_line "time_last,2024-02-29T12:30:15Z"
+}
+
+# --- columns and separators ---
+
+@test "-d tab and --no-header with positions" {
+	run -0 rec-pivot -d tab --no-header -u 3 -i 2 -r 4 -t 1 --format long \
+		-o out.csv "$FIXTURES/events-noheader.tsv"
+	diff -u "$FIXTURES/events.csv" out.csv
+}
+
+@test "--no-header defaults to user, item, rating, timestamp by position" {
+	tail -n +2 "$FIXTURES/events.csv" > nh.csv
+	run -0 rec-pivot --no-header --format long -o out.csv nh.csv
+	diff -u "$FIXTURES/events.csv" out.csv
+	cut -d, -f1,2 nh.csv > two.csv
+	run -0 rec-pivot --no-header --format long two.csv
+	assert_line --index 0 "user,item"
+	assert_line --index 1 "alice,i1"
+}
+
+@test "-d takes a character or a name" {
+	tr , ';' < "$FIXTURES/events.csv" > semi.csv
+	run -0 rec-pivot -d ';' --format long -o a.csv semi.csv
+	diff -u "$FIXTURES/events.csv" a.csv
+	run -0 rec-pivot -d semicolon --format long -o b.csv semi.csv
+	diff -u "$FIXTURES/events.csv" b.csv
+}
+
+@test "-u -i -r -t pick columns by header name" {
+	run -0 rec-pivot -u who -i what -r stars -t when --format long -o out.csv \
+		"$FIXTURES/events-renamed.csv"
+	diff -u "$FIXTURES/events.csv" out.csv
+	run -0 rec-pivot --user who --item what --rating stars --timestamp when \
+		--format long -o long.csv "$FIXTURES/events-renamed.csv"
+	diff -u "$FIXTURES/events.csv" long.csv
+}
+
+@test "-u -i -r -t pick columns by position in a file with a header" {
+	run -0 rec-pivot -u 2 -i 4 -r 5 -t 1 --format long -o out.csv \
+		"$FIXTURES/events-renamed.csv"
+	diff -u "$FIXTURES/events.csv" out.csv
+}
+
+@test "the default columns also go by user_id, item_id and ts" {
+	run -0 rec-pivot --format long -o out.csv "$FIXTURES/events-alt.csv"
+	diff -u "$FIXTURES/events.csv" out.csv
+}
+
+@test "a column name that is not in the header is an error" {
+	run -1 rec-pivot -r score "$FIXTURES/events.csv"
+	assert_output --partial "no rating column 'score' in the header"
+}
+
+@test "a column name with --no-header is an error" {
+	run -1 rec-pivot --no-header -u who --format long "$FIXTURES/events-noheader.tsv"
+	assert_output --partial "user column 'who' is a name, but there is no header"
+}
+
+@test "a column position past the end of the row is an error" {
+	run -1 rec-pivot -r 9 --format long "$FIXTURES/events.csv"
+	assert_output --partial "missing rating column (the row has 4 fields)"
+}
+
+# --- inputs ---
+
+@test "gzip input is detected by content, not by name" {
+	gzip -c "$FIXTURES/events.csv" > events.dat
+	run -0 rec-pivot --format long -o out.csv events.dat
+	diff -u "$FIXTURES/events.csv" out.csv
+}
+
+@test "several input files make one dataset" {
+	head -n 4 "$FIXTURES/events.csv" > part1.csv
+	{ head -n 1 "$FIXTURES/events.csv"; tail -n +5 "$FIXTURES/events.csv"; } > part2.csv
+	gzip part2.csv
+	run -0 rec-pivot --format long -o out.csv part1.csv part2.csv.gz
+	diff -u "$FIXTURES/events.csv" out.csv
+}
+
+@test "duplicates across input files are merged" {
+	head -n 4 "$FIXTURES/dups.csv" > a.csv
+	{ head -n 1 "$FIXTURES/dups.csv"; tail -n +5 "$FIXTURES/dups.csv"; } > b.csv
+	run -0 rec-pivot --dedup sum --format long -o out.csv a.csv b.csv
+	golden dups-sum.csv out.csv
+}
+
+@test "standard input is read when no file or - is given" {
+	run -0 rec-pivot --format long -o a.csv < "$FIXTURES/events.csv"
+	diff -u "$FIXTURES/events.csv" a.csv
+	run -0 rec-pivot --format long -o b.csv - < "$FIXTURES/events.csv"
+	diff -u "$FIXTURES/events.csv" b.csv
+	gzip -c "$FIXTURES/events.csv" > events.gz
+	run -0 rec-pivot --format long -o c.csv < events.gz
+	diff -u "$FIXTURES/events.csv" c.csv
+}
+
+@test "a .recd on standard input is read as a dataset" {
+	rec-pivot -o data.recd "$FIXTURES/events.csv"
+	run -0 rec-pivot --format long -o a.csv < data.recd
+	diff -u "$FIXTURES/events.csv" a.csv
+	rec-pivot "$FIXTURES/events.csv" | rec-pivot --format long -o b.csv
+	diff -u "$FIXTURES/events.csv" b.csv
+}
+
+@test "CRLF line ends are read like LF" {
+	run -0 rec-pivot --format long -o out.csv "$FIXTURES/events-crlf.csv"
+	diff -u "$FIXTURES/events.csv" out.csv
+}
+
+@test "quoted fields with commas and quotes come out quoted again" {
+	run -0 rec-pivot --format long -o out.csv "$FIXTURES/quoted.csv"
+	golden quoted-long.csv out.csv
+}
+
+@test "--skip-bad skips bad rows and counts them" {
+	run -0 --separate-stderr rec-pivot --skip-bad --format long "$FIXTURES/bad-rows.csv"
+	diff -u "$GOLDEN/bad-rows-skipped.csv" <(printf '%s\n' "$output")
+	assert_equal "$stderr" "rec-pivot: skipped 4 bad rows"
+}
+
+@test "--skip-bad counts over several files" {
+	cp "$FIXTURES/bad-rows.csv" again.csv
+	run -0 --separate-stderr rec-pivot --skip-bad --format long "$FIXTURES/bad-rows.csv" again.csv
+	diff -u "$GOLDEN/bad-rows-skipped.csv" <(printf '%s\n' "$output")
+	assert_equal "$stderr" "rec-pivot: skipped 8 bad rows"
+}
+
+@test "-q keeps --skip-bad quiet" {
+	run -0 --separate-stderr rec-pivot -q --skip-bad --format long -o out.csv "$FIXTURES/bad-rows.csv"
+	assert_equal "$stderr" ""
+	golden bad-rows-skipped.csv out.csv
+}
+
+@test "-v does not change the output" {
+	run -0 --separate-stderr rec-pivot -v --format long "$FIXTURES/events.csv"
+	diff -u "$FIXTURES/events.csv" <(printf '%s\n' "$output")
+}
+
+# --- bad input ---
+
+@test "without --skip-bad the first bad row is an error" {
+	run -1 --separate-stderr rec-pivot --format long "$FIXTURES/bad-rows.csv"
+	assert_equal "$output" ""
+	assert_equal "$stderr" "rec-pivot: $FIXTURES/bad-rows.csv:3:3: bad rating 'lots'"
+}
+
+@test "an empty file is an error" {
+	run -1 --separate-stderr rec-pivot --format long "$FIXTURES/empty.csv"
+	assert_equal "$output" ""
+	assert_equal "$stderr" "rec-pivot: $FIXTURES/empty.csv: empty input"
+}
+
+@test "empty standard input is an error" {
+	run -1 rec-pivot --format long < /dev/null
+	assert_output --partial "empty input"
+}
+
+@test "a header without rows is an error" {
+	run -1 --separate-stderr rec-pivot --format long "$FIXTURES/header-only.csv"
+	assert_equal "$output" ""
+	assert_equal "$stderr" "rec-pivot: $FIXTURES/header-only.csv: no events"
+}
+
+@test "a missing item column is an error" {
+	run -1 rec-pivot --format long "$FIXTURES/no-item.csv"
+	assert_output "rec-pivot: $FIXTURES/no-item.csv:1: no item column in the header (looked for item,item_id,itemid)"
+}
+
+@test "a row with too few fields is an error" {
+	run -1 rec-pivot --format long "$FIXTURES/short-row.csv"
+	assert_output "rec-pivot: $FIXTURES/short-row.csv:3: missing timestamp column (the row has 3 fields)"
+}
+
+@test "a bad rating is an error that names line, column and value" {
+	run -1 rec-pivot --format long "$FIXTURES/bad-rating.csv"
+	assert_output "rec-pivot: $FIXTURES/bad-rating.csv:3:3: bad rating '3x'"
+}
+
+@test "a bad timestamp is an error that names line, column and value" {
+	run -1 rec-pivot --format long "$FIXTURES/bad-time.csv"
+	assert_output "rec-pivot: $FIXTURES/bad-time.csv:3:4: bad timestamp '2024-13-01'"
+}
+
+@test "an empty ID is an error" {
+	printf 'user,item\n,a\n' > e.csv
+	run -1 rec-pivot --format long e.csv
+	assert_output "rec-pivot: e.csv:2:1: empty user ID"
+}
+
+@test "an unterminated quote is an error" {
+	printf 'user,item\n"alice,a\n' > q.csv
+	run -1 rec-pivot --format long q.csv
+	assert_output --partial "rec-pivot: q.csv:2:"
+}
+
+@test "a missing file is an error" {
+	run -1 --separate-stderr rec-pivot --format long nope.csv
+	assert_equal "$output" ""
+	assert_equal "$stderr" "rec-pivot: nope.csv: No such file or directory"
+}
+
+@test "a truncated gzip input is an error" {
+	gzip -c "$FIXTURES/events.csv" | head -c 40 > cut.gz
+	run -1 rec-pivot --format long cut.gz
+	assert_output "rec-pivot: cut.gz: unexpected end of file"
+}
+
+@test "a .recd with a flipped byte in the compressed stream is refused" {
+	rec-pivot -o data.recd "$FIXTURES/events.csv"
+	flip_byte data.recd $(( $(size data.recd) / 2 ))
+	run -1 rec-pivot --format long data.recd
+	assert_output --regexp "^rec-pivot: data\.recd: corrupt compressed data \(.+\)$"
+}
+
+@test "a .recd with a flipped byte in the gzip trailer is refused" {
+	rec-pivot -o data.recd "$FIXTURES/events.csv"
+	flip_byte data.recd $(( $(size data.recd) - 6 ))
+	run -1 rec-pivot --format long data.recd
+	assert_output "rec-pivot: data.recd: corrupt compressed data (incorrect data check)"
+}
+
+@test "a .recd with a flipped byte in its content fails the checksum" {
+	rec-pivot -o data.recd "$FIXTURES/events.csv"
+	recd_unpack data.recd raw
+	# the last byte before the CRC: the top byte of the last timestamp
+	flip_byte raw $(( $(size raw) - 5 ))
+	recd_pack raw bad.recd
+	run -1 --separate-stderr rec-pivot --format long bad.recd
+	assert_equal "$output" ""
+	[[ $stderr =~ ^"rec-pivot: bad.recd: checksum mismatch: stored "[0-9a-f]{8}", computed "[0-9a-f]{8}$ ]] ||
+		fail "unexpected: $stderr"
+}
+
+@test "a .recd of a newer major version is refused" {
+	rec-pivot -o data.recd "$FIXTURES/events.csv"
+	recd_unpack data.recd raw
+	put_bytes raw 8 2 0
+	recd_pack raw v2.recd
+	run -1 rec-pivot --format long v2.recd
+	assert_output "rec-pivot: v2.recd: format version 2.0 is newer than this program reads (1.x)"
+}
+
+@test "a newer minor version is read" {
+	rec-pivot -o data.recd "$FIXTURES/events.csv"
+	recd_unpack data.recd raw
+	put_bytes raw 10 7 0
+	# the version is covered by the CRC: recompute it for the patched bytes
+	head -c $(( $(size raw) - 4 )) raw > body
+	crc=$(gzip -c body | tail -c 8 | head -c 4 | od -An -tu1)
+	{ cat body; printf "$(printf '\\%03o' $crc)"; } > raw2
+	recd_pack raw2 v1.recd
+	run -0 rec-pivot --format long -o out.csv v1.recd
+	diff -u "$FIXTURES/events.csv" out.csv
+}
+
+@test "a gzip file that is not a .recd is read as CSV" {
+	printf 'RECDATA' | gzip > almost.recd
+	run -1 rec-pivot --format long almost.recd
+	assert_output "rec-pivot: almost.recd:1: no user column in the header (looked for user,user_id,userid)"
+}
+
+@test "a .recd cut short is refused" {
+	rec-pivot -o data.recd "$FIXTURES/events.csv"
+	recd_unpack data.recd raw
+	head -c 100 raw > cut
+	recd_pack cut cut.recd
+	run -1 rec-pivot --format long cut.recd
+	assert_output "rec-pivot: cut.recd: truncated: the file ends at byte 100 of $(size raw)"
+}
+
+@test "a .recd with bytes after the checksum is refused" {
+	rec-pivot -o data.recd "$FIXTURES/events.csv"
+	recd_unpack data.recd raw
+	printf 'x' >> raw
+	recd_pack raw long.recd
+	run -1 rec-pivot --format long long.recd
+	assert_output "rec-pivot: long.recd: trailing data after the checksum"
+}
+
+# --- output errors ---
+
+@test "a .recd to /dev/full fails" {
+	run -1 rec-pivot -o /dev/full "$FIXTURES/events.csv"
+	assert_output "rec-pivot: /dev/full: write failed: No space left on device"
+	run -1 bash -c 'rec-pivot "$1" > /dev/full' _ "$FIXTURES/events.csv"
+	assert_output "rec-pivot: standard output: write failed: No space left on device"
+}
+
+@test "--format long and wide to /dev/full fail" {
+	run -1 rec-pivot --format long -o /dev/full "$FIXTURES/events.csv"
+	assert_output "rec-pivot: /dev/full: write failed: No space left on device"
+	run -1 bash -c 'rec-pivot --format long "$1" > /dev/full' _ "$FIXTURES/events.csv"
+	assert_output "rec-pivot: standard output: write failed: No space left on device"
+	run -1 rec-pivot --format wide -o /dev/full "$FIXTURES/events.csv"
+	assert_output --partial "write failed"
+}
+
+@test "--stats to /dev/full fails" {
+	run -1 bash -c 'rec-pivot --stats -o data.recd "$1" > /dev/full' _ "$FIXTURES/events.csv"
+	assert_output --partial "standard output"
+}
+
+@test "an output in a missing directory is an error" {
+	run -1 rec-pivot -o no/such/dir/data.recd "$FIXTURES/events.csv"
+	assert_output --partial "no/such/dir/data.recd"
+	run -1 rec-pivot --format long -o no/such/dir/out.csv "$FIXTURES/events.csv"
+	assert_output "rec-pivot: no/such/dir/out.csv: No such file or directory"
+}
