@@ -37,9 +37,8 @@ struct ease {
 
 static float entry_weight(const struct rec_model *m, uint64_t e)
 {
-	float v = m->hp[HP_WEIGHTING] == 1 ? m->data.val[e] : 1.0f;
-
-	return v * (float)rec_model_decay(m, m->data.time[e]);
+	return rec_event_weight(m, m->data.val[e], m->data.time[e],
+				m->hp[HP_WEIGHTING] == 1);
 }
 
 /* The machine's memory in bytes, or infinity where the system cannot
@@ -339,26 +338,30 @@ static void scatter(const struct rec_model *m, const struct ease *s, float *scor
 		scores[i] = s->pos[i] == NONE ? -INFINITY : scores[s->pos[i]];
 }
 
-static void ease_score(const struct rec_model *m, uint32_t user, float *scores)
+static void ease_score_user(const struct rec_model *m, const struct rec_user *u,
+			    float *scores)
 {
 	const struct ease *s = m->state;
-	const struct rec_dataset *d = &m->data;
 
 	memset(scores, 0, s->k * sizeof(*scores));
-	for (uint64_t e = d->rowptr[user]; e < d->rowptr[user + 1]; e++) {
-		uint32_t p = s->pos[d->col[e]];
-		const float *row;
-		float w;
+	for (uint32_t j = 0; j < u->n; j++) {
+		uint32_t p = s->pos[u->items[j]];
 
-		if (p == NONE)
-			continue;
-		row = s->b + (size_t)p * s->k;
-		w = entry_weight(m, e);
-		for (uint32_t q = 0; q < s->k; q++)
-			scores[q] += w * row[q];
+		if (p != NONE)
+			cblas_saxpy((int)s->k, rec_event_weight(m, u->values[j], u->times[j],
+								m->hp[HP_WEIGHTING] == 1),
+				    s->b + (size_t)p * s->k, 1, scores, 1);
 	}
-	if (s->k < d->nitems)
+	if (s->k < m->data.nitems)
 		scatter(m, s, scores);
+}
+
+static void ease_score(const struct rec_model *m, uint32_t user, float *scores)
+{
+	struct rec_user u;
+
+	rec_user_view(m, user, &u);
+	ease_score_user(m, &u, scores);
 }
 
 /* The score of a known pair; 0 for an unknown user or item, or an item
@@ -402,5 +405,6 @@ const struct rec_algo rec_algo_ease = {
 	.params = ease_params,
 	.score = ease_score,
 	.predict = ease_predict,
+	.score_user = ease_score_user,
 	.release = ease_release,
 };

@@ -17,6 +17,14 @@ int rec_dataset_read_section(struct rec_reader *r, const struct rec_section *s,
 /* After the last section: are all there, and do they fit together? */
 const char *rec_dataset_check(const struct rec_dataset *ds, unsigned seen);
 
+/* The weight of an event: its value (or 1 unless use_value) times its
+ * time decay. */
+float rec_event_weight(const struct rec_model *m, float value, int64_t time,
+		       int use_value);
+/* A user's training history as a rec_user that points into m->data (no
+ * state; nothing to release), for families that score from history. */
+void rec_user_view(const struct rec_model *m, uint32_t user, struct rec_user *u);
+
 /* The model families. */
 extern const struct rec_algo rec_algo_pop;
 extern const struct rec_algo rec_algo_itemknn;

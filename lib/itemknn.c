@@ -35,9 +35,8 @@ struct columns {
 
 static float entry_weight(const struct rec_model *m, uint64_t e)
 {
-	float v = m->hp[HP_WEIGHTING] == 1 ? m->data.val[e] : 1.0f;
-
-	return v * (float)rec_model_decay(m, m->data.time[e]);
+	return rec_event_weight(m, m->data.val[e], m->data.time[e],
+				m->hp[HP_WEIGHTING] == 1);
 }
 
 static void columns_free(struct columns *c)
@@ -185,20 +184,29 @@ static unsigned knn_params(struct rec_model *m, struct rec_param *p)
 	return 2;
 }
 
-static void knn_score(const struct rec_model *m, uint32_t user, float *scores)
+static void knn_score_user(const struct rec_model *m, const struct rec_user *u,
+			   float *scores)
 {
 	const struct knn *knn = m->state;
-	const struct rec_dataset *d = &m->data;
 
-	memset(scores, 0, d->nitems * sizeof(*scores));
-	for (uint64_t e = d->rowptr[user]; e < d->rowptr[user + 1]; e++) {
-		const uint32_t *nbr = knn->nbr + (size_t)d->col[e] * knn->k;
-		const float *sim = knn->sim + (size_t)d->col[e] * knn->k;
-		float w = entry_weight(m, e);
+	memset(scores, 0, m->data.nitems * sizeof(*scores));
+	for (uint32_t j = 0; j < u->n; j++) {
+		const uint32_t *nbr = knn->nbr + (size_t)u->items[j] * knn->k;
+		const float *sim = knn->sim + (size_t)u->items[j] * knn->k;
+		float w = rec_event_weight(m, u->values[j], u->times[j],
+					   m->hp[HP_WEIGHTING] == 1);
 
 		for (uint32_t r = 0; r < knn->k && nbr[r] != UINT32_MAX; r++)
 			scores[nbr[r]] += w * sim[r];
 	}
+}
+
+static void knn_score(const struct rec_model *m, uint32_t user, float *scores)
+{
+	struct rec_user u;
+
+	rec_user_view(m, user, &u);
+	knn_score_user(m, &u, scores);
 }
 
 static float knn_predict(const struct rec_model *m, int64_t user, int64_t item)
@@ -243,5 +251,6 @@ const struct rec_algo rec_algo_itemknn = {
 	.params = knn_params,
 	.score = knn_score,
 	.predict = knn_predict,
+	.score_user = knn_score_user,
 	.release = knn_release,
 };

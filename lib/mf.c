@@ -8,6 +8,8 @@
  * threads, SGD and Adam update shared factors without locks (Hogwild, Niu
  * et al. 2011); the sampler shares out rows whose draws do not depend on
  * the threads. */
+#include <cblas.h>
+#include <lapacke.h>
 #include <math.h>
 #include <omp.h>
 #include <stdio.h>
@@ -158,13 +160,44 @@ static float mf_predict(const struct rec_model *m, int64_t user, int64_t item)
 	return clip(mf, v);
 }
 
+/* Each item's bias plus its factors' product with vec. */
+static void score_vector(const struct rec_model *m, const float *vec, float *scores)
+{
+	const struct mf *mf = m->state;
+
+	memcpy(scores, mf->w.ib, m->data.nitems * sizeof(*scores));
+	cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)m->data.nitems, (int)mf->k, 1.0f,
+		    mf->w.q, (int)mf->k, vec, 1, 1.0f, scores, 1);
+}
+
 static void mf_score(const struct rec_model *m, uint32_t user, float *scores)
 {
 	const struct mf *mf = m->state;
-	const float *pu = mf->w.p + (size_t)user * mf->k;
 
-	for (uint32_t i = 0; i < m->data.nitems; i++)
-		scores[i] = mf->w.ib[i] + dot(pu, mf->w.q + (size_t)i * mf->k, mf->k);
+	score_vector(m, mf->w.p + (size_t)user * mf->k, scores);
+}
+
+/* One matrix product for the block; the users' rows gathered first. */
+static void mf_score_block(const struct rec_model *m, const uint32_t *users,
+			   uint32_t n, float *scores)
+{
+	const struct mf *mf = m->state;
+	size_t ni = m->data.nitems;
+	float *p = malloc((size_t)n * mf->k * sizeof(*p) + 1);
+
+	if (!p) {
+		for (uint32_t j = 0; j < n; j++)
+			mf_score(m, users[j], scores + j * ni);
+		return;
+	}
+	for (uint32_t j = 0; j < n; j++) {
+		memcpy(p + (size_t)j * mf->k, mf->w.p + (size_t)users[j] * mf->k,
+		       mf->k * sizeof(*p));
+		memcpy(scores + j * ni, mf->w.ib, ni * sizeof(*scores));
+	}
+	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)ni, (int)mf->k,
+		    1.0f, p, (int)mf->k, mf->w.q, (int)mf->k, 1.0f, scores, (int)ni);
+	free(p);
 }
 
 /* --- SGD and Adam --- */
@@ -1137,6 +1170,269 @@ out:
 	return rc < 0 ? rec_error_set(err, rc, "out of memory") : 0;
 }
 
+/* --- fold-in and incremental training ---
+ *
+ * With the other side fixed, one row's bias and vector are a ridge
+ * regression on its events: features [1, q_i] (or [1, p_u]), targets the
+ * rating less the terms that do not belong to the row, penalties reg_bias
+ * and reg scaled by the row's weight (weighted-lambda regularisation, Zhou
+ * et al., AAIM 2008). */
+
+struct ridge {
+	int dim;		/* k + 1 */
+	float *a;		/* dim x dim normal matrix, upper triangle */
+	float *b;		/* dim */
+	float *f;		/* dim: the feature being added */
+	double wsum;
+};
+
+static void ridge_release(struct ridge *r)
+{
+	free(r->a);
+	free(r->b);
+	free(r->f);
+}
+
+static int ridge_init(struct ridge *r, uint32_t k)
+{
+	r->dim = (int)k + 1;
+	r->a = malloc((size_t)r->dim * r->dim * sizeof(*r->a));
+	r->b = malloc((size_t)r->dim * sizeof(*r->b));
+	r->f = malloc((size_t)r->dim * sizeof(*r->f));
+	if (r->a && r->b && r->f)
+		return 0;
+	ridge_release(r);
+	return REC_ENOMEM;
+}
+
+static void ridge_clear(struct ridge *r)
+{
+	memset(r->a, 0, (size_t)r->dim * r->dim * sizeof(*r->a));
+	memset(r->b, 0, (size_t)r->dim * sizeof(*r->b));
+	r->wsum = 0;
+}
+
+static void ridge_add(struct ridge *r, const float *feature, float target, float w)
+{
+	r->f[0] = 1;
+	memcpy(r->f + 1, feature, (size_t)(r->dim - 1) * sizeof(*r->f));
+	cblas_ssyr(CblasRowMajor, CblasUpper, r->dim, w, r->f, 1, r->a, r->dim);
+	cblas_saxpy(r->dim, w * target, r->f, 1, r->b, 1);
+	r->wsum += w;
+}
+
+/* Solve into bias and vec; a row without events keeps zeros. */
+static void ridge_solve(struct ridge *r, const struct rec_model *m, float *bias,
+			float *vec)
+{
+	double scale = r->wsum > 1 ? r->wsum : 1;
+
+	r->a[0] += (float)(m->hp[HP_REG_BIAS] * scale);
+	for (int f = 1; f < r->dim; f++)
+		r->a[f * r->dim + f] += (float)(m->hp[HP_REG] * scale);
+	if (r->wsum == 0 ||
+	    LAPACKE_sposv(LAPACK_ROW_MAJOR, 'U', r->dim, 1, r->a, r->dim, r->b, 1) != 0)
+		memset(r->b, 0, (size_t)r->dim * sizeof(*r->b));
+	*bias = r->b[0];
+	memcpy(vec, r->b + 1, (size_t)(r->dim - 1) * sizeof(*vec));
+}
+
+static uint32_t mf_state_size(const struct rec_model *m)
+{
+	const struct mf *mf = m->state;
+
+	return mf->k + 1;
+}
+
+/* A user's state: the bias, then the vector. */
+static void mf_user_state(const struct rec_model *m, uint32_t user, float *state)
+{
+	const struct mf *mf = m->state;
+
+	state[0] = mf->w.ub[user];
+	memcpy(state + 1, mf->w.p + (size_t)user * mf->k, mf->k * sizeof(*state));
+}
+
+static void mf_set_user_state(struct rec_model *m, uint32_t user, const float *state)
+{
+	struct mf *mf = m->state;
+
+	mf->w.ub[user] = state[0];
+	memcpy(mf->w.p + (size_t)user * mf->k, state + 1, mf->k * sizeof(*state));
+}
+
+static void solve_user(const struct rec_model *m, struct ridge *r,
+		       const struct rec_user *u, float *bias, float *vec)
+{
+	const struct mf *mf = m->state;
+
+	ridge_clear(r);
+	for (uint32_t j = 0; j < u->n; j++)
+		ridge_add(r, mf->w.q + (size_t)u->items[j] * mf->k,
+			  u->values[j] - mf->w.mu[0] - mf->w.ib[u->items[j]],
+			  (float)rec_model_decay(m, u->times[j]));
+	ridge_solve(r, m, bias, vec);
+}
+
+static int mf_fold_in(const struct rec_model *m, struct rec_user *u)
+{
+	const struct mf *mf = m->state;
+	struct ridge r;
+
+	if (ridge_init(&r, mf->k) < 0)
+		return REC_ENOMEM;
+	solve_user(m, &r, u, u->state, u->state + 1);
+	ridge_release(&r);
+	return 0;
+}
+
+static void mf_score_user(const struct rec_model *m, const struct rec_user *u,
+			  float *scores)
+{
+	score_vector(m, u->state + 1, scores);
+}
+
+/* Each item's entries: ent[ptr[i]..ptr[i+1]) index m->data, user[] their
+ * users. */
+struct item_entries {
+	uint64_t *ptr;
+	uint64_t *ent;
+	uint32_t *user;
+};
+
+static void item_entries_free(struct item_entries *x)
+{
+	free(x->ptr);
+	free(x->ent);
+	free(x->user);
+}
+
+static int item_entries_build(const struct rec_dataset *d, struct item_entries *x)
+{
+	uint64_t *next = malloc(((size_t)d->nitems + 1) * sizeof(*next));
+
+	x->ptr = calloc((size_t)d->nitems + 1, sizeof(*x->ptr));
+	x->ent = malloc((d->nnz + 1) * sizeof(*x->ent));
+	x->user = malloc((d->nnz + 1) * sizeof(*x->user));
+	if (!next || !x->ptr || !x->ent || !x->user) {
+		free(next);
+		item_entries_free(x);
+		return REC_ENOMEM;
+	}
+	for (uint64_t e = 0; e < d->nnz; e++)
+		x->ptr[d->col[e] + 1]++;
+	for (uint32_t i = 0; i < d->nitems; i++)
+		x->ptr[i + 1] += x->ptr[i];
+	memcpy(next, x->ptr, (size_t)d->nitems * sizeof(*next));
+	for (uint32_t u = 0; u < d->nusers; u++)
+		for (uint64_t e = d->rowptr[u]; e < d->rowptr[u + 1]; e++) {
+			x->ent[next[d->col[e]]] = e;
+			x->user[next[d->col[e]]++] = u;
+		}
+	free(next);
+	return 0;
+}
+
+static void solve_item(const struct rec_model *m, struct ridge *r,
+		       const struct item_entries *x, uint32_t item)
+{
+	const struct mf *mf = m->state;
+	const struct rec_dataset *d = &m->data;
+
+	ridge_clear(r);
+	for (uint64_t j = x->ptr[item]; j < x->ptr[item + 1]; j++) {
+		uint64_t e = x->ent[j];
+		uint32_t u = x->user[j];
+
+		ridge_add(r, mf->w.p + (size_t)u * mf->k, d->val[e] - mf->w.mu[0] - mf->w.ub[u],
+			  (float)rec_model_decay(m, d->time[e]));
+	}
+	ridge_solve(r, m, &mf->w.ib[item], mf->w.q + (size_t)item * mf->k);
+}
+
+/* Re-solve the touched users, then the items they rated. */
+static int update_pass(struct rec_model *m, const uint8_t *touched, const uint8_t *items,
+		       const struct item_entries *x)
+{
+	struct mf *mf = m->state;
+	int failed = 0;
+
+	#pragma omp parallel reduction(|:failed)
+	{
+		struct ridge r;
+
+		if (ridge_init(&r, mf->k) < 0) {
+			failed = 1;
+		} else {
+			#pragma omp for schedule(dynamic, 16)
+			for (uint32_t u = 0; u < m->data.nusers; u++) {
+				struct rec_user view;
+
+				if (!touched[u])
+					continue;
+				rec_user_view(m, u, &view);
+				solve_user(m, &r, &view, &mf->w.ub[u], mf->w.p + (size_t)u * mf->k);
+			}
+			#pragma omp for schedule(dynamic, 16)
+			for (uint32_t i = 0; i < m->data.nitems; i++)
+				if (items[i])
+					solve_item(m, &r, x, i);
+			ridge_release(&r);
+		}
+	}
+	return failed ? REC_ENOMEM : 0;
+}
+
+/* Grow the arrays to the data's size: old rows kept, new items drawn as
+ * training draws them, new users zero until solved. */
+static int grow(struct rec_model *m, uint32_t old_users, uint32_t old_items, uint64_t seed)
+{
+	struct mf *mf = m->state;
+	const struct rec_dataset *d = &m->data;
+	struct mf_params w;
+	double sd = m->hp[HP_INIT] / sqrt((double)mf->k);
+	struct rec_rng rng;
+
+	if (params_alloc(&w, d->nusers, d->nitems, mf->k) < 0) {
+		params_free(&w);
+		return REC_ENOMEM;
+	}
+	params_copy(&w, &mf->w, old_users, old_items, mf->k);
+	rec_rng_seed(&rng, seed);
+	for (size_t j = (size_t)old_items * mf->k; j < (size_t)d->nitems * mf->k; j++)
+		w.q[j] = (float)(sd * rec_rng_normal(&rng));
+	params_free(&mf->w);
+	mf->w = w;
+	return 0;
+}
+
+static int mf_update(struct rec_model *m, uint32_t old_users, uint32_t old_items,
+		     const uint8_t *touched, const struct rec_train_options *opt,
+		     struct rec_error *err)
+{
+	const struct rec_dataset *d = &m->data;
+	struct item_entries x = { 0 };
+	uint8_t *items = NULL;
+	int rc = REC_ENOMEM;
+
+	if (grow(m, old_users, old_items, opt->seed) < 0)
+		goto out;
+	if (opt->passes == 0)
+		return 0;
+	if (!(items = calloc(d->nitems + 1, 1)) || item_entries_build(d, &x) < 0)
+		goto out;
+	for (uint32_t u = 0; u < d->nusers; u++)
+		for (uint64_t e = d->rowptr[u]; touched[u] && e < d->rowptr[u + 1]; e++)
+			items[d->col[e]] = 1;
+	for (uint32_t pass = 0; pass < opt->passes; pass++)
+		if ((rc = update_pass(m, touched, items, &x)) < 0)
+			break;
+	item_entries_free(&x);
+out:
+	free(items);
+	return rc < 0 ? rec_error_set(err, rc, "out of memory") : 0;
+}
+
 static void mf_release(struct rec_model *m)
 {
 	struct mf *mf = m->state;
@@ -1157,6 +1453,13 @@ const struct rec_algo rec_algo_mf = {
 	.train = mf_train,
 	.params = mf_params,
 	.score = mf_score,
+	.score_block = mf_score_block,
 	.predict = mf_predict,
 	.release = mf_release,
+	.state_size = mf_state_size,
+	.user_state = mf_user_state,
+	.fold_in = mf_fold_in,
+	.score_user = mf_score_user,
+	.update = mf_update,
+	.set_user_state = mf_set_user_state,
 };

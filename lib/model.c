@@ -106,9 +106,22 @@ double rec_model_decay(const struct rec_model *m, int64_t t)
 	return exp2(-(double)(m->now - t) / m->half_life);
 }
 
+float rec_event_weight(const struct rec_model *m, float value, int64_t time,
+		       int use_value)
+{
+	return (use_value ? value : 1.0f) * (float)rec_model_decay(m, time);
+}
+
+/* Also settles the time decay's reference point, the newest event, unless
+ * it was given. */
 static int compute_popularity(struct rec_model *m)
 {
 	const struct rec_dataset *d = &m->data;
+
+	if (m->half_life > 0 && !m->now)
+		for (uint64_t e = 0; e < d->nnz; e++)
+			if (d->time[e] > m->now)
+				m->now = d->time[e];
 
 	free(m->popularity);
 	if (!(m->popularity = calloc(d->nitems ? d->nitems : 1, sizeof(float))))
@@ -126,10 +139,6 @@ int rec_model_train(struct rec_model *m, struct rec_dataset *data,
 	rec_dataset_release(&m->data);
 	m->data = *data;
 	memset(data, 0, sizeof(*data));
-	if (m->half_life > 0 && !m->now)
-		for (uint64_t e = 0; e < m->data.nnz; e++)
-			if (m->data.time[e] > m->now)
-				m->now = m->data.time[e];
 	if (compute_popularity(m) < 0 || m->algo->init(m) < 0)
 		return rec_error_set(err, REC_ENOMEM, "out of memory");
 	rc = m->algo->train ? m->algo->train(m, opt, err) : 0;
@@ -165,6 +174,74 @@ void rec_model_score_block(const struct rec_model *m, const int64_t *users,
 	#pragma omp parallel for schedule(dynamic, 4)
 	for (uint32_t j = 0; j < n; j++)
 		rec_model_score(m, users[j], scores + j * ni);
+}
+
+/* Put the training data before ev, so that deduplication keeps the new
+ * event of a pair that both hold; mark the users ev touches. */
+static int prepend_training(const struct rec_dataset *d, struct rec_events *ev,
+			    uint8_t *touched)
+{
+	struct rec_events all;
+
+	if (rec_events_init(&all, ev->users, ev->items) < 0)
+		return REC_ENOMEM;
+	for (uint32_t u = 0; u < d->nusers; u++)
+		for (uint64_t e = d->rowptr[u]; e < d->rowptr[u + 1]; e++)
+			if (rec_events_push(&all, u, d->col[e], d->val[e], d->time[e]) < 0)
+				goto nomem;
+	for (size_t e = 0; e < ev->n; e++) {
+		if (rec_events_push(&all, ev->user[e], ev->item[e], ev->rating[e],
+				    ev->time[e]) < 0)
+			goto nomem;
+		touched[ev->user[e]] = 1;
+	}
+	all.has_rating = ev->has_rating || d->has_rating;
+	all.has_time = ev->has_time || d->has_time;
+	rec_events_release(ev);
+	*ev = all;
+	return 0;
+nomem:
+	rec_events_release(&all);
+	return REC_ENOMEM;
+}
+
+int rec_model_update(struct rec_model *m, struct rec_events *ev,
+		     const struct rec_train_options *opt, struct rec_error *err)
+{
+	uint32_t old_users = m->data.nusers, old_items = m->data.nitems;
+	uint8_t *touched = calloc(rec_dict_size(ev->users) + 1, 1);
+	struct rec_dataset merged;
+	int rc;
+
+	if (!touched || prepend_training(&m->data, ev, touched) < 0) {
+		free(touched);
+		rec_events_release(ev);
+		return rec_error_set(err, REC_ENOMEM, "out of memory");
+	}
+	if ((rc = rec_dataset_from_events(&merged, ev, REC_DEDUP_LAST, err)) < 0) {
+		free(touched);
+		return rc;
+	}
+	if (!m->algo->update) {
+		free(touched);
+		if (opt->passes == 0 && merged.nitems == old_items) {
+			rec_dataset_release(&m->data);
+			m->data = merged;
+			return compute_popularity(m) < 0 ?
+				rec_error_set(err, REC_ENOMEM, "out of memory") : 0;
+		}
+		if (m->algo->release)
+			m->algo->release(m);
+		return rec_model_train(m, &merged, opt, err);
+	}
+	rec_dataset_release(&m->data);
+	m->data = merged;
+	if (compute_popularity(m) < 0)
+		rc = rec_error_set(err, REC_ENOMEM, "out of memory");
+	else
+		rc = m->algo->update(m, old_users, old_items, touched, opt, err);
+	free(touched);
+	return rc;
 }
 
 float rec_model_predict(const struct rec_model *m, int64_t user, int64_t item)

@@ -16,6 +16,13 @@ static void pop_score(const struct rec_model *m, uint32_t user, float *scores)
 	memcpy(scores, m->popularity, m->data.nitems * sizeof(*scores));
 }
 
+static void pop_score_user(const struct rec_model *m, const struct rec_user *u,
+			   float *scores)
+{
+	(void)u;
+	pop_score(m, 0, scores);
+}
+
 static float pop_predict(const struct rec_model *m, int64_t user, int64_t item)
 {
 	(void)user;
@@ -28,4 +35,5 @@ const struct rec_algo rec_algo_pop = {
 	.init = pop_init,
 	.score = pop_score,
 	.predict = pop_predict,
+	.score_user = pop_score_user,
 };

@@ -428,11 +428,15 @@ struct rec_algo {
 	 * appended after the old_users and old_items first ones); touched[u]
 	 * is 1 for the users with new events.  The family grows its arrays,
 	 * keeps what the new events do not touch and re-solves or retrains
-	 * what they do, for opt->passes passes.  Without it, incremental
-	 * training retrains the whole model. */
+	 * what they do, for opt->passes passes; with opt->passes == 0 it only
+	 * grows the arrays.  Without it, incremental training retrains the
+	 * whole model. */
 	int (*update)(struct rec_model *m, uint32_t old_users, uint32_t old_items,
 		      const uint8_t *touched, const struct rec_train_options *opt,
 		      struct rec_error *err);
+	/* With state_size: make state the trained state of user (the inverse
+	 * of user_state), so that a saved stream keeps what it learned. */
+	void (*set_user_state)(struct rec_model *m, uint32_t user, const float *state);
 };
 
 /* A trained model: its family and hyperparameters, the training data
@@ -480,6 +484,50 @@ void rec_model_score_block(const struct rec_model *m, const int64_t *users,
 			   uint32_t n, float *scores);
 /* Predict a rating or score for one pair; never NaN. */
 float rec_model_predict(const struct rec_model *m, int64_t user, int64_t item);
+/* Continue training on ev, whose dictionaries are the model's own (grown
+ * for new users and items): merge ev into the training data, the new
+ * event winning a repeated pair, then re-solve what it touches through
+ * the family's update, or retrain fully for a family without one. */
+int rec_model_update(struct rec_model *m, struct rec_events *ev,
+		     const struct rec_train_options *opt, struct rec_error *err);
+
+/* --- users' histories and fold-in (user.c) --- */
+
+void rec_user_release(struct rec_user *u);
+/* Start u as user (an index of the model's dictionary): a trained user
+ * with the history and state of training, or a new one with neither. */
+int rec_user_start(const struct rec_model *m, uint32_t user, struct rec_user *u);
+/* Append an event to u's history (not yet folded in). */
+int rec_user_push(struct rec_user *u, uint32_t item, float value, int64_t time);
+/* Fold the events appended since the last fold into u's state. */
+int rec_user_fold(const struct rec_model *m, struct rec_user *u);
+/* Score every item for u: the popularity while u has no events; items of
+ * u's history get -INFINITY unless include_seen. */
+void rec_user_score(const struct rec_model *m, const struct rec_user *u,
+		    int include_seen, float *scores);
+
+/* The users that a stream of events touches, by index of the model's user
+ * dictionary (new users are added to it). */
+struct rec_stream {
+	struct rec_model *m;
+	struct rec_user **user;
+	uint32_t cap;
+	uint64_t events;
+	uint64_t unknown_items;
+};
+
+int rec_stream_init(struct rec_stream *s, struct rec_model *m);
+void rec_stream_release(struct rec_stream *s);
+/* The user called id (added to the model's dictionary if new), started
+ * on first sight. */
+int rec_stream_user(struct rec_stream *s, const char *id, size_t len,
+		    struct rec_user **u, struct rec_error *err);
+/* Learn an event of u: append it, fold it in, count it in the popularity. */
+int rec_stream_learn(struct rec_stream *s, struct rec_user *u, uint32_t item,
+		     float value, int64_t time, struct rec_error *err);
+/* Make what the stream learned part of the model: its events join the
+ * training data and its users' states replace the trained ones. */
+int rec_stream_merge(struct rec_stream *s, struct rec_error *err);
 
 /* --- top-N selection (topn.c) --- */
 
