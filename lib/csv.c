@@ -288,6 +288,12 @@ static int gz_failed(gzFile gz, const char *path, struct rec_error *err)
 	return REC_EIO;
 }
 
+/* Standard input read line by line, or -1 to read through zlib. */
+static int line_fd(const struct rec_csv_options *opt, const char *path)
+{
+	return opt->line_buffered && strcmp(path, "-") == 0 ? STDIN_FILENO : -1;
+}
+
 static void reader_release(struct reader *r)
 {
 	for (int c = 0; c < r->ncol && r->field; c++)
@@ -300,7 +306,21 @@ static void reader_release(struct reader *r)
 	free(r->header);
 }
 
-static int parse_stream(struct reader *r, gzFile gz, struct csv_parser *p)
+/* gzread fills its whole buffer before it returns; read(2) returns what
+ * has arrived, which a line-buffered reader needs. */
+static int read_some(gzFile gz, int fd, char *buf, int n)
+{
+	ssize_t got;
+
+	if (fd < 0)
+		return gzread(gz, buf, (unsigned)n);
+	do
+		got = read(fd, buf, (size_t)n);
+	while (got < 0 && errno == EINTR);
+	return (int)got;
+}
+
+static int parse_stream(struct reader *r, gzFile gz, int fd, struct csv_parser *p)
 {
 	enum { CHUNK = 1 << 20 };
 	char *buf = malloc(CHUNK);
@@ -308,7 +328,7 @@ static int parse_stream(struct reader *r, gzFile gz, struct csv_parser *p)
 
 	if (!buf)
 		return rec_error_set(r->err, REC_ENOMEM, "out of memory");
-	while ((n = gzread(gz, buf, CHUNK)) > 0) {
+	while ((n = read_some(gz, fd, buf, CHUNK)) > 0) {
 		if (csv_parse(p, buf, (size_t)n, on_field, on_row, r) != (size_t)n) {
 			fail(r, 0, REC_EPARSE, csv_strerror(csv_error(p)));
 			break;
@@ -358,7 +378,7 @@ int rec_csv_read(const char *path, const struct rec_csv_options *opt,
 	csv_set_delim(&p, opt->delim ? opt->delim : ',');
 	rc = opt->no_header ? resolve_columns(&r) : 0;
 	if (!rc)
-		rc = parse_stream(&r, gz, &p);
+		rc = parse_stream(&r, gz, line_fd(opt, path), &p);
 	if (!rc && r.line == 1)
 		rc = rec_error_set(err, REC_EPARSE, "empty input");
 	if (rc < 0)
@@ -373,21 +393,21 @@ int rec_csv_read(const char *path, const struct rec_csv_options *opt,
 
 enum { COL_USER, COL_ITEM, COL_RATING, COL_TIME, NCOLS };
 
-static int reserve_events(struct rec_events *ev, size_t n);
-
-struct events_ctx {
-	struct rec_events *ev;
+struct each_ctx {
+	rec_event_fn *fn;
+	void *ctx;
 	int64_t row;		/* data rows read: the time without a time column */
 };
 
-static int take_event(void *data, char *const *field, const size_t *len,
-		      struct rec_error *err)
+static int parse_event(void *data, char *const *field, const size_t *len,
+		       struct rec_error *err)
 {
-	struct events_ctx *x = data;
-	struct rec_events *ev = x->ev;
-	uint32_t user, item;
+	struct each_ctx *x = data;
+	struct rec_event ev = {
+		field[COL_USER], field[COL_ITEM], len[COL_USER], len[COL_ITEM], 1, x->row,
+		field[COL_RATING] != NULL, field[COL_TIME] != NULL
+	};
 	double rating = 1;
-	int64_t time = x->row;
 	int rc;
 
 	for (int c = COL_USER; c <= COL_ITEM; c++)
@@ -396,30 +416,25 @@ static int take_event(void *data, char *const *field, const size_t *len,
 			err->column = c + 1;
 			return REC_EPARSE;
 		}
-	if (field[COL_RATING] &&
+	if (ev.has_rating &&
 	    rec_parse_double(field[COL_RATING], -1e30, 1e30, &rating, "rating", err) < 0) {
 		err->column = COL_RATING + 1;
 		return REC_EPARSE;
 	}
-	if (field[COL_TIME] && rec_parse_time(field[COL_TIME], &time, "timestamp", err) < 0) {
+	if (ev.has_time && rec_parse_time(field[COL_TIME], &ev.time, "timestamp", err) < 0) {
 		err->column = COL_TIME + 1;
 		return REC_EPARSE;
 	}
-	rc = rec_dict_intern(ev->users, field[COL_USER], len[COL_USER], &user, NULL);
-	if (rc == 0)
-		rc = rec_dict_intern(ev->items, field[COL_ITEM], len[COL_ITEM], &item, NULL);
-	if (rc == 0)
-		rc = rec_events_push(ev, user, item, (float)rating, time);
-	if (rc < 0)
-		return rec_error_set(err, rc, "%s", rc == REC_ENOMEM ? "out of memory" : "too many IDs");
-	ev->has_rating |= field[COL_RATING] != NULL;
-	ev->has_time |= field[COL_TIME] != NULL;
+	ev.value = (float)rating;
+	if ((rc = x->fn(x->ctx, &ev, err)) < 0)
+		return rc;
 	x->row++;
 	return 0;
 }
 
-int rec_events_read(struct rec_events *ev, const char *path,
-		    const struct rec_csv_options *opt, struct rec_error *err)
+int rec_events_each(const char *path, const struct rec_csv_options *opt,
+		    rec_event_fn *fn, void *ctx, int64_t first_row,
+		    uint64_t *skipped, struct rec_error *err)
 {
 	struct rec_csv_column col[NCOLS] = {
 		{ "user", "user,user_id,userid", opt->user, 0, 0, 0 },
@@ -427,7 +442,34 @@ int rec_events_read(struct rec_events *ev, const char *path,
 		{ "rating", "rating,ratings,score", opt->rating, 1, 0, 0 },
 		{ "timestamp", "timestamp,ts,time", opt->time, 1, 0, 0 },
 	};
-	struct events_ctx x = { ev, (int64_t)ev->n };
+	struct each_ctx x = { fn, ctx, first_row };
+
+	return rec_csv_read(path, opt, col, NCOLS, parse_event, &x, skipped, err);
+}
+
+static int reserve_events(struct rec_events *ev, size_t n);
+
+static int take_event(void *data, const struct rec_event *e, struct rec_error *err)
+{
+	struct rec_events *ev = data;
+	uint32_t user, item;
+	int rc;
+
+	rc = rec_dict_intern(ev->users, e->user, e->user_len, &user, NULL);
+	if (rc == 0)
+		rc = rec_dict_intern(ev->items, e->item, e->item_len, &item, NULL);
+	if (rc == 0)
+		rc = rec_events_push(ev, user, item, e->value, e->time);
+	if (rc < 0)
+		return rec_error_set(err, rc, "%s", rc == REC_ENOMEM ? "out of memory" : "too many IDs");
+	ev->has_rating |= e->has_rating;
+	ev->has_time |= e->has_time;
+	return 0;
+}
+
+int rec_events_read(struct rec_events *ev, const char *path,
+		    const struct rec_csv_options *opt, struct rec_error *err)
+{
 	struct stat st;
 
 	/* The shortest event line, "u,i\n", has four bytes.  If the guess
@@ -435,7 +477,7 @@ int rec_events_read(struct rec_events *ev, const char *path,
 	if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
 		reserve_events(ev, (size_t)st.st_size / 4);
 
-	return rec_csv_read(path, opt, col, NCOLS, take_event, &x, &ev->skipped, err);
+	return rec_events_each(path, opt, take_event, ev, (int64_t)ev->n, &ev->skipped, err);
 }
 
 int rec_parse_delim(const char *s, unsigned char *out, struct rec_error *err)

@@ -125,6 +125,8 @@ struct rec_csv_options {
 	int no_header;
 	unsigned char delim;
 	int skip_bad;		/* count bad rows instead of failing */
+	int line_buffered;	/* standard input: hand each row over as soon as
+				 * its line arrives (plain text only, no gzip) */
 };
 
 /* Parse "-d" values: one character, "tab", "comma", "semicolon", "space". */
@@ -177,6 +179,28 @@ int rec_events_init(struct rec_events *ev, struct rec_dict *users,
 void rec_events_release(struct rec_events *ev);
 int rec_events_push(struct rec_events *ev, uint32_t user, uint32_t item,
 		    float rating, int64_t time);
+
+/* One event as read: its IDs as text, its value (the rating, or 1) and
+ * its time (the row number, counted from first_row, without a time
+ * column). */
+struct rec_event {
+	const char *user;
+	const char *item;
+	size_t user_len;
+	size_t item_len;
+	float value;
+	int64_t time;
+	int has_rating;
+	int has_time;
+};
+
+typedef int rec_event_fn(void *ctx, const struct rec_event *e, struct rec_error *err);
+
+/* Read an events CSV, handing each event to fn, which may fail as a row
+ * function of rec_csv_read does. */
+int rec_events_each(const char *path, const struct rec_csv_options *opt,
+		    rec_event_fn *fn, void *ctx, int64_t first_row,
+		    uint64_t *skipped, struct rec_error *err);
 
 /* Read an events CSV (plain or gzip, "-" for standard input) and append
  * its rows.  Without a timestamp column, time is the row number. */
