@@ -1,14 +1,19 @@
 /* rec-recommend - top-N lists and predictions from a model. */
 #include <err.h>
+#include <errno.h>
 #include <getopt.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 
-enum { OPT_USERS = REC_OPT_PROGRAM, OPT_ITEMS, OPT_INCLUDE_SEEN, OPT_PREDICT, OPT_DEDUP };
+enum {
+	OPT_USERS = REC_OPT_PROGRAM, OPT_ITEMS, OPT_INCLUDE_SEEN, OPT_PREDICT,
+	OPT_STREAM, OPT_SAVE, OPT_EMIT
+};
 
 /* Users scored at once: one matrix product's worth for the families that
  * have one, and few enough that a block of scores stays under 256 MB. */
@@ -23,7 +28,11 @@ struct options {
 	const char *items;
 	int include_seen;
 	const char *predict;
+	int stream;
+	const char *save;
+	int emit_before;
 	const char *output;
+	int quiet;
 };
 
 static const char synopsis[] =
@@ -31,7 +40,11 @@ static const char synopsis[] =
 	"                     [--items FILE] [--include-seen] [-j N] [--seed N]\n"
 	"                     [--progress | --no-progress]\n"
 	"       rec-recommend -m MODEL --predict FILE [-o FILE] [-u COL] [-i COL]\n"
-	"                     [-r COL] [-t COL] [-d C] [--no-header] [--skip-bad]\n";
+	"                     [-r COL] [-t COL] [-d C] [--no-header] [--skip-bad]\n"
+	"       rec-recommend -m MODEL --stream [-q] [-o FILE] [-n N] [--items FILE]\n"
+	"                     [--include-seen] [--save FILE] [--emit before|after]\n"
+	"                     [-u COL] [-i COL] [-r COL] [-t COL] [-d C] [--no-header]\n"
+	"                     [--skip-bad]\n";
 
 static void usage(void)
 {
@@ -44,6 +57,13 @@ static void usage(void)
 	       "      --items FILE       candidates: only these items (one ID a line)\n"
 	       "      --include-seen     also recommend items the user had in training\n"
 	       "      --predict FILE     score the (user, item) pairs of FILE (.recd or CSV)\n"
+	       "      --stream           read events from standard input; fold each into\n"
+	       "                         its user and answer with the user's fresh list,\n"
+	       "                         each list ended by an empty line\n"
+	       "      --emit WHEN        answer before or after learning the event\n"
+	       "                         (default after)\n"
+	       "      --save FILE        at the end of the stream, write the model with\n"
+	       "                         what it learned\n"
 	       REC_CSV_HELP REC_OUTPUT_HELP REC_COMMON_HELP, synopsis);
 	exit(0);
 }
@@ -73,6 +93,9 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{ "items", required_argument, NULL, OPT_ITEMS },
 		{ "include-seen", no_argument, NULL, OPT_INCLUDE_SEEN },
 		{ "predict", required_argument, NULL, OPT_PREDICT },
+		{ "stream", no_argument, NULL, OPT_STREAM },
+		{ "save", required_argument, NULL, OPT_SAVE },
+		{ "emit", required_argument, NULL, OPT_EMIT },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct rec_error e;
@@ -89,7 +112,8 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case 'h': usage(); break;
 		case REC_OPT_VERSION: printf("rec-recommend %s\n", rec_version()); exit(0);
 		case 'o': o->output = optarg; break;
-		case 'q': case 'v': case REC_OPT_SEED: break;
+		case 'q': o->quiet = 1; break;
+		case 'v': case REC_OPT_SEED: break;
 		case REC_OPT_PROGRESS: case REC_OPT_NO_PROGRESS: break;
 		case 'j':
 			if (rec_parse_long(optarg, 0, 4096, &v, "--threads", &e) < 0)
@@ -105,11 +129,22 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case OPT_ITEMS: o->items = optarg; break;
 		case OPT_INCLUDE_SEEN: o->include_seen = 1; break;
 		case OPT_PREDICT: o->predict = optarg; break;
+		case OPT_STREAM: o->stream = 1; break;
+		case OPT_SAVE: o->save = optarg; break;
+		case OPT_EMIT:
+			if (strcmp(optarg, "before") && strcmp(optarg, "after"))
+				bad_usage("--emit is before or after");
+			o->emit_before = strcmp(optarg, "before") == 0;
+			break;
 		default: bad_usage(NULL);
 		}
 	}
 	if (!o->model)
 		bad_usage("no model: give -m MODEL");
+	if (o->stream && (o->predict || o->users))
+		bad_usage("--stream goes with neither --predict nor --users");
+	if (!o->stream && o->save)
+		bad_usage("--save needs --stream");
 	if (optind < argc)
 		bad_usage("unexpected operand");
 }
@@ -188,20 +223,28 @@ struct job {
 	int include_seen;
 };
 
-/* The top-n of one user (index or -1) from the user's scores, which it
- * overwrites; returns how many it found. */
+/* The top-n of the candidates from scores, which it overwrites; returns
+ * how many it found. */
+static uint32_t pick(const struct job *j, float *scores, uint32_t *idx, float *val)
+{
+	uint32_t ni = j->m->data.nitems;
+
+	for (uint32_t i = 0; i < ni; i++)
+		if (!j->allow[i])
+			scores[i] = -INFINITY;
+	return rec_topn(scores, ni, j->n, idx, val);
+}
+
+/* The top-n of one user (index or -1), seen items excluded. */
 static uint32_t select_top(const struct job *j, int64_t user, float *scores,
 			   uint32_t *idx, float *val)
 {
 	const struct rec_dataset *d = &j->m->data;
 
-	for (uint32_t i = 0; i < d->nitems; i++)
-		if (!j->allow[i])
-			scores[i] = -INFINITY;
 	if (!j->include_seen && user >= 0)
 		for (uint64_t e = d->rowptr[user]; e < d->rowptr[user + 1]; e++)
 			scores[d->col[e]] = -INFINITY;
-	return rec_topn(scores, d->nitems, j->n, idx, val);
+	return pick(j, scores, idx, val);
 }
 
 static void print_list(FILE *fp, const struct rec_model *m, const char *user,
@@ -314,6 +357,98 @@ static void predict(FILE *fp, const struct rec_model *m, const struct options *o
 	rec_dataset_release(&pairs);
 }
 
+/* --- the stream --- */
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+struct streamer {
+	struct rec_stream s;
+	const struct job *j;
+	FILE *fp;
+	int emit_before;
+	float *scores;
+	uint32_t *idx;
+	float *val;
+};
+
+static int answer(struct streamer *st, const struct rec_event *e, const struct rec_user *u,
+		  struct rec_error *err)
+{
+	uint32_t found;
+
+	rec_user_score(st->j->m, u, st->j->include_seen, st->scores);
+	found = pick(st->j, st->scores, st->idx, st->val);
+	print_list(st->fp, st->j->m, e->user, e->user_len, st->idx, st->val, found);
+	putc('\n', st->fp);
+	if (fflush(st->fp) == EOF || ferror(st->fp))
+		return rec_error_set(err, REC_EIO, "write failed: %s", strerror(errno));
+	return 0;
+}
+
+static int take_stream_event(void *ctx, const struct rec_event *e, struct rec_error *err)
+{
+	struct streamer *st = ctx;
+	struct rec_user *u;
+	int64_t item = rec_dict_find(st->j->m->data.items, e->item, e->item_len);
+	int rc;
+
+	if ((rc = rec_stream_user(&st->s, e->user, e->user_len, &u, err)) < 0)
+		return rc;
+	if (st->emit_before && (rc = answer(st, e, u, err)) < 0)
+		return rc;
+	if (item < 0)
+		st->s.unknown_items++;
+	else if ((rc = rec_stream_learn(&st->s, u, (uint32_t)item, e->value, e->time, err)) < 0)
+		return rc;
+	return st->emit_before ? 0 : answer(st, e, u, err);
+}
+
+static void catch_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+}
+
+static void stream(FILE *fp, struct rec_model *m, struct options *o)
+{
+	struct job j = { m, candidates(m, o->items), (uint32_t)o->n, o->include_seen };
+	struct streamer st = { .j = &j, .fp = fp, .emit_before = o->emit_before };
+	size_t ni = m->data.nitems ? m->data.nitems : 1;
+	struct rec_error e;
+	int rc;
+
+	st.scores = malloc(ni * sizeof(*st.scores));
+	st.idx = malloc(j.n * sizeof(*st.idx));
+	st.val = malloc(j.n * sizeof(*st.val));
+	if (!st.scores || !st.idx || !st.val || rec_stream_init(&st.s, m) < 0)
+		errx(1, "out of memory");
+	catch_signals();
+	o->csv.line_buffered = 1;
+	o->csv.stop = &stop;
+	rc = rec_events_each("-", &o->csv, take_stream_event, &st, 0, NULL, &e);
+	if (rc == 0 && o->save && ((rc = rec_stream_merge(&st.s, &e)) == 0))
+		rc = rec_model_save(m, o->save, &e);
+	if (!o->quiet && st.s.unknown_items)
+		fprintf(stderr, "rec-recommend: events of unknown items, not learned: %llu\n",
+			(unsigned long long)st.s.unknown_items);
+	if (rc < 0)
+		fail(&e);
+	rec_stream_release(&st.s);
+	free(st.scores);
+	free(st.idx);
+	free(st.val);
+	free((void *)j.allow);
+}
+
 int main(int argc, char **argv)
 {
 	struct options o = { .n = 10 };
@@ -326,7 +461,9 @@ int main(int argc, char **argv)
 		fail(&e);
 	if (!(fp = rec_cli_open_output(o.output, &e)))
 		fail(&e);
-	if (o.predict)
+	if (o.stream)
+		stream(fp, m, &o);
+	else if (o.predict)
 		predict(fp, m, &o);
 	else
 		recommend(fp, m, &o);

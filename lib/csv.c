@@ -306,9 +306,14 @@ static void reader_release(struct reader *r)
 	free(r->header);
 }
 
+static int stopped(const struct reader *r)
+{
+	return r->opt->stop && *r->opt->stop;
+}
+
 /* gzread fills its whole buffer before it returns; read(2) returns what
  * has arrived, which a line-buffered reader needs. */
-static int read_some(gzFile gz, int fd, char *buf, int n)
+static int read_some(const struct reader *r, gzFile gz, int fd, char *buf, int n)
 {
 	ssize_t got;
 
@@ -316,7 +321,7 @@ static int read_some(gzFile gz, int fd, char *buf, int n)
 		return gzread(gz, buf, (unsigned)n);
 	do
 		got = read(fd, buf, (size_t)n);
-	while (got < 0 && errno == EINTR);
+	while (got < 0 && errno == EINTR && !stopped(r));
 	return (int)got;
 }
 
@@ -324,11 +329,11 @@ static int parse_stream(struct reader *r, gzFile gz, int fd, struct csv_parser *
 {
 	enum { CHUNK = 1 << 20 };
 	char *buf = malloc(CHUNK);
-	int n, rc;
+	int n = 0, rc;
 
 	if (!buf)
 		return rec_error_set(r->err, REC_ENOMEM, "out of memory");
-	while ((n = read_some(gz, fd, buf, CHUNK)) > 0) {
+	while (!stopped(r) && (n = read_some(r, gz, fd, buf, CHUNK)) > 0) {
 		if (csv_parse(p, buf, (size_t)n, on_field, on_row, r) != (size_t)n) {
 			fail(r, 0, REC_EPARSE, csv_strerror(csv_error(p)));
 			break;
@@ -339,6 +344,8 @@ static int parse_stream(struct reader *r, gzFile gz, int fd, struct csv_parser *
 	free(buf);
 	if (r->failed)
 		return r->err->code;
+	if (stopped(r))
+		return 0;
 	if ((rc = gz_failed(gz, r->path, r->err)) < 0)
 		return rc;
 	if (n < 0)
@@ -379,7 +386,7 @@ int rec_csv_read(const char *path, const struct rec_csv_options *opt,
 	rc = opt->no_header ? resolve_columns(&r) : 0;
 	if (!rc)
 		rc = parse_stream(&r, gz, line_fd(opt, path), &p);
-	if (!rc && r.line == 1)
+	if (!rc && r.line == 1 && !stopped(&r))
 		rc = rec_error_set(err, REC_EPARSE, "empty input");
 	if (rc < 0)
 		rec_error_at(err, r.path, 0, 0);

@@ -10,6 +10,7 @@
 #ifndef REC_H
 #define REC_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -127,6 +128,8 @@ struct rec_csv_options {
 	int skip_bad;		/* count bad rows instead of failing */
 	int line_buffered;	/* standard input: hand each row over as soon as
 				 * its line arrives (plain text only, no gzip) */
+	const volatile sig_atomic_t *stop;	/* if set and non-zero when a
+				 * read is interrupted, end there */
 };
 
 /* Parse "-d" values: one character, "tab", "comma", "semicolon", "space". */
