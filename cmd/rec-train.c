@@ -10,7 +10,7 @@
 
 enum {
 	OPT_LR = REC_OPT_PROGRAM, OPT_REG, OPT_HALF_LIFE, OPT_NOW, OPT_VALIDATION,
-	OPT_DEDUP
+	OPT_DEDUP, OPT_INIT
 };
 
 /* -p settings are applied after -a is known, whatever the order. */
@@ -25,6 +25,8 @@ struct options {
 	const char *half_life;
 	const char *now;
 	const char *validation;
+	const char *init;
+	long passes;
 	const char *output;
 	struct rec_train_options train;
 	int verbose;
@@ -35,7 +37,11 @@ static const char synopsis[] =
 	"                 [-p NAME=VALUE] [--half-life DURATION] [--now TIME]\n"
 	"                 [--validation FILE] [--progress | --no-progress] [-j N]\n"
 	"                 [--seed N] [--dedup RULE] [-u COL] [-i COL] [-r COL] [-t COL]\n"
-	"                 [-d C] [--no-header] [--skip-bad] [FILE]\n";
+	"                 [-d C] [--no-header] [--skip-bad] [FILE]\n"
+	"       rec-train --init MODEL [-qv] [-o FILE] [-e N] [--half-life DURATION]\n"
+	"                 [--now TIME] [--progress | --no-progress] [-j N] [--seed N]\n"
+	"                 [--dedup RULE] [-u COL] [-i COL] [-r COL] [-t COL] [-d C]\n"
+	"                 [--no-header] [--skip-bad] [FILE]\n";
 
 static void list_algorithms(void)
 {
@@ -97,6 +103,19 @@ static void add_setting(struct options *o, const char *setting)
 	o->setting[o->nsettings++] = setting;
 }
 
+/* --init keeps the model's family and parameters; -e counts its passes. */
+static void check_init_options(struct options *o)
+{
+	if (o->algo)
+		bad_usage("--init keeps the model's algorithm; leave out -a");
+	if (o->validation)
+		bad_usage("--init takes no --validation");
+	for (int i = 0; i < o->nsettings; i++)
+		if (strncmp(o->setting[i], "epochs=", 7) != 0)
+			bad_usage("--init keeps the model's parameters; only -e may be given");
+	o->nsettings = 0;
+}
+
 static void parse_options(int argc, char **argv, struct options *o)
 {
 	static const struct option longopts[] = {
@@ -111,6 +130,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{ "now", required_argument, NULL, OPT_NOW },
 		{ "validation", required_argument, NULL, OPT_VALIDATION },
 		{ "dedup", required_argument, NULL, OPT_DEDUP },
+		{ "init", required_argument, NULL, OPT_INIT },
 		{ NULL, 0, NULL, 0 }
 	};
 	/* Common options spelled as settings; the strings live as long as argv. */
@@ -145,13 +165,19 @@ static void parse_options(int argc, char **argv, struct options *o)
 			break;
 		case 'a': o->algo = optarg; break;
 		case 'k': snprintf(buf[0], sizeof(buf[0]), "factors=%.50s", optarg); add_setting(o, buf[0]); break;
-		case 'e': snprintf(buf[1], sizeof(buf[1]), "epochs=%.50s", optarg); add_setting(o, buf[1]); break;
+		case 'e':
+			if (rec_parse_long(optarg, 0, 100000, &o->passes, "--epochs", &e) < 0)
+				bad_usage(e.msg);
+			snprintf(buf[1], sizeof(buf[1]), "epochs=%.50s", optarg);
+			add_setting(o, buf[1]);
+			break;
 		case OPT_LR: snprintf(buf[2], sizeof(buf[2]), "lr=%.50s", optarg); add_setting(o, buf[2]); break;
 		case OPT_REG: snprintf(buf[3], sizeof(buf[3]), "reg=%.50s", optarg); add_setting(o, buf[3]); break;
 		case 'p': add_setting(o, optarg); break;
 		case OPT_HALF_LIFE: o->half_life = optarg; break;
 		case OPT_NOW: o->now = optarg; break;
 		case OPT_VALIDATION: o->validation = optarg; break;
+		case OPT_INIT: o->init = optarg; break;
 		case REC_OPT_PROGRESS: o->train.progress = 1; break;
 		case REC_OPT_NO_PROGRESS: o->train.progress = 0; break;
 		case OPT_DEDUP:
@@ -161,12 +187,39 @@ static void parse_options(int argc, char **argv, struct options *o)
 		default: bad_usage(NULL);
 		}
 	}
-	if (!o->algo)
+	if (o->init)
+		check_init_options(o);
+	else if (!o->algo)
 		bad_usage("no algorithm: give -a ALGO");
 	if (argc - optind > 1)
 		bad_usage("one input file at most");
 	if (o->verbose < 0)
 		o->train.progress = 0;
+}
+
+/* The decay options, for a new model and a resumed one alike. */
+static void set_decay(struct rec_model *m, const struct options *o)
+{
+	struct rec_error e;
+
+	if (o->half_life && rec_parse_duration(o->half_life, &m->half_life, "--half-life", &e) < 0)
+		bad_usage(e.msg);
+	if (o->now && rec_parse_time(o->now, &m->now, "--now", &e) < 0)
+		bad_usage(e.msg);
+}
+
+/* The model that --init continues; its decay is measured anew from the
+ * newest event unless --now says otherwise. */
+static struct rec_model *resume(const struct options *o)
+{
+	struct rec_model *m;
+	struct rec_error e;
+
+	if (rec_model_load(&m, o->init, &e) < 0)
+		fail(&e);
+	m->now = 0;
+	set_decay(m, o);
+	return m;
 }
 
 /* Build the untrained model from -a, -p and the decay options. */
@@ -194,23 +247,36 @@ static struct rec_model *configure(const struct options *o)
 		if (rec_model_set(m, name, eq + 1, &e) < 0)
 			bad_usage(e.msg);
 	}
-	if (o->half_life && rec_parse_duration(o->half_life, &m->half_life, "--half-life", &e) < 0)
-		bad_usage(e.msg);
-	if (o->now && rec_parse_time(o->now, &m->now, "--now", &e) < 0)
-		bad_usage(e.msg);
+	set_decay(m, o);
 	return m;
+}
+
+/* Continue m on the events of data. */
+static void train_more(struct rec_model *m, struct rec_dataset *data, struct options *o)
+{
+	struct rec_events ev;
+	struct rec_error e;
+
+	if (rec_events_init(&ev, m->data.users, m->data.items) < 0 ||
+	    rec_events_add_dataset(&ev, data) < 0)
+		errx(1, "out of memory");
+	rec_dataset_release(data);
+	o->train.passes = o->passes >= 0 ? (uint32_t)o->passes : 1;
+	if (rec_model_update(m, &ev, &o->train, &e) < 0)
+		fail(&e);
 }
 
 int main(int argc, char **argv)
 {
-	struct options o = { .dedup = REC_DEDUP_LAST, .train.seed = REC_DEFAULT_SEED };
+	struct options o = { .dedup = REC_DEDUP_LAST, .train.seed = REC_DEFAULT_SEED,
+			     .passes = -1 };
 	struct rec_dataset data, validation;
 	struct rec_model *m;
 	struct rec_error e;
 	const char *output;
 
 	parse_options(argc, argv, &o);
-	m = configure(&o);
+	m = o.init ? resume(&o) : configure(&o);
 	output = o.output ? o.output : "-";
 	if (strcmp(output, "-") == 0 && isatty(STDOUT_FILENO))
 		bad_usage("not writing a binary model to a terminal; use -o FILE");
@@ -221,9 +287,11 @@ int main(int argc, char **argv)
 			fail(&e);
 		o.train.validation = &validation;
 	}
-	if (data.nnz == 0)
+	if (o.init)
+		train_more(m, &data, &o);
+	else if (data.nnz == 0)
 		errx(1, "%s: no events", optind < argc ? argv[optind] : "standard input");
-	if (rec_model_train(m, &data, &o.train, &e) < 0)
+	else if (rec_model_train(m, &data, &o.train, &e) < 0)
 		fail(&e);
 	if (rec_model_save(m, output, &e) < 0)
 		fail(&e);

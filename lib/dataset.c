@@ -740,3 +740,37 @@ int rec_dataset_write_stats(const struct rec_dataset *ds, FILE *fp)
 	}
 	return ferror(fp) ? REC_EIO : 0;
 }
+
+/* The index in to of each ID of from, interning those it lacks. */
+static uint32_t *intern_all(const struct rec_dict *from, struct rec_dict *to)
+{
+	uint32_t n = rec_dict_size(from);
+	uint32_t *map = malloc(((size_t)n + 1) * sizeof(*map));
+
+	for (uint32_t i = 0; map && i < n; i++) {
+		size_t len;
+		const char *s = rec_dict_name(from, i, &len);
+
+		if (rec_dict_intern(to, s, len, &map[i], NULL) < 0) {
+			free(map);
+			return NULL;
+		}
+	}
+	return map;
+}
+
+int rec_events_add_dataset(struct rec_events *ev, const struct rec_dataset *ds)
+{
+	uint32_t *umap = intern_all(ds->users, ev->users);
+	uint32_t *imap = intern_all(ds->items, ev->items);
+	int rc = umap && imap ? 0 : REC_ENOMEM;
+
+	for (uint32_t u = 0; rc == 0 && u < ds->nusers; u++)
+		for (uint64_t e = ds->rowptr[u]; rc == 0 && e < ds->rowptr[u + 1]; e++)
+			rc = rec_events_push(ev, umap[u], imap[ds->col[e]], ds->val[e], ds->time[e]);
+	ev->has_rating |= ds->has_rating;
+	ev->has_time |= ds->has_time;
+	free(umap);
+	free(imap);
+	return rc;
+}

@@ -13,7 +13,7 @@
 #include "internal.h"
 
 const struct rec_algo *const rec_algos[] = {
-	&rec_algo_pop, &rec_algo_itemknn, &rec_algo_mf, &rec_algo_ease, NULL
+	&rec_algo_pop, &rec_algo_itemknn, &rec_algo_mf, &rec_algo_ease, &rec_algo_bpr, NULL
 };
 
 static const char popu_tag[4] = { 'P', 'O', 'P', 'U' };
@@ -209,10 +209,15 @@ int rec_model_update(struct rec_model *m, struct rec_events *ev,
 		     const struct rec_train_options *opt, struct rec_error *err)
 {
 	uint32_t old_users = m->data.nusers, old_items = m->data.nitems;
-	uint8_t *touched = calloc(rec_dict_size(ev->users) + 1, 1);
+	uint8_t *touched;
 	struct rec_dataset merged;
 	int rc;
 
+	if (ev->n == 0) {
+		rec_events_release(ev);
+		return 0;
+	}
+	touched = calloc(rec_dict_size(ev->users) + 1, 1);
 	if (!touched || prepend_training(&m->data, ev, touched) < 0) {
 		free(touched);
 		rec_events_release(ev);

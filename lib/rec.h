@@ -309,6 +309,9 @@ void rec_dataset_release(struct rec_dataset *ds);
  * the rule given.  Consumes ev (released on return). */
 int rec_dataset_from_events(struct rec_dataset *ds, struct rec_events *ev,
 			    enum rec_dedup dedup, struct rec_error *err);
+/* Append the entries of ds to ev, adding the IDs that ev's dictionaries
+ * lack: REC_ENOMEM or 0. */
+int rec_events_add_dataset(struct rec_events *ev, const struct rec_dataset *ds);
 /* Keep entries with rating >= threshold as 1, drop the rest. */
 void rec_dataset_binarize(struct rec_dataset *ds, double threshold);
 /* Iterated k-core: drop users with fewer than min_user entries and items
