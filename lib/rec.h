@@ -559,6 +559,32 @@ int rec_stream_learn(struct rec_stream *s, struct rec_user *u, uint32_t item,
  * training data and its users' states replace the trained ones. */
 int rec_stream_merge(struct rec_stream *s, struct rec_error *err);
 
+/* --- prequential evaluation (replay.c) --- */
+
+/* One replayed event: its index in the events and time, the rank of its
+ * item for its user before it was learned (0 when it was not ranked: an
+ * item the model does not know, or one the user already had), and how
+ * many events the user had before it. */
+struct rec_replay_event {
+	size_t event;
+	int64_t time;
+	uint32_t rank;
+	uint32_t before;
+	int unknown_item;
+};
+
+struct rec_replay_options {
+	int update;		/* fold each event in after ranking it */
+	void (*fn)(void *ctx, const struct rec_replay_event *r);
+	void *ctx;
+};
+
+/* Replay ev in time order (ties in file order) against m, ranking every
+ * item for each event's user, seen items excluded, and telling fn.  New
+ * users join the model's dictionary; with opt->update m learns each event. */
+int rec_replay(struct rec_model *m, const struct rec_events *ev,
+	       const struct rec_replay_options *opt, struct rec_error *err);
+
 /* --- top-N selection (topn.c) --- */
 
 /* The k best of scores[0..n) (skipping -INFINITY), best first, ties to the
