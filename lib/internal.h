@@ -30,5 +30,6 @@ extern const struct rec_algo rec_algo_pop;
 extern const struct rec_algo rec_algo_itemknn;
 extern const struct rec_algo rec_algo_mf;
 extern const struct rec_algo rec_algo_ease;
+extern const struct rec_algo rec_algo_bpr;
 
 #endif

@@ -1,0 +1,775 @@
+/* bpr.c - Bayesian personalised ranking (Rendle, Freudenthaler, Gantner
+ * and Schmidt-Thieme, UAI 2009) for implicit feedback: every event is a
+ * positive, and a user should rank the items of his events above the
+ * items he has not seen.  The score is
+ *   s(u,i) = b_i + p_u . q_i
+ * and training maximises sum ln sigmoid(s(u,i) - s(u,j)) less L2 penalties
+ * over triples of an event (u,i) and an unseen item j drawn uniformly,
+ * each weighted by the event's time decay.  With negatives = n > 1, the
+ * best scored of n drawn items is taken (dynamic negative sampling, Zhang,
+ * Chen, Wang and Yu, SIGIR 2013).  Steps are plain SGD, AdaGrad (Duchi,
+ * Hazan and Singer, JMLR 2011) or Adam (Kingma and Ba, ICLR 2015), and with
+ * several threads they update shared factors without locks (Hogwild, Niu
+ * et al. 2011).
+ *
+ * A streamed user's vector is refitted by a few SGD passes over his history
+ * with the items held fixed: with them fixed the loss is convex in p_u, so
+ * starting from the current vector each fold only moves it closer to the
+ * optimum of the history seen so far. */
+#include <cblas.h>
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define NONE UINT32_MAX
+
+enum {
+	HP_FACTORS, HP_EPOCHS, HP_LR, HP_REG, HP_REG_BIAS, HP_INIT, HP_NEGATIVES,
+	HP_SOLVER, HP_PATIENCE, NHP
+};
+
+enum { SOLVER_SGD, SOLVER_ADAGRAD, SOLVER_ADAM };
+static const char *const solvers[] = { "sgd", "adagrad", "adam", NULL };
+
+/* lr 0 stands for the solver's own default below. */
+static const struct rec_hparam bpr_hparams[NHP] = {
+	[HP_FACTORS] = { "factors", 64, 1, 4096, 1, NULL },
+	[HP_EPOCHS] = { "epochs", 30, 1, 100000, 1, NULL },
+	[HP_LR] = { "lr", 0, 0, 10, 0, NULL },
+	[HP_REG] = { "reg", 0.04, 0, 1000, 0, NULL },
+	[HP_REG_BIAS] = { "reg_bias", 0.01, 0, 1000, 0, NULL },
+	[HP_INIT] = { "init", 0.1, 0, 10, 0, NULL },
+	[HP_NEGATIVES] = { "negatives", 5, 1, 1000, 1, NULL },
+	[HP_SOLVER] = { "solver", SOLVER_ADAGRAD, 0, 2, 1, solvers },
+	[HP_PATIENCE] = { "patience", 5, 1, 100000, 1, NULL },
+};
+
+static const double default_lr[] = {
+	[SOLVER_SGD] = 0.05, [SOLVER_ADAGRAD] = 0.1, [SOLVER_ADAM] = 0.002
+};
+
+#define ADAM_B1 0.9
+#define ADAM_B2 0.999
+#define EPSILON 1e-8f
+
+/* Draws of an unseen item before giving up on a user who has seen nearly
+ * everything. */
+#define MAX_DRAWS 64
+
+/* Fold-in: SGD passes over the history and their learning rate. */
+#define FOLD_PASSES 5
+#define FOLD_LR 0.05f
+
+/* Validation ranks the top VALID_K; users are scored in blocks of at most
+ * VALID_FLOATS scores. */
+#define VALID_K 10
+#define VALID_BLOCK 256
+#define VALID_FLOATS (1u << 24)
+
+/* The learned arrays; the same layout serves the solvers' moments and the
+ * best epoch's copy. */
+struct bpr_params {
+	float *p;		/* nusers x k */
+	float *q;		/* nitems x k */
+	float *b;		/* nitems */
+};
+
+struct bpr {
+	uint32_t k;
+	struct bpr_params w;
+};
+
+static void params_free(struct bpr_params *w)
+{
+	free(w->p);
+	free(w->q);
+	free(w->b);
+	memset(w, 0, sizeof(*w));
+}
+
+static int params_alloc(struct bpr_params *w, uint32_t nu, uint32_t ni, uint32_t k)
+{
+	w->p = calloc((size_t)nu * k + 1, sizeof(float));
+	w->q = calloc((size_t)ni * k + 1, sizeof(float));
+	w->b = calloc((size_t)ni + 1, sizeof(float));
+	return w->p && w->q && w->b ? 0 : REC_ENOMEM;
+}
+
+static void params_copy(struct bpr_params *dst, const struct bpr_params *src,
+			uint32_t nu, uint32_t ni, uint32_t k)
+{
+	memcpy(dst->p, src->p, (size_t)nu * k * sizeof(float));
+	memcpy(dst->q, src->q, (size_t)ni * k * sizeof(float));
+	memcpy(dst->b, src->b, ni * sizeof(float));
+}
+
+/* Resize one array from old to new floats, zeroing what is added. */
+static int grow(float **a, size_t old, size_t new)
+{
+	float *p = realloc(*a, (new + 1) * sizeof(float));
+
+	if (!p)
+		return REC_ENOMEM;
+	memset(p + old, 0, (new - old) * sizeof(float));
+	*a = p;
+	return 0;
+}
+
+static int bpr_init(struct rec_model *m)
+{
+	struct bpr *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return REC_ENOMEM;
+	m->state = s;
+	s->k = (uint32_t)m->hp[HP_FACTORS];
+	return params_alloc(&s->w, m->data.nusers, m->data.nitems, s->k);
+}
+
+static void bpr_release(struct rec_model *m)
+{
+	struct bpr *s = m->state;
+
+	if (!s)
+		return;
+	params_free(&s->w);
+	free(s);
+	m->state = NULL;
+}
+
+static unsigned bpr_params(struct rec_model *m, struct rec_param *p)
+{
+	struct bpr *s = m->state;
+	const struct rec_dataset *d = &m->data;
+
+	p[0] = (struct rec_param){ { 'U', 'F', 'A', 'C' }, s->w.p, NULL, (uint64_t)d->nusers * s->k };
+	p[1] = (struct rec_param){ { 'I', 'F', 'A', 'C' }, s->w.q, NULL, (uint64_t)d->nitems * s->k };
+	p[2] = (struct rec_param){ { 'I', 'B', 'I', 'A' }, s->w.b, NULL, d->nitems };
+	return 3;
+}
+
+static float dot(const float *a, const float *b, uint32_t k)
+{
+	float s = 0;
+
+	#pragma omp simd reduction(+:s)
+	for (uint32_t f = 0; f < k; f++)
+		s += a[f] * b[f];
+	return s;
+}
+
+/* --- scoring --- */
+
+/* scores = b + Q pu. */
+static void score_vector(const struct rec_model *m, const float *pu, float *scores)
+{
+	const struct bpr *s = m->state;
+	uint32_t n = m->data.nitems;
+
+	memcpy(scores, s->w.b, n * sizeof(*scores));
+	if (n)
+		cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)n, (int)s->k, 1, s->w.q,
+			    (int)s->k, pu, 1, 1, scores, 1);
+}
+
+static void bpr_score(const struct rec_model *m, uint32_t user, float *scores)
+{
+	const struct bpr *s = m->state;
+
+	score_vector(m, s->w.p + (size_t)user * s->k, scores);
+}
+
+/* scores = 1 b^T + P_users Q^T in one product, from the users' vectors
+ * gathered into one matrix; one user at a time if that cannot be had. */
+static void bpr_score_block(const struct rec_model *m, const uint32_t *users,
+			    uint32_t n, float *scores)
+{
+	const struct bpr *s = m->state;
+	size_t ni = m->data.nitems, k = s->k;
+	float *a = malloc((size_t)n * k * sizeof(*a) + 1);
+
+	if (!a) {
+		for (uint32_t j = 0; j < n; j++)
+			bpr_score(m, users[j], scores + j * ni);
+		return;
+	}
+	for (uint32_t j = 0; j < n; j++) {
+		memcpy(a + j * k, s->w.p + (size_t)users[j] * k, k * sizeof(*a));
+		memcpy(scores + j * ni, s->w.b, ni * sizeof(*scores));
+	}
+	if (n && ni)
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)ni,
+			    (int)k, 1, a, (int)k, s->w.q, (int)k, 1, scores, (int)ni);
+	free(a);
+}
+
+/* An unknown user scores the item bias, as a user with a zero vector
+ * would; an unknown item scores 0. */
+static float bpr_predict(const struct rec_model *m, int64_t user, int64_t item)
+{
+	const struct bpr *s = m->state;
+
+	if (item < 0)
+		return 0;
+	if (user < 0)
+		return s->w.b[item];
+	return s->w.b[item] + dot(s->w.p + (size_t)user * s->k,
+				  s->w.q + (size_t)item * s->k, s->k);
+}
+
+/* --- negative sampling --- */
+
+static int contains(const uint32_t *set, uint32_t n, uint32_t x)
+{
+	uint32_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (set[mid] < x)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && set[lo] == x;
+}
+
+/* An item outside seen[0..nseen) (ascending), drawn uniformly; with
+ * candidates > 1, the best scored for pu of that many such draws.  NONE
+ * when MAX_DRAWS draws found nothing unseen. */
+static uint32_t draw_negative(const struct rec_model *m, const float *pu,
+			      const uint32_t *seen, uint32_t nseen,
+			      uint32_t candidates, struct rec_rng *rng)
+{
+	const struct bpr *s = m->state;
+	uint32_t n = m->data.nitems, best = NONE, found = 0;
+	float top = -INFINITY;
+
+	for (int draw = 0; draw < MAX_DRAWS && found < candidates; draw++) {
+		uint32_t j = (uint32_t)rec_rng_below(rng, n);
+		float v;
+
+		if (contains(seen, nseen, j))
+			continue;
+		if (candidates == 1)
+			return j;
+		found++;
+		v = s->w.b[j] + dot(pu, s->w.q + (size_t)j * s->k, s->k);
+		if (best == NONE || v > top) {
+			best = j;
+			top = v;
+		}
+	}
+	return best;
+}
+
+/* -ln sigmoid(x), without overflow for large |x|. */
+static double softplus_neg(double x)
+{
+	return x > 0 ? log1p(exp(-x)) : -x + log1p(exp(x));
+}
+
+/* --- training --- */
+
+struct trainer {
+	struct rec_model *m;
+	struct bpr *s;
+	uint32_t *user;		/* per entry */
+	uint32_t *seen;		/* each row's items in ascending order */
+	uint32_t *order;	/* the entries an epoch visits */
+	uint64_t n;		/* how many */
+	struct bpr_params m1, m2;	/* Adam's moments; AdaGrad's sums in m2 */
+	struct bpr_params best;
+	float *scratch;		/* 3 k floats per thread */
+	float lr, reg, reg_bias;
+	uint32_t negatives;
+	int solver;
+	uint64_t step;		/* triples fitted so far, for Adam's correction */
+};
+
+/* Adam's bias corrections at one step. */
+struct correction {
+	float c1, c2;
+};
+
+/* Descend along the gradient g (without the L2 term) of x[0..n), whose
+ * moments are at m1 and m2. */
+static void apply(const struct trainer *t, float *x, float *m1, float *m2,
+		  const float *g, uint32_t n, float reg, struct correction c)
+{
+	float lr = t->lr;
+
+	switch (t->solver) {
+	case SOLVER_SGD:
+		#pragma omp simd
+		for (uint32_t f = 0; f < n; f++)
+			x[f] -= lr * (g[f] + reg * x[f]);
+		break;
+	case SOLVER_ADAGRAD:
+		#pragma omp simd
+		for (uint32_t f = 0; f < n; f++) {
+			float gr = g[f] + reg * x[f];
+
+			m2[f] += gr * gr;
+			x[f] -= lr * gr / (sqrtf(m2[f]) + EPSILON);
+		}
+		break;
+	default:
+		#pragma omp simd
+		for (uint32_t f = 0; f < n; f++) {
+			float gr = g[f] + reg * x[f];
+
+			m1[f] = (float)ADAM_B1 * m1[f] + (float)(1 - ADAM_B1) * gr;
+			m2[f] = (float)ADAM_B2 * m2[f] + (float)(1 - ADAM_B2) * gr * gr;
+			x[f] -= lr * (m1[f] / c.c1) / (sqrtf(m2[f] / c.c2) + EPSILON);
+		}
+	}
+}
+
+/* Where the moments of row r of an array sit, or NULL without them. */
+static float *row(float *a, size_t r, uint32_t k)
+{
+	return a ? a + r * k : NULL;
+}
+
+/* One step on the triple (u, i, j) with weight w; g is scratch of 3 k
+ * floats.  Returns the triple's weighted loss before the step. */
+static double fit_triple(const struct trainer *t, uint32_t u, uint32_t i, uint32_t j,
+			 float w, float *g, uint64_t step)
+{
+	struct bpr_params *p = &t->s->w;
+	const struct bpr_params *m1 = &t->m1, *m2 = &t->m2;
+	uint32_t k = t->s->k;
+	float *pu = p->p + (size_t)u * k, *qi = p->q + (size_t)i * k, *qj = p->q + (size_t)j * k;
+	float *gp = g, *gi = g + k, *gj = g + 2 * k;
+	float x = p->b[i] - p->b[j] + dot(pu, qi, k) - dot(pu, qj, k);
+	float d = -w / (1 + expf(x)), di = d, dj = -d;
+	struct correction c = { 1, 1 };
+
+	if (t->solver == SOLVER_ADAM) {
+		c.c1 = 1 - (float)pow(ADAM_B1, (double)step);
+		c.c2 = 1 - (float)pow(ADAM_B2, (double)step);
+	}
+	#pragma omp simd
+	for (uint32_t f = 0; f < k; f++) {
+		gp[f] = d * (qi[f] - qj[f]);
+		gi[f] = d * pu[f];
+		gj[f] = -d * pu[f];
+	}
+	apply(t, pu, row(m1->p, u, k), row(m2->p, u, k), gp, k, t->reg, c);
+	apply(t, qi, row(m1->q, i, k), row(m2->q, i, k), gi, k, t->reg, c);
+	apply(t, qj, row(m1->q, j, k), row(m2->q, j, k), gj, k, t->reg, c);
+	apply(t, p->b + i, row(m1->b, i, 1), row(m2->b, i, 1), &di, 1, t->reg_bias, c);
+	apply(t, p->b + j, row(m1->b, j, 1), row(m2->b, j, 1), &dj, 1, t->reg_bias, c);
+	return w * softplus_neg(x);
+}
+
+static double fit_entry(const struct trainer *t, uint64_t e, float *g,
+			struct rec_rng *rng, uint64_t step)
+{
+	const struct rec_dataset *d = &t->m->data;
+	uint32_t u = t->user[e], k = t->s->k, j;
+	uint64_t a = d->rowptr[u];
+
+	j = draw_negative(t->m, t->s->w.p + (size_t)u * k, t->seen + a,
+			  (uint32_t)(d->rowptr[u + 1] - a), t->negatives, rng);
+	if (j == NONE)
+		return 0;
+	return fit_triple(t, u, d->col[e], j, (float)rec_model_decay(t->m, d->time[e]),
+			  g, step);
+}
+
+/* One pass over the entries in a fresh order, shared out among the
+ * threads, each drawing negatives from its own stream.  Returns the mean
+ * loss of the triples. */
+static double run_epoch(struct trainer *t, struct rec_rng *rng)
+{
+	uint64_t n = t->n, base = t->step, seed = rec_rng_next(rng);
+	double loss = 0;
+
+	rec_rng_shuffle_u32(rng, t->order, n);
+	#pragma omp parallel reduction(+:loss)
+	{
+		int id = omp_get_thread_num();
+		float *g = t->scratch + (size_t)id * 3 * t->s->k;
+		struct rec_rng r;
+
+		rec_rng_seed(&r, seed + (uint64_t)id);
+		#pragma omp for schedule(static)
+		for (uint64_t a = 0; a < n; a++)
+			loss += fit_entry(t, t->order[a], g, &r, base + a + 1);
+	}
+	t->step += n;
+	return loss / (double)(n ? n : 1);
+}
+
+static int by_index(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Set up training over the entries of the users with visit[u] (all users
+ * when visit is NULL). */
+static int trainer_init(struct trainer *t, struct rec_model *m, const uint8_t *visit)
+{
+	const struct rec_dataset *d = &m->data;
+	uint32_t k;
+
+	memset(t, 0, sizeof(*t));
+	t->m = m;
+	t->s = m->state;
+	k = t->s->k;
+	t->solver = (int)m->hp[HP_SOLVER];
+	t->lr = (float)(m->hp[HP_LR] > 0 ? m->hp[HP_LR] : default_lr[t->solver]);
+	t->reg = (float)m->hp[HP_REG];
+	t->reg_bias = (float)m->hp[HP_REG_BIAS];
+	t->negatives = (uint32_t)m->hp[HP_NEGATIVES];
+	t->user = malloc((d->nnz + 1) * sizeof(*t->user));
+	t->seen = malloc((d->nnz + 1) * sizeof(*t->seen));
+	t->order = malloc((d->nnz + 1) * sizeof(*t->order));
+	t->scratch = malloc((size_t)omp_get_max_threads() * 3 * k * sizeof(float));
+	if (!t->user || !t->seen || !t->order || !t->scratch)
+		return REC_ENOMEM;
+	memcpy(t->seen, d->col, d->nnz * sizeof(*t->seen));
+	#pragma omp parallel for schedule(dynamic, 64)
+	for (uint32_t u = 0; u < d->nusers; u++)
+		qsort(t->seen + d->rowptr[u], d->rowptr[u + 1] - d->rowptr[u],
+		      sizeof(*t->seen), by_index);
+	for (uint32_t u = 0; u < d->nusers; u++)
+		for (uint64_t e = d->rowptr[u]; e < d->rowptr[u + 1]; e++) {
+			t->user[e] = u;
+			if (!visit || visit[u])
+				t->order[t->n++] = (uint32_t)e;
+		}
+	if (t->solver == SOLVER_ADAM && params_alloc(&t->m1, d->nusers, d->nitems, k) < 0)
+		return REC_ENOMEM;
+	if (t->solver != SOLVER_SGD && params_alloc(&t->m2, d->nusers, d->nitems, k) < 0)
+		return REC_ENOMEM;
+	return 0;
+}
+
+static void trainer_release(struct trainer *t)
+{
+	free(t->user);
+	free(t->seen);
+	free(t->order);
+	free(t->scratch);
+	params_free(&t->m1);
+	params_free(&t->m2);
+	params_free(&t->best);
+}
+
+static void init_factors(struct rec_model *m, uint64_t seed)
+{
+	struct bpr *s = m->state;
+	const struct rec_dataset *d = &m->data;
+	double sd = m->hp[HP_INIT];
+	struct rec_rng rng;
+
+	rec_rng_seed(&rng, seed);
+	for (size_t j = 0; j < (size_t)d->nusers * s->k; j++)
+		s->w.p[j] = (float)(sd * rec_rng_normal(&rng));
+	for (size_t j = 0; j < (size_t)d->nitems * s->k; j++)
+		s->w.q[j] = (float)(sd * rec_rng_normal(&rng));
+	memset(s->w.b, 0, d->nitems * sizeof(*s->w.b));
+}
+
+/* --- validation: NDCG@10 over the full ranking, seen items excluded --- */
+
+/* The validation users the model knows, each with his validation items as
+ * model indices in ascending order (NONE for items the model lacks). */
+struct validation {
+	uint32_t n;
+	uint32_t *user;
+	uint64_t *ptr;		/* n + 1 */
+	uint32_t *item;
+	float *scores;		/* block x nitems */
+	uint32_t block;
+	double *ndcg;		/* block */
+};
+
+static void validation_release(struct validation *v)
+{
+	free(v->user);
+	free(v->ptr);
+	free(v->item);
+	free(v->scores);
+	free(v->ndcg);
+}
+
+static int validation_init(struct validation *v, const struct rec_model *m,
+			   const struct rec_dataset *vd)
+{
+	int64_t *umap = rec_dict_map(vd->users, m->data.users);
+	int64_t *imap = rec_dict_map(vd->items, m->data.items);
+	uint32_t ni = m->data.nitems ? m->data.nitems : 1;
+	int rc = REC_ENOMEM;
+
+	memset(v, 0, sizeof(*v));
+	v->block = VALID_FLOATS / ni < VALID_BLOCK ? VALID_FLOATS / ni : VALID_BLOCK;
+	if (!v->block)
+		v->block = 1;
+	v->user = malloc(((size_t)vd->nusers + 1) * sizeof(*v->user));
+	v->ptr = malloc(((size_t)vd->nusers + 1) * sizeof(*v->ptr));
+	v->item = malloc((vd->nnz + 1) * sizeof(*v->item));
+	v->scores = malloc((size_t)v->block * ni * sizeof(*v->scores));
+	v->ndcg = malloc(v->block * sizeof(*v->ndcg));
+	if (!umap || !imap || !v->user || !v->ptr || !v->item || !v->scores || !v->ndcg)
+		goto out;
+	v->ptr[0] = 0;
+	for (uint32_t u = 0; u < vd->nusers; u++) {
+		uint64_t at = v->ptr[v->n];
+
+		if (umap[u] < 0 || vd->rowptr[u] == vd->rowptr[u + 1])
+			continue;
+		for (uint64_t e = vd->rowptr[u]; e < vd->rowptr[u + 1]; e++)
+			v->item[at++] = imap[vd->col[e]] < 0 ? NONE : (uint32_t)imap[vd->col[e]];
+		qsort(v->item + v->ptr[v->n], at - v->ptr[v->n], sizeof(*v->item), by_index);
+		v->user[v->n++] = (uint32_t)umap[u];
+		v->ptr[v->n] = at;
+	}
+	rc = 0;
+out:
+	free(umap);
+	free(imap);
+	return rc;
+}
+
+static double user_ndcg(const struct rec_model *m, const struct validation *v,
+			uint32_t at, float *scores)
+{
+	const struct rec_dataset *d = &m->data;
+	uint32_t u = v->user[at], list[VALID_K], found;
+	float val[VALID_K];
+	struct rec_rank_metrics r;
+
+	for (uint64_t e = d->rowptr[u]; e < d->rowptr[u + 1]; e++)
+		scores[d->col[e]] = -INFINITY;
+	found = rec_topn(scores, d->nitems, VALID_K, list, val);
+	rec_metrics_rank(list, found, v->item + v->ptr[at],
+			 (uint32_t)(v->ptr[at + 1] - v->ptr[at]), VALID_K, &r);
+	return r.ndcg;
+}
+
+/* The mean NDCG@10 of the validation users, summed in user order so that
+ * it does not depend on the threads. */
+static double validation_ndcg(const struct rec_model *m, struct validation *v)
+{
+	size_t ni = m->data.nitems;
+	double sum = 0;
+
+	for (uint32_t b = 0; b < v->n; b += v->block) {
+		uint32_t nb = v->n - b < v->block ? v->n - b : v->block;
+
+		bpr_score_block(m, v->user + b, nb, v->scores);
+		#pragma omp parallel for schedule(dynamic, 8)
+		for (uint32_t j = 0; j < nb; j++)
+			v->ndcg[j] = user_ndcg(m, v, b + j, v->scores + j * ni);
+		for (uint32_t j = 0; j < nb; j++)
+			sum += v->ndcg[j];
+	}
+	return v->n ? sum / v->n : 0;
+}
+
+/* Epochs with early stopping on the validation NDCG: after patience
+ * epochs without a better one, the best epoch's parameters are kept. */
+static int train_epochs(struct trainer *t, uint32_t epochs,
+			const struct rec_train_options *opt, struct validation *v)
+{
+	const struct rec_dataset *d = &t->m->data;
+	uint32_t k = t->s->k, patience = (uint32_t)t->m->hp[HP_PATIENCE], since = 0;
+	double best = -1, start = omp_get_wtime();
+	struct rec_rng rng;
+
+	rec_rng_seed(&rng, opt->seed + 1);
+	for (uint32_t ep = 1; ep <= epochs && since < patience; ep++) {
+		double loss = run_epoch(t, &rng), ndcg;
+
+		if (!v) {
+			if (opt->progress)
+				fprintf(stderr, "epoch %u  loss %.6f  %.3fs\n", ep, loss,
+					omp_get_wtime() - start);
+			continue;
+		}
+		ndcg = validation_ndcg(t->m, v);
+		if (ndcg > best) {
+			best = ndcg;
+			since = 0;
+			if (!t->best.p && params_alloc(&t->best, d->nusers, d->nitems, k) < 0)
+				return REC_ENOMEM;
+			params_copy(&t->best, &t->s->w, d->nusers, d->nitems, k);
+		} else {
+			since++;
+		}
+		if (opt->progress)
+			fprintf(stderr, "epoch %u  loss %.6f  validation ndcg@%d %.6f  %.3fs\n",
+				ep, loss, VALID_K, ndcg, omp_get_wtime() - start);
+	}
+	if (t->best.p) {
+		params_copy(&t->s->w, &t->best, d->nusers, d->nitems, k);
+		if (opt->progress && since >= patience)
+			fprintf(stderr, "stopped early: best validation ndcg@%d %.6f\n",
+				VALID_K, best);
+	}
+	return 0;
+}
+
+static int bpr_train(struct rec_model *m, const struct rec_train_options *opt,
+		     struct rec_error *err)
+{
+	struct trainer t;
+	struct validation v = { 0 };
+	int rc = REC_ENOMEM;
+
+	if (m->data.nnz > UINT32_MAX)
+		return rec_error_set(err, REC_EINVAL, "bpr trains on at most 2^32 events");
+	if (trainer_init(&t, m, NULL) < 0 ||
+	    (opt->validation && validation_init(&v, m, opt->validation) < 0))
+		goto out;
+	init_factors(m, opt->seed);
+	rc = train_epochs(&t, (uint32_t)m->hp[HP_EPOCHS], opt,
+			  opt->validation ? &v : NULL);
+out:
+	trainer_release(&t);
+	validation_release(&v);
+	return rc < 0 ? rec_error_set(err, rc, "out of memory") : 0;
+}
+
+/* --- incremental training --- */
+
+/* Grow the arrays for the new users and items, which start at zero, then
+ * run passes epochs over the events of the touched users alone: the other
+ * users' vectors are not written. */
+static int bpr_update(struct rec_model *m, uint32_t old_users, uint32_t old_items,
+		      const uint8_t *touched, const struct rec_train_options *opt,
+		      struct rec_error *err)
+{
+	struct bpr *s = m->state;
+	const struct rec_dataset *d = &m->data;
+	struct rec_train_options quiet = *opt;
+	struct trainer t;
+	size_t k = s->k;
+	int rc;
+
+	if (grow(&s->w.p, old_users * k, d->nusers * k) < 0 ||
+	    grow(&s->w.q, old_items * k, d->nitems * k) < 0 ||
+	    grow(&s->w.b, old_items, d->nitems) < 0)
+		return rec_error_set(err, REC_ENOMEM, "out of memory");
+	if (!opt->passes)
+		return 0;
+	if (d->nnz > UINT32_MAX)
+		return rec_error_set(err, REC_EINVAL, "bpr trains on at most 2^32 events");
+	quiet.validation = NULL;
+	rc = trainer_init(&t, m, touched);
+	if (rc == 0)
+		rc = train_epochs(&t, opt->passes, &quiet, NULL);
+	trainer_release(&t);
+	return rc < 0 ? rec_error_set(err, rc, "out of memory") : 0;
+}
+
+/* --- fold-in --- */
+
+static uint32_t bpr_state_size(const struct rec_model *m)
+{
+	return ((const struct bpr *)m->state)->k;
+}
+
+static void bpr_user_state(const struct rec_model *m, uint32_t user, float *state)
+{
+	const struct bpr *s = m->state;
+
+	memcpy(state, s->w.p + (size_t)user * s->k, s->k * sizeof(*state));
+}
+
+static void bpr_set_user_state(struct rec_model *m, uint32_t user, const float *state)
+{
+	struct bpr *s = m->state;
+
+	memcpy(s->w.p + (size_t)user * s->k, state, s->k * sizeof(*state));
+}
+
+/* A seed from the history, so that the same history folds the same way. */
+static uint64_t history_seed(const uint32_t *items, uint32_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ULL ^ n;
+
+	for (uint32_t j = 0; j < n; j++)
+		h = (h ^ items[j]) * 0x100000001b3ULL;
+	return h;
+}
+
+/* One SGD step on pu alone for the event i against the unseen item j. */
+static void fold_step(const struct rec_model *m, float *pu, uint32_t i, uint32_t j,
+		      float w)
+{
+	const struct bpr *s = m->state;
+	const float *qi = s->w.q + (size_t)i * s->k, *qj = s->w.q + (size_t)j * s->k;
+	float reg = (float)m->hp[HP_REG];
+	float x = s->w.b[i] - s->w.b[j] + dot(pu, qi, s->k) - dot(pu, qj, s->k);
+	float d = w / (1 + expf(x));
+
+	#pragma omp simd
+	for (uint32_t f = 0; f < s->k; f++)
+		pu[f] += FOLD_LR * (d * (qi[f] - qj[f]) - reg * pu[f]);
+}
+
+static int bpr_fold_in(const struct rec_model *m, struct rec_user *u)
+{
+	uint32_t ni = m->data.nitems, nseen = 0;
+	uint32_t candidates = (uint32_t)m->hp[HP_NEGATIVES];
+	uint32_t *seen = malloc((u->n + 1) * sizeof(*seen));
+	struct rec_rng rng;
+
+	if (!seen)
+		return REC_ENOMEM;
+	for (uint32_t e = 0; e < u->n; e++)
+		if (u->items[e] < ni)
+			seen[nseen++] = u->items[e];
+	qsort(seen, nseen, sizeof(*seen), by_index);
+	rec_rng_seed(&rng, history_seed(u->items, u->n));
+	for (int pass = 0; pass < FOLD_PASSES; pass++)
+		for (uint32_t e = 0; e < u->n; e++) {
+			uint32_t j;
+
+			if (u->items[e] >= ni)
+				continue;
+			j = draw_negative(m, u->state, seen, nseen, candidates, &rng);
+			if (j != NONE)
+				fold_step(m, u->state, u->items[e], j,
+					  (float)rec_model_decay(m, u->times[e]));
+		}
+	free(seen);
+	return 0;
+}
+
+static void bpr_score_user(const struct rec_model *m, const struct rec_user *u,
+			   float *scores)
+{
+	score_vector(m, u->state, scores);
+}
+
+const struct rec_algo rec_algo_bpr = {
+	.name = "bpr",
+	.summary = "Bayesian personalised ranking of implicit feedback (matrix factorisation)",
+	.hparams = bpr_hparams,
+	.nhparams = NHP,
+	.init = bpr_init,
+	.train = bpr_train,
+	.params = bpr_params,
+	.score = bpr_score,
+	.score_block = bpr_score_block,
+	.predict = bpr_predict,
+	.release = bpr_release,
+	.state_size = bpr_state_size,
+	.user_state = bpr_user_state,
+	.fold_in = bpr_fold_in,
+	.score_user = bpr_score_user,
+	.update = bpr_update,
+	.set_user_state = bpr_set_user_state,
+};
