@@ -14,7 +14,10 @@
 #define K_LIMIT 100000
 #define NO_USER UINT32_MAX
 
-enum { OPT_TEST = REC_OPT_PROGRAM, OPT_TRAIN, OPT_PER_USER, OPT_FORMAT };
+enum {
+	OPT_TEST = REC_OPT_PROGRAM, OPT_TRAIN, OPT_PER_USER, OPT_FORMAT,
+	OPT_PREQUENTIAL, OPT_NO_UPDATE, OPT_WINDOW
+};
 
 enum metric {
 	M_RMSE, M_MAE, M_PRECISION, M_RECALL, M_F1, M_HR, M_NDCG, M_MAP, M_MRR,
@@ -44,6 +47,9 @@ struct options {
 	int per_user;
 	int table;
 	int verbose;
+	int prequential;
+	int no_update;
+	double window;		/* seconds; 0: one group */
 };
 
 /* A row of the output: a metric at k[ki] (or none), of one user or of all. */
@@ -69,7 +75,10 @@ static const char synopsis[] =
 	"usage: rec-eval [-qv] [-k LIST] [--test FILE] [--train FILE] [-m MODEL]\n"
 	"                [--per-user] [--format csv|table] [-o FILE] [-j N] [--seed N]\n"
 	"                [-u COL] [-i COL] [-r COL] [-t COL] [-d C] [--no-header]\n"
-	"                [--skip-bad] [FILE]\n";
+	"                [--skip-bad] [FILE]\n"
+	"       rec-eval --prequential -m MODEL [-q] [-k LIST] [--no-update]\n"
+	"                [--window DURATION | --per-user] [-o FILE] [-u COL] [-i COL]\n"
+	"                [-r COL] [-t COL] [-d C] [--no-header] [--skip-bad] [FILE]\n";
 
 static void usage(void)
 {
@@ -87,6 +96,13 @@ static void usage(void)
 	       "                         (no FILE is read); adds auc\n"
 	       "      --per-user         print user,metric,k,value rows instead of means\n"
 	       "      --format F         csv (default) or table\n"
+	       "      --prequential      replay the events of FILE in time order: rank each\n"
+	       "                         event's item with the model as it stands, then\n"
+	       "                         fold the event in; prints hr, ndcg and mrr\n"
+	       "      --no-update        with --prequential: never fold events in\n"
+	       "      --window D         with --prequential: also per window of length D\n"
+	       "                         (like 1d), each row led by the window's start;\n"
+	       "                         --per-user: by the user's events before\n"
 	       "The events-CSV options apply to --test and --train:\n"
 	       REC_CSV_HELP REC_COMMON_HELP, synopsis);
 	exit(0);
@@ -170,6 +186,16 @@ static void parse_format(const char *arg, struct options *o)
 	o->table = strcmp(arg, "table") == 0;
 }
 
+static void check_prequential(const struct options *o)
+{
+	if (!o->model)
+		bad_usage("--prequential needs -m MODEL");
+	if (o->test || o->train || o->table)
+		bad_usage("--prequential takes neither --test, --train nor --format");
+	if (o->per_user && o->window > 0)
+		bad_usage("--window and --per-user do not go together");
+}
+
 static void parse_options(int argc, char **argv, struct options *o)
 {
 	static const struct option longopts[] = {
@@ -180,6 +206,9 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{ "train", required_argument, NULL, OPT_TRAIN },
 		{ "per-user", no_argument, NULL, OPT_PER_USER },
 		{ "format", required_argument, NULL, OPT_FORMAT },
+		{ "prequential", no_argument, NULL, OPT_PREQUENTIAL },
+		{ "no-update", no_argument, NULL, OPT_NO_UPDATE },
+		{ "window", required_argument, NULL, OPT_WINDOW },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct rec_error e;
@@ -206,15 +235,25 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case OPT_TRAIN: o->train = optarg; break;
 		case OPT_PER_USER: o->per_user = 1; break;
 		case OPT_FORMAT: parse_format(optarg, o); break;
+		case OPT_PREQUENTIAL: o->prequential = 1; break;
+		case OPT_NO_UPDATE: o->no_update = 1; break;
+		case OPT_WINDOW:
+			if (rec_parse_duration(optarg, &o->window, "--window", &e) < 0)
+				bad_usage(e.msg);
+			break;
 		default: bad_usage(NULL);
 		}
 	}
 	if (argc - optind > 1)
 		bad_usage("one input file at most");
 	o->input = optind < argc ? argv[optind] : "-";
-	if (o->model && optind < argc)
+	if (o->prequential)
+		check_prequential(o);
+	else if (o->no_update || o->window > 0)
+		bad_usage("--no-update and --window go with --prequential");
+	if (o->model && !o->prequential && optind < argc)
 		bad_usage("-m reads no FILE: the model ranks every item");
-	if (o->model && !o->test)
+	if (o->model && !o->prequential && !o->test)
 		bad_usage("-m needs --test FILE");
 }
 
@@ -932,6 +971,149 @@ static void eval_lists(const struct options *o, const struct input *in,
 	rec_dataset_release(&test);
 }
 
+/* --- prequential evaluation --- */
+
+/* The sums of one group of replayed events: all, a window or the users
+ * with so many events before. */
+struct group {
+	int64_t key;
+	uint64_t ranked;
+	double hr[MAX_K], ndcg[MAX_K], mrr[MAX_K];
+};
+
+struct replay {
+	const struct options *o;
+	struct group all;
+	struct group *group;
+	size_t n, cap;
+	uint64_t unknown, repeated;
+};
+
+/* Users by the events they had before: 0, 1-9, 10-99, ..., keyed by the
+ * lower bound. */
+static int64_t decade(uint32_t before)
+{
+	int64_t low = 1;
+
+	if (before == 0)
+		return 0;
+	while (low * 10 <= before)
+		low *= 10;
+	return low;
+}
+
+static int64_t group_key(const struct options *o, const struct rec_replay_event *r)
+{
+	if (o->per_user)
+		return decade(r->before);
+	return (int64_t)(floor((double)r->time / o->window) * o->window);
+}
+
+/* Windows arrive in order and decades are few, so the search runs from
+ * the newest group back. */
+static struct group *find_group(struct replay *p, int64_t key)
+{
+	for (size_t g = p->n; g-- > 0;)
+		if (p->group[g].key == key)
+			return &p->group[g];
+	if (p->n == p->cap) {
+		p->cap = p->cap ? 2 * p->cap : 16;
+		if (!(p->group = realloc(p->group, p->cap * sizeof(*p->group))))
+			errx(1, "out of memory");
+	}
+	memset(&p->group[p->n], 0, sizeof(*p->group));
+	p->group[p->n].key = key;
+	return &p->group[p->n++];
+}
+
+static void count_rank(struct group *g, const struct options *o, uint32_t rank)
+{
+	g->ranked++;
+	for (unsigned ki = 0; ki < o->nk; ki++) {
+		if (rank > o->k[ki])
+			continue;
+		g->hr[ki] += 1;
+		g->ndcg[ki] += 1 / log2(rank + 1.0);
+		g->mrr[ki] += 1.0 / rank;
+	}
+}
+
+static void take_replayed(void *ctx, const struct rec_replay_event *r)
+{
+	struct replay *p = ctx;
+
+	if (r->rank == 0) {
+		p->unknown += r->unknown_item;
+		p->repeated += !r->unknown_item;
+		return;
+	}
+	count_rank(&p->all, p->o, r->rank);
+	if (p->o->per_user || p->o->window > 0)
+		count_rank(find_group(p, group_key(p->o, r)), p->o, r->rank);
+}
+
+static void print_group(FILE *fp, const struct options *o, const struct group *g,
+			const char *key)
+{
+	static const char *const name[] = { "hr", "ndcg", "mrr" };
+	const double *sum[] = { g->hr, g->ndcg, g->mrr };
+
+	for (int m = 0; m < 3; m++)
+		for (unsigned ki = 0; ki < o->nk; ki++)
+			fprintf(fp, "%s%s,%u,%.6f\n", key, name[m], o->k[ki],
+				g->ranked ? sum[m][ki] / (double)g->ranked : 0);
+	fprintf(fp, "%sevents,,%llu\n", key, (unsigned long long)g->ranked);
+}
+
+static int by_key(const void *a, const void *b)
+{
+	const struct group *x = a, *y = b;
+
+	return (x->key > y->key) - (x->key < y->key);
+}
+
+static void print_replay(struct replay *p)
+{
+	const struct options *o = p->o;
+	const char *by = o->per_user ? "before" : "window";
+	int grouped = o->per_user || o->window > 0;
+	struct rec_error e;
+	FILE *fp;
+	char key[32];
+
+	if (!(fp = rec_cli_open_output(o->output, &e)))
+		fail(&e);
+	fprintf(fp, "%s%smetric,k,value\n", grouped ? by : "", grouped ? "," : "");
+	print_group(fp, o, &p->all, grouped ? "," : "");
+	qsort(p->group, p->n, sizeof(*p->group), by_key);
+	for (size_t g = 0; g < p->n; g++) {
+		snprintf(key, sizeof(key), "%lld,", (long long)p->group[g].key);
+		print_group(fp, o, &p->group[g], key);
+	}
+	if (rec_cli_close_output(fp, o->output, &e) < 0)
+		fail(&e);
+	if (o->verbose >= 0 && (p->unknown || p->repeated))
+		fprintf(stderr, "rec-eval: not ranked: %llu events of unknown items, "
+			"%llu of items the user had\n", (unsigned long long)p->unknown,
+			(unsigned long long)p->repeated);
+}
+
+static void prequential(const struct options *o, struct rec_model *m)
+{
+	struct replay p = { .o = o };
+	struct rec_replay_options ro = { !o->no_update, take_replayed, &p };
+	struct rec_events ev;
+	struct rec_error e;
+
+	if (rec_events_init(&ev, NULL, NULL) < 0)
+		errx(1, "out of memory");
+	if (rec_events_read(&ev, o->input, &o->csv, &e) < 0 || rec_replay(m, &ev, &ro, &e) < 0)
+		fail(&e);
+	print_replay(&p);
+	rec_events_release(&ev);
+	free(p.group);
+}
+
 int main(int argc, char **argv)
 {
 	struct options o = { .nk = 1, .k = { 10 } };
@@ -945,7 +1127,10 @@ int main(int argc, char **argv)
 	if (o.model) {
 		if (rec_model_load(&m, o.model, &e) < 0)
 			fail(&e);
-		eval_lists(&o, NULL, m, r);
+		if (o.prequential)
+			prequential(&o, m);
+		else
+			eval_lists(&o, NULL, m, r);
 	} else {
 		read_input(&in, o.input);
 		if (in.kind == KIND_PREDS) {
