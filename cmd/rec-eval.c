@@ -1098,6 +1098,29 @@ static void print_replay(struct replay *p)
 			(unsigned long long)p->repeated);
 }
 
+/* The events to replay, from a dataset or, in file order, from CSV. */
+static void read_events(struct rec_events *ev, const struct options *o)
+{
+	struct rec_dataset ds;
+	struct rec_error e;
+	int rc = rec_file_has_magic(o->input, REC_DATASET_MAGIC, &e);
+
+	if (rc < 0)
+		fail(&e);
+	if (rec_events_init(ev, NULL, NULL) < 0)
+		errx(1, "out of memory");
+	if (rc == 0) {
+		if (rec_events_read(ev, o->input, &o->csv, &e) < 0)
+			fail(&e);
+		return;
+	}
+	if (rec_dataset_load(&ds, o->input, &o->csv, REC_DEDUP_LAST, &e) < 0)
+		fail(&e);
+	if (rec_events_add_dataset(ev, &ds) < 0)
+		errx(1, "out of memory");
+	rec_dataset_release(&ds);
+}
+
 static void prequential(const struct options *o, struct rec_model *m)
 {
 	struct replay p = { .o = o };
@@ -1105,9 +1128,8 @@ static void prequential(const struct options *o, struct rec_model *m)
 	struct rec_events ev;
 	struct rec_error e;
 
-	if (rec_events_init(&ev, NULL, NULL) < 0)
-		errx(1, "out of memory");
-	if (rec_events_read(&ev, o->input, &o->csv, &e) < 0 || rec_replay(m, &ev, &ro, &e) < 0)
+	read_events(&ev, o);
+	if (rec_replay(m, &ev, &ro, &e) < 0)
 		fail(&e);
 	print_replay(&p);
 	rec_events_release(&ev);

@@ -38,10 +38,10 @@ static const char synopsis[] =
 	"                 [--validation FILE] [--progress | --no-progress] [-j N]\n"
 	"                 [--seed N] [--dedup RULE] [-u COL] [-i COL] [-r COL] [-t COL]\n"
 	"                 [-d C] [--no-header] [--skip-bad] [FILE]\n"
-	"       rec-train --init MODEL [-qv] [-o FILE] [-e N] [--half-life DURATION]\n"
-	"                 [--now TIME] [--progress | --no-progress] [-j N] [--seed N]\n"
-	"                 [--dedup RULE] [-u COL] [-i COL] [-r COL] [-t COL] [-d C]\n"
-	"                 [--no-header] [--skip-bad] [FILE]\n";
+	"       rec-train --init MODEL [-a ALGO] [-qv] [-o FILE] [-e N]\n"
+	"                 [--half-life DURATION] [--now TIME] [--progress | --no-progress]\n"
+	"                 [-j N] [--seed N] [--dedup RULE] [-u COL] [-i COL] [-r COL]\n"
+	"                 [-t COL] [-d C] [--no-header] [--skip-bad] [FILE]\n";
 
 static void list_algorithms(void)
 {
@@ -75,6 +75,10 @@ static void usage(void)
 	       "      --now TIME         age is measured from TIME (default: newest event)\n"
 	       "      --validation FILE  report a validation metric each epoch and stop\n"
 	       "                         early when it stops improving\n"
+	       "      --init MODEL       continue MODEL on the events of FILE: new users\n"
+	       "                         and items join it, the users and items the events\n"
+	       "                         touch are trained -e passes (default 1), the rest\n"
+	       "                         kept; the model's own parameters apply\n"
 	       "      --dedup RULE       for CSV input, as in rec-pivot (default last)\n"
 	       REC_CSV_HELP REC_OUTPUT_HELP REC_COMMON_HELP, synopsis);
 	list_algorithms();
@@ -106,8 +110,6 @@ static void add_setting(struct options *o, const char *setting)
 /* --init keeps the model's family and parameters; -e counts its passes. */
 static void check_init_options(struct options *o)
 {
-	if (o->algo)
-		bad_usage("--init keeps the model's algorithm; leave out -a");
 	if (o->validation)
 		bad_usage("--init takes no --validation");
 	for (int i = 0; i < o->nsettings; i++)
@@ -217,6 +219,11 @@ static struct rec_model *resume(const struct options *o)
 
 	if (rec_model_load(&m, o->init, &e) < 0)
 		fail(&e);
+	if (o->algo && strcmp(o->algo, m->algo->name) != 0) {
+		snprintf(e.msg, sizeof(e.msg), "%.64s is a %s model, not %.32s", o->init,
+			 m->algo->name, o->algo);
+		bad_usage(e.msg);
+	}
 	m->now = 0;
 	set_decay(m, o);
 	return m;
