@@ -61,8 +61,8 @@ static const double default_lr[] = {
 #define MAX_DRAWS 64
 
 /* Fold-in: SGD passes over the history and their learning rate. */
-#define FOLD_PASSES 5
-#define FOLD_LR 0.05f
+#define FOLD_PASSES 3
+#define FOLD_LR 0.1f
 
 /* Validation ranks the top VALID_K; users are scored in blocks of at most
  * VALID_FLOATS scores. */
@@ -223,27 +223,82 @@ static float bpr_predict(const struct rec_model *m, int64_t user, int64_t item)
 
 /* --- negative sampling --- */
 
-static int contains(const uint32_t *set, uint32_t n, uint32_t x)
+/* The items a user has seen, for negative sampling to avoid: a training
+ * row in ascending order, or a streamed history as a hash table. */
+struct seen {
+	const uint32_t *item;	/* the row, or the table's slots (NONE: empty) */
+	uint32_t n;		/* the row's length, or the table's size less 1 */
+	int hashed;
+};
+
+static uint32_t slot_of(uint32_t x, uint32_t mask)
 {
-	uint32_t lo = 0, hi = n;
+	uint32_t h = x * 0x9e3779b1u;
 
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-
-		if (set[mid] < x)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < n && set[lo] == x;
+	return (h ^ h >> 16) & mask;
 }
 
-/* An item outside seen[0..nseen) (ascending), drawn uniformly; with
- * candidates > 1, the best scored for pu of that many such draws.  NONE
- * when MAX_DRAWS draws found nothing unseen. */
+/* A binary search without branches on the data, which a random x would
+ * mispredict half the time. */
+static int in_row(const uint32_t *row, uint32_t n, uint32_t x)
+{
+	if (!n)
+		return 0;
+	while (n > 1) {
+		uint32_t half = n / 2;
+
+		row = row[half] <= x ? row + half : row;
+		n -= half;
+	}
+	return *row == x;
+}
+
+static int is_seen(const struct seen *s, uint32_t x)
+{
+	if (!s->hashed)
+		return in_row(s->item, s->n, x);
+	for (uint32_t h = slot_of(x, s->n);; h = (h + 1) & s->n) {
+		if (s->item[h] == x)
+			return 1;
+		if (s->item[h] == NONE)
+			return 0;
+	}
+}
+
+/* The known items of u's history in a table at most half full; the
+ * caller frees *table. */
+static int seen_hash(struct seen *s, const struct rec_user *u, uint32_t nitems,
+		     uint32_t **table)
+{
+	uint64_t size = 2;
+	uint32_t *t;
+
+	while (size < 2 * (uint64_t)u->n)
+		size *= 2;
+	if (size > UINT32_MAX || !(t = malloc(size * sizeof(*t))))
+		return REC_ENOMEM;
+	memset(t, 0xff, size * sizeof(*t));
+	s->item = *table = t;
+	s->n = (uint32_t)(size - 1);
+	s->hashed = 1;
+	for (uint32_t e = 0; e < u->n; e++) {
+		uint32_t h = slot_of(u->items[e], s->n);
+
+		if (u->items[e] >= nitems)
+			continue;
+		while (t[h] != NONE && t[h] != u->items[e])
+			h = (h + 1) & s->n;
+		t[h] = u->items[e];
+	}
+	return 0;
+}
+
+/* An unseen item drawn uniformly; with candidates > 1, the best scored
+ * for pu of that many such draws.  *score receives its score.  NONE when
+ * MAX_DRAWS draws found nothing unseen. */
 static uint32_t draw_negative(const struct rec_model *m, const float *pu,
-			      const uint32_t *seen, uint32_t nseen,
-			      uint32_t candidates, struct rec_rng *rng)
+			      const struct seen *seen, uint32_t candidates,
+			      struct rec_rng *rng, float *score)
 {
 	const struct bpr *s = m->state;
 	uint32_t n = m->data.nitems, best = NONE, found = 0;
@@ -253,10 +308,8 @@ static uint32_t draw_negative(const struct rec_model *m, const float *pu,
 		uint32_t j = (uint32_t)rec_rng_below(rng, n);
 		float v;
 
-		if (contains(seen, nseen, j))
+		if (is_seen(seen, j))
 			continue;
-		if (candidates == 1)
-			return j;
 		found++;
 		v = s->w.b[j] + dot(pu, s->w.q + (size_t)j * s->k, s->k);
 		if (best == NONE || v > top) {
@@ -264,6 +317,7 @@ static uint32_t draw_negative(const struct rec_model *m, const float *pu,
 			top = v;
 		}
 	}
+	*score = top;
 	return best;
 }
 
@@ -336,17 +390,18 @@ static float *row(float *a, size_t r, uint32_t k)
 	return a ? a + r * k : NULL;
 }
 
-/* One step on the triple (u, i, j) with weight w; g is scratch of 3 k
- * floats.  Returns the triple's weighted loss before the step. */
+/* One step on the triple (u, i, j), where j scores sj, with weight w; g
+ * is scratch of 3 k floats.  Returns the triple's weighted loss before the
+ * step. */
 static double fit_triple(const struct trainer *t, uint32_t u, uint32_t i, uint32_t j,
-			 float w, float *g, uint64_t step)
+			 float sj, float w, float *g, uint64_t step)
 {
 	struct bpr_params *p = &t->s->w;
 	const struct bpr_params *m1 = &t->m1, *m2 = &t->m2;
 	uint32_t k = t->s->k;
 	float *pu = p->p + (size_t)u * k, *qi = p->q + (size_t)i * k, *qj = p->q + (size_t)j * k;
 	float *gp = g, *gi = g + k, *gj = g + 2 * k;
-	float x = p->b[i] - p->b[j] + dot(pu, qi, k) - dot(pu, qj, k);
+	float x = p->b[i] + dot(pu, qi, k) - sj;
 	float d = -w / (1 + expf(x)), di = d, dj = -d;
 	struct correction c = { 1, 1 };
 
@@ -374,13 +429,14 @@ static double fit_entry(const struct trainer *t, uint64_t e, float *g,
 	const struct rec_dataset *d = &t->m->data;
 	uint32_t u = t->user[e], k = t->s->k, j;
 	uint64_t a = d->rowptr[u];
+	struct seen seen = { t->seen + a, (uint32_t)(d->rowptr[u + 1] - a), 0 };
+	float sj;
 
-	j = draw_negative(t->m, t->s->w.p + (size_t)u * k, t->seen + a,
-			  (uint32_t)(d->rowptr[u + 1] - a), t->negatives, rng);
+	j = draw_negative(t->m, t->s->w.p + (size_t)u * k, &seen, t->negatives, rng, &sj);
 	if (j == NONE)
 		return 0;
-	return fit_triple(t, u, d->col[e], j, (float)rec_model_decay(t->m, d->time[e]),
-			  g, step);
+	return fit_triple(t, u, d->col[e], j, sj,
+			  (float)rec_model_decay(t->m, d->time[e]), g, step);
 }
 
 /* One pass over the entries in a fresh order, shared out among the
@@ -704,14 +760,15 @@ static uint64_t history_seed(const uint32_t *items, uint32_t n)
 	return h;
 }
 
-/* One SGD step on pu alone for the event i against the unseen item j. */
+/* One SGD step on pu alone for the event i against the unseen item j,
+ * which scores sj. */
 static void fold_step(const struct rec_model *m, float *pu, uint32_t i, uint32_t j,
-		      float w)
+		      float sj, float w)
 {
 	const struct bpr *s = m->state;
 	const float *qi = s->w.q + (size_t)i * s->k, *qj = s->w.q + (size_t)j * s->k;
 	float reg = (float)m->hp[HP_REG];
-	float x = s->w.b[i] - s->w.b[j] + dot(pu, qi, s->k) - dot(pu, qj, s->k);
+	float x = s->w.b[i] + dot(pu, qi, s->k) - sj;
 	float d = w / (1 + expf(x));
 
 	#pragma omp simd
@@ -721,30 +778,27 @@ static void fold_step(const struct rec_model *m, float *pu, uint32_t i, uint32_t
 
 static int bpr_fold_in(const struct rec_model *m, struct rec_user *u)
 {
-	uint32_t ni = m->data.nitems, nseen = 0;
-	uint32_t candidates = (uint32_t)m->hp[HP_NEGATIVES];
-	uint32_t *seen = malloc((u->n + 1) * sizeof(*seen));
+	uint32_t ni = m->data.nitems, candidates = (uint32_t)m->hp[HP_NEGATIVES];
+	uint32_t *table;
+	struct seen seen;
 	struct rec_rng rng;
 
-	if (!seen)
+	if (seen_hash(&seen, u, ni, &table) < 0)
 		return REC_ENOMEM;
-	for (uint32_t e = 0; e < u->n; e++)
-		if (u->items[e] < ni)
-			seen[nseen++] = u->items[e];
-	qsort(seen, nseen, sizeof(*seen), by_index);
 	rec_rng_seed(&rng, history_seed(u->items, u->n));
 	for (int pass = 0; pass < FOLD_PASSES; pass++)
 		for (uint32_t e = 0; e < u->n; e++) {
 			uint32_t j;
+			float sj;
 
 			if (u->items[e] >= ni)
 				continue;
-			j = draw_negative(m, u->state, seen, nseen, candidates, &rng);
+			j = draw_negative(m, u->state, &seen, candidates, &rng, &sj);
 			if (j != NONE)
-				fold_step(m, u->state, u->items[e], j,
+				fold_step(m, u->state, u->items[e], j, sj,
 					  (float)rec_model_decay(m, u->times[e]));
 		}
-	free(seen);
+	free(table);
 	return 0;
 }
 
