@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
 
@@ -33,6 +34,7 @@ struct options {
 	int emit_before;
 	const char *output;
 	int quiet;
+	int verbose;
 };
 
 static const char synopsis[] =
@@ -113,7 +115,8 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case REC_OPT_VERSION: printf("rec-recommend %s\n", rec_version()); exit(0);
 		case 'o': o->output = optarg; break;
 		case 'q': o->quiet = 1; break;
-		case 'v': case REC_OPT_SEED: break;
+		case 'v': o->verbose = 1; break;
+		case REC_OPT_SEED: break;
 		case REC_OPT_PROGRESS: case REC_OPT_NO_PROGRESS: break;
 		case 'j':
 			if (rec_parse_long(optarg, 0, 4096, &v, "--threads", &e) < 0)
@@ -375,6 +378,8 @@ struct streamer {
 	float *scores;
 	uint32_t *idx;
 	float *val;
+	double *latency;	/* with -v: seconds per event */
+	size_t nlat, caplat;
 };
 
 static int answer(struct streamer *st, const struct rec_event *e, const struct rec_user *u,
@@ -391,9 +396,9 @@ static int answer(struct streamer *st, const struct rec_event *e, const struct r
 	return 0;
 }
 
-static int take_stream_event(void *ctx, const struct rec_event *e, struct rec_error *err)
+static int handle_event(struct streamer *st, const struct rec_event *e,
+			struct rec_error *err)
 {
-	struct streamer *st = ctx;
 	struct rec_user *u;
 	int64_t item = rec_dict_find(st->j->m->data.items, e->item, e->item_len);
 	int rc;
@@ -407,6 +412,57 @@ static int take_stream_event(void *ctx, const struct rec_event *e, struct rec_er
 	else if ((rc = rec_stream_learn(&st->s, u, (uint32_t)item, e->value, e->time, err)) < 0)
 		return rc;
 	return st->emit_before ? 0 : answer(st, e, u, err);
+}
+
+static double seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static int take_stream_event(void *ctx, const struct rec_event *e, struct rec_error *err)
+{
+	struct streamer *st = ctx;
+	double start;
+	int rc;
+
+	if (!st->latency)
+		return handle_event(st, e, err);
+	start = seconds();
+	if ((rc = handle_event(st, e, err)) < 0)
+		return rc;
+	if (st->nlat == st->caplat) {
+		st->caplat *= 2;
+		if (!(st->latency = realloc(st->latency, st->caplat * sizeof(*st->latency))))
+			return rec_error_set(err, REC_ENOMEM, "out of memory");
+	}
+	st->latency[st->nlat++] = seconds() - start;
+	return 0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* With -v: the time from a parsed event to its flushed answer. */
+static void report_latency(struct streamer *st)
+{
+	double sum = 0;
+	size_t n = st->nlat;
+
+	if (n == 0)
+		return;
+	qsort(st->latency, n, sizeof(*st->latency), cmp_double);
+	for (size_t i = 0; i < n; i++)
+		sum += st->latency[i];
+	fprintf(stderr, "rec-recommend: %zu events, %.0f events/s; latency us: "
+		"p50 %.1f p99 %.1f max %.1f\n", n, n / sum, st->latency[n / 2] * 1e6,
+		st->latency[(size_t)(n * 0.99)] * 1e6, st->latency[n - 1] * 1e6);
 }
 
 static void catch_signals(void)
@@ -431,6 +487,8 @@ static void stream(FILE *fp, struct rec_model *m, struct options *o)
 	st.val = malloc(j.n * sizeof(*st.val));
 	if (!st.scores || !st.idx || !st.val || rec_stream_init(&st.s, m) < 0)
 		errx(1, "out of memory");
+	if (o->verbose && !(st.latency = malloc((st.caplat = 1024) * sizeof(*st.latency))))
+		errx(1, "out of memory");
 	catch_signals();
 	o->csv.line_buffered = 1;
 	o->csv.stop = &stop;
@@ -442,6 +500,8 @@ static void stream(FILE *fp, struct rec_model *m, struct options *o)
 			(unsigned long long)st.s.unknown_items);
 	if (rc < 0)
 		fail(&e);
+	report_latency(&st);
+	free(st.latency);
 	rec_stream_release(&st.s);
 	free(st.scores);
 	free(st.idx);
