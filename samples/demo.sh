@@ -23,3 +23,6 @@ echo "== mf: rating prediction on a random 20% of the ratings"
 rec-split --method random --ratio 0.2 --train "$work/rtrain.recd" --test "$work/rtest.recd" "$work/data.recd"
 rec-train -q -a mf -o "$work/rmf.recm" "$work/rtrain.recd"
 rec-recommend -m "$work/rmf.recm" --predict "$work/rtest.recd" | rec-eval --format table
+echo
+echo "== freshness: itemknn replaying the newest 30% of the year, learning or frozen"
+make -s -C samples freshness
