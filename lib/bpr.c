@@ -60,8 +60,11 @@ static const double default_lr[] = {
  * everything. */
 #define MAX_DRAWS 64
 
-/* Fold-in: SGD passes over the history and their learning rate. */
+/* Fold-in: SGD passes over the history, at least FOLD_MIN_STEPS steps so
+ * that a short history moves a new user's zero vector, and their learning
+ * rate. */
 #define FOLD_PASSES 3
+#define FOLD_MIN_STEPS 200
 #define FOLD_LR 0.1f
 
 /* Validation ranks the top VALID_K; users are scored in blocks of at most
@@ -471,8 +474,9 @@ static int by_index(const void *a, const void *b)
 }
 
 /* Set up training over the entries of the users with visit[u] (all users
- * when visit is NULL). */
-static int trainer_init(struct trainer *t, struct rec_model *m, const uint8_t *visit)
+ * when visit is NULL), with the given solver. */
+static int trainer_init(struct trainer *t, struct rec_model *m, const uint8_t *visit,
+			int solver)
 {
 	const struct rec_dataset *d = &m->data;
 	uint32_t k;
@@ -481,8 +485,9 @@ static int trainer_init(struct trainer *t, struct rec_model *m, const uint8_t *v
 	t->m = m;
 	t->s = m->state;
 	k = t->s->k;
-	t->solver = (int)m->hp[HP_SOLVER];
-	t->lr = (float)(m->hp[HP_LR] > 0 ? m->hp[HP_LR] : default_lr[t->solver]);
+	t->solver = solver;
+	t->lr = (float)(m->hp[HP_LR] > 0 && solver == m->hp[HP_SOLVER] ? m->hp[HP_LR] :
+			default_lr[solver]);
 	t->reg = (float)m->hp[HP_REG];
 	t->reg_bias = (float)m->hp[HP_REG_BIAS];
 	t->negatives = (uint32_t)m->hp[HP_NEGATIVES];
@@ -685,7 +690,7 @@ static int bpr_train(struct rec_model *m, const struct rec_train_options *opt,
 
 	if (m->data.nnz > UINT32_MAX)
 		return rec_error_set(err, REC_EINVAL, "bpr trains on at most 2^32 events");
-	if (trainer_init(&t, m, NULL) < 0 ||
+	if (trainer_init(&t, m, NULL, (int)m->hp[HP_SOLVER]) < 0 ||
 	    (opt->validation && validation_init(&v, m, opt->validation) < 0))
 		goto out;
 	init_factors(m, opt->seed);
@@ -701,7 +706,10 @@ out:
 
 /* Grow the arrays for the new users and items, which start at zero, then
  * run passes epochs over the events of the touched users alone: the other
- * users' vectors are not written. */
+ * users' vectors are not written.  The steps are plain SGD's, whatever the
+ * solver: AdaGrad and Adam would start from empty moments, and their first
+ * steps, of about lr in every coordinate whatever the gradient, would
+ * shake every item that the new events touch. */
 static int bpr_update(struct rec_model *m, uint32_t old_users, uint32_t old_items,
 		      const uint8_t *touched, const struct rec_train_options *opt,
 		      struct rec_error *err)
@@ -722,7 +730,7 @@ static int bpr_update(struct rec_model *m, uint32_t old_users, uint32_t old_item
 	if (d->nnz > UINT32_MAX)
 		return rec_error_set(err, REC_EINVAL, "bpr trains on at most 2^32 events");
 	quiet.validation = NULL;
-	rc = trainer_init(&t, m, touched);
+	rc = trainer_init(&t, m, touched, SOLVER_SGD);
 	if (rc == 0)
 		rc = train_epochs(&t, opt->passes, &quiet, NULL);
 	trainer_release(&t);
@@ -779,6 +787,7 @@ static void fold_step(const struct rec_model *m, float *pu, uint32_t i, uint32_t
 static int bpr_fold_in(const struct rec_model *m, struct rec_user *u)
 {
 	uint32_t ni = m->data.nitems, candidates = (uint32_t)m->hp[HP_NEGATIVES];
+	uint64_t steps = (uint64_t)u->n * FOLD_PASSES;
 	uint32_t *table;
 	struct seen seen;
 	struct rec_rng rng;
@@ -786,18 +795,19 @@ static int bpr_fold_in(const struct rec_model *m, struct rec_user *u)
 	if (seen_hash(&seen, u, ni, &table) < 0)
 		return REC_ENOMEM;
 	rec_rng_seed(&rng, history_seed(u->items, u->n));
-	for (int pass = 0; pass < FOLD_PASSES; pass++)
-		for (uint32_t e = 0; e < u->n; e++) {
-			uint32_t j;
-			float sj;
+	if (u->n && steps < FOLD_MIN_STEPS)
+		steps = FOLD_MIN_STEPS;
+	for (uint64_t step = 0; step < steps; step++) {
+		uint32_t e = (uint32_t)(step % u->n), j;
+		float sj;
 
-			if (u->items[e] >= ni)
-				continue;
-			j = draw_negative(m, u->state, &seen, candidates, &rng, &sj);
-			if (j != NONE)
-				fold_step(m, u->state, u->items[e], j, sj,
-					  (float)rec_model_decay(m, u->times[e]));
-		}
+		if (u->items[e] >= ni)
+			continue;
+		j = draw_negative(m, u->state, &seen, candidates, &rng, &sj);
+		if (j != NONE)
+			fold_step(m, u->state, u->items[e], j, sj,
+				  (float)rec_model_decay(m, u->times[e]));
+	}
 	free(table);
 	return 0;
 }

@@ -1,0 +1,397 @@
+/* test_bpr.c - the bpr family on planted groups: users rank the items of
+ * their own group first, after training, after a fold-in of a new user's
+ * history and after incremental training; one thread repeats bit for bit;
+ * a saved model scores as the trained one; blocks score as single users;
+ * incremental training leaves the untouched users' vectors alone. */
+#include <math.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "rec.h"
+#include "unit.h"
+
+#define NUSERS 60
+#define NITEMS 40
+
+/* Users u<n> of group n % 2 pick items i<m> of group m % 2, each with
+ * probability 0.4 (at least two); item index m is "i<m>". */
+static void make_groups(struct rec_dataset *ds, uint64_t seed)
+{
+	struct rec_events ev;
+	struct rec_error err;
+	struct rec_rng rng;
+	char id[16];
+
+	rec_rng_seed(&rng, seed);
+	CHECK(rec_events_init(&ev, NULL, NULL) == 0);
+	for (int i = 0; i < NITEMS; i++) {
+		snprintf(id, sizeof(id), "i%d", i);
+		rec_dict_intern(ev.items, id, strlen(id), &(uint32_t){ 0 }, NULL);
+	}
+	for (int u = 0; u < NUSERS; u++) {
+		uint32_t uidx;
+		int picked = 0;
+
+		snprintf(id, sizeof(id), "u%d", u);
+		rec_dict_intern(ev.users, id, strlen(id), &uidx, NULL);
+		for (int i = u % 2; i < NITEMS; i += 2)
+			if (rec_rng_uniform(&rng) < 0.4 || picked < 2) {
+				rec_events_push(&ev, uidx, (uint32_t)i, 1, 100 * u + i);
+				picked++;
+			}
+	}
+	CHECK(rec_dataset_from_events(ds, &ev, REC_DEDUP_LAST, &err) == 0);
+}
+
+static struct rec_model *train(uint64_t seed)
+{
+	struct rec_train_options opt = { .seed = seed };
+	struct rec_model *m = rec_model_new(rec_algo_find("bpr"));
+	struct rec_dataset ds;
+	struct rec_error err;
+
+	make_groups(&ds, 5);
+	CHECK(m != NULL);
+	CHECK(rec_model_set(m, "factors", "8", &err) == 0);
+	CHECK(rec_model_set(m, "epochs", "40", &err) == 0);
+	/* Half of what a user has not seen is of his group here: the best
+	 * scored of several draws would mostly be such an item. */
+	CHECK(rec_model_set(m, "negatives", "1", &err) == 0);
+	CHECK(rec_model_train(m, &ds, &opt, &err) == 0);
+	return m;
+}
+
+/* Does every item of the other group than `group` score below every
+ * unseen item of `group`?  Seen items carry -INFINITY. */
+static int group_first(const float *s, uint32_t n, int group)
+{
+	float worst_own = INFINITY, best_other = -INFINITY;
+
+	for (uint32_t i = 0; i < n; i++) {
+		if (s[i] == -INFINITY)
+			continue;
+		if ((int)(i % 2) == group)
+			worst_own = fminf(worst_own, s[i]);
+		else
+			best_other = fmaxf(best_other, s[i]);
+	}
+	return worst_own > best_other;
+}
+
+/* Are the k best scored items all of `group`? */
+static int top_in_group(const float *s, uint32_t n, int group, uint32_t k)
+{
+	uint32_t idx[16];
+	float val[16];
+	uint32_t found = rec_topn(s, n, k, idx, val);
+
+	for (uint32_t r = 0; r < found; r++)
+		if ((int)(idx[r] % 2) != group)
+			return 0;
+	return found == k;
+}
+
+static void hide_seen(const struct rec_model *m, uint32_t u, float *s)
+{
+	const struct rec_dataset *d = &m->data;
+
+	for (uint64_t e = d->rowptr[u]; e < d->rowptr[u + 1]; e++)
+		s[d->col[e]] = -INFINITY;
+}
+
+/* Every user ranks all the unseen items of his group above the others. */
+static void check_planted(const struct rec_model *m)
+{
+	float *s = malloc(NITEMS * sizeof(*s));
+	int bad = 0;
+
+	for (uint32_t u = 0; u < m->data.nusers; u++) {
+		rec_model_score(m, u, s);
+		hide_seen(m, u, s);
+		bad += !group_first(s, NITEMS, (int)(u % 2));
+	}
+	CHECK_INT(bad, 0);
+	free(s);
+}
+
+/* The learned arrays of two models, byte for byte. */
+static int same_params(struct rec_model *a, struct rec_model *b)
+{
+	struct rec_param pa[REC_MAX_PARAMS], pb[REC_MAX_PARAMS];
+	unsigned n = a->algo->params(a, pa);
+
+	if (n != b->algo->params(b, pb))
+		return 0;
+	for (unsigned i = 0; i < n; i++)
+		if (pa[i].n != pb[i].n || memcmp(pa[i].f32, pb[i].f32, pa[i].n * 4) != 0)
+			return 0;
+	return 1;
+}
+
+static void check_determinism(struct rec_model *m)
+{
+	struct rec_model *again = train(7), *other = train(8);
+
+	CHECK(same_params(m, again));
+	CHECK(!same_params(m, other));
+	rec_model_free(again);
+	rec_model_free(other);
+}
+
+static void check_save_load(struct rec_model *m)
+{
+	char path[] = "/tmp/rec-unit-bprXXXXXX";
+	int fd = mkstemp(path);
+	struct rec_model *back = NULL;
+	struct rec_error err;
+	float *a = malloc(NITEMS * sizeof(*a)), *b = malloc(NITEMS * sizeof(*b));
+
+	CHECK(fd >= 0);
+	close(fd);
+	CHECK(rec_model_save(m, path, &err) == 0);
+	CHECK(rec_model_load(&back, path, &err) == 0);
+	unlink(path);
+	if (back) {
+		CHECK(same_params(m, back));
+		for (int64_t u = -1; u < NUSERS; u++) {
+			rec_model_score(m, u, a);
+			rec_model_score(back, u, b);
+			CHECK(memcmp(a, b, NITEMS * sizeof(*a)) == 0);
+		}
+	}
+	rec_model_free(back);
+	free(a);
+	free(b);
+}
+
+/* A block of users scores as the users one by one, within rounding (the
+ * two go through different BLAS kernels); predictions agree too, and the
+ * fallbacks are finite. */
+static void check_block_and_predict(const struct rec_model *m)
+{
+	int64_t users[NUSERS];
+	float *block = malloc((size_t)NUSERS * NITEMS * sizeof(*block));
+	float *one = malloc(NITEMS * sizeof(*one));
+	float worst = 0;
+
+	for (int u = 0; u < NUSERS; u++)
+		users[u] = NUSERS - 1 - u;
+	rec_model_score_block(m, users, NUSERS, block);
+	for (int u = 0; u < NUSERS; u++) {
+		rec_model_score(m, users[u], one);
+		for (int i = 0; i < NITEMS; i++) {
+			float d = fabsf(one[i] - block[u * NITEMS + i]);
+
+			worst = fmaxf(worst, d / (1 + fabsf(one[i])));
+			if (u < 3)
+				CHECK(fabsf(rec_model_predict(m, users[u], i) - one[i]) <
+				      1e-4f * (1 + fabsf(one[i])));
+		}
+	}
+	CHECK(worst < 1e-5f);
+	CHECK(isfinite(rec_model_predict(m, -1, 3)));
+	CHECK(rec_model_predict(m, 3, -1) == 0);
+	free(block);
+	free(one);
+}
+
+/* A new user whose history is items of group 0 ranks group 0 first once
+ * it is folded in; the fold repeats bit for bit; a trained user's state
+ * is his trained vector and scores as he does. */
+static void check_fold_in(const struct rec_model *m)
+{
+	uint32_t k = m->algo->state_size(m);
+	struct rec_user u = { 0 };
+	float *s = malloc(NITEMS * sizeof(*s)), *t = malloc(NITEMS * sizeof(*t));
+	float *first = calloc(k, sizeof(*first));
+
+	CHECK_INT(k, 8);
+	CHECK(rec_user_start(m, NUSERS + 5, &u) == 0);
+	for (uint32_t i = 0; i < 8; i += 2)
+		CHECK(rec_user_push(&u, i, 1, 10000 + i) == 0);
+	CHECK(rec_user_fold(m, &u) == 0);
+	rec_user_score(m, &u, 0, s);
+	CHECK(group_first(s, NITEMS, 0));
+	memcpy(first, u.state, k * sizeof(*first));
+	memset(u.state, 0, k * sizeof(*u.state));
+	CHECK(m->algo->fold_in(m, &u) == 0);
+	CHECK(memcmp(first, u.state, k * sizeof(*first)) == 0);
+	rec_user_release(&u);
+
+	CHECK(rec_user_start(m, 1, &u) == 0);
+	rec_user_score(m, &u, 0, s);
+	rec_model_score(m, 1, t);
+	hide_seen(m, 1, t);
+	CHECK(memcmp(s, t, NITEMS * sizeof(*s)) == 0);
+	rec_user_release(&u);
+	free(s);
+	free(t);
+	free(first);
+}
+
+/* One fold of a 100-event history at 64 factors over 2000 items, which
+ * the stream pays for every event: report it, and fail only far beyond
+ * the tens of microseconds it takes, since machines differ. */
+static void check_fold_speed(void)
+{
+	struct rec_train_options opt = { .seed = 1 };
+	struct rec_model *m = rec_model_new(rec_algo_find("bpr"));
+	struct rec_events ev;
+	struct rec_dataset ds;
+	struct rec_error err;
+	struct rec_user u = { 0 };
+	struct rec_rng rng;
+	double best = INFINITY;
+
+	rec_rng_seed(&rng, 3);
+	CHECK(rec_events_init(&ev, NULL, NULL) == 0);
+	for (uint32_t e = 0; e < 20000; e++) {
+		char id[16];
+		uint32_t user, item;
+
+		snprintf(id, sizeof(id), "u%u", e / 20);
+		rec_dict_intern(ev.users, id, strlen(id), &user, NULL);
+		snprintf(id, sizeof(id), "i%u", (uint32_t)rec_rng_below(&rng, 2000));
+		rec_dict_intern(ev.items, id, strlen(id), &item, NULL);
+		rec_events_push(&ev, user, item, 1, e);
+	}
+	CHECK(rec_dataset_from_events(&ds, &ev, REC_DEDUP_LAST, &err) == 0);
+	CHECK(rec_model_set(m, "epochs", "1", &err) == 0);
+	CHECK(rec_model_train(m, &ds, &opt, &err) == 0);
+	CHECK(rec_user_start(m, m->data.nusers, &u) == 0);
+	for (uint32_t e = 0; e < 100; e++)
+		CHECK(rec_user_push(&u, (uint32_t)rec_rng_below(&rng, m->data.nitems), 1, e) == 0);
+	for (int rep = 0; rep < 20; rep++) {
+		double start = omp_get_wtime();
+
+		CHECK(m->algo->fold_in(m, &u) == 0);
+		best = fmin(best, omp_get_wtime() - start);
+	}
+	fprintf(stderr, "fold-in of 100 events at 64 factors: %.1f us\n", best * 1e6);
+	CHECK(best < 2e-3);
+	rec_user_release(&u);
+	rec_model_free(m);
+}
+
+/* New events for a few users, a new user and a new item: the arrays grow,
+ * the untouched users' vectors stay bit for bit, and the new user's best
+ * items are of his group (the most popular items of the other group, which
+ * every user of it has, may still pass his group's least popular ones). */
+static void check_update(struct rec_model *m)
+{
+	struct rec_train_options opt = { .seed = 3, .passes = 20 };
+	uint32_t k = m->algo->state_size(m), old = m->data.nusers;
+	float *before = malloc((size_t)old * k * sizeof(*before));
+	float *s = malloc((NITEMS + 1) * sizeof(*s)), *state = malloc(k * sizeof(*state));
+	static const char *const events[][2] = {
+		{ "u0", "i6" }, { "u3", "i7" }, { "new", "i0" }, { "new", "i2" },
+		{ "new", "i4" }, { "new", "i6" }, { "u0", "fresh" }, { "u2", "fresh" },
+	};
+	struct rec_events ev;
+	struct rec_error err;
+	int64_t user;
+	int moved = 0;
+
+	for (uint32_t u = 0; u < old; u++)
+		m->algo->user_state(m, u, before + (size_t)u * k);
+	CHECK(rec_events_init(&ev, m->data.users, m->data.items) == 0);
+	for (size_t e = 0; e < sizeof(events) / sizeof(events[0]); e++) {
+		uint32_t u, i;
+
+		rec_dict_intern(ev.users, events[e][0], strlen(events[e][0]), &u, NULL);
+		rec_dict_intern(ev.items, events[e][1], strlen(events[e][1]), &i, NULL);
+		CHECK(rec_events_push(&ev, u, i, 1, 20000 + (int64_t)e) == 0);
+	}
+	CHECK(rec_model_update(m, &ev, &opt, &err) == 0);
+	CHECK_INT(m->data.nusers, old + 1);
+	CHECK_INT(m->data.nitems, NITEMS + 1);
+	for (uint32_t u = 0; u < old; u++) {
+		m->algo->user_state(m, u, state);
+		if (u == 0 || u == 2 || u == 3)
+			moved += memcmp(state, before + (size_t)u * k, k * sizeof(*state)) != 0;
+		else
+			CHECK(memcmp(state, before + (size_t)u * k, k * sizeof(*state)) == 0);
+	}
+	CHECK_INT(moved, 3);
+	user = rec_dict_find(m->data.users, "new", 3);
+	CHECK(user == old);
+	rec_model_score(m, user, s);
+	hide_seen(m, (uint32_t)user, s);
+	s[NITEMS] = -INFINITY;
+	CHECK(top_in_group(s, NITEMS, 0, 10));
+	for (uint32_t i = 0; i <= NITEMS; i++)
+		CHECK(isfinite(rec_model_predict(m, user, i)));
+	free(before);
+	free(s);
+	free(state);
+}
+
+/* With passes = 0 an update only grows: the old arrays keep their bytes
+ * and the new rows are zero. */
+static void check_grow_only(struct rec_model *m)
+{
+	struct rec_train_options opt = { .seed = 3, .passes = 0 };
+	struct rec_param p[REC_MAX_PARAMS];
+	unsigned np = m->algo->params(m, p);
+	float *old[REC_MAX_PARAMS];
+	uint64_t n[REC_MAX_PARAMS];
+	struct rec_events ev;
+	struct rec_error err;
+	uint32_t u, i;
+
+	for (unsigned j = 0; j < np; j++) {
+		n[j] = p[j].n;
+		old[j] = malloc(n[j] * sizeof(float));
+		memcpy(old[j], p[j].f32, n[j] * sizeof(float));
+	}
+	CHECK(rec_events_init(&ev, m->data.users, m->data.items) == 0);
+	rec_dict_intern(ev.users, "grown", 5, &u, NULL);
+	rec_dict_intern(ev.items, "sprout", 6, &i, NULL);
+	CHECK(rec_events_push(&ev, u, i, 1, 30000) == 0);
+	CHECK(rec_model_update(m, &ev, &opt, &err) == 0);
+	CHECK(m->algo->params(m, p) == np);
+	for (unsigned j = 0; j < np; j++) {
+		CHECK(p[j].n > n[j]);
+		CHECK(memcmp(old[j], p[j].f32, n[j] * sizeof(float)) == 0);
+		for (uint64_t x = n[j]; x < p[j].n; x++)
+			CHECK(p[j].f32[x] == 0);
+		free(old[j]);
+	}
+}
+
+static void check_bad_settings(void)
+{
+	static const char *const bad[][2] = {
+		{ "solver", "lbfgs" }, { "factors", "0" }, { "negatives", "1.5" },
+		{ "lr", "-1" }, { "patience", "0" }, { "epochs", "x" }, { "nosuch", "1" },
+	};
+	struct rec_model *m = rec_model_new(rec_algo_find("bpr"));
+	struct rec_error err;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		CHECK(rec_model_set(m, bad[i][0], bad[i][1], &err) == REC_EINVAL);
+	CHECK(rec_model_set(m, "solver", "sgd", &err) == 0);
+	CHECK(rec_model_get(m, "solver") == 0);
+	rec_model_free(m);
+}
+
+int main(void)
+{
+	struct rec_model *m;
+
+	omp_set_num_threads(1);
+	m = train(7);
+	check_planted(m);
+	check_determinism(m);
+	check_save_load(m);
+	check_block_and_predict(m);
+	check_fold_in(m);
+	check_update(m);
+	check_grow_only(m);
+	rec_model_free(m);
+	check_fold_speed();
+	check_bad_settings();
+	return UNIT_STATUS();
+}
