@@ -581,8 +581,8 @@ struct eval {
 	uint32_t *user;		/* their index in the test set */
 	uint64_t *tptr;		/* test items of user u: titem[tptr[u]..tptr[u+1]) */
 	uint32_t *titem;	/* ascending within a user */
-	uint32_t maxtest;
 	uint32_t kmax;
+	uint32_t nitems;	/* with -m: the model's items, all scored */
 	uint32_t *list;		/* user u's list: list[u * kmax..][0..len[u]) */
 	uint32_t *len;
 	double *auc;		/* per user with -m, < 0 without a pair; or NULL */
@@ -613,8 +613,6 @@ static void eval_test_items(struct eval *ev, const int64_t *map)
 			ev->titem[at + n] = x < 0 ? UINT32_MAX : (uint32_t)x;
 		}
 		qsort(ev->titem + at, n, sizeof(*ev->titem), cmp_u32);
-		if (n > ev->maxtest)
-			ev->maxtest = n;
 		at += n;
 	}
 	ev->tptr[ev->n] = at;
@@ -723,60 +721,57 @@ static int lists_from_input(struct eval *ev, const struct input *in, size_t *ign
 
 /* --- ranking with a model: every item scored for each test user --- */
 
-static void score_user(struct eval *ev, const struct rec_model *m, int64_t mu,
-		       uint32_t u, float *scores, float *val, float *work)
+/* The rank callbacks' view of the evaluation; work gives each user a
+ * slice as long as its test items for the AUC. */
+struct model_ranking {
+	struct eval *ev;
+	float *work;
+};
+
+static void auc_of_user(void *ctx, size_t u, const float *scores)
 {
-	const struct rec_dataset *d = &m->data;
+	struct model_ranking *mr = ctx;
+	struct eval *ev = mr->ev;
 	uint32_t ntest = (uint32_t)(ev->tptr[u + 1] - ev->tptr[u]);
 
-	rec_model_score(m, mu, scores);
-	if (mu >= 0 && mu < d->nusers)
-		for (uint64_t e = d->rowptr[mu]; e < d->rowptr[mu + 1]; e++)
-			scores[d->col[e]] = -INFINITY;	/* seen in training */
-	ev->len[u] = rec_topn(scores, d->nitems, ev->kmax,
-			      ev->list + (size_t)u * ev->kmax, val);
-	ev->auc[u] = rec_metrics_auc(scores, d->nitems, ev->titem + ev->tptr[u], ntest,
-				     work);
+	ev->auc[u] = rec_metrics_auc(scores, ev->nitems, ev->titem + ev->tptr[u], ntest,
+				     mr->work + ev->tptr[u]);
 }
 
-/* Each thread scores into its own buffers and writes only its users'
- * slots, so the results are the same whatever the number of threads. */
-static void score_users(struct eval *ev, const struct rec_model *m, const int64_t *umap)
+static void keep_lists(void *ctx, size_t first, uint32_t n, const uint32_t *idx,
+		       const float *val, const uint32_t *found)
 {
-	uint32_t nitems = m->data.nitems;
-	int failed = 0;
+	struct eval *ev = ((struct model_ranking *)ctx)->ev;
 
-	ev->auc = xcalloc(ev->n, sizeof(*ev->auc));
-#pragma omp parallel
-	{
-		float *scores = malloc((nitems ? nitems : 1) * sizeof(*scores));
-		float *val = malloc(ev->kmax * sizeof(*val));
-		float *work = malloc((ev->maxtest ? ev->maxtest : 1) * sizeof(*work));
-
-#pragma omp for schedule(dynamic, 16)
-		for (uint32_t u = 0; u < ev->n; u++) {
-			if (!scores || !val || !work) {
-#pragma omp atomic write
-				failed = 1;
-				continue;
-			}
-			score_user(ev, m, umap[ev->user[u]], u, scores, val, work);
-		}
-		free(scores);
-		free(val);
-		free(work);
+	(void)val;
+	for (uint32_t j = 0; j < n; j++) {
+		ev->len[first + j] = found[j];
+		memcpy(ev->list + (first + j) * ev->kmax, idx + (size_t)j * ev->kmax,
+		       found[j] * sizeof(*idx));
 	}
-	if (failed)
-		errx(1, "out of memory");
 }
 
+/* Each user's list and AUC, seen items excluded; each user's results
+ * land in its own slots, so they are the same whatever the threads. */
 static void lists_from_model(struct eval *ev, const struct rec_model *m)
 {
 	int64_t *umap = rec_dict_map(ev->test->users, m->data.users);
+	int64_t *users = xcalloc(ev->n, sizeof(*users));
+	struct model_ranking mr = { ev, xcalloc(ev->tptr[ev->n], sizeof(float)) };
+	struct rec_rank_options ro = { .k = ev->kmax, .scored = auc_of_user,
+				       .ranked = keep_lists, .ctx = &mr };
+	struct rec_error e;
 
 	if (!umap)
 		errx(1, "out of memory");
-	score_users(ev, m, umap);
+	for (uint32_t u = 0; u < ev->n; u++)
+		users[u] = umap[ev->user[u]];
+	ev->nitems = m->data.nitems;
+	ev->auc = xcalloc(ev->n, sizeof(*ev->auc));
+	if (rec_model_rank(m, users, ev->n, &ro, &e) < 0)
+		fail(&e);
+	free(mr.work);
+	free(users);
 	free(umap);
 }
 

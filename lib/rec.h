@@ -512,6 +512,28 @@ void rec_model_score(const struct rec_model *m, int64_t user, float *scores);
  * one.  Call it from one thread: it may use threaded BLAS. */
 void rec_model_score_block(const struct rec_model *m, const int64_t *users,
 			   uint32_t n, float *scores);
+/* How rec_model_rank ranks and whom it tells. */
+struct rec_rank_options {
+	uint32_t k;		/* the length of each list */
+	int include_seen;	/* also rank the user's training items */
+	const uint8_t *allow;	/* the candidates, allow[item] != 0; NULL: all */
+	/* Optional: user users[i]'s scores as ranked, the excluded items at
+	 * -INFINITY; called from any thread, once per user. */
+	void (*scored)(void *ctx, size_t i, const float *scores);
+	/* After each block, from the calling thread and in order: the lists
+	 * of users[first..first + n), list j at idx + j * k and val + j * k
+	 * with found[j] entries, best first. */
+	void (*ranked)(void *ctx, size_t first, uint32_t n, const uint32_t *idx,
+		       const float *val, const uint32_t *found);
+	void *ctx;
+};
+
+/* Rank every item for users[0..count) (indices, or -1 for unknown) a
+ * block at a time: rec_model_score_block, then each user's top k across
+ * threads.  Memory is bounded by the block, whatever count is.  Call it
+ * from one thread.  Returns REC_ENOMEM or 0. */
+int rec_model_rank(const struct rec_model *m, const int64_t *users, size_t count,
+		   const struct rec_rank_options *opt, struct rec_error *err);
 /* Predict a rating or score for one pair; never NaN. */
 float rec_model_predict(const struct rec_model *m, int64_t user, int64_t item);
 /* Continue training on ev, whose dictionaries are the model's own (grown

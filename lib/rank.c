@@ -1,0 +1,77 @@
+/* rank.c - every item ranked for many users, a block of users at a time:
+ * one matrix product per block where the family has one, then each user's
+ * top-k chosen in parallel. */
+#include <math.h>
+#include <stdlib.h>
+
+#include "rec.h"
+
+/* Users scored at once: one matrix product's worth for the families that
+ * have one, and few enough that a block of scores stays under 256 MB. */
+#define BLOCK 256
+#define BLOCK_FLOATS (1u << 26)
+
+/* The items that may not be ranked go to -INFINITY: the user's training
+ * items (unless include_seen) and those outside the candidates. */
+static void exclude(const struct rec_model *m, const struct rec_rank_options *opt,
+		    int64_t user, float *scores)
+{
+	const struct rec_dataset *d = &m->data;
+
+	if (!opt->include_seen && user >= 0 && user < d->nusers)
+		for (uint64_t e = d->rowptr[user]; e < d->rowptr[user + 1]; e++)
+			scores[d->col[e]] = -INFINITY;
+	if (opt->allow)
+		for (uint32_t i = 0; i < d->nitems; i++)
+			if (!opt->allow[i])
+				scores[i] = -INFINITY;
+}
+
+/* Rank the nb users from users[first] whose scores the block holds. */
+static void rank_block(const struct rec_model *m, const int64_t *users, size_t first,
+		       uint32_t nb, const struct rec_rank_options *opt, float *scores,
+		       uint32_t *idx, float *val, uint32_t *found)
+{
+	size_t ni = m->data.nitems;
+
+	#pragma omp parallel for schedule(dynamic, 8)
+	for (uint32_t t = 0; t < nb; t++) {
+		float *s = scores + t * ni;
+
+		exclude(m, opt, users[first + t], s);
+		found[t] = rec_topn(s, m->data.nitems, opt->k, idx + (size_t)t * opt->k,
+				    val + (size_t)t * opt->k);
+		if (opt->scored)
+			opt->scored(opt->ctx, first + t, s);
+	}
+}
+
+int rec_model_rank(const struct rec_model *m, const int64_t *users, size_t count,
+		   const struct rec_rank_options *opt, struct rec_error *err)
+{
+	size_t ni = m->data.nitems ? m->data.nitems : 1;
+	uint32_t block = BLOCK_FLOATS / ni < BLOCK ? BLOCK_FLOATS / ni + 1 : BLOCK;
+	float *scores = malloc((size_t)block * ni * sizeof(*scores));
+	uint32_t *idx = malloc((size_t)block * opt->k * sizeof(*idx) + 1);
+	float *val = malloc((size_t)block * opt->k * sizeof(*val) + 1);
+	uint32_t *found = malloc(block * sizeof(*found));
+	int rc = 0;
+
+	if (!scores || !idx || !val || !found) {
+		rc = rec_error_set(err, REC_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t b = 0; b < count; b += block) {
+		uint32_t nb = (uint32_t)(count - b < block ? count - b : block);
+
+		rec_model_score_block(m, users + b, nb, scores);
+		rank_block(m, users, b, nb, opt, scores, idx, val, found);
+		opt->ranked(opt->ctx, b, nb, idx, val, found);
+	}
+out:
+	free(scores);
+	free(idx);
+	free(val);
+	free(found);
+	return rc;
+}
