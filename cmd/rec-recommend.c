@@ -16,11 +16,6 @@ enum {
 	OPT_STREAM, OPT_SAVE, OPT_EMIT
 };
 
-/* Users scored at once: one matrix product's worth for the families that
- * have one, and few enough that a block of scores stays under 256 MB. */
-#define BLOCK 256
-#define BLOCK_FLOATS (1u << 26)
-
 struct options {
 	struct rec_csv_options csv;
 	const char *model;
@@ -238,18 +233,6 @@ static uint32_t pick(const struct job *j, float *scores, uint32_t *idx, float *v
 	return rec_topn(scores, ni, j->n, idx, val);
 }
 
-/* The top-n of one user (index or -1), seen items excluded. */
-static uint32_t select_top(const struct job *j, int64_t user, float *scores,
-			   uint32_t *idx, float *val)
-{
-	const struct rec_dataset *d = &j->m->data;
-
-	if (!j->include_seen && user >= 0)
-		for (uint64_t e = d->rowptr[user]; e < d->rowptr[user + 1]; e++)
-			scores[d->col[e]] = -INFINITY;
-	return pick(j, scores, idx, val);
-}
-
 static void print_list(FILE *fp, const struct rec_model *m, const char *user,
 		       size_t ulen, const uint32_t *idx, const float *val, uint32_t n)
 {
@@ -264,41 +247,41 @@ static void print_list(FILE *fp, const struct rec_model *m, const char *user,
 	}
 }
 
-/* Score users[0..count) (model indices, -1 for unknown, named in names)
- * block by block, selecting across threads and printing in order. */
+/* Where the lists of rec_model_rank go: users named in names, in order. */
+struct printer {
+	FILE *fp;
+	const struct rec_model *m;
+	const struct rec_dict *names;
+	uint32_t n;
+};
+
+static void print_lists(void *ctx, size_t first, uint32_t n, const uint32_t *idx,
+			const float *val, const uint32_t *found)
+{
+	const struct printer *p = ctx;
+
+	for (uint32_t t = 0; t < n; t++) {
+		size_t len;
+		const char *name = rec_dict_name(p->names, (uint32_t)(first + t), &len);
+
+		print_list(p->fp, p->m, name, len, idx + (size_t)t * p->n,
+			   val + (size_t)t * p->n, found[t]);
+	}
+}
+
+/* Rank for users[0..count) (model indices, -1 for unknown, named in names)
+ * and print their lists in order. */
 static void recommend_all(FILE *fp, const struct job *j, const int64_t *users,
 			  size_t count, const struct rec_dict *names)
 {
-	size_t ni = j->m->data.nitems ? j->m->data.nitems : 1;
-	uint32_t block = BLOCK_FLOATS / ni < BLOCK ? BLOCK_FLOATS / ni + 1 : BLOCK;
-	float *scores = malloc((size_t)block * ni * sizeof(*scores));
-	uint32_t *idx = malloc((size_t)block * j->n * sizeof(*idx));
-	float *val = malloc((size_t)block * j->n * sizeof(*val));
-	uint32_t *found = malloc(block * sizeof(*found));
+	struct printer p = { fp, j->m, names, j->n };
+	struct rec_rank_options ro = { .k = j->n, .include_seen = j->include_seen,
+				       .allow = j->allow, .ranked = print_lists, .ctx = &p };
+	struct rec_error e;
 
-	if (!scores || !idx || !val || !found)
-		errx(1, "out of memory");
 	fputs("user,item,rank,score\n", fp);
-	for (size_t b = 0; b < count; b += block) {
-		uint32_t nb = (uint32_t)(count - b < block ? count - b : block);
-
-		rec_model_score_block(j->m, users + b, nb, scores);
-		#pragma omp parallel for schedule(dynamic, 8)
-		for (uint32_t t = 0; t < nb; t++)
-			found[t] = select_top(j, users[b + t], scores + t * ni,
-					      idx + (size_t)t * j->n, val + (size_t)t * j->n);
-		for (uint32_t t = 0; t < nb; t++) {
-			size_t len;
-			const char *name = rec_dict_name(names, (uint32_t)(b + t), &len);
-
-			print_list(fp, j->m, name, len, idx + (size_t)t * j->n,
-				   val + (size_t)t * j->n, found[t]);
-		}
-	}
-	free(scores);
-	free(idx);
-	free(val);
-	free(found);
+	if (rec_model_rank(j->m, users, count, &ro, &e) < 0)
+		fail(&e);
 }
 
 static void recommend(FILE *fp, const struct rec_model *m, const struct options *o)
