@@ -1176,7 +1176,13 @@ out:
  * regression on its events: features [1, q_i] (or [1, p_u]), targets the
  * rating less the terms that do not belong to the row, penalties reg_bias
  * and reg scaled by the row's weight (weighted-lambda regularisation, Zhou
- * et al., AAIM 2008). */
+ * et al., AAIM 2008) plus a constant prior. */
+
+/* Penalties that do not shrink with the row's weight, so that a row with
+ * one or two events stays near the mean (chosen on a time split of
+ * MovieLens 100K cut from the training part). */
+#define RIDGE_BIAS_PRIOR 10.0
+#define RIDGE_VECTOR_PRIOR 1.0
 
 struct ridge {
 	int dim;		/* k + 1 */
@@ -1227,9 +1233,9 @@ static void ridge_solve(struct ridge *r, const struct rec_model *m, float *bias,
 {
 	double scale = r->wsum > 1 ? r->wsum : 1;
 
-	r->a[0] += (float)(m->hp[HP_REG_BIAS] * scale);
+	r->a[0] += (float)(m->hp[HP_REG_BIAS] * scale + RIDGE_BIAS_PRIOR);
 	for (int f = 1; f < r->dim; f++)
-		r->a[f * r->dim + f] += (float)(m->hp[HP_REG] * scale);
+		r->a[f * r->dim + f] += (float)(m->hp[HP_REG] * scale + RIDGE_VECTOR_PRIOR);
 	if (r->wsum == 0 ||
 	    LAPACKE_sposv(LAPACK_ROW_MAJOR, 'U', r->dim, 1, r->a, r->dim, r->b, 1) != 0)
 		memset(r->b, 0, (size_t)r->dim * sizeof(*r->b));
@@ -1350,7 +1356,8 @@ static void solve_item(const struct rec_model *m, struct ridge *r,
 	ridge_solve(r, m, &mf->w.ib[item], mf->w.q + (size_t)item * mf->k);
 }
 
-/* Re-solve the touched users, then the items they rated. */
+/* Re-solve the touched users, then the items marked.  Only new items are:
+ * re-solving old ones from the ridge, not the sampler, loses accuracy. */
 static int update_pass(struct rec_model *m, const uint8_t *touched, const uint8_t *items,
 		       const struct item_entries *x)
 {
@@ -1421,9 +1428,7 @@ static int mf_update(struct rec_model *m, uint32_t old_users, uint32_t old_items
 		return 0;
 	if (!(items = calloc(d->nitems + 1, 1)) || item_entries_build(d, &x) < 0)
 		goto out;
-	for (uint32_t u = 0; u < d->nusers; u++)
-		for (uint64_t e = d->rowptr[u]; touched[u] && e < d->rowptr[u + 1]; e++)
-			items[d->col[e]] = 1;
+	memset(items + old_items, 1, d->nitems - old_items);
 	for (uint32_t pass = 0; pass < opt->passes; pass++)
 		if ((rc = update_pass(m, touched, items, &x)) < 0)
 			break;
