@@ -13,7 +13,8 @@
 #include "internal.h"
 
 const struct rec_algo *const rec_algos[] = {
-	&rec_algo_pop, &rec_algo_itemknn, &rec_algo_mf, &rec_algo_ease, &rec_algo_bpr, NULL
+	&rec_algo_pop, &rec_algo_itemknn, &rec_algo_mf, &rec_algo_ease, &rec_algo_bpr,
+	&rec_algo_sasrec, NULL
 };
 
 static const char popu_tag[4] = { 'P', 'O', 'P', 'U' };

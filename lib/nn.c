@@ -1,0 +1,270 @@
+/* nn.c - dense layers, layer normalisation, causal self-attention, ReLU,
+ * dropout, softmax cross-entropy and Adam, forward and backward.  The
+ * matrix products are single calls of OpenBLAS; what is left are the
+ * element-wise loops between them. */
+#include <cblas.h>
+#include <math.h>
+#include <string.h>
+
+#include "nn.h"
+
+void rec_nn_dense(int n, int in, int out, const float *x, const float *w,
+		  const float *b, float *y)
+{
+	for (int r = 0; r < n; r++)
+		memcpy(y + (size_t)r * out, b, (size_t)out * sizeof(*y));
+	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, out, in, 1.0f, x, in,
+		    w, out, 1.0f, y, out);
+}
+
+void rec_nn_dense_back(int n, int in, int out, const float *x, const float *w,
+		       const float *dy, float *dx, int accumulate, float *dw, float *db)
+{
+	cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, in, out, n, 1.0f, x, in,
+		    dy, out, 1.0f, dw, out);
+	for (int r = 0; r < n; r++) {
+		const float *row = dy + (size_t)r * out;
+
+		#pragma omp simd
+		for (int c = 0; c < out; c++)
+			db[c] += row[c];
+	}
+	if (dx)
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, in, out, 1.0f, dy,
+			    out, w, out, accumulate ? 1.0f : 0.0f, dx, in);
+}
+
+void rec_nn_layernorm(int n, int d, const float *x, const float *g, const float *b,
+		      float *xhat, float *rstd, float *y)
+{
+	for (int r = 0; r < n; r++) {
+		const float *xr = x + (size_t)r * d;
+		float *hr = xhat + (size_t)r * d, *yr = y + (size_t)r * d;
+		float mean = 0, var = 0, s;
+
+		for (int c = 0; c < d; c++)
+			mean += xr[c];
+		mean /= (float)d;
+		for (int c = 0; c < d; c++)
+			var += (xr[c] - mean) * (xr[c] - mean);
+		s = 1.0f / sqrtf(var / (float)d + REC_NN_LN_EPS);
+		rstd[r] = s;
+		#pragma omp simd
+		for (int c = 0; c < d; c++) {
+			hr[c] = (xr[c] - mean) * s;
+			yr[c] = hr[c] * g[c] + b[c];
+		}
+	}
+}
+
+/* With dh = dy * g: dx = rstd (dh - mean(dh) - xhat mean(dh xhat)). */
+void rec_nn_layernorm_back(int n, int d, const float *xhat, const float *rstd,
+			   const float *g, const float *dy, float *dx, float *dg,
+			   float *db)
+{
+	for (int r = 0; r < n; r++) {
+		const float *hr = xhat + (size_t)r * d, *dr = dy + (size_t)r * d;
+		float *xr = dx + (size_t)r * d, sum = 0, dot = 0;
+
+		for (int c = 0; c < d; c++) {
+			float dh = dr[c] * g[c];
+
+			dg[c] += dr[c] * hr[c];
+			db[c] += dr[c];
+			sum += dh;
+			dot += dh * hr[c];
+		}
+		sum /= (float)d;
+		dot /= (float)d;
+		#pragma omp simd
+		for (int c = 0; c < d; c++)
+			xr[c] += rstd[r] * (dr[c] * g[c] - sum - hr[c] * dot);
+	}
+}
+
+/* Softmax of s[0..n) in place. */
+static void softmax(int n, float *s)
+{
+	float max = s[0], sum = 0;
+
+	for (int j = 1; j < n; j++)
+		if (s[j] > max)
+			max = s[j];
+	for (int j = 0; j < n; j++) {
+		s[j] = expf(s[j] - max);
+		sum += s[j];
+	}
+	sum = 1.0f / sum;
+	for (int j = 0; j < n; j++)
+		s[j] *= sum;
+}
+
+void rec_nn_attention(int n, int d, int h, const float *qkv, float *probs,
+		      const float *drop, float *out, float *scratch)
+{
+	int dh = d / h, ld = 3 * d;
+	float scale = 1.0f / sqrtf((float)dh);
+
+	for (int hh = 0; hh < h; hh++) {
+		const float *q = qkv + hh * dh, *k = q + d, *v = q + 2 * d;
+		float *p = probs + (size_t)hh * n * n, *a = p;
+
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, n, dh, scale, q, ld,
+			    k, ld, 0.0f, p, n);
+		for (int i = 0; i < n; i++) {
+			softmax(i + 1, p + (size_t)i * n);
+			memset(p + (size_t)i * n + i + 1, 0, (size_t)(n - i - 1) * sizeof(*p));
+		}
+		if (drop) {
+			const float *m = drop + (size_t)hh * n * n;
+
+			a = scratch;
+			#pragma omp simd
+			for (size_t j = 0; j < (size_t)n * n; j++)
+				a[j] = p[j] * m[j];
+		}
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, dh, n, 1.0f, a, n,
+			    v, ld, 0.0f, out + hh * dh, d);
+	}
+}
+
+/* Through O = A V with A = P * drop and P the causal softmax of S:
+ * dV = A^T dO, dP = (dO V^T) * drop, dS = P (dP - rowsum(P dP)) scale,
+ * dQ = dS K scale-free, dK = dS^T Q. */
+void rec_nn_attention_back(int n, int d, int h, const float *qkv, const float *probs,
+			   const float *drop, const float *dout, float *dqkv,
+			   float *scratch)
+{
+	int dh = d / h, ld = 3 * d;
+	float scale = 1.0f / sqrtf((float)dh);
+	float *da = scratch + (size_t)n * n;
+
+	for (int hh = 0; hh < h; hh++) {
+		const float *q = qkv + hh * dh, *k = q + d, *v = q + 2 * d;
+		const float *p = probs + (size_t)hh * n * n, *a = p, *o = dout + hh * dh;
+		const float *m = drop ? drop + (size_t)hh * n * n : NULL;
+
+		if (m) {
+			#pragma omp simd
+			for (size_t j = 0; j < (size_t)n * n; j++)
+				scratch[j] = p[j] * m[j];
+			a = scratch;
+		}
+		cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, n, dh, n, 1.0f, a, n,
+			    o, d, 0.0f, dqkv + 2 * d + hh * dh, ld);
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, n, dh, 1.0f, o, d,
+			    v, ld, 0.0f, da, n);
+		for (int i = 0; i < n; i++) {
+			const float *pr = p + (size_t)i * n;
+			float *dr = da + (size_t)i * n, dot = 0;
+
+			if (m)
+				rec_nn_mul((size_t)i + 1, dr, m + (size_t)i * n);
+			for (int j = 0; j <= i; j++)
+				dot += pr[j] * dr[j];
+			for (int j = 0; j <= i; j++)
+				dr[j] = pr[j] * (dr[j] - dot) * scale;
+			memset(dr + i + 1, 0, (size_t)(n - i - 1) * sizeof(*dr));
+		}
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, dh, n, 1.0f, da, n,
+			    k, ld, 0.0f, dqkv + hh * dh, ld);
+		cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, n, dh, n, 1.0f, da, n,
+			    q, ld, 0.0f, dqkv + d + hh * dh, ld);
+	}
+}
+
+void rec_nn_attention_step(int n, int d, int h, const float *q, const float *k,
+			   const float *v, int ld, float *out, float *scratch)
+{
+	int dh = d / h;
+	float scale = 1.0f / sqrtf((float)dh);
+
+	for (int hh = 0; hh < h; hh++) {
+		cblas_sgemv(CblasRowMajor, CblasNoTrans, n, dh, scale, k + hh * dh, ld,
+			    q + hh * dh, 1, 0.0f, scratch, 1);
+		softmax(n, scratch);
+		cblas_sgemv(CblasRowMajor, CblasTrans, n, dh, 1.0f, v + hh * dh, ld,
+			    scratch, 1, 0.0f, out + hh * dh, 1);
+	}
+}
+
+void rec_nn_relu(size_t n, float *x)
+{
+	#pragma omp simd
+	for (size_t j = 0; j < n; j++)
+		x[j] = x[j] > 0 ? x[j] : 0;
+}
+
+void rec_nn_relu_back(size_t n, const float *y, float *dy)
+{
+	#pragma omp simd
+	for (size_t j = 0; j < n; j++)
+		dy[j] = y[j] > 0 ? dy[j] : 0;
+}
+
+void rec_nn_dropout_mask(struct rec_rng *rng, size_t n, float p, float *mask)
+{
+	float keep = 1.0f / (1.0f - p);
+	uint32_t cut = (uint32_t)((double)p * 4294967296.0);
+
+	/* Two 32-bit draws from each 64-bit one. */
+	for (size_t j = 0; j < n; j += 2) {
+		uint64_t r = rec_rng_next(rng);
+
+		mask[j] = (uint32_t)r < cut ? 0 : keep;
+		if (j + 1 < n)
+			mask[j + 1] = (uint32_t)(r >> 32) < cut ? 0 : keep;
+	}
+}
+
+void rec_nn_mul(size_t n, float *x, const float *mask)
+{
+	if (!mask)
+		return;
+	#pragma omp simd
+	for (size_t j = 0; j < n; j++)
+		x[j] *= mask[j];
+}
+
+double rec_nn_softmax_xent(int n, int c, float *logits, const uint32_t *target,
+			   float scale)
+{
+	double loss = 0;
+
+	for (int r = 0; r < n; r++) {
+		float *l = logits + (size_t)r * c, max = l[0], sum = 0, norm;
+		float t = l[target[r]];
+
+		for (int j = 1; j < c; j++)
+			max = l[j] > max ? l[j] : max;
+		#pragma omp simd reduction(+:sum)
+		for (int j = 0; j < c; j++) {
+			l[j] = expf(l[j] - max);
+			sum += l[j];
+		}
+		loss += log(sum) + max - t;
+		norm = scale / sum;
+		#pragma omp simd
+		for (int j = 0; j < c; j++)
+			l[j] *= norm;
+		l[target[r]] -= scale;
+	}
+	return loss;
+}
+
+void rec_nn_adam_update(const struct rec_nn_adam *a, size_t lo, size_t hi, float *x,
+			const float *g, float *m1, float *m2)
+{
+	float c1 = 1.0f / (1.0f - powf(a->beta1, (float)a->step));
+	float c2 = 1.0f / (1.0f - powf(a->beta2, (float)a->step));
+	float b1 = a->beta1, b2 = a->beta2;
+
+	#pragma omp simd
+	for (size_t j = lo; j < hi; j++) {
+		float gj = g[j] + a->decay * x[j];
+
+		m1[j] = b1 * m1[j] + (1 - b1) * gj;
+		m2[j] = b2 * m2[j] + (1 - b2) * gj * gj;
+		x[j] -= a->lr * m1[j] * c1 / (sqrtf(m2[j] * c2) + a->eps);
+	}
+}

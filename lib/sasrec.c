@@ -1,0 +1,1177 @@
+/* sasrec.c - self-attentive sequential recommendation (Kang and McAuley,
+ * ICDM 2018): each user's last max_len events, oldest first, go through
+ * item embeddings (scaled by sqrt(hidden)) plus learned positional
+ * embeddings, then blocks of pre-norm causal self-attention and a
+ * point-wise feed-forward pair with ReLU, each with dropout and a
+ * residual connection, then a last layer normalisation.  The hidden state
+ * at a position scores every item by its dot product with the item's
+ * embedding, which the input shares.
+ *
+ * Training predicts each event of a window from the ones before it, by
+ * softmax cross-entropy over all items at every position (the "SASRec+"
+ * recipe of Klenitskiy and Vasilev, RecSys 2023), or with loss=sampled by
+ * the generalised binary cross-entropy of gSASRec (Petrov and Macdonald,
+ * RecSys 2023) against negatives drawn uniformly, one set per sequence.
+ * Adam steps on mini-batches of users; within a batch each thread runs
+ * whole sequences, forward and backward, into its own gradient, so that
+ * BLAS runs one thread inside the parallel region.
+ *
+ * Positions count from the oldest event of the window.  Appending to a
+ * window that is not full then changes no earlier position, so fold-in
+ * keeps each block's keys and values and computes only the new position
+ * (O(max_len x hidden) an event); once the window is full it slides, every
+ * position's embedding changes, and fold-in encodes the window anew
+ * (O(max_len^2 x hidden + max_len x hidden^2) an event). */
+#include <cblas.h>
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "nn.h"
+
+enum {
+	HP_FACTORS, HP_EPOCHS, HP_LR, HP_BLOCKS, HP_HEADS, HP_MAX_LEN, HP_DROPOUT,
+	HP_BATCH, HP_LOSS, HP_NEGATIVES, HP_PATIENCE, HP_REG, HP_INIT, NHP
+};
+
+enum { LOSS_FULL, LOSS_SAMPLED };
+
+/* Hidden states of this size fit on the stack. */
+#define MAX_FACTORS 1024
+static const char *const losses[] = { "full", "sampled", NULL };
+
+static const struct rec_hparam sasrec_hparams[NHP] = {
+	[HP_FACTORS] = { "factors", 64, 1, MAX_FACTORS, 1, NULL },
+	[HP_EPOCHS] = { "epochs", 200, 1, 100000, 1, NULL },
+	[HP_LR] = { "lr", 0.001, 1e-9, 10, 0, NULL },
+	[HP_BLOCKS] = { "blocks", 2, 1, 16, 1, NULL },
+	[HP_HEADS] = { "heads", 1, 1, 64, 1, NULL },
+	[HP_MAX_LEN] = { "max_len", 200, 1, 4096, 1, NULL },
+	[HP_DROPOUT] = { "dropout", 0.2, 0, 0.9, 0, NULL },
+	[HP_BATCH] = { "batch", 128, 1, 65536, 1, NULL },
+	[HP_LOSS] = { "loss", LOSS_FULL, 0, 1, 1, losses },
+	[HP_NEGATIVES] = { "negatives", 256, 1, 100000, 1, NULL },
+	[HP_PATIENCE] = { "patience", 10, 1, 100000, 1, NULL },
+	[HP_REG] = { "reg", 0, 0, 1000, 0, NULL },
+	[HP_INIT] = { "init", 1, 0, 10, 0, NULL },
+};
+
+/* Adam's decay rates as in the reference recipe, and gSASRec's calibration
+ * t: with n negatives of m items, the positive's term is weighted by
+ * beta = alpha (t (1 - 1/alpha) + 1/alpha), alpha = n / (m - 1). */
+#define ADAM_B1 0.9f
+#define ADAM_B2 0.98f
+#define ADAM_EPS 1e-8f
+#define GBCE_T 0.75
+
+/* Validation ranks the top VALID_K; the output layer handles at most
+ * LOGIT_FLOATS scores at once per thread. */
+#define VALID_K 10
+#define VALID_BLOCK 256
+#define LOGIT_FLOATS (1u << 20)
+
+/* The learned floats, one array: item embeddings (nitems x d) first, then
+ * positions (max_len x d), the blocks, and the last normalisation's gain
+ * and bias.  The same layout serves gradients and Adam's moments. */
+struct sasrec {
+	uint32_t d, len, nblocks, heads, nitems;
+	size_t pos_at, blocks_at, final_at, total;
+	float *w;
+};
+
+/* One block's parameters within such an array; wqkv is d x 3d. */
+struct block {
+	float *ln1_g, *ln1_b, *wqkv, *bqkv, *wo, *bo;
+	float *ln2_g, *ln2_b, *w1, *b1, *w2, *b2;
+};
+
+static size_t block_floats(size_t d)
+{
+	return 6 * d * d + 10 * d;
+}
+
+static struct block block_at(const struct sasrec *s, float *base, uint32_t b)
+{
+	size_t d = s->d;
+	float *p = base + s->blocks_at + b * block_floats(d);
+	struct block k;
+
+	k.ln1_g = p;
+	k.ln1_b = p + d;
+	k.wqkv = p + 2 * d;
+	k.bqkv = k.wqkv + 3 * d * d;
+	k.wo = k.bqkv + 3 * d;
+	k.bo = k.wo + d * d;
+	k.ln2_g = k.bo + d;
+	k.ln2_b = k.ln2_g + d;
+	k.w1 = k.ln2_b + d;
+	k.b1 = k.w1 + d * d;
+	k.w2 = k.b1 + d;
+	k.b2 = k.w2 + d * d;
+	return k;
+}
+
+/* --- the user's rows, in time order --- */
+
+struct timed {
+	int64_t time;
+	uint64_t at;
+	uint32_t item;
+	float val;
+};
+
+static int by_time(const void *a, const void *b)
+{
+	const struct timed *x = a, *y = b;
+
+	if (x->time != y->time)
+		return x->time < y->time ? -1 : 1;
+	return x->at < y->at ? -1 : x->at > y->at;
+}
+
+/* Rows of a dataset are in time order already; a row that is not is put
+ * in order here, ties kept in row order, so that every window can be read
+ * straight from the end of a row. */
+static int order_rows(struct rec_dataset *d)
+{
+	for (uint32_t u = 0; u < d->nusers; u++) {
+		uint64_t a = d->rowptr[u], n = d->rowptr[u + 1] - a, j;
+		struct timed *t;
+
+		for (j = 1; j < n && d->time[a + j - 1] <= d->time[a + j]; j++)
+			;
+		if (j >= n)
+			continue;
+		if (!(t = malloc(n * sizeof(*t))))
+			return REC_ENOMEM;
+		for (j = 0; j < n; j++)
+			t[j] = (struct timed){ d->time[a + j], j, d->col[a + j], d->val[a + j] };
+		qsort(t, n, sizeof(*t), by_time);
+		for (j = 0; j < n; j++) {
+			d->time[a + j] = t[j].time;
+			d->col[a + j] = t[j].item;
+			d->val[a + j] = t[j].val;
+		}
+		free(t);
+	}
+	return 0;
+}
+
+/* The last at most max events of user u: *n of them, oldest first. */
+static const uint32_t *window(const struct rec_model *m, uint32_t u, uint32_t max,
+			      uint32_t *n)
+{
+	const struct rec_dataset *d = &m->data;
+	uint64_t len = d->rowptr[u + 1] - d->rowptr[u];
+
+	*n = (uint32_t)(len < max ? len : max);
+	return d->col + d->rowptr[u + 1] - *n;
+}
+
+/* --- the model's arrays --- */
+
+static int sasrec_init(struct rec_model *m)
+{
+	struct sasrec *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return REC_ENOMEM;
+	m->state = s;
+	s->d = (uint32_t)m->hp[HP_FACTORS];
+	s->len = (uint32_t)m->hp[HP_MAX_LEN];
+	s->nblocks = (uint32_t)m->hp[HP_BLOCKS];
+	s->heads = (uint32_t)m->hp[HP_HEADS];
+	s->nitems = m->data.nitems;
+	s->pos_at = (size_t)s->nitems * s->d;
+	s->blocks_at = s->pos_at + (size_t)s->len * s->d;
+	s->final_at = s->blocks_at + s->nblocks * block_floats(s->d);
+	s->total = s->final_at + 2 * (size_t)s->d;
+	if (!(s->w = calloc(s->total, sizeof(*s->w))))
+		return REC_ENOMEM;
+	return order_rows(&m->data);
+}
+
+static void sasrec_release(struct rec_model *m)
+{
+	struct sasrec *s = m->state;
+
+	if (!s)
+		return;
+	free(s->w);
+	free(s);
+	m->state = NULL;
+}
+
+static unsigned sasrec_params(struct rec_model *m, struct rec_param *p)
+{
+	struct sasrec *s = m->state;
+
+	p[0] = (struct rec_param){ { 'I', 'E', 'M', 'B' }, s->w, NULL, s->pos_at };
+	p[1] = (struct rec_param){ { 'P', 'E', 'M', 'B' }, s->w + s->pos_at, NULL,
+				   s->blocks_at - s->pos_at };
+	p[2] = (struct rec_param){ { 'B', 'L', 'K', 'S' }, s->w + s->blocks_at, NULL,
+				   s->total - s->blocks_at };
+	return 3;
+}
+
+float *rec_sasrec_weights(struct rec_model *m, size_t *n)
+{
+	struct sasrec *s = m->state;
+
+	*n = s->total;
+	return s->w;
+}
+
+/* Embeddings N(0, init^2 / d); dense layers U(-1/sqrt(fan_in),
+ * 1/sqrt(fan_in)) as PyTorch draws them; gains 1, biases of the
+ * normalisations 0. */
+static void init_weights(const struct rec_model *m, uint64_t seed)
+{
+	struct sasrec *s = m->state;
+	double sd = m->hp[HP_INIT] / sqrt((double)s->d);
+	float bound = 1.0f / sqrtf((float)s->d);
+	struct rec_rng rng;
+
+	rec_rng_seed(&rng, seed);
+	for (size_t j = 0; j < s->blocks_at; j++)
+		s->w[j] = (float)(sd * rec_rng_normal(&rng));
+	for (size_t j = s->blocks_at; j < s->final_at; j++)
+		s->w[j] = bound * (float)(2 * rec_rng_uniform(&rng) - 1);
+	for (uint32_t b = 0; b < s->nblocks; b++) {
+		struct block k = block_at(s, s->w, b);
+
+		for (uint32_t c = 0; c < s->d; c++) {
+			k.ln1_g[c] = k.ln2_g[c] = 1;
+			k.ln1_b[c] = k.ln2_b[c] = 0;
+		}
+	}
+	for (uint32_t c = 0; c < s->d; c++) {
+		s->w[s->final_at + c] = 1;
+		s->w[s->final_at + s->d + c] = 0;
+	}
+}
+
+/* --- the activations of one window --- */
+
+/* What a block keeps from forward for backward; the masks only when
+ * training. */
+struct acts {
+	float *a, *xhat1, *rstd1, *qkv, *probs, *pdrop, *att, *odrop;
+	float *xhat2, *rstd2, *c, *r, *fdrop, *fd, *gdrop;
+};
+
+/* One thread's memory for a window of up to s->len positions. */
+struct work {
+	float *mem;
+	struct acts *blk;
+	float *x0drop, *x, *xhatf, *rstdf, *hf;
+	float *dx, *t1, *t2, *dqkv, *scratch;
+	float *logits, *negw, *negs, *dneg;	/* training only */
+	uint32_t *neg;
+	uint32_t chunk;		/* rows of logits */
+	uint32_t negatives;
+	int training;
+};
+
+/* Lay the work out on mem, or with mem NULL only count its floats. */
+static size_t carve(const struct sasrec *s, struct work *w, float *mem)
+{
+	size_t used = 0, l = s->len, ld = l * s->d, hll = (size_t)s->heads * l * l;
+	size_t tr = w->training ? 1 : 0;
+
+#define TAKE(n) (used += (n), mem ? mem + used - (n) : NULL)
+	for (uint32_t b = 0; b < s->nblocks; b++) {
+		struct acts *A = &w->blk[b];
+
+		A->a = TAKE(ld);
+		A->xhat1 = TAKE(ld);
+		A->rstd1 = TAKE(l);
+		A->qkv = TAKE(3 * ld);
+		A->probs = TAKE(hll);
+		A->pdrop = TAKE(tr * hll);
+		A->att = TAKE(ld);
+		A->odrop = TAKE(tr * ld);
+		A->xhat2 = TAKE(ld);
+		A->rstd2 = TAKE(l);
+		A->c = TAKE(ld);
+		A->r = TAKE(ld);
+		A->fdrop = TAKE(tr * ld);
+		A->fd = TAKE(ld);
+		A->gdrop = TAKE(tr * ld);
+	}
+	w->x0drop = TAKE(tr * ld);
+	w->x = TAKE(ld);
+	w->xhatf = TAKE(ld);
+	w->rstdf = TAKE(l);
+	w->hf = TAKE(ld);
+	w->dx = TAKE(tr * ld);
+	w->t1 = TAKE(ld);
+	w->t2 = TAKE(tr * ld);
+	w->dqkv = TAKE(tr * 3 * ld);
+	w->scratch = TAKE((1 + tr) * l * l);
+	w->logits = TAKE(tr * w->chunk * (size_t)s->nitems);
+	w->negw = TAKE(tr * w->negatives * (size_t)s->d);
+	w->negs = TAKE(tr * w->negatives * l);
+	w->dneg = TAKE(tr * w->negatives * (size_t)s->d);
+#undef TAKE
+	return used;
+}
+
+static void work_free(struct work *w)
+{
+	if (!w)
+		return;
+	free(w->mem);
+	free(w->blk);
+	free(w->neg);
+	memset(w, 0, sizeof(*w));
+}
+
+/* Work for inference, or for training under the model's loss. */
+static int work_init(const struct rec_model *m, struct work *w, int training)
+{
+	const struct sasrec *s = m->state;
+	uint32_t ni = s->nitems ? s->nitems : 1;
+
+	memset(w, 0, sizeof(*w));
+	w->training = training;
+	if (training && m->hp[HP_LOSS] == LOSS_SAMPLED)
+		w->negatives = (uint32_t)m->hp[HP_NEGATIVES];
+	else if (training)
+		w->chunk = LOGIT_FLOATS / ni < s->len ? LOGIT_FLOATS / ni : s->len;
+	if (training && !w->chunk && !w->negatives)
+		w->chunk = 1;
+	if (!(w->blk = calloc(s->nblocks, sizeof(*w->blk))) ||
+	    !(w->mem = malloc((carve(s, w, NULL) + 1) * sizeof(*w->mem))) ||
+	    (w->negatives && !(w->neg = malloc(w->negatives * sizeof(*w->neg))))) {
+		work_free(w);
+		return REC_ENOMEM;
+	}
+	carve(s, w, w->mem);
+	return 0;
+}
+
+/* --- forward --- */
+
+/* y through dropout (a fresh mask when rng is given), added into x. */
+static void residual(struct rec_rng *rng, float p, size_t n, float *mask,
+		     const float *y, float *x)
+{
+	if (rng) {
+		rec_nn_dropout_mask(rng, n, p, mask);
+		#pragma omp simd
+		for (size_t j = 0; j < n; j++)
+			x[j] += y[j] * mask[j];
+		return;
+	}
+	#pragma omp simd
+	for (size_t j = 0; j < n; j++)
+		x[j] += y[j];
+}
+
+static void block_forward(const struct sasrec *s, struct work *w, uint32_t b, int n,
+			  struct rec_rng *rng, float p)
+{
+	struct block k = block_at(s, s->w, b);
+	struct acts *A = &w->blk[b];
+	int d = (int)s->d, h = (int)s->heads;
+	size_t nd = (size_t)n * d;
+
+	rec_nn_layernorm(n, d, w->x, k.ln1_g, k.ln1_b, A->xhat1, A->rstd1, A->a);
+	rec_nn_dense(n, d, 3 * d, A->a, k.wqkv, k.bqkv, A->qkv);
+	if (rng)
+		rec_nn_dropout_mask(rng, (size_t)h * n * n, p, A->pdrop);
+	rec_nn_attention(n, d, h, A->qkv, A->probs, rng ? A->pdrop : NULL, A->att,
+			 w->scratch);
+	rec_nn_dense(n, d, d, A->att, k.wo, k.bo, w->t1);
+	residual(rng, p, nd, A->odrop, w->t1, w->x);
+	rec_nn_layernorm(n, d, w->x, k.ln2_g, k.ln2_b, A->xhat2, A->rstd2, A->c);
+	rec_nn_dense(n, d, d, A->c, k.w1, k.b1, A->r);
+	rec_nn_relu(nd, A->r);
+	memcpy(A->fd, A->r, nd * sizeof(*A->fd));
+	if (rng) {
+		rec_nn_dropout_mask(rng, nd, p, A->fdrop);
+		rec_nn_mul(nd, A->fd, A->fdrop);
+	}
+	rec_nn_dense(n, d, d, A->fd, k.w2, k.b2, w->t1);
+	residual(rng, p, nd, A->gdrop, w->t1, w->x);
+}
+
+/* The network over the window items[0..n), into w->hf (n x d); with rng,
+ * with dropout p drawn from it, as in training. */
+static void encode(const struct sasrec *s, struct work *w, const uint32_t *items,
+		   int n, struct rec_rng *rng, float p)
+{
+	size_t d = s->d;
+	float scale = sqrtf((float)d);
+	const float *pos = s->w + s->pos_at;
+
+	if (p <= 0)
+		rng = NULL;
+	for (int t = 0; t < n; t++) {
+		const float *e = s->w + (size_t)items[t] * d;
+		float *x = w->x + t * d;
+
+		#pragma omp simd
+		for (size_t c = 0; c < d; c++)
+			x[c] = e[c] * scale + pos[t * d + c];
+	}
+	if (rng) {
+		rec_nn_dropout_mask(rng, n * d, p, w->x0drop);
+		rec_nn_mul(n * d, w->x, w->x0drop);
+	}
+	for (uint32_t b = 0; b < s->nblocks; b++)
+		block_forward(s, w, b, n, rng, p);
+	rec_nn_layernorm(n, (int)d, w->x, s->w + s->final_at, s->w + s->final_at + d,
+			 w->xhatf, w->rstdf, w->hf);
+}
+
+/* --- backward --- */
+
+static void block_backward(const struct sasrec *s, struct work *w, uint32_t b, int n,
+			   int dropout, float *grad)
+{
+	struct block k = block_at(s, s->w, b), g = block_at(s, grad, b);
+	struct acts *A = &w->blk[b];
+	int d = (int)s->d, h = (int)s->heads;
+	size_t nd = (size_t)n * d;
+
+	memcpy(w->t1, w->dx, nd * sizeof(*w->t1));
+	rec_nn_mul(nd, w->t1, dropout ? A->gdrop : NULL);
+	rec_nn_dense_back(n, d, d, A->fd, k.w2, w->t1, w->t2, 0, g.w2, g.b2);
+	rec_nn_mul(nd, w->t2, dropout ? A->fdrop : NULL);
+	rec_nn_relu_back(nd, A->r, w->t2);
+	rec_nn_dense_back(n, d, d, A->c, k.w1, w->t2, w->t1, 0, g.w1, g.b1);
+	rec_nn_layernorm_back(n, d, A->xhat2, A->rstd2, k.ln2_g, w->t1, w->dx, g.ln2_g,
+			      g.ln2_b);
+	memcpy(w->t1, w->dx, nd * sizeof(*w->t1));
+	rec_nn_mul(nd, w->t1, dropout ? A->odrop : NULL);
+	rec_nn_dense_back(n, d, d, A->att, k.wo, w->t1, w->t2, 0, g.wo, g.bo);
+	rec_nn_attention_back(n, d, h, A->qkv, A->probs, dropout ? A->pdrop : NULL, w->t2,
+			      w->dqkv, w->scratch);
+	rec_nn_dense_back(n, d, 3 * d, A->a, k.wqkv, w->dqkv, w->t1, 0, g.wqkv, g.bqkv);
+	rec_nn_layernorm_back(n, d, A->xhat1, A->rstd1, k.ln1_g, w->t1, w->dx, g.ln1_g,
+			      g.ln1_b);
+}
+
+/* From the gradient of the hidden states in w->t2 back to the
+ * embeddings. */
+static void backward(const struct sasrec *s, struct work *w, const uint32_t *items,
+		     int n, int dropout, float *grad)
+{
+	size_t d = s->d;
+	float scale = sqrtf((float)d), *dpos = grad + s->pos_at;
+
+	memset(w->dx, 0, n * d * sizeof(*w->dx));
+	rec_nn_layernorm_back(n, (int)d, w->xhatf, w->rstdf, s->w + s->final_at, w->t2,
+			      w->dx, grad + s->final_at, grad + s->final_at + d);
+	for (uint32_t b = s->nblocks; b-- > 0;)
+		block_backward(s, w, b, n, dropout, grad);
+	rec_nn_mul(n * d, w->dx, dropout ? w->x0drop : NULL);
+	for (int t = 0; t < n; t++) {
+		float *de = grad + (size_t)items[t] * d;
+		const float *dx = w->dx + t * d;
+
+		#pragma omp simd
+		for (size_t c = 0; c < d; c++) {
+			de[c] += scale * dx[c];
+			dpos[t * d + c] += dx[c];
+		}
+	}
+}
+
+/* --- losses: each leaves the gradient of the hidden states in w->t2 --- */
+
+/* Every item scored at every position, a chunk of rows at a time. */
+static double full_loss(const struct sasrec *s, struct work *w, const uint32_t *target,
+			int n, float scale, float *grad)
+{
+	int d = (int)s->d, ni = (int)s->nitems;
+	double loss = 0;
+
+	for (int r = 0; r < n; r += (int)w->chunk) {
+		int c = n - r < (int)w->chunk ? n - r : (int)w->chunk;
+		const float *h = w->hf + (size_t)r * d;
+
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, c, ni, d, 1.0f, h, d,
+			    s->w, d, 0.0f, w->logits, ni);
+		loss += rec_nn_softmax_xent(c, ni, w->logits, target + r, scale);
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, c, d, ni, 1.0f,
+			    w->logits, ni, s->w, d, 0.0f, w->t2 + (size_t)r * d, d);
+		cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, ni, d, c, 1.0f,
+			    w->logits, ni, h, d, 1.0f, grad, d);
+	}
+	return loss;
+}
+
+/* log(1 + e^x) without overflow. */
+static double softplus(double x)
+{
+	return (x > 0 ? x : 0) + log1p(exp(-fabs(x)));
+}
+
+static float sigmoid(float x)
+{
+	return 1.0f / (1.0f + expf(-x));
+}
+
+static float dot(const float *a, const float *b, size_t n)
+{
+	float sum = 0;
+
+	#pragma omp simd reduction(+:sum)
+	for (size_t j = 0; j < n; j++)
+		sum += a[j] * b[j];
+	return sum;
+}
+
+/* gSASRec's loss: -beta log sigmoid(s+) - sum log(1 - sigmoid(s-)) at every
+ * position, the negatives drawn once for the sequence. */
+static double sampled_loss(const struct sasrec *s, struct work *w, const uint32_t *target,
+			   int n, float scale, struct rec_rng *rng, float *grad)
+{
+	int d = (int)s->d, nn = (int)w->negatives;
+	double alpha = s->nitems > 1 ? (double)nn / (s->nitems - 1) : 1, beta, loss = 0;
+
+	if (alpha > 1)
+		alpha = 1;
+	beta = alpha * (GBCE_T * (1 - 1 / alpha) + 1 / alpha);
+	for (int j = 0; j < nn; j++) {
+		w->neg[j] = (uint32_t)rec_rng_below(rng, s->nitems);
+		memcpy(w->negw + (size_t)j * d, s->w + (size_t)w->neg[j] * d,
+		       (size_t)d * sizeof(float));
+	}
+	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, nn, d, 1.0f, w->hf, d,
+		    w->negw, d, 0.0f, w->negs, nn);
+	for (int t = 0; t < n; t++) {
+		const float *h = w->hf + (size_t)t * d, *e = s->w + (size_t)target[t] * d;
+		float pos = dot(h, e, (size_t)d), gp = -(float)beta * sigmoid(-pos) * scale;
+		float *de = grad + (size_t)target[t] * d, *dh = w->t2 + (size_t)t * d;
+		float *row = w->negs + (size_t)t * nn;
+
+		loss += beta * softplus(-pos);
+		for (int c = 0; c < d; c++) {
+			dh[c] = gp * e[c];
+			de[c] += gp * h[c];
+		}
+		for (int j = 0; j < nn; j++) {
+			loss += softplus(row[j]);
+			row[j] = sigmoid(row[j]) * scale;
+		}
+	}
+	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, d, nn, 1.0f, w->negs, nn,
+		    w->negw, d, 1.0f, w->t2, d);
+	cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, nn, d, n, 1.0f, w->negs, nn,
+		    w->hf, d, 0.0f, w->dneg, d);
+	for (int j = 0; j < nn; j++)
+		cblas_saxpy(d, 1.0f, w->dneg + (size_t)j * d, 1, grad + (size_t)w->neg[j] * d, 1);
+	return loss;
+}
+
+/* The loss of one user's events items[0..len) (len >= 2), each predicted
+ * from the ones before it within the last max_len + 1, with its gradient
+ * times scale added into grad. */
+static double sequence_step(const struct rec_model *m, struct work *w,
+			    const uint32_t *items, uint32_t len, float scale,
+			    struct rec_rng *rng, float *grad)
+{
+	const struct sasrec *s = m->state;
+	float p = (float)m->hp[HP_DROPOUT];
+	int n = (int)(len - 1 < s->len ? len - 1 : s->len);
+	const uint32_t *in = items + len - 1 - n;
+	double loss;
+
+	encode(s, w, in, n, rng, p);
+	if (w->negatives)
+		loss = sampled_loss(s, w, in + 1, n, scale, rng, grad);
+	else
+		loss = full_loss(s, w, in + 1, n, scale, grad);
+	backward(s, w, in, n, p > 0, grad);
+	return loss;
+}
+
+double rec_sasrec_sequence_loss(const struct rec_model *m, const uint32_t *items,
+				uint32_t n, uint64_t seed, float *grad)
+{
+	struct work w;
+	struct rec_rng rng;
+	double loss;
+
+	if (work_init(m, &w, 1) < 0)
+		return NAN;
+	rec_rng_seed(&rng, seed);
+	loss = sequence_step(m, &w, items, n, 1.0f, &rng, grad);
+	work_free(&w);
+	return loss;
+}
+
+/* --- scoring --- */
+
+/* The last position's hidden state h[d] for the window items[0..n), n >
+ * 0, encoded on w. */
+static void last_hidden(const struct sasrec *s, struct work *w, const uint32_t *items,
+			uint32_t n, float *h)
+{
+	encode(s, w, items, (int)n, NULL, 0);
+	memcpy(h, w->hf + (size_t)(n - 1) * s->d, s->d * sizeof(*h));
+}
+
+static void score_hidden(const struct sasrec *s, const float *h, float *scores)
+{
+	cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)s->nitems, (int)s->d, 1.0f, s->w,
+		    (int)s->d, h, 1, 0.0f, scores, 1);
+}
+
+/* Scores from the last max_len of items[0..n); the popularity without
+ * events or memory. */
+static void score_items(const struct rec_model *m, const uint32_t *items, uint32_t n,
+			float *scores)
+{
+	const struct sasrec *s = m->state;
+	float h[MAX_FACTORS];
+	struct work w;
+
+	if (n > s->len) {
+		items += n - s->len;
+		n = s->len;
+	}
+	if (n == 0 || work_init(m, &w, 0) < 0) {
+		memcpy(scores, m->popularity, s->nitems * sizeof(*scores));
+		return;
+	}
+	last_hidden(s, &w, items, n, h);
+	work_free(&w);
+	score_hidden(s, h, scores);
+}
+
+static void sasrec_score(const struct rec_model *m, uint32_t user, float *scores)
+{
+	const struct sasrec *s = m->state;
+	uint32_t n;
+	const uint32_t *items = window(m, user, s->len, &n);
+
+	score_items(m, items, n, scores);
+}
+
+/* The users' last hidden states into h[n x d], a thread per user with one
+ * BLAS thread each; a user without events or memory gets zeros.  Returns
+ * how many were encoded. */
+static uint32_t hidden_states(const struct rec_model *m, const uint32_t *users,
+			      uint32_t n, float *h)
+{
+	const struct sasrec *s = m->state;
+	uint32_t done = 0;
+
+	openblas_set_num_threads(1);
+	#pragma omp parallel reduction(+:done)
+	{
+		struct work w;
+		int ok = work_init(m, &w, 0) == 0;
+
+		#pragma omp for schedule(dynamic, 1)
+		for (uint32_t j = 0; j < n; j++) {
+			uint32_t len;
+			const uint32_t *items = window(m, users[j], s->len, &len);
+
+			memset(h + (size_t)j * s->d, 0, s->d * sizeof(*h));
+			if (ok && len) {
+				last_hidden(s, &w, items, len, h + (size_t)j * s->d);
+				done++;
+			}
+		}
+		if (ok)
+			work_free(&w);
+	}
+	openblas_set_num_threads(omp_get_max_threads());
+	return done;
+}
+
+/* One matrix product for the block's output layer. */
+static void sasrec_score_block(const struct rec_model *m, const uint32_t *users,
+			       uint32_t n, float *scores)
+{
+	const struct sasrec *s = m->state;
+	size_t ni = s->nitems;
+	float *h = malloc(((size_t)n * s->d + 1) * sizeof(*h));
+
+	if (!h) {
+		for (uint32_t j = 0; j < n; j++)
+			sasrec_score(m, users[j], scores + j * ni);
+		return;
+	}
+	hidden_states(m, users, n, h);
+	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)ni, (int)s->d,
+		    1.0f, h, (int)s->d, s->w, (int)s->d, 0.0f, scores, (int)ni);
+	for (uint32_t j = 0; j < n; j++) {
+		uint32_t len;
+
+		window(m, users[j], s->len, &len);
+		if (!len)
+			memcpy(scores + j * ni, m->popularity, ni * sizeof(*scores));
+	}
+	free(h);
+}
+
+/* The dot product for a known pair; an unknown user gets the item's
+ * popularity, an unknown item 0. */
+static float sasrec_predict(const struct rec_model *m, int64_t user, int64_t item)
+{
+	const struct sasrec *s = m->state;
+	uint32_t n;
+	const uint32_t *items;
+	float h[MAX_FACTORS], v;
+	struct work w;
+
+	if (item < 0)
+		return 0;
+	if (user < 0)
+		return m->popularity[item];
+	items = window(m, (uint32_t)user, s->len, &n);
+	if (n == 0 || work_init(m, &w, 0) < 0)
+		return m->popularity[item];
+	last_hidden(s, &w, items, n, h);
+	work_free(&w);
+	v = dot(h, s->w + (size_t)item * s->d, s->d);
+	return isfinite(v) ? v : 0;
+}
+
+/* --- fold-in ---
+ *
+ * A user's state: the positions filled (at most max_len), the hidden
+ * state of the last one (d), then each block's keys and values of every
+ * position (max_len x d each). */
+
+#define STATE_COUNT 0
+#define STATE_HIDDEN 1
+
+static size_t cache_at(const struct sasrec *s, uint32_t b)
+{
+	return STATE_HIDDEN + s->d + (size_t)b * 2 * s->len * s->d;
+}
+
+static uint32_t sasrec_state_size(const struct rec_model *m)
+{
+	const struct sasrec *s = m->state;
+
+	return (uint32_t)cache_at(s, s->nblocks);
+}
+
+/* The state of the window items[0..n) from a full encoding on w. */
+static void state_from_window(const struct sasrec *s, struct work *w,
+			      const uint32_t *items, uint32_t n, float *state)
+{
+	size_t d = s->d;
+
+	memset(state, 0, cache_at(s, s->nblocks) * sizeof(*state));
+	if (n == 0)
+		return;
+	last_hidden(s, w, items, n, state + STATE_HIDDEN);
+	for (uint32_t b = 0; b < s->nblocks; b++) {
+		float *k = state + cache_at(s, b), *v = k + s->len * d;
+
+		for (uint32_t t = 0; t < n; t++) {
+			memcpy(k + t * d, w->blk[b].qkv + t * 3 * d + d, d * sizeof(*k));
+			memcpy(v + t * d, w->blk[b].qkv + t * 3 * d + 2 * d, d * sizeof(*v));
+		}
+	}
+	state[STATE_COUNT] = (float)n;
+}
+
+static int encode_state(const struct rec_model *m, const uint32_t *items, uint32_t n,
+			float *state)
+{
+	const struct sasrec *s = m->state;
+	struct work w;
+
+	if (n > s->len) {
+		items += n - s->len;
+		n = s->len;
+	}
+	if (work_init(m, &w, 0) < 0)
+		return REC_ENOMEM;
+	state_from_window(s, &w, items, n, state);
+	work_free(&w);
+	return 0;
+}
+
+static void sasrec_user_state(const struct rec_model *m, uint32_t user, float *state)
+{
+	const struct sasrec *s = m->state;
+	uint32_t n;
+	const uint32_t *items = window(m, user, s->len, &n);
+
+	if (encode_state(m, items, n, state) < 0)
+		memset(state, 0, cache_at(s, s->nblocks) * sizeof(*state));
+}
+
+/* Scratch of one step: x, a, xhat, qkv (3d), att, t (d each), probs
+ * (max_len) and rstd (1). */
+static size_t step_floats(const struct sasrec *s)
+{
+	return 8 * (size_t)s->d + s->len + 1;
+}
+
+/* Append item at position pos (below max_len) of the cached window. */
+static void step(const struct sasrec *s, float *state, uint32_t item, uint32_t pos,
+		 float *buf)
+{
+	int d = (int)s->d;
+	float *x = buf, *a = x + d, *xhat = a + d, *qkv = xhat + d, *att = qkv + 3 * d;
+	float *t = att + d, *probs = t + d, *rstd = probs + s->len;
+	const float *e = s->w + (size_t)item * d, *p = s->w + s->pos_at + (size_t)pos * d;
+	float scale = sqrtf((float)d);
+
+	for (int c = 0; c < d; c++)
+		x[c] = e[c] * scale + p[c];
+	for (uint32_t b = 0; b < s->nblocks; b++) {
+		struct block k = block_at(s, s->w, b);
+		float *kc = state + cache_at(s, b), *vc = kc + (size_t)s->len * d;
+
+		rec_nn_layernorm(1, d, x, k.ln1_g, k.ln1_b, xhat, rstd, a);
+		rec_nn_dense(1, d, 3 * d, a, k.wqkv, k.bqkv, qkv);
+		memcpy(kc + (size_t)pos * d, qkv + d, (size_t)d * sizeof(*kc));
+		memcpy(vc + (size_t)pos * d, qkv + 2 * d, (size_t)d * sizeof(*vc));
+		rec_nn_attention_step((int)pos + 1, d, (int)s->heads, qkv, kc, vc, d, att, probs);
+		rec_nn_dense(1, d, d, att, k.wo, k.bo, t);
+		residual(NULL, 0, (size_t)d, NULL, t, x);
+		rec_nn_layernorm(1, d, x, k.ln2_g, k.ln2_b, xhat, rstd, a);
+		rec_nn_dense(1, d, d, a, k.w1, k.b1, t);
+		rec_nn_relu((size_t)d, t);
+		rec_nn_dense(1, d, d, t, k.w2, k.b2, att);
+		residual(NULL, 0, (size_t)d, NULL, att, x);
+	}
+	rec_nn_layernorm(1, d, x, s->w + s->final_at, s->w + s->final_at + d, xhat, rstd,
+			 state + STATE_HIDDEN);
+	state[STATE_COUNT] = (float)(pos + 1);
+}
+
+/* New events join the cached window one position at a time while it has
+ * room; past that the window slides and is encoded anew. */
+static int sasrec_fold_in(const struct rec_model *m, struct rec_user *u)
+{
+	const struct sasrec *s = m->state;
+	uint32_t count = (uint32_t)u->state[STATE_COUNT];
+	uint32_t filled = u->folded < s->len ? u->folded : s->len;
+	float *buf;
+
+	if (count != filled || count + (u->n - u->folded) > s->len)
+		return encode_state(m, u->items, u->n, u->state);
+	if (!(buf = malloc(step_floats(s) * sizeof(*buf))))
+		return REC_ENOMEM;
+	for (uint32_t j = u->folded; j < u->n; j++)
+		step(s, u->state, u->items[j], count++, buf);
+	free(buf);
+	return 0;
+}
+
+static void sasrec_score_user(const struct rec_model *m, const struct rec_user *u,
+			      float *scores)
+{
+	const struct sasrec *s = m->state;
+
+	if (u->state && u->state[STATE_COUNT] > 0 && u->folded == u->n)
+		score_hidden(s, u->state + STATE_HIDDEN, scores);
+	else
+		score_items(m, u->items, u->n, scores);
+}
+
+/* --- training --- */
+
+/* The validation users the model knows with events, each with his
+ * validation items as model indices in ascending order (UINT32_MAX for
+ * items the model lacks). */
+struct validation {
+	uint32_t n;
+	uint32_t *user;
+	uint64_t *ptr;
+	uint32_t *item;
+	float *scores;		/* VALID_BLOCK x nitems */
+};
+
+static void validation_release(struct validation *v)
+{
+	free(v->user);
+	free(v->ptr);
+	free(v->item);
+	free(v->scores);
+}
+
+static int by_index(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int validation_init(struct validation *v, const struct rec_model *m,
+			   const struct rec_dataset *vd)
+{
+	const struct rec_dataset *d = &m->data;
+	int64_t *umap = rec_dict_map(vd->users, d->users);
+	int64_t *imap = rec_dict_map(vd->items, d->items);
+	int rc = REC_ENOMEM;
+
+	memset(v, 0, sizeof(*v));
+	v->user = malloc(((size_t)vd->nusers + 1) * sizeof(*v->user));
+	v->ptr = malloc(((size_t)vd->nusers + 1) * sizeof(*v->ptr));
+	v->item = malloc((vd->nnz + 1) * sizeof(*v->item));
+	v->scores = malloc((size_t)VALID_BLOCK * (d->nitems + 1) * sizeof(*v->scores));
+	if (!umap || !imap || !v->user || !v->ptr || !v->item || !v->scores)
+		goto out;
+	v->ptr[0] = 0;
+	for (uint32_t u = 0; u < vd->nusers; u++) {
+		uint64_t at = v->ptr[v->n];
+
+		if (umap[u] < 0 || vd->rowptr[u] == vd->rowptr[u + 1] ||
+		    d->rowptr[umap[u]] == d->rowptr[umap[u] + 1])
+			continue;
+		for (uint64_t e = vd->rowptr[u]; e < vd->rowptr[u + 1]; e++)
+			v->item[at++] = imap[vd->col[e]] < 0 ? UINT32_MAX : (uint32_t)imap[vd->col[e]];
+		qsort(v->item + v->ptr[v->n], at - v->ptr[v->n], sizeof(*v->item), by_index);
+		v->user[v->n++] = (uint32_t)umap[u];
+		v->ptr[v->n] = at;
+	}
+	rc = 0;
+out:
+	free(umap);
+	free(imap);
+	return rc;
+}
+
+/* Mean NDCG@10 over the validation users, training items excluded. */
+static double validation_ndcg(const struct rec_model *m, struct validation *v)
+{
+	const struct rec_dataset *d = &m->data;
+	size_t ni = d->nitems;
+	double sum = 0;
+
+	for (uint32_t b = 0; b < v->n; b += VALID_BLOCK) {
+		uint32_t nb = v->n - b < VALID_BLOCK ? v->n - b : VALID_BLOCK;
+
+		sasrec_score_block(m, v->user + b, nb, v->scores);
+		for (uint32_t j = 0; j < nb; j++) {
+			uint32_t u = v->user[b + j], list[VALID_K], found;
+			float *sc = v->scores + j * ni, val[VALID_K];
+			struct rec_rank_metrics r;
+
+			for (uint64_t e = d->rowptr[u]; e < d->rowptr[u + 1]; e++)
+				sc[d->col[e]] = -INFINITY;
+			found = rec_topn(sc, d->nitems, VALID_K, list, val);
+			rec_metrics_rank(list, found, v->item + v->ptr[b + j],
+					 (uint32_t)(v->ptr[b + j + 1] - v->ptr[b + j]), VALID_K, &r);
+			sum += r.ndcg;
+		}
+	}
+	return v->n ? sum / v->n : 0;
+}
+
+struct trainer {
+	struct rec_model *m;
+	struct sasrec *s;
+	uint32_t *seq;		/* users with at least two events */
+	uint32_t nseq;
+	int threads;
+	struct work *work;	/* one per thread */
+	float *grad;		/* one array per thread */
+	float *m1, *m2, *best;
+	struct rec_nn_adam adam;
+};
+
+static void trainer_release(struct trainer *t)
+{
+	for (int i = 0; t->work && i < t->threads; i++)
+		work_free(&t->work[i]);
+	free(t->work);
+	free(t->seq);
+	free(t->grad);
+	free(t->m1);
+	free(t->m2);
+	free(t->best);
+}
+
+static int trainer_init(struct trainer *t, struct rec_model *m)
+{
+	const struct rec_dataset *d = &m->data;
+
+	memset(t, 0, sizeof(*t));
+	t->m = m;
+	t->s = m->state;
+	t->threads = omp_get_max_threads();
+	t->adam = (struct rec_nn_adam){ (float)m->hp[HP_LR], ADAM_B1, ADAM_B2, ADAM_EPS,
+					(float)m->hp[HP_REG], 0 };
+	if (!(t->seq = malloc(((size_t)d->nusers + 1) * sizeof(*t->seq))) ||
+	    !(t->work = calloc((size_t)t->threads, sizeof(*t->work))) ||
+	    !(t->grad = malloc((size_t)t->threads * t->s->total * sizeof(*t->grad))) ||
+	    !(t->m1 = calloc(t->s->total, sizeof(*t->m1))) ||
+	    !(t->m2 = calloc(t->s->total, sizeof(*t->m2))))
+		return REC_ENOMEM;
+	for (int i = 0; i < t->threads; i++)
+		if (work_init(m, &t->work[i], 1) < 0)
+			return REC_ENOMEM;
+	for (uint32_t u = 0; u < d->nusers; u++)
+		if (d->rowptr[u + 1] - d->rowptr[u] >= 2)
+			t->seq[t->nseq++] = u;
+	return 0;
+}
+
+/* Sum the threads' gradients into the first and take Adam's step. */
+static void apply_gradient(struct trainer *t)
+{
+	size_t total = t->s->total, chunk = 4096;
+
+	t->adam.step++;
+	#pragma omp parallel for schedule(static)
+	for (size_t lo = 0; lo < total; lo += chunk) {
+		size_t hi = lo + chunk < total ? lo + chunk : total;
+
+		for (int i = 1; i < t->threads; i++) {
+			const float *g = t->grad + (size_t)i * total;
+
+			#pragma omp simd
+			for (size_t j = lo; j < hi; j++)
+				t->grad[j] += g[j];
+		}
+		rec_nn_adam_update(&t->adam, lo, hi, t->s->w, t->grad, t->m1, t->m2);
+	}
+}
+
+/* One batch of the users order[0..n): returns its summed loss. */
+static double run_batch(struct trainer *t, const uint32_t *order, uint32_t n,
+			uint64_t seed)
+{
+	const struct rec_model *m = t->m;
+	const struct rec_dataset *d = &m->data;
+	uint64_t positions = 0;
+	double loss = 0;
+	float scale;
+
+	for (uint32_t j = 0; j < n; j++) {
+		uint64_t len = d->rowptr[order[j] + 1] - d->rowptr[order[j]] - 1;
+
+		positions += len < t->s->len ? len : t->s->len;
+	}
+	scale = 1.0f / (float)positions;
+	#pragma omp parallel reduction(+:loss)
+	{
+		int id = omp_get_thread_num();
+		float *grad = t->grad + (size_t)id * t->s->total;
+
+		memset(grad, 0, t->s->total * sizeof(*grad));
+		#pragma omp for schedule(dynamic, 1)
+		for (uint32_t j = 0; j < n; j++) {
+			uint32_t u = order[j], len;
+			const uint32_t *items = window(m, u, t->s->len + 1, &len);
+			struct rec_rng rng;
+
+			rec_rng_seed(&rng, seed ^ (0x9e3779b97f4a7c15ULL * (u + 1)));
+			loss += sequence_step(m, &t->work[id], items, len, scale, &rng, grad);
+		}
+	}
+	apply_gradient(t);
+	return loss / (double)positions;
+}
+
+/* One pass over the users in a random order; returns the mean loss of the
+ * batches. */
+static double run_epoch(struct trainer *t, struct rec_rng *rng, uint64_t seed)
+{
+	uint32_t batch = (uint32_t)t->m->hp[HP_BATCH], batches = 0;
+	double loss = 0;
+
+	rec_rng_shuffle_u32(rng, t->seq, t->nseq);
+	openblas_set_num_threads(1);
+	for (uint32_t b = 0; b < t->nseq; b += batch, batches++)
+		loss += run_batch(t, t->seq + b, t->nseq - b < batch ? t->nseq - b : batch,
+				  seed + b);
+	openblas_set_num_threads(omp_get_max_threads());
+	return batches ? loss / batches : 0;
+}
+
+/* Epochs with early stopping on the validation NDCG@10: after patience
+ * epochs without a better one, the best epoch's parameters are kept. */
+static int train_epochs(struct trainer *t, const struct rec_train_options *opt,
+			struct validation *v)
+{
+	struct sasrec *s = t->s;
+	uint32_t epochs = (uint32_t)t->m->hp[HP_EPOCHS];
+	uint32_t patience = (uint32_t)t->m->hp[HP_PATIENCE], since = 0;
+	double best = -1;
+	struct rec_rng rng;
+
+	rec_rng_seed(&rng, opt->seed + 1);
+	for (uint32_t ep = 1; ep <= epochs && since < patience; ep++) {
+		double start = omp_get_wtime(), ndcg;
+		double loss = run_epoch(t, &rng, opt->seed + ((uint64_t)ep << 32));
+		double secs = omp_get_wtime() - start;
+
+		if (!v) {
+			if (opt->progress)
+				fprintf(stderr, "epoch %u  loss %.6f  %.3fs\n", ep, loss, secs);
+			continue;
+		}
+		ndcg = validation_ndcg(t->m, v);
+		if (ndcg > best) {
+			best = ndcg;
+			since = 0;
+			if (!t->best && !(t->best = malloc(s->total * sizeof(*t->best))))
+				return REC_ENOMEM;
+			memcpy(t->best, s->w, s->total * sizeof(*s->w));
+		} else {
+			since++;
+		}
+		if (opt->progress)
+			fprintf(stderr, "epoch %u  loss %.6f  validation ndcg@%d %.6f  %.3fs\n",
+				ep, loss, VALID_K, ndcg, secs);
+	}
+	if (t->best) {
+		memcpy(s->w, t->best, s->total * sizeof(*s->w));
+		if (opt->progress)
+			fprintf(stderr, "best validation ndcg@%d %.6f\n", VALID_K, best);
+	}
+	return 0;
+}
+
+static int sasrec_train(struct rec_model *m, const struct rec_train_options *opt,
+			struct rec_error *err)
+{
+	struct sasrec *s = m->state;
+	struct validation v = { 0 };
+	struct trainer t;
+	int rc = REC_ENOMEM;
+
+	if (s->d % s->heads)
+		return rec_error_set(err, REC_EINVAL, "sasrec: heads (%u) must divide "
+				     "factors (%u)", s->heads, s->d);
+	if (m->data.nitems > INT32_MAX / MAX_FACTORS)
+		return rec_error_set(err, REC_EINVAL, "sasrec: too many items");
+	init_weights(m, opt->seed);
+	if (trainer_init(&t, m) < 0 ||
+	    (opt->validation && validation_init(&v, m, opt->validation) < 0))
+		goto out;
+	rc = train_epochs(&t, opt, opt->validation ? &v : NULL);
+out:
+	trainer_release(&t);
+	validation_release(&v);
+	return rc < 0 ? rec_error_set(err, rc, "out of memory") : 0;
+}
+
+const struct rec_algo rec_algo_sasrec = {
+	.name = "sasrec",
+	.summary = "self-attentive sequential recommendation (SASRec)",
+	.hparams = sasrec_hparams,
+	.nhparams = NHP,
+	.init = sasrec_init,
+	.train = sasrec_train,
+	.params = sasrec_params,
+	.score = sasrec_score,
+	.score_block = sasrec_score_block,
+	.predict = sasrec_predict,
+	.release = sasrec_release,
+	.state_size = sasrec_state_size,
+	.user_state = sasrec_user_state,
+	.fold_in = sasrec_fold_in,
+	.score_user = sasrec_score_user,
+};

@@ -1,0 +1,107 @@
+#!/usr/bin/env bats
+# rec-train -a sasrec: a planted order that only a sequence model can
+# learn, determinism, fold-in by cached keys and values against a full
+# encoding, fallbacks and bad parameters.  The gradient checks and the
+# save and load round trip are in unit/test_sasrec.c.
+#
+# sasrec-order.csv: in each of the users u00..u39, item b comes right after
+# item a, and every one of them has i0 too; the probes p0..p7 end with a
+# and have seen neither b nor i0.  Popularity recommends i0 to the probes;
+# sasrec must recommend b.
+
+setup() {
+	load test_helper
+}
+
+# A small, fast network for the fixture.
+small() {
+	rec-train -a sasrec -k 16 -e 30 -p max_len=10 -p batch=16 -p dropout=0.1 \
+		--lr 0.01 -j 1 "$@" "$FIXTURES/sasrec-order.csv"
+}
+
+@test "sasrec learns that b follows a, which popularity cannot" {
+	small -o m.recm
+	run -0 rec-recommend -m m.recm -n 1
+	probes=$(echo "$output" | grep -c '^p[0-9],b,1,')
+	[ "$probes" -eq 8 ] || fail "b is first for $probes of 8 probes: $output"
+	rec-train -a pop -o pop.recm "$FIXTURES/sasrec-order.csv"
+	run -0 rec-recommend -m pop.recm -n 1
+	refute_output --partial ',b,1,'
+	assert_line 'p0,i0,1,40'
+}
+
+@test "sasrec learns the order with sampled negatives too" {
+	small -p loss=sampled -p negatives=4 -o m.recm
+	run -0 rec-recommend -m m.recm -n 1
+	probes=$(echo "$output" | grep -c '^p[0-9],b,1,')
+	[ "$probes" -eq 8 ] || fail "b is first for $probes of 8 probes: $output"
+}
+
+@test "sasrec with one thread and a seed writes the same model twice" {
+	small --seed 9 -o one.recm
+	small --seed 9 -o two.recm
+	cmp one.recm two.recm
+	small --seed 10 -o three.recm
+	! cmp -s one.recm three.recm
+}
+
+@test "sasrec trains with two threads and reports its epochs" {
+	rec-split --method last --count 1 --train train.recd --test val.recd \
+		"$FIXTURES/sasrec-order.csv"
+	run -0 --separate-stderr rec-train -a sasrec -k 16 -e 3 -p max_len=10 -j 2 \
+		--progress --validation val.recd -o m.recm train.recd
+	[ "$(echo "$stderr" | grep -c '^epoch [0-9]*  loss [0-9.]*  validation ndcg@10 [0-9.]*  [0-9.]*s$')" -eq 3 ]
+}
+
+# same_scores A B: the user,item,rank,score lines of A and B name the same
+# items in the same order with scores within 1e-5 (relative).
+same_scores() {
+	awk -F, 'NR == FNR { want[FNR] = $0; n = FNR; next }
+		{ split(want[FNR], w, ","); d = $4 - w[4]; s = w[4] < 0 ? -w[4] : w[4]
+		  if ($1 != w[1] || $2 != w[2] || $3 != w[3] || d > 1e-5 * (s + 1) || d < -1e-5 * (s + 1)) bad++ }
+		END { exit bad || FNR != n }' "$1" "$2"
+}
+
+# fold MAX_LEN: stream three new events of u00 (eight events in training),
+# then compare the streamed list with a full encoding of the saved model.
+fold() {
+	small -p max_len="$1" -o m.recm
+	printf 'user,item,timestamp\nu00,%s,100\nu00,%s,101\nu00,%s,102\n' $(
+		for i in i1 i2 i3 i4 i5 i6 i7 i8 i9; do
+			grep -q "^u00,$i," "$FIXTURES/sasrec-order.csv" || echo $i
+		done | head -3) > new.csv
+	rec-recommend -m m.recm --stream -n 5 --include-seen --save m2.recm < new.csv | tail -6 | head -5 > streamed
+	echo u00 > users
+	rec-recommend -m m2.recm -n 5 --include-seen --users users | tail -5 > encoded
+	[ "$(wc -l < streamed)" -eq 5 ]
+	same_scores encoded streamed || { diff streamed encoded; false; }
+}
+
+@test "sasrec fold-in through the cache equals a full encoding" {
+	fold 12
+}
+
+@test "sasrec fold-in of a window that slides equals a full encoding" {
+	fold 9
+}
+
+@test "sasrec predicts the dot product, popularity or 0 for the unknown" {
+	small -o m.recm
+	printf 'user,item\np0,b\nnosuch,i0\np0,nosuch\n' > pairs.csv
+	run -0 rec-recommend -m m.recm --predict pairs.csv
+	assert_line 'nosuch,i0,,40'
+	assert_line 'p0,nosuch,,0'
+	refute_output --partial nan
+	score=$(rec-recommend -m m.recm -n 1 | grep '^p0,' | cut -d, -f4)
+	assert_line "p0,b,,$score"
+}
+
+@test "sasrec refuses bad parameters" {
+	for p in heads=0 dropout=1 loss=softmax max_len=0 batch=0 factors=0 \
+		negatives=0 blocks=0 lr=0 reg=-1 patience=0; do
+		run -2 rec-train -a sasrec -p "$p" -o m.recm "$FIXTURES/sasrec-order.csv"
+		assert_output --partial "${p%%=*}"
+	done
+	run -1 rec-train -a sasrec -k 16 -p heads=3 -o m.recm "$FIXTURES/sasrec-order.csv"
+	assert_output --partial 'heads (3) must divide factors (16)'
+}
