@@ -74,7 +74,10 @@ check: deps
 demo: deps all
 	@sh samples/demo.sh
 
-bench: deps all
+$(BIN)/sgemm-floor: $(O)/bench/sgemm-floor.o
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+bench: deps all $(BIN)/sgemm-floor
 	@sh bench/run
 
 install: all
