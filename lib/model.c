@@ -146,9 +146,17 @@ int rec_model_train(struct rec_model *m, struct rec_dataset *data,
 	return rc;
 }
 
+/* Does the model know user from training events?  The others, unknown or
+ * without events (all in the test set of a split), get the popularity. */
+static int has_history(const struct rec_model *m, int64_t user)
+{
+	return user >= 0 && user < m->data.nusers &&
+	       m->data.rowptr[user + 1] > m->data.rowptr[user];
+}
+
 void rec_model_score(const struct rec_model *m, int64_t user, float *scores)
 {
-	if (user < 0 || user >= m->data.nusers) {
+	if (!has_history(m, user)) {
 		memcpy(scores, m->popularity, m->data.nitems * sizeof(*scores));
 		return;
 	}
@@ -163,7 +171,7 @@ void rec_model_score_block(const struct rec_model *m, const int64_t *users,
 
 	if (m->algo->score_block && (known = malloc((n ? n : 1) * sizeof(*known)))) {
 		for (uint32_t j = 0; j < n; j++)
-			if (users[j] >= 0 && users[j] < m->data.nusers)
+			if (has_history(m, users[j]))
 				known[nk++] = (uint32_t)users[j];
 	}
 	if (nk == n && n > 0) {
