@@ -8,9 +8,12 @@
  * each weighted by the event's time decay.  With negatives = n > 1, the
  * best scored of n drawn items is taken (dynamic negative sampling, Zhang,
  * Chen, Wang and Yu, SIGIR 2013).  Steps are plain SGD, AdaGrad (Duchi,
- * Hazan and Singer, JMLR 2011) or Adam (Kingma and Ba, ICLR 2015), and with
- * several threads they update shared factors without locks (Hogwild, Niu
- * et al. 2011).
+ * Hazan and Singer, JMLR 2011) with one accumulator per row of factors, or
+ * Adam (Kingma and Ba, ICLR 2015), and with several threads they update
+ * shared factors without locks (Hogwild, Niu et al. 2011).  A row's one
+ * square root lets the row's update vectorise (a square root per
+ * coordinate keeps the loop scalar, for errno's sake), and did as well on
+ * validation data as an accumulator per coordinate.
  *
  * A streamed user's vector is refitted by a few SGD passes over his history
  * with the items held fixed: with them fixed the loss is convex in p_u, so
@@ -340,6 +343,7 @@ struct trainer {
 	uint32_t *order;	/* the entries an epoch visits */
 	uint64_t n;		/* how many */
 	struct bpr_params m1, m2;	/* Adam's moments; AdaGrad's sums in m2 */
+	uint32_t width;		/* floats of m2 per row: k for Adam, 1 for AdaGrad */
 	struct bpr_params best;
 	float *scratch;		/* 3 k floats per thread */
 	float lr, reg, reg_bias;
@@ -366,15 +370,19 @@ static void apply(const struct trainer *t, float *x, float *m1, float *m2,
 		for (uint32_t f = 0; f < n; f++)
 			x[f] -= lr * (g[f] + reg * x[f]);
 		break;
-	case SOLVER_ADAGRAD:
-		#pragma omp simd
-		for (uint32_t f = 0; f < n; f++) {
-			float gr = g[f] + reg * x[f];
+	case SOLVER_ADAGRAD: {
+		float ss = 0, step;
 
-			m2[f] += gr * gr;
-			x[f] -= lr * gr / (sqrtf(m2[f]) + EPSILON);
-		}
+		#pragma omp simd reduction(+:ss)
+		for (uint32_t f = 0; f < n; f++)
+			ss += (g[f] + reg * x[f]) * (g[f] + reg * x[f]);
+		*m2 += ss / (float)n;
+		step = lr / (sqrtf(*m2) + EPSILON);
+		#pragma omp simd
+		for (uint32_t f = 0; f < n; f++)
+			x[f] -= step * (g[f] + reg * x[f]);
 		break;
+	}
 	default:
 		#pragma omp simd
 		for (uint32_t f = 0; f < n; f++) {
@@ -418,9 +426,9 @@ static double fit_triple(const struct trainer *t, uint32_t u, uint32_t i, uint32
 		gi[f] = d * pu[f];
 		gj[f] = -d * pu[f];
 	}
-	apply(t, pu, row(m1->p, u, k), row(m2->p, u, k), gp, k, t->reg, c);
-	apply(t, qi, row(m1->q, i, k), row(m2->q, i, k), gi, k, t->reg, c);
-	apply(t, qj, row(m1->q, j, k), row(m2->q, j, k), gj, k, t->reg, c);
+	apply(t, pu, row(m1->p, u, k), row(m2->p, u, t->width), gp, k, t->reg, c);
+	apply(t, qi, row(m1->q, i, k), row(m2->q, i, t->width), gi, k, t->reg, c);
+	apply(t, qj, row(m1->q, j, k), row(m2->q, j, t->width), gj, k, t->reg, c);
 	apply(t, p->b + i, row(m1->b, i, 1), row(m2->b, i, 1), &di, 1, t->reg_bias, c);
 	apply(t, p->b + j, row(m1->b, j, 1), row(m2->b, j, 1), &dj, 1, t->reg_bias, c);
 	return w * softplus_neg(x);
@@ -510,7 +518,8 @@ static int trainer_init(struct trainer *t, struct rec_model *m, const uint8_t *v
 		}
 	if (t->solver == SOLVER_ADAM && params_alloc(&t->m1, d->nusers, d->nitems, k) < 0)
 		return REC_ENOMEM;
-	if (t->solver != SOLVER_SGD && params_alloc(&t->m2, d->nusers, d->nitems, k) < 0)
+	t->width = t->solver == SOLVER_ADAM ? k : 1;
+	if (t->solver != SOLVER_SGD && params_alloc(&t->m2, d->nusers, d->nitems, t->width) < 0)
 		return REC_ENOMEM;
 	return 0;
 }

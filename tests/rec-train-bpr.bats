@@ -84,8 +84,11 @@ mix,a[34],2,"
 	[ "$(grep -c '^new,b' <<<"$output")" -eq 4 ]
 	assert_line --index 2 --regexp '^new,b[34],1,'
 	assert_line --index 3 --regexp '^new,b[34],2,'
+	# The saved user ranks as the stream did; the scores may differ in the
+	# last bits, since lists of stored users come from a matrix product.
 	run -0 rec-recommend -m after.recm -n 2 --users <(echo new)
-	[ "$(sed 1d <<<"$output")" = "$(sed -n 4,5p <<<"$(rec-recommend -m m.recm --stream -n 2 < ev.csv)")" ]
+	[ "$(sed 1d <<<"$output" | cut -d, -f1-3)" = \
+	  "$(rec-recommend -m m.recm --stream -n 2 < ev.csv | sed -n 4,5p | cut -d, -f1-3)" ]
 }
 
 @test "bpr --init trains new users on their events; -e 0 only grows the model" {
