@@ -78,7 +78,7 @@ stream_latency() {
 		rec-train -q -j 1 -a "$algo" $(options "$algo") -o "$work/m.recm" "$work/old.csv"
 		rec-recommend -q -v -j 1 -m "$work/m.recm" --stream < "$work/stream.csv" \
 			2>&1 > /dev/null | awk -v a="$algo" '/latency/ {
-				printf "  %-8s %10s %8s %8s %8s\n", a, $4, $10, $12, $14 }'
+				printf "  %-8s %10s %8s %8s %8s\n", a, $4, $9, $11, $13 }'
 	done
 }
 
