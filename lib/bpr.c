@@ -654,11 +654,12 @@ static int train_epochs(struct trainer *t, uint32_t epochs,
 {
 	const struct rec_dataset *d = &t->m->data;
 	uint32_t k = t->s->k, patience = (uint32_t)t->m->hp[HP_PATIENCE], since = 0;
+	uint32_t ep, kept = 0;
 	double best = -1, start = omp_get_wtime();
 	struct rec_rng rng;
 
 	rec_rng_seed(&rng, opt->seed + 1);
-	for (uint32_t ep = 1; ep <= epochs && since < patience; ep++) {
+	for (ep = 1; ep <= epochs && since < patience; ep++) {
 		double loss = run_epoch(t, &rng), ndcg;
 
 		if (!v) {
@@ -670,6 +671,7 @@ static int train_epochs(struct trainer *t, uint32_t epochs,
 		ndcg = validation_ndcg(t->m, v);
 		if (ndcg > best) {
 			best = ndcg;
+			kept = ep;
 			since = 0;
 			if (!t->best.p && params_alloc(&t->best, d->nusers, d->nitems, k) < 0)
 				return REC_ENOMEM;
@@ -681,12 +683,12 @@ static int train_epochs(struct trainer *t, uint32_t epochs,
 			fprintf(stderr, "epoch %u  loss %.6f  validation ndcg@%d %.6f  %.3fs\n",
 				ep, loss, VALID_K, ndcg, omp_get_wtime() - start);
 	}
-	if (t->best.p) {
-		params_copy(&t->s->w, &t->best, d->nusers, d->nitems, k);
-		if (opt->progress && since >= patience)
-			fprintf(stderr, "stopped early: best validation ndcg@%d %.6f\n",
-				VALID_K, best);
-	}
+	if (!t->best.p)
+		return 0;
+	params_copy(&t->s->w, &t->best, d->nusers, d->nitems, k);
+	if (opt->progress)
+		fprintf(stderr, "%skept epoch %u: validation ndcg@%d %.6f\n",
+			since >= patience ? "stopped early; " : "", kept, VALID_K, best);
 	return 0;
 }
 
@@ -700,15 +702,24 @@ static int bpr_train(struct rec_model *m, const struct rec_train_options *opt,
 	if (m->data.nnz > UINT32_MAX)
 		return rec_error_set(err, REC_EINVAL, "bpr trains on at most 2^32 events");
 	if (trainer_init(&t, m, NULL, (int)m->hp[HP_SOLVER]) < 0 ||
-	    (opt->validation && validation_init(&v, m, opt->validation) < 0))
+	    (opt->validation && validation_init(&v, m, opt->validation) < 0)) {
+		rc = rec_error_set(err, REC_ENOMEM, "out of memory");
 		goto out;
+	}
+	if (opt->validation && !v.n) {
+		rc = rec_error_set(err, REC_EINVAL, "no user of the validation set has "
+				   "events in the training set");
+		goto out;
+	}
 	init_factors(m, opt->seed);
 	rc = train_epochs(&t, (uint32_t)m->hp[HP_EPOCHS], opt,
 			  opt->validation ? &v : NULL);
+	if (rc < 0)
+		rec_error_set(err, rc, "out of memory");
 out:
 	trainer_release(&t);
 	validation_release(&v);
-	return rc < 0 ? rec_error_set(err, rc, "out of memory") : 0;
+	return rc;
 }
 
 /* --- incremental training --- */

@@ -50,7 +50,8 @@ own_group() {
 	[ -z "$output" ]
 	epochs=$(grep -c '^epoch .* validation ndcg@10 ' <<<"$stderr")
 	[ "$epochs" -ge 4 ] && [ "$epochs" -lt 1000 ]
-	best=$(grep '^stopped early: best validation ndcg@10 ' <<<"$stderr" | awk '{ print $NF }')
+	best=$(grep '^stopped early; kept epoch [0-9]*: validation ndcg@10 ' <<<"$stderr" |
+		awk '{ print $NF }')
 	# The best is the largest of the epochs' values, and the one the kept
 	# model scores when rec-eval ranks every item.
 	max=$(awk '/^epoch / { if ($7 > m) m = $7 } END { printf "%.6f", m }' <<<"$stderr")
@@ -110,6 +111,13 @@ mix,a[34],2,"
 	assert_line --index 2 "p1,nosuch,,0"
 	assert_line --index 3 --regexp '^nosuch,a3,,-?[0-9][0-9.e+-]*$'
 	refute_output --partial "nan"
+}
+
+@test "bpr refuses a validation set that shares no user with the training set" {
+	printf 'user,item\nstranger,a1\n' > valid.csv
+	run -1 rec-train -a bpr --validation valid.csv -o m.recm "$GROUPS_CSV"
+	assert_output "rec-train: no user of the validation set has events in the training set"
+	[ ! -e m.recm ]
 }
 
 @test "bpr refuses bad parameters with exit 2 and says which" {
