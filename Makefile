@@ -90,7 +90,7 @@ uninstall:
 	for m in $(notdir $(MANPAGES)); do rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$$m; done
 
 clean:
-	rm -rf build bin
+	rm -rf build bin samples/out
 
 .PHONY: all units deps check demo bench install uninstall clean
 .SECONDARY:

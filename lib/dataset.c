@@ -774,3 +774,37 @@ int rec_events_add_dataset(struct rec_events *ev, const struct rec_dataset *ds)
 	free(imap);
 	return rc;
 }
+
+void rec_columns_free(struct rec_columns *c)
+{
+	free(c->ptr);
+	free(c->ent);
+	free(c->user);
+	memset(c, 0, sizeof(*c));
+}
+
+int rec_columns_build(const struct rec_dataset *ds, struct rec_columns *c)
+{
+	uint64_t *next = malloc(((size_t)ds->nitems + 1) * sizeof(*next));
+
+	c->ptr = calloc((size_t)ds->nitems + 1, sizeof(*c->ptr));
+	c->ent = malloc((ds->nnz + 1) * sizeof(*c->ent));
+	c->user = malloc((ds->nnz + 1) * sizeof(*c->user));
+	if (!next || !c->ptr || !c->ent || !c->user) {
+		free(next);
+		rec_columns_free(c);
+		return REC_ENOMEM;
+	}
+	for (uint64_t e = 0; e < ds->nnz; e++)
+		c->ptr[ds->col[e] + 1]++;
+	for (uint32_t i = 0; i < ds->nitems; i++)
+		c->ptr[i + 1] += c->ptr[i];
+	memcpy(next, c->ptr, (size_t)ds->nitems * sizeof(*next));
+	for (uint32_t u = 0; u < ds->nusers; u++)
+		for (uint64_t e = ds->rowptr[u]; e < ds->rowptr[u + 1]; e++) {
+			c->ent[next[ds->col[e]]] = e;
+			c->user[next[ds->col[e]]++] = u;
+		}
+	free(next);
+	return 0;
+}

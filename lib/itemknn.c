@@ -25,10 +25,10 @@ struct knn {
 	float *sim;		/* nitems x k similarities */
 };
 
-/* The transposed training data: for each item, its users and weights. */
+/* The transposed training data: for each item, its users and weights,
+ * and the norms of the items' weight vectors. */
 struct columns {
-	uint64_t *ptr;
-	uint32_t *user;
+	struct rec_columns idx;
 	float *w;
 	float *norm;
 };
@@ -41,8 +41,7 @@ static float entry_weight(const struct rec_model *m, uint64_t e)
 
 static void columns_free(struct columns *c)
 {
-	free(c->ptr);
-	free(c->user);
+	rec_columns_free(&c->idx);
 	free(c->w);
 	free(c->norm);
 }
@@ -50,34 +49,18 @@ static void columns_free(struct columns *c)
 static int columns_build(const struct rec_model *m, struct columns *c)
 {
 	const struct rec_dataset *d = &m->data;
-	uint64_t *next;
 
-	c->ptr = calloc((size_t)d->nitems + 1, sizeof(*c->ptr));
-	c->user = malloc((d->nnz ? d->nnz : 1) * sizeof(*c->user));
-	c->w = malloc((d->nnz ? d->nnz : 1) * sizeof(*c->w));
-	c->norm = calloc(d->nitems ? d->nitems : 1, sizeof(*c->norm));
-	next = malloc(((size_t)d->nitems + 1) * sizeof(*next));
-	if (!c->ptr || !c->user || !c->w || !c->norm || !next) {
-		free(next);
+	c->w = malloc((d->nnz + 1) * sizeof(*c->w));
+	c->norm = calloc((size_t)d->nitems + 1, sizeof(*c->norm));
+	if (!c->w || !c->norm || rec_columns_build(d, &c->idx) < 0)
 		return REC_ENOMEM;
-	}
-	for (uint64_t e = 0; e < d->nnz; e++)
-		c->ptr[d->col[e] + 1]++;
-	for (uint32_t i = 0; i < d->nitems; i++)
-		c->ptr[i + 1] += c->ptr[i];
-	memcpy(next, c->ptr, (size_t)d->nitems * sizeof(*next));
-	for (uint32_t u = 0; u < d->nusers; u++)
-		for (uint64_t e = d->rowptr[u]; e < d->rowptr[u + 1]; e++) {
-			uint64_t k = next[d->col[e]]++;
-			float w = entry_weight(m, e);
-
-			c->user[k] = u;
-			c->w[k] = w;
-			c->norm[d->col[e]] += w * w;
+	for (uint32_t i = 0; i < d->nitems; i++) {
+		for (uint64_t k = c->idx.ptr[i]; k < c->idx.ptr[i + 1]; k++) {
+			c->w[k] = entry_weight(m, c->idx.ent[k]);
+			c->norm[i] += c->w[k] * c->w[k];
 		}
-	for (uint32_t i = 0; i < d->nitems; i++)
 		c->norm[i] = sqrtf(c->norm[i]);
-	free(next);
+	}
 	return 0;
 }
 
@@ -96,8 +79,8 @@ static void neighbours_of(const struct rec_model *m, const struct columns *c,
 	float shrink = (float)m->hp[HP_SHRINK];
 	uint32_t nt = 0, found;
 
-	for (uint64_t a = c->ptr[i]; a < c->ptr[i + 1]; a++) {
-		uint32_t u = c->user[a];
+	for (uint64_t a = c->idx.ptr[i]; a < c->idx.ptr[i + 1]; a++) {
+		uint32_t u = c->idx.user[a];
 
 		for (uint64_t e = d->rowptr[u]; e < d->rowptr[u + 1]; e++) {
 			uint32_t j = d->col[e];

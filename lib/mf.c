@@ -1298,49 +1298,8 @@ static void mf_score_user(const struct rec_model *m, const struct rec_user *u,
 	score_vector(m, u->state + 1, scores);
 }
 
-/* Each item's entries: ent[ptr[i]..ptr[i+1]) index m->data, user[] their
- * users. */
-struct item_entries {
-	uint64_t *ptr;
-	uint64_t *ent;
-	uint32_t *user;
-};
-
-static void item_entries_free(struct item_entries *x)
-{
-	free(x->ptr);
-	free(x->ent);
-	free(x->user);
-}
-
-static int item_entries_build(const struct rec_dataset *d, struct item_entries *x)
-{
-	uint64_t *next = malloc(((size_t)d->nitems + 1) * sizeof(*next));
-
-	x->ptr = calloc((size_t)d->nitems + 1, sizeof(*x->ptr));
-	x->ent = malloc((d->nnz + 1) * sizeof(*x->ent));
-	x->user = malloc((d->nnz + 1) * sizeof(*x->user));
-	if (!next || !x->ptr || !x->ent || !x->user) {
-		free(next);
-		item_entries_free(x);
-		return REC_ENOMEM;
-	}
-	for (uint64_t e = 0; e < d->nnz; e++)
-		x->ptr[d->col[e] + 1]++;
-	for (uint32_t i = 0; i < d->nitems; i++)
-		x->ptr[i + 1] += x->ptr[i];
-	memcpy(next, x->ptr, (size_t)d->nitems * sizeof(*next));
-	for (uint32_t u = 0; u < d->nusers; u++)
-		for (uint64_t e = d->rowptr[u]; e < d->rowptr[u + 1]; e++) {
-			x->ent[next[d->col[e]]] = e;
-			x->user[next[d->col[e]]++] = u;
-		}
-	free(next);
-	return 0;
-}
-
 static void solve_item(const struct rec_model *m, struct ridge *r,
-		       const struct item_entries *x, uint32_t item)
+		       const struct rec_columns *x, uint32_t item)
 {
 	const struct mf *mf = m->state;
 	const struct rec_dataset *d = &m->data;
@@ -1359,7 +1318,7 @@ static void solve_item(const struct rec_model *m, struct ridge *r,
 /* Re-solve the touched users, then the items marked.  Only new items are:
  * re-solving old ones from the ridge, not the sampler, loses accuracy. */
 static int update_pass(struct rec_model *m, const uint8_t *touched, const uint8_t *items,
-		       const struct item_entries *x)
+		       const struct rec_columns *x)
 {
 	struct mf *mf = m->state;
 	int failed = 0;
@@ -1418,7 +1377,7 @@ static int mf_update(struct rec_model *m, uint32_t old_users, uint32_t old_items
 		     struct rec_error *err)
 {
 	const struct rec_dataset *d = &m->data;
-	struct item_entries x = { 0 };
+	struct rec_columns x = { 0 };
 	uint8_t *items = NULL;
 	int rc = REC_ENOMEM;
 
@@ -1426,13 +1385,13 @@ static int mf_update(struct rec_model *m, uint32_t old_users, uint32_t old_items
 		goto out;
 	if (opt->passes == 0)
 		return 0;
-	if (!(items = calloc(d->nitems + 1, 1)) || item_entries_build(d, &x) < 0)
+	if (!(items = calloc(d->nitems + 1, 1)) || rec_columns_build(d, &x) < 0)
 		goto out;
 	memset(items + old_items, 1, d->nitems - old_items);
 	for (uint32_t pass = 0; pass < opt->passes; pass++)
 		if ((rc = update_pass(m, touched, items, &x)) < 0)
 			break;
-	item_entries_free(&x);
+	rec_columns_free(&x);
 out:
 	free(items);
 	return rc < 0 ? rec_error_set(err, rc, "out of memory") : 0;

@@ -309,6 +309,17 @@ void rec_dataset_release(struct rec_dataset *ds);
  * the rule given.  Consumes ev (released on return). */
 int rec_dataset_from_events(struct rec_dataset *ds, struct rec_events *ev,
 			    enum rec_dedup dedup, struct rec_error *err);
+/* The entries of each item i, in user order: ent[ptr[i]..ptr[i + 1])
+ * index the dataset's arrays, user[] holds their users. */
+struct rec_columns {
+	uint64_t *ptr;
+	uint64_t *ent;
+	uint32_t *user;
+};
+
+int rec_columns_build(const struct rec_dataset *ds, struct rec_columns *c);
+void rec_columns_free(struct rec_columns *c);
+
 /* Append the entries of ds to ev, adding the IDs that ev's dictionaries
  * lack: REC_ENOMEM or 0. */
 int rec_events_add_dataset(struct rec_events *ev, const struct rec_dataset *ds);
