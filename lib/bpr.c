@@ -70,12 +70,6 @@ static const double default_lr[] = {
 #define FOLD_MIN_STEPS 200
 #define FOLD_LR 0.1f
 
-/* Validation ranks the top VALID_K; users are scored in blocks of at most
- * VALID_FLOATS scores. */
-#define VALID_K 10
-#define VALID_BLOCK 256
-#define VALID_FLOATS (1u << 24)
-
 /* The learned arrays; the same layout serves the solvers' moments and the
  * best epoch's copy. */
 struct bpr_params {
@@ -550,107 +544,10 @@ static void init_factors(struct rec_model *m, uint64_t seed)
 	memset(s->w.b, 0, d->nitems * sizeof(*s->w.b));
 }
 
-/* --- validation: NDCG@10 over the full ranking, seen items excluded --- */
-
-/* The validation users the model knows, each with his validation items as
- * model indices in ascending order (NONE for items the model lacks). */
-struct validation {
-	uint32_t n;
-	uint32_t *user;
-	uint64_t *ptr;		/* n + 1 */
-	uint32_t *item;
-	float *scores;		/* block x nitems */
-	uint32_t block;
-	double *ndcg;		/* block */
-};
-
-static void validation_release(struct validation *v)
-{
-	free(v->user);
-	free(v->ptr);
-	free(v->item);
-	free(v->scores);
-	free(v->ndcg);
-}
-
-static int validation_init(struct validation *v, const struct rec_model *m,
-			   const struct rec_dataset *vd)
-{
-	int64_t *umap = rec_dict_map(vd->users, m->data.users);
-	int64_t *imap = rec_dict_map(vd->items, m->data.items);
-	uint32_t ni = m->data.nitems ? m->data.nitems : 1;
-	int rc = REC_ENOMEM;
-
-	memset(v, 0, sizeof(*v));
-	v->block = VALID_FLOATS / ni < VALID_BLOCK ? VALID_FLOATS / ni : VALID_BLOCK;
-	if (!v->block)
-		v->block = 1;
-	v->user = malloc(((size_t)vd->nusers + 1) * sizeof(*v->user));
-	v->ptr = malloc(((size_t)vd->nusers + 1) * sizeof(*v->ptr));
-	v->item = malloc((vd->nnz + 1) * sizeof(*v->item));
-	v->scores = malloc((size_t)v->block * ni * sizeof(*v->scores));
-	v->ndcg = malloc(v->block * sizeof(*v->ndcg));
-	if (!umap || !imap || !v->user || !v->ptr || !v->item || !v->scores || !v->ndcg)
-		goto out;
-	v->ptr[0] = 0;
-	for (uint32_t u = 0; u < vd->nusers; u++) {
-		uint64_t at = v->ptr[v->n];
-
-		if (umap[u] < 0 || vd->rowptr[u] == vd->rowptr[u + 1])
-			continue;
-		for (uint64_t e = vd->rowptr[u]; e < vd->rowptr[u + 1]; e++)
-			v->item[at++] = imap[vd->col[e]] < 0 ? NONE : (uint32_t)imap[vd->col[e]];
-		qsort(v->item + v->ptr[v->n], at - v->ptr[v->n], sizeof(*v->item), by_index);
-		v->user[v->n++] = (uint32_t)umap[u];
-		v->ptr[v->n] = at;
-	}
-	rc = 0;
-out:
-	free(umap);
-	free(imap);
-	return rc;
-}
-
-static double user_ndcg(const struct rec_model *m, const struct validation *v,
-			uint32_t at, float *scores)
-{
-	const struct rec_dataset *d = &m->data;
-	uint32_t u = v->user[at], list[VALID_K], found;
-	float val[VALID_K];
-	struct rec_rank_metrics r;
-
-	for (uint64_t e = d->rowptr[u]; e < d->rowptr[u + 1]; e++)
-		scores[d->col[e]] = -INFINITY;
-	found = rec_topn(scores, d->nitems, VALID_K, list, val);
-	rec_metrics_rank(list, found, v->item + v->ptr[at],
-			 (uint32_t)(v->ptr[at + 1] - v->ptr[at]), VALID_K, &r);
-	return r.ndcg;
-}
-
-/* The mean NDCG@10 of the validation users, summed in user order so that
- * it does not depend on the threads. */
-static double validation_ndcg(const struct rec_model *m, struct validation *v)
-{
-	size_t ni = m->data.nitems;
-	double sum = 0;
-
-	for (uint32_t b = 0; b < v->n; b += v->block) {
-		uint32_t nb = v->n - b < v->block ? v->n - b : v->block;
-
-		bpr_score_block(m, v->user + b, nb, v->scores);
-		#pragma omp parallel for schedule(dynamic, 8)
-		for (uint32_t j = 0; j < nb; j++)
-			v->ndcg[j] = user_ndcg(m, v, b + j, v->scores + j * ni);
-		for (uint32_t j = 0; j < nb; j++)
-			sum += v->ndcg[j];
-	}
-	return v->n ? sum / v->n : 0;
-}
-
 /* Epochs with early stopping on the validation NDCG: after patience
  * epochs without a better one, the best epoch's parameters are kept. */
 static int train_epochs(struct trainer *t, uint32_t epochs,
-			const struct rec_train_options *opt, struct validation *v)
+			const struct rec_train_options *opt, struct rec_validation *v)
 {
 	const struct rec_dataset *d = &t->m->data;
 	uint32_t k = t->s->k, patience = (uint32_t)t->m->hp[HP_PATIENCE], since = 0;
@@ -668,7 +565,7 @@ static int train_epochs(struct trainer *t, uint32_t epochs,
 					omp_get_wtime() - start);
 			continue;
 		}
-		ndcg = validation_ndcg(t->m, v);
+		ndcg = rec_validation_ndcg(t->m, v);
 		if (ndcg > best) {
 			best = ndcg;
 			kept = ep;
@@ -681,14 +578,14 @@ static int train_epochs(struct trainer *t, uint32_t epochs,
 		}
 		if (opt->progress)
 			fprintf(stderr, "epoch %u  loss %.6f  validation ndcg@%d %.6f  %.3fs\n",
-				ep, loss, VALID_K, ndcg, omp_get_wtime() - start);
+				ep, loss, REC_VALID_K, ndcg, omp_get_wtime() - start);
 	}
 	if (!t->best.p)
 		return 0;
 	params_copy(&t->s->w, &t->best, d->nusers, d->nitems, k);
 	if (opt->progress)
 		fprintf(stderr, "%skept epoch %u: validation ndcg@%d %.6f\n",
-			since >= patience ? "stopped early; " : "", kept, VALID_K, best);
+			since >= patience ? "stopped early; " : "", kept, REC_VALID_K, best);
 	return 0;
 }
 
@@ -696,13 +593,13 @@ static int bpr_train(struct rec_model *m, const struct rec_train_options *opt,
 		     struct rec_error *err)
 {
 	struct trainer t;
-	struct validation v = { 0 };
+	struct rec_validation v = { 0 };
 	int rc = REC_ENOMEM;
 
 	if (m->data.nnz > UINT32_MAX)
 		return rec_error_set(err, REC_EINVAL, "bpr trains on at most 2^32 events");
 	if (trainer_init(&t, m, NULL, (int)m->hp[HP_SOLVER]) < 0 ||
-	    (opt->validation && validation_init(&v, m, opt->validation) < 0)) {
+	    (opt->validation && rec_validation_init(&v, m, opt->validation) < 0)) {
 		rc = rec_error_set(err, REC_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -718,7 +615,7 @@ static int bpr_train(struct rec_model *m, const struct rec_train_options *opt,
 		rec_error_set(err, rc, "out of memory");
 out:
 	trainer_release(&t);
-	validation_release(&v);
+	rec_validation_release(&v);
 	return rc;
 }
 

@@ -25,6 +25,25 @@ float rec_event_weight(const struct rec_model *m, float value, int64_t time,
  * state; nothing to release), for families that score from history. */
 void rec_user_view(const struct rec_model *m, uint32_t user, struct rec_user *u);
 
+/* Validation in training (validation.c): the mean NDCG@REC_VALID_K of the
+ * validation users the model knows, every item ranked by the family's own
+ * scores and the user's training items excluded. */
+#define REC_VALID_K 10
+struct rec_validation {
+	uint32_t n;		/* users */
+	uint32_t *user;		/* their model indices */
+	uint64_t *ptr;		/* n + 1: user j's items are item[ptr[j]..ptr[j+1]) */
+	uint32_t *item;		/* ascending; UINT32_MAX for items the model lacks */
+	float *scores;		/* block x nitems */
+	uint32_t block;
+	double *ndcg;		/* block */
+};
+
+int rec_validation_init(struct rec_validation *v, const struct rec_model *m,
+			const struct rec_dataset *vd);
+double rec_validation_ndcg(const struct rec_model *m, struct rec_validation *v);
+void rec_validation_release(struct rec_validation *v);
+
 /* The model families. */
 extern const struct rec_algo rec_algo_pop;
 extern const struct rec_algo rec_algo_itemknn;
