@@ -233,7 +233,8 @@ static void check_fold_in(const struct rec_model *m)
 
 /* One fold of a 100-event history at 64 factors over 2000 items, which
  * the stream pays for every event: report it, and fail only far beyond
- * the tens of microseconds it takes, since machines differ. */
+ * the tens of microseconds it takes, since machines and sanitizers
+ * differ. */
 static void check_fold_speed(void)
 {
 	struct rec_train_options opt = { .seed = 1 };
@@ -270,7 +271,7 @@ static void check_fold_speed(void)
 		best = fmin(best, omp_get_wtime() - start);
 	}
 	fprintf(stderr, "fold-in of 100 events at 64 factors: %.1f us\n", best * 1e6);
-	CHECK(best < 2e-3);
+	CHECK(best < 20e-3);
 	rec_user_release(&u);
 	rec_model_free(m);
 }
