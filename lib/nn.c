@@ -82,19 +82,50 @@ void rec_nn_layernorm_back(int n, int d, const float *xhat, const float *rstd,
 	}
 }
 
+/* e^x for x <= 0 (0 below -87), within 2 ulp: x = k ln 2 + f with k
+ * rounded to nearest by the 1.5 * 2^23 trick and |f| <= ln 2 / 2, e^f by
+ * Cephes' polynomial, 2^k put into the exponent bits.  Unlike expf it
+ * vectorises, and the softmax over every item spends most of its time
+ * here.  The clamp at -87 compares bits, which order negative floats the
+ * other way round: a float compare would keep the loop from vectorising
+ * where floating point may trap. */
+static inline float exp_neg(float x)
+{
+	const float magic = 12582912.0f;
+	union { uint32_t u; float f; } in = { .f = x };
+	union { int32_t i; float f; } two_k;
+	float k, f, p;
+
+	in.u = in.u > 0xc2ae0000u ? 0xc2ae0000u : in.u;
+	x = in.f;
+	k = (x * 1.44269504088896341f + magic) - magic;
+	f = x - k * 0.693359375f + k * 2.12194440e-4f;
+	p = 1.9875691500e-4f;
+	p = p * f + 1.3981999507e-3f;
+	p = p * f + 8.3334519073e-3f;
+	p = p * f + 4.1665795894e-2f;
+	p = p * f + 1.6666665459e-1f;
+	p = p * f + 5.0000001201e-1f;
+	p = p * f * f + f + 1.0f;
+	two_k.i = ((int32_t)k + 127) << 23;
+	return p * two_k.f;
+}
+
 /* Softmax of s[0..n) in place. */
 static void softmax(int n, float *s)
 {
 	float max = s[0], sum = 0;
 
+	#pragma omp simd reduction(max:max)
 	for (int j = 1; j < n; j++)
-		if (s[j] > max)
-			max = s[j];
+		max = s[j] > max ? s[j] : max;
+	#pragma omp simd reduction(+:sum)
 	for (int j = 0; j < n; j++) {
-		s[j] = expf(s[j] - max);
+		s[j] = exp_neg(s[j] - max);
 		sum += s[j];
 	}
 	sum = 1.0f / sum;
+	#pragma omp simd
 	for (int j = 0; j < n; j++)
 		s[j] *= sum;
 }
@@ -205,15 +236,14 @@ void rec_nn_relu_back(size_t n, const float *y, float *dy)
 void rec_nn_dropout_mask(struct rec_rng *rng, size_t n, float p, float *mask)
 {
 	float keep = 1.0f / (1.0f - p);
-	uint32_t cut = (uint32_t)((double)p * 4294967296.0);
+	uint32_t cut = (uint32_t)((double)p * 65536.0 + 0.5);
 
-	/* Two 32-bit draws from each 64-bit one. */
-	for (size_t j = 0; j < n; j += 2) {
+	/* Four 16-bit draws from each 64-bit one: p to within 2^-17. */
+	for (size_t j = 0; j < n; j += 4) {
 		uint64_t r = rec_rng_next(rng);
 
-		mask[j] = (uint32_t)r < cut ? 0 : keep;
-		if (j + 1 < n)
-			mask[j + 1] = (uint32_t)(r >> 32) < cut ? 0 : keep;
+		for (size_t b = 0; b < 4 && j + b < n; b++, r >>= 16)
+			mask[j + b] = (uint32_t)(r & 0xffff) < cut ? 0 : keep;
 	}
 }
 
@@ -235,11 +265,12 @@ double rec_nn_softmax_xent(int n, int c, float *logits, const uint32_t *target,
 		float *l = logits + (size_t)r * c, max = l[0], sum = 0, norm;
 		float t = l[target[r]];
 
+		#pragma omp simd reduction(max:max)
 		for (int j = 1; j < c; j++)
 			max = l[j] > max ? l[j] : max;
 		#pragma omp simd reduction(+:sum)
 		for (int j = 0; j < c; j++) {
-			l[j] = expf(l[j] - max);
+			l[j] = exp_neg(l[j] - max);
 			sum += l[j];
 		}
 		loss += log(sum) + max - t;

@@ -93,7 +93,9 @@ fold() {
 	assert_line 'p0,nosuch,,0'
 	refute_output --partial nan
 	score=$(rec-recommend -m m.recm -n 1 | grep '^p0,' | cut -d, -f4)
-	assert_line "p0,b,,$score"
+	pred=$(echo "$output" | grep '^p0,b,' | cut -d, -f4)
+	awk -v a="$score" -v b="$pred" 'BEGIN { d = a - b; exit d > 1e-5 * a || d < -1e-5 * a }' ||
+		fail "prediction $pred, score $score"
 }
 
 @test "sasrec refuses bad parameters" {
