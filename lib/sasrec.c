@@ -1038,9 +1038,20 @@ static void apply_gradient(struct trainer *t)
 	}
 }
 
-/* One batch of the users order[0..n): returns its summed loss. */
-static double run_batch(struct trainer *t, const uint32_t *order, uint32_t n,
-			uint64_t seed)
+/* Longer rows first, so that the threads finish a batch together. */
+static int by_length(const void *a, const void *b, void *ctx)
+{
+	const struct rec_dataset *d = ctx;
+	uint32_t u = *(const uint32_t *)a, v = *(const uint32_t *)b;
+	uint64_t lu = d->rowptr[u + 1] - d->rowptr[u], lv = d->rowptr[v + 1] - d->rowptr[v];
+
+	if (lu != lv)
+		return lu > lv ? -1 : 1;
+	return u < v ? -1 : u > v;
+}
+
+/* One batch of the users order[0..n): returns its mean loss. */
+static double run_batch(struct trainer *t, uint32_t *order, uint32_t n, uint64_t seed)
 {
 	const struct rec_model *m = t->m;
 	const struct rec_dataset *d = &m->data;
@@ -1054,6 +1065,7 @@ static double run_batch(struct trainer *t, const uint32_t *order, uint32_t n,
 		positions += len < t->s->len ? len : t->s->len;
 	}
 	scale = 1.0f / (float)positions;
+	qsort_r(order, n, sizeof(*order), by_length, (void *)d);
 	#pragma omp parallel reduction(+:loss)
 	{
 		int id = omp_get_thread_num();
