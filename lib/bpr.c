@@ -701,16 +701,39 @@ static void fold_step(const struct rec_model *m, float *pu, uint32_t i, uint32_t
 		pu[f] += FOLD_LR * (d * (qi[f] - qj[f]) - reg * pu[f]);
 }
 
+/* The events' weights, each the decay of an event of its age measured
+ * from the history's newest event, as training measures it from the
+ * model's reference time.  A stream runs past that time, and weights
+ * above 1 would make the steps grow with the stream's age; only their
+ * ratios matter to the user's vector.  NULL out of memory. */
+static float *history_weights(const struct rec_model *m, const struct rec_user *u)
+{
+	float *w = malloc((u->n + 1) * sizeof(*w));
+	int64_t newest = INT64_MIN;
+
+	if (!w)
+		return NULL;
+	for (uint32_t e = 0; e < u->n; e++)
+		if (u->times[e] > newest)
+			newest = u->times[e];
+	for (uint32_t e = 0; e < u->n; e++)
+		w[e] = (float)rec_model_decay(m, m->now - (newest - u->times[e]));
+	return w;
+}
+
 static int bpr_fold_in(const struct rec_model *m, struct rec_user *u)
 {
 	uint32_t ni = m->data.nitems, candidates = (uint32_t)m->hp[HP_NEGATIVES];
 	uint64_t steps = (uint64_t)u->n * FOLD_PASSES;
-	uint32_t *table;
+	uint32_t *table = NULL;
+	float *weight = history_weights(m, u);
 	struct seen seen;
 	struct rec_rng rng;
 
-	if (seen_hash(&seen, u, ni, &table) < 0)
+	if (!weight || seen_hash(&seen, u, ni, &table) < 0) {
+		free(weight);
 		return REC_ENOMEM;
+	}
 	rec_rng_seed(&rng, history_seed(u->items, u->n));
 	if (u->n && steps < FOLD_MIN_STEPS)
 		steps = FOLD_MIN_STEPS;
@@ -722,10 +745,10 @@ static int bpr_fold_in(const struct rec_model *m, struct rec_user *u)
 			continue;
 		j = draw_negative(m, u->state, &seen, candidates, &rng, &sj);
 		if (j != NONE)
-			fold_step(m, u->state, u->items[e], j, sj,
-				  (float)rec_model_decay(m, u->times[e]));
+			fold_step(m, u->state, u->items[e], j, sj, weight[e]);
 	}
 	free(table);
+	free(weight);
 	return 0;
 }
 

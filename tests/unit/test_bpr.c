@@ -276,6 +276,31 @@ static void check_fold_speed(void)
 	rec_model_free(m);
 }
 
+/* A stream long past the time the decay was measured from: the weights,
+ * relative to the history's newest event, stay at most 1, so the vector
+ * stays finite and the history's group still comes first. */
+static void check_fold_late(struct rec_model *m)
+{
+	uint32_t k = m->algo->state_size(m);
+	struct rec_user u = { 0 };
+	float *s = malloc(NITEMS * sizeof(*s));
+	int finite = 1;
+
+	m->half_life = 10;
+	CHECK(rec_user_start(m, NUSERS + 6, &u) == 0);
+	for (uint32_t i = 1; i < 9; i += 2)
+		CHECK(rec_user_push(&u, i, 1, m->now + 1000000 + i) == 0);
+	CHECK(rec_user_fold(m, &u) == 0);
+	for (uint32_t f = 0; f < k; f++)
+		finite &= isfinite(u.state[f]) && fabsf(u.state[f]) < 100;
+	CHECK(finite);
+	rec_user_score(m, &u, 0, s);
+	CHECK(group_first(s, NITEMS, 1));
+	m->half_life = 0;
+	rec_user_release(&u);
+	free(s);
+}
+
 /* New events for a few users, a new user and a new item: the arrays grow,
  * the untouched users' vectors stay bit for bit, and the new user's best
  * items are of his group (the most popular items of the other group, which
@@ -389,6 +414,7 @@ int main(void)
 	check_save_load(m);
 	check_block_and_predict(m);
 	check_fold_in(m);
+	check_fold_late(m);
 	check_update(m);
 	check_grow_only(m);
 	rec_model_free(m);
