@@ -92,7 +92,7 @@ mix,a[34],2,"
 	  "$(rec-recommend -m m.recm --stream -n 2 < ev.csv | sed -n 4,5p | cut -d, -f1-3)" ]
 }
 
-@test "bpr --init trains new users on their events; -e 0 only grows the model" {
+@test "bpr --init trains the users with new events and no other; -e 0 only grows" {
 	rec-train -j1 -a bpr -p negatives=1 -o a.recm "$GROUPS_CSV"
 	printf 'user,item\nnew,a1\nnew,a2\nnew,a3\np1,a3\n' > delta.csv
 	rec-train -j1 --init a.recm -e 0 -o grown.recm delta.csv
@@ -101,6 +101,9 @@ mix,a[34],2,"
 	rec-train -j1 --init a.recm -e 20 -o b.recm delta.csv
 	run -0 rec-recommend -m b.recm -n 1 --users <(echo new)
 	assert_line --index 1 --regexp '^new,a4,1,'
+	# The old items keep their parameters, so q1's scores do not move.
+	[ "$(rec-recommend -m a.recm -n 4 --users <(echo q1))" = \
+	  "$(rec-recommend -m b.recm -n 4 --users <(echo q1))" ]
 }
 
 @test "bpr predicts the item bias for unknown users and 0 for unknown items" {

@@ -302,15 +302,20 @@ static void check_fold_late(struct rec_model *m)
 }
 
 /* New events for a few users, a new user and a new item: the arrays grow,
- * the untouched users' vectors stay bit for bit, and the new user's best
- * items are of his group (the most popular items of the other group, which
- * every user of it has, may still pass his group's least popular ones). */
+ * the untouched users' vectors and the old items' parameters stay bit for
+ * bit (so an untouched user scores the old items as before), the new item
+ * learns, and the new user's best items are of his group (the most
+ * popular items of the other group, which every user of it has, may still
+ * pass his group's least popular ones). */
 static void check_update(struct rec_model *m)
 {
 	struct rec_train_options opt = { .seed = 3, .passes = 20 };
 	uint32_t k = m->algo->state_size(m), old = m->data.nusers;
 	float *before = malloc((size_t)old * k * sizeof(*before));
 	float *s = malloc((NITEMS + 1) * sizeof(*s)), *state = malloc(k * sizeof(*state));
+	float *kept = malloc(NITEMS * sizeof(*kept));
+	struct rec_param p[REC_MAX_PARAMS];
+	float norm = 0;
 	static const char *const events[][2] = {
 		{ "u0", "i6" }, { "u3", "i7" }, { "new", "i0" }, { "new", "i2" },
 		{ "new", "i4" }, { "new", "i6" }, { "u0", "fresh" }, { "u2", "fresh" },
@@ -322,6 +327,7 @@ static void check_update(struct rec_model *m)
 
 	for (uint32_t u = 0; u < old; u++)
 		m->algo->user_state(m, u, before + (size_t)u * k);
+	rec_model_score(m, 1, kept);
 	CHECK(rec_events_init(&ev, m->data.users, m->data.items) == 0);
 	for (size_t e = 0; e < sizeof(events) / sizeof(events[0]); e++) {
 		uint32_t u, i;
@@ -341,6 +347,12 @@ static void check_update(struct rec_model *m)
 			CHECK(memcmp(state, before + (size_t)u * k, k * sizeof(*state)) == 0);
 	}
 	CHECK_INT(moved, 3);
+	rec_model_score(m, 1, s);
+	CHECK(memcmp(s, kept, NITEMS * sizeof(*s)) == 0);
+	m->algo->params(m, p);
+	for (uint32_t f = 0; f < k; f++)
+		norm += fabsf(p[1].f32[(size_t)NITEMS * k + f]);
+	CHECK(norm > 0);
 	user = rec_dict_find(m->data.users, "new", 3);
 	CHECK(user == old);
 	rec_model_score(m, user, s);
@@ -352,6 +364,7 @@ static void check_update(struct rec_model *m)
 	free(before);
 	free(s);
 	free(state);
+	free(kept);
 }
 
 /* With passes = 0 an update only grows: the old arrays keep their bytes
