@@ -67,10 +67,12 @@ static const struct rec_hparam sasrec_hparams[NHP] = {
 #define ADAM_EPS 1e-8f
 #define GBCE_T 0.75
 
-/* Validation ranks the top VALID_K; the output layer handles at most
+/* Validation ranks the top VALID_K and scores at most VALID_BLOCK users
+ * and VALID_FLOATS scores at once; training's output layer at most
  * LOGIT_FLOATS scores at once per thread. */
 #define VALID_K 10
 #define VALID_BLOCK 256
+#define VALID_FLOATS (1u << 24)
 #define LOGIT_FLOATS (1u << 20)
 
 /* The learned floats, one array: item embeddings (nitems x d) first, then
@@ -888,7 +890,8 @@ struct validation {
 	uint32_t *user;
 	uint64_t *ptr;
 	uint32_t *item;
-	float *scores;		/* VALID_BLOCK x nitems */
+	uint32_t block;		/* users scored at once */
+	float *scores;		/* block x nitems */
 };
 
 static void validation_release(struct validation *v)
@@ -918,7 +921,9 @@ static int validation_init(struct validation *v, const struct rec_model *m,
 	v->user = malloc(((size_t)vd->nusers + 1) * sizeof(*v->user));
 	v->ptr = malloc(((size_t)vd->nusers + 1) * sizeof(*v->ptr));
 	v->item = malloc((vd->nnz + 1) * sizeof(*v->item));
-	v->scores = malloc((size_t)VALID_BLOCK * (d->nitems + 1) * sizeof(*v->scores));
+	v->block = VALID_FLOATS / (d->nitems + 1);
+	v->block = v->block < 1 ? 1 : v->block > VALID_BLOCK ? VALID_BLOCK : v->block;
+	v->scores = malloc((size_t)v->block * (d->nitems + 1) * sizeof(*v->scores));
 	if (!umap || !imap || !v->user || !v->ptr || !v->item || !v->scores)
 		goto out;
 	v->ptr[0] = 0;
@@ -948,8 +953,8 @@ static double validation_ndcg(const struct rec_model *m, struct validation *v)
 	size_t ni = d->nitems;
 	double sum = 0;
 
-	for (uint32_t b = 0; b < v->n; b += VALID_BLOCK) {
-		uint32_t nb = v->n - b < VALID_BLOCK ? v->n - b : VALID_BLOCK;
+	for (uint32_t b = 0; b < v->n; b += v->block) {
+		uint32_t nb = v->n - b < v->block ? v->n - b : v->block;
 
 		sasrec_score_block(m, v->user + b, nb, v->scores);
 		for (uint32_t j = 0; j < nb; j++) {
