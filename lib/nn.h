@@ -86,4 +86,14 @@ float *rec_sasrec_weights(struct rec_model *m, size_t *n);
 double rec_sasrec_sequence_loss(const struct rec_model *m, const uint32_t *items,
 				uint32_t n, uint64_t seed, float *grad);
 
+/* --- neumf's hook for its unit test --- */
+
+/* The mean binary cross-entropy of the pairs (user[j], item[j]) against
+ * label[j], j < n, at the model's weights, its gradient added into arrays
+ * laid out as the model's three learned arrays (users' embeddings, items'
+ * embeddings, the network).  NaN if memory runs out. */
+double rec_neumf_loss(const struct rec_model *m, uint32_t n, const uint32_t *user,
+		      const uint32_t *item, const float *label, float *grad_user,
+		      float *grad_item, float *grad_net);
+
 #endif
