@@ -45,7 +45,7 @@ static void make_groups(struct rec_dataset *ds, uint64_t seed)
 	CHECK(rec_dataset_from_events(ds, &ev, REC_DEDUP_LAST, &err) == 0);
 }
 
-static struct rec_model *train(uint64_t seed)
+static struct rec_model *train_with(uint64_t seed, const char *solver)
 {
 	struct rec_train_options opt = { .seed = seed };
 	struct rec_model *m = rec_model_new(rec_algo_find("bpr"));
@@ -59,8 +59,14 @@ static struct rec_model *train(uint64_t seed)
 	/* Half of what a user has not seen is of his group here: the best
 	 * scored of several draws would mostly be such an item. */
 	CHECK(rec_model_set(m, "negatives", "1", &err) == 0);
+	CHECK(rec_model_set(m, "solver", solver, &err) == 0);
 	CHECK(rec_model_train(m, &ds, &opt, &err) == 0);
 	return m;
+}
+
+static struct rec_model *train(uint64_t seed)
+{
+	return train_with(seed, "adagrad");
 }
 
 /* Does every item of the other group than `group` score below every
@@ -400,6 +406,19 @@ static void check_grow_only(struct rec_model *m)
 	}
 }
 
+/* The other solvers learn the groups too. */
+static void check_solvers(void)
+{
+	static const char *const other[] = { "sgd", "adam" };
+
+	for (int i = 0; i < 2; i++) {
+		struct rec_model *m = train_with(7, other[i]);
+
+		check_planted(m);
+		rec_model_free(m);
+	}
+}
+
 static void check_bad_settings(void)
 {
 	static const char *const bad[][2] = {
@@ -432,6 +451,7 @@ int main(void)
 	check_grow_only(m);
 	rec_model_free(m);
 	check_fold_speed();
+	check_solvers();
 	check_bad_settings();
 	return UNIT_STATUS();
 }
