@@ -16,10 +16,11 @@
  * whole sequences, forward and backward, into its own gradient, so that
  * BLAS runs one thread inside the parallel region.
  *
- * Positions count from the oldest event of the window.  Appending to a
- * window that is not full then changes no earlier position, so fold-in
- * keeps each block's keys and values and computes only the new position
- * (O(max_len x hidden) an event); once the window is full it slides, every
+ * Positions count from the oldest event of the window, not back from the
+ * newest as in the original, so that appending to a window that is not
+ * full changes no earlier position: fold-in keeps each block's keys and
+ * values and computes only the new position (O(max_len x hidden +
+ * hidden^2) an event).  Once the window is full it slides, every
  * position's embedding changes, and fold-in encodes the window anew
  * (O(max_len^2 x hidden + max_len x hidden^2) an event). */
 #include <cblas.h>
