@@ -684,8 +684,28 @@ static void test_dataset_sections(void)
 	CHECK_STR(e.file, "req.recd");
 }
 
+/* The binary-file tests write their files in a directory of their own,
+ * removed at the end, wherever the test is run from. */
+static int remove_dir(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *ent;
+
+	if (!d)
+		return -1;
+	while ((ent = readdir(d)))
+		if (strcmp(ent->d_name, ".") && strcmp(ent->d_name, ".."))
+			unlink(ent->d_name);
+	closedir(d);
+	return rmdir(dir);
+}
+
 int main(void)
 {
+	char dir[] = "/tmp/rec-unit-coreXXXXXX";
+	int status;
+
+	CHECK(mkdtemp(dir) != NULL && chdir(dir) == 0);
 	test_dict_many();
 	test_dict_bytes();
 	test_dict_subset();
@@ -704,5 +724,7 @@ int main(void)
 	test_binfile_required();
 	test_binfile_refusals();
 	test_dataset_sections();
-	return UNIT_STATUS();
+	status = UNIT_STATUS();
+	CHECK(remove_dir(dir) == 0);
+	return status;
 }
