@@ -51,7 +51,7 @@ static const char *const towers[] = {
 #define TOWER_64_32_16 6
 
 static const struct rec_hparam neumf_hparams[NHP] = {
-	[HP_FACTORS] = { "factors", 32, 1, MAX_SIZE, 1, NULL },
+	[HP_FACTORS] = { "factors", 64, 1, MAX_SIZE, 1, NULL },
 	[HP_LAYERS] = { "layers", TOWER_64_32_16, 0, 19, 1, towers },
 	[HP_EPOCHS] = { "epochs", 30, 1, 100000, 1, NULL },
 	[HP_LR] = { "lr", 0.001, 1e-9, 10, 0, NULL },
@@ -951,10 +951,14 @@ out:
 
 /* --- incremental training --- */
 
+static int neumf_fold_in(const struct rec_model *m, struct rec_user *u);
+
 /* Grow the tables for the new users and items, which start at zero, then
- * run passes epochs over the events of the touched users alone with the
- * network fixed: a step of the shared weights would move every user's
- * scores, and the new events speak for a few users only. */
+ * fold each new user's events into his embeddings and run passes epochs
+ * over the events of the touched users alone, with the network fixed: a
+ * step of the shared weights would move every user's scores, and the new
+ * events speak for a few users only.  The fold gives a new user the start
+ * that a few passes of Adam, a step of about lr each, would not. */
 static int neumf_update(struct rec_model *m, uint32_t old_users, uint32_t old_items,
 			const uint8_t *touched, const struct rec_train_options *opt,
 			struct rec_error *err)
@@ -972,6 +976,14 @@ static int neumf_update(struct rec_model *m, uint32_t old_users, uint32_t old_it
 		return 0;
 	if (d->nnz > UINT32_MAX)
 		return rec_error_set(err, REC_EINVAL, "neumf trains on at most 2^32 events");
+	for (uint32_t u = old_users; u < d->nusers; u++) {
+		struct rec_user view;
+
+		rec_user_view(m, u, &view);
+		view.state = s->p.user + (size_t)u * s->dim;
+		if (neumf_fold_in(m, &view) < 0)
+			return rec_error_set(err, REC_ENOMEM, "out of memory");
+	}
 	quiet.validation = NULL;
 	rc = trainer_init(&t, m, touched, 0);
 	if (rc == 0)
@@ -1015,20 +1027,19 @@ static uint64_t history_seed(const uint32_t *items, uint32_t n)
  * negatives; seen holds the history's known items in ascending order.
  * Returns how many rows. */
 static uint32_t fold_rows(const struct rec_model *m, const struct rec_user *u,
-			  const uint32_t *seen, uint32_t nseen, struct batch *b)
+			  const uint32_t *seen, uint32_t nseen, struct rec_rng *rng,
+			  struct batch *b)
 {
 	uint32_t ni = m->data.nitems, per = 1 + (uint32_t)m->hp[HP_NEGATIVES], rows = 0;
 	uint32_t first = u->n > FOLD_EVENTS ? u->n - FOLD_EVENTS : 0;
-	struct rec_rng rng;
 
-	rec_rng_seed(&rng, history_seed(u->items, u->n));
 	for (uint32_t e = first; e < u->n; e++) {
 		float w = (float)rec_model_decay(m, u->times[e]);
 
 		if (u->items[e] >= ni)
 			continue;
 		for (uint32_t r = 0; r < per; r++, rows++) {
-			uint32_t j = r ? draw_negative(ni, seen, nseen, &rng) : NONE;
+			uint32_t j = r ? draw_negative(ni, seen, nseen, rng) : NONE;
 
 			b->user[rows] = 0;
 			b->item[rows] = j == NONE ? u->items[e] : j;
@@ -1040,18 +1051,25 @@ static uint32_t fold_rows(const struct rec_model *m, const struct rec_user *u,
 }
 
 /* FOLD_STEPS Adam steps on the state, each on the gradient of the mean
- * loss of all the rows. */
+ * loss of the history against fresh negatives, drawn from a seed of the
+ * history so that the same history folds the same way.  Fresh draws let
+ * a short history push down the unseen items as a whole rather than the
+ * few drawn once. */
 static void fold_steps(const struct rec_model *m, struct rec_user *u, struct pass *p,
-		       const struct batch *b, uint32_t rows, float *g)
+		       const uint32_t *seen, uint32_t nseen, struct batch *b, float *g)
 {
 	const struct neumf *s = m->state;
-	uint32_t dim = s->dim;
+	uint32_t dim = s->dim, rows;
 	float *m1 = g + dim, *m2 = g + 2 * dim;
 	struct rec_nn_adam adam = { FOLD_LR, ADAM_B1, ADAM_B2, ADAM_EPS,
 				    (float)m->hp[HP_REG], 0 };
+	struct rec_rng rng;
 
+	rec_rng_seed(&rng, history_seed(u->items, u->n));
 	memset(m1, 0, 2 * dim * sizeof(*m1));
 	for (adam.step = 1; adam.step <= FOLD_STEPS; adam.step++) {
+		if (!(rows = fold_rows(m, u, seen, nseen, &rng, b)))
+			return;
 		forward(s, s->p.net, p, rows, b->user, b->item, u->state, s->p.item);
 		bce(p, rows, b->label, b->weight, 1.0f / (float)rows);
 		backward(s, s->p.net, p, rows, b->user, b->item, u->state, s->p.item);
@@ -1066,7 +1084,7 @@ static void fold_steps(const struct rec_model *m, struct rec_user *u, struct pas
 static int neumf_fold_in(const struct rec_model *m, struct rec_user *u)
 {
 	const struct neumf *s = m->state;
-	uint32_t per = 1 + (uint32_t)m->hp[HP_NEGATIVES], nseen = 0, rows;
+	uint32_t per = 1 + (uint32_t)m->hp[HP_NEGATIVES], nseen = 0;
 	size_t cap = (size_t)(u->n < FOLD_EVENTS ? u->n : FOLD_EVENTS) * per + 1;
 	uint32_t *seen = malloc((u->n + 1) * sizeof(*seen));
 	struct batch b = { calloc(cap, sizeof(uint32_t)), malloc(cap * sizeof(uint32_t)),
@@ -1082,9 +1100,7 @@ static int neumf_fold_in(const struct rec_model *m, struct rec_user *u)
 		if (u->items[e] < m->data.nitems)
 			seen[nseen++] = u->items[e];
 	qsort(seen, nseen, sizeof(*seen), by_index);
-	rows = fold_rows(m, u, seen, nseen, &b);
-	if (rows)
-		fold_steps(m, u, &p, &b, rows, g);
+	fold_steps(m, u, &p, seen, nseen, &b, g);
 	rc = 0;
 out:
 	pass_free(&p);
