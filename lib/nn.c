@@ -233,18 +233,31 @@ void rec_nn_relu_back(size_t n, const float *y, float *dy)
 		dy[j] = y[j] > 0 ? dy[j] : 0;
 }
 
+/* A 32-bit integer hash of full avalanche (Wellons' lowbias32). */
+static inline uint32_t hash32(uint32_t x)
+{
+	x ^= x >> 16;
+	x *= 0x7feb352du;
+	x ^= x >> 15;
+	x *= 0x846ca68bu;
+	x ^= x >> 16;
+	return x;
+}
+
+/* One draw of the generator keys a hash of the element's index, twice
+ * over, so that the loop vectorises: masks cost more than the rest of
+ * training outside BLAS when drawn one by one. */
+__attribute__((target_clones("arch=x86-64-v3", "default")))
 void rec_nn_dropout_mask(struct rec_rng *rng, size_t n, float p, float *mask)
 {
+	uint64_t r = rec_rng_next(rng);
+	uint32_t key = (uint32_t)r, salt = (uint32_t)(r >> 32);
+	uint32_t cut = (uint32_t)((double)p * 4294967296.0);
 	float keep = 1.0f / (1.0f - p);
-	uint32_t cut = (uint32_t)((double)p * 65536.0 + 0.5);
 
-	/* Four 16-bit draws from each 64-bit one: p to within 2^-17. */
-	for (size_t j = 0; j < n; j += 4) {
-		uint64_t r = rec_rng_next(rng);
-
-		for (size_t b = 0; b < 4 && j + b < n; b++, r >>= 16)
-			mask[j + b] = keep * (float)((uint32_t)(r & 0xffff) >= cut);
-	}
+	#pragma omp simd
+	for (size_t j = 0; j < n; j++)
+		mask[j] = keep * (float)(hash32(hash32((uint32_t)j + key) ^ salt) >= cut);
 }
 
 void rec_nn_mul(size_t n, float *x, const float *mask)

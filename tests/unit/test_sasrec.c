@@ -3,14 +3,17 @@
  * sasrec's fold-in by cached keys and values against a full encoding.
  *
  * The layers compute in float, so the differences are taken in float too:
- * a central difference with a step of STEP = 3e-3 on each input and
+ * a central difference with a step of STEP = 2e-3 on each input and
  * parameter, the loss summed in double, and each array's gradient
  * compared as a whole by the relative error |analytic - numeric| /
  * (|analytic| + |numeric|) in the Euclidean norm, which must stay below
- * TOL = 1e-3; the runs show 1e-6 to 1e-4.  A smaller step drowns in the
- * rounding of float losses; a step of 1e-2 already crosses the kink of
- * some ReLU here and there and loses a digit.  The network is checked at
- * its initial weights with its dropout masks fixed by a seed.
+ * TOL = 1e-3; the layers show 1e-6 to 1e-4, the network a few 1e-4.  A
+ * smaller step drowns in the rounding of float losses.  The network is
+ * checked at its initial weights with its dropout masks fixed by a seed;
+ * there a step moves some ReLU's input across zero now and then (a few
+ * percent of the weights, mostly embeddings, which reach every unit of
+ * their position), and rel_error then takes the slope on the side without
+ * the turn.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -20,8 +23,10 @@
 #include "nn.h"
 #include "unit.h"
 
-#define STEP 3e-3f
+#define STEP 2e-3f
 #define TOL 1e-3
+#define KINK 1e-2
+#define NOISE 2e-3
 
 static struct rec_rng rng;
 
@@ -52,15 +57,21 @@ static double sum_r(const float *y, const float *r, size_t n)
 }
 
 /* The relative error of ga against central differences of l's loss in
- * each element of x[0..n). */
+ * each element of x[0..n).  Where the two one-sided differences disagree
+ * by more than KINK of their size plus NOISE (the rounding of the loss
+ * over the step, ten times over), a ReLU turns within the step and the
+ * central difference averages two slopes: there the one-sided difference
+ * nearer to ga is taken, the slope on the side without the kink.  *kinks
+ * counts those elements. */
 static double rel_error(struct layer *l, float *x, const float *ga, size_t n,
-			double (*loss)(void *), void *ctx)
+			double (*loss)(void *), void *ctx, size_t *kinks)
 {
-	double num = 0, den = 0;
+	double num = 0, den = 0, mid = loss ? loss(ctx) : l->loss(l);
 
+	*kinks = 0;
 	for (size_t j = 0; j < n; j++) {
 		float keep = x[j];
-		double up, down, gn;
+		double up, down, gn, right, left;
 
 		x[j] = keep + STEP;
 		up = loss ? loss(ctx) : l->loss(l);
@@ -68,6 +79,12 @@ static double rel_error(struct layer *l, float *x, const float *ga, size_t n,
 		down = loss ? loss(ctx) : l->loss(l);
 		x[j] = keep;
 		gn = (up - down) / (2 * STEP);
+		right = (up - mid) / STEP;
+		left = (mid - down) / STEP;
+		if (fabs(right - left) > KINK * (fabs(right) + fabs(left)) + NOISE) {
+			gn = fabs(right - ga[j]) < fabs(left - ga[j]) ? right : left;
+			++*kinks;
+		}
 		num += (ga[j] - gn) * (ga[j] - gn);
 		den += (fabs(ga[j]) + fabs(gn)) * (fabs(ga[j]) + fabs(gn));
 	}
@@ -77,10 +94,12 @@ static double rel_error(struct layer *l, float *x, const float *ga, size_t n,
 static void check_array(struct layer *l, const char *what, float *x, const float *g,
 			size_t n)
 {
-	double e = rel_error(l, x, g, n, NULL, NULL);
+	size_t kinks;
+	double e = rel_error(l, x, g, n, NULL, NULL, &kinks);
 
 	fprintf(stderr, "  %-28s relative error %.2e\n", what, e);
 	CHECK(e < TOL);
+	CHECK(kinks == 0);
 }
 
 /* --- dense --- */
@@ -304,14 +323,16 @@ static void test_network(const char *loss)
 	struct net c = { m, items, 8, NULL };
 	size_t n;
 	float *w = rec_sasrec_weights(m, &n), *g = zeros(n), *dummy = zeros(n);
+	size_t kinks;
 	double e;
 
 	c.grad = dummy;
 	rec_sasrec_sequence_loss(m, items, 8, 99, g);
-	e = rel_error(NULL, w, g, n, net_loss, &c);
-	fprintf(stderr, "whole network, loss=%s, %zu weights: relative error %.2e\n",
-		loss, n, e);
+	e = rel_error(NULL, w, g, n, net_loss, &c, &kinks);
+	fprintf(stderr, "whole network, loss=%s, %zu weights: relative error %.2e, "
+		"%zu with a kink\n", loss, n, e, kinks);
 	CHECK(e < TOL);
+	CHECK(kinks <= n / 20);
 	free(g);
 	free(dummy);
 	rec_model_free(m);
