@@ -159,9 +159,9 @@ void rec_nn_attention(int n, int d, int h, const float *qkv, float *probs,
 	}
 }
 
-/* Through O = A V with A = P * drop and P the causal softmax of S:
- * dV = A^T dO, dP = (dO V^T) * drop, dS = P (dP - rowsum(P dP)) scale,
- * dQ = dS K scale-free, dK = dS^T Q. */
+/* Through O = A V, A = P * drop, P the causal softmax of S = Q K^T /
+ * sqrt(dh): dV = A^T dO, dP = (dO V^T) * drop, dS = P (dP - rowsum(P dP))
+ * / sqrt(dh), dQ = dS K and dK = dS^T Q. */
 void rec_nn_attention_back(int n, int d, int h, const float *qkv, const float *probs,
 			   const float *drop, const float *dout, float *dqkv,
 			   float *scratch)
