@@ -459,8 +459,9 @@ static double fit_entry(const struct trainer *t, uint64_t e, float *g,
 }
 
 /* One pass over the entries in a fresh order, shared out among the
- * threads, each drawing negatives from its own stream.  Returns the mean
- * loss of the triples. */
+ * threads in chunks as they come free, so that a thread slowed by other
+ * work on the machine does not hold the epoch back; each draws negatives
+ * from its own stream.  Returns the mean loss of the triples. */
 static double run_epoch(struct trainer *t, struct rec_rng *rng)
 {
 	uint64_t n = t->n, base = t->step, seed = rec_rng_next(rng);
@@ -474,7 +475,7 @@ static double run_epoch(struct trainer *t, struct rec_rng *rng)
 		struct rec_rng r;
 
 		rec_rng_seed(&r, seed + (uint64_t)id);
-		#pragma omp for schedule(static)
+		#pragma omp for schedule(dynamic, 1024)
 		for (uint64_t a = 0; a < n; a++)
 			loss += fit_entry(t, t->order[a], g, &r, base + a + 1);
 	}
