@@ -96,16 +96,64 @@ static struct entry merge_run(const struct entry *e, size_t n, enum rec_dedup de
 	return out;
 }
 
-/* Does the row need work: a repeated item or time out of order?  mark is
- * a per-item scratch array stamped with stamp. */
-static int row_is_clean(const struct entry *e, size_t n, uint64_t *mark, uint64_t stamp)
+enum row_state { ROW_CLEAN, ROW_REPEATS, ROW_UNORDERED };
+
+#define NO_ENTRY UINT32_MAX
+
+/* Does the row need work: repeated items, or times out of order?  mark
+ * is a per-item scratch array stamped with stamp in its high half, the
+ * low half left at NO_ENTRY for merge_ordered. */
+static enum row_state row_state(const struct entry *e, size_t n, uint64_t *mark,
+				uint64_t stamp)
 {
+	enum row_state state = ROW_CLEAN;
+
 	for (size_t i = 0; i < n; i++) {
-		if (mark[e[i].item] == stamp || (i && e[i].time < e[i - 1].time))
-			return 0;
-		mark[e[i].item] = stamp;
+		if (i && e[i].time < e[i - 1].time)
+			return ROW_UNORDERED;
+		if (mark[e[i].item] >> 32 == stamp)
+			state = ROW_REPEATS;
+		mark[e[i].item] = stamp << 32 | NO_ENTRY;
 	}
-	return 1;
+	return state;
+}
+
+/* Merge the repeats of a row in time order in one pass, for the rules
+ * whose result needs no sum: each item's entry takes the place in time
+ * order that merge_run gives it, its first event's for REC_DEDUP_FIRST,
+ * else its last's.  mark[item], as row_state left it, gets the item's
+ * entry in its low half; pos counts the item's events.  Rows must be
+ * shorter than NO_ENTRY. */
+static size_t merge_ordered(struct entry *e, size_t n, enum rec_dedup dedup,
+			    uint64_t *mark, uint64_t stamp)
+{
+	size_t out = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		uint64_t *at = &mark[e[i].item];
+		struct entry *kept = &e[*at & UINT32_MAX];
+
+		if ((*at & UINT32_MAX) == NO_ENTRY) {
+			*at = stamp << 32 | i;
+			e[i].pos = 1;
+			continue;
+		}
+		if (dedup == REC_DEDUP_FIRST) {
+			e[i].item = UINT32_MAX;
+			continue;
+		}
+		e[i].pos = kept->pos + 1;
+		if (dedup == REC_DEDUP_MAX && kept->val > e[i].val)
+			e[i].val = kept->val;
+		else if (dedup == REC_DEDUP_COUNT)
+			e[i].val = (float)e[i].pos;
+		kept->item = UINT32_MAX;
+		*at = stamp << 32 | i;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (e[i].item != UINT32_MAX)
+			e[out++] = e[i];
+	return out;
 }
 
 /* Clean one row in place: merge duplicates, order by time.  Returns the
@@ -113,10 +161,17 @@ static int row_is_clean(const struct entry *e, size_t n, uint64_t *mark, uint64_
 static size_t clean_row(struct entry *e, size_t n, enum rec_dedup dedup,
 			uint64_t *mark, uint64_t stamp)
 {
+	enum row_state state = row_state(e, n, mark, stamp);
 	size_t out = 0;
 
-	if (row_is_clean(e, n, mark, stamp))
+	if (dedup == REC_DEDUP_COUNT)
+		for (size_t i = 0; i < n; i++)
+			e[i].val = 1;
+	if (state == ROW_CLEAN)
 		return n;
+	if (state == ROW_REPEATS && dedup != REC_DEDUP_SUM && dedup != REC_DEDUP_MEAN &&
+	    n < NO_ENTRY)
+		return merge_ordered(e, n, dedup, mark, stamp);
 	qsort(e, n, sizeof(*e), by_item_time);
 	for (size_t i = 0; i < n;) {
 		size_t j = i + 1;

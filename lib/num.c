@@ -123,12 +123,30 @@ static int parse_iso8601(const char *s, int64_t *out)
 	return 0;
 }
 
+/* Unsigned decimal integers of at most 18 digits, the timestamps of most
+ * logs, without strtoll.  0 if s is not one. */
+static int parse_plain_integer(const char *s, int64_t *out)
+{
+	int64_t v = 0;
+	int digits = 0;
+
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9' || ++digits > 18)
+			return 0;
+		v = v * 10 + (*s - '0');
+	}
+	*out = v;
+	return digits > 0;
+}
+
 int rec_parse_time(const char *s, int64_t *out, const char *what,
 		   struct rec_error *err)
 {
 	char *end;
 	long long v;
 
+	if (parse_plain_integer(s, out))
+		return 0;
 	errno = 0;
 	v = strtoll(s, &end, 10);
 	if (end != s && !*end && errno != ERANGE) {

@@ -159,6 +159,34 @@ usage_error() {
 	golden dups-count.csv out.csv
 }
 
+@test "--dedup count gives a pair seen once the count 1, not its rating" {
+	printf 'user,item,rating,timestamp\na,x,5,1\na,y,3,2\na,y,4,3\nb,x,4,1\n' > in.csv
+	run -0 rec-pivot --dedup count --format long in.csv
+	assert_output "user,item,rating,timestamp
+a,x,1,1
+a,y,2,3
+b,x,1,1"
+}
+
+@test "repeats in time order merge as a sort would: first, last, max" {
+	printf 'user,item,rating,timestamp\na,x,5,1\na,y,3,2\na,x,2,3\na,z,1,4\na,x,4,5\n' > in.csv
+	run -0 rec-pivot --dedup first --format long in.csv
+	assert_output "user,item,rating,timestamp
+a,x,5,1
+a,y,3,2
+a,z,1,4"
+	run -0 rec-pivot --dedup last --format long in.csv
+	assert_output "user,item,rating,timestamp
+a,y,3,2
+a,z,1,4
+a,x,4,5"
+	run -0 rec-pivot --dedup max --format long in.csv
+	assert_output "user,item,rating,timestamp
+a,y,3,2
+a,z,1,4
+a,x,5,5"
+}
+
 # --- cleaning ---
 
 @test "--min-user 2 --min-item 2 iterates the k-core until it is stable" {
