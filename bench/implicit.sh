@@ -1,0 +1,116 @@
+#!/bin/sh
+# implicit.sh - top-N from implicit feedback: every rating a positive,
+# split by user (20% of each user's events, seed 1) and leave-last-out;
+# HR@10, NDCG@10, Recall@20, AUC and training time of each algorithm on
+# MovieLens 100K and latest-small.  With REC_BENCH_LARGE=1, the scale on
+# 2x10^7 generated events: ials seconds per iteration, ease on the 10,000
+# most popular items, and rec-eval -m over every user beside the bare
+# matrix products it cannot beat.
+. "$(dirname "$0")/helpers"
+
+THREADS=2
+ALGORITHMS=$(algorithms pop itemknn bpr ials ease 2> "$TMP/absent")
+cat "$TMP/absent"
+
+# measure SPLIT-NAME: every algorithm on $TMP/train.recd and $TMP/test.recd.
+measure() {
+	printf '  %s\n' "$1"
+	row "" "train s" "eval s" "HR@10" "NDCG@10" "Recall@20" "AUC"
+	for algo in $ALGORITHMS; do
+		clock rec-train -a "$algo" -j "$THREADS" -q -o "$TMP/model.recm" \
+			"$TMP/train.recd" || continue
+		train_secs=$SECS
+		clock rec-eval -m "$TMP/model.recm" -j "$THREADS" --test "$TMP/test.recd" \
+			-k 10,20 -o "$TMP/eval.csv" || continue
+		row "$algo" "$train_secs" "$SECS" "$(metric "$TMP/eval.csv" hr 10)" \
+			"$(metric "$TMP/eval.csv" ndcg 10)" "$(metric "$TMP/eval.csv" recall 20)" \
+			"$(metric "$TMP/eval.csv" auc "")"
+	done
+}
+
+# dataset NAME FILE PIVOT-OPTIONS...: binarise, split both ways, measure.
+dataset() {
+	name=$1 file=$2
+	shift 2
+	section "$name, every rating a positive"
+	need "$file" || return 0
+	rec-pivot -q --implicit 0 "$@" -o "$TMP/all.recd" "$file" || return 0
+	rec-split -q --method user --ratio 0.2 --seed 1 --train "$TMP/train.recd" \
+		--test "$TMP/test.recd" "$TMP/all.recd" || return 0
+	measure "rec-split --method user --ratio 0.2 --seed 1"
+	rec-split -q --method last --count 1 --train "$TMP/train.recd" \
+		--test "$TMP/test.recd" "$TMP/all.recd" || return 0
+	measure "rec-split --method last --count 1"
+}
+
+# ials_iterations FACTORS: one iteration's seconds, from the difference of
+# two trainings (one and two iterations) on $TMP/train.recd.
+ials_iterations() {
+	clock rec-train -a ials -k "$1" -e 1 -j "$THREADS" -q -o "$TMP/ials.recm" \
+		"$TMP/train.recd" || return 1
+	one=$SECS
+	clock rec-train -a ials -k "$1" -e 2 -j "$THREADS" -q -o "$TMP/ials.recm" \
+		"$TMP/train.recd" || return 1
+	figure "ials -k $1: seconds per iteration" "$(calc "$SECS - $one" 2)" s
+	figure "ials -k $1: peak RSS" "$(calc "$KB / 1024" 0)" MB
+}
+
+ease_top() {
+	clock rec-train -a ease -p max_items=10000 -j "$THREADS" -q -o "$TMP/ease.recm" \
+		"$TMP/train.recd" || return 1
+	figure "ease -p max_items=10000: training" "$SECS" s
+	figure "ease -p max_items=10000: peak RSS" "$(calc "$KB / 1024" 0)" MB
+}
+
+# ranking_floor ALGO: rec-eval -m over every user with a 64-factor model
+# of ALGO, beside sgemm-floor of the same users x 64 x items in the blocks
+# of 256 users that rec-eval scores at once.  --per-user leaves out the
+# beyond-accuracy metrics, whose diversity would take far longer than the
+# ranking here.
+ranking_floor() {
+	clock rec-train -a "$1" -k 64 -e 1 -j "$THREADS" -q -o "$TMP/rank.recm" \
+		"$TMP/train.recd" || return 1
+	figure "$1 -k 64 -e 1: training" "$SECS" s
+	rec-pivot --stats -o /dev/null "$TMP/train.recd" > "$TMP/stats.csv"
+	users=$(stat "$TMP/stats.csv" users)
+	items=$(stat "$TMP/stats.csv" items)
+	clock rec-eval -m "$TMP/rank.recm" -j "$THREADS" --test "$TMP/test.recd" \
+		--per-user -o /dev/null || return 1
+	figure "rec-eval -m --per-user, $users users x $items items" "$SECS" s
+	figure "rec-eval -m peak RSS" "$(calc "$KB / 1024" 0)" MB
+	eval_secs=$SECS
+	timed sgemm-floor "$users" 64 "$items" 256 || return 1
+	floor=$(cat "$TMP/out")
+	figure "sgemm-floor $users x 64 x $items, blocks of 256" "$floor" s
+	figure "rec-eval -m / sgemm floor" "$(calc "$eval_secs / $floor" 1)" x
+}
+
+large() {
+	section "scale: 2x10^7 generated events, 140,000 users, 27,000 items"
+	if [ "$REC_BENCH_LARGE" != 1 ]; then
+		skip "set REC_BENCH_LARGE=1 to run it"
+		return 0
+	fi
+	genevents -n 20000000 -u 140000 -i 27000 -o "$TMP/events.csv" &&
+		rec-pivot -q --implicit 0 -o "$TMP/all.recd" "$TMP/events.csv" || return 0
+	rm -f "$TMP/events.csv"
+	rec-split -q --method last --count 1 --train "$TMP/train.recd" \
+		--test "$TMP/test.recd" "$TMP/all.recd" || return 0
+	rm -f "$TMP/all.recd"
+	case " $ALGORITHMS " in
+	*" ials "*) ials_iterations 64 && ials_iterations 128 ;;
+	*) skip "ials: rec-train does not list it" ;;
+	esac
+	case " $ALGORITHMS " in
+	*" ease "*) ease_top ;;
+	esac
+	case " $ALGORITHMS " in
+	*" ials "*) ranking_floor ials ;;
+	*" bpr "*) ranking_floor bpr ;;
+	*) ranking_floor mf ;;
+	esac
+}
+
+dataset "MovieLens 100K" "$DATA/movielens-100k/u.data" -d tab --no-header
+dataset "MovieLens latest-small" "$DATA/movielens-latest-small/ratings.csv" -i movieId
+large
