@@ -52,5 +52,6 @@ extern const struct rec_algo rec_algo_ease;
 extern const struct rec_algo rec_algo_bpr;
 extern const struct rec_algo rec_algo_sasrec;
 extern const struct rec_algo rec_algo_neumf;
+extern const struct rec_algo rec_algo_ials;
 
 #endif

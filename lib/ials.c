@@ -1,0 +1,907 @@
+/* ials.c - implicit alternating least squares (Hu, Koren and Volinsky,
+ * ICDM 2008) with the regularisation of Rendle, Krichene, Zhang and Koren
+ * ("Revisiting the performance of iALS on item recommendation
+ * benchmarks", RecSys 2022).  A user's score for an item is p_u . q_i,
+ * fitted to
+ *
+ *   sum over every pair (u,i) of C_ui (t_ui - p_u . q_i)^2
+ *     + sum_u lambda_u |p_u|^2 + sum_i lambda_i |q_i|^2
+ *
+ * where t_ui is 1 for an entry and 0 for a pair without one, C_ui is
+ * `unobserved` for a pair without an entry and c = w (1 + alpha v) for an
+ * entry of value v and time-decay weight w, and a row's penalty is
+ *
+ *   lambda_r = reg (sum of the row's c + unobserved x rows of the other side)^reg_exp,
+ *
+ * Rendle's frequency-scaled penalty with the row's total weight in the loss.
+ *
+ * With one side held fixed at Y, each row of the other side is a ridge
+ * regression with the normal equations
+ *
+ *   (unobserved Y^T Y + sum_j (c_j - unobserved) y_j y_j^T + lambda I) x
+ *     = sum_j c_j y_j
+ *
+ * over the row's entries j.  Y^T Y is shared by the rows and computed once
+ * per half sweep, so a row costs its entries times k^2 / 2 and one k x k
+ * Cholesky solve; with cg_steps, a few conjugate-gradient steps from the
+ * row's current vector instead, each of its entries times 2k plus k^2
+ * (Takacs, Pilaszy and Tikk, RecSys 2011).  An epoch solves the items and
+ * then the users, so that training ends on the users' exact solve against
+ * the final items: the solve that fold-in repeats for a streamed user. */
+#include <cblas.h>
+#include <lapacke.h>
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+enum {
+	HP_FACTORS, HP_EPOCHS, HP_REG, HP_REG_EXP, HP_UNOBSERVED, HP_ALPHA, HP_CG_STEPS,
+	HP_INIT, HP_PATIENCE, NHP
+};
+
+static const struct rec_hparam ials_hparams[NHP] = {
+	[HP_FACTORS] = { "factors", 64, 1, 4096, 1, NULL },
+	[HP_EPOCHS] = { "epochs", 10, 1, 100000, 1, NULL },
+	[HP_REG] = { "reg", 0.02, 0, 1e6, 0, NULL },
+	[HP_REG_EXP] = { "reg_exp", 1, 0, 4, 0, NULL },
+	[HP_UNOBSERVED] = { "unobserved", 0.3, 0, 1e6, 0, NULL },
+	[HP_ALPHA] = { "alpha", 0, 0, 1e6, 0, NULL },
+	[HP_CG_STEPS] = { "cg_steps", 0, 0, 1000, 1, NULL },
+	[HP_INIT] = { "init", 0.1, 0, 10, 0, NULL },
+	[HP_PATIENCE] = { "patience", 3, 1, 100000, 1, NULL },
+};
+
+/* Entries gathered at a time into one rank update of a row's system. */
+#define CHUNK 256
+
+struct ials {
+	uint32_t k;
+	float *p;		/* nusers x k */
+	float *q;		/* nitems x k */
+	float *gram;		/* k x k: unobserved Q^T Q, as the users' last solve used it */
+};
+
+/* Ask for huge pages for a large array: the solves read the other side's
+ * rows at random, and with small pages nearly every read misses the TLB. */
+static void huge_pages(void *p, size_t bytes)
+{
+#ifdef MADV_HUGEPAGE
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t from = ((uintptr_t)p + page - 1) & ~(page - 1);
+	uintptr_t to = ((uintptr_t)p + bytes) & ~(page - 1);
+
+	if (p && to > from)
+		madvise((void *)from, to - from, MADV_HUGEPAGE);
+#else
+	(void)p;
+	(void)bytes;
+#endif
+}
+
+static int ials_init(struct rec_model *m)
+{
+	struct ials *s = calloc(1, sizeof(*s));
+	size_t k;
+
+	if (!s)
+		return REC_ENOMEM;
+	m->state = s;
+	s->k = (uint32_t)m->hp[HP_FACTORS];
+	k = s->k;
+	s->p = calloc((size_t)m->data.nusers * k + 1, sizeof(float));
+	s->q = calloc((size_t)m->data.nitems * k + 1, sizeof(float));
+	s->gram = calloc(k * k, sizeof(float));
+	huge_pages(s->p, (size_t)m->data.nusers * k * sizeof(float));
+	huge_pages(s->q, (size_t)m->data.nitems * k * sizeof(float));
+	return s->p && s->q && s->gram ? 0 : REC_ENOMEM;
+}
+
+static void ials_release(struct rec_model *m)
+{
+	struct ials *s = m->state;
+
+	if (!s)
+		return;
+	free(s->p);
+	free(s->q);
+	free(s->gram);
+	free(s);
+	m->state = NULL;
+}
+
+static unsigned ials_params(struct rec_model *m, struct rec_param *p)
+{
+	struct ials *s = m->state;
+	uint64_t k = s->k;
+
+	p[0] = (struct rec_param){ { 'U', 'F', 'A', 'C' }, s->p, NULL, m->data.nusers * k };
+	p[1] = (struct rec_param){ { 'I', 'F', 'A', 'C' }, s->q, NULL, m->data.nitems * k };
+	p[2] = (struct rec_param){ { 'G', 'R', 'A', 'M' }, s->gram, NULL, k * k };
+	return 3;
+}
+
+static float dot(const float *a, const float *b, uint32_t k)
+{
+	float s = 0;
+
+	#pragma omp simd reduction(+:s)
+	for (uint32_t f = 0; f < k; f++)
+		s += a[f] * b[f];
+	return s;
+}
+
+static void axpy(float a, const float *x, float *y, uint32_t k)
+{
+	#pragma omp simd
+	for (uint32_t f = 0; f < k; f++)
+		y[f] += a * x[f];
+}
+
+/* --- scoring --- */
+
+static void score_vector(const struct rec_model *m, const float *pu, float *scores)
+{
+	const struct ials *s = m->state;
+
+	if (m->data.nitems)
+		cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)m->data.nitems, (int)s->k, 1,
+			    s->q, (int)s->k, pu, 1, 0, scores, 1);
+}
+
+static void ials_score(const struct rec_model *m, uint32_t user, float *scores)
+{
+	const struct ials *s = m->state;
+
+	score_vector(m, s->p + (size_t)user * s->k, scores);
+}
+
+/* scores = P_users Q^T in one product, from the users' vectors gathered
+ * into one matrix; one user at a time if that cannot be had. */
+static void ials_score_block(const struct rec_model *m, const uint32_t *users,
+			     uint32_t n, float *scores)
+{
+	const struct ials *s = m->state;
+	size_t ni = m->data.nitems, k = s->k;
+	float *a = malloc((size_t)n * k * sizeof(*a) + 1);
+
+	if (!a) {
+		for (uint32_t j = 0; j < n; j++)
+			ials_score(m, users[j], scores + j * ni);
+		return;
+	}
+	for (uint32_t j = 0; j < n; j++)
+		memcpy(a + j * k, s->p + (size_t)users[j] * k, k * sizeof(*a));
+	if (n && ni)
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)ni, (int)k,
+			    1, a, (int)k, s->q, (int)k, 0, scores, (int)ni);
+	free(a);
+}
+
+/* An unknown user or item scores 0, the target of a pair without an
+ * entry. */
+static float ials_predict(const struct rec_model *m, int64_t user, int64_t item)
+{
+	const struct ials *s = m->state;
+
+	if (user < 0 || item < 0)
+		return 0;
+	return dot(s->p + (size_t)user * s->k, s->q + (size_t)item * s->k, s->k);
+}
+
+/* --- one row's solve --- */
+
+/* What the rows of one side are solved against: the other side's vectors
+ * y (ny of them) and their Gram matrix times unobserved, both triangles. */
+struct system {
+	uint32_t k;
+	uint32_t cg_steps;	/* 0: exact */
+	const float *y;
+	const float *gram;
+	float unobserved;
+	double reg, reg_exp;
+	double prior;		/* unobserved x ny: the row's weight without entries */
+};
+
+static struct system system_of(const struct rec_model *m, const float *y, uint32_t ny,
+			       const float *gram)
+{
+	const struct ials *s = m->state;
+
+	return (struct system){
+		.k = s->k,
+		.cg_steps = (uint32_t)m->hp[HP_CG_STEPS],
+		.y = y,
+		.gram = gram,
+		.unobserved = (float)m->hp[HP_UNOBSERVED],
+		.reg = m->hp[HP_REG],
+		.reg_exp = m->hp[HP_REG_EXP],
+		.prior = m->hp[HP_UNOBSERVED] * ny,
+	};
+}
+
+/* A thread's scratch: the row's matrix and right-hand side, the gathered
+ * rows of a chunk, and the conjugate-gradient vectors. */
+struct work {
+	float *a;		/* k x k */
+	float *z;		/* CHUNK x k */
+	float *b, *r, *d, *ad;	/* k each */
+};
+
+static void work_release(struct work *w)
+{
+	free(w->a);
+	free(w->z);
+	free(w->b);
+	memset(w, 0, sizeof(*w));
+}
+
+static int work_init(struct work *w, uint32_t k)
+{
+	w->a = malloc((size_t)k * k * sizeof(*w->a));
+	w->z = malloc((size_t)CHUNK * k * sizeof(*w->z));
+	w->b = malloc(4 * (size_t)k * sizeof(*w->b));
+	if (!w->a || !w->z || !w->b) {
+		work_release(w);
+		return REC_ENOMEM;
+	}
+	w->r = w->b + k;
+	w->d = w->r + k;
+	w->ad = w->d + k;
+	return 0;
+}
+
+/* Rows of y are fetched this many entries ahead of their use: the other
+ * side's vectors are mostly beyond the caches, and the gather waits on
+ * memory without it. */
+#define AHEAD 8
+
+static void prefetch_row(const struct system *sys, uint32_t row)
+{
+	const float *y = sys->y + (size_t)row * sys->k;
+
+	for (uint32_t f = 0; f < sys->k; f += 64 / sizeof(float))
+		__builtin_prefetch(y + f);
+}
+
+/* Add the gathered rows to the upper triangle of a: the first pos rows of
+ * z, scaled by the roots of positive weights, and the rows from neg on,
+ * scaled by the roots of negative ones, in one rank update each. */
+static void add_gathered(const struct system *sys, struct work *w, uint32_t pos,
+			 uint32_t neg)
+{
+	int k = (int)sys->k;
+
+	if (pos)
+		cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, k, (int)pos, 1, w->z, k,
+			    1, w->a, k);
+	if (neg < CHUNK)
+		cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, k, (int)(CHUNK - neg), -1,
+			    w->z + (size_t)neg * k, k, 1, w->a, k);
+}
+
+/* Solve the row's system by Cholesky factorisation: (c_j - unobserved)
+ * y_j y_j^T added to a, a chunk of gathered rows at a time, and c_j y_j
+ * to b.  Row-major upper is column-major lower, which LAPACKE takes
+ * without a transposed copy. */
+static int exact_solve(const struct system *sys, const uint32_t *idx, const float *conf,
+		       uint32_t n, float lambda, float *x, struct work *w)
+{
+	uint32_t k = sys->k, pos = 0, neg = CHUNK;
+
+	memcpy(w->a, sys->gram, (size_t)k * k * sizeof(*w->a));
+	for (uint32_t f = 0; f < k; f++)
+		w->a[(size_t)f * k + f] += lambda;
+	memset(w->b, 0, k * sizeof(*w->b));
+	for (uint32_t j = 0; j < n; j++) {
+		const float *y = sys->y + (size_t)idx[j] * k;
+		float weight = conf[j] - sys->unobserved, root = sqrtf(fabsf(weight));
+		float *z = w->z + (size_t)(weight >= 0 ? pos++ : --neg) * k;
+
+		if (j + AHEAD < n)
+			prefetch_row(sys, idx[j + AHEAD]);
+		#pragma omp simd
+		for (uint32_t f = 0; f < k; f++)
+			z[f] = root * y[f];
+		axpy(conf[j], y, w->b, k);
+		if (pos == neg) {
+			add_gathered(sys, w, pos, neg);
+			pos = 0;
+			neg = CHUNK;
+		}
+	}
+	add_gathered(sys, w, pos, neg);
+	if (LAPACKE_sposv_work(LAPACK_COL_MAJOR, 'L', (int)k, 1, w->a, (int)k, w->b, (int)k) != 0)
+		return REC_EINVAL;
+	memcpy(x, w->b, k * sizeof(*x));
+	return 0;
+}
+
+/* out = A v for the row's matrix A, without forming it. */
+static void apply(const struct system *sys, const uint32_t *idx, const float *conf,
+		  uint32_t n, float lambda, const float *v, float *out)
+{
+	uint32_t k = sys->k;
+
+	cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)k, (int)k, 1, sys->gram, (int)k, v, 1,
+		    0, out, 1);
+	axpy(lambda, v, out, k);
+	for (uint32_t j = 0; j < n; j++) {
+		const float *y = sys->y + (size_t)idx[j] * k;
+
+		axpy((conf[j] - sys->unobserved) * dot(y, v, k), y, out, k);
+	}
+}
+
+/* cg_steps steps of conjugate gradients from x, the row's vector so far. */
+static void conjugate_gradient(const struct system *sys, const uint32_t *idx,
+			       const float *conf, uint32_t n, float lambda, float *x,
+			       struct work *w)
+{
+	uint32_t k = sys->k;
+	float rr;
+
+	apply(sys, idx, conf, n, lambda, x, w->ad);
+	memset(w->r, 0, k * sizeof(*w->r));
+	for (uint32_t j = 0; j < n; j++)
+		axpy(conf[j], sys->y + (size_t)idx[j] * k, w->r, k);
+	for (uint32_t f = 0; f < k; f++) {
+		w->r[f] -= w->ad[f];
+		w->d[f] = w->r[f];
+	}
+	rr = dot(w->r, w->r, k);
+	for (uint32_t step = 0; step < sys->cg_steps && rr > 0; step++) {
+		float dad, next;
+
+		apply(sys, idx, conf, n, lambda, w->d, w->ad);
+		dad = dot(w->d, w->ad, k);
+		if (!(dad > 0))
+			break;
+		axpy(rr / dad, w->d, x, k);
+		axpy(-rr / dad, w->ad, w->r, k);
+		next = dot(w->r, w->r, k);
+		for (uint32_t f = 0; f < k; f++)
+			w->d[f] = w->r[f] + next / rr * w->d[f];
+		rr = next;
+	}
+}
+
+/* Solve one row from its n entries (other-side indices and confidences)
+ * into x; exact forces the Cholesky solve whatever cg_steps says.  A row
+ * without entries is 0.  Returns REC_EINVAL if the system is not positive
+ * definite. */
+static int solve_row(const struct system *sys, const uint32_t *idx, const float *conf,
+		     uint32_t n, int exact, float *x, struct work *w)
+{
+	double total = sys->prior;
+	float lambda;
+
+	if (n == 0) {
+		memset(x, 0, sys->k * sizeof(*x));
+		return 0;
+	}
+	for (uint32_t j = 0; j < n; j++)
+		total += conf[j];
+	lambda = (float)(sys->reg * pow(total, sys->reg_exp));
+	if (sys->cg_steps && !exact) {
+		conjugate_gradient(sys, idx, conf, n, lambda, x, w);
+		return 0;
+	}
+	return exact_solve(sys, idx, conf, n, lambda, x, w);
+}
+
+/* --- training --- */
+
+/* A confidence c = w (1 + alpha v). */
+static float confidence(const struct rec_model *m, float value, int64_t time)
+{
+	return (float)(rec_model_decay(m, time) * (1 + m->hp[HP_ALPHA] * value));
+}
+
+/* The entries of one side's rows: row r has idx[ptr[r] .. ptr[r + 1]),
+ * rows of the other side, with confidences conf. */
+struct rows {
+	uint32_t n;
+	const uint64_t *ptr;
+	const uint32_t *idx;
+	const float *conf;
+};
+
+/* The data as both sides see it: the users' rows are the dataset's, the
+ * items' its transpose, users ascending in each. */
+struct entries {
+	struct rows users, items;
+	float *conf;		/* in the dataset's order */
+	uint64_t *cptr;		/* nitems + 1 */
+	uint32_t *cuser;
+	float *cconf;
+};
+
+static void entries_release(struct entries *x)
+{
+	free(x->conf);
+	free(x->cptr);
+	free(x->cuser);
+	free(x->cconf);
+}
+
+static int entries_init(struct entries *x, const struct rec_model *m)
+{
+	const struct rec_dataset *d = &m->data;
+	uint64_t *next = malloc(((size_t)d->nitems + 1) * sizeof(*next));
+
+	memset(x, 0, sizeof(*x));
+	x->conf = malloc((d->nnz + 1) * sizeof(*x->conf));
+	x->cptr = calloc((size_t)d->nitems + 1, sizeof(*x->cptr));
+	x->cuser = malloc((d->nnz + 1) * sizeof(*x->cuser));
+	x->cconf = malloc((d->nnz + 1) * sizeof(*x->cconf));
+	if (!next || !x->conf || !x->cptr || !x->cuser || !x->cconf) {
+		free(next);
+		entries_release(x);
+		return REC_ENOMEM;
+	}
+	for (uint64_t e = 0; e < d->nnz; e++) {
+		x->conf[e] = confidence(m, d->val[e], d->time[e]);
+		x->cptr[d->col[e] + 1]++;
+	}
+	for (uint32_t i = 0; i < d->nitems; i++)
+		x->cptr[i + 1] += x->cptr[i];
+	memcpy(next, x->cptr, (size_t)d->nitems * sizeof(*next));
+	for (uint32_t u = 0; u < d->nusers; u++)
+		for (uint64_t e = d->rowptr[u]; e < d->rowptr[u + 1]; e++) {
+			uint64_t at = next[d->col[e]]++;
+
+			x->cuser[at] = u;
+			x->cconf[at] = x->conf[e];
+		}
+	free(next);
+	x->users = (struct rows){ d->nusers, d->rowptr, d->col, x->conf };
+	x->items = (struct rows){ d->nitems, x->cptr, x->cuser, x->cconf };
+	return 0;
+}
+
+/* gram = scale Y^T Y for the n rows of y, both triangles. */
+static void gram_of(const float *y, uint32_t n, uint32_t k, float scale, float *gram)
+{
+	memset(gram, 0, (size_t)k * k * sizeof(*gram));
+	if (n)
+		cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)k, (int)n, scale, y,
+			    (int)k, 0, gram, (int)k);
+	for (uint32_t f = 0; f < k; f++)
+		for (uint32_t g = 0; g < f; g++)
+			gram[(size_t)f * k + g] = gram[(size_t)g * k + f];
+}
+
+/* Solve the rows with mark[r] (all rows if mark is NULL) against sys into
+ * x, in parallel; each thread's BLAS calls run on that thread.  Returns
+ * REC_ENOMEM, REC_EINVAL if a system was not positive definite, or 0. */
+static int solve_side(const struct system *sys, const struct rows *rows,
+		      const uint8_t *mark, float *x)
+{
+	int nomem = 0, singular = 0;
+
+	#pragma omp parallel reduction(|:nomem, singular)
+	{
+		struct work w;
+		int ok = work_init(&w, sys->k) == 0;
+
+		nomem = !ok;
+		#pragma omp for schedule(dynamic, 8)
+		for (uint32_t r = 0; r < rows->n; r++) {
+			uint64_t a = rows->ptr[r];
+
+			if (!ok || (mark && !mark[r]))
+				continue;
+			if (solve_row(sys, rows->idx + a, rows->conf + a,
+				      (uint32_t)(rows->ptr[r + 1] - a), 0,
+				      x + (size_t)r * sys->k, &w) < 0)
+				singular = 1;
+		}
+		work_release(&w);
+	}
+	return nomem ? REC_ENOMEM : singular ? REC_EINVAL : 0;
+}
+
+struct trainer {
+	struct rec_model *m;
+	struct ials *s;
+	struct entries x;
+	float *scratch;		/* k x k: unobserved P^T P for the items' solve */
+	float *best_p, *best_q, *best_gram;
+	int blas_threads;	/* BLAS's threads outside the solves */
+};
+
+/* One half sweep each way, items first, or only over the marked users and
+ * items: the users' Gram matrix, the items' solve, the items' Gram matrix
+ * (kept for fold-in), the users' solve. */
+static int sweep(struct trainer *t, const uint8_t *users, const uint8_t *items)
+{
+	const struct rec_dataset *d = &t->m->data;
+	struct ials *s = t->s;
+	struct system sys;
+	float a0 = (float)t->m->hp[HP_UNOBSERVED];
+	int rc;
+
+	gram_of(s->p, d->nusers, s->k, a0, t->scratch);
+	sys = system_of(t->m, s->p, d->nusers, t->scratch);
+	if ((rc = solve_side(&sys, &t->x.items, items, s->q)) < 0)
+		return rc;
+	gram_of(s->q, d->nitems, s->k, a0, s->gram);
+	sys = system_of(t->m, s->q, d->nitems, s->gram);
+	return solve_side(&sys, &t->x.users, users, s->p);
+}
+
+/* The objective over the number of entries, for the progress report: the
+ * entries' terms, all pairs' unobserved term through the Gram matrices,
+ * and the penalties. */
+static double objective(struct trainer *t)
+{
+	const struct rec_dataset *d = &t->m->data;
+	const struct ials *s = t->s;
+	struct system us = system_of(t->m, s->q, d->nitems, s->gram);
+	struct system is = system_of(t->m, s->p, d->nusers, NULL);
+	uint32_t k = s->k;
+	double sum = 0;
+
+	gram_of(s->p, d->nusers, k, 1, t->scratch);
+	for (size_t f = 0; f < (size_t)k * k; f++)
+		sum += (double)t->scratch[f] * s->gram[f];
+	#pragma omp parallel for schedule(dynamic, 64) reduction(+:sum)
+	for (uint32_t u = 0; u < d->nusers; u++) {
+		const float *pu = s->p + (size_t)u * k;
+		double total = us.prior;
+
+		for (uint64_t e = d->rowptr[u]; e < d->rowptr[u + 1]; e++) {
+			float y = dot(pu, s->q + (size_t)d->col[e] * k, k);
+
+			sum += t->x.conf[e] * (1 - y) * (1 - y) - us.unobserved * y * y;
+			total += t->x.conf[e];
+		}
+		sum += us.reg * pow(total, us.reg_exp) * dot(pu, pu, k);
+	}
+	#pragma omp parallel for schedule(dynamic, 64) reduction(+:sum)
+	for (uint32_t i = 0; i < d->nitems; i++) {
+		const float *qi = s->q + (size_t)i * k;
+		double total = is.prior;
+
+		for (uint64_t a = t->x.cptr[i]; a < t->x.cptr[i + 1]; a++)
+			total += t->x.cconf[a];
+		sum += is.reg * pow(total, is.reg_exp) * dot(qi, qi, k);
+	}
+	return sum / (double)(d->nnz ? d->nnz : 1);
+}
+
+static int trainer_init(struct trainer *t, struct rec_model *m)
+{
+	memset(t, 0, sizeof(*t));
+	t->m = m;
+	t->s = m->state;
+	t->blas_threads = openblas_get_num_threads();
+	if (entries_init(&t->x, m) < 0)
+		return REC_ENOMEM;
+	t->scratch = malloc((size_t)t->s->k * t->s->k * sizeof(*t->scratch));
+	return t->scratch ? 0 : REC_ENOMEM;
+}
+
+static void trainer_release(struct trainer *t)
+{
+	entries_release(&t->x);
+	free(t->scratch);
+	free(t->best_p);
+	free(t->best_q);
+	free(t->best_gram);
+	openblas_set_num_threads(t->blas_threads);
+}
+
+/* Copy the model's arrays to the best epoch's, or back. */
+static int keep_best(struct trainer *t, int restore)
+{
+	const struct rec_dataset *d = &t->m->data;
+	struct ials *s = t->s;
+	size_t np = (size_t)d->nusers * s->k, nq = (size_t)d->nitems * s->k;
+	size_t ng = (size_t)s->k * s->k;
+
+	if (restore) {
+		memcpy(s->p, t->best_p, np * sizeof(float));
+		memcpy(s->q, t->best_q, nq * sizeof(float));
+		memcpy(s->gram, t->best_gram, ng * sizeof(float));
+		return 0;
+	}
+	if (!t->best_p && (!(t->best_p = malloc((np + 1) * sizeof(float))) ||
+			   !(t->best_q = malloc((nq + 1) * sizeof(float))) ||
+			   !(t->best_gram = malloc(ng * sizeof(float)))))
+		return REC_ENOMEM;
+	memcpy(t->best_p, s->p, np * sizeof(float));
+	memcpy(t->best_q, s->q, nq * sizeof(float));
+	memcpy(t->best_gram, s->gram, ng * sizeof(float));
+	return 0;
+}
+
+/* The validation NDCG, scored with BLAS's own threads. */
+static double validate(struct trainer *t, struct rec_validation *v)
+{
+	double ndcg;
+
+	openblas_set_num_threads(t->blas_threads);
+	ndcg = rec_validation_ndcg(t->m, v);
+	openblas_set_num_threads(1);
+	return ndcg;
+}
+
+/* Epochs with early stopping on the validation NDCG: after patience
+ * epochs without a better one, the best epoch's arrays are kept. */
+static int train_epochs(struct trainer *t, const struct rec_train_options *opt,
+			struct rec_validation *v)
+{
+	uint32_t epochs = (uint32_t)t->m->hp[HP_EPOCHS];
+	uint32_t patience = (uint32_t)t->m->hp[HP_PATIENCE], since = 0, ep, kept = 0;
+	double best = -1, start = omp_get_wtime();
+	int rc;
+
+	for (ep = 1; ep <= epochs && since < patience; ep++) {
+		double loss = NAN, ndcg = NAN;
+
+		if ((rc = sweep(t, NULL, NULL)) < 0)
+			return rc;
+		if (opt->progress)
+			loss = objective(t);
+		if (v) {
+			ndcg = validate(t, v);
+			if (ndcg > best) {
+				best = ndcg;
+				kept = ep;
+				since = 0;
+				if (keep_best(t, 0) < 0)
+					return REC_ENOMEM;
+			} else {
+				since++;
+			}
+		}
+		if (opt->progress && v)
+			fprintf(stderr, "epoch %u  loss %.6f  validation ndcg@%d %.6f  %.3fs\n",
+				ep, loss, REC_VALID_K, ndcg, omp_get_wtime() - start);
+		else if (opt->progress)
+			fprintf(stderr, "epoch %u  loss %.6f  %.3fs\n", ep, loss,
+				omp_get_wtime() - start);
+	}
+	if (!t->best_p)
+		return 0;
+	keep_best(t, 1);
+	if (opt->progress)
+		fprintf(stderr, "%skept epoch %u: validation ndcg@%d %.6f\n",
+			since >= patience ? "stopped early; " : "", kept, REC_VALID_K, best);
+	return 0;
+}
+
+/* Normal draws with the standard deviation init for rows [from, to) of
+ * an array of k-long rows. */
+static void draw_rows(float *a, size_t from, size_t to, uint32_t k, double sd,
+		      struct rec_rng *rng)
+{
+	for (size_t j = from * k; j < to * k; j++)
+		a[j] = (float)(sd * rec_rng_normal(rng));
+}
+
+static int trained(int rc, struct rec_error *err)
+{
+	if (rc == REC_EINVAL)
+		return rec_error_set(err, rc, "ials: a row's system is not positive "
+				     "definite; raise reg or unobserved");
+	return rc < 0 ? rec_error_set(err, rc, "out of memory") : 0;
+}
+
+static int ials_train(struct rec_model *m, const struct rec_train_options *opt,
+		      struct rec_error *err)
+{
+	struct ials *s = m->state;
+	struct trainer t;
+	struct rec_validation v = { 0 };
+	struct rec_rng rng;
+	int rc;
+
+	if (trainer_init(&t, m) < 0 ||
+	    (opt->validation && rec_validation_init(&v, m, opt->validation) < 0)) {
+		rc = trained(REC_ENOMEM, err);
+		goto out;
+	}
+	if (opt->validation && !v.n) {
+		rc = rec_error_set(err, REC_EINVAL, "no user of the validation set has "
+				   "events in the training set");
+		goto out;
+	}
+	rec_rng_seed(&rng, opt->seed);
+	draw_rows(s->p, 0, m->data.nusers, s->k, m->hp[HP_INIT], &rng);
+	draw_rows(s->q, 0, m->data.nitems, s->k, m->hp[HP_INIT], &rng);
+	openblas_set_num_threads(1);
+	rc = trained(train_epochs(&t, opt, opt->validation ? &v : NULL), err);
+out:
+	trainer_release(&t);
+	rec_validation_release(&v);
+	return rc;
+}
+
+/* --- incremental training --- */
+
+/* Resize an array of k-long rows from old to new rows. */
+static int grow(float **a, size_t old, size_t new, uint32_t k)
+{
+	float *p = realloc(*a, (new * k + 1) * sizeof(float));
+
+	if (!p)
+		return REC_ENOMEM;
+	memset(p + old * k, 0, (new - old) * k * sizeof(float));
+	huge_pages(p, new * k * sizeof(float));
+	*a = p;
+	return 0;
+}
+
+/* New users and items start from draws as in training.  Each pass solves
+ * the touched users from their whole rows, then the items those users
+ * have; the untouched users keep their vectors.  The items' Gram matrix
+ * is brought up to date at the end, for fold-in. */
+static int ials_update(struct rec_model *m, uint32_t old_users, uint32_t old_items,
+		       const uint8_t *touched, const struct rec_train_options *opt,
+		       struct rec_error *err)
+{
+	struct ials *s = m->state;
+	const struct rec_dataset *d = &m->data;
+	float a0 = (float)m->hp[HP_UNOBSERVED];
+	struct trainer t;
+	struct rec_rng rng;
+	uint8_t *items = NULL;
+	int rc = 0;
+
+	if (grow(&s->p, old_users, d->nusers, s->k) < 0 ||
+	    grow(&s->q, old_items, d->nitems, s->k) < 0)
+		return trained(REC_ENOMEM, err);
+	rec_rng_seed(&rng, opt->seed);
+	draw_rows(s->p, old_users, d->nusers, s->k, m->hp[HP_INIT], &rng);
+	draw_rows(s->q, old_items, d->nitems, s->k, m->hp[HP_INIT], &rng);
+	if (opt->passes == 0) {
+		gram_of(s->q, d->nitems, s->k, a0, s->gram);
+		return 0;
+	}
+	if (trainer_init(&t, m) < 0 || !(items = calloc((size_t)d->nitems + 1, 1))) {
+		rc = REC_ENOMEM;
+		goto out;
+	}
+	for (uint32_t u = 0; u < d->nusers; u++)
+		for (uint64_t e = d->rowptr[u]; touched[u] && e < d->rowptr[u + 1]; e++)
+			items[d->col[e]] = 1;
+	openblas_set_num_threads(1);
+	for (uint32_t pass = 0; pass < opt->passes && rc == 0; pass++) {
+		struct system sys;
+
+		gram_of(s->q, d->nitems, s->k, a0, s->gram);
+		sys = system_of(m, s->q, d->nitems, s->gram);
+		if ((rc = solve_side(&sys, &t.x.users, touched, s->p)) < 0)
+			break;
+		gram_of(s->p, d->nusers, s->k, a0, t.scratch);
+		sys = system_of(m, s->p, d->nusers, t.scratch);
+		rc = solve_side(&sys, &t.x.items, items, s->q);
+	}
+	gram_of(s->q, d->nitems, s->k, a0, s->gram);
+out:
+	trainer_release(&t);
+	free(items);
+	return trained(rc, err);
+}
+
+/* --- fold-in --- */
+
+static uint32_t ials_state_size(const struct rec_model *m)
+{
+	return ((const struct ials *)m->state)->k;
+}
+
+static void ials_user_state(const struct rec_model *m, uint32_t user, float *state)
+{
+	const struct ials *s = m->state;
+
+	memcpy(state, s->p + (size_t)user * s->k, s->k * sizeof(*state));
+}
+
+static void ials_set_user_state(struct rec_model *m, uint32_t user, const float *state)
+{
+	struct ials *s = m->state;
+
+	memcpy(s->p + (size_t)user * s->k, state, s->k * sizeof(*state));
+}
+
+static int by_key(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The history's entries in history order, as the training data would
+ * hold them: of several events of an item the last, and none of an item
+ * that the model lacks.  Their decay is measured from the model's time
+ * or, for a stream that has run past it, from the history's newest event,
+ * so that the newest weighs at most 1 as in training.  key holds n
+ * scratch values.  Returns how many. */
+static uint32_t history_entries(const struct rec_model *m, const struct rec_user *u,
+				uint64_t *key, uint32_t *idx, float *conf)
+{
+	int64_t ahead = 0;
+	uint32_t n = 0;
+
+	for (uint32_t j = 0; j < u->n; j++) {
+		key[j] = (uint64_t)u->items[j] << 32 | j;
+		if (u->times[j] - m->now > ahead)
+			ahead = u->times[j] - m->now;
+	}
+	qsort(key, u->n, sizeof(*key), by_key);
+	/* idx[j] is first a mark: UINT32_MAX for an event that a later one of
+	 * the same item replaces.  The entries overwrite the marks behind
+	 * the one being read. */
+	for (uint32_t j = 0; j < u->n; j++)
+		idx[(uint32_t)key[j]] = j + 1 < u->n && key[j] >> 32 == key[j + 1] >> 32 ?
+					UINT32_MAX : 0;
+	for (uint32_t j = 0; j < u->n; j++) {
+		if (idx[j] == UINT32_MAX || u->items[j] >= m->data.nitems)
+			continue;
+		idx[n] = u->items[j];
+		conf[n++] = confidence(m, u->values[j], u->times[j] - ahead);
+	}
+	return n;
+}
+
+/* The user's exact solve against the items, as training's last half
+ * sweep did it; a system that is not positive definite gives 0. */
+static int ials_fold_in(const struct rec_model *m, struct rec_user *u)
+{
+	const struct ials *s = m->state;
+	struct system sys = system_of(m, s->q, m->data.nitems, s->gram);
+	size_t n = u->n ? u->n : 1;
+	uint64_t *key = malloc(n * sizeof(*key));
+	uint32_t *idx = malloc(n * sizeof(*idx));
+	float *conf = malloc(n * sizeof(*conf));
+	struct work w = { 0 };
+	int rc = REC_ENOMEM;
+
+	if (!key || !idx || !conf || work_init(&w, s->k) < 0)
+		goto out;
+	n = history_entries(m, u, key, idx, conf);
+	if (solve_row(&sys, idx, conf, (uint32_t)n, 1, u->state, &w) < 0)
+		memset(u->state, 0, s->k * sizeof(*u->state));
+	rc = 0;
+out:
+	free(key);
+	free(idx);
+	free(conf);
+	work_release(&w);
+	return rc;
+}
+
+static void ials_score_user(const struct rec_model *m, const struct rec_user *u,
+			    float *scores)
+{
+	score_vector(m, u->state, scores);
+}
+
+const struct rec_algo rec_algo_ials = {
+	.name = "ials",
+	.summary = "implicit alternating least squares (matrix factorisation)",
+	.hparams = ials_hparams,
+	.nhparams = NHP,
+	.init = ials_init,
+	.train = ials_train,
+	.params = ials_params,
+	.score = ials_score,
+	.score_block = ials_score_block,
+	.predict = ials_predict,
+	.release = ials_release,
+	.state_size = ials_state_size,
+	.user_state = ials_user_state,
+	.fold_in = ials_fold_in,
+	.score_user = ials_score_user,
+	.update = ials_update,
+	.set_user_state = ials_set_user_state,
+};
