@@ -1,9 +1,9 @@
 #!/bin/sh
 # mf.sh - rating prediction on the fixed 80/20 splits of MovieLens:
 # matrix factorisation with 64 factors and 20 epochs on 1 and 2 threads
-# (time, memory, test RMSE), the top-10 lists of pop, itemknn and mf on the
-# same split; then mf's training on 1 and 2 threads over 10^7 generated
-# events.
+# and with each solver (time, memory, test RMSE), the top-10 lists of pop,
+# itemknn and mf on the same split; then mf's training on 1 and 2 threads
+# over 10^7 generated events.
 . "$(dirname "$0")/helpers"
 
 SPLITS=$DATA/splits
@@ -17,12 +17,16 @@ peers() {
 		awk -F'|' '{ printf "  %-58s %8s %10s\n", $3, $4, $5 }' | sed 's/ *$//'
 }
 
-# rmse THREADS: train mf on $TMP/train.recd and predict the test set.
+# rmse LABEL THREADS OPTIONS...: train mf on $TMP/train.recd and predict
+# the test set.
 rmse() {
-	clock rec-train $MF -j "$1" -q -o "$TMP/mf.recm" "$TMP/train.recd" || return 1
+	label=$1 threads=$2
+	shift 2
+	clock rec-train $MF "$@" -j "$threads" -q -o "$TMP/mf.recm" "$TMP/train.recd" ||
+		return 1
 	rec-recommend -m "$TMP/mf.recm" --predict "$TMP/test.recd" -o "$TMP/pred.csv" &&
 		rec-eval -o "$TMP/rmse.csv" "$TMP/pred.csv" || return 1
-	row "$1" "$SECS" "$(calc "$KB / 1024" 1)" "$(metric "$TMP/rmse.csv" rmse "")"
+	row "$label" "$SECS" "$(calc "$KB / 1024" 1)" "$(metric "$TMP/rmse.csv" rmse "")"
 }
 
 # top10 ALGO OPTIONS...: train, rank every item for each test user, and
@@ -48,8 +52,12 @@ split() {
 		return 0
 	printf '  rec-train %s\n' "$MF"
 	row "threads" "train s" "peak MB" "test RMSE"
-	rmse 1
-	rmse 2
+	rmse 1 1
+	rmse 2 2
+	printf '  solver, 1 thread\n'
+	for solver in gibbs sgd adam; do
+		rmse "$solver" 1 -p solver="$solver"
+	done
 	printf '  peers (splits/README.md):\n'
 	peers "$name"
 	row "top 10" "train s" "eval s" "P@10" "NDCG@10"
