@@ -35,7 +35,7 @@
 
 enum {
 	HP_FACTORS, HP_LAYERS, HP_EPOCHS, HP_LR, HP_REG, HP_INIT, HP_NEGATIVES,
-	HP_BATCH, HP_PATIENCE, NHP
+	HP_BATCH, HP_PATIENCE, HP_CANDIDATES, NHP
 };
 
 /* The MLP towers on offer: the first size is the concatenation of the two
@@ -48,18 +48,19 @@ static const char *const towers[] = {
 	"256,128,64", "256,128,64,32", "512,256", "512,256,128", "512,256,128,64",
 	"1024,512", "1024,512,256", "1024,512,256,128", NULL
 };
-#define TOWER_64_32_16 6
+#define TOWER_16_8 0
 
 static const struct rec_hparam neumf_hparams[NHP] = {
 	[HP_FACTORS] = { "factors", 64, 1, MAX_SIZE, 1, NULL },
-	[HP_LAYERS] = { "layers", TOWER_64_32_16, 0, 19, 1, towers },
-	[HP_EPOCHS] = { "epochs", 30, 1, 100000, 1, NULL },
+	[HP_LAYERS] = { "layers", TOWER_16_8, 0, 19, 1, towers },
+	[HP_EPOCHS] = { "epochs", 12, 1, 100000, 1, NULL },
 	[HP_LR] = { "lr", 0.001, 1e-9, 10, 0, NULL },
-	[HP_REG] = { "reg", 0, 0, 1000, 0, NULL },
+	[HP_REG] = { "reg", 0.005, 0, 1000, 0, NULL },
 	[HP_INIT] = { "init", 0.01, 0, 10, 0, NULL },
 	[HP_NEGATIVES] = { "negatives", 4, 1, 1000, 1, NULL },
-	[HP_BATCH] = { "batch", 256, 1, 65536, 1, NULL },
+	[HP_BATCH] = { "batch", 512, 1, 65536, 1, NULL },
 	[HP_PATIENCE] = { "patience", 5, 1, 100000, 1, NULL },
+	[HP_CANDIDATES] = { "candidates", 5, 1, 1000, 1, NULL },
 };
 
 #define ADAM_B1 0.9f
@@ -605,12 +606,16 @@ struct trainer {
 	uint32_t per;		/* rows per event: 1 + negatives */
 	uint32_t events;	/* events per batch */
 	struct batch b;
+	uint32_t candidates;	/* draws per negative */
+	uint32_t *cand_user, *cand_item;	/* each negative's draws in row order */
+	float *cand_score;
 	int threads;
 	struct pass *pass;	/* one per slice of a batch, a slice per thread */
 	struct weights grad, m1, m2, best;
 	uint32_t *touched_user, *touched_item;
 	uint32_t nuser, nitem;
 	int train_net;
+	float reg;
 	struct rec_nn_adam adam;
 };
 
@@ -623,6 +628,9 @@ static void trainer_release(struct trainer *t)
 	free(t->b.item);
 	free(t->b.label);
 	free(t->b.weight);
+	free(t->cand_user);
+	free(t->cand_item);
+	free(t->cand_score);
 	for (int i = 0; t->pass && i < t->threads; i++)
 		pass_free(&t->pass[i]);
 	free(t->pass);
@@ -660,7 +668,7 @@ static int trainer_init(struct trainer *t, struct rec_model *m, const uint8_t *v
 			int train_net)
 {
 	const struct rec_dataset *d = &m->data;
-	size_t rows;
+	size_t rows, cands, slice;
 
 	memset(t, 0, sizeof(*t));
 	t->m = m;
@@ -669,10 +677,13 @@ static int trainer_init(struct trainer *t, struct rec_model *m, const uint8_t *v
 	t->per = 1 + (uint32_t)m->hp[HP_NEGATIVES];
 	t->events = (uint32_t)m->hp[HP_BATCH];
 	t->threads = omp_get_max_threads();
-	t->adam = (struct rec_nn_adam){ (float)m->hp[HP_LR], ADAM_B1, ADAM_B2, ADAM_EPS,
-					(float)m->hp[HP_REG], 0 };
+	t->adam = (struct rec_nn_adam){ (float)m->hp[HP_LR], ADAM_B1, ADAM_B2, ADAM_EPS, 0, 0 };
+	t->reg = (float)m->hp[HP_REG];
+	t->candidates = (uint32_t)m->hp[HP_CANDIDATES];
 	rows = (size_t)t->events * t->per;
-	if (rows > INT32_MAX / MAX_SIZE)
+	cands = t->candidates > 1 ? (size_t)t->events * (t->per - 1) * t->candidates : 0;
+	slice = (rows > cands ? rows : cands) / (size_t)t->threads + 1;
+	if (slice > INT32_MAX / MAX_SIZE)
 		return REC_ENOMEM;
 	if (sort_rows(t) < 0 ||
 	    !(t->order = malloc((d->nnz + 1) * sizeof(*t->order))) ||
@@ -680,13 +691,15 @@ static int trainer_init(struct trainer *t, struct rec_model *m, const uint8_t *v
 	    !(t->b.item = malloc(rows * sizeof(*t->b.item))) ||
 	    !(t->b.label = malloc(rows * sizeof(*t->b.label))) ||
 	    !(t->b.weight = malloc(rows * sizeof(*t->b.weight))) ||
+	    !(t->cand_user = malloc((cands + 1) * sizeof(*t->cand_user))) ||
+	    !(t->cand_item = malloc((cands + 1) * sizeof(*t->cand_item))) ||
+	    !(t->cand_score = malloc((cands + 1) * sizeof(*t->cand_score))) ||
 	    !(t->pass = calloc((size_t)t->threads, sizeof(*t->pass))) ||
 	    !(t->touched_user = malloc(rows * sizeof(*t->touched_user))) ||
 	    !(t->touched_item = malloc(rows * sizeof(*t->touched_item))))
 		return REC_ENOMEM;
 	for (int i = 0; i < t->threads; i++)
-		if (pass_init(&t->pass[i], t->s, (uint32_t)(rows / (size_t)t->threads + 1),
-			      train_net) < 0)
+		if (pass_init(&t->pass[i], t->s, (uint32_t)slice, train_net) < 0)
 			return REC_ENOMEM;
 	if (weights_alloc(&t->grad, t->s, d->nusers, d->nitems) < 0 ||
 	    weights_alloc(&t->m1, t->s, d->nusers, d->nitems) < 0 ||
@@ -698,29 +711,77 @@ static int trainer_init(struct trainer *t, struct rec_model *m, const uint8_t *v
 	return 0;
 }
 
-/* The rows of the events order[0..n) into t->b; returns how many. */
+/* The rows of the events order[0..n) into t->b; returns how many.  With
+ * candidates > 1 a negative row holds its positive until choose_negatives
+ * picks among its draws, which *ncand counts. */
 static uint32_t build_batch(struct trainer *t, const uint32_t *order, uint32_t n,
-			    struct rec_rng *rng)
+			    struct rec_rng *rng, uint32_t *ncand)
 {
 	const struct rec_dataset *d = &t->m->data;
 	uint32_t rows = 0;
 
+	*ncand = 0;
 	for (uint32_t a = 0; a < n; a++) {
 		uint32_t e = order[a], u = t->owner[e];
 		uint64_t lo = d->rowptr[u];
+		uint32_t len = (uint32_t)(d->rowptr[u + 1] - lo), j = NONE;
 		float w = (float)rec_model_decay(t->m, d->time[e]);
 
 		for (uint32_t r = 0; r < t->per; r++, rows++) {
-			uint32_t j = r ? draw_negative(d->nitems, t->seen + lo,
-						       (uint32_t)(d->rowptr[u + 1] - lo), rng) : NONE;
-
+			if (r && t->candidates == 1)
+				j = draw_negative(d->nitems, t->seen + lo, len, rng);
+			for (uint32_t c = 0; r && t->candidates > 1 && c < t->candidates; c++) {
+				t->cand_user[*ncand] = u;
+				t->cand_item[(*ncand)++] = draw_negative(d->nitems, t->seen + lo,
+									 len, rng);
+			}
 			t->b.user[rows] = u;
 			t->b.item[rows] = j == NONE ? d->col[e] : j;
 			t->b.label[rows] = r == 0;
-			t->b.weight[rows] = r == 0 || j != NONE ? w : 0;
+			t->b.weight[rows] = r == 0 || j != NONE || t->candidates > 1 ? w : 0;
 		}
 	}
 	return rows;
+}
+
+/* Each negative row takes the best scored of its draws (dynamic negative
+ * sampling, Zhang, Chen, Wang and Yu, SIGIR 2013): the draws go forward
+ * a slice per thread, as a batch does.  A row without an unseen draw
+ * keeps its positive at weight 0. */
+static void choose_negatives(struct trainer *t, uint32_t rows, uint32_t ncand)
+{
+	const struct neumf *s = t->s;
+	uint32_t at = 0;
+
+	for (uint32_t j = 0; j < ncand; j++) {
+		t->cand_score[j] = t->cand_item[j] == NONE ? -INFINITY : 0;
+		t->cand_item[j] = t->cand_item[j] == NONE ? 0 : t->cand_item[j];
+	}
+	#pragma omp parallel for schedule(static, 1)
+	for (int i = 0; i < t->threads; i++) {
+		uint32_t lo = (uint32_t)((uint64_t)ncand * i / t->threads);
+		uint32_t hi = (uint32_t)((uint64_t)ncand * (i + 1) / t->threads);
+		struct pass *p = &t->pass[i];
+
+		forward(s, s->p.net, p, hi - lo, t->cand_user + lo, t->cand_item + lo,
+			s->p.user, s->p.item);
+		for (uint32_t j = lo; j < hi; j++)
+			t->cand_score[j] = t->cand_score[j] == 0 ? p->z[j - lo] : -INFINITY;
+	}
+	for (uint32_t j = 0; j < rows; j++) {
+		uint32_t best = NONE;
+
+		if (t->b.label[j] > 0)
+			continue;
+		for (uint32_t c = 0; c < t->candidates; c++, at++)
+			if (t->cand_score[at] > -INFINITY &&
+			    (best == NONE || t->cand_score[at] > t->cand_score[best]))
+				best = at;
+		if (best == NONE)
+			t->b.weight[j] = 0;
+		else
+			t->b.item[j] = t->cand_item[best];
+	}
 }
 
 /* Add one row's embedding gradient into a table's, noting a row seen for
@@ -786,6 +847,27 @@ static void apply_step(struct trainer *t, uint32_t rows, uint8_t *umark, uint8_t
 		  t->nitem, imark);
 }
 
+/* The L2 penalty's gradient, c times each row's embeddings: a row stands
+ * for one event or negative, so an embedding is held back in proportion
+ * to how often the data pull it, as an SGD step per event would. */
+static void penalise(const struct neumf *s, struct pass *p, uint32_t n,
+		     const uint32_t *user, const uint32_t *item, float c)
+{
+	if (c == 0)
+		return;
+	for (uint32_t j = 0; j < n; j++) {
+		const float *pu = s->p.user + (size_t)user[j] * s->dim;
+		const float *qi = s->p.item + (size_t)item[j] * s->dim;
+		float *du = p->du + (size_t)j * s->dim, *di = p->di + (size_t)j * s->dim;
+
+		#pragma omp simd
+		for (uint32_t k = 0; k < s->dim; k++) {
+			du[k] += c * pu[k];
+			di[k] += c * qi[k];
+		}
+	}
+}
+
 /* Forward and backward over the batch's rows lo..lo+n; returns their
  * weighted loss. */
 static double run_slice(struct trainer *t, struct pass *p, uint32_t lo, uint32_t n,
@@ -800,6 +882,7 @@ static double run_slice(struct trainer *t, struct pass *p, uint32_t lo, uint32_t
 	if (p->grad)
 		memset(p->grad, 0, s->nnet * sizeof(*p->grad));
 	backward(s, s->p.net, p, n, user, item, s->p.user, s->p.item);
+	penalise(s, p, n, user, item, t->reg * scale);
 	return loss;
 }
 
@@ -807,9 +890,12 @@ static double run_slice(struct trainer *t, struct pass *p, uint32_t lo, uint32_t
 static double run_batch(struct trainer *t, const uint32_t *order, uint32_t n,
 			struct rec_rng *rng, uint8_t *umark, uint8_t *imark)
 {
-	uint32_t rows = build_batch(t, order, n, rng);
+	uint32_t ncand, rows = build_batch(t, order, n, rng, &ncand);
 	float scale = 1.0f / (float)rows;
 	double loss = 0;
+
+	if (t->candidates > 1)
+		choose_negatives(t, rows, ncand);
 
 	#pragma omp parallel for schedule(static, 1) reduction(+:loss)
 	for (int i = 0; i < t->threads; i++) {
