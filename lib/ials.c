@@ -231,6 +231,7 @@ struct work {
 	float *a;		/* k x k */
 	float *z;		/* CHUNK x k */
 	float *b, *r, *d, *ad;	/* k each */
+	float *t;		/* CHUNK */
 };
 
 static void work_release(struct work *w)
@@ -245,7 +246,7 @@ static int work_init(struct work *w, uint32_t k)
 {
 	w->a = malloc((size_t)k * k * sizeof(*w->a));
 	w->z = malloc((size_t)CHUNK * k * sizeof(*w->z));
-	w->b = malloc(4 * (size_t)k * sizeof(*w->b));
+	w->b = malloc((4 * (size_t)k + CHUNK) * sizeof(*w->b));
 	if (!w->a || !w->z || !w->b) {
 		work_release(w);
 		return REC_ENOMEM;
@@ -253,6 +254,7 @@ static int work_init(struct work *w, uint32_t k)
 	w->r = w->b + k;
 	w->d = w->r + k;
 	w->ad = w->d + k;
+	w->t = w->ad + k;
 	return 0;
 }
 
@@ -294,9 +296,11 @@ static int exact_solve(const struct system *sys, const uint32_t *idx, const floa
 {
 	uint32_t k = sys->k, pos = 0, neg = CHUNK;
 
-	memcpy(w->a, sys->gram, (size_t)k * k * sizeof(*w->a));
-	for (uint32_t f = 0; f < k; f++)
+	for (uint32_t f = 0; f < k; f++) {
+		memcpy(w->a + (size_t)f * k + f, sys->gram + (size_t)f * k + f,
+		       (k - f) * sizeof(*w->a));
 		w->a[(size_t)f * k + f] += lambda;
+	}
 	memset(w->b, 0, k * sizeof(*w->b));
 	for (uint32_t j = 0; j < n; j++) {
 		const float *y = sys->y + (size_t)idx[j] * k;
@@ -322,19 +326,42 @@ static int exact_solve(const struct system *sys, const uint32_t *idx, const floa
 	return 0;
 }
 
-/* out = A v for the row's matrix A, without forming it. */
-static void apply(const struct system *sys, const uint32_t *idx, const float *conf,
-		  uint32_t n, float lambda, const float *v, float *out)
+/* Copy the rows of y of n entries into z. */
+static void gather(const struct system *sys, const uint32_t *idx, uint32_t n, float *z)
 {
-	uint32_t k = sys->k;
-
-	cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)k, (int)k, 1, sys->gram, (int)k, v, 1,
-		    0, out, 1);
-	axpy(lambda, v, out, k);
 	for (uint32_t j = 0; j < n; j++) {
-		const float *y = sys->y + (size_t)idx[j] * k;
+		if (j + AHEAD < n)
+			prefetch_row(sys, idx[j + AHEAD]);
+		memcpy(z + (size_t)j * sys->k, sys->y + (size_t)idx[j] * sys->k,
+		       sys->k * sizeof(*z));
+	}
+}
 
-		axpy((conf[j] - sys->unobserved) * dot(y, v, k), y, out, k);
+/* out = A v for the row's matrix A, without forming it, and b = sum_j
+ * c_j y_j unless b is NULL.  The entries' rows are gathered a chunk at a
+ * time, or were gathered before for a row of one chunk. */
+static void apply(const struct system *sys, const uint32_t *idx, const float *conf,
+		  uint32_t n, float lambda, const float *v, float *out, float *b,
+		  struct work *w)
+{
+	int k = (int)sys->k;
+
+	cblas_sgemv(CblasRowMajor, CblasNoTrans, k, k, 1, sys->gram, k, v, 1, 0, out, 1);
+	axpy(lambda, v, out, sys->k);
+	if (b)
+		memset(b, 0, sys->k * sizeof(*b));
+	for (uint32_t at = 0; at < n; at += CHUNK) {
+		int len = (int)(n - at < CHUNK ? n - at : CHUNK);
+
+		if (n > CHUNK)
+			gather(sys, idx + at, (uint32_t)len, w->z);
+		cblas_sgemv(CblasRowMajor, CblasNoTrans, len, k, 1, w->z, k, v, 1, 0, w->t, 1);
+		for (int j = 0; j < len; j++)
+			w->t[j] *= conf[at + j] - sys->unobserved;
+		cblas_sgemv(CblasRowMajor, CblasTrans, len, k, 1, w->z, k, w->t, 1, 1, out, 1);
+		if (b)
+			cblas_sgemv(CblasRowMajor, CblasTrans, len, k, 1, w->z, k, conf + at, 1,
+				    1, b, 1);
 	}
 }
 
@@ -346,10 +373,9 @@ static void conjugate_gradient(const struct system *sys, const uint32_t *idx,
 	uint32_t k = sys->k;
 	float rr;
 
-	apply(sys, idx, conf, n, lambda, x, w->ad);
-	memset(w->r, 0, k * sizeof(*w->r));
-	for (uint32_t j = 0; j < n; j++)
-		axpy(conf[j], sys->y + (size_t)idx[j] * k, w->r, k);
+	if (n <= CHUNK)
+		gather(sys, idx, n, w->z);
+	apply(sys, idx, conf, n, lambda, x, w->ad, w->r, w);
 	for (uint32_t f = 0; f < k; f++) {
 		w->r[f] -= w->ad[f];
 		w->d[f] = w->r[f];
@@ -358,7 +384,7 @@ static void conjugate_gradient(const struct system *sys, const uint32_t *idx,
 	for (uint32_t step = 0; step < sys->cg_steps && rr > 0; step++) {
 		float dad, next;
 
-		apply(sys, idx, conf, n, lambda, w->d, w->ad);
+		apply(sys, idx, conf, n, lambda, w->d, w->ad, NULL, w);
 		dad = dot(w->d, w->ad, k);
 		if (!(dad > 0))
 			break;
