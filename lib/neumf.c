@@ -8,14 +8,18 @@
  *   z(u,i) = h_g . (p_u * q_i) + h_m . mlp([p'_u, q'_i]) + h_0.
  *
  * Training minimises the binary cross-entropy of each event as a positive
- * and of negatives items drawn uniformly among those the user has not
- * seen, all weighted by the event's time decay, with Adam (Kingma and Ba,
- * ICLR 2015) on mini-batches of events.  Only the embedding rows that a
- * batch touches take a step (lazy Adam), so a step costs the batch, not
- * the catalogue; the network's weights take one every batch.  With
- * several threads a batch is cut into one slice per thread, each running
- * its rows forward and backward with one BLAS thread into its own
- * gradient; the slices' gradients are summed in thread order.
+ * and of negatives items the user has not seen, all weighted by the
+ * event's time decay, plus an L2 penalty on the embeddings of every row,
+ * with Adam (Kingma and Ba, ICLR 2015) on mini-batches of events.  A
+ * negative is drawn uniformly, or with candidates = n > 1 is the best
+ * scored of n such draws (dynamic negative sampling, Zhang, Chen, Wang
+ * and Yu, SIGIR 2013), which on MovieLens did for neumf what it does for
+ * bpr.  Only the embedding rows that a batch touches take a step (lazy
+ * Adam), so a step costs the batch, not the catalogue; the network's
+ * weights take one every batch.  With several threads a batch is cut into
+ * one slice per thread, each running its rows forward and backward with
+ * one BLAS thread into its own gradient; the slices' gradients are summed
+ * in thread order.
  *
  * The first dense layer is linear in the concatenation, so it splits into
  * a user part and an item part: scoring every item for a block of users
