@@ -1080,7 +1080,8 @@ static void print_replay(struct replay *p)
 		fail(&e);
 	fprintf(fp, "%s%smetric,k,value\n", grouped ? by : "", grouped ? "," : "");
 	print_group(fp, o, &p->all, grouped ? "," : "");
-	qsort(p->group, p->n, sizeof(*p->group), by_key);
+	if (p->n)
+		qsort(p->group, p->n, sizeof(*p->group), by_key);
 	for (size_t g = 0; g < p->n; g++) {
 		snprintf(key, sizeof(key), "%lld,", (long long)p->group[g].key);
 		print_group(fp, o, &p->group[g], key);
