@@ -287,6 +287,24 @@ static void add_gathered(const struct system *sys, struct work *w, uint32_t pos,
 			    w->z + (size_t)neg * k, k, 1, w->a, k);
 }
 
+/* x = (U^T U)^-1 b for the upper triangle U of the k x k row-major u,
+ * each pass along U's rows: LAPACK's own solve of one right-hand side
+ * took as long as the factorisation. */
+static void substitute(const float *u, float *b, float *x, uint32_t k)
+{
+	for (uint32_t f = 0; f < k; f++) {
+		const float *row = u + (size_t)f * k;
+
+		b[f] /= row[f];
+		axpy(-b[f], row + f + 1, b + f + 1, k - f - 1);
+	}
+	for (uint32_t f = k; f-- > 0;) {
+		const float *row = u + (size_t)f * k;
+
+		x[f] = (b[f] - dot(row + f + 1, x + f + 1, k - f - 1)) / row[f];
+	}
+}
+
 /* Solve the row's system by Cholesky factorisation: (c_j - unobserved)
  * y_j y_j^T added to a, a chunk of gathered rows at a time, and c_j y_j
  * to b.  Row-major upper is column-major lower, which LAPACKE takes
@@ -320,9 +338,9 @@ static int exact_solve(const struct system *sys, const uint32_t *idx, const floa
 		}
 	}
 	add_gathered(sys, w, pos, neg);
-	if (LAPACKE_sposv_work(LAPACK_COL_MAJOR, 'L', (int)k, 1, w->a, (int)k, w->b, (int)k) != 0)
+	if (LAPACKE_spotrf_work(LAPACK_COL_MAJOR, 'L', (int)k, w->a, (int)k) != 0)
 		return REC_EINVAL;
-	memcpy(x, w->b, k * sizeof(*x));
+	substitute(w->a, w->b, x, k);
 	return 0;
 }
 
