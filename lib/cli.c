@@ -1,5 +1,6 @@
 /* cli.c - what every program does the same way: threads, the final check
  * of standard output, the version, and the events-CSV options. */
+#include <cblas.h>
 #include <errno.h>
 #include <omp.h>
 #include <stdio.h>
@@ -25,6 +26,7 @@ int rec_threads(int n)
 		n = cpus > 0 ? (int)cpus : 1;
 	}
 	omp_set_num_threads(n);
+	openblas_set_num_threads(n);
 	return n;
 }
 

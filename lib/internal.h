@@ -44,6 +44,12 @@ int rec_validation_init(struct rec_validation *v, const struct rec_model *m,
 double rec_validation_ndcg(const struct rec_model *m, struct rec_validation *v);
 void rec_validation_release(struct rec_validation *v);
 
+/* OpenBLAS on one thread while the caller's OpenMP threads call it, so
+ * that the two kinds of threads do not multiply: returns the count to
+ * hand back to rec_blas_restore after the parallel region. */
+int rec_blas_serial(void);
+void rec_blas_restore(int threads);
+
 /* The model families. */
 extern const struct rec_algo rec_algo_pop;
 extern const struct rec_algo rec_algo_itemknn;

@@ -5,6 +5,7 @@
  * as "name=value" lines), the training data as the dataset's seven
  * sections, POPU (item popularity), then the family's learned arrays, one
  * section each, as listed by its params function. */
+#include <cblas.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -168,6 +169,7 @@ void rec_model_score_block(const struct rec_model *m, const int64_t *users,
 {
 	size_t ni = m->data.nitems;
 	uint32_t *known = NULL, nk = 0;
+	int blas;
 
 	if (m->algo->score_block && (known = malloc((n ? n : 1) * sizeof(*known)))) {
 		for (uint32_t j = 0; j < n; j++)
@@ -180,9 +182,24 @@ void rec_model_score_block(const struct rec_model *m, const int64_t *users,
 		return;
 	}
 	free(known);
+	blas = rec_blas_serial();
 	#pragma omp parallel for schedule(dynamic, 4)
 	for (uint32_t j = 0; j < n; j++)
 		rec_model_score(m, users[j], scores + j * ni);
+	rec_blas_restore(blas);
+}
+
+int rec_blas_serial(void)
+{
+	int threads = openblas_get_num_threads();
+
+	openblas_set_num_threads(1);
+	return threads;
+}
+
+void rec_blas_restore(int threads)
+{
+	openblas_set_num_threads(threads);
 }
 
 /* Put the training data before ev, so that deduplication keeps the new

@@ -89,14 +89,17 @@ static void score_block(const struct rec_model *m, const uint32_t *users, uint32
 			float *scores)
 {
 	size_t ni = m->data.nitems;
+	int blas;
 
 	if (m->algo->score_block) {
 		m->algo->score_block(m, users, n, scores);
 		return;
 	}
+	blas = rec_blas_serial();
 	#pragma omp parallel for schedule(dynamic, 4)
 	for (uint32_t j = 0; j < n; j++)
 		m->algo->score(m, users[j], scores + j * ni);
+	rec_blas_restore(blas);
 }
 
 /* Summed in user order, so that the mean does not depend on the threads. */
