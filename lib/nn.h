@@ -53,8 +53,8 @@ void rec_nn_attention_step(int n, int d, int h, const float *q, const float *k,
 void rec_nn_relu(size_t n, float *x);
 void rec_nn_relu_back(size_t n, const float *y, float *dy);
 
-/* Dropout masks: mask[i] = 0 with probability p, else 1 / (1 - p); n
- * below 2^32. */
+/* Dropout masks: mask[i] = 0 with probability p (to within 2^-24), else
+ * 1 / (1 - p); n below 2^32. */
 void rec_nn_dropout_mask(struct rec_rng *rng, size_t n, float p, float *mask);
 /* x *= mask, element by element; nothing when mask is NULL. */
 void rec_nn_mul(size_t n, float *x, const float *mask);
