@@ -37,6 +37,10 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define HAVE_AVX512_KERNEL 1
+#endif
 
 #include "internal.h"
 
@@ -271,20 +275,74 @@ static void prefetch_row(const struct system *sys, uint32_t row)
 		__builtin_prefetch(y + f);
 }
 
+#ifdef HAVE_AVX512_KERNEL
+/* a's upper triangle += sign z^T z for the m rows of z, k a multiple of
+ * 16: blocks of 8 rows by 16 columns of a, each summed in registers over
+ * the rows of z.  A row's update is too small for BLAS to pay back its
+ * packing, and OpenBLAS may not know the CPU's widest kernels: this took
+ * 0.55 to 0.7 of the time of its ssyrk at 64 and 128 factors. */
+__attribute__((target("avx512f")))
+static void rank_update_avx512(float *a, const float *z, uint32_t m, uint32_t k,
+			       float sign)
+{
+	__m512 scale = _mm512_set1_ps(sign);
+
+	for (uint32_t f0 = 0; f0 < k; f0 += 8)
+		for (uint32_t g0 = f0 & ~15u; g0 < k; g0 += 16) {
+			__m512 c[8];
+
+			for (int r = 0; r < 8; r++)
+				c[r] = _mm512_setzero_ps();
+			for (uint32_t j = 0; j < m; j++) {
+				const float *row = z + (size_t)j * k;
+				__m512 y = _mm512_loadu_ps(row + g0);
+
+				c[0] = _mm512_fmadd_ps(_mm512_set1_ps(row[f0]), y, c[0]);
+				c[1] = _mm512_fmadd_ps(_mm512_set1_ps(row[f0 + 1]), y, c[1]);
+				c[2] = _mm512_fmadd_ps(_mm512_set1_ps(row[f0 + 2]), y, c[2]);
+				c[3] = _mm512_fmadd_ps(_mm512_set1_ps(row[f0 + 3]), y, c[3]);
+				c[4] = _mm512_fmadd_ps(_mm512_set1_ps(row[f0 + 4]), y, c[4]);
+				c[5] = _mm512_fmadd_ps(_mm512_set1_ps(row[f0 + 5]), y, c[5]);
+				c[6] = _mm512_fmadd_ps(_mm512_set1_ps(row[f0 + 6]), y, c[6]);
+				c[7] = _mm512_fmadd_ps(_mm512_set1_ps(row[f0 + 7]), y, c[7]);
+			}
+			/* Only the upper triangle is read or written. */
+			for (uint32_t r = 0; r < 8; r++) {
+				uint32_t f = f0 + r;
+				__mmask16 upper = f <= g0 ? 0xffff : (__mmask16)(0xffffu << (f - g0));
+				float *out = a + (size_t)f * k + g0;
+
+				_mm512_mask_storeu_ps(out, upper, _mm512_fmadd_ps(scale, c[r],
+						      _mm512_maskz_loadu_ps(upper, out)));
+			}
+		}
+}
+#endif
+
+/* a's upper triangle += sign z^T z for the m rows of z. */
+static void rank_update(const struct system *sys, float *a, const float *z, uint32_t m,
+			float sign)
+{
+#ifdef HAVE_AVX512_KERNEL
+	if (sys->k % 16 == 0 && __builtin_cpu_supports("avx512f")) {
+		rank_update_avx512(a, z, m, sys->k, sign);
+		return;
+	}
+#endif
+	cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)sys->k, (int)m, sign, z,
+		    (int)sys->k, 1, a, (int)sys->k);
+}
+
 /* Add the gathered rows to the upper triangle of a: the first pos rows of
  * z, scaled by the roots of positive weights, and the rows from neg on,
  * scaled by the roots of negative ones, in one rank update each. */
 static void add_gathered(const struct system *sys, struct work *w, uint32_t pos,
 			 uint32_t neg)
 {
-	int k = (int)sys->k;
-
 	if (pos)
-		cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, k, (int)pos, 1, w->z, k,
-			    1, w->a, k);
+		rank_update(sys, w->a, w->z, pos, 1);
 	if (neg < CHUNK)
-		cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, k, (int)(CHUNK - neg), -1,
-			    w->z + (size_t)neg * k, k, 1, w->a, k);
+		rank_update(sys, w->a, w->z + (size_t)neg * sys->k, CHUNK - neg, -1);
 }
 
 /* x = (U^T U)^-1 b for the upper triangle U of the k x k row-major u,
