@@ -11,9 +11,10 @@
  * `unobserved` for a pair without an entry and c = w (1 + alpha v) for an
  * entry of value v and time-decay weight w, and a row's penalty is
  *
- *   lambda_r = reg (sum of the row's c + unobserved x rows of the other side)^reg_exp,
+ *   lambda_r = reg (sum of the row's c + unobserved n)^reg_exp
  *
- * Rendle's frequency-scaled penalty with the row's total weight in the loss.
+ * with n the rows of the other side: Rendle's frequency-scaled penalty,
+ * with the row's whole weight in the loss as its frequency.
  *
  * With one side held fixed at Y, each row of the other side is a ridge
  * regression with the normal equations
@@ -22,8 +23,8 @@
  *     = sum_j c_j y_j
  *
  * over the row's entries j.  Y^T Y is shared by the rows and computed once
- * per half sweep, so a row costs its entries times k^2 / 2 and one k x k
- * Cholesky solve; with cg_steps, a few conjugate-gradient steps from the
+ * per half sweep, so a row costs its entries times k^2 / 2 in a rank
+ * update of its gathered rows and one k x k Cholesky solve; with cg_steps, a few conjugate-gradient steps from the
  * row's current vector instead, each of its entries times 2k plus k^2
  * (Takacs, Pilaszy and Tikk, RecSys 2011).  An epoch solves the items and
  * then the users, so that training ends on the users' exact solve against
