@@ -24,11 +24,12 @@
  *
  * over the row's entries j.  Y^T Y is shared by the rows and computed once
  * per half sweep, so a row costs its entries times k^2 / 2 in a rank
- * update of its gathered rows and one k x k Cholesky solve; with cg_steps, a few conjugate-gradient steps from the
- * row's current vector instead, each of its entries times 2k plus k^2
- * (Takacs, Pilaszy and Tikk, RecSys 2011).  An epoch solves the items and
- * then the users, so that training ends on the users' exact solve against
- * the final items: the solve that fold-in repeats for a streamed user. */
+ * update of its gathered rows and one k x k Cholesky solve; with
+ * cg_steps, a few conjugate-gradient steps from the row's current vector
+ * instead, each of its entries times 2k plus k^2 (Takacs, Pilaszy and
+ * Tikk, RecSys 2011).  An epoch solves the items and then the users, so
+ * that training ends on the users' exact solve against the final items:
+ * the solve that fold-in repeats for a streamed user. */
 #include <cblas.h>
 #include <lapacke.h>
 #include <math.h>
