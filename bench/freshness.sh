@@ -69,7 +69,7 @@ stream_latency() {
 	cut_at "$log" 0.7 "$work/old.csv" "$work/new.csv"
 	items=$(rec-pivot --stats -o "$work/x.recd" "$log" | awk -F, '$1 == "items" { print $2 }')
 	floor=$(sgemm-floor 20000 64 "$items" 1 | awk '{ printf "%.1f", $1 / 20000 * 1e6 }')
-	head -n 20001 "$work/new.csv" > "$work/stream.csv"
+	head -n 5001 "$work/new.csv" > "$work/stream.csv"
 	printf '%s: %s items; floor (one 1 x 64 x %s product) %s us\n' \
 		"$name" "$items" "$items" "$floor"
 	printf '  %-8s %10s %8s %8s %8s\n' model events/s p50_us p99_us max_us
