@@ -532,6 +532,7 @@ static void entries_release(struct entries *x)
 	free(x->cptr);
 	free(x->cuser);
 	free(x->cconf);
+	memset(x, 0, sizeof(*x));
 }
 
 static int entries_init(struct entries *x, const struct rec_model *m)
