@@ -1,6 +1,7 @@
 /* sgemm-floor - the time of the bare matrix products behind scoring every
  * item for every user: USERS x K factors times K x ITEMS, BLOCK users per
- * product (default all of them in one), into one reused buffer. */
+ * product (default all of them in one), into one reused buffer.  With
+ * BLOCK 1 each product is a matrix-vector one, as a stream scores. */
 #include <cblas.h>
 #include <err.h>
 #include <stdio.h>
@@ -59,6 +60,11 @@ int main(int argc, char **argv)
 	for (long u = 0; u < users; u += block) {
 		long n = users - u < block ? users - u : block;
 
+		if (n == 1) {
+			cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)items, (int)k, 1.0f, b,
+				    (int)k, a + (size_t)u * k, 1, 0.0f, c, 1);
+			continue;
+		}
 		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)items,
 			    (int)k, 1.0f, a + (size_t)u * k, (int)k, b, (int)k, 0.0f, c,
 			    (int)items);
