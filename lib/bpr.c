@@ -152,16 +152,6 @@ static unsigned bpr_params(struct rec_model *m, struct rec_param *p)
 	return 3;
 }
 
-static float dot(const float *a, const float *b, uint32_t k)
-{
-	float s = 0;
-
-	#pragma omp simd reduction(+:s)
-	for (uint32_t f = 0; f < k; f++)
-		s += a[f] * b[f];
-	return s;
-}
-
 /* --- scoring --- */
 
 /* scores = b + Q pu. */
@@ -217,7 +207,7 @@ static float bpr_predict(const struct rec_model *m, int64_t user, int64_t item)
 		return 0;
 	if (user < 0)
 		return s->w.b[item];
-	return s->w.b[item] + dot(s->w.p + (size_t)user * s->k,
+	return s->w.b[item] + rec_dot(s->w.p + (size_t)user * s->k,
 				  s->w.q + (size_t)item * s->k, s->k);
 }
 
@@ -311,7 +301,7 @@ static uint32_t draw_negative(const struct rec_model *m, const float *pu,
 		if (is_seen(seen, j))
 			continue;
 		found++;
-		v = s->w.b[j] + dot(pu, s->w.q + (size_t)j * s->k, s->k);
+		v = s->w.b[j] + rec_dot(pu, s->w.q + (size_t)j * s->k, s->k);
 		if (best == NONE || v > top) {
 			best = j;
 			top = v;
@@ -422,7 +412,7 @@ static double fit_triple(const struct trainer *t, uint32_t u, uint32_t i, uint32
 	uint32_t k = t->s->k;
 	float *pu = p->p + (size_t)u * k, *qi = p->q + (size_t)i * k, *qj = p->q + (size_t)j * k;
 	float *gp = g, *gi = g + k, *gj = g + 2 * k;
-	float x = p->b[i] + dot(pu, qi, k) - sj;
+	float x = p->b[i] + rec_dot(pu, qi, k) - sj;
 	float d = -w / (1 + expf(x));
 	struct correction c = { 1, 1 };
 
@@ -714,7 +704,7 @@ static void fold_step(const struct rec_model *m, float *pu, uint32_t i, uint32_t
 	const struct bpr *s = m->state;
 	const float *qi = s->w.q + (size_t)i * s->k, *qj = s->w.q + (size_t)j * s->k;
 	float reg = (float)m->hp[HP_REG];
-	float x = s->w.b[i] + dot(pu, qi, s->k) - sj;
+	float x = s->w.b[i] + rec_dot(pu, qi, s->k) - sj;
 	float d = w / (1 + expf(x));
 
 	#pragma omp simd

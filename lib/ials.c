@@ -132,16 +132,6 @@ static unsigned ials_params(struct rec_model *m, struct rec_param *p)
 	return 3;
 }
 
-static float dot(const float *a, const float *b, uint32_t k)
-{
-	float s = 0;
-
-	#pragma omp simd reduction(+:s)
-	for (uint32_t f = 0; f < k; f++)
-		s += a[f] * b[f];
-	return s;
-}
-
 static void axpy(float a, const float *x, float *y, uint32_t k)
 {
 	#pragma omp simd
@@ -197,7 +187,7 @@ static float ials_predict(const struct rec_model *m, int64_t user, int64_t item)
 
 	if (user < 0 || item < 0)
 		return 0;
-	return dot(s->p + (size_t)user * s->k, s->q + (size_t)item * s->k, s->k);
+	return rec_dot(s->p + (size_t)user * s->k, s->q + (size_t)item * s->k, s->k);
 }
 
 /* --- one row's solve --- */
@@ -361,7 +351,7 @@ static void substitute(const float *u, float *b, float *x, uint32_t k)
 	for (uint32_t f = k; f-- > 0;) {
 		const float *row = u + (size_t)f * k;
 
-		x[f] = (b[f] - dot(row + f + 1, x + f + 1, k - f - 1)) / row[f];
+		x[f] = (b[f] - rec_dot(row + f + 1, x + f + 1, k - f - 1)) / row[f];
 	}
 }
 
@@ -458,17 +448,17 @@ static void conjugate_gradient(const struct system *sys, const uint32_t *idx,
 		w->r[f] -= w->ad[f];
 		w->d[f] = w->r[f];
 	}
-	rr = dot(w->r, w->r, k);
+	rr = rec_dot(w->r, w->r, k);
 	for (uint32_t step = 0; step < sys->cg_steps && rr > 0; step++) {
 		float dad, next;
 
 		apply(sys, idx, conf, n, lambda, w->d, w->ad, NULL, w);
-		dad = dot(w->d, w->ad, k);
+		dad = rec_dot(w->d, w->ad, k);
 		if (!(dad > 0))
 			break;
 		axpy(rr / dad, w->d, x, k);
 		axpy(-rr / dad, w->ad, w->r, k);
-		next = dot(w->r, w->r, k);
+		next = rec_dot(w->r, w->r, k);
 		for (uint32_t f = 0; f < k; f++)
 			w->d[f] = w->r[f] + next / rr * w->d[f];
 		rr = next;
@@ -662,12 +652,12 @@ static double objective(struct trainer *t)
 		double total = us.prior;
 
 		for (uint64_t e = d->rowptr[u]; e < d->rowptr[u + 1]; e++) {
-			float y = dot(pu, s->q + (size_t)d->col[e] * k, k);
+			float y = rec_dot(pu, s->q + (size_t)d->col[e] * k, k);
 
 			sum += t->x.conf[e] * (1 - y) * (1 - y) - us.unobserved * y * y;
 			total += t->x.conf[e];
 		}
-		sum += us.reg * pow(total, us.reg_exp) * dot(pu, pu, k);
+		sum += us.reg * pow(total, us.reg_exp) * rec_dot(pu, pu, k);
 	}
 	#pragma omp parallel for schedule(dynamic, 64) reduction(+:sum)
 	for (uint32_t i = 0; i < d->nitems; i++) {
@@ -676,7 +666,7 @@ static double objective(struct trainer *t)
 
 		for (uint64_t a = t->x.cptr[i]; a < t->x.cptr[i + 1]; a++)
 			total += t->x.cconf[a];
-		sum += is.reg * pow(total, is.reg_exp) * dot(qi, qi, k);
+		sum += is.reg * pow(total, is.reg_exp) * rec_dot(qi, qi, k);
 	}
 	return sum / (double)(d->nnz ? d->nnz : 1);
 }

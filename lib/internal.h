@@ -44,6 +44,17 @@ int rec_validation_init(struct rec_validation *v, const struct rec_model *m,
 double rec_validation_ndcg(const struct rec_model *m, struct rec_validation *v);
 void rec_validation_release(struct rec_validation *v);
 
+/* The dot product of two float vectors of n entries. */
+static inline float rec_dot(const float *a, const float *b, size_t n)
+{
+	float sum = 0;
+
+	#pragma omp simd reduction(+:sum)
+	for (size_t j = 0; j < n; j++)
+		sum += a[j] * b[j];
+	return sum;
+}
+
 /* OpenBLAS on one thread while the caller's OpenMP threads call it, so
  * that the two kinds of threads do not multiply: returns the count to
  * hand back to rec_blas_restore after the parallel region. */

@@ -131,16 +131,6 @@ static unsigned mf_params(struct rec_model *m, struct rec_param *p)
 	return 5;
 }
 
-static float dot(const float *a, const float *b, uint32_t k)
-{
-	float s = 0;
-
-	#pragma omp simd reduction(+:s)
-	for (uint32_t f = 0; f < k; f++)
-		s += a[f] * b[f];
-	return s;
-}
-
 static float clip(const struct mf *mf, float v)
 {
 	return v < mf->rmin ? mf->rmin : v > mf->rmax ? mf->rmax : v;
@@ -156,7 +146,7 @@ static float mf_predict(const struct rec_model *m, int64_t user, int64_t item)
 	if (item >= 0)
 		v += mf->w.ib[item];
 	if (user >= 0 && item >= 0)
-		v += dot(mf->w.p + (size_t)user * mf->k, mf->w.q + (size_t)item * mf->k, mf->k);
+		v += rec_dot(mf->w.p + (size_t)user * mf->k, mf->w.q + (size_t)item * mf->k, mf->k);
 	return clip(mf, v);
 }
 
@@ -237,7 +227,7 @@ static float fit_one(struct trainer *t, uint64_t e, uint64_t step)
 	struct mf_params *w = &t->mf->w;
 	uint32_t u = t->user[e], i = d->col[e], k = t->mf->k;
 	float *pu = w->p + (size_t)u * k, *qi = w->q + (size_t)i * k;
-	float err = d->val[e] - (w->mu[0] + w->ub[u] + w->ib[i] + dot(pu, qi, k));
+	float err = d->val[e] - (w->mu[0] + w->ub[u] + w->ib[i] + rec_dot(pu, qi, k));
 	float g = err * t->weight[e];
 
 	if (!t->adam) {
@@ -1006,7 +996,7 @@ static struct gibbs *gibbs_new(struct rec_model *m, const float *weight)
 			g->sums[d->nusers + u] += weight[e];
 			g->wtotal += weight[e];
 			g->res[e] = d->val[e] - g->mu -
-				dot(g->side[0].x + (size_t)u * g->dim,
+				rec_dot(g->side[0].x + (size_t)u * g->dim,
 				    g->side[1].x + (size_t)d->col[e] * g->dim, g->dim);
 		}
 	}

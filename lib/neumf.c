@@ -202,16 +202,6 @@ static unsigned neumf_params(struct rec_model *m, struct rec_param *p)
 	return 3;
 }
 
-static float dot(const float *a, const float *b, uint32_t n)
-{
-	float sum = 0;
-
-	#pragma omp simd reduction(+:sum)
-	for (uint32_t k = 0; k < n; k++)
-		sum += a[k] * b[k];
-	return sum;
-}
-
 /* --- the network over rows of (user, item) pairs --- */
 
 /* What a forward and backward pass over up to rows rows keeps. */
@@ -532,7 +522,7 @@ static float logit(const struct neumf *s, const float *pu, const float *qi)
 			out[k] = a > 0 ? a : 0;
 		}
 	}
-	z = net[s->h + f + last_size(s)] + dot(x[top % 2], net + s->h + f, last_size(s));
+	z = net[s->h + f + last_size(s)] + rec_dot(x[top % 2], net + s->h + f, last_size(s));
 	for (uint32_t k = 0; k < f; k++)
 		z += net[s->h + k] * pu[k] * qi[k];
 	return z;
