@@ -14,7 +14,8 @@
 #     next 10%; NDCG@10 on the last 10%, and the training times.
 #
 # Data sets that are absent are skipped.  REC_BENCH_MODELS overrides the
-# list of models (default: every algorithm rec-train lists).
+# list of models (default: every algorithm rec-train lists), REC_BENCH_PARTS
+# the parts (default: stream prequential incremental).
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -133,17 +134,25 @@ if [ -r "$latest" ]; then
 else
 	echo "MovieLens latest-small: absent ($latest), skipped"
 fi
-genevents --events 2000000 --users 14000 --items 27000 -o "$work/gen.csv"
-
-echo "== stream latency, one thread"
-[ $have_latest = 1 ] && stream_latency "MovieLens latest-small" "$work/latest.csv"
-stream_latency "generated, 27,000 items" "$work/gen.csv"
-echo
-echo "== prequential HR@10, with updates and frozen"
-[ $have_100k = 1 ] && prequential "MovieLens 100K" "$work/ml100k.csv"
-[ $have_latest = 1 ] && prequential "MovieLens latest-small" "$work/latest.csv"
-echo
-echo "== incremental training against a full retrain"
-[ $have_100k = 1 ] && incremental "MovieLens 100K" "$work/ml100k.csv"
-[ $have_latest = 1 ] && incremental "MovieLens latest-small" "$work/latest.csv"
+for part in ${REC_BENCH_PARTS:-stream prequential incremental}; do
+	case $part in
+	stream)
+		echo "== stream latency, one thread"
+		[ $have_latest = 1 ] && stream_latency "MovieLens latest-small" "$work/latest.csv"
+		genevents --events 2000000 --users 14000 --items 27000 -o "$work/gen.csv"
+		stream_latency "generated, 27,000 items" "$work/gen.csv"
+		;;
+	prequential)
+		echo "== prequential HR@10, with updates and frozen"
+		[ $have_100k = 1 ] && prequential "MovieLens 100K" "$work/ml100k.csv"
+		[ $have_latest = 1 ] && prequential "MovieLens latest-small" "$work/latest.csv"
+		;;
+	incremental)
+		echo "== incremental training against a full retrain"
+		[ $have_100k = 1 ] && incremental "MovieLens 100K" "$work/ml100k.csv"
+		[ $have_latest = 1 ] && incremental "MovieLens latest-small" "$work/latest.csv"
+		;;
+	esac
+	echo
+done
 exit 0
