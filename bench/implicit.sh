@@ -43,15 +43,19 @@ dataset() {
 	measure "rec-split --method last --count 1"
 }
 
-# ials_iterations FACTORS: one iteration's seconds, from the difference of
-# two trainings (one and two iterations) on $TMP/train.recd.
+# ials_iterations FACTORS: one iteration's seconds, from the times that
+# rec-train --progress reports after each of three iterations.
 ials_iterations() {
-	clock rec-train -a ials -k "$1" -e 1 -j "$THREADS" -q -o "$TMP/ials.recm" \
-		"$TMP/train.recd" || return 1
-	one=$SECS
-	clock rec-train -a ials -k "$1" -e 2 -j "$THREADS" -q -o "$TMP/ials.recm" \
-		"$TMP/train.recd" || return 1
-	figure "ials -k $1: seconds per iteration" "$(calc "$SECS - $one" 2)" s
+	clock rec-train -a ials -k "$1" -e 3 --progress -j "$THREADS" \
+		-o "$TMP/ials.recm" "$TMP/train.recd" || return 1
+	per=$(awk '/^epoch/ { t[++n] = $NF + 0 }
+		END { if (n > 1) printf "%.2f", (t[n] - t[1]) / (n - 1) }' "$TMP/err")
+	if [ -n "$per" ]; then
+		figure "ials -k $1: seconds per iteration" "$per" s
+	else
+		skip "ials -k $1: no times in its progress"
+	fi
+	figure "ials -k $1 -e 3: training" "$SECS" s
 	figure "ials -k $1: peak RSS" "$(calc "$KB / 1024" 0)" MB
 }
 
