@@ -94,7 +94,7 @@ prequential() {
 		upd=$(rec-eval -q --prequential -m "$work/m.recm" "$work/new.csv" | awk -F, '$1 == "hr" { print $3 }')
 		frz=$(rec-eval -q --prequential --no-update -m "$work/m.recm" "$work/new.csv" | awk -F, '$1 == "hr" { print $3 }')
 		awk -v a="$algo" -v u="$upd" -v f="$frz" \
-			'BEGIN { printf "  %-8s %10.4f %10.4f %5.2fx\n", a, u, f, f > 0 ? u / f : 0 }'
+			'BEGIN { printf "  %-8s %10.4f %10.4f %5.2fx\n", a, u, f, (f > 0 ? u / f : 0) }'
 	done
 }
 
@@ -115,7 +115,7 @@ incremental() {
 		ni=$(rec-eval -q -m "$work/inc.recm" --test "$work/last.csv" -k 10 | awk -F, '$1 == "ndcg" { print $3 }')
 		awk -v a="$algo" -v nf="$nf" -v tf="$tf" -v ni="$ni" -v ti="$ti" 'BEGIN {
 			printf "  %-8s %9.4f %9.2f %9.4f %9.2f %5.3f %5.1f%%\n", a, nf, tf, ni, ti,
-				nf > 0 ? ni / nf : 0, tf > 0 ? 100 * ti / tf : 0 }'
+				(nf > 0 ? ni / nf : 0), (tf > 0 ? 100 * ti / tf : 0) }'
 	done
 }
 
