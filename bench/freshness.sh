@@ -20,7 +20,7 @@ set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 PATH=$top/bin:$PATH
-data=${REC_DATA:-$top/../shared/data}
+data=${REC_BENCH_DATA:-$top/../shared/data}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT INT TERM
 export OPENBLAS_NUM_THREADS=1
