@@ -11,39 +11,10 @@
 
 #include "rec.h"
 #include "unit.h"
+#include "groups.h"
 
 #define NUSERS 60
 #define NITEMS 40
-
-/* Users u<n> of group n % 2 pick items i<m> of group m % 2, each with
- * probability 0.4 (at least two); item index m is "i<m>". */
-static void make_groups(struct rec_dataset *ds, uint64_t seed)
-{
-	struct rec_events ev;
-	struct rec_error err;
-	struct rec_rng rng;
-	char id[16];
-
-	rec_rng_seed(&rng, seed);
-	CHECK(rec_events_init(&ev, NULL, NULL) == 0);
-	for (int i = 0; i < NITEMS; i++) {
-		snprintf(id, sizeof(id), "i%d", i);
-		rec_dict_intern(ev.items, id, strlen(id), &(uint32_t){ 0 }, NULL);
-	}
-	for (int u = 0; u < NUSERS; u++) {
-		uint32_t uidx;
-		int picked = 0;
-
-		snprintf(id, sizeof(id), "u%d", u);
-		rec_dict_intern(ev.users, id, strlen(id), &uidx, NULL);
-		for (int i = u % 2; i < NITEMS; i += 2)
-			if (rec_rng_uniform(&rng) < 0.4 || picked < 2) {
-				rec_events_push(&ev, uidx, (uint32_t)i, 1, 100 * u + i);
-				picked++;
-			}
-	}
-	CHECK(rec_dataset_from_events(ds, &ev, REC_DEDUP_LAST, &err) == 0);
-}
 
 static struct rec_model *train_with(uint64_t seed, const char *solver)
 {
@@ -52,7 +23,7 @@ static struct rec_model *train_with(uint64_t seed, const char *solver)
 	struct rec_dataset ds;
 	struct rec_error err;
 
-	make_groups(&ds, 5);
+	make_groups(&ds, NUSERS, NITEMS, 5, 0);
 	CHECK(m != NULL);
 	CHECK(rec_model_set(m, "factors", "8", &err) == 0);
 	CHECK(rec_model_set(m, "epochs", "40", &err) == 0);

@@ -19,43 +19,13 @@
 
 #include "nn.h"
 #include "unit.h"
+#include "groups.h"
 
 #define STEP 3e-3f
 #define TOL 1e-3
 
 #define NUSERS 60
 #define NITEMS 40
-
-/* Users u<n> of group n % 2 pick items i<m> of group m % 2, each with
- * probability 0.4 and at least two; item index m is "i<m>". */
-static void make_groups(struct rec_dataset *ds, uint32_t nusers, uint32_t nitems,
-			uint64_t seed)
-{
-	struct rec_events ev;
-	struct rec_error err;
-	struct rec_rng rng;
-	char id[16];
-
-	rec_rng_seed(&rng, seed);
-	CHECK(rec_events_init(&ev, NULL, NULL) == 0);
-	for (uint32_t i = 0; i < nitems; i++) {
-		snprintf(id, sizeof(id), "i%u", i);
-		rec_dict_intern(ev.items, id, strlen(id), &(uint32_t){ 0 }, NULL);
-	}
-	for (uint32_t u = 0; u < nusers; u++) {
-		uint32_t uidx;
-		int picked = 0;
-
-		snprintf(id, sizeof(id), "u%u", u);
-		rec_dict_intern(ev.users, id, strlen(id), &uidx, NULL);
-		for (uint32_t i = u % 2; i < nitems; i += 2)
-			if (rec_rng_uniform(&rng) < 0.4 || picked < 2) {
-				rec_events_push(&ev, uidx, i, 1, 100 * u + i);
-				picked++;
-			}
-	}
-	CHECK(rec_dataset_from_events(ds, &ev, REC_DEDUP_LAST, &err) == 0);
-}
 
 static struct rec_model *model(const char *const (*set)[2], size_t nset,
 			       uint32_t nusers, uint32_t nitems, uint64_t seed)
@@ -66,7 +36,7 @@ static struct rec_model *model(const char *const (*set)[2], size_t nset,
 	struct rec_error err;
 
 	CHECK(m != NULL);
-	make_groups(&ds, nusers, nitems, 5);
+	make_groups(&ds, nusers, nitems, 5, 0);
 	for (size_t i = 0; i < nset; i++)
 		CHECK(rec_model_set(m, set[i][0], set[i][1], &err) == 0);
 	CHECK(rec_model_train(m, &ds, &opt, &err) == 0);
