@@ -188,29 +188,27 @@ static void read_ids(const char *path, struct id_list *l)
 		fail(&e);
 }
 
-/* The candidate mask from --items: 1 for items to consider. */
+/* The candidate mask from --items: 1 for items to consider; NULL, every
+ * item, without --items. */
 static uint8_t *candidates(const struct rec_model *m, const char *path)
 {
-	uint32_t ni = m->data.nitems;
-	uint8_t *allow = malloc(ni ? ni : 1);
+	uint8_t *allow;
 	struct id_list l = { 0 };
+	int64_t *map;
 
-	if (!allow)
+	if (!path)
+		return NULL;
+	if (!(allow = calloc((size_t)m->data.nitems + 1, 1)))
 		errx(1, "out of memory");
-	memset(allow, !path, ni);
-	if (path) {
-		int64_t *map;
-
-		read_ids(path, &l);
-		if (!(map = rec_dict_map(l.dict, m->data.items)))
-			errx(1, "out of memory");
-		for (size_t j = 0; j < l.n; j++)
-			if (map[l.idx[j]] >= 0)
-				allow[map[l.idx[j]]] = 1;
-		free(map);
-		free(l.idx);
-		rec_dict_free(l.dict);
-	}
+	read_ids(path, &l);
+	if (!(map = rec_dict_map(l.dict, m->data.items)))
+		errx(1, "out of memory");
+	for (size_t j = 0; j < l.n; j++)
+		if (map[l.idx[j]] >= 0)
+			allow[map[l.idx[j]]] = 1;
+	free(map);
+	free(l.idx);
+	rec_dict_free(l.dict);
 	return allow;
 }
 
@@ -227,7 +225,7 @@ static uint32_t pick(const struct job *j, float *scores, uint32_t *idx, float *v
 {
 	uint32_t ni = j->m->data.nitems;
 
-	for (uint32_t i = 0; i < ni; i++)
+	for (uint32_t i = 0; j->allow && i < ni; i++)
 		if (!j->allow[i])
 			scores[i] = -INFINITY;
 	return rec_topn(scores, ni, j->n, idx, val);

@@ -908,39 +908,26 @@ static void ials_set_user_state(struct rec_model *m, uint32_t user, const float 
 	memcpy(s->p + (size_t)user * s->k, state, s->k * sizeof(*state));
 }
 
-static int by_key(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return (x > y) - (x < y);
-}
-
 /* The history's entries in history order, as the training data would
  * hold them: of several events of an item the last, and none of an item
  * that the model lacks.  Their decay is measured from the model's time
  * or, for a stream that has run past it, from the history's newest event,
- * so that the newest weighs at most 1 as in training.  key holds n
- * scratch values.  Returns how many. */
+ * so that the newest weighs at most 1 as in training.  last holds a zeroed
+ * slot per item of the model.  Returns how many. */
 static uint32_t history_entries(const struct rec_model *m, const struct rec_user *u,
-				uint64_t *key, uint32_t *idx, float *conf)
+				uint32_t *last, uint32_t *idx, float *conf)
 {
 	int64_t ahead = 0;
 	uint32_t n = 0;
 
 	for (uint32_t j = 0; j < u->n; j++) {
-		key[j] = (uint64_t)u->items[j] << 32 | j;
+		if (u->items[j] < m->data.nitems)
+			last[u->items[j]] = j + 1;
 		if (u->times[j] - m->now > ahead)
 			ahead = u->times[j] - m->now;
 	}
-	qsort(key, u->n, sizeof(*key), by_key);
-	/* idx[j] is first a mark: UINT32_MAX for an event that a later one of
-	 * the same item replaces.  The entries overwrite the marks behind
-	 * the one being read. */
-	for (uint32_t j = 0; j < u->n; j++)
-		idx[(uint32_t)key[j]] = j + 1 < u->n && key[j] >> 32 == key[j + 1] >> 32 ?
-					UINT32_MAX : 0;
 	for (uint32_t j = 0; j < u->n; j++) {
-		if (idx[j] == UINT32_MAX || u->items[j] >= m->data.nitems)
+		if (u->items[j] >= m->data.nitems || last[u->items[j]] != j + 1)
 			continue;
 		idx[n] = u->items[j];
 		conf[n++] = confidence(m, u->values[j], u->times[j] - ahead);
@@ -955,20 +942,20 @@ static int ials_fold_in(const struct rec_model *m, struct rec_user *u)
 	const struct ials *s = m->state;
 	struct system sys = system_of(m, s->q, m->data.nitems, s->gram);
 	size_t n = u->n ? u->n : 1;
-	uint64_t *key = malloc(n * sizeof(*key));
+	uint32_t *last = calloc((size_t)m->data.nitems + 1, sizeof(*last));
 	uint32_t *idx = malloc(n * sizeof(*idx));
 	float *conf = malloc(n * sizeof(*conf));
 	struct work w = { 0 };
 	int rc = REC_ENOMEM;
 
-	if (!key || !idx || !conf || work_init(&w, s->k) < 0)
+	if (!last || !idx || !conf || work_init(&w, s->k) < 0)
 		goto out;
-	n = history_entries(m, u, key, idx, conf);
+	n = history_entries(m, u, last, idx, conf);
 	if (solve_row(&sys, idx, conf, (uint32_t)n, 1, u->state, &w) < 0)
 		memset(u->state, 0, s->k * sizeof(*u->state));
 	rc = 0;
 out:
-	free(key);
+	free(last);
 	free(idx);
 	free(conf);
 	work_release(&w);

@@ -60,17 +60,22 @@ uint32_t rec_topn(const float *scores, uint32_t n, uint32_t k, uint32_t *idx,
 	for (uint32_t j = 0; j < n; j++) {
 		float s = scores[j];
 
+		/* Once the heap is full only a higher score gets in: every index
+		 * in it is lower than j, so a tie loses, and so do -INFINITY and
+		 * NaN, which compare false. */
+		if (size == k) {
+			if (s > val[0]) {
+				idx[0] = j;
+				val[0] = s;
+				sift_down(idx, val, size, 0);
+			}
+			continue;
+		}
 		if (s == -INFINITY || isnan(s))
 			continue;
-		if (size < k) {
-			idx[size] = j;
-			val[size] = s;
-			sift_up(idx, val, size++);
-		} else if (worse(val[0], idx[0], s, j)) {
-			idx[0] = j;
-			val[0] = s;
-			sift_down(idx, val, size, 0);
-		}
+		idx[size] = j;
+		val[size] = s;
+		sift_up(idx, val, size++);
 	}
 	/* Heap sort in place: repeatedly move the worst to the end. */
 	for (uint32_t end = size; end > 1; end--) {
