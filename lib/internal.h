@@ -26,8 +26,8 @@ float rec_event_weight(const struct rec_model *m, float value, int64_t time,
 void rec_user_view(const struct rec_model *m, uint32_t user, struct rec_user *u);
 
 /* Validation in training (validation.c): the mean NDCG@REC_VALID_K of the
- * validation users the model knows, every item ranked by the family's own
- * scores and the user's training items excluded. */
+ * validation users with training events, every item ranked by the
+ * family's own scores and the user's training items excluded. */
 #define REC_VALID_K 10
 struct rec_validation {
 	uint32_t n;		/* users */

@@ -68,12 +68,8 @@ static const struct rec_hparam sasrec_hparams[NHP] = {
 #define ADAM_EPS 1e-8f
 #define GBCE_T 0.75
 
-/* Validation ranks the top VALID_K and scores at most VALID_BLOCK users
- * and VALID_FLOATS scores at once; training's output layer at most
- * LOGIT_FLOATS scores at once per thread. */
-#define VALID_K 10
-#define VALID_BLOCK 256
-#define VALID_FLOATS (1u << 24)
+/* Training's output layer scores at most LOGIT_FLOATS at once per
+ * thread. */
 #define LOGIT_FLOATS (1u << 20)
 
 /* The learned floats, one array: item embeddings (nitems x d) first, then
@@ -883,97 +879,6 @@ static void sasrec_score_user(const struct rec_model *m, const struct rec_user *
 
 /* --- training --- */
 
-/* The validation users the model knows with events, each with his
- * validation items as model indices in ascending order (UINT32_MAX for
- * items the model lacks). */
-struct validation {
-	uint32_t n;
-	uint32_t *user;
-	uint64_t *ptr;
-	uint32_t *item;
-	uint32_t block;		/* users scored at once */
-	float *scores;		/* block x nitems */
-};
-
-static void validation_release(struct validation *v)
-{
-	free(v->user);
-	free(v->ptr);
-	free(v->item);
-	free(v->scores);
-}
-
-static int by_index(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static int validation_init(struct validation *v, const struct rec_model *m,
-			   const struct rec_dataset *vd)
-{
-	const struct rec_dataset *d = &m->data;
-	int64_t *umap = rec_dict_map(vd->users, d->users);
-	int64_t *imap = rec_dict_map(vd->items, d->items);
-	int rc = REC_ENOMEM;
-
-	memset(v, 0, sizeof(*v));
-	v->user = malloc(((size_t)vd->nusers + 1) * sizeof(*v->user));
-	v->ptr = malloc(((size_t)vd->nusers + 1) * sizeof(*v->ptr));
-	v->item = malloc((vd->nnz + 1) * sizeof(*v->item));
-	v->block = VALID_FLOATS / (d->nitems + 1);
-	v->block = v->block < 1 ? 1 : v->block > VALID_BLOCK ? VALID_BLOCK : v->block;
-	v->scores = malloc((size_t)v->block * (d->nitems + 1) * sizeof(*v->scores));
-	if (!umap || !imap || !v->user || !v->ptr || !v->item || !v->scores)
-		goto out;
-	v->ptr[0] = 0;
-	for (uint32_t u = 0; u < vd->nusers; u++) {
-		uint64_t at = v->ptr[v->n];
-
-		if (umap[u] < 0 || vd->rowptr[u] == vd->rowptr[u + 1] ||
-		    d->rowptr[umap[u]] == d->rowptr[umap[u] + 1])
-			continue;
-		for (uint64_t e = vd->rowptr[u]; e < vd->rowptr[u + 1]; e++)
-			v->item[at++] = imap[vd->col[e]] < 0 ? UINT32_MAX : (uint32_t)imap[vd->col[e]];
-		qsort(v->item + v->ptr[v->n], at - v->ptr[v->n], sizeof(*v->item), by_index);
-		v->user[v->n++] = (uint32_t)umap[u];
-		v->ptr[v->n] = at;
-	}
-	rc = 0;
-out:
-	free(umap);
-	free(imap);
-	return rc;
-}
-
-/* Mean NDCG@10 over the validation users, training items excluded. */
-static double validation_ndcg(const struct rec_model *m, struct validation *v)
-{
-	const struct rec_dataset *d = &m->data;
-	size_t ni = d->nitems;
-	double sum = 0;
-
-	for (uint32_t b = 0; b < v->n; b += v->block) {
-		uint32_t nb = v->n - b < v->block ? v->n - b : v->block;
-
-		sasrec_score_block(m, v->user + b, nb, v->scores);
-		for (uint32_t j = 0; j < nb; j++) {
-			uint32_t u = v->user[b + j], list[VALID_K], found;
-			float *sc = v->scores + j * ni, val[VALID_K];
-			struct rec_rank_metrics r;
-
-			for (uint64_t e = d->rowptr[u]; e < d->rowptr[u + 1]; e++)
-				sc[d->col[e]] = -INFINITY;
-			found = rec_topn(sc, d->nitems, VALID_K, list, val);
-			rec_metrics_rank(list, found, v->item + v->ptr[b + j],
-					 (uint32_t)(v->ptr[b + j + 1] - v->ptr[b + j]), VALID_K, &r);
-			sum += r.ndcg;
-		}
-	}
-	return v->n ? sum / v->n : 0;
-}
-
 struct trainer {
 	struct rec_model *m;
 	struct sasrec *s;
@@ -1111,7 +1016,7 @@ static double run_epoch(struct trainer *t, struct rec_rng *rng, uint64_t seed)
 /* Epochs with early stopping on the validation NDCG@10: after patience
  * epochs without a better one, the best epoch's parameters are kept. */
 static int train_epochs(struct trainer *t, const struct rec_train_options *opt,
-			struct validation *v)
+			struct rec_validation *v)
 {
 	struct sasrec *s = t->s;
 	uint32_t epochs = (uint32_t)t->m->hp[HP_EPOCHS];
@@ -1130,7 +1035,7 @@ static int train_epochs(struct trainer *t, const struct rec_train_options *opt,
 				fprintf(stderr, "epoch %u  loss %.6f  %.3fs\n", ep, loss, secs);
 			continue;
 		}
-		ndcg = validation_ndcg(t->m, v);
+		ndcg = rec_validation_ndcg(t->m, v);
 		if (ndcg > best) {
 			best = ndcg;
 			since = 0;
@@ -1142,12 +1047,12 @@ static int train_epochs(struct trainer *t, const struct rec_train_options *opt,
 		}
 		if (opt->progress)
 			fprintf(stderr, "epoch %u  loss %.6f  validation ndcg@%d %.6f  %.3fs\n",
-				ep, loss, VALID_K, ndcg, secs);
+				ep, loss, REC_VALID_K, ndcg, secs);
 	}
 	if (t->best) {
 		memcpy(s->w, t->best, s->total * sizeof(*s->w));
 		if (opt->progress)
-			fprintf(stderr, "best validation ndcg@%d %.6f\n", VALID_K, best);
+			fprintf(stderr, "best validation ndcg@%d %.6f\n", REC_VALID_K, best);
 	}
 	return 0;
 }
@@ -1156,7 +1061,7 @@ static int sasrec_train(struct rec_model *m, const struct rec_train_options *opt
 			struct rec_error *err)
 {
 	struct sasrec *s = m->state;
-	struct validation v = { 0 };
+	struct rec_validation v = { 0 };
 	struct trainer t;
 	int rc = REC_ENOMEM;
 
@@ -1167,12 +1072,12 @@ static int sasrec_train(struct rec_model *m, const struct rec_train_options *opt
 		return rec_error_set(err, REC_EINVAL, "sasrec: too many items");
 	init_weights(m, opt->seed);
 	if (trainer_init(&t, m) < 0 ||
-	    (opt->validation && validation_init(&v, m, opt->validation) < 0))
+	    (opt->validation && rec_validation_init(&v, m, opt->validation) < 0))
 		goto out;
 	rc = train_epochs(&t, opt, opt->validation ? &v : NULL);
 out:
 	trainer_release(&t);
-	validation_release(&v);
+	rec_validation_release(&v);
 	return rc < 0 ? rec_error_set(err, rc, "out of memory") : 0;
 }
 

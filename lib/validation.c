@@ -50,7 +50,8 @@ int rec_validation_init(struct rec_validation *v, const struct rec_model *m,
 	for (uint32_t u = 0; u < vd->nusers; u++) {
 		uint64_t at = v->ptr[v->n];
 
-		if (umap[u] < 0 || vd->rowptr[u] == vd->rowptr[u + 1])
+		if (umap[u] < 0 || vd->rowptr[u] == vd->rowptr[u + 1] ||
+		    m->data.rowptr[umap[u]] == m->data.rowptr[umap[u] + 1])
 			continue;
 		for (uint64_t e = vd->rowptr[u]; e < vd->rowptr[u + 1]; e++)
 			v->item[at++] = imap[vd->col[e]] < 0 ? UINT32_MAX :
@@ -82,9 +83,8 @@ static double user_ndcg(const struct rec_model *m, const struct rec_validation *
 	return r.ndcg;
 }
 
-/* Score a block through the family's own functions: validation users may
- * lack training events, which the model's entry points would answer with
- * the popularity. */
+/* Score a block through the family's own functions, which is what the
+ * model's entry points do for users with training events. */
 static void score_block(const struct rec_model *m, const uint32_t *users, uint32_t n,
 			float *scores)
 {
