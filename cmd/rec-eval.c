@@ -116,13 +116,6 @@ static void bad_usage(const char *msg)
 	exit(2);
 }
 
-static void fail(const struct rec_error *e)
-{
-	char buf[1024];
-
-	errx(1, "%s", rec_error_str(e, buf, sizeof(buf)));
-}
-
 static void *xcalloc(size_t n, size_t size)
 {
 	void *p = calloc(n ? n : 1, size);
@@ -374,13 +367,13 @@ static void write_report(struct report *r)
 	if (!r->o->per_user)
 		agg_rows(r);
 	if (!(fp = rec_cli_open_output(r->o->output, &e)))
-		fail(&e);
+		rec_cli_fail(&e);
 	if (r->o->table)
 		print_table(r, fp);
 	else
 		print_csv(r, fp);
 	if (rec_cli_close_output(fp, r->o->output, &e) < 0)
-		fail(&e);
+		rec_cli_fail(&e);
 }
 
 /* --- reading recommendations or predictions --- */
@@ -519,7 +512,7 @@ static void read_input(struct input *in, const char *path)
 		errx(1, "out of memory");
 	if (rec_csv_read(path, &opt, col, NCOL, take_row, in, NULL, &e) < 0 ||
 	    (!in->kind && settle_kind(in, &e) < 0))
-		fail(&e);
+		rec_cli_fail(&e);
 	in->col = NULL;
 }
 
@@ -769,7 +762,7 @@ static void lists_from_model(struct eval *ev, const struct rec_model *m)
 	ev->nitems = m->data.nitems;
 	ev->auc = xcalloc(ev->n, sizeof(*ev->auc));
 	if (rec_model_rank(m, users, ev->n, &ro, &e) < 0)
-		fail(&e);
+		rec_cli_fail(&e);
 	free(mr.work);
 	free(users);
 	free(umap);
@@ -926,7 +919,7 @@ static void load_dataset(struct rec_dataset *ds, const char *path,
 	struct rec_error e;
 
 	if (rec_dataset_load(ds, path, &o->csv, REC_DEDUP_LAST, &e) < 0)
-		fail(&e);
+		rec_cli_fail(&e);
 }
 
 /* Rank with the recommendations or the model whose items are items, then
@@ -946,7 +939,7 @@ static void eval_lists(const struct options *o, const struct input *in,
 	if (m)
 		lists_from_model(&ev, m);
 	else if (lists_from_input(&ev, in, &ignored, &e) < 0)
-		fail(&e);
+		rec_cli_fail(&e);
 	rank_metrics(&ev, r);
 	if (o->train && !o->per_user) {
 		load_dataset(&train, o->train, o);
@@ -1077,7 +1070,7 @@ static void print_replay(struct replay *p)
 	char key[32];
 
 	if (!(fp = rec_cli_open_output(o->output, &e)))
-		fail(&e);
+		rec_cli_fail(&e);
 	fprintf(fp, "%s%smetric,k,value\n", grouped ? by : "", grouped ? "," : "");
 	print_group(fp, o, &p->all, grouped ? "," : "");
 	if (p->n)
@@ -1087,7 +1080,7 @@ static void print_replay(struct replay *p)
 		print_group(fp, o, &p->group[g], key);
 	}
 	if (rec_cli_close_output(fp, o->output, &e) < 0)
-		fail(&e);
+		rec_cli_fail(&e);
 	if (o->verbose >= 0 && (p->unknown || p->repeated))
 		fprintf(stderr, "rec-eval: not ranked: %llu events of unknown items, "
 			"%llu of items the user had\n", (unsigned long long)p->unknown,
@@ -1102,16 +1095,16 @@ static void read_events(struct rec_events *ev, const struct options *o)
 	int rc = rec_file_has_magic(o->input, REC_DATASET_MAGIC, &e);
 
 	if (rc < 0)
-		fail(&e);
+		rec_cli_fail(&e);
 	if (rec_events_init(ev, NULL, NULL) < 0)
 		errx(1, "out of memory");
 	if (rc == 0) {
 		if (rec_events_read(ev, o->input, &o->csv, &e) < 0)
-			fail(&e);
+			rec_cli_fail(&e);
 		return;
 	}
 	if (rec_dataset_load(&ds, o->input, &o->csv, REC_DEDUP_LAST, &e) < 0)
-		fail(&e);
+		rec_cli_fail(&e);
 	if (rec_events_add_dataset(ev, &ds) < 0)
 		errx(1, "out of memory");
 	rec_dataset_release(&ds);
@@ -1126,7 +1119,7 @@ static void prequential(const struct options *o, struct rec_model *m)
 
 	read_events(&ev, o);
 	if (rec_replay(m, &ev, &ro, &e) < 0)
-		fail(&e);
+		rec_cli_fail(&e);
 	print_replay(&p);
 	rec_events_release(&ev);
 	free(p.group);
@@ -1144,7 +1137,7 @@ int main(int argc, char **argv)
 	r->o = &o;
 	if (o.model) {
 		if (rec_model_load(&m, o.model, &e) < 0)
-			fail(&e);
+			rec_cli_fail(&e);
 		if (o.prequential)
 			prequential(&o, m);
 		else

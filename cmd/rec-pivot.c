@@ -61,13 +61,6 @@ static void bad_usage(const char *msg, const char *arg)
 	exit(2);
 }
 
-static void fail(const struct rec_error *e)
-{
-	char buf[1024];
-
-	errx(1, "%s", rec_error_str(e, buf, sizeof(buf)));
-}
-
 static long parse_count(const char *arg, const char *what)
 {
 	struct rec_error e;
@@ -152,7 +145,7 @@ static void load(struct rec_dataset *ds, char **files, int nfiles, const struct 
 	if (nfiles == 1) {
 		rc = rec_file_has_magic(files[0], REC_DATASET_MAGIC, &e);
 		if (rc < 0 || (rc == 1 && rec_dataset_read(ds, files[0], &e) < 0))
-			fail(&e);
+			rec_cli_fail(&e);
 		if (rc == 1)
 			return;
 	}
@@ -160,11 +153,11 @@ static void load(struct rec_dataset *ds, char **files, int nfiles, const struct 
 		errx(1, "out of memory");
 	for (int f = 0; f < nfiles; f++)
 		if (rec_events_read(&ev, files[f], &o->csv, &e) < 0)
-			fail(&e);
+			rec_cli_fail(&e);
 	if (o->csv.skip_bad && ev.skipped && o->verbose >= 0)
 		warnx("skipped %llu bad rows", (unsigned long long)ev.skipped);
 	if (rec_dataset_from_events(ds, &ev, o->dedup, &e) < 0)
-		fail(&e);
+		rec_cli_fail(&e);
 }
 
 static void write_output(const struct rec_dataset *ds, const struct options *o)
@@ -174,17 +167,17 @@ static void write_output(const struct rec_dataset *ds, const struct options *o)
 
 	if (o->format == FORMAT_RECD) {
 		if (rec_dataset_write(ds, o->output ? o->output : "-", &e) < 0)
-			fail(&e);
+			rec_cli_fail(&e);
 		return;
 	}
 	if (!(fp = rec_cli_open_output(o->output, &e)))
-		fail(&e);
+		rec_cli_fail(&e);
 	if (o->format == FORMAT_LONG)
 		rec_dataset_write_long(ds, fp);
 	else if (rec_dataset_write_wide(ds, fp, &e) < 0)
-		fail(&e);
+		rec_cli_fail(&e);
 	if (rec_cli_close_output(fp, o->output, &e) < 0)
-		fail(&e);
+		rec_cli_fail(&e);
 }
 
 int main(int argc, char **argv)
@@ -204,7 +197,7 @@ int main(int argc, char **argv)
 		rec_dataset_binarize(&ds, o.threshold);
 	if ((o.min_user > 1 || o.min_item > 1) &&
 	    rec_dataset_kcore(&ds, (uint32_t)o.min_user, (uint32_t)o.min_item, &e) < 0)
-		fail(&e);
+		rec_cli_fail(&e);
 	if (ds.nnz == 0)
 		errx(1, "%s: no events", optind < argc ? argv[optind] : "standard input");
 	if (o.verbose > 0 || (o.progress && o.verbose == 0))

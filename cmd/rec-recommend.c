@@ -73,13 +73,6 @@ static void bad_usage(const char *msg)
 	exit(2);
 }
 
-static void fail(const struct rec_error *e)
-{
-	char buf[1024];
-
-	errx(1, "%s", rec_error_str(e, buf, sizeof(buf)));
-}
-
 static void parse_options(int argc, char **argv, struct options *o)
 {
 	static const struct option longopts[] = {
@@ -185,7 +178,7 @@ static void read_ids(const char *path, struct id_list *l)
 	if (!(l->dict = rec_dict_new()))
 		errx(1, "out of memory");
 	if (rec_csv_read(path, &opt, &col, 1, take_id, l, NULL, &e) < 0)
-		fail(&e);
+		rec_cli_fail(&e);
 }
 
 /* The candidate mask from --items: 1 for items to consider; NULL, every
@@ -279,7 +272,7 @@ static void recommend_all(FILE *fp, const struct job *j, const int64_t *users,
 
 	fputs("user,item,rank,score\n", fp);
 	if (rec_model_rank(j->m, users, count, &ro, &e) < 0)
-		fail(&e);
+		rec_cli_fail(&e);
 }
 
 static void recommend(FILE *fp, const struct rec_model *m, const struct options *o)
@@ -315,7 +308,7 @@ static void predict(FILE *fp, const struct rec_model *m, const struct options *o
 	int64_t *umap, *imap;
 
 	if (rec_dataset_load(&pairs, o->predict, &o->csv, REC_DEDUP_LAST, &e) < 0)
-		fail(&e);
+		rec_cli_fail(&e);
 	umap = rec_dict_map(pairs.users, m->data.users);
 	imap = rec_dict_map(pairs.items, m->data.items);
 	if (!umap || !imap)
@@ -480,7 +473,7 @@ static void stream(FILE *fp, struct rec_model *m, struct options *o)
 		fprintf(stderr, "rec-recommend: events of unknown items, not learned: %llu\n",
 			(unsigned long long)st.s.unknown_items);
 	if (rc < 0)
-		fail(&e);
+		rec_cli_fail(&e);
 	report_latency(&st);
 	free(st.latency);
 	rec_stream_release(&st.s);
@@ -499,9 +492,9 @@ int main(int argc, char **argv)
 
 	parse_options(argc, argv, &o);
 	if (rec_model_load(&m, o.model, &e) < 0)
-		fail(&e);
+		rec_cli_fail(&e);
 	if (!(fp = rec_cli_open_output(o.output, &e)))
-		fail(&e);
+		rec_cli_fail(&e);
 	if (o.stream)
 		stream(fp, m, &o);
 	else if (o.predict)
@@ -510,6 +503,6 @@ int main(int argc, char **argv)
 		recommend(fp, m, &o);
 	rec_model_free(m);
 	if (rec_cli_close_output(fp, o.output, &e) < 0)
-		fail(&e);
+		rec_cli_fail(&e);
 	return 0;
 }

@@ -61,13 +61,6 @@ static void bad_usage(const char *msg)
 	exit(2);
 }
 
-static void fail(const struct rec_error *e)
-{
-	char buf[1024];
-
-	errx(1, "%s", rec_error_str(e, buf, sizeof(buf)));
-}
-
 static long parse_long(const char *arg, long min, long max, const char *what)
 {
 	struct rec_error e;
@@ -178,14 +171,14 @@ static void write_part(const struct rec_dataset *ds, const char *path, int long_
 
 	if (!long_format) {
 		if (rec_dataset_write(ds, path, &e) < 0)
-			fail(&e);
+			rec_cli_fail(&e);
 		return;
 	}
 	if (!(fp = rec_cli_open_output(path, &e)))
-		fail(&e);
+		rec_cli_fail(&e);
 	rec_dataset_write_long(ds, fp);
 	if (rec_cli_close_output(fp, path, &e) < 0)
-		fail(&e);
+		rec_cli_fail(&e);
 }
 
 /* Read the input: a .recd, or events whose bad rows --skip-bad counts.
@@ -197,16 +190,16 @@ static void load(struct rec_dataset *ds, const char *path, const struct options 
 	int rc = rec_file_has_magic(path, REC_DATASET_MAGIC, &e);
 
 	if (rc < 0 || (rc == 1 && rec_dataset_read(ds, path, &e) < 0))
-		fail(&e);
+		rec_cli_fail(&e);
 	if (rc == 0) {
 		if (rec_events_init(&ev, NULL, NULL) < 0)
 			errx(1, "out of memory");
 		if (rec_events_read(&ev, path, &o->csv, &e) < 0)
-			fail(&e);
+			rec_cli_fail(&e);
 		if (o->csv.skip_bad && ev.skipped && o->verbose >= 0)
 			warnx("skipped %llu bad rows", (unsigned long long)ev.skipped);
 		if (rec_dataset_from_events(ds, &ev, o->dedup, &e) < 0)
-			fail(&e);
+			rec_cli_fail(&e);
 	}
 	if (ds->nnz == 0)
 		errx(1, "%s: no events", strcmp(path, "-") ? path : "standard input");
@@ -229,7 +222,7 @@ int main(int argc, char **argv)
 		errx(1, "out of memory");
 	if (rec_split_mask(&data, &o.split, mask, &e) < 0 ||
 	    rec_dataset_select(&test, &data, mask, 1, &e) < 0)
-		fail(&e);
+		rec_cli_fail(&e);
 	/* What is left of the data is the training set. */
 	total = data.nnz;
 	rec_dataset_filter(&data, mask, 0);

@@ -93,13 +93,6 @@ static void bad_usage(const char *msg)
 	exit(2);
 }
 
-static void fail(const struct rec_error *e)
-{
-	char buf[1024];
-
-	errx(1, "%s", rec_error_str(e, buf, sizeof(buf)));
-}
-
 static void add_setting(struct options *o, const char *setting)
 {
 	if (o->nsettings == MAX_SETTINGS)
@@ -218,7 +211,7 @@ static struct rec_model *resume(const struct options *o)
 	struct rec_error e;
 
 	if (rec_model_load(&m, o->init, &e) < 0)
-		fail(&e);
+		rec_cli_fail(&e);
 	if (o->algo && strcmp(o->algo, m->algo->name) != 0) {
 		snprintf(e.msg, sizeof(e.msg), "%.64s is a %s model, not %.32s", o->init,
 			 m->algo->name, o->algo);
@@ -270,7 +263,7 @@ static void train_more(struct rec_model *m, struct rec_dataset *data, struct opt
 	rec_dataset_release(data);
 	o->train.passes = o->passes >= 0 ? (uint32_t)o->passes : 1;
 	if (rec_model_update(m, &ev, &o->train, &e) < 0)
-		fail(&e);
+		rec_cli_fail(&e);
 }
 
 int main(int argc, char **argv)
@@ -288,10 +281,10 @@ int main(int argc, char **argv)
 	if (strcmp(output, "-") == 0 && isatty(STDOUT_FILENO))
 		bad_usage("not writing a binary model to a terminal; use -o FILE");
 	if (rec_dataset_load(&data, optind < argc ? argv[optind] : "-", &o.csv, o.dedup, &e) < 0)
-		fail(&e);
+		rec_cli_fail(&e);
 	if (o.validation) {
 		if (rec_dataset_load(&validation, o.validation, &o.csv, o.dedup, &e) < 0)
-			fail(&e);
+			rec_cli_fail(&e);
 		o.train.validation = &validation;
 	}
 	if (o.init)
@@ -299,9 +292,9 @@ int main(int argc, char **argv)
 	else if (data.nnz == 0)
 		errx(1, "%s: no events", optind < argc ? argv[optind] : "standard input");
 	else if (rec_model_train(m, &data, &o.train, &e) < 0)
-		fail(&e);
+		rec_cli_fail(&e);
 	if (rec_model_save(m, output, &e) < 0)
-		fail(&e);
+		rec_cli_fail(&e);
 	rec_model_free(m);
 	if (o.validation)
 		rec_dataset_release(&validation);

@@ -1,6 +1,7 @@
 /* cli.c - what every program does the same way: threads, the final check
  * of standard output, the version, and the events-CSV options. */
 #include <cblas.h>
+#include <err.h>
 #include <errno.h>
 #include <omp.h>
 #include <stdio.h>
@@ -80,4 +81,11 @@ int rec_cli_close_output(FILE *fp, const char *path, struct rec_error *err)
 	rec_error_set(err, REC_EIO, "write failed: %s", strerror(errno ? errno : EIO));
 	rec_error_at(err, path && strcmp(path, "-") ? path : "standard output", 0, 0);
 	return REC_EIO;
+}
+
+void rec_cli_fail(const struct rec_error *e)
+{
+	char buf[1024];
+
+	errx(1, "%s", rec_error_str(e, buf, sizeof(buf)));
 }

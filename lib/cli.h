@@ -70,6 +70,9 @@ enum {
 int rec_cli_csv_option(int c, const char *arg, struct rec_csv_options *o,
 		       struct rec_error *err);
 
+/* Print the error as "program: message" on standard error and exit 1. */
+void rec_cli_fail(const struct rec_error *e) __attribute__((noreturn));
+
 /* Open a text output: standard output for NULL or "-", else the file. */
 FILE *rec_cli_open_output(const char *path, struct rec_error *err);
 /* Flush and close what rec_cli_open_output gave; 0 or REC_EIO. */
