@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "gzstream.h"
 #include "rec.h"
 
 #define HEADER_LEN 32
@@ -26,7 +27,7 @@
 #define BUF_LEN (1 << 16)
 
 struct rec_writer {
-	gzFile gz;
+	struct gz_sink *gz;
 	int sync_fd;		/* a second descriptor kept for fsync, or -1 */
 	char *path;
 	char *tmp;		/* NULL when writing to standard output */
@@ -39,7 +40,7 @@ struct rec_writer {
 };
 
 struct rec_reader {
-	gzFile gz;
+	struct gz_source *gz;
 	char *path;
 	uLong crc;
 	uint64_t pos;
@@ -70,22 +71,32 @@ static uint64_t get_le(const unsigned char *p, int n)
 
 /* --- writer --- */
 
+/* Checksum and compress n bytes at p. */
+static int writer_put(struct rec_writer *w, const unsigned char *p, size_t n)
+{
+	if (w->failed)
+		return REC_EIO;
+	w->crc = crc32_z(w->crc, p, n);
+	if (gz_sink_write(w->gz, p, n) < 0)
+		w->failed = 1;
+	w->pos += n;
+	return w->failed ? REC_EIO : 0;
+}
+
 static int writer_flush(struct rec_writer *w)
 {
-	if (!w->len || w->failed)
-		return w->failed ? REC_EIO : 0;
-	w->crc = crc32(w->crc, w->buf, (uInt)w->len);
-	if (gzwrite(w->gz, w->buf, (unsigned)w->len) != (int)w->len)
-		w->failed = 1;
-	w->pos += w->len;
+	int rc = w->len ? writer_put(w, w->buf, w->len) : 0;
+
 	w->len = 0;
-	return w->failed ? REC_EIO : 0;
+	return w->failed ? REC_EIO : rc;
 }
 
 int rec_writer_bytes(struct rec_writer *w, const void *p, size_t n)
 {
 	const unsigned char *s = p;
 
+	if (n >= BUF_LEN)
+		return writer_flush(w) < 0 ? REC_EIO : writer_put(w, s, n);
 	while (n) {
 		size_t k = BUF_LEN - w->len < n ? BUF_LEN - w->len : n;
 
@@ -181,10 +192,8 @@ static int open_target(struct rec_writer *w, const char *path, struct rec_error 
 	w->sync_fd = w->tmp ? dup(fd) : -1;
 	/* Stored, not deflated: the next program in a pipeline reads it at
 	 * memory speed, and a gzip -9 of the file is still readable. */
-	if (!(w->gz = gzdopen(fd, "wb0"))) {
-		close(fd);
+	if (!(w->gz = gz_sink_open(fd)))
 		return rec_error_set(err, REC_ENOMEM, "out of memory");
-	}
 	return 0;
 }
 
@@ -243,7 +252,6 @@ int rec_writer_open(struct rec_writer **out, const char *path, const char *magic
 static int writer_finish(struct rec_writer *w, struct rec_error *err)
 {
 	unsigned char crc[4];
-	int zrc;
 
 	if (writer_flush(w) < 0)
 		goto io;
@@ -253,11 +261,8 @@ static int writer_finish(struct rec_writer *w, struct rec_error *err)
 				     (unsigned long long)w->pos,
 				     (unsigned long long)w->total - 4);
 	put_le(crc, w->crc, 4);
-	if (gzwrite(w->gz, crc, 4) != 4)
-		goto io;
-	zrc = gzclose(w->gz);
-	w->gz = NULL;
-	if (zrc != Z_OK)
+	if (gz_sink_write(w->gz, crc, 4) < 0 ||
+	    gz_sink_finish(w->gz, (uint32_t)crc32(w->crc, crc, 4), w->total) < 0)
 		goto io;
 	if (w->sync_fd >= 0 && fsync(w->sync_fd) < 0 && errno != EINVAL)
 		goto io;
@@ -288,8 +293,7 @@ void rec_writer_abort(struct rec_writer *w)
 {
 	if (!w)
 		return;
-	if (w->gz)
-		gzclose(w->gz);
+	gz_sink_close(w->gz);
 	if (w->sync_fd >= 0)
 		close(w->sync_fd);
 	if (w->tmp) {
@@ -311,37 +315,47 @@ int rec_reader_fail(struct rec_reader *r, int code, const char *msg)
 	return r->err.code;
 }
 
-/* zlib's message for gz's last error, without the "<fd:N>: " that gzdopen
- * streams put before it: callers name the file themselves. */
-static const char *gz_message(gzFile gz)
-{
-	int errnum;
-	const char *msg = gzerror(gz, &errnum);
-	const char *colon = strstr(msg, ": ");
-
-	if (errnum == Z_ERRNO)
-		return strerror(errno);
-	return strncmp(msg, "<fd:", 4) == 0 && colon ? colon + 2 : msg;
-}
-
 /* Fill the buffer; the CRC covers everything up to the trailing checksum,
  * so it is updated as bytes are consumed, not as they are read. */
 static int reader_fill(struct rec_reader *r)
 {
-	int n;
+	ssize_t n;
 
 	if (r->err.code)
 		return r->err.code;
-	n = gzread(r->gz, r->buf, BUF_LEN);
-	if (n < 0) {
-		char text[300];
-
-		snprintf(text, sizeof(text), "corrupt compressed data (%s)",
-			 gz_message(r->gz));
-		return rec_reader_fail(r, REC_EFORMAT, text);
-	}
+	n = gz_source_read(r->gz, r->buf, BUF_LEN);
+	if (n < 0)
+		return rec_reader_fail(r, REC_EFORMAT, gz_source_error(r->gz));
 	r->at = 0;
 	r->len = (size_t)n;
+	return 0;
+}
+
+static int reader_truncated(struct rec_reader *r)
+{
+	char text[128];
+
+	snprintf(text, sizeof(text), "truncated: the file ends at byte %llu of %llu",
+		 (unsigned long long)r->pos, (unsigned long long)r->total);
+	return rec_reader_fail(r, REC_EFORMAT, text);
+}
+
+/* Decompress straight into the caller's memory, skipping the buffer. */
+static int reader_direct(struct rec_reader *r, unsigned char *d, size_t n, int in_crc)
+{
+	while (n) {
+		ssize_t k = gz_source_read(r->gz, d, n);
+
+		if (k < 0)
+			return rec_reader_fail(r, REC_EFORMAT, gz_source_error(r->gz));
+		if (k == 0)
+			return reader_truncated(r);
+		if (in_crc)
+			r->crc = crc32_z(r->crc, d, (size_t)k);
+		d += k;
+		r->pos += (uint64_t)k;
+		n -= (size_t)k;
+	}
 	return 0;
 }
 
@@ -353,18 +367,13 @@ static int reader_take(struct rec_reader *r, void *p, size_t n, int in_crc)
 	while (n) {
 		size_t k;
 
+		if (r->at == r->len && d && n >= BUF_LEN)
+			return reader_direct(r, d, n, in_crc);
 		if (r->at == r->len) {
 			if (reader_fill(r) < 0)
 				return r->err.code;
-			if (!r->len) {
-				char text[128];
-
-				snprintf(text, sizeof(text),
-					 "truncated: the file ends at byte %llu of %llu",
-					 (unsigned long long)r->pos,
-					 (unsigned long long)r->total);
-				return rec_reader_fail(r, REC_EFORMAT, text);
-			}
+			if (!r->len)
+				return reader_truncated(r);
 		}
 		k = r->len - r->at < n ? r->len - r->at : n;
 		if (in_crc)
@@ -526,18 +535,11 @@ static int read_header(struct rec_reader *r, const char *magic,
 	return check_table(r);
 }
 
-static gzFile open_read(const char *path)
+static struct gz_source *open_read(const char *path)
 {
 	int fd = strcmp(path, "-") == 0 ? dup(STDIN_FILENO) : open(path, O_RDONLY);
-	gzFile gz;
 
-	if (fd < 0)
-		return NULL;
-	if (!(gz = gzdopen(fd, "rb"))) {
-		close(fd);
-		return NULL;
-	}
-	return gz;
+	return fd < 0 ? NULL : gz_source_open(fd);
 }
 
 int rec_reader_open(struct rec_reader **out, const char *path, const char *magic,
@@ -582,6 +584,11 @@ int rec_reader_next(struct rec_reader *r, const struct rec_section **sec)
 	return 1;
 }
 
+uint64_t rec_reader_length(const struct rec_reader *r)
+{
+	return r->total;
+}
+
 int rec_reader_skip(struct rec_reader *r)
 {
 	const struct rec_section *s = &r->sec[r->cur];
@@ -603,7 +610,7 @@ int rec_reader_error(struct rec_reader *r, struct rec_error *err)
 
 static int reader_finish(struct rec_reader *r)
 {
-	unsigned char crc[4], extra;
+	unsigned char crc[4];
 	char text[96];
 
 	if (r->err.code)
@@ -617,9 +624,11 @@ static int reader_finish(struct rec_reader *r)
 			 (unsigned long long)get_le(crc, 4), (unsigned long)r->crc);
 		return rec_reader_fail(r, REC_ECHECKSUM, text);
 	}
-	if (r->at < r->len || (reader_fill(r) == 0 && r->len > 0) ||
-	    gzread(r->gz, &extra, 1) > 0)
+	if (r->at < r->len || (reader_fill(r) == 0 && r->len > 0))
 		return rec_reader_fail(r, REC_EFORMAT, "trailing data after the checksum");
+	if (!r->err.code &&
+	    gz_source_check(r->gz, (uint32_t)crc32(r->crc, crc, 4), r->total) < 0)
+		return rec_reader_fail(r, REC_EFORMAT, gz_source_error(r->gz));
 	return r->err.code;
 }
 
@@ -636,8 +645,7 @@ void rec_reader_abort(struct rec_reader *r)
 {
 	if (!r)
 		return;
-	if (r->gz)
-		gzclose(r->gz);
+	gz_source_close(r->gz);
 	free(r->path);
 	free(r);
 }
@@ -748,8 +756,9 @@ int rec_file_has_magic(const char *path, const char *magic, struct rec_error *er
 	char head[REC_MAGIC_LEN];
 	int is_stdin = strcmp(path, "-") == 0;
 	off_t start = 0;
-	gzFile gz = NULL;
-	int n, rc = 0;
+	struct gz_source *gz = NULL;
+	ssize_t n = 0, k = 1;
+	int rc = 0;
 
 	errno = 0;
 	if (!is_stdin || stdin_rewindable(&start) == 0)
@@ -758,11 +767,11 @@ int rec_file_has_magic(const char *path, const char *magic, struct rec_error *er
 		rc = rec_error_set(err, REC_EIO, "%s", strerror(errno ? errno : ENOMEM));
 		goto out;
 	}
-	n = gzread(gz, head, sizeof(head));
-	if (n < 0)
-		rc = rec_error_set(err, REC_EFORMAT, "corrupt compressed data (%s)",
-				   gz_message(gz));
-	gzclose(gz);
+	while (n < REC_MAGIC_LEN && (k = gz_source_read(gz, head + n, REC_MAGIC_LEN - n)) > 0)
+		n += k;
+	if (k < 0)
+		rc = rec_error_set(err, REC_EFORMAT, "%s", gz_source_error(gz));
+	gz_source_close(gz);
 	if (is_stdin && lseek(STDIN_FILENO, start, SEEK_SET) < 0 && rc == 0)
 		rc = rec_error_set(err, REC_EIO, "%s", strerror(errno));
 	if (rc == 0)

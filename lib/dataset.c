@@ -38,10 +38,10 @@ static int dataset_alloc(struct rec_dataset *ds, uint32_t nusers, uint64_t nnz)
 {
 	ds->nusers = nusers;
 	ds->nnz = nnz;
-	ds->rowptr = calloc((size_t)nusers + 1, sizeof(*ds->rowptr));
-	ds->col = malloc((nnz ? nnz : 1) * sizeof(*ds->col));
-	ds->val = malloc((nnz ? nnz : 1) * sizeof(*ds->val));
-	ds->time = malloc((nnz ? nnz : 1) * sizeof(*ds->time));
+	ds->rowptr = rec_alloc_large_zero(((size_t)nusers + 1) * sizeof(*ds->rowptr));
+	ds->col = rec_alloc_large(nnz * sizeof(*ds->col));
+	ds->val = rec_alloc_large(nnz * sizeof(*ds->val));
+	ds->time = rec_alloc_large(nnz * sizeof(*ds->time));
 	return ds->rowptr && ds->col && ds->val && ds->time ? 0 : REC_ENOMEM;
 }
 
@@ -542,13 +542,18 @@ static int read_meta(struct rec_reader *r, struct rec_dataset *ds)
 {
 	uint32_t meta[6];
 	int rc = rec_reader_u32(r, meta, 6);
+	uint64_t nnz, room = rec_reader_length(r);
 
 	if (rc < 0)
 		return rc;
+	nnz = meta[2] | (uint64_t)meta[3] << 32;
+	/* Checked before allocating: the CRC is only known at the end. */
+	if (nnz > room / 16 || ((uint64_t)meta[0] + 1) * 8 + nnz * 16 > room)
+		return rec_reader_fail(r, REC_EFORMAT, "more entries than the file holds");
 	ds->has_rating = !!(meta[4] & HAS_RATING);
 	ds->has_time = !!(meta[4] & HAS_TIME);
 	ds->nitems = meta[1];
-	return dataset_alloc(ds, meta[0], meta[2] | (uint64_t)meta[3] << 32);
+	return dataset_alloc(ds, meta[0], nnz);
 }
 
 static int read_body(struct rec_reader *r, struct rec_dataset *ds, int which)

@@ -55,6 +55,11 @@ static inline float rec_dot(const float *a, const float *b, size_t n)
 	return sum;
 }
 
+/* An array of bytes that may run to gigabytes, released by free(); the
+ * second is zeroed.  NULL when out of memory. */
+void *rec_alloc_large(size_t bytes);
+void *rec_alloc_large_zero(size_t bytes);
+
 /* OpenBLAS on one thread while the caller's OpenMP threads call it, so
  * that the two kinds of threads do not multiply: returns the count to
  * hand back to rec_blas_restore after the parallel region. */

@@ -257,6 +257,9 @@ int rec_reader_u32(struct rec_reader *r, uint32_t *v, size_t n);
 int rec_reader_u64(struct rec_reader *r, uint64_t *v, size_t n);
 int rec_reader_i64(struct rec_reader *r, int64_t *v, size_t n);
 int rec_reader_f32(struct rec_reader *r, float *v, size_t n);
+/* The content's length from the header, already checked against the
+ * section table: a bound for counts that size allocations. */
+uint64_t rec_reader_length(const struct rec_reader *r);
 /* Skip an unknown section: an error if it is required. */
 int rec_reader_skip(struct rec_reader *r);
 /* Read the rest and check the CRC; frees r and reports any earlier error. */

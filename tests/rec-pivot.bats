@@ -487,9 +487,20 @@ y,,1"
 	assert_output "rec-pivot: cut.gz: unexpected end of file"
 }
 
-@test "a .recd with a flipped byte in the compressed stream is refused" {
+@test "a .recd with a flipped byte in its entry count is refused before allocating" {
 	rec-pivot -o data.recd "$FIXTURES/events.csv"
-	flip_byte data.recd $(( $(size data.recd) / 2 ))
+	recd_unpack data.recd raw
+	# the top byte of the u64 entry count in META, at offset 200 + 8
+	flip_byte raw 215
+	recd_pack raw bad.recd
+	run -1 rec-pivot --format long bad.recd
+	assert_output "rec-pivot: bad.recd: more entries than the file holds"
+}
+
+@test "a .recd with a flipped stored-block length is refused" {
+	rec-pivot -o data.recd "$FIXTURES/events.csv"
+	# gzip header (10 bytes), then the first stored block's LEN
+	flip_byte data.recd 11
 	run -1 rec-pivot --format long data.recd
 	assert_output --regexp "^rec-pivot: data\.recd: corrupt compressed data \(.+\)$"
 }

@@ -408,3 +408,20 @@ u4,g,5,150"
 	run -1 rec-split --train no/such/tr.recd --test te.recd "$FIXTURES/split.csv"
 	assert_output --partial "no/such/tr.recd"
 }
+
+@test "a dataset larger than the read buffer reads the same stored, deflated or plain" {
+	genevents -n 20000 -o events.csv
+	rec-pivot --format long -o direct.csv events.csv
+	rec-pivot -o stored.recd events.csv
+	gzip -dc stored.recd > plain.recd
+	gzip -9c plain.recd > deflated.recd
+	for f in stored plain deflated; do
+		rec-split --method last --train "tr-$f.recd" --test "te-$f.recd" "$f.recd"
+		rec-pivot --format long -o "$f.csv" "$f.recd"
+		cmp direct.csv "$f.csv"
+	done
+	cmp tr-stored.recd tr-plain.recd
+	cmp tr-stored.recd tr-deflated.recd
+	cmp te-stored.recd te-deflated.recd
+	[ "$(wc -c < plain.recd)" -gt 200000 ]
+}
