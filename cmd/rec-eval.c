@@ -714,27 +714,18 @@ static int lists_from_input(struct eval *ev, const struct input *in, size_t *ign
 
 /* --- ranking with a model: every item scored for each test user --- */
 
-/* The rank callbacks' view of the evaluation; work gives each user a
- * slice as long as its test items for the AUC. */
-struct model_ranking {
-	struct eval *ev;
-	float *work;
-};
-
 static void auc_of_user(void *ctx, size_t u, const float *scores)
 {
-	struct model_ranking *mr = ctx;
-	struct eval *ev = mr->ev;
+	struct eval *ev = ctx;
 	uint32_t ntest = (uint32_t)(ev->tptr[u + 1] - ev->tptr[u]);
 
-	ev->auc[u] = rec_metrics_auc(scores, ev->nitems, ev->titem + ev->tptr[u], ntest,
-				     mr->work + ev->tptr[u]);
+	ev->auc[u] = rec_metrics_auc(scores, ev->nitems, ev->titem + ev->tptr[u], ntest);
 }
 
 static void keep_lists(void *ctx, size_t first, uint32_t n, const uint32_t *idx,
 		       const float *val, const uint32_t *found)
 {
-	struct eval *ev = ((struct model_ranking *)ctx)->ev;
+	struct eval *ev = ctx;
 
 	(void)val;
 	for (uint32_t j = 0; j < n; j++) {
@@ -750,9 +741,8 @@ static void lists_from_model(struct eval *ev, const struct rec_model *m)
 {
 	int64_t *umap = rec_dict_map(ev->test->users, m->data.users);
 	int64_t *users = xcalloc(ev->n, sizeof(*users));
-	struct model_ranking mr = { ev, xcalloc(ev->tptr[ev->n], sizeof(float)) };
 	struct rec_rank_options ro = { .k = ev->kmax, .scored = auc_of_user,
-				       .ranked = keep_lists, .ctx = &mr };
+				       .ranked = keep_lists, .ctx = ev };
 	struct rec_error e;
 
 	if (!umap)
@@ -763,7 +753,6 @@ static void lists_from_model(struct eval *ev, const struct rec_model *m)
 	ev->auc = xcalloc(ev->n, sizeof(*ev->auc));
 	if (rec_model_rank(m, users, ev->n, &ro, &e) < 0)
 		rec_cli_fail(&e);
-	free(mr.work);
 	free(users);
 	free(umap);
 }

@@ -4,11 +4,14 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "rec.h"
+#include "internal.h"
 
-/* Users scored at once: one matrix product's worth for the families that
- * have one, and few enough that a block of scores stays under 256 MB. */
-#define BLOCK 256
+/* A thread scores SUB users with one matrix product on one BLAS thread,
+ * then ranks them while their scores are still in cache: no second pool
+ * of threads waits on the first.  A round of BLOCK users ends with the
+ * callback; a round's scores stay under 256 MB. */
+#define SUB 128
+#define BLOCK (4 * SUB)
 #define BLOCK_FLOATS (1u << 26)
 
 /* The items that may not be ranked go to -INFINITY: the user's training
@@ -27,23 +30,30 @@ static void exclude(const struct rec_model *m, const struct rec_rank_options *op
 				scores[i] = -INFINITY;
 }
 
-/* Rank the nb users from users[first] whose scores the block holds. */
+/* Score and rank the nb users from users[first], sub users at a time. */
 static void rank_block(const struct rec_model *m, const int64_t *users, size_t first,
-		       uint32_t nb, const struct rec_rank_options *opt, float *scores,
-		       uint32_t *idx, float *val, uint32_t *found)
+		       uint32_t nb, uint32_t sub, const struct rec_rank_options *opt,
+		       float *scores, uint32_t *idx, float *val, uint32_t *found)
 {
 	size_t ni = m->data.nitems;
+	int blas = rec_blas_serial();
 
-	#pragma omp parallel for schedule(dynamic, 8)
-	for (uint32_t t = 0; t < nb; t++) {
-		float *s = scores + t * ni;
+	#pragma omp parallel for schedule(dynamic, 1)
+	for (uint32_t b = 0; b < nb; b += sub) {
+		uint32_t end = nb - b < sub ? nb : b + sub;
 
-		exclude(m, opt, users[first + t], s);
-		found[t] = rec_topn(s, m->data.nitems, opt->k, idx + (size_t)t * opt->k,
-				    val + (size_t)t * opt->k);
-		if (opt->scored)
-			opt->scored(opt->ctx, first + t, s);
+		rec_model_score_block(m, users + first + b, end - b, scores + b * ni);
+		for (uint32_t t = b; t < end; t++) {
+			float *s = scores + t * ni;
+
+			exclude(m, opt, users[first + t], s);
+			found[t] = rec_topn(s, m->data.nitems, opt->k,
+					    idx + (size_t)t * opt->k, val + (size_t)t * opt->k);
+			if (opt->scored)
+				opt->scored(opt->ctx, first + t, s);
+		}
 	}
+	rec_blas_restore(blas);
 }
 
 int rec_model_rank(const struct rec_model *m, const int64_t *users, size_t count,
@@ -51,6 +61,7 @@ int rec_model_rank(const struct rec_model *m, const int64_t *users, size_t count
 {
 	size_t ni = m->data.nitems ? m->data.nitems : 1;
 	uint32_t block = BLOCK_FLOATS / ni < BLOCK ? BLOCK_FLOATS / ni + 1 : BLOCK;
+	uint32_t sub = block < BLOCK ? (block + 3) / 4 : SUB;
 	float *scores = malloc((size_t)block * ni * sizeof(*scores));
 	uint32_t *idx = malloc((size_t)block * opt->k * sizeof(*idx) + 1);
 	float *val = malloc((size_t)block * opt->k * sizeof(*val) + 1);
@@ -64,8 +75,7 @@ int rec_model_rank(const struct rec_model *m, const int64_t *users, size_t count
 	for (size_t b = 0; b < count; b += block) {
 		uint32_t nb = (uint32_t)(count - b < block ? count - b : block);
 
-		rec_model_score_block(m, users + b, nb, scores);
-		rank_block(m, users, b, nb, opt, scores, idx, val, found);
+		rank_block(m, users, b, nb, sub, opt, scores, idx, val, found);
 		opt->ranked(opt->ctx, b, nb, idx, val, found);
 	}
 out:

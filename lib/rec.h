@@ -652,10 +652,10 @@ void rec_metrics_rank(const uint32_t *list, uint32_t n, const uint32_t *test,
 /* AUC of one user from the scores of all n items: the fraction of pairs
  * (test item, non-test item scored above -INFINITY) in the right order,
  * ties counting one half.  test[0..ntest) is ascending; an index >= n is
- * a test item without a score, below every other.  work holds ntest
- * floats.  Returns -1 when there is no pair. */
+ * a test item without a score, below every other.  Returns -1 when
+ * there is no pair. */
 double rec_metrics_auc(const float *scores, uint32_t n, const uint32_t *test,
-		       uint32_t ntest, float *work);
+		       uint32_t ntest);
 
 /* Root mean squared and mean absolute error of n predictions (0 for none). */
 double rec_metrics_rmse(const double *rating, const double *pred, size_t n);

@@ -50,32 +50,50 @@ static void sift_up(uint32_t *idx, float *val, uint32_t i)
 	}
 }
 
+/* Is any of s[0..n) above floor?  Vectorised: most chunks of a long
+ * list hold nothing that enters a full heap. */
+static int any_above(const float *s, uint32_t n, float floor)
+{
+	int any = 0;
+
+	#pragma omp simd reduction(|:any)
+	for (uint32_t j = 0; j < n; j++)
+		any |= s[j] > floor;
+	return any;
+}
+
+#define CHUNK 64
+
 uint32_t rec_topn(const float *scores, uint32_t n, uint32_t k, uint32_t *idx,
 		  float *val)
 {
-	uint32_t size = 0;
+	uint32_t size = 0, j = 0;
 
 	if (k == 0)
 		return 0;
-	for (uint32_t j = 0; j < n; j++) {
+	for (; j < n && size < k; j++) {
 		float s = scores[j];
 
-		/* Once the heap is full only a higher score gets in: every index
-		 * in it is lower than j, so a tie loses, and so do -INFINITY and
-		 * NaN, which compare false. */
-		if (size == k) {
-			if (s > val[0]) {
-				idx[0] = j;
-				val[0] = s;
-				sift_down(idx, val, size, 0);
-			}
-			continue;
-		}
 		if (s == -INFINITY || isnan(s))
 			continue;
 		idx[size] = j;
 		val[size] = s;
 		sift_up(idx, val, size++);
+	}
+	/* Once the heap is full only a higher score gets in: every index in
+	 * it is lower than j, so a tie loses, and so do -INFINITY and NaN,
+	 * which compare false. */
+	while (j < n) {
+		uint32_t end = n - j < CHUNK ? n : j + CHUNK;
+
+		if (any_above(scores + j, end - j, val[0]))
+			for (; j < end; j++)
+				if (scores[j] > val[0]) {
+					idx[0] = j;
+					val[0] = scores[j];
+					sift_down(idx, val, size, 0);
+				}
+		j = end;
 	}
 	/* Heap sort in place: repeatedly move the worst to the end. */
 	for (uint32_t end = size; end > 1; end--) {

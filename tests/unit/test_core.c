@@ -700,6 +700,23 @@ static int remove_dir(const char *dir)
 	return rmdir(dir);
 }
 
+/* Worked by hand.  Items 0..5 score 0.9 0.5 0.5 -inf NaN 0.1; the
+ * positives are 1, 2 and 7 (7 has no score).  Negatives: 0 and 5 (3 is
+ * unscored, 4 is NaN).  Positives 1 and 2 each beat item 5 only (their
+ * tie with each other does not count), 7 beats nothing: 2 of 3 x 2 pairs.
+ * Scores 0.5 0.5 0.2 with positive 0: a tie (1/2) and a win, 1.5 of 2. */
+static void test_auc(void)
+{
+	const float scores[] = { 0.9f, 0.5f, 0.5f, -INFINITY, NAN, 0.1f };
+	const float tied[] = { 0.5f, 0.5f, 0.2f };
+	const uint32_t test[] = { 1, 2, 7 }, first = 0, all[] = { 0, 1, 2 };
+
+	CHECK(fabs(rec_metrics_auc(scores, 6, test, 3) - 1.0 / 3) < 1e-12);
+	CHECK(fabs(rec_metrics_auc(tied, 3, &first, 1) - 0.75) < 1e-12);
+	CHECK(rec_metrics_auc(tied, 3, all, 3) == -1);
+	CHECK(rec_metrics_auc(tied, 3, all, 0) == -1);
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/rec-unit-coreXXXXXX";
@@ -724,6 +741,7 @@ int main(void)
 	test_binfile_required();
 	test_binfile_refusals();
 	test_dataset_sections();
+	test_auc();
 	status = UNIT_STATUS();
 	CHECK(remove_dir(dir) == 0);
 	return status;
