@@ -64,23 +64,23 @@ void rec_metrics_rank(const uint32_t *list, uint32_t n, const uint32_t *test,
 	out->mrr = first ? 1.0 / first : 0;		/* mrr = 1/rank of first hit */
 }
 
-/* Over x[0..n): how many are below s, equal to it and above it (NaN is
- * none of the three).  One predictable, vectorised pass: cheaper than a
- * search per item. */
-static void count_around(const float *x, uint32_t n, float s, uint32_t *below,
-			 uint32_t *equal, uint32_t *above)
+/* Over the scored items of x[0..n) (above -INFINITY, not NaN): how many
+ * there are, and how many are below s and equal to it.  One predictable,
+ * vectorised pass: cheaper than a search per item. */
+static void count_around(const float *x, uint32_t n, float s, uint32_t *scored,
+			 uint32_t *below, uint32_t *equal)
 {
-	uint32_t b = 0, e = 0, a = 0;
+	uint32_t c = 0, b = 0, e = 0;
 
-	#pragma omp simd reduction(+:b, e, a)
+	#pragma omp simd reduction(+:c, b, e)
 	for (uint32_t j = 0; j < n; j++) {
-		b += x[j] < s;
+		c += x[j] > -INFINITY;
+		b += (x[j] > -INFINITY) & (x[j] < s);
 		e += x[j] == s;
-		a += x[j] > s;
 	}
+	*scored = c;
 	*below = b;
 	*equal = e;
-	*above = a;
 }
 
 static float positive_score(const float *scores, uint32_t n, uint32_t item)
@@ -88,25 +88,22 @@ static float positive_score(const float *scores, uint32_t n, uint32_t item)
 	return item < n && scores[item] > -INFINITY ? scores[item] : -INFINITY;
 }
 
-/* Each positive counts the items below and equal to it in one pass over
- * all scores, then takes off the unscored items (all below it) and the
- * other positives: O(n |test| + |test|^2). */
+/* Each scored positive counts the items below and equal to it in one pass
+ * over all scores, then takes off the other positives: O(n |test| +
+ * |test|^2).  A positive without a score is below everything. */
 double rec_metrics_auc(const float *scores, uint32_t n, const uint32_t *test,
 		       uint32_t ntest)
 {
-	uint32_t unscored, scored, below, equal, above, pos_scored = 0;
+	uint32_t scored = 0, below, equal, pos_scored = 0;
 	double right = 0;
 
-	count_around(scores, n, -INFINITY, &below, &unscored, &scored);
-	for (uint32_t i = 0; i < ntest; i++)
-		pos_scored += positive_score(scores, n, test[i]) > -INFINITY;
 	for (uint32_t i = 0; i < ntest; i++) {
 		float s = positive_score(scores, n, test[i]);
 
 		if (s == -INFINITY)
 			continue;
-		count_around(scores, n, s, &below, &equal, &above);
-		below -= unscored;
+		pos_scored++;
+		count_around(scores, n, s, &scored, &below, &equal);
 		for (uint32_t t = 0; t < ntest; t++) {
 			float o = positive_score(scores, n, test[t]);
 
@@ -116,6 +113,8 @@ double rec_metrics_auc(const float *scores, uint32_t n, const uint32_t *test,
 		/* auc = (#pairs pos > neg + #ties / 2) / (#pos * #neg) */
 		right += below + 0.5 * equal;
 	}
+	if (!pos_scored)
+		count_around(scores, n, -INFINITY, &scored, &below, &equal);
 	if (!ntest || scored == pos_scored)
 		return -1;
 	return right / ((double)ntest * (double)(scored - pos_scored));
