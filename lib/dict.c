@@ -1,13 +1,21 @@
 /* dict.c - ID dictionaries: external string IDs <-> dense indices.
  *
- * Open addressing with linear probing over a power-of-two table; a slot
- * holds an entry's hash beside its index, so a probe touches the string
- * only when the hashes agree.  The strings live in one growing pool.  Each
- * entry keeps its hash, so growing the table never rehashes a string. */
+ * Open addressing with linear probing over a power-of-two table.  A slot
+ * holds an entry's hash and index and, for IDs of up to seven bytes (most
+ * IDs), the ID itself packed in a word, so that a probe for a short ID
+ * reads one slot and no string.  The strings live in one growing pool.
+ * Each entry keeps its hash, so growing the table never rehashes a
+ * string. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "rec.h"
+
+struct slot {
+	uint64_t key;		/* short_key() of the ID */
+	uint32_t hash;
+	uint32_t index;		/* entry index + 1, or 0 if empty */
+};
 
 struct rec_dict {
 	unsigned refs;
@@ -18,22 +26,56 @@ struct rec_dict {
 	char *pool;
 	size_t pool_len;
 	size_t pool_cap;
-	uint64_t *slot;		/* hash << 32 | (index + 1), or 0 if empty */
+	struct slot *slot;
 	uint32_t mask;		/* slots - 1 */
 };
 
 #define MAX_IDS 0xfffffffeu
+#define SHORT_MAX 7
+#define LONG_KEY UINT64_MAX	/* no short key has 0xff in its top byte */
 
-/* 64-bit FNV-1a folded to 32 bits: short IDs dominate, and it is cheap. */
-static uint32_t hash_bytes(const char *s, size_t len)
+/* An ID of up to SHORT_MAX bytes as a word: its bytes below its length
+ * in the top byte, distinct for distinct IDs; LONG_KEY for longer ones. */
+static uint64_t short_key(const char *s, size_t len)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
+	uint32_t lo, hi;
+	uint64_t k;
 
-	for (size_t i = 0; i < len; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 0x100000001b3ULL;
+	if (len > SHORT_MAX)
+		return LONG_KEY;
+	if (len >= 4) {
+		/* two loads that overlap in the middle cover lengths 4 to 7 */
+		memcpy(&lo, s, 4);
+		memcpy(&hi, s + len - 4, 4);
+		k = lo | (uint64_t)hi << (8 * (len - 4));
+	} else if (len > 0) {
+		k = (unsigned char)s[0] | (uint64_t)(unsigned char)s[len / 2] << 8 |
+		    (uint64_t)(unsigned char)s[len - 1] << 16;
+	} else {
+		k = 0;
 	}
-	return (uint32_t)(h ^ (h >> 32));
+	return k | (uint64_t)len << 56;
+}
+
+/* A short ID's key mixed (MurmurHash3's finaliser); longer IDs through
+ * 64-bit FNV-1a.  Either is folded to 32 bits. */
+static uint32_t hash_id(const char *s, size_t len, uint64_t key)
+{
+	uint64_t h = key;
+
+	if (key == LONG_KEY) {
+		h = 0xcbf29ce484222325ULL;
+		for (size_t i = 0; i < len; i++) {
+			h ^= (unsigned char)s[i];
+			h *= 0x100000001b3ULL;
+		}
+	}
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
+	return (uint32_t)h;
 }
 
 struct rec_dict *rec_dict_new(void)
@@ -82,37 +124,36 @@ static size_t entry_len(const struct rec_dict *d, uint32_t i)
 	return d->off[i + 1] - d->off[i] - 1;
 }
 
-#define SLOT_INDEX(v) ((uint32_t)(v) - 1)
-
-static uint64_t *find_slot(const struct rec_dict *d, const char *s, size_t len,
-			   uint32_t h)
+/* The slot of the ID s, or the empty slot where it would go. */
+static struct slot *find_slot(const struct rec_dict *d, const char *s, size_t len,
+			      uint64_t key, uint32_t h)
 {
-	uint32_t pos = h & d->mask;
+	for (uint32_t pos = h & d->mask;; pos = (pos + 1) & d->mask) {
+		struct slot *slot = &d->slot[pos];
 
-	for (;;) {
-		uint64_t *slot = &d->slot[pos];
-		uint32_t i = SLOT_INDEX(*slot);
-
-		if (!*slot || ((uint32_t)(*slot >> 32) == h && entry_len(d, i) == len &&
-			       memcmp(d->pool + d->off[i], s, len) == 0))
+		if (!slot->index)
 			return slot;
-		pos = (pos + 1) & d->mask;
+		if (slot->key == key && slot->hash == h &&
+		    (key != LONG_KEY || (entry_len(d, slot->index - 1) == len &&
+					 memcmp(d->pool + d->off[slot->index - 1], s, len) == 0)))
+			return slot;
 	}
 }
 
 static int grow_table(struct rec_dict *d)
 {
 	uint32_t size = (d->mask + 1) * 2;
-	uint64_t *slot = calloc(size, sizeof(*slot));
+	struct slot *slot = calloc(size, sizeof(*slot));
 
 	if (!slot)
 		return REC_ENOMEM;
 	for (uint32_t i = 0; i < d->n; i++) {
 		uint32_t pos = d->hash[i] & (size - 1);
 
-		while (slot[pos])
+		while (slot[pos].index)
 			pos = (pos + 1) & (size - 1);
-		slot[pos] = (uint64_t)d->hash[i] << 32 | (i + 1);
+		slot[pos] = (struct slot){ short_key(d->pool + d->off[i], entry_len(d, i)),
+					   d->hash[i], i + 1 };
 	}
 	free(d->slot);
 	d->slot = slot;
@@ -154,12 +195,13 @@ static int reserve(struct rec_dict *d, size_t len)
 int rec_dict_intern(struct rec_dict *d, const char *s, size_t len,
 		    uint32_t *index, int *added)
 {
-	uint32_t h = hash_bytes(s, len);
-	uint64_t *slot = find_slot(d, s, len, h);
+	uint64_t key = short_key(s, len);
+	uint32_t h = hash_id(s, len, key);
+	struct slot *slot = find_slot(d, s, len, key, h);
 	int rc;
 
-	if (*slot) {
-		*index = SLOT_INDEX(*slot);
+	if (slot->index) {
+		*index = slot->index - 1;
 		if (added)
 			*added = 0;
 		return 0;
@@ -173,7 +215,7 @@ int rec_dict_intern(struct rec_dict *d, const char *s, size_t len,
 	d->pool_len += len + 1;
 	d->hash[d->n] = h;
 	d->off[d->n + 1] = d->pool_len;
-	*slot = (uint64_t)h << 32 | (d->n + 1);
+	*slot = (struct slot){ key, h, d->n + 1 };
 	*index = d->n++;
 	if (added)
 		*added = 1;
@@ -185,9 +227,10 @@ int rec_dict_intern(struct rec_dict *d, const char *s, size_t len,
 
 int64_t rec_dict_find(const struct rec_dict *d, const char *s, size_t len)
 {
-	uint64_t *slot = find_slot(d, s, len, hash_bytes(s, len));
+	uint64_t key = short_key(s, len);
+	struct slot *slot = find_slot(d, s, len, key, hash_id(s, len, key));
 
-	return *slot ? (int64_t)SLOT_INDEX(*slot) : -1;
+	return slot->index ? (int64_t)slot->index - 1 : -1;
 }
 
 const char *rec_dict_name(const struct rec_dict *d, uint32_t index, size_t *len)
