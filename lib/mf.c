@@ -831,8 +831,10 @@ static void gibbs_keep(struct gibbs *g)
 {
 	for (int s = 0; s < 2; s++) {
 		struct side *me = &g->side[s];
+		size_t n = (size_t)me->n * g->dim;
 
-		for (size_t j = 0; j < (size_t)me->n * g->dim; j++)
+		#pragma omp parallel for schedule(static)
+		for (size_t j = 0; j < n; j++)
 			me->sum[j] += me->x[j];
 	}
 	g->mu_sum += g->mu;
@@ -989,17 +991,20 @@ static struct gibbs *gibbs_new(struct rec_model *m, const float *weight)
 	g->scratch = (g->dim + 2) * g->most + g->dim;
 	if (!(g->buf = malloc((size_t)omp_get_max_threads() * g->scratch * sizeof(float))))
 		goto fail;
+	#pragma omp parallel for schedule(dynamic, 64)
 	for (uint32_t u = 0; u < d->nusers; u++) {
 		g->noise[u] = 1;
 		for (uint64_t e = d->rowptr[u]; e < d->rowptr[u + 1]; e++) {
 			g->sw[e] = sqrtf(weight[e]);
 			g->sums[d->nusers + u] += weight[e];
-			g->wtotal += weight[e];
 			g->res[e] = d->val[e] - g->mu -
 				rec_dot(g->side[0].x + (size_t)u * g->dim,
 				    g->side[1].x + (size_t)d->col[e] * g->dim, g->dim);
 		}
 	}
+	/* Summed in user order, so that the threads do not change it. */
+	for (uint32_t u = 0; u < d->nusers; u++)
+		g->wtotal += g->sums[d->nusers + u];
 	return g;
 fail:
 	gibbs_release(g);
@@ -1060,6 +1065,7 @@ static int trainer_init(struct trainer *t, struct rec_model *m)
 	t->weight = malloc((d->nnz + 1) * sizeof(*t->weight));
 	if (!t->user || !t->order || !t->weight)
 		return REC_ENOMEM;
+	#pragma omp parallel for schedule(dynamic, 64)
 	for (uint32_t u = 0; u < nu; u++)
 		for (uint64_t e = d->rowptr[u]; e < d->rowptr[u + 1]; e++) {
 			t->user[e] = u;

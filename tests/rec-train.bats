@@ -67,6 +67,13 @@ b,y,1,0.577350259"
 	run -1 cmp -s a.recm c.recm
 }
 
+@test "mf's default sampler gives the same model on one thread and on three" {
+	genevents -n 3000 -o events.csv
+	rec-train -j1 --half-life 30d -a mf -k 4 -e 4 -o a.recm events.csv
+	rec-train -j3 --half-life 30d -a mf -k 4 -e 4 -o b.recm events.csv
+	cmp a.recm b.recm
+}
+
 @test "mf predictions stay within the training ratings" {
 	rec-train -j1 -a mf -k 4 -e 50 --lr 0.05 -o m.recm "$FIXTURES/tiny.csv"
 	run -0 rec-recommend -m m.recm --predict "$FIXTURES/tiny.csv"
