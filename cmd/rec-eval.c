@@ -836,16 +836,22 @@ static uint32_t *catalogue_lists(const struct eval *ev, const int64_t *map)
 	return out;
 }
 
-/* Each user's diversity at cut-off k into div[u], in parallel: the pairs
+/* Each user's diversity at cut-off k into div[u], in parallel: the lists
  * of popular items cost the most. */
 static void diversities(const struct eval *ev, const struct rec_catalogue *cat,
 			const uint32_t *lists, uint32_t k, double *div)
 {
-#pragma omp parallel for schedule(dynamic, 16)
-	for (uint32_t u = 0; u < ev->n; u++) {
-		uint32_t n = ev->len[u] < k ? ev->len[u] : k;
+	#pragma omp parallel
+	{
+		uint64_t *held = xcalloc((size_t)cat->user_ids + 1, sizeof(*held));
 
-		div[u] = rec_metrics_diversity(cat, lists + (size_t)u * ev->kmax, n);
+		#pragma omp for schedule(dynamic, 16)
+		for (uint32_t u = 0; u < ev->n; u++) {
+			uint32_t n = ev->len[u] < k ? ev->len[u] : k;
+
+			div[u] = rec_metrics_diversity(cat, lists + (size_t)u * ev->kmax, n, held);
+		}
+		free(held);
 	}
 }
 

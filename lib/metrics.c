@@ -153,6 +153,7 @@ int rec_catalogue_init(struct rec_catalogue *c, const struct rec_dataset *train)
 {
 	memset(c, 0, sizeof(*c));
 	c->nitems = train->nitems;
+	c->user_ids = train->nusers;
 	c->ptr = calloc((size_t)train->nitems + 1, sizeof(*c->ptr));
 	c->user = malloc((train->nnz ? train->nnz : 1) * sizeof(*c->user));
 	if (!c->ptr || !c->user) {
@@ -205,49 +206,63 @@ double rec_metrics_popularity_sum(const struct rec_catalogue *c,
 	return s;
 }
 
-/* The number of users common to items a and b, by merging their two
- * ascending user lists. */
-static uint64_t common_users(const struct rec_catalogue *c, uint32_t a, uint32_t b)
-{
-	const uint32_t *x = c->user + c->ptr[a], *xe = c->user + c->ptr[a + 1];
-	const uint32_t *y = c->user + c->ptr[b], *ye = c->user + c->ptr[b + 1];
-	uint64_t n = 0;
-
-	while (x < xe && y < ye) {
-		if (*x < *y) {
-			x++;
-		} else if (*y < *x) {
-			y++;
-		} else {
-			n++;
-			x++;
-			y++;
-		}
-	}
-	return n;
-}
-
-/* cos(a, b) = |U_a intersect U_b| / sqrt(|U_a| |U_b|); 0 when either set
- * is empty. */
-static double cosine(const struct rec_catalogue *c, uint32_t a, uint32_t b)
+/* 1 - cosine of items a and b that share common users; cos(a, b) =
+ * |U_a intersect U_b| / sqrt(|U_a| |U_b|), 0 when either set is empty. */
+static double dissimilarity(const struct rec_catalogue *c, uint32_t a, uint32_t b,
+			    uint32_t common)
 {
 	uint64_t na = item_users(c, a), nb = item_users(c, b);
 
-	if (!na || !nb)
-		return 0;
-	return (double)common_users(c, a, b) / sqrt((double)na * (double)nb);
+	return na && nb ? 1 - common / sqrt((double)na * (double)nb) : 1;
+}
+
+/* Set or clear bit `bit` of held[] for every user of item i. */
+static void mark_users(const struct rec_catalogue *c, uint32_t i, uint64_t *held,
+		       uint64_t bit)
+{
+	if (i >= c->nitems)
+		return;
+	for (uint64_t e = c->ptr[i]; e < c->ptr[i + 1]; e++)
+		held[c->user[e]] = bit ? held[c->user[e]] | bit : 0;
+}
+
+/* Pairs of list[i] with the later items of list[first..first+64), whose
+ * users hold their bits: one pass over list[i]'s users counts every
+ * pair's common users at once. */
+static double pairs_with_block(const struct rec_catalogue *c, const uint32_t *list,
+			       uint32_t n, uint32_t i, uint32_t first,
+			       const uint64_t *held)
+{
+	uint32_t common[64] = { 0 }, end = n - first < 64 ? n : first + 64;
+	uint64_t later = i < first ? ~0ULL : i + 1 - first >= 64 ? 0 : ~0ULL << (i + 1 - first);
+	double s = 0;
+
+	if (list[i] < c->nitems)
+		for (uint64_t e = c->ptr[list[i]]; e < c->ptr[list[i] + 1]; e++)
+			for (uint64_t m = held[c->user[e]] & later; m; m &= m - 1)
+				common[__builtin_ctzll(m)]++;
+	for (uint32_t j = i < first ? first : i + 1; j < end; j++)
+		s += dissimilarity(c, list[i], list[j], common[j - first]);
+	return s;
 }
 
 double rec_metrics_diversity(const struct rec_catalogue *c, const uint32_t *list,
-			     uint32_t n)
+			     uint32_t n, uint64_t *held)
 {
 	double s = 0;
 
 	if (n < 2)
 		return -1;
-	for (uint32_t i = 0; i < n; i++)
-		for (uint32_t j = i + 1; j < n; j++)
-			s += 1 - cosine(c, list[i], list[j]);
+	for (uint32_t first = 0; first < n; first += 64) {
+		uint32_t end = n - first < 64 ? n : first + 64;
+
+		for (uint32_t j = first; j < end; j++)
+			mark_users(c, list[j], held, 1ULL << (j - first));
+		for (uint32_t i = 0; i < end; i++)
+			s += pairs_with_block(c, list, n, i, first, held);
+		for (uint32_t j = first; j < end; j++)
+			mark_users(c, list[j], held, 0);
+	}
 	/* diversity = sum over pairs i < j of (1 - cos) / (n (n - 1) / 2) */
 	return s / ((double)n * (n - 1) / 2);
 }

@@ -666,6 +666,7 @@ double rec_metrics_mae(const double *rating, const double *pred, size_t n);
  * the users with at least one training entry. */
 struct rec_catalogue {
 	uint32_t nusers;
+	uint32_t user_ids;	/* users are indexed below it */
 	uint32_t nitems;
 	uint64_t *ptr;
 	uint32_t *user;
@@ -679,13 +680,13 @@ void rec_catalogue_release(struct rec_catalogue *c);
  * fraction of training users who have i, or 1/(nusers + 1) for an item
  * none has; the sum of the items' training-user counts; and the mean over
  * pairs of 1 - cosine similarity of the items' user sets (-1 below two
- * items). */
+ * items), for which held is c->user_ids zeroed words, left zeroed. */
 double rec_metrics_novelty_sum(const struct rec_catalogue *c, const uint32_t *list,
 			       uint32_t n);
 double rec_metrics_popularity_sum(const struct rec_catalogue *c,
 				  const uint32_t *list, uint32_t n);
 double rec_metrics_diversity(const struct rec_catalogue *c, const uint32_t *list,
-			     uint32_t n);
+			     uint32_t n, uint64_t *held);
 
 /* From count[nitems], how often each catalogue item was recommended: the
  * fraction of items recommended at least once, and the Gini index of the
