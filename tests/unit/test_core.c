@@ -717,6 +717,72 @@ static void test_auc(void)
 	CHECK(rec_metrics_auc(tied, 3, all, 0) == -1);
 }
 
+/* Random users' sets of 100 items, and a list of 70 of them: longer than
+ * the 64 items whose pairs the metric counts at once. */
+static void random_catalogue(struct rec_dataset *ds)
+{
+	struct rec_events ev;
+	struct rec_error err;
+	struct rec_rng rng;
+	char id[16];
+
+	rec_rng_seed(&rng, 11);
+	CHECK(rec_events_init(&ev, NULL, NULL) == 0);
+	for (int e = 0; e < 3000; e++) {
+		uint32_t u, i;
+
+		snprintf(id, sizeof(id), "u%d", (int)rec_rng_below(&rng, 90));
+		rec_dict_intern(ev.users, id, strlen(id), &u, NULL);
+		/* squared: popular items share many users */
+		snprintf(id, sizeof(id), "i%d", (int)(rec_rng_below(&rng, 100) *
+						      rec_rng_below(&rng, 100) / 100));
+		rec_dict_intern(ev.items, id, strlen(id), &i, NULL);
+		rec_events_push(&ev, u, i, 1, e);
+	}
+	CHECK(rec_dataset_from_events(ds, &ev, REC_DEDUP_LAST, &err) == 0);
+}
+
+/* Diversity against its definition, pair by pair. */
+static void test_diversity(void)
+{
+	struct rec_dataset ds;
+	struct rec_catalogue c;
+	uint32_t list[70];
+	uint64_t *held;
+	double want = 0;
+
+	random_catalogue(&ds);
+	CHECK(rec_catalogue_init(&c, &ds) == 0);
+	held = calloc(c.user_ids, sizeof(*held));
+	for (uint32_t i = 0; i < 70; i++)
+		list[i] = (i * 37) % c.nitems;
+	for (uint32_t a = 0; a < 70; a++)
+		for (uint32_t b = a + 1; b < 70; b++) {
+			double na = 0, nb = 0, both = 0;
+
+			for (uint32_t u = 0; u < ds.nusers; u++) {
+				int ha = 0, hb = 0;
+
+				for (uint64_t e = ds.rowptr[u]; e < ds.rowptr[u + 1]; e++) {
+					ha |= ds.col[e] == list[a];
+					hb |= ds.col[e] == list[b];
+				}
+				na += ha;
+				nb += hb;
+				both += ha && hb;
+			}
+			want += na && nb ? 1 - both / sqrt(na * nb) : 1;
+		}
+	want /= 70 * 69 / 2;
+	CHECK(fabs(rec_metrics_diversity(&c, list, 70, held) - want) < 1e-12);
+	for (uint32_t u = 0; u < c.user_ids; u++)
+		CHECK(held[u] == 0);
+	CHECK(rec_metrics_diversity(&c, list, 1, held) == -1);
+	free(held);
+	rec_catalogue_release(&c);
+	rec_dataset_release(&ds);
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/rec-unit-coreXXXXXX";
@@ -742,6 +808,7 @@ int main(void)
 	test_binfile_refusals();
 	test_dataset_sections();
 	test_auc();
+	test_diversity();
 	status = UNIT_STATUS();
 	CHECK(remove_dir(dir) == 0);
 	return status;
