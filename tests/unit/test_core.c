@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "rec.h"
+#include "random.h"
 #include "unit.h"
 
 /* --- dictionaries --- */
@@ -717,32 +718,8 @@ static void test_auc(void)
 	CHECK(rec_metrics_auc(tied, 3, all, 0) == -1);
 }
 
-/* Random users' sets of 100 items, and a list of 70 of them: longer than
- * the 64 items whose pairs the metric counts at once. */
-static void random_catalogue(struct rec_dataset *ds)
-{
-	struct rec_events ev;
-	struct rec_error err;
-	struct rec_rng rng;
-	char id[16];
-
-	rec_rng_seed(&rng, 11);
-	CHECK(rec_events_init(&ev, NULL, NULL) == 0);
-	for (int e = 0; e < 3000; e++) {
-		uint32_t u, i;
-
-		snprintf(id, sizeof(id), "u%d", (int)rec_rng_below(&rng, 90));
-		rec_dict_intern(ev.users, id, strlen(id), &u, NULL);
-		/* squared: popular items share many users */
-		snprintf(id, sizeof(id), "i%d", (int)(rec_rng_below(&rng, 100) *
-						      rec_rng_below(&rng, 100) / 100));
-		rec_dict_intern(ev.items, id, strlen(id), &i, NULL);
-		rec_events_push(&ev, u, i, 1, e);
-	}
-	CHECK(rec_dataset_from_events(ds, &ev, REC_DEDUP_LAST, &err) == 0);
-}
-
-/* Diversity against its definition, pair by pair. */
+/* Diversity against its definition, pair by pair, over a list of 70
+ * items: longer than the 64 whose pairs the metric counts at once. */
 static void test_diversity(void)
 {
 	struct rec_dataset ds;
@@ -751,7 +728,7 @@ static void test_diversity(void)
 	uint64_t *held;
 	double want = 0;
 
-	random_catalogue(&ds);
+	make_random(&ds, 90, 100, 3000, 11);
 	CHECK(rec_catalogue_init(&c, &ds) == 0);
 	held = calloc(c.user_ids, sizeof(*held));
 	for (uint32_t i = 0; i < 70; i++)

@@ -7,32 +7,11 @@
 #include <unistd.h>
 
 #include "rec.h"
+#include "random.h"
 #include "unit.h"
 
-/* A small random dataset: 40 users, 30 items, ratings 1-5. */
-static void make_data(struct rec_dataset *ds)
-{
-	struct rec_events ev;
-	struct rec_error err;
-	struct rec_rng rng;
-	char id[16];
-
-	rec_rng_seed(&rng, 9);
-	CHECK(rec_events_init(&ev, NULL, NULL) == 0);
-	for (int e = 0; e < 600; e++) {
-		uint32_t u, i;
-
-		snprintf(id, sizeof(id), "u%d", (int)rec_rng_below(&rng, 40));
-		rec_dict_intern(ev.users, id, strlen(id), &u, NULL);
-		snprintf(id, sizeof(id), "i%d", (int)rec_rng_below(&rng, 30));
-		rec_dict_intern(ev.items, id, strlen(id), &i, NULL);
-		rec_events_push(&ev, u, i, (float)(1 + rec_rng_below(&rng, 5)), e);
-	}
-	ev.has_rating = ev.has_time = 1;
-	CHECK(rec_dataset_from_events(ds, &ev, REC_DEDUP_LAST, &err) == 0);
-}
-
-/* A model of algo trained on make_data, with few epochs where it has them. */
+/* A model of algo trained on 600 random events of 40 users and 30 items,
+ * with few epochs where it has them. */
 static struct rec_model *trained(const char *algo)
 {
 	struct rec_train_options opt = { .seed = 1 };
@@ -42,7 +21,7 @@ static struct rec_model *trained(const char *algo)
 
 	if (!isnan(rec_model_get(m, "epochs")))
 		CHECK(rec_model_set(m, "epochs", "3", &err) == 0);
-	make_data(&ds);
+	make_random(&ds, 40, 30, 600, 9);
 	CHECK(rec_model_train(m, &ds, &opt, &err) == 0);
 	return m;
 }

@@ -6,35 +6,13 @@
 #include <string.h>
 
 #include "rec.h"
+#include "random.h"
 #include "unit.h"
 
 #define USERS 300
 #define ITEMS 40
 #define LISTED 700	/* more than a block of users */
 #define K 7
-
-/* Random events of USERS users and ITEMS items, ratings 1-5. */
-static void make_data(struct rec_dataset *ds)
-{
-	struct rec_events ev;
-	struct rec_error err;
-	struct rec_rng rng;
-	char id[16];
-
-	rec_rng_seed(&rng, 3);
-	CHECK(rec_events_init(&ev, NULL, NULL) == 0);
-	for (int e = 0; e < 6000; e++) {
-		uint32_t u, i;
-
-		snprintf(id, sizeof(id), "u%d", (int)rec_rng_below(&rng, USERS));
-		rec_dict_intern(ev.users, id, strlen(id), &u, NULL);
-		snprintf(id, sizeof(id), "i%d", (int)rec_rng_below(&rng, ITEMS));
-		rec_dict_intern(ev.items, id, strlen(id), &i, NULL);
-		rec_events_push(&ev, u, i, (float)(1 + rec_rng_below(&rng, 5)), e);
-	}
-	ev.has_rating = ev.has_time = 1;
-	CHECK(rec_dataset_from_events(ds, &ev, REC_DEDUP_LAST, &err) == 0);
-}
 
 static struct rec_model *trained(const char *algo)
 {
@@ -45,7 +23,7 @@ static struct rec_model *trained(const char *algo)
 
 	if (!isnan(rec_model_get(m, "epochs")))
 		CHECK(rec_model_set(m, "epochs", "3", &err) == 0);
-	make_data(&ds);
+	make_random(&ds, USERS, ITEMS, 6000, 3);
 	CHECK(rec_model_train(m, &ds, &opt, &err) == 0);
 	return m;
 }
