@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "evparts.h"
 
 enum format { FORMAT_RECD, FORMAT_LONG, FORMAT_WIDE };
 
@@ -129,35 +130,49 @@ static void parse_options(int argc, char **argv, struct options *o)
 	}
 }
 
+/* Read CSV files into one dataset; fails on the first error. */
+static void read_files(struct rec_dataset *ds, char **files, int nfiles,
+		       const struct options *o, uint64_t *skipped)
+{
+	struct rec_events ev;
+	struct rec_error e;
+
+	if (rec_events_init(&ev, NULL, NULL) < 0)
+		errx(1, "out of memory");
+	for (int f = 0; f < nfiles; f++)
+		if (rec_events_read(&ev, files[f], &o->csv, &e) < 0)
+			rec_cli_fail(&e);
+	*skipped = ev.skipped;
+	if (rec_dataset_from_events(ds, &ev, o->dedup, &e) < 0)
+		rec_cli_fail(&e);
+}
+
 /* Read every input into one dataset: a .recd alone, or CSV files, whose
  * bad rows --skip-bad counts. */
 static void load(struct rec_dataset *ds, char **files, int nfiles, const struct options *o)
 {
 	static char *stdin_only[] = { "-" };
-	struct rec_events ev;
 	struct rec_error e;
+	uint64_t skipped = 0;
 	int rc;
 
 	if (nfiles == 0) {
 		files = stdin_only;
 		nfiles = 1;
 	}
-	if (nfiles == 1) {
+	if (nfiles > 1) {
+		read_files(ds, files, nfiles, o, &skipped);
+	} else {
 		rc = rec_file_has_magic(files[0], REC_DATASET_MAGIC, &e);
 		if (rc < 0 || (rc == 1 && rec_dataset_read(ds, files[0], &e) < 0))
 			rec_cli_fail(&e);
 		if (rc == 1)
 			return;
-	}
-	if (rec_events_init(&ev, NULL, NULL) < 0)
-		errx(1, "out of memory");
-	for (int f = 0; f < nfiles; f++)
-		if (rec_events_read(&ev, files[f], &o->csv, &e) < 0)
+		if (rec_dataset_from_csv(ds, files[0], &o->csv, o->dedup, &skipped, &e) < 0)
 			rec_cli_fail(&e);
-	if (o->csv.skip_bad && ev.skipped && o->verbose >= 0)
-		warnx("skipped %llu bad rows", (unsigned long long)ev.skipped);
-	if (rec_dataset_from_events(ds, &ev, o->dedup, &e) < 0)
-		rec_cli_fail(&e);
+	}
+	if (o->csv.skip_bad && skipped && o->verbose >= 0)
+		warnx("skipped %llu bad rows", (unsigned long long)skipped);
 }
 
 static void write_output(const struct rec_dataset *ds, const struct options *o)

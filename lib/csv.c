@@ -7,6 +7,9 @@
 #include <csv.h>
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,11 +17,10 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "rec.h"
+#include "evparts.h"
 
 struct field {
 	char *s;
-	size_t len;
 	size_t cap;
 };
 
@@ -161,7 +163,6 @@ static int keep_field(struct field *f, const char *s, size_t len)
 	}
 	memcpy(f->s, s, len);
 	f->s[len] = '\0';
-	f->len = len;
 	return 0;
 }
 
@@ -192,14 +193,17 @@ static void on_field(void *s, size_t len, void *data)
 		rc = keep_header(r, s, len);
 	} else {
 		for (int c = 0; c < r->ncol && rc == 0; c++)
-			if (r->col[c].pos == i)
-				rc = keep_field(&r->field[c], s, len);
+			if (r->col[c].pos == i && (rc = keep_field(&r->field[c], s, len)) == 0) {
+				r->fieldp[c] = r->field[c].s;
+				r->fieldlen[c] = len;
+			}
 	}
 	if (rc < 0)
 		fail(r, 0, REC_ENOMEM, "out of memory");
 }
 
-/* Hand a data row to the caller's function. */
+/* Hand a data row to the caller's function: r->fieldp and r->fieldlen
+ * hold the row's fields at the columns' positions. */
 static int take_row(struct reader *r)
 {
 	char msg[128];
@@ -211,8 +215,10 @@ static int take_row(struct reader *r)
 				 r->col[c].what, r->nfield, r->nfield == 1 ? "" : "s");
 			return fail(r, 0, REC_EPARSE, msg);
 		}
-		r->fieldp[c] = r->col[c].present ? r->field[c].s : NULL;
-		r->fieldlen[c] = r->col[c].present ? r->field[c].len : 0;
+		if (!r->col[c].present) {
+			r->fieldp[c] = NULL;
+			r->fieldlen[c] = 0;
+		}
 	}
 	r->err->column = 0;
 	if ((rc = r->fn(r->ctx, r->fieldp, r->fieldlen, r->err)) < 0) {
@@ -221,6 +227,18 @@ static int take_row(struct reader *r)
 		return fail(r, c > 0 && c <= r->ncol ? r->col[c - 1].pos + 1 : 0, rc, NULL);
 	}
 	return 0;
+}
+
+/* A data row, bad or good: with skip_bad, a row that fails to parse is
+ * counted and passed over. */
+static void data_row(struct reader *r)
+{
+	if (!r->settled)
+		settle_columns(r);
+	if (take_row(r) < 0 && r->opt->skip_bad && r->err->code == REC_EPARSE) {
+		r->failed = 0;
+		r->skipped++;
+	}
 }
 
 static void on_row(int term, void *data)
@@ -233,15 +251,8 @@ static void on_row(int term, void *data)
 	} else if (r->line == 1 && !r->opt->no_header) {
 		resolve_columns(r);
 	} else {
-		if (!r->settled)
-			settle_columns(r);
-		if (take_row(r) < 0 && r->opt->skip_bad && r->err->code == REC_EPARSE) {
-			r->failed = 0;
-			r->skipped++;
-		}
+		data_row(r);
 	}
-	for (int c = 0; c < r->ncol; c++)
-		r->field[c].len = 0;
 	r->nfield = 0;
 	r->line++;
 }
@@ -439,18 +450,26 @@ static int parse_event(void *data, char *const *field, const size_t *len,
 	return 0;
 }
 
-int rec_events_each(const char *path, const struct rec_csv_options *opt,
-		    rec_event_fn *fn, void *ctx, int64_t first_row,
-		    uint64_t *skipped, struct rec_error *err)
+static void event_columns(struct rec_csv_column *col, const struct rec_csv_options *opt)
 {
-	struct rec_csv_column col[NCOLS] = {
+	const struct rec_csv_column defaults[NCOLS] = {
 		{ "user", "user,user_id,userid", opt->user, 0, 0, 0 },
 		{ "item", "item,item_id,itemid", opt->item, 0, 0, 0 },
 		{ "rating", "rating,ratings,score", opt->rating, 1, 0, 0 },
 		{ "timestamp", "timestamp,ts,time", opt->time, 1, 0, 0 },
 	};
+
+	memcpy(col, defaults, sizeof(defaults));
+}
+
+int rec_events_each(const char *path, const struct rec_csv_options *opt,
+		    rec_event_fn *fn, void *ctx, int64_t first_row,
+		    uint64_t *skipped, struct rec_error *err)
+{
+	struct rec_csv_column col[NCOLS];
 	struct each_ctx x = { fn, ctx, first_row };
 
+	event_columns(col, opt);
 	return rec_csv_read(path, opt, col, NCOLS, parse_event, &x, skipped, err);
 }
 
@@ -486,6 +505,411 @@ int rec_events_read(struct rec_events *ev, const char *path,
 
 	return rec_events_each(path, opt, take_event, ev, (int64_t)ev->n, &ev->skipped, err);
 }
+
+/* --- plain files, split by hand ---
+ *
+ * A regular file that is not gzip is read in blocks and split at its
+ * delimiters and line ends in place, in parts on all threads.  The rows
+ * are the ones libcsv gives: CR and LF both end a row, and empty rows do
+ * not count.  A quote, or a space or tab that is not the delimiter,
+ * brings in libcsv's rules (quoting, trimming), so a file with one is
+ * left to libcsv. */
+
+enum { BYTE_PLAIN, BYTE_DELIM, BYTE_END, BYTE_ODD };
+enum { ROW_NONE, ROW_READ, ROW_ODD };
+
+#define BLOCK (1 << 20)
+#define MIN_PART (1 << 16)	/* bytes: smaller files are read in one part */
+
+struct span {
+	char *s;
+	size_t len;
+};
+
+/* A byte range of a file, read in blocks and split into rows. */
+struct blocks {
+	int fd;
+	off_t off;		/* the next byte to read */
+	off_t end;		/* the end of the range */
+	char *buf;		/* cap bytes and a sentinel */
+	size_t cap;
+	size_t len;
+	size_t pos;		/* the first byte not split yet */
+	const unsigned char *cls;
+	struct span *field;	/* the first fields of the row */
+	long nfield_cap;
+};
+
+static void byte_classes(unsigned char *cls, unsigned char delim)
+{
+	memset(cls, BYTE_PLAIN, 256);
+	cls['"'] = cls[' '] = cls['\t'] = BYTE_ODD;
+	cls['\r'] = cls['\n'] = BYTE_END;
+	cls[delim] = BYTE_DELIM;
+}
+
+static int blocks_open(struct blocks *b, int fd, off_t start, off_t end,
+		       const unsigned char *cls)
+{
+	*b = (struct blocks){ .fd = fd, .off = start, .end = end, .cap = BLOCK, .cls = cls };
+	if (!(b->buf = malloc(b->cap + 1)))
+		return REC_ENOMEM;
+	b->buf[0] = '\n';
+	return 0;
+}
+
+static void blocks_close(struct blocks *b)
+{
+	free(b->buf);
+	free(b->field);
+}
+
+/* Keep the bytes not split yet and read more after them: > 0 if some
+ * came, 0 at the end of the range, < 0 on an error. */
+static int fill(struct blocks *b)
+{
+	size_t tail = b->len - b->pos;
+	ssize_t got;
+
+	if (b->off >= b->end)
+		return 0;
+	if (tail == b->cap) {
+		char *buf = realloc(b->buf, 2 * b->cap + 1);
+
+		if (!buf)
+			return REC_ENOMEM;
+		b->buf = buf;
+		b->cap *= 2;
+	}
+	memmove(b->buf, b->buf + b->pos, tail);
+	b->len = tail;
+	b->pos = 0;
+	do
+		got = pread(b->fd, b->buf + b->len,
+			    (size_t)(b->end - b->off) < b->cap - b->len ?
+			    (size_t)(b->end - b->off) : b->cap - b->len, b->off);
+	while (got < 0 && errno == EINTR);
+	if (got < 0)
+		return REC_EIO;
+	if (got == 0)
+		b->end = b->off;	/* the file shrank */
+	b->off += got;
+	b->len += (size_t)got;
+	b->buf[b->len] = '\n';
+	return got > 0;
+}
+
+static int keep_span(struct blocks *b, long i, char *s, char *end)
+{
+	if (i == b->nfield_cap) {
+		long cap = b->nfield_cap ? 2 * b->nfield_cap : 8;
+		struct span *f = realloc(b->field, (size_t)cap * sizeof(*f));
+
+		if (!f)
+			return REC_ENOMEM;
+		b->field = f;
+		b->nfield_cap = cap;
+	}
+	b->field[i] = (struct span){ s, (size_t)(end - s) };
+	return 0;
+}
+
+/* Split the row at b->pos, keeping its first keep fields: ROW_READ,
+ * ROW_NONE if the row goes on past the bytes read, ROW_ODD, or < 0. */
+static int split_row(struct blocks *b, long keep, long *nfield)
+{
+	const unsigned char *cls = b->cls;
+	char *p = b->buf + b->pos, *end = b->buf + b->len, *start;
+	int last = b->off >= b->end;	/* the sentinel ends the last row */
+	long n = 0;
+
+	while (p < end && cls[(unsigned char)*p] == BYTE_END)
+		p++;
+	b->pos = (size_t)(p - b->buf);
+	if (p == end)
+		return ROW_NONE;
+	for (start = p;; start = ++p) {
+		unsigned char c;
+
+		while (cls[(unsigned char)*p] == BYTE_PLAIN)
+			p++;
+		c = cls[(unsigned char)*p];
+		if (c == BYTE_ODD)
+			return ROW_ODD;
+		if (p == end && !last)
+			return ROW_NONE;
+		if (n < keep && keep_span(b, n, start, p) < 0)
+			return REC_ENOMEM;
+		n++;
+		if (c == BYTE_END)
+			break;
+	}
+	for (long i = 0; i < n && i < keep; i++)
+		b->field[i].s[b->field[i].len] = '\0';
+	b->pos = (size_t)(p - b->buf) + (p < end);
+	*nfield = n;
+	return ROW_READ;
+}
+
+/* The next row of the range, as split_row, or ROW_NONE at its end. */
+static int next_row(struct blocks *b, long keep, long *nfield)
+{
+	int rc;
+
+	while ((rc = split_row(b, keep, nfield)) == ROW_NONE)
+		if ((rc = fill(b)) <= 0)
+			return rc;
+	return rc;
+}
+
+/* Where the first row of the range's data starts. */
+static off_t blocks_at(const struct blocks *b)
+{
+	return b->off - (off_t)(b->len - b->pos);
+}
+
+/* The header, if any, and the first data row set the columns, as they
+ * do for libcsv; *data is where the data rows start.  0 if the general
+ * reader should read the file: it also reports a bad header. */
+static int read_head(struct reader *r, int fd, off_t size, const unsigned char *cls,
+		     off_t *data)
+{
+	struct blocks b;
+	long n;
+	int ok = 0;
+
+	if (blocks_open(&b, fd, 0, size, cls) < 0)
+		return 0;
+	if (!r->opt->no_header) {
+		if (next_row(&b, LONG_MAX, &n) != ROW_READ)
+			goto out;
+		for (long i = 0; i < n; i++)
+			if (keep_header(r, b.field[i].s, b.field[i].len) < 0)
+				goto out;
+		r->line++;
+	}
+	if (resolve_columns(r) < 0)
+		goto out;
+	*data = blocks_at(&b);
+	if (next_row(&b, 0, &r->nfield) == ROW_READ) {
+		settle_columns(r);
+		ok = 1;
+	}
+out:
+	blocks_close(&b);
+	return ok;
+}
+
+/* Where part k of n of the data [data, size) starts: after a line end. */
+static off_t part_start(int fd, off_t data, off_t size, int k, int n)
+{
+	char buf[4096];
+	off_t at = data + (off_t)((double)(size - data) * k / n);
+	ssize_t got;
+
+	if (k == 0)
+		return data;
+	while ((got = pread(fd, buf, sizeof(buf), at)) > 0) {
+		for (ssize_t i = 0; i < got; i++)
+			if (buf[i] == '\n' || buf[i] == '\r')
+				return at + i + 1;
+		at += got;
+	}
+	return size;
+}
+
+/* One thread's part: a reader of its own whose line counts from 1. */
+struct part {
+	struct reader r;
+	struct blocks b;
+	struct each_ctx x;
+	struct rec_error err;
+	long rows;
+	int odd;
+};
+
+static void read_part(struct part *pt, long keep, int *odd)
+{
+	struct reader *r = &pt->r;
+	const struct rec_csv_column *col = r->col;
+	int rc, stop;
+
+	while (!r->failed) {
+		#pragma omp atomic read
+		stop = *odd;
+		if (stop || (rc = next_row(&pt->b, keep, &r->nfield)) == ROW_NONE)
+			break;
+		if (rc == ROW_ODD) {
+			pt->odd = 1;
+			#pragma omp atomic write
+			*odd = 1;
+			break;
+		}
+		if (rc < 0) {
+			rec_error_set(r->err, rc, "%s", rc == REC_ENOMEM ? "out of memory" :
+				      strerror(errno));
+			rec_error_at(r->err, r->path, 0, 0);
+			r->failed = 1;
+			break;
+		}
+		for (int c = 0; c < r->ncol; c++)
+			if (col[c].present && col[c].pos < r->nfield) {
+				r->fieldp[c] = pt->b.field[col[c].pos].s;
+				r->fieldlen[c] = pt->b.field[col[c].pos].len;
+			}
+		data_row(r);
+		r->line++;
+		pt->rows++;
+	}
+}
+
+static long last_position(const struct reader *r)
+{
+	long keep = 0;
+
+	for (int c = 0; c < r->ncol; c++)
+		if (r->col[c].present && r->col[c].pos + 1 > keep)
+			keep = r->col[c].pos + 1;
+	return keep;
+}
+
+static int part_init(struct part *pt, const struct reader *head, struct rec_events *ev,
+		     int fd, off_t start, off_t end, const unsigned char *cls)
+{
+	*pt = (struct part){ .r = *head, .x = { take_event, ev, 0 } };
+	pt->r.ctx = &pt->x;
+	pt->r.err = &pt->err;
+	pt->r.line = 1;
+	pt->r.header = NULL;
+	pt->r.nheader = 0;
+	pt->r.fieldp = calloc((size_t)head->ncol, sizeof(*pt->r.fieldp));
+	pt->r.fieldlen = calloc((size_t)head->ncol, sizeof(*pt->r.fieldlen));
+	if (!pt->r.fieldp || !pt->r.fieldlen || blocks_open(&pt->b, fd, start, end, cls) < 0 ||
+	    rec_events_init(ev, NULL, NULL) < 0)
+		return REC_ENOMEM;
+	/* The shortest event row, "u,i" and its line end, has four bytes. */
+	reserve_events(ev, (size_t)(end - start) / 4 + 1);
+	return 0;
+}
+
+static void part_release(struct part *pt)
+{
+	free(pt->r.fieldp);
+	free(pt->r.fieldlen);
+	blocks_close(&pt->b);
+}
+
+static int part_count(off_t bytes)
+{
+	int n = omp_get_max_threads();
+
+	if (bytes / MIN_PART < n)
+		n = (int)(bytes / MIN_PART);
+	return n > 1 ? n : 1;
+}
+
+/* The number of parts, or the first error in file order, its line
+ * counted from line, the first data row's. */
+static int parts_result(const struct part *pt, int n, long line, uint64_t *skipped,
+			struct rec_error *err)
+{
+	for (int k = 0; k < n; k++) {
+		if (pt[k].r.failed) {
+			*err = pt[k].err;
+			if (err->line)
+				err->line += line - 1;
+			return err->code;
+		}
+		line += pt[k].rows;
+	}
+	for (int k = 0; skipped && k < n; k++)
+		*skipped += pt[k].r.skipped;
+	return n;
+}
+
+/* Read the data rows in parts on all threads into ev[k]: the number of
+ * parts, 0 if a row needs the general reader, or < 0 on an error. */
+static int read_in_parts(const struct reader *head, int fd, off_t data, off_t size,
+			 const unsigned char *cls, struct rec_events *ev, int n,
+			 uint64_t *skipped, struct rec_error *err)
+{
+	struct part *pt = calloc((size_t)n, sizeof(*pt));
+	off_t *start = malloc(((size_t)n + 1) * sizeof(*start));
+	long keep = last_position(head);
+	int odd = 0, rc;
+
+	if (!pt || !start) {
+		free(pt);
+		free(start);
+		return rec_error_set(err, REC_ENOMEM, "out of memory");
+	}
+	start[n] = size;
+	for (int k = 0; k < n; k++)
+		start[k] = part_start(fd, data, size, k, n);
+	for (int k = n - 1; k > 0; k--)
+		if (start[k] > start[k + 1])
+			start[k] = start[k + 1];
+	#pragma omp parallel for num_threads(n) schedule(static, 1)
+	for (int k = 0; k < n; k++) {
+		if (part_init(&pt[k], head, &ev[k], fd, start[k], start[k + 1], cls) == 0) {
+			read_part(&pt[k], keep, &odd);
+		} else {
+			rec_error_set(&pt[k].err, REC_ENOMEM, "out of memory");
+			rec_error_at(&pt[k].err, head->path, 0, 0);
+			pt[k].r.failed = 1;
+		}
+	}
+	rc = odd ? 0 : parts_result(pt, n, head->line, skipped, err);
+	for (int k = 0; k < n; k++)
+		part_release(&pt[k]);
+	free(pt);
+	free(start);
+	return rc;
+}
+
+static int is_gzip(int fd)
+{
+	unsigned char magic[2];
+
+	return pread(fd, magic, 2, 0) == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
+}
+
+int rec_events_read_parts(const char *path, const struct rec_csv_options *opt,
+			  struct rec_events **parts, uint64_t *skipped, struct rec_error *err)
+{
+	struct rec_csv_column col[NCOLS];
+	struct reader head = { .opt = opt, .col = col, .ncol = NCOLS, .fn = parse_event,
+			       .path = path, .err = err, .line = 1 };
+	unsigned char cls[256];
+	struct rec_events *ev = NULL;
+	struct stat st;
+	off_t data;
+	int fd, nparts, n = 0;
+
+	*parts = NULL;
+	if (opt->line_buffered || strcmp(path, "-") == 0 || (fd = open(path, O_RDONLY)) < 0)
+		return 0;
+	event_columns(col, opt);
+	byte_classes(cls, opt->delim ? opt->delim : ',');
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && !is_gzip(fd) &&
+	    read_head(&head, fd, st.st_size, cls, &data)) {
+		nparts = part_count(st.st_size - data);
+		if (!(ev = calloc((size_t)nparts, sizeof(*ev))))
+			n = rec_error_set(err, REC_ENOMEM, "out of memory");
+		else
+			n = read_in_parts(&head, fd, data, st.st_size, cls, ev, nparts, skipped, err);
+		for (int k = 0; n <= 0 && ev && k < nparts; k++)
+			rec_events_release(&ev[k]);
+	}
+	if (n > 0)
+		*parts = ev;
+	else
+		free(ev);
+	reader_release(&head);
+	close(fd);
+	return n;
+}
+
 
 int rec_parse_delim(const char *s, unsigned char *out, struct rec_error *err)
 {

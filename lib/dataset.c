@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "evparts.h"
 #include "internal.h"
 
 #define META_LEN 24
@@ -185,29 +186,89 @@ static size_t clean_row(struct entry *e, size_t n, enum rec_dedup dedup,
 	return out;
 }
 
-/* Scatter the events into rows by user, keeping input order in a row. */
-static int scatter(struct rec_dataset *ds, const struct rec_events *ev)
-{
-	uint32_t nusers = rec_dict_size(ev->users);
+static uint32_t *intern_all(const struct rec_dict *from, struct rec_dict *to);
+
+/* Where one part's events go: the dataset's indices of its IDs (NULL for
+ * the first part, whose dictionaries the dataset takes), what to add to
+ * its times where they count rows, and, per user, the next entry of the
+ * user's row that its events fill. */
+struct part_map {
+	uint32_t *user;
+	uint32_t *item;
+	int64_t time_offset;
 	uint64_t *next;
+};
 
-	if (dataset_alloc(ds, nusers, ev->n) < 0)
-		return REC_ENOMEM;
-	for (size_t e = 0; e < ev->n; e++)
-		ds->rowptr[ev->user[e] + 1]++;
-	for (uint32_t u = 0; u < nusers; u++)
-		ds->rowptr[u + 1] += ds->rowptr[u];
-	if (!(next = malloc(((size_t)nusers + 1) * sizeof(*next))))
-		return REC_ENOMEM;
-	memcpy(next, ds->rowptr, ((size_t)nusers + 1) * sizeof(*next));
-	for (size_t e = 0; e < ev->n; e++) {
-		uint64_t k = next[ev->user[e]]++;
+static int map_parts(struct rec_dataset *ds, const struct rec_events *part, int nparts,
+		     struct part_map *map)
+{
+	int64_t rows = 0;
 
-		ds->col[k] = ev->item[e];
-		ds->val[k] = ev->rating[e];
-		ds->time[k] = ev->time[e];
+	for (int p = 0; p < nparts; p++) {
+		if (p > 0 && (!(map[p].user = intern_all(part[p].users, ds->users)) ||
+			      !(map[p].item = intern_all(part[p].items, ds->items))))
+			return REC_ENOMEM;
+		map[p].time_offset = part[p].has_time ? 0 : rows;
+		rows += (int64_t)part[p].n;
 	}
-	free(next);
+	return 0;
+}
+
+static uint32_t map_id(const uint32_t *map, uint32_t id)
+{
+	return map ? map[id] : id;
+}
+
+/* Count each user's events per part; then each part's events of a user
+ * follow the earlier parts' in the user's row. */
+static void place_rows(struct rec_dataset *ds, const struct rec_events *part, int nparts,
+		       struct part_map *map)
+{
+	uint64_t at = 0;
+
+	#pragma omp parallel for schedule(static, 1)
+	for (int p = 0; p < nparts; p++)
+		for (size_t e = 0; e < part[p].n; e++)
+			map[p].next[map_id(map[p].user, part[p].user[e])]++;
+	for (uint32_t u = 0; u < ds->nusers; u++) {
+		ds->rowptr[u] = at;
+		for (int p = 0; p < nparts; p++) {
+			uint64_t n = map[p].next[u];
+
+			map[p].next[u] = at;
+			at += n;
+		}
+	}
+	ds->rowptr[ds->nusers] = at;
+}
+
+/* Scatter the events into rows by user, keeping input order in a row. */
+static int scatter(struct rec_dataset *ds, const struct rec_events *part, int nparts,
+		   struct part_map *map)
+{
+	uint64_t nnz = 0;
+
+	for (int p = 0; p < nparts; p++)
+		nnz += part[p].n;
+	if (dataset_alloc(ds, rec_dict_size(ds->users), nnz) < 0)
+		return REC_ENOMEM;
+	for (int p = 0; p < nparts; p++)
+		if (!(map[p].next = calloc((size_t)ds->nusers + 1, sizeof(*map[p].next))))
+			return REC_ENOMEM;
+	place_rows(ds, part, nparts, map);
+	#pragma omp parallel for schedule(static, 1)
+	for (int p = 0; p < nparts; p++) {
+		const struct rec_events *ev = &part[p];
+		struct part_map *m = &map[p];
+
+		for (size_t e = 0; e < ev->n; e++) {
+			uint64_t k = m->next[map_id(m->user, ev->user[e])]++;
+
+			ds->col[k] = map_id(m->item, ev->item[e]);
+			ds->val[k] = ev->rating[e];
+			ds->time[k] = ev->time[e] + m->time_offset;
+		}
+	}
 	return 0;
 }
 
@@ -280,20 +341,35 @@ static int clean_rows(struct rec_dataset *ds, enum rec_dedup dedup)
 	return rc;
 }
 
-int rec_dataset_from_events(struct rec_dataset *ds, struct rec_events *ev,
-			    enum rec_dedup dedup, struct rec_error *err)
+int rec_dataset_from_parts(struct rec_dataset *ds, struct rec_events *part, int nparts,
+			   enum rec_dedup dedup, struct rec_error *err)
 {
-	int rc;
+	struct part_map *map = calloc((size_t)nparts, sizeof(*map));
+	int rc = map ? 0 : REC_ENOMEM;
 
 	memset(ds, 0, sizeof(*ds));
-	ds->users = rec_dict_ref(ev->users);
-	ds->items = rec_dict_ref(ev->items);
-	ds->nitems = rec_dict_size(ev->items);
+	ds->users = rec_dict_ref(part[0].users);
+	ds->items = rec_dict_ref(part[0].items);
+	for (int p = 0; p < nparts; p++) {
+		ds->has_rating |= part[p].has_rating;
+		ds->has_time |= part[p].has_time;
+	}
 	/* Counting turns events into values even where there were no ratings. */
-	ds->has_rating = ev->has_rating || dedup == REC_DEDUP_COUNT || dedup == REC_DEDUP_SUM;
-	ds->has_time = ev->has_time;
-	rc = scatter(ds, ev);
-	rec_events_release(ev);
+	ds->has_rating |= dedup == REC_DEDUP_COUNT || dedup == REC_DEDUP_SUM;
+	if (rc == 0)
+		rc = map_parts(ds, part, nparts, map);
+	ds->nitems = rec_dict_size(ds->items);
+	if (rc == 0)
+		rc = scatter(ds, part, nparts, map);
+	for (int p = 0; p < nparts; p++) {
+		rec_events_release(&part[p]);
+		if (map) {
+			free(map[p].user);
+			free(map[p].item);
+			free(map[p].next);
+		}
+	}
+	free(map);
 	if (rc == 0)
 		rc = clean_rows(ds, dedup);
 	if (rc < 0) {
@@ -301,6 +377,37 @@ int rec_dataset_from_events(struct rec_dataset *ds, struct rec_events *ev,
 		return rec_error_set(err, rc, "out of memory");
 	}
 	return 0;
+}
+
+int rec_dataset_from_events(struct rec_dataset *ds, struct rec_events *ev,
+			    enum rec_dedup dedup, struct rec_error *err)
+{
+	return rec_dataset_from_parts(ds, ev, 1, dedup, err);
+}
+
+int rec_dataset_from_csv(struct rec_dataset *ds, const char *path,
+			 const struct rec_csv_options *opt, enum rec_dedup dedup,
+			 uint64_t *skipped, struct rec_error *err)
+{
+	struct rec_events *part, ev;
+	int rc = rec_events_read_parts(path, opt, &part, skipped, err);
+
+	if (rc > 0) {
+		rc = rec_dataset_from_parts(ds, part, rc, dedup, err);
+		free(part);
+		return rc;
+	}
+	if (rc < 0)
+		return rc;
+	if (rec_events_init(&ev, NULL, NULL) < 0)
+		return rec_error_set(err, REC_ENOMEM, "out of memory");
+	if ((rc = rec_events_read(&ev, path, opt, err)) < 0) {
+		rec_events_release(&ev);
+		return rc;
+	}
+	if (skipped)
+		*skipped += ev.skipped;
+	return rec_dataset_from_events(ds, &ev, dedup, err);
 }
 
 void rec_dataset_filter(struct rec_dataset *ds, const uint8_t *mask, uint8_t want)

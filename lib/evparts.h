@@ -1,0 +1,30 @@
+/* evparts.h - events read in parts, one a thread, and the dataset made
+ * from them (csv.c, dataset.c). */
+#ifndef REC_EVPARTS_H
+#define REC_EVPARTS_H
+
+#include "rec.h"
+
+/* Read a plain events file (a regular file, not gzip) as rec_events_read
+ * would, split in parts read on all threads: part k gets the events of
+ * the k-th stretch of rows in dictionaries of its own, times counted
+ * from 0 where there is no time column.  Returns the number of parts in
+ * the new array *parts, 0 if the file needs the general reader (standard
+ * input, gzip, quotes or spaces), or < 0 on an error in the file. */
+int rec_events_read_parts(const char *path, const struct rec_csv_options *opt,
+			  struct rec_events **parts, uint64_t *skipped,
+			  struct rec_error *err);
+
+/* The dataset of the parts' events taken in order, as
+ * rec_dataset_from_events would make of them appended to one another;
+ * releases the parts. */
+int rec_dataset_from_parts(struct rec_dataset *ds, struct rec_events *part, int nparts,
+			   enum rec_dedup dedup, struct rec_error *err);
+
+/* rec_events_read and rec_dataset_from_events of one file, in parts
+ * where the file allows. */
+int rec_dataset_from_csv(struct rec_dataset *ds, const char *path,
+			 const struct rec_csv_options *opt, enum rec_dedup dedup,
+			 uint64_t *skipped, struct rec_error *err);
+
+#endif
