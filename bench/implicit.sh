@@ -2,13 +2,16 @@
 # implicit.sh - top-N from implicit feedback: every rating a positive,
 # split by user (20% of each user's events, seed 1) and leave-last-out;
 # HR@10, NDCG@10, Recall@20, AUC and training time of each algorithm on
-# MovieLens 100K and latest-small.  With REC_BENCH_LARGE=1, the scale on
+# MovieLens 100K and latest-small, and the per-user split's figures over
+# REC_BENCH_SEEDS draws (default 10), since one draw moves NDCG@10 by a
+# few thousandths.  With REC_BENCH_LARGE=1, the scale on
 # 2x10^7 generated events: ials seconds per iteration, ease on the 10,000
 # most popular items, and rec-eval -m over every user beside the bare
 # matrix products it cannot beat.
 . "$(dirname "$0")/helpers"
 
 THREADS=2
+SEEDS=${REC_BENCH_SEEDS:-10}
 ALGORITHMS=$(algorithms pop itemknn bpr ials ease 2> "$TMP/absent")
 cat "$TMP/absent"
 
@@ -28,6 +31,42 @@ measure() {
 	done
 }
 
+# over_seeds: each algorithm on the per-user split of $TMP/all.recd drawn
+# with seeds 1 to SEEDS: NDCG@10's mean, standard deviation and range, and
+# the means of HR@10 and Recall@20.
+over_seeds() {
+	: > "$TMP/seeds.csv"
+	seed=1
+	while [ "$seed" -le "$SEEDS" ]; do
+		rec-split -q --method user --ratio 0.2 --seed "$seed" --train "$TMP/train.recd" \
+			--test "$TMP/test.recd" "$TMP/all.recd" || return 0
+		for algo in $ALGORITHMS; do
+			rec-train -a "$algo" -j "$THREADS" -q -o "$TMP/model.recm" "$TMP/train.recd" &&
+				rec-eval -m "$TMP/model.recm" -j "$THREADS" --test "$TMP/test.recd" \
+					-k 10,20 -o "$TMP/eval.csv" || continue
+			echo "$algo,$(metric "$TMP/eval.csv" ndcg 10),$(metric "$TMP/eval.csv" hr 10),$(metric "$TMP/eval.csv" recall 20)" \
+				>> "$TMP/seeds.csv"
+		done
+		seed=$((seed + 1))
+	done
+	printf '  rec-split --method user --ratio 0.2, seeds 1 to %s\n' "$SEEDS"
+	row "" "NDCG@10" "sd" "min" "max" "HR@10" "Recall@20"
+	for algo in $ALGORITHMS; do
+		# shellcheck disable=SC2046
+		row $(awk -F, -v a="$algo" '$1 == a {
+				n++; s += $2; ss += $2 * $2; h += $3; r += $4
+				if (n == 1 || $2 < lo) lo = $2
+				if (n == 1 || $2 > hi) hi = $2
+			}
+			END {
+				if (!n) exit
+				m = s / n; v = ss / n - m * m
+				printf "%s %.4f %.4f %.4f %.4f %.4f %.4f", a, m,
+					sqrt(v > 0 ? v : 0), lo, hi, h / n, r / n
+			}' "$TMP/seeds.csv")
+	done
+}
+
 # dataset NAME FILE PIVOT-OPTIONS...: binarise, split both ways, measure.
 dataset() {
 	name=$1 file=$2
@@ -38,6 +77,7 @@ dataset() {
 	rec-split -q --method user --ratio 0.2 --seed 1 --train "$TMP/train.recd" \
 		--test "$TMP/test.recd" "$TMP/all.recd" || return 0
 	measure "rec-split --method user --ratio 0.2 --seed 1"
+	over_seeds
 	rec-split -q --method last --count 1 --train "$TMP/train.recd" \
 		--test "$TMP/test.recd" "$TMP/all.recd" || return 0
 	measure "rec-split --method last --count 1"
