@@ -473,7 +473,6 @@ int rec_events_each(const char *path, const struct rec_csv_options *opt,
 	return rec_csv_read(path, opt, col, NCOLS, parse_event, &x, skipped, err);
 }
 
-static int reserve_events(struct rec_events *ev, size_t n);
 
 static int take_event(void *data, const struct rec_event *e, struct rec_error *err)
 {
@@ -501,7 +500,7 @@ int rec_events_read(struct rec_events *ev, const char *path,
 	/* The shortest event line, "u,i\n", has four bytes.  If the guess
 	 * cannot be had, the arrays grow as they fill. */
 	if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
-		reserve_events(ev, (size_t)st.st_size / 4);
+		rec_events_reserve(ev, (size_t)st.st_size / 4);
 
 	return rec_events_each(path, opt, take_event, ev, (int64_t)ev->n, &ev->skipped, err);
 }
@@ -788,7 +787,7 @@ static int part_init(struct part *pt, const struct reader *head, struct rec_even
 	    rec_events_init(ev, NULL, NULL) < 0)
 		return REC_ENOMEM;
 	/* The shortest event row, "u,i" and its line end, has four bytes. */
-	reserve_events(ev, (size_t)(end - start) / 4 + 1);
+	rec_events_reserve(ev, (size_t)(end - start) / 4 + 1);
 	return 0;
 }
 
@@ -973,7 +972,7 @@ static int grow(void **p, size_t cap, size_t size);
 
 /* Room for n more events.  Untouched pages of a large allocation cost no
  * memory, so a generous guess only saves the copies of regrowing. */
-static int reserve_events(struct rec_events *ev, size_t n)
+int rec_events_reserve(struct rec_events *ev, size_t n)
 {
 	size_t cap = ev->n + n;
 
@@ -1001,7 +1000,7 @@ static int grow(void **p, size_t cap, size_t size)
 int rec_events_push(struct rec_events *ev, uint32_t user, uint32_t item,
 		    float rating, int64_t time)
 {
-	if (ev->n == ev->cap && reserve_events(ev, ev->cap ? ev->cap / 2 : 1024) < 0)
+	if (ev->n == ev->cap && rec_events_reserve(ev, ev->cap ? ev->cap / 2 : 1024) < 0)
 		return REC_ENOMEM;
 	ev->user[ev->n] = user;
 	ev->item[ev->n] = item;

@@ -211,6 +211,8 @@ static int prepend_training(const struct rec_dataset *d, struct rec_events *ev,
 
 	if (rec_events_init(&all, ev->users, ev->items) < 0)
 		return REC_ENOMEM;
+	if (rec_events_reserve(&all, d->nnz + ev->n) < 0)
+		goto nomem;
 	for (uint32_t u = 0; u < d->nusers; u++)
 		for (uint64_t e = d->rowptr[u]; e < d->rowptr[u + 1]; e++)
 			if (rec_events_push(&all, u, d->col[e], d->val[e], d->time[e]) < 0)

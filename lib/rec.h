@@ -180,6 +180,8 @@ struct rec_events {
 int rec_events_init(struct rec_events *ev, struct rec_dict *users,
 		    struct rec_dict *items);
 void rec_events_release(struct rec_events *ev);
+/* Room for n more events, so that pushing them does not regrow. */
+int rec_events_reserve(struct rec_events *ev, size_t n);
 int rec_events_push(struct rec_events *ev, uint32_t user, uint32_t item,
 		    float rating, int64_t time);
 
