@@ -18,6 +18,7 @@
 #include <zlib.h>
 
 #include "evparts.h"
+#include "internal.h"
 
 struct field {
 	char *s;
@@ -989,7 +990,7 @@ int rec_events_reserve(struct rec_events *ev, size_t n)
 
 static int grow(void **p, size_t cap, size_t size)
 {
-	void *q = realloc(*p, cap * size);
+	void *q = *p ? realloc(*p, cap * size) : rec_alloc_large(cap * size);
 
 	if (!q)
 		return REC_ENOMEM;
