@@ -498,9 +498,9 @@ static int trainer_init(struct trainer *t, struct rec_model *m, const uint8_t *v
 	t->reg = (float)m->hp[HP_REG];
 	t->reg_bias = (float)m->hp[HP_REG_BIAS];
 	t->negatives = (uint32_t)m->hp[HP_NEGATIVES];
-	t->user = malloc((d->nnz + 1) * sizeof(*t->user));
-	t->seen = malloc((d->nnz + 1) * sizeof(*t->seen));
-	t->order = malloc((d->nnz + 1) * sizeof(*t->order));
+	t->user = rec_alloc_large((d->nnz + 1) * sizeof(*t->user));
+	t->seen = rec_alloc_large((d->nnz + 1) * sizeof(*t->seen));
+	t->order = rec_alloc_large((d->nnz + 1) * sizeof(*t->order));
 	t->scratch = malloc((size_t)omp_get_max_threads() * 3 * k * sizeof(float));
 	if (!t->user || !t->seen || !t->order || !t->scratch)
 		return REC_ENOMEM;

@@ -955,8 +955,8 @@ int rec_columns_build(const struct rec_dataset *ds, struct rec_columns *c)
 	uint64_t *next = malloc(((size_t)ds->nitems + 1) * sizeof(*next));
 
 	c->ptr = calloc((size_t)ds->nitems + 1, sizeof(*c->ptr));
-	c->ent = malloc((ds->nnz + 1) * sizeof(*c->ent));
-	c->user = malloc((ds->nnz + 1) * sizeof(*c->user));
+	c->ent = rec_alloc_large((ds->nnz + 1) * sizeof(*c->ent));
+	c->user = rec_alloc_large((ds->nnz + 1) * sizeof(*c->user));
 	if (!next || !c->ptr || !c->ent || !c->user) {
 		free(next);
 		rec_columns_free(c);

@@ -531,10 +531,10 @@ static int entries_init(struct entries *x, const struct rec_model *m)
 	uint64_t *next = malloc(((size_t)d->nitems + 1) * sizeof(*next));
 
 	memset(x, 0, sizeof(*x));
-	x->conf = malloc((d->nnz + 1) * sizeof(*x->conf));
+	x->conf = rec_alloc_large((d->nnz + 1) * sizeof(*x->conf));
 	x->cptr = calloc((size_t)d->nitems + 1, sizeof(*x->cptr));
-	x->cuser = malloc((d->nnz + 1) * sizeof(*x->cuser));
-	x->cconf = malloc((d->nnz + 1) * sizeof(*x->cconf));
+	x->cuser = rec_alloc_large((d->nnz + 1) * sizeof(*x->cuser));
+	x->cconf = rec_alloc_large((d->nnz + 1) * sizeof(*x->cconf));
 	if (!next || !x->conf || !x->cptr || !x->cuser || !x->cconf) {
 		free(next);
 		entries_release(x);

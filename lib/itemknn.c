@@ -50,7 +50,7 @@ static int columns_build(const struct rec_model *m, struct columns *c)
 {
 	const struct rec_dataset *d = &m->data;
 
-	c->w = malloc((d->nnz + 1) * sizeof(*c->w));
+	c->w = rec_alloc_large((d->nnz + 1) * sizeof(*c->w));
 	c->norm = calloc((size_t)d->nitems + 1, sizeof(*c->norm));
 	if (!c->w || !c->norm || rec_columns_build(d, &c->idx) < 0)
 		return REC_ENOMEM;

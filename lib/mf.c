@@ -900,8 +900,8 @@ static int index_items(struct gibbs *g, const struct rec_dataset *d)
 	struct side *it = &g->side[1];
 
 	it->ptr = calloc((size_t)d->nitems + 1, sizeof(*it->ptr));
-	it->ent = malloc((d->nnz + 1) * sizeof(*it->ent));
-	it->adj = malloc((d->nnz + 1) * sizeof(*it->adj));
+	it->ent = rec_alloc_large((d->nnz + 1) * sizeof(*it->ent));
+	it->adj = rec_alloc_large((d->nnz + 1) * sizeof(*it->adj));
 	if (!it->ptr || !it->ent || !it->adj)
 		return REC_ENOMEM;
 	for (uint64_t e = 0; e < d->nnz; e++)
@@ -976,9 +976,9 @@ static struct gibbs *gibbs_new(struct rec_model *m, const float *weight)
 	zig_init(&g->zig);
 	g->side[0].ptr = d->rowptr;
 	g->side[0].adj = d->col;
-	g->res = malloc((d->nnz + 1) * sizeof(*g->res));
-	g->scale = malloc((d->nnz + 1) * sizeof(*g->scale));
-	g->sw = malloc((d->nnz + 1) * sizeof(*g->sw));
+	g->res = rec_alloc_large((d->nnz + 1) * sizeof(*g->res));
+	g->scale = rec_alloc_large((d->nnz + 1) * sizeof(*g->scale));
+	g->sw = rec_alloc_large((d->nnz + 1) * sizeof(*g->sw));
 	g->sums = calloc(2 * (size_t)d->nusers + 1, sizeof(*g->sums));
 	g->noise = malloc(((size_t)d->nusers + 1) * sizeof(*g->noise));
 	g->stat = malloc(3 * (size_t)g->dim * sizeof(*g->stat));
@@ -1060,9 +1060,9 @@ static int trainer_init(struct trainer *t, struct rec_model *m)
 	t->lr = (float)(m->hp[HP_LR] > 0 ? m->hp[HP_LR] : t->adam ? ADAM_LR : SGD_LR);
 	t->reg = (float)m->hp[HP_REG];
 	t->reg_bias = (float)m->hp[HP_REG_BIAS];
-	t->user = malloc((d->nnz + 1) * sizeof(*t->user));
-	t->order = malloc((d->nnz + 1) * sizeof(*t->order));
-	t->weight = malloc((d->nnz + 1) * sizeof(*t->weight));
+	t->user = rec_alloc_large((d->nnz + 1) * sizeof(*t->user));
+	t->order = rec_alloc_large((d->nnz + 1) * sizeof(*t->order));
+	t->weight = rec_alloc_large((d->nnz + 1) * sizeof(*t->weight));
 	if (!t->user || !t->order || !t->weight)
 		return REC_ENOMEM;
 	#pragma omp parallel for schedule(dynamic, 64)

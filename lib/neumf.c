@@ -641,8 +641,8 @@ static int sort_rows(struct trainer *t)
 {
 	const struct rec_dataset *d = &t->m->data;
 
-	t->owner = malloc((d->nnz + 1) * sizeof(*t->owner));
-	t->seen = malloc((d->nnz + 1) * sizeof(*t->seen));
+	t->owner = rec_alloc_large((d->nnz + 1) * sizeof(*t->owner));
+	t->seen = rec_alloc_large((d->nnz + 1) * sizeof(*t->seen));
 	if (!t->owner || !t->seen)
 		return REC_ENOMEM;
 	memcpy(t->seen, d->col, d->nnz * sizeof(*t->seen));
@@ -680,7 +680,7 @@ static int trainer_init(struct trainer *t, struct rec_model *m, const uint8_t *v
 	if (slice > INT32_MAX / MAX_SIZE)
 		return REC_ENOMEM;
 	if (sort_rows(t) < 0 ||
-	    !(t->order = malloc((d->nnz + 1) * sizeof(*t->order))) ||
+	    !(t->order = rec_alloc_large((d->nnz + 1) * sizeof(*t->order))) ||
 	    !(t->b.user = malloc(rows * sizeof(*t->b.user))) ||
 	    !(t->b.item = malloc(rows * sizeof(*t->b.item))) ||
 	    !(t->b.label = malloc(rows * sizeof(*t->b.label))) ||
