@@ -62,7 +62,7 @@ int rec_model_rank(const struct rec_model *m, const int64_t *users, size_t count
 	size_t ni = m->data.nitems ? m->data.nitems : 1;
 	uint32_t block = BLOCK_FLOATS / ni < BLOCK ? BLOCK_FLOATS / ni + 1 : BLOCK;
 	uint32_t sub = block < BLOCK ? (block + 3) / 4 : SUB;
-	float *scores = malloc((size_t)block * ni * sizeof(*scores));
+	float *scores = rec_alloc_large((size_t)block * ni * sizeof(*scores));
 	uint32_t *idx = malloc((size_t)block * opt->k * sizeof(*idx) + 1);
 	float *val = malloc((size_t)block * opt->k * sizeof(*val) + 1);
 	uint32_t *found = malloc(block * sizeof(*found));
