@@ -219,8 +219,9 @@ int rec_dict_intern(struct rec_dict *d, const char *s, size_t len,
 	*index = d->n++;
 	if (added)
 		*added = 1;
-	/* Keep the load under one half so probes stay short. */
-	if ((uint64_t)d->n * 2 > d->mask)
+	/* A load of three quarters keeps probes short; the table of a
+	 * large dictionary then stays small enough to stay in the cache. */
+	if ((uint64_t)d->n * 4 > (uint64_t)d->mask * 3)
 		return grow_table(d);
 	return 0;
 }
