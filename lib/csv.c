@@ -728,6 +728,68 @@ struct part {
 	int odd;
 };
 
+/* A rating or time in the form most files write it, else as
+ * parse_event reads it: 0 if it reads, < 0 if not. */
+static int quick_rating(const struct span *f, float *out)
+{
+	double v;
+
+	if (f->len == 1 && f->s[0] >= '0' && f->s[0] <= '9') {
+		*out = (float)(f->s[0] - '0');
+		return 0;
+	}
+	if (rec_parse_double(f->s, -1e30, 1e30, &v, "rating", NULL) < 0)
+		return REC_EPARSE;
+	*out = (float)v;
+	return 0;
+}
+
+static int quick_time(const struct span *f, int64_t *out)
+{
+	int64_t v = 0;
+
+	if (f->len > 18)
+		return rec_parse_time(f->s, out, "timestamp", NULL);
+	for (size_t i = 0; i < f->len; i++) {
+		unsigned digit = (unsigned char)f->s[i] - '0';
+
+		if (digit > 9)
+			return rec_parse_time(f->s, out, "timestamp", NULL);
+		v = v * 10 + digit;
+	}
+	*out = v;
+	return f->len ? 0 : REC_EPARSE;
+}
+
+/* A good row taken as data_row would take it, without its indirection;
+ * < 0 leaves the row to data_row, to be taken or reported there. */
+static int quick_row(struct part *pt)
+{
+	const struct rec_csv_column *col = pt->r.col;
+	const struct span *f = pt->b.field;
+	const struct span *user = &f[col[COL_USER].pos], *item = &f[col[COL_ITEM].pos];
+	struct rec_events *ev = pt->x.ctx;
+	float value = 1;
+	int64_t t = pt->x.row;
+	uint32_t u, i;
+
+	if (!user->len || !item->len || ev->n == ev->cap ||
+	    (col[COL_RATING].present && quick_rating(&f[col[COL_RATING].pos], &value) < 0) ||
+	    (col[COL_TIME].present && quick_time(&f[col[COL_TIME].pos], &t) < 0) ||
+	    rec_dict_intern(ev->users, user->s, user->len, &u, NULL) < 0 ||
+	    rec_dict_intern(ev->items, item->s, item->len, &i, NULL) < 0)
+		return REC_EPARSE;
+	ev->user[ev->n] = u;
+	ev->item[ev->n] = i;
+	ev->rating[ev->n] = value;
+	ev->time[ev->n] = t;
+	ev->n++;
+	ev->has_rating |= col[COL_RATING].present;
+	ev->has_time |= col[COL_TIME].present;
+	pt->x.row++;
+	return 0;
+}
+
 static void read_part(struct part *pt, long keep, int *odd)
 {
 	struct reader *r = &pt->r;
@@ -752,12 +814,14 @@ static void read_part(struct part *pt, long keep, int *odd)
 			r->failed = 1;
 			break;
 		}
-		for (int c = 0; c < r->ncol; c++)
-			if (col[c].present && col[c].pos < r->nfield) {
-				r->fieldp[c] = pt->b.field[col[c].pos].s;
-				r->fieldlen[c] = pt->b.field[col[c].pos].len;
-			}
-		data_row(r);
+		if (r->nfield < keep || quick_row(pt) < 0) {
+			for (int c = 0; c < r->ncol; c++)
+				if (col[c].present && col[c].pos < r->nfield) {
+					r->fieldp[c] = pt->b.field[col[c].pos].s;
+					r->fieldlen[c] = pt->b.field[col[c].pos].len;
+				}
+			data_row(r);
+		}
 		r->line++;
 		pt->rows++;
 	}
