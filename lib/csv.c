@@ -519,6 +519,7 @@ enum { BYTE_PLAIN, BYTE_DELIM, BYTE_END, BYTE_ODD };
 enum { ROW_NONE, ROW_READ, ROW_ODD };
 
 #define BLOCK (1 << 20)
+#define SLACK 8			/* sentinel bytes after the buffer's data */
 #define MIN_PART (1 << 16)	/* bytes: smaller files are read in one part */
 
 struct span {
@@ -526,35 +527,42 @@ struct span {
 	size_t len;
 };
 
+/* What each byte is to the splitter, and the delimiter. */
+struct classes {
+	unsigned char of[256];
+	unsigned char delim;
+};
+
 /* A byte range of a file, read in blocks and split into rows. */
 struct blocks {
 	int fd;
 	off_t off;		/* the next byte to read */
 	off_t end;		/* the end of the range */
-	char *buf;		/* cap bytes and a sentinel */
+	char *buf;		/* cap bytes and SLACK sentinel line ends */
 	size_t cap;
 	size_t len;
 	size_t pos;		/* the first byte not split yet */
-	const unsigned char *cls;
+	const struct classes *cls;
 	struct span *field;	/* the first fields of the row */
 	long nfield_cap;
 };
 
-static void byte_classes(unsigned char *cls, unsigned char delim)
+static void byte_classes(struct classes *cls, unsigned char delim)
 {
-	memset(cls, BYTE_PLAIN, 256);
-	cls['"'] = cls[' '] = cls['\t'] = BYTE_ODD;
-	cls['\r'] = cls['\n'] = BYTE_END;
-	cls[delim] = BYTE_DELIM;
+	memset(cls->of, BYTE_PLAIN, sizeof(cls->of));
+	cls->of['"'] = cls->of[' '] = cls->of['\t'] = BYTE_ODD;
+	cls->of['\r'] = cls->of['\n'] = BYTE_END;
+	cls->of[delim] = BYTE_DELIM;
+	cls->delim = delim;
 }
 
 static int blocks_open(struct blocks *b, int fd, off_t start, off_t end,
-		       const unsigned char *cls)
+		       const struct classes *cls)
 {
 	*b = (struct blocks){ .fd = fd, .off = start, .end = end, .cap = BLOCK, .cls = cls };
-	if (!(b->buf = malloc(b->cap + 1)))
+	if (!(b->buf = malloc(b->cap + SLACK)))
 		return REC_ENOMEM;
-	b->buf[0] = '\n';
+	memset(b->buf, '\n', SLACK);
 	return 0;
 }
 
@@ -574,7 +582,7 @@ static int fill(struct blocks *b)
 	if (b->off >= b->end)
 		return 0;
 	if (tail == b->cap) {
-		char *buf = realloc(b->buf, 2 * b->cap + 1);
+		char *buf = realloc(b->buf, 2 * b->cap + SLACK);
 
 		if (!buf)
 			return REC_ENOMEM;
@@ -595,7 +603,7 @@ static int fill(struct blocks *b)
 		b->end = b->off;	/* the file shrank */
 	b->off += got;
 	b->len += (size_t)got;
-	b->buf[b->len] = '\n';
+	memset(b->buf + b->len, '\n', SLACK);
 	return got > 0;
 }
 
@@ -614,11 +622,55 @@ static int keep_span(struct blocks *b, long i, char *s, char *end)
 	return 0;
 }
 
-/* Split the row at b->pos, keeping its first keep fields: ROW_READ,
+#define ONES 0x0101010101010101ULL
+#define HIGHS 0x8080808080808080ULL
+
+/* Eight bytes from p, the first in the low byte. */
+static uint64_t load8(const char *p)
+{
+	uint64_t w;
+
+	memcpy(&w, p, 8);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	w = __builtin_bswap64(w);
+#endif
+	return w;
+}
+
+/* The high bits of the bytes of w that may end a field: those below '#'
+ * (line ends, quote, space, tab, controls) and delimiters.  The lowest
+ * is exact; the bits above it may be false. */
+static uint64_t stops(uint64_t w, uint64_t delims)
+{
+	uint64_t d = w ^ delims;
+
+	return (((w - ONES * '#') & ~w) | ((d - ONES) & ~d)) & HIGHS;
+}
+
+/* The byte that ends the field at p, eight bytes at a time. */
+static char *field_end(char *p, const unsigned char *cls, uint64_t delims)
+{
+	for (;;) {
+		uint64_t m = stops(load8(p), delims);
+
+		if (!m) {
+			p += 8;
+			continue;
+		}
+		p += __builtin_ctzll(m) / 8;
+		if (cls[(unsigned char)*p] != BYTE_PLAIN)
+			return p;
+		p++;
+	}
+}
+
+/* Split the row at b->pos, keeping its first keep fields (not
+ * terminated: the byte after each is free for a NUL): ROW_READ,
  * ROW_NONE if the row goes on past the bytes read, ROW_ODD, or < 0. */
 static int split_row(struct blocks *b, long keep, long *nfield)
 {
-	const unsigned char *cls = b->cls;
+	const unsigned char *cls = b->cls->of;
+	uint64_t delims = ONES * b->cls->delim;
 	char *p = b->buf + b->pos, *end = b->buf + b->len, *start;
 	int last = b->off >= b->end;	/* the sentinel ends the last row */
 	long n = 0;
@@ -631,8 +683,7 @@ static int split_row(struct blocks *b, long keep, long *nfield)
 	for (start = p;; start = ++p) {
 		unsigned char c;
 
-		while (cls[(unsigned char)*p] == BYTE_PLAIN)
-			p++;
+		p = field_end(p, cls, delims);
 		c = cls[(unsigned char)*p];
 		if (c == BYTE_ODD)
 			return ROW_ODD;
@@ -644,8 +695,6 @@ static int split_row(struct blocks *b, long keep, long *nfield)
 		if (c == BYTE_END)
 			break;
 	}
-	for (long i = 0; i < n && i < keep; i++)
-		b->field[i].s[b->field[i].len] = '\0';
 	b->pos = (size_t)(p - b->buf) + (p < end);
 	*nfield = n;
 	return ROW_READ;
@@ -671,7 +720,7 @@ static off_t blocks_at(const struct blocks *b)
 /* The header, if any, and the first data row set the columns, as they
  * do for libcsv; *data is where the data rows start.  0 if the general
  * reader should read the file: it also reports a bad header. */
-static int read_head(struct reader *r, int fd, off_t size, const unsigned char *cls,
+static int read_head(struct reader *r, int fd, off_t size, const struct classes *cls,
 		     off_t *data)
 {
 	struct blocks b;
@@ -728,6 +777,13 @@ struct part {
 	int odd;
 };
 
+/* The field as a string, for the parsers. */
+static char *terminate(const struct span *f)
+{
+	f->s[f->len] = '\0';
+	return f->s;
+}
+
 /* A rating or time in the form most files write it, else as
  * parse_event reads it: 0 if it reads, < 0 if not. */
 static int quick_rating(const struct span *f, float *out)
@@ -738,27 +794,45 @@ static int quick_rating(const struct span *f, float *out)
 		*out = (float)(f->s[0] - '0');
 		return 0;
 	}
-	if (rec_parse_double(f->s, -1e30, 1e30, &v, "rating", NULL) < 0)
+	if (rec_parse_double(terminate(f), -1e30, 1e30, &v, "rating", NULL) < 0)
 		return REC_EPARSE;
 	*out = (float)v;
 	return 0;
 }
 
+/* Eight ASCII digits, the first in the low byte, as a number; -1 if
+ * there is a byte that is not a digit. */
+static int64_t eight_digits(uint64_t w)
+{
+	if (((w & ONES * 0xf0) | ((w + ONES * 0x06) & ONES * 0xf0) >> 4) != ONES * 0x33)
+		return -1;
+	w = (w & ONES * 0x0f) * (10 * 256 + 1) >> 8;
+	w = (w & 0x00ff00ff00ff00ffULL) * (100 * 65536 + 1) >> 16;
+	return (int64_t)((w & 0x0000ffff0000ffffULL) * (10000 * 4294967296ULL + 1) >> 32);
+}
+
 static int quick_time(const struct span *f, int64_t *out)
 {
-	int64_t v = 0;
+	const char *s = f->s;
+	size_t len = f->len;
+	int64_t v = 0, eight;
 
-	if (f->len > 18)
-		return rec_parse_time(f->s, out, "timestamp", NULL);
-	for (size_t i = 0; i < f->len; i++) {
-		unsigned digit = (unsigned char)f->s[i] - '0';
+	if (len == 0 || len > 18)
+		return rec_parse_time(terminate(f), out, "timestamp", NULL);
+	for (; len >= 8; s += 8, len -= 8) {
+		if ((eight = eight_digits(load8(s))) < 0)
+			return rec_parse_time(terminate(f), out, "timestamp", NULL);
+		v = v * 100000000 + eight;
+	}
+	for (; len > 0; s++, len--) {
+		unsigned digit = (unsigned char)*s - '0';
 
 		if (digit > 9)
-			return rec_parse_time(f->s, out, "timestamp", NULL);
+			return rec_parse_time(terminate(f), out, "timestamp", NULL);
 		v = v * 10 + digit;
 	}
 	*out = v;
-	return f->len ? 0 : REC_EPARSE;
+	return 0;
 }
 
 /* A good row taken as data_row would take it, without its indirection;
@@ -817,7 +891,7 @@ static void read_part(struct part *pt, long keep, int *odd)
 		if (r->nfield < keep || quick_row(pt) < 0) {
 			for (int c = 0; c < r->ncol; c++)
 				if (col[c].present && col[c].pos < r->nfield) {
-					r->fieldp[c] = pt->b.field[col[c].pos].s;
+					r->fieldp[c] = terminate(&pt->b.field[col[c].pos]);
 					r->fieldlen[c] = pt->b.field[col[c].pos].len;
 				}
 			data_row(r);
@@ -838,7 +912,7 @@ static long last_position(const struct reader *r)
 }
 
 static int part_init(struct part *pt, const struct reader *head, struct rec_events *ev,
-		     int fd, off_t start, off_t end, const unsigned char *cls)
+		     int fd, off_t start, off_t end, const struct classes *cls)
 {
 	*pt = (struct part){ .r = *head, .x = { take_event, ev, 0 } };
 	pt->r.ctx = &pt->x;
@@ -894,7 +968,7 @@ static int parts_result(const struct part *pt, int n, long line, uint64_t *skipp
 /* Read the data rows in parts on all threads into ev[k]: the number of
  * parts, 0 if a row needs the general reader, or < 0 on an error. */
 static int read_in_parts(const struct reader *head, int fd, off_t data, off_t size,
-			 const unsigned char *cls, struct rec_events *ev, int n,
+			 const struct classes *cls, struct rec_events *ev, int n,
 			 uint64_t *skipped, struct rec_error *err)
 {
 	struct part *pt = calloc((size_t)n, sizeof(*pt));
@@ -944,7 +1018,7 @@ int rec_events_read_parts(const char *path, const struct rec_csv_options *opt,
 	struct rec_csv_column col[NCOLS];
 	struct reader head = { .opt = opt, .col = col, .ncol = NCOLS, .fn = parse_event,
 			       .path = path, .err = err, .line = 1 };
-	unsigned char cls[256];
+	struct classes cls;
 	struct rec_events *ev = NULL;
 	struct stat st;
 	off_t data;
@@ -954,14 +1028,14 @@ int rec_events_read_parts(const char *path, const struct rec_csv_options *opt,
 	if (opt->line_buffered || strcmp(path, "-") == 0 || (fd = open(path, O_RDONLY)) < 0)
 		return 0;
 	event_columns(col, opt);
-	byte_classes(cls, opt->delim ? opt->delim : ',');
+	byte_classes(&cls, opt->delim ? opt->delim : ',');
 	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && !is_gzip(fd) &&
-	    read_head(&head, fd, st.st_size, cls, &data)) {
+	    read_head(&head, fd, st.st_size, &cls, &data)) {
 		nparts = part_count(st.st_size - data);
 		if (!(ev = calloc((size_t)nparts, sizeof(*ev))))
 			n = rec_error_set(err, REC_ENOMEM, "out of memory");
 		else
-			n = read_in_parts(&head, fd, data, st.st_size, cls, ev, nparts, skipped, err);
+			n = read_in_parts(&head, fd, data, st.st_size, &cls, ev, nparts, skipped, err);
 		for (int k = 0; n <= 0 && ev && k < nparts; k++)
 			rec_events_release(&ev[k]);
 	}
