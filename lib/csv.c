@@ -837,19 +837,18 @@ static int quick_time(const struct span *f, int64_t *out)
 
 /* A good row taken as data_row would take it, without its indirection;
  * < 0 leaves the row to data_row, to be taken or reported there. */
-static int quick_row(struct part *pt)
+static int quick_row(struct part *pt, const struct span *f)
 {
 	const struct rec_csv_column *col = pt->r.col;
-	const struct span *f = pt->b.field;
-	const struct span *user = &f[col[COL_USER].pos], *item = &f[col[COL_ITEM].pos];
+	const struct span *user = &f[COL_USER], *item = &f[COL_ITEM];
 	struct rec_events *ev = pt->x.ctx;
 	float value = 1;
 	int64_t t = pt->x.row;
 	uint32_t u, i;
 
 	if (!user->len || !item->len || ev->n == ev->cap ||
-	    (col[COL_RATING].present && quick_rating(&f[col[COL_RATING].pos], &value) < 0) ||
-	    (col[COL_TIME].present && quick_time(&f[col[COL_TIME].pos], &t) < 0) ||
+	    (col[COL_RATING].present && quick_rating(&f[COL_RATING], &value) < 0) ||
+	    (col[COL_TIME].present && quick_time(&f[COL_TIME], &t) < 0) ||
 	    rec_dict_intern(ev->users, user->s, user->len, &u, NULL) < 0 ||
 	    rec_dict_intern(ev->items, item->s, item->len, &i, NULL) < 0)
 		return REC_EPARSE;
@@ -864,40 +863,75 @@ static int quick_row(struct part *pt)
 	return 0;
 }
 
+/* A split row: its columns' fields, and how many fields it has. */
+struct split {
+	struct span col[NCOLS];
+	long nfield;
+};
+
+/* Keep the columns of the row just split, and start loading the user's
+ * dictionary slot: the rows of a batch wait for it together. */
+static void keep_row(const struct part *pt, struct split *row, long keep)
+{
+	const struct rec_csv_column *col = pt->r.col;
+	const struct rec_events *ev = pt->x.ctx;
+
+	for (int c = 0; c < NCOLS; c++)
+		if (col[c].present && col[c].pos < row->nfield)
+			row->col[c] = pt->b.field[col[c].pos];
+	if (row->nfield >= keep)
+		rec_dict_prefetch(ev->users, row->col[COL_USER].s, row->col[COL_USER].len);
+}
+
+static void take_split(struct part *pt, struct split *row, long keep)
+{
+	struct reader *r = &pt->r;
+
+	if (row->nfield < keep || quick_row(pt, row->col) < 0) {
+		r->nfield = row->nfield;
+		for (int c = 0; c < NCOLS; c++)
+			if (r->col[c].present && r->col[c].pos < row->nfield) {
+				r->fieldp[c] = terminate(&row->col[c]);
+				r->fieldlen[c] = row->col[c].len;
+			}
+		data_row(r);
+	}
+	r->line++;
+	pt->rows++;
+}
+
+#define BATCH 16
+
 static void read_part(struct part *pt, long keep, int *odd)
 {
 	struct reader *r = &pt->r;
-	const struct rec_csv_column *col = r->col;
-	int rc, stop;
+	struct split row[BATCH];
+	int rc = ROW_READ, n, stop = 0, other;
 
-	while (!r->failed) {
-		#pragma omp atomic read
-		stop = *odd;
-		if (stop || (rc = next_row(&pt->b, keep, &r->nfield)) == ROW_NONE)
-			break;
+	while (!r->failed && !stop) {
+		for (n = 0; n < BATCH; n++) {
+			if ((rc = split_row(&pt->b, keep, &row[n].nfield)) != ROW_READ)
+				break;
+			keep_row(pt, &row[n], keep);
+		}
+		for (int i = 0; i < n && !r->failed; i++)
+			take_split(pt, &row[i], keep);
 		if (rc == ROW_ODD) {
 			pt->odd = 1;
 			#pragma omp atomic write
 			*odd = 1;
-			break;
+		} else if (rc == ROW_NONE && (rc = fill(&pt->b)) <= 0) {
+			stop = 1;
 		}
-		if (rc < 0) {
+		if (rc < 0 && !r->failed) {
 			rec_error_set(r->err, rc, "%s", rc == REC_ENOMEM ? "out of memory" :
 				      strerror(errno));
 			rec_error_at(r->err, r->path, 0, 0);
 			r->failed = 1;
-			break;
 		}
-		if (r->nfield < keep || quick_row(pt) < 0) {
-			for (int c = 0; c < r->ncol; c++)
-				if (col[c].present && col[c].pos < r->nfield) {
-					r->fieldp[c] = terminate(&pt->b.field[col[c].pos]);
-					r->fieldlen[c] = pt->b.field[col[c].pos].len;
-				}
-			data_row(r);
-		}
-		r->line++;
-		pt->rows++;
+		#pragma omp atomic read
+		other = *odd;
+		stop |= other;
 	}
 }
 

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rec.h"
+#include "evparts.h"
 
 struct slot {
 	uint64_t key;		/* short_key() of the ID */
@@ -224,6 +224,13 @@ int rec_dict_intern(struct rec_dict *d, const char *s, size_t len,
 	if ((uint64_t)d->n * 4 > (uint64_t)d->mask * 3)
 		return grow_table(d);
 	return 0;
+}
+
+void rec_dict_prefetch(const struct rec_dict *d, const char *s, size_t len)
+{
+	uint64_t key = short_key(s, len);
+
+	__builtin_prefetch(&d->slot[hash_id(s, len, key) & d->mask]);
 }
 
 int64_t rec_dict_find(const struct rec_dict *d, const char *s, size_t len)

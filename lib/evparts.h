@@ -27,4 +27,8 @@ int rec_dataset_from_csv(struct rec_dataset *ds, const char *path,
 			 const struct rec_csv_options *opt, enum rec_dedup dedup,
 			 uint64_t *skipped, struct rec_error *err);
 
+/* Start loading the slot where s would be in d, for a rec_dict_intern
+ * of s a little later. */
+void rec_dict_prefetch(const struct rec_dict *d, const char *s, size_t len);
+
 #endif
