@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "evparts.h"
+#include "internal.h"
 
 struct slot {
 	uint64_t key;		/* short_key() of the ID */
@@ -143,7 +144,8 @@ static struct slot *find_slot(const struct rec_dict *d, const char *s, size_t le
 static int grow_table(struct rec_dict *d)
 {
 	uint32_t size = (d->mask + 1) * 2;
-	struct slot *slot = calloc(size, sizeof(*slot));
+	/* on huge pages, where a probe misses the cache but not the TLB */
+	struct slot *slot = rec_alloc_large_zero((size_t)size * sizeof(*slot));
 
 	if (!slot)
 		return REC_ENOMEM;

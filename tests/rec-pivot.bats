@@ -418,6 +418,104 @@ y,,1"
 	diff -u "$FIXTURES/events.csv" <(printf '%s\n' "$output")
 }
 
+# --- large plain files, split in parts ---
+
+# events FILE ROWS [COLUMNS]: a header and ROWS events of 500 users and
+# 3001 items, times rising; COLUMNS "ui" leaves out rating and time.
+events() {
+	awk -v n="$2" -v cols="${3:-uirt}" 'BEGIN {
+		print cols == "ui" ? "user,item" : "user,item,rating,timestamp"
+		for (r = 1; r <= n; r++) {
+			u = "u" (r * 7919 % 500); i = "i" (r * 104729 % 3001)
+			if (cols == "ui") print u "," i
+			else print u "," i "," (r % 5 + 1) "," (1700000000 + r)
+		}
+	}' > "$1"
+}
+
+# same_as_stdin FILE ARGS...: FILE read in parts on 1, 2 and 3 threads
+# gives what libcsv makes of it on standard input.
+same_as_stdin() {
+	local file=$1
+	shift
+	rec-pivot "$@" --format long < "$file" > stdin.csv
+	for j in 1 2 3; do
+		run -0 rec-pivot -j "$j" "$@" --format long -o "j$j.csv" "$file"
+		cmp stdin.csv "j$j.csv"
+	done
+}
+
+@test "a large file gives the same dataset on one thread and on several" {
+	events big.csv 40000
+	for j in 1 2 3; do
+		run -0 rec-pivot -j "$j" -o "j$j.recd" big.csv
+	done
+	cmp j1.recd j2.recd
+	cmp j1.recd j3.recd
+	same_as_stdin big.csv
+	same_as_stdin big.csv --dedup sum --min-user 60
+}
+
+@test "without a time column, times count rows across the parts" {
+	events ui.csv 40000 ui
+	same_as_stdin ui.csv
+	same_as_stdin ui.csv --dedup count
+}
+
+@test "a quote anywhere sends a large file to libcsv, which parses it" {
+	events big.csv 40000
+	printf '"u 1","i,2",4,1800000000\n' >> big.csv
+	same_as_stdin big.csv
+	run -0 rec-pivot -j 2 --format long -o out.csv big.csv
+	run -0 tail -n 1 out.csv
+	assert_output 'u 1,"i,2",4,1800000000'
+}
+
+@test "a space or tab sends a large file to libcsv, which trims it" {
+	events big.csv 40000
+	sed '30000s/,/, /' big.csv > space.csv
+	sed '30000s/,/,\t/' big.csv > tab.csv
+	same_as_stdin space.csv
+	same_as_stdin tab.csv
+	run -0 rec-pivot -j 2 --format long -o space-long.csv space.csv
+	run -0 rec-pivot -j 2 --format long -o plain-long.csv big.csv
+	cmp plain-long.csv space-long.csv
+}
+
+@test "CRLF and empty lines in a large file count as libcsv counts them" {
+	events big.csv 40000
+	sed 's/$/\r/; 100s/^/\r\n\n/' big.csv > crlf.csv
+	same_as_stdin crlf.csv
+	# the row on line 30001 is the 29999th: the two empty lines do not count
+	sed '30001s/,[0-9],/,x,/' crlf.csv > bad.csv
+	run -1 --separate-stderr rec-pivot -j 2 --format long bad.csv
+	assert_equal "$stderr" "rec-pivot: bad.csv:29999:3: bad rating 'x'"
+	run -1 --separate-stderr rec-pivot --format long < bad.csv
+	assert_equal "$stderr" "rec-pivot: standard input:29999:3: bad rating 'x'"
+}
+
+@test "a bad row in the second half of a large file names its line" {
+	events big.csv 40000
+	sed '30001s/,[0-9],/,3x,/' big.csv > bad.csv
+	run -1 --separate-stderr rec-pivot -j 2 --format long bad.csv
+	assert_equal "$stderr" "rec-pivot: bad.csv:30001:3: bad rating '3x'"
+	sed '10001s/,17[0-9]*$/,soon/' bad.csv > two.csv
+	run -1 --separate-stderr rec-pivot -j 2 --format long two.csv
+	assert_equal "$stderr" "rec-pivot: two.csv:10001:4: bad timestamp 'soon'"
+	sed '35001s/^u[0-9]*,/,/' big.csv > empty.csv
+	run -1 --separate-stderr rec-pivot -j 3 --format long empty.csv
+	assert_equal "$stderr" "rec-pivot: empty.csv:35001:1: empty user ID"
+}
+
+@test "--skip-bad counts the bad rows of every part" {
+	events big.csv 40000
+	sed '5001s/,[0-9],/,x,/; 25001s/,17[0-9]*$//; 39001s/^u[0-9]*,/,/' big.csv > bad.csv
+	run -0 --separate-stderr rec-pivot -j 3 --skip-bad --format long -o out.csv bad.csv
+	assert_equal "$stderr" "rec-pivot: skipped 3 bad rows"
+	rec-pivot --skip-bad --format long < bad.csv > stdin.csv 2> /dev/null
+	cmp stdin.csv out.csv
+}
+
 # --- bad input ---
 
 @test "without --skip-bad the first bad row is an error" {
