@@ -104,17 +104,17 @@ enum row_state { ROW_CLEAN, ROW_REPEATS, ROW_UNORDERED };
 /* Does the row need work: repeated items, or times out of order?  mark
  * is a per-item scratch array stamped with stamp in its high half, the
  * low half left at NO_ENTRY for merge_ordered. */
-static enum row_state row_state(const struct entry *e, size_t n, uint64_t *mark,
-				uint64_t stamp)
+static enum row_state row_state(const uint32_t *item, const int64_t *time, size_t n,
+				uint64_t *mark, uint64_t stamp)
 {
 	enum row_state state = ROW_CLEAN;
 
 	for (size_t i = 0; i < n; i++) {
-		if (i && e[i].time < e[i - 1].time)
+		if (i && time[i] < time[i - 1])
 			return ROW_UNORDERED;
-		if (mark[e[i].item] >> 32 == stamp)
+		if (mark[item[i]] >> 32 == stamp)
 			state = ROW_REPEATS;
-		mark[e[i].item] = stamp << 32 | NO_ENTRY;
+		mark[item[i]] = stamp << 32 | NO_ENTRY;
 	}
 	return state;
 }
@@ -157,19 +157,16 @@ static size_t merge_ordered(struct entry *e, size_t n, enum rec_dedup dedup,
 	return out;
 }
 
-/* Clean one row in place: merge duplicates, order by time.  Returns the
- * new length. */
+/* Clean one row in place, in the state row_state found it: merge
+ * duplicates, order by time.  Returns the new length. */
 static size_t clean_row(struct entry *e, size_t n, enum rec_dedup dedup,
-			uint64_t *mark, uint64_t stamp)
+			enum row_state state, uint64_t *mark, uint64_t stamp)
 {
-	enum row_state state = row_state(e, n, mark, stamp);
 	size_t out = 0;
 
 	if (dedup == REC_DEDUP_COUNT)
 		for (size_t i = 0; i < n; i++)
 			e[i].val = 1;
-	if (state == ROW_CLEAN)
-		return n;
 	if (state == ROW_REPEATS && dedup != REC_DEDUP_SUM && dedup != REC_DEDUP_MEAN &&
 	    n < NO_ENTRY)
 		return merge_ordered(e, n, dedup, mark, stamp);
@@ -318,14 +315,22 @@ static int clean_rows(struct rec_dataset *ds, enum rec_dedup dedup)
 		#pragma omp for schedule(dynamic, 256)
 		for (uint32_t u = 0; u < ds->nusers; u++) {
 			uint64_t a = ds->rowptr[u], n = ds->rowptr[u + 1] - a;
+			enum row_state state;
 
 			len[u] = n;
 			if (!e || !mark)
 				continue;
+			/* most rows are clean: they stay where they are */
+			state = row_state(ds->col + a, ds->time + a, n, mark, (uint64_t)u + 1);
+			if (state == ROW_CLEAN) {
+				for (uint64_t i = 0; dedup == REC_DEDUP_COUNT && i < n; i++)
+					ds->val[a + i] = 1;
+				continue;
+			}
 			for (uint64_t i = 0; i < n; i++)
 				e[i] = (struct entry){ ds->col[a + i], ds->val[a + i],
 						       ds->time[a + i], i };
-			len[u] = clean_row(e, n, dedup, mark, (uint64_t)u + 1);
+			len[u] = clean_row(e, n, dedup, state, mark, (uint64_t)u + 1);
 			for (uint64_t i = 0; i < len[u]; i++) {
 				ds->col[a + i] = e[i].item;
 				ds->val[a + i] = e[i].val;
