@@ -493,8 +493,8 @@ static int take_event(void *data, const struct rec_event *e, struct rec_error *e
 	return 0;
 }
 
-int rec_events_read(struct rec_events *ev, const char *path,
-		    const struct rec_csv_options *opt, struct rec_error *err)
+int rec_events_read_general(struct rec_events *ev, const char *path,
+			    const struct rec_csv_options *opt, struct rec_error *err)
 {
 	struct stat st;
 
@@ -504,6 +504,59 @@ int rec_events_read(struct rec_events *ev, const char *path,
 		rec_events_reserve(ev, (size_t)st.st_size / 4);
 
 	return rec_events_each(path, opt, take_event, ev, (int64_t)ev->n, &ev->skipped, err);
+}
+
+/* Append a part's events to ev, the part's IDs interned in ev's
+ * dictionaries in the order they came; times that count rows go on from
+ * ev's. */
+static int append_part(struct rec_events *ev, const struct rec_events *part)
+{
+	uint32_t nusers = rec_dict_size(part->users), nitems = rec_dict_size(part->items);
+	uint32_t *map = malloc(((size_t)nusers + nitems + 1) * sizeof(*map));
+	int64_t offset = part->has_time ? 0 : (int64_t)ev->n;
+	int rc = map ? rec_events_reserve(ev, part->n) : REC_ENOMEM;
+
+	for (uint32_t i = 0; rc == 0 && i < nusers + nitems; i++) {
+		int user = i < nusers;
+		size_t len;
+		const char *s = rec_dict_name(user ? part->users : part->items,
+					      user ? i : i - nusers, &len);
+
+		rc = rec_dict_intern(user ? ev->users : ev->items, s, len, &map[i], NULL);
+	}
+	for (size_t e = 0; rc == 0 && e < part->n; e++) {
+		ev->user[ev->n + e] = map[part->user[e]];
+		ev->item[ev->n + e] = map[nusers + part->item[e]];
+		ev->rating[ev->n + e] = part->rating[e];
+		ev->time[ev->n + e] = part->time[e] + offset;
+	}
+	if (rc == 0) {
+		ev->n += part->n;
+		ev->has_rating |= part->has_rating;
+		ev->has_time |= part->has_time;
+	}
+	free(map);
+	return rc;
+}
+
+int rec_events_read(struct rec_events *ev, const char *path,
+		    const struct rec_csv_options *opt, struct rec_error *err)
+{
+	struct rec_events *part;
+	int n = rec_events_read_parts(path, opt, &part, &ev->skipped, err), rc = 0;
+
+	if (n == 0)
+		return rec_events_read_general(ev, path, opt, err);
+	for (int k = 0; k < n; k++) {
+		if (rc == 0 && (rc = append_part(ev, &part[k])) < 0) {
+			rec_error_set(err, rc, "%s", rc == REC_ENOMEM ? "out of memory" :
+				      "too many IDs");
+			rec_error_at(err, path, 0, 0);
+		}
+		rec_events_release(&part[k]);
+	}
+	free(part);
+	return n < 0 ? n : rc;
 }
 
 /* --- plain files, split by hand ---

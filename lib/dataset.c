@@ -406,7 +406,7 @@ int rec_dataset_from_csv(struct rec_dataset *ds, const char *path,
 		return rc;
 	if (rec_events_init(&ev, NULL, NULL) < 0)
 		return rec_error_set(err, REC_ENOMEM, "out of memory");
-	if ((rc = rec_events_read(&ev, path, opt, err)) < 0) {
+	if ((rc = rec_events_read_general(&ev, path, opt, err)) < 0) {
 		rec_events_release(&ev);
 		return rc;
 	}

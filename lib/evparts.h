@@ -15,6 +15,10 @@ int rec_events_read_parts(const char *path, const struct rec_csv_options *opt,
 			  struct rec_events **parts, uint64_t *skipped,
 			  struct rec_error *err);
 
+/* rec_events_read through libcsv alone. */
+int rec_events_read_general(struct rec_events *ev, const char *path,
+			    const struct rec_csv_options *opt, struct rec_error *err);
+
 /* The dataset of the parts' events taken in order, as
  * rec_dataset_from_events would make of them appended to one another;
  * releases the parts. */
