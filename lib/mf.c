@@ -730,6 +730,12 @@ static void sample_prior(const struct gibbs *g, const float *x, uint32_t n,
 	}
 }
 
+/* The sampler's loops hand out work in chunks as threads ask for it: a
+ * thread that the machine's other jobs hold back then delays a sweep by
+ * one chunk, not by half of it. */
+#define USER_CHUNK 256
+#define ENTRY_CHUNK (1 << 16)
+
 /* The noise, alpha given the users' scales, then each user's scale given
  * alpha (from the user's own stream, so that the threads do not change the
  * draws), and the ratings' scales that follow; then the global mean under
@@ -743,7 +749,7 @@ static void sample_noise_mean(struct gibbs *g, struct rec_rng *rng)
 	double ss = 0, pr = 0;
 	float dlt;
 
-	#pragma omp parallel for schedule(static)
+	#pragma omp parallel for schedule(dynamic, USER_CHUNK)
 	for (uint32_t u = 0; u < d->nusers; u++) {
 		float su = 0;
 
@@ -754,7 +760,7 @@ static void sample_noise_mean(struct gibbs *g, struct rec_rng *rng)
 	for (uint32_t u = 0; u < d->nusers; u++)
 		ss += (double)g->noise[u] * sums[u];
 	g->alpha = gamma_draw(rng, (1 + g->wtotal) / 2) / ((1 + ss) / 2);
-	#pragma omp parallel for schedule(static)
+	#pragma omp parallel for schedule(dynamic, USER_CHUNK)
 	for (uint32_t u = 0; u < d->nusers; u++) {
 		struct rec_rng r;
 		float sc, s = 0;
@@ -780,7 +786,7 @@ static void sample_noise_mean(struct gibbs *g, struct rec_rng *rng)
 		return;
 	dlt = (float)(ss / pr + rec_rng_normal(rng) / sqrt(pr));
 	g->mu += dlt;
-	#pragma omp parallel for schedule(static)
+	#pragma omp parallel for schedule(dynamic, ENTRY_CHUNK)
 	for (uint64_t e = 0; e < d->nnz; e++)
 		g->res[e] -= dlt;
 }
@@ -833,7 +839,7 @@ static void gibbs_keep(struct gibbs *g)
 		struct side *me = &g->side[s];
 		size_t n = (size_t)me->n * g->dim;
 
-		#pragma omp parallel for schedule(static)
+		#pragma omp parallel for schedule(dynamic, ENTRY_CHUNK)
 		for (size_t j = 0; j < n; j++)
 			me->sum[j] += me->x[j];
 	}
