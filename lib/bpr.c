@@ -686,16 +686,6 @@ static void bpr_set_user_state(struct rec_model *m, uint32_t user, const float *
 	memcpy(s->w.p + (size_t)user * s->k, state, s->k * sizeof(*state));
 }
 
-/* A seed from the history, so that the same history folds the same way. */
-static uint64_t history_seed(const uint32_t *items, uint32_t n)
-{
-	uint64_t h = 0xcbf29ce484222325ULL ^ n;
-
-	for (uint32_t j = 0; j < n; j++)
-		h = (h ^ items[j]) * 0x100000001b3ULL;
-	return h;
-}
-
 /* One SGD step on pu alone for the event i against the unseen item j,
  * which scores sj. */
 static void fold_step(const struct rec_model *m, float *pu, uint32_t i, uint32_t j,
@@ -745,7 +735,7 @@ static int bpr_fold_in(const struct rec_model *m, struct rec_user *u)
 		free(weight);
 		return REC_ENOMEM;
 	}
-	rec_rng_seed(&rng, history_seed(u->items, u->n));
+	rec_rng_seed(&rng, rec_user_seed(u));
 	if (u->n && steps < FOLD_MIN_STEPS)
 		steps = FOLD_MIN_STEPS;
 	for (uint64_t step = 0; step < steps; step++) {

@@ -24,6 +24,9 @@ float rec_event_weight(const struct rec_model *m, float value, int64_t time,
 /* A user's training history as a rec_user that points into m->data (no
  * state; nothing to release), for families that score from history. */
 void rec_user_view(const struct rec_model *m, uint32_t user, struct rec_user *u);
+/* A seed from the user's history, so that the same history folds the
+ * same way in families whose fold-in draws at random. */
+uint64_t rec_user_seed(const struct rec_user *u);
 
 /* Validation in training (validation.c): the mean NDCG@REC_VALID_K of the
  * validation users with training events, every item ranked by the

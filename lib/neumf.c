@@ -1093,16 +1093,6 @@ static void neumf_set_user_state(struct rec_model *m, uint32_t user, const float
 	memcpy(s->p.user + (size_t)user * s->dim, state, s->dim * sizeof(*state));
 }
 
-/* A seed from the history, so that the same history folds the same way. */
-static uint64_t history_seed(const uint32_t *items, uint32_t n)
-{
-	uint64_t h = n;
-
-	for (uint32_t j = 0; j < n; j++)
-		h = (h + items[j] + 1) * 0x9e3779b97f4a7c15ULL;
-	return h;
-}
-
 /* The rows of a fold: each known event of the newest FOLD_EVENTS, then its
  * negatives; seen holds the history's known items in ascending order.
  * Returns how many rows. */
@@ -1145,7 +1135,7 @@ static void fold_steps(const struct rec_model *m, struct rec_user *u, struct pas
 				    (float)m->hp[HP_REG], 0 };
 	struct rec_rng rng;
 
-	rec_rng_seed(&rng, history_seed(u->items, u->n));
+	rec_rng_seed(&rng, rec_user_seed(u));
 	memset(m1, 0, 2 * dim * sizeof(*m1));
 	for (adam.step = 1; adam.step <= FOLD_STEPS; adam.step++) {
 		if (!(rows = fold_rows(m, u, seen, nseen, &rng, b)))

@@ -87,6 +87,15 @@ void rec_user_view(const struct rec_model *m, uint32_t user, struct rec_user *u)
 	u->times = d->time + a;
 }
 
+uint64_t rec_user_seed(const struct rec_user *u)
+{
+	uint64_t h = 0xcbf29ce484222325ULL ^ u->n;
+
+	for (uint32_t j = 0; j < u->n; j++)
+		h = (h ^ u->items[j]) * 0x100000001b3ULL;
+	return h;
+}
+
 int rec_user_fold(const struct rec_model *m, struct rec_user *u)
 {
 	int rc = 0;
