@@ -34,7 +34,7 @@ uint64_t rec_user_seed(const struct rec_user *u);
 #define REC_VALID_K 10
 struct rec_validation {
 	uint32_t n;		/* users */
-	uint32_t *user;		/* their model indices */
+	int64_t *user;		/* their model indices, each with training events */
 	uint64_t *ptr;		/* n + 1: user j's items are item[ptr[j]..ptr[j+1]) */
 	uint32_t *item;		/* ascending; UINT32_MAX for items the model lacks */
 	float *scores;		/* block x nitems */

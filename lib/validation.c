@@ -57,7 +57,7 @@ int rec_validation_init(struct rec_validation *v, const struct rec_model *m,
 			v->item[at++] = imap[vd->col[e]] < 0 ? UINT32_MAX :
 					(uint32_t)imap[vd->col[e]];
 		qsort(v->item + v->ptr[v->n], at - v->ptr[v->n], sizeof(*v->item), by_index);
-		v->user[v->n++] = (uint32_t)umap[u];
+		v->user[v->n++] = umap[u];
 		v->ptr[v->n] = at;
 	}
 	rc = 0;
@@ -71,7 +71,7 @@ static double user_ndcg(const struct rec_model *m, const struct rec_validation *
 			uint32_t at, float *scores)
 {
 	const struct rec_dataset *d = &m->data;
-	uint32_t u = v->user[at], list[REC_VALID_K], found;
+	uint32_t u = (uint32_t)v->user[at], list[REC_VALID_K], found;
 	float val[REC_VALID_K];
 	struct rec_rank_metrics r;
 
@@ -83,25 +83,6 @@ static double user_ndcg(const struct rec_model *m, const struct rec_validation *
 	return r.ndcg;
 }
 
-/* Score a block through the family's own functions, which is what the
- * model's entry points do for users with training events. */
-static void score_block(const struct rec_model *m, const uint32_t *users, uint32_t n,
-			float *scores)
-{
-	size_t ni = m->data.nitems;
-	int blas;
-
-	if (m->algo->score_block) {
-		m->algo->score_block(m, users, n, scores);
-		return;
-	}
-	blas = rec_blas_serial();
-	#pragma omp parallel for schedule(dynamic, 4)
-	for (uint32_t j = 0; j < n; j++)
-		m->algo->score(m, users[j], scores + j * ni);
-	rec_blas_restore(blas);
-}
-
 /* Summed in user order, so that the mean does not depend on the threads. */
 double rec_validation_ndcg(const struct rec_model *m, struct rec_validation *v)
 {
@@ -111,7 +92,7 @@ double rec_validation_ndcg(const struct rec_model *m, struct rec_validation *v)
 	for (uint32_t b = 0; b < v->n; b += v->block) {
 		uint32_t nb = v->n - b < v->block ? v->n - b : v->block;
 
-		score_block(m, v->user + b, nb, v->scores);
+		rec_model_score_block(m, v->user + b, nb, v->scores);
 		#pragma omp parallel for schedule(dynamic, 8)
 		for (uint32_t j = 0; j < nb; j++)
 			v->ndcg[j] = user_ndcg(m, v, b + j, v->scores + j * ni);
