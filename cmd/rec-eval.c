@@ -110,10 +110,7 @@ static void usage(void)
 
 static void bad_usage(const char *msg)
 {
-	if (msg)
-		fprintf(stderr, "rec-eval: %s\n", msg);
-	fprintf(stderr, "%sTry 'rec-eval --help' for more information.\n", synopsis);
-	exit(2);
+	rec_cli_usage_error(synopsis, msg);
 }
 
 static void *xcalloc(size_t n, size_t size)

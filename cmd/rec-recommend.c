@@ -67,10 +67,7 @@ static void usage(void)
 
 static void bad_usage(const char *msg)
 {
-	if (msg)
-		fprintf(stderr, "rec-recommend: %s\n", msg);
-	fprintf(stderr, "%sTry 'rec-recommend --help' for more information.\n", synopsis);
-	exit(2);
+	rec_cli_usage_error(synopsis, msg);
 }
 
 static void parse_options(int argc, char **argv, struct options *o)

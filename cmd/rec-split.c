@@ -55,10 +55,7 @@ static void usage(void)
 
 static void bad_usage(const char *msg)
 {
-	if (msg)
-		fprintf(stderr, "rec-split: %s\n", msg);
-	fprintf(stderr, "%sTry 'rec-split --help' for more information.\n", synopsis);
-	exit(2);
+	rec_cli_usage_error(synopsis, msg);
 }
 
 static long parse_long(const char *arg, long min, long max, const char *what)

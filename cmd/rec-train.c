@@ -87,10 +87,7 @@ static void usage(void)
 
 static void bad_usage(const char *msg)
 {
-	if (msg)
-		fprintf(stderr, "rec-train: %s\n", msg);
-	fprintf(stderr, "%sTry 'rec-train --help' for more information.\n", synopsis);
-	exit(2);
+	rec_cli_usage_error(synopsis, msg);
 }
 
 static void add_setting(struct options *o, const char *setting)

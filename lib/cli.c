@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <omp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -81,6 +82,15 @@ int rec_cli_close_output(FILE *fp, const char *path, struct rec_error *err)
 	rec_error_set(err, REC_EIO, "write failed: %s", strerror(errno ? errno : EIO));
 	rec_error_at(err, path && strcmp(path, "-") ? path : "standard output", 0, 0);
 	return REC_EIO;
+}
+
+void rec_cli_usage_error(const char *synopsis, const char *msg)
+{
+	if (msg)
+		fprintf(stderr, "%s: %s\n", program_invocation_short_name, msg);
+	fprintf(stderr, "%sTry '%s --help' for more information.\n", synopsis,
+		program_invocation_short_name);
+	exit(2);
 }
 
 void rec_cli_fail(const struct rec_error *e)

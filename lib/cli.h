@@ -72,6 +72,9 @@ int rec_cli_csv_option(int c, const char *arg, struct rec_csv_options *o,
 
 /* Print the error as "program: message" on standard error and exit 1. */
 void rec_cli_fail(const struct rec_error *e) __attribute__((noreturn));
+/* A bad command line: "program: msg" (unless msg is NULL), the synopsis
+ * and where to find help, on standard error; exit 2. */
+void rec_cli_usage_error(const char *synopsis, const char *msg) __attribute__((noreturn));
 
 /* Open a text output: standard output for NULL or "-", else the file. */
 FILE *rec_cli_open_output(const char *path, struct rec_error *err);
