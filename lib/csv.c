@@ -788,10 +788,10 @@ static int read_head(struct reader *r, int fd, off_t size, const struct classes 
 		for (long i = 0; i < n; i++)
 			if (keep_header(r, b.field[i].s, b.field[i].len) < 0)
 				goto out;
-		r->line++;
 	}
 	if (resolve_columns(r) < 0)
 		goto out;
+	r->line += !r->opt->no_header;
 	*data = blocks_at(&b);
 	if (next_row(&b, 0, &r->nfield) == ROW_READ) {
 		settle_columns(r);
