@@ -932,8 +932,10 @@ static void keep_row(const struct part *pt, struct split *row, long keep)
 	for (int c = 0; c < NCOLS; c++)
 		if (col[c].present && col[c].pos < row->nfield)
 			row->col[c] = pt->b.field[col[c].pos];
-	if (row->nfield >= keep)
+	if (row->nfield >= keep) {
 		rec_dict_prefetch(ev->users, row->col[COL_USER].s, row->col[COL_USER].len);
+		rec_dict_prefetch(ev->items, row->col[COL_ITEM].s, row->col[COL_ITEM].len);
+	}
 }
 
 static void take_split(struct part *pt, struct split *row, long keep)
