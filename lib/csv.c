@@ -827,7 +827,6 @@ struct part {
 	struct each_ctx x;
 	struct rec_error err;
 	long rows;
-	int odd;
 };
 
 /* The field as a string, for the parsers. */
@@ -922,8 +921,9 @@ struct split {
 	long nfield;
 };
 
-/* Keep the columns of the row just split, and start loading the user's
- * dictionary slot: the rows of a batch wait for it together. */
+/* Keep the columns of the row just split, and start loading the
+ * dictionary slots of its IDs: the rows of a batch wait for them
+ * together. */
 static void keep_row(const struct part *pt, struct split *row, long keep)
 {
 	const struct rec_csv_column *col = pt->r.col;
@@ -972,7 +972,6 @@ static void read_part(struct part *pt, long keep, int *odd)
 		for (int i = 0; i < n && !r->failed; i++)
 			take_split(pt, &row[i], keep);
 		if (rc == ROW_ODD) {
-			pt->odd = 1;
 			#pragma omp atomic write
 			*odd = 1;
 		} else if (rc == ROW_NONE && (rc = fill(&pt->b)) <= 0) {
