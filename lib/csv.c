@@ -820,11 +820,14 @@ static off_t part_start(int fd, off_t data, off_t size, int k, int n)
 	return size;
 }
 
-/* One thread's part: a reader of its own whose line counts from 1. */
+/* One thread's part: a reader of its own whose line counts from 1.
+ * Parts start on cache lines of their own, so that the threads do not
+ * share one for the counts they bump on every row. */
 struct part {
-	struct reader r;
+	_Alignas(64) struct reader r;
 	struct blocks b;
 	struct each_ctx x;
+	struct rec_events ev;	/* handed over when the part is read */
 	struct rec_error err;
 	long rows;
 };
@@ -909,8 +912,6 @@ static int quick_row(struct part *pt, const struct span *f)
 	ev->rating[ev->n] = value;
 	ev->time[ev->n] = t;
 	ev->n++;
-	ev->has_rating |= col[COL_RATING].present;
-	ev->has_time |= col[COL_TIME].present;
 	pt->x.row++;
 	return 0;
 }
@@ -960,6 +961,7 @@ static void take_split(struct part *pt, struct split *row, long keep)
 static void read_part(struct part *pt, long keep, int *odd)
 {
 	struct reader *r = &pt->r;
+	struct rec_events *ev = pt->x.ctx;
 	struct split row[BATCH];
 	int rc = ROW_READ, n, stop = 0, other;
 
@@ -987,6 +989,11 @@ static void read_part(struct part *pt, long keep, int *odd)
 		other = *odd;
 		stop |= other;
 	}
+	/* once, not per row: the parts' events sit side by side */
+	if (ev->n) {
+		ev->has_rating |= r->col[COL_RATING].present;
+		ev->has_time |= r->col[COL_TIME].present;
+	}
 }
 
 static long last_position(const struct reader *r)
@@ -999,10 +1006,10 @@ static long last_position(const struct reader *r)
 	return keep;
 }
 
-static int part_init(struct part *pt, const struct reader *head, struct rec_events *ev,
-		     int fd, off_t start, off_t end, const struct classes *cls)
+static int part_init(struct part *pt, const struct reader *head, int fd, off_t start,
+		     off_t end, const struct classes *cls)
 {
-	*pt = (struct part){ .r = *head, .x = { take_event, ev, 0 } };
+	*pt = (struct part){ .r = *head, .x = { take_event, &pt->ev, 0 } };
 	pt->r.ctx = &pt->x;
 	pt->r.err = &pt->err;
 	pt->r.line = 1;
@@ -1011,10 +1018,10 @@ static int part_init(struct part *pt, const struct reader *head, struct rec_even
 	pt->r.fieldp = calloc((size_t)head->ncol, sizeof(*pt->r.fieldp));
 	pt->r.fieldlen = calloc((size_t)head->ncol, sizeof(*pt->r.fieldlen));
 	if (!pt->r.fieldp || !pt->r.fieldlen || blocks_open(&pt->b, fd, start, end, cls) < 0 ||
-	    rec_events_init(ev, NULL, NULL) < 0)
+	    rec_events_init(&pt->ev, NULL, NULL) < 0)
 		return REC_ENOMEM;
 	/* The shortest event row, "u,i" and its line end, has four bytes. */
-	rec_events_reserve(ev, (size_t)(end - start) / 4 + 1);
+	rec_events_reserve(&pt->ev, (size_t)(end - start) / 4 + 1);
 	return 0;
 }
 
@@ -1059,7 +1066,7 @@ static int read_in_parts(const struct reader *head, int fd, off_t data, off_t si
 			 const struct classes *cls, struct rec_events *ev, int n,
 			 uint64_t *skipped, struct rec_error *err)
 {
-	struct part *pt = calloc((size_t)n, sizeof(*pt));
+	struct part *pt = aligned_alloc(_Alignof(struct part), (size_t)n * sizeof(*pt));
 	off_t *start = malloc(((size_t)n + 1) * sizeof(*start));
 	long keep = last_position(head);
 	int odd = 0, rc;
@@ -1077,7 +1084,7 @@ static int read_in_parts(const struct reader *head, int fd, off_t data, off_t si
 			start[k] = start[k + 1];
 	#pragma omp parallel for num_threads(n) schedule(static, 1)
 	for (int k = 0; k < n; k++) {
-		if (part_init(&pt[k], head, &ev[k], fd, start[k], start[k + 1], cls) == 0) {
+		if (part_init(&pt[k], head, fd, start[k], start[k + 1], cls) == 0) {
 			read_part(&pt[k], keep, &odd);
 		} else {
 			rec_error_set(&pt[k].err, REC_ENOMEM, "out of memory");
@@ -1086,8 +1093,10 @@ static int read_in_parts(const struct reader *head, int fd, off_t data, off_t si
 		}
 	}
 	rc = odd ? 0 : parts_result(pt, n, head->line, skipped, err);
-	for (int k = 0; k < n; k++)
+	for (int k = 0; k < n; k++) {
+		ev[k] = pt[k].ev;
 		part_release(&pt[k]);
+	}
 	free(pt);
 	free(start);
 	return rc;
