@@ -239,8 +239,14 @@ static void place_rows(struct rec_dataset *ds, const struct rec_events *part, in
 	ds->rowptr[ds->nusers] = at;
 }
 
-/* Scatter the events into rows by user, keeping input order in a row. */
-static int scatter(struct rec_dataset *ds, const struct rec_events *part, int nparts,
+/* Scatter the events into rows by user, keeping input order in a row,
+ * one array at a time: items, then values, then times.  Fresh memory
+ * costs most of the time here, and each array the parts no longer need
+ * goes back to the kernel, to be handed out again for the next: only the
+ * items need fresh pages.  The passes go forwards, backwards and
+ * forwards, so that the row positions count up, back down to where they
+ * started, and up again. */
+static int scatter(struct rec_dataset *ds, struct rec_events *part, int nparts,
 		   struct part_map *map)
 {
 	uint64_t nnz = 0;
@@ -255,16 +261,23 @@ static int scatter(struct rec_dataset *ds, const struct rec_events *part, int np
 	place_rows(ds, part, nparts, map);
 	#pragma omp parallel for schedule(static, 1)
 	for (int p = 0; p < nparts; p++) {
-		const struct rec_events *ev = &part[p];
+		struct rec_events *ev = &part[p];
 		struct part_map *m = &map[p];
 
-		for (size_t e = 0; e < ev->n; e++) {
-			uint64_t k = m->next[map_id(m->user, ev->user[e])]++;
-
-			ds->col[k] = map_id(m->item, ev->item[e]);
-			ds->val[k] = ev->rating[e];
-			ds->time[k] = ev->time[e] + m->time_offset;
-		}
+		for (size_t e = 0; e < ev->n; e++)
+			ds->col[m->next[map_id(m->user, ev->user[e])]++] = map_id(m->item,
+										ev->item[e]);
+		free(ev->item);
+		ev->item = NULL;
+		for (size_t e = ev->n; e-- > 0;)
+			ds->val[--m->next[map_id(m->user, ev->user[e])]] = ev->rating[e];
+		free(ev->rating);
+		ev->rating = NULL;
+		for (size_t e = 0; e < ev->n; e++)
+			ds->time[m->next[map_id(m->user, ev->user[e])]++] = ev->time[e] +
+									m->time_offset;
+		free(ev->time);
+		ev->time = NULL;
 	}
 	return 0;
 }
