@@ -403,6 +403,65 @@ int rec_dataset_from_events(struct rec_dataset *ds, struct rec_events *ev,
 	return rec_dataset_from_parts(ds, ev, 1, dedup, err);
 }
 
+/* d's rows, each followed by room for its user's events in ev; next[u]
+ * gets where user u's first new event goes.  next[] comes in holding the
+ * counts of each user's events. */
+static void copy_rows(struct rec_dataset *ds, const struct rec_dataset *d, uint64_t *next)
+{
+	uint64_t at = 0;
+
+	for (uint32_t u = 0; u < ds->nusers; u++) {
+		uint64_t a = u < d->nusers ? d->rowptr[u] : 0;
+		uint64_t old = u < d->nusers ? d->rowptr[u + 1] - a : 0;
+
+		ds->rowptr[u] = at;
+		memcpy(ds->col + at, d->col + a, old * sizeof(*ds->col));
+		memcpy(ds->val + at, d->val + a, old * sizeof(*ds->val));
+		memcpy(ds->time + at, d->time + a, old * sizeof(*ds->time));
+		at += old;
+		old = next[u];
+		next[u] = at;
+		at += old;
+	}
+	ds->rowptr[ds->nusers] = at;
+}
+
+int rec_dataset_append(struct rec_dataset *ds, const struct rec_dataset *d,
+		       struct rec_events *ev, enum rec_dedup dedup, struct rec_error *err)
+{
+	uint32_t nusers = rec_dict_size(ev->users);
+	uint64_t *next = calloc((size_t)nusers + 1, sizeof(*next));
+	int rc = REC_ENOMEM;
+
+	memset(ds, 0, sizeof(*ds));
+	ds->users = rec_dict_ref(ev->users);
+	ds->items = rec_dict_ref(ev->items);
+	ds->nitems = rec_dict_size(ds->items);
+	ds->has_rating = d->has_rating || ev->has_rating || dedup == REC_DEDUP_COUNT ||
+			 dedup == REC_DEDUP_SUM;
+	ds->has_time = d->has_time || ev->has_time;
+	if (next && dataset_alloc(ds, nusers, d->nnz + ev->n) == 0) {
+		for (size_t e = 0; e < ev->n; e++)
+			next[ev->user[e]]++;
+		copy_rows(ds, d, next);
+		for (size_t e = 0; e < ev->n; e++) {
+			uint64_t at = next[ev->user[e]]++;
+
+			ds->col[at] = ev->item[e];
+			ds->val[at] = ev->rating[e];
+			ds->time[at] = ev->time[e];
+		}
+		rc = clean_rows(ds, dedup);
+	}
+	free(next);
+	rec_events_release(ev);
+	if (rc < 0) {
+		rec_dataset_release(ds);
+		return rec_error_set(err, rc, "out of memory");
+	}
+	return 0;
+}
+
 int rec_dataset_from_csv(struct rec_dataset *ds, const char *path,
 			 const struct rec_csv_options *opt, enum rec_dedup dedup,
 			 uint64_t *skipped, struct rec_error *err)

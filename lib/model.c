@@ -202,37 +202,6 @@ void rec_blas_restore(int threads)
 	openblas_set_num_threads(threads);
 }
 
-/* Put the training data before ev, so that deduplication keeps the new
- * event of a pair that both hold; mark the users ev touches. */
-static int prepend_training(const struct rec_dataset *d, struct rec_events *ev,
-			    uint8_t *touched)
-{
-	struct rec_events all;
-
-	if (rec_events_init(&all, ev->users, ev->items) < 0)
-		return REC_ENOMEM;
-	if (rec_events_reserve(&all, d->nnz + ev->n) < 0)
-		goto nomem;
-	for (uint32_t u = 0; u < d->nusers; u++)
-		for (uint64_t e = d->rowptr[u]; e < d->rowptr[u + 1]; e++)
-			if (rec_events_push(&all, u, d->col[e], d->val[e], d->time[e]) < 0)
-				goto nomem;
-	for (size_t e = 0; e < ev->n; e++) {
-		if (rec_events_push(&all, ev->user[e], ev->item[e], ev->rating[e],
-				    ev->time[e]) < 0)
-			goto nomem;
-		touched[ev->user[e]] = 1;
-	}
-	all.has_rating = ev->has_rating || d->has_rating;
-	all.has_time = ev->has_time || d->has_time;
-	rec_events_release(ev);
-	*ev = all;
-	return 0;
-nomem:
-	rec_events_release(&all);
-	return REC_ENOMEM;
-}
-
 int rec_model_update(struct rec_model *m, struct rec_events *ev,
 		     const struct rec_train_options *opt, struct rec_error *err)
 {
@@ -245,13 +214,15 @@ int rec_model_update(struct rec_model *m, struct rec_events *ev,
 		rec_events_release(ev);
 		return 0;
 	}
-	touched = calloc(rec_dict_size(ev->users) + 1, 1);
-	if (!touched || prepend_training(&m->data, ev, touched) < 0) {
-		free(touched);
+	if (!(touched = calloc(rec_dict_size(ev->users) + 1, 1))) {
 		rec_events_release(ev);
 		return rec_error_set(err, REC_ENOMEM, "out of memory");
 	}
-	if ((rc = rec_dataset_from_events(&merged, ev, REC_DEDUP_LAST, err)) < 0) {
+	for (size_t e = 0; e < ev->n; e++)
+		touched[ev->user[e]] = 1;
+	/* The training data first, so that deduplication keeps the new event
+	 * of a pair that both hold. */
+	if ((rc = rec_dataset_append(&merged, &m->data, ev, REC_DEDUP_LAST, err)) < 0) {
 		free(touched);
 		return rc;
 	}
