@@ -11,7 +11,7 @@
  * of threads waits on the first.  A round of BLOCK users ends with the
  * callback; a round's scores stay under 256 MB. */
 #define SUB 128
-#define BLOCK (4 * SUB)
+#define BLOCK (8 * SUB)
 #define BLOCK_FLOATS (1u << 26)
 
 /* The items that may not be ranked go to -INFINITY: the user's training
