@@ -11,7 +11,7 @@
 
 #define USERS 300
 #define ITEMS 40
-#define LISTED 700	/* more than a block of users */
+#define LISTED 1300	/* more than a round of users */
 #define K 7
 
 static struct rec_model *trained(const char *algo)
