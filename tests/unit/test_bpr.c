@@ -11,7 +11,7 @@
 
 #include "rec.h"
 #include "unit.h"
-#include "groups.h"
+#include "data.h"
 
 #define NUSERS 60
 #define NITEMS 40
@@ -208,51 +208,6 @@ static void check_fold_in(const struct rec_model *m)
 	free(first);
 }
 
-/* One fold of a 100-event history at 64 factors over 2000 items, which
- * the stream pays for every event: report it, and fail only far beyond
- * the tens of microseconds it takes, since machines and sanitizers
- * differ. */
-static void check_fold_speed(void)
-{
-	struct rec_train_options opt = { .seed = 1 };
-	struct rec_model *m = rec_model_new(rec_algo_find("bpr"));
-	struct rec_events ev;
-	struct rec_dataset ds;
-	struct rec_error err;
-	struct rec_user u = { 0 };
-	struct rec_rng rng;
-	double best = INFINITY;
-
-	rec_rng_seed(&rng, 3);
-	CHECK(rec_events_init(&ev, NULL, NULL) == 0);
-	for (uint32_t e = 0; e < 20000; e++) {
-		char id[16];
-		uint32_t user, item;
-
-		snprintf(id, sizeof(id), "u%u", e / 20);
-		rec_dict_intern(ev.users, id, strlen(id), &user, NULL);
-		snprintf(id, sizeof(id), "i%u", (uint32_t)rec_rng_below(&rng, 2000));
-		rec_dict_intern(ev.items, id, strlen(id), &item, NULL);
-		rec_events_push(&ev, user, item, 1, e);
-	}
-	CHECK(rec_dataset_from_events(&ds, &ev, REC_DEDUP_LAST, &err) == 0);
-	CHECK(rec_model_set(m, "epochs", "1", &err) == 0);
-	CHECK(rec_model_train(m, &ds, &opt, &err) == 0);
-	CHECK(rec_user_start(m, m->data.nusers, &u) == 0);
-	for (uint32_t e = 0; e < 100; e++)
-		CHECK(rec_user_push(&u, (uint32_t)rec_rng_below(&rng, m->data.nitems), 1, e) == 0);
-	for (int rep = 0; rep < 20; rep++) {
-		double start = omp_get_wtime();
-
-		CHECK(m->algo->fold_in(m, &u) == 0);
-		best = fmin(best, omp_get_wtime() - start);
-	}
-	fprintf(stderr, "fold-in of 100 events at 64 factors: %.1f us\n", best * 1e6);
-	CHECK(best < 20e-3);
-	rec_user_release(&u);
-	rec_model_free(m);
-}
-
 /* A stream long past the time the decay was measured from: the weights,
  * relative to the history's newest event, stay at most 1, so the vector
  * stays finite and the history's group still comes first. */
@@ -421,7 +376,6 @@ int main(void)
 	check_update(m);
 	check_grow_only(m);
 	rec_model_free(m);
-	check_fold_speed();
 	check_solvers();
 	check_bad_settings();
 	return UNIT_STATUS();

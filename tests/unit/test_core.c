@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "rec.h"
-#include "random.h"
+#include "data.h"
 #include "unit.h"
 
 /* --- dictionaries --- */

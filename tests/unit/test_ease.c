@@ -7,38 +7,8 @@
 #include <string.h>
 
 #include "rec.h"
+#include "data.h"
 #include "unit.h"
-
-/* Random implicit data: each user picks each item with probability
- * about density; ids are "u<n>" and "i<n>", items interned in order so
- * that item index i is "i<i>". */
-static void make_data(struct rec_dataset *ds, int nusers, int nitems,
-		      double density, uint64_t seed)
-{
-	struct rec_events ev;
-	struct rec_error err;
-	struct rec_rng rng;
-	char id[16];
-
-	rec_rng_seed(&rng, seed);
-	CHECK(rec_events_init(&ev, NULL, NULL) == 0);
-	for (int i = 0; i < nitems; i++) {
-		uint32_t idx;
-
-		snprintf(id, sizeof(id), "i%d", i);
-		rec_dict_intern(ev.items, id, strlen(id), &idx, NULL);
-	}
-	for (int u = 0; u < nusers; u++) {
-		uint32_t uidx;
-
-		snprintf(id, sizeof(id), "u%d", u);
-		rec_dict_intern(ev.users, id, strlen(id), &uidx, NULL);
-		for (int i = 0; i < nitems; i++)
-			if (rec_rng_uniform(&rng) < density * (1 + (i % 3)))
-				rec_events_push(&ev, uidx, (uint32_t)i, 1, u);
-	}
-	CHECK(rec_dataset_from_events(ds, &ev, REC_DEDUP_LAST, &err) == 0);
-}
 
 /* Invert the n x n matrix a in place by Gauss-Jordan with partial
  * pivoting; work holds n x n doubles. */
@@ -128,7 +98,7 @@ static void check_against_double(void)
 	float *s;
 	int n;
 
-	make_data(&ds, 300, 150, 0.05, 3);
+	make_picks(&ds, 300, 150, 0.05, 3);
 	n = (int)ds.nitems;
 	b = reference_b(&ds, 20);
 	m = train(&ds, "20", "0");
@@ -169,8 +139,8 @@ static void check_max_items(void)
 	float *a, *b, least = INFINITY, most = 0;
 	uint32_t n, kept = 0;
 
-	make_data(&full, 200, 100, 0.04, 8);
-	make_data(&cut, 200, 100, 0.04, 8);
+	make_picks(&full, 200, 100, 0.04, 8);
+	make_picks(&cut, 200, 100, 0.04, 8);
 	m = train(&full, "10", "40");
 	n = m->data.nitems;
 	a = malloc(n * sizeof(*a));

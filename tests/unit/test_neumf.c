@@ -19,7 +19,7 @@
 
 #include "nn.h"
 #include "unit.h"
-#include "groups.h"
+#include "data.h"
 
 #define STEP 3e-3f
 #define TOL 1e-3

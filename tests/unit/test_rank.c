@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "rec.h"
-#include "random.h"
+#include "data.h"
 #include "unit.h"
 
 #define USERS 300
