@@ -17,13 +17,8 @@
 # Data sets that are absent are skipped.  REC_BENCH_MODELS overrides the
 # list of models (default: every algorithm rec-train lists), REC_BENCH_PARTS
 # the parts (default: stream prequential incremental).
+. "$(dirname "$0")/helpers"
 set -eu
-
-top=$(cd "$(dirname "$0")/.." && pwd)
-PATH=$top/bin:$PATH
-data=${REC_BENCH_DATA:-$top/../shared/data}
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT INT TERM
 export OPENBLAS_NUM_THREADS=1
 
 models=${REC_BENCH_MODELS:-$(rec-train --help | sed -n '/^Algorithms/,$p' |
@@ -76,17 +71,17 @@ seconds() {
 
 stream_latency() {
 	name=$1 log=$2
-	cut_at "$log" 0.7 "$work/old.csv" "$work/new.csv"
-	items=$(rec-pivot --stats -o "$work/x.recd" "$log" | awk -F, '$1 == "items" { print $2 }')
+	cut_at "$log" 0.7 "$TMP/old.csv" "$TMP/new.csv"
+	items=$(rec-pivot --stats -o "$TMP/x.recd" "$log" | awk -F, '$1 == "items" { print $2 }')
 	floor=$(sgemm-floor 20000 64 "$items" 1 | awk '{ printf "%.1f", $1 / 20000 * 1e6 }')
-	head -n 5001 "$work/new.csv" > "$work/stream.csv"
+	head -n 5001 "$TMP/new.csv" > "$TMP/stream.csv"
 	printf '%s: %s items; floor (one 1 x 64 x %s product) %s us\n' \
 		"$name" "$items" "$items" "$floor"
 	printf '  %-8s %10s %8s %8s %8s\n' model events/s p50_us p99_us max_us
 	for algo in $models; do
 		# shellcheck disable=SC2046
-		rec-train -q -j 1 -a "$algo" $(options "$algo") -o "$work/m.recm" "$work/old.csv"
-		rec-recommend -q -v -j 1 -m "$work/m.recm" --stream < "$work/stream.csv" \
+		rec-train -q -j 1 -a "$algo" $(options "$algo") -o "$TMP/m.recm" "$TMP/old.csv"
+		rec-recommend -q -v -j 1 -m "$TMP/m.recm" --stream < "$TMP/stream.csv" \
 			2>&1 > /dev/null | awk -v a="$algo" '/latency/ {
 				printf "  %-8s %10s %8s %8s %8s\n", a, $4, $9, $11, $13 }'
 	done
@@ -94,14 +89,14 @@ stream_latency() {
 
 prequential() {
 	name=$1 log=$2
-	cut_at "$log" 0.7 "$work/old.csv" "$work/new.csv"
+	cut_at "$log" 0.7 "$TMP/old.csv" "$TMP/new.csv"
 	printf '%s: train on the first 70%% by time, replay the last 30%%\n' "$name"
 	printf '  %-8s %10s %10s %6s\n' model hr@10_upd hr@10_frz gain
 	for algo in $models; do
 		# shellcheck disable=SC2046
-		rec-train -q -a "$algo" $(options "$algo") -o "$work/m.recm" "$work/old.csv"
-		upd=$(rec-eval -q --prequential -m "$work/m.recm" "$work/new.csv" | awk -F, '$1 == "hr" { print $3 }')
-		frz=$(rec-eval -q --prequential --no-update -m "$work/m.recm" "$work/new.csv" | awk -F, '$1 == "hr" { print $3 }')
+		rec-train -q -a "$algo" $(options "$algo") -o "$TMP/m.recm" "$TMP/old.csv"
+		upd=$(rec-eval -q --prequential -m "$TMP/m.recm" "$TMP/new.csv" | awk -F, '$1 == "hr" { print $3 }')
+		frz=$(rec-eval -q --prequential --no-update -m "$TMP/m.recm" "$TMP/new.csv" | awk -F, '$1 == "hr" { print $3 }')
 		awk -v a="$algo" -v u="$upd" -v f="$frz" \
 			'BEGIN { printf "  %-8s %10.4f %10.4f %5.2fx\n", a, u, f, (f > 0 ? u / f : 0) }'
 	done
@@ -109,36 +104,36 @@ prequential() {
 
 incremental() {
 	name=$1 log=$2
-	cut_at "$log" 0.9 "$work/p90.csv" "$work/last.csv"
-	cut_at "$work/p90.csv" 0.888889 "$work/p80.csv" "$work/next.csv"
+	cut_at "$log" 0.9 "$TMP/p90.csv" "$TMP/last.csv"
+	cut_at "$TMP/p90.csv" 0.888889 "$TMP/p80.csv" "$TMP/next.csv"
 	printf '%s: NDCG@10 on the last 10%% by time\n' "$name"
 	printf '  %-8s %9s %9s %9s %9s %6s %6s\n' model full_ndcg full_s init_ndcg init_s ratio time
 	for algo in $models; do
 		opts=$(options "$algo")
 		# shellcheck disable=SC2086
-		tf=$(seconds rec-train -q -a "$algo" $opts -o "$work/full.recm" "$work/p90.csv")
+		tf=$(seconds rec-train -q -a "$algo" $opts -o "$TMP/full.recm" "$TMP/p90.csv")
 		# shellcheck disable=SC2086
-		rec-train -q -a "$algo" $opts -o "$work/base.recm" "$work/p80.csv"
-		ti=$(seconds rec-train -q --init "$work/base.recm" -o "$work/inc.recm" "$work/next.csv")
-		nf=$(rec-eval -q -m "$work/full.recm" --test "$work/last.csv" -k 10 | awk -F, '$1 == "ndcg" { print $3 }')
-		ni=$(rec-eval -q -m "$work/inc.recm" --test "$work/last.csv" -k 10 | awk -F, '$1 == "ndcg" { print $3 }')
+		rec-train -q -a "$algo" $opts -o "$TMP/base.recm" "$TMP/p80.csv"
+		ti=$(seconds rec-train -q --init "$TMP/base.recm" -o "$TMP/inc.recm" "$TMP/next.csv")
+		nf=$(rec-eval -q -m "$TMP/full.recm" --test "$TMP/last.csv" -k 10 | awk -F, '$1 == "ndcg" { print $3 }')
+		ni=$(rec-eval -q -m "$TMP/inc.recm" --test "$TMP/last.csv" -k 10 | awk -F, '$1 == "ndcg" { print $3 }')
 		awk -v a="$algo" -v nf="$nf" -v tf="$tf" -v ni="$ni" -v ti="$ti" 'BEGIN {
 			printf "  %-8s %9.4f %9.3f %9.4f %9.3f %5.3f %5.1f%%\n", a, nf, tf, ni, ti,
 				(nf > 0 ? ni / nf : 0), (tf > 0 ? 100 * ti / tf : 0) }'
 	done
 }
 
-ml100k=$data/movielens-100k/u.data
-latest=$data/movielens-latest-small/ratings.csv
+ml100k=$DATA/movielens-100k/u.data
+latest=$DATA/movielens-latest-small/ratings.csv
 have_100k=0 have_latest=0
 if [ -r "$ml100k" ]; then
-	sorted_100k "$ml100k" > "$work/ml100k.csv"
+	sorted_100k "$ml100k" > "$TMP/ml100k.csv"
 	have_100k=1
 else
 	echo "MovieLens 100K: absent ($ml100k), skipped"
 fi
 if [ -r "$latest" ]; then
-	sorted_latest "$latest" > "$work/latest.csv"
+	sorted_latest "$latest" > "$TMP/latest.csv"
 	have_latest=1
 else
 	echo "MovieLens latest-small: absent ($latest), skipped"
@@ -147,19 +142,19 @@ for part in ${REC_BENCH_PARTS:-stream prequential incremental}; do
 	case $part in
 	stream)
 		echo "== stream latency, one thread"
-		[ $have_latest = 1 ] && stream_latency "MovieLens latest-small" "$work/latest.csv"
-		genevents --events 2000000 --users 14000 --items 27000 -o "$work/gen.csv"
-		stream_latency "generated, 27,000 items" "$work/gen.csv"
+		[ $have_latest = 1 ] && stream_latency "MovieLens latest-small" "$TMP/latest.csv"
+		genevents --events 2000000 --users 14000 --items 27000 -o "$TMP/gen.csv"
+		stream_latency "generated, 27,000 items" "$TMP/gen.csv"
 		;;
 	prequential)
 		echo "== prequential HR@10, with updates and frozen"
-		[ $have_100k = 1 ] && prequential "MovieLens 100K" "$work/ml100k.csv"
-		[ $have_latest = 1 ] && prequential "MovieLens latest-small" "$work/latest.csv"
+		[ $have_100k = 1 ] && prequential "MovieLens 100K" "$TMP/ml100k.csv"
+		[ $have_latest = 1 ] && prequential "MovieLens latest-small" "$TMP/latest.csv"
 		;;
 	incremental)
 		echo "== incremental training against a full retrain"
-		[ $have_100k = 1 ] && incremental "MovieLens 100K" "$work/ml100k.csv"
-		[ $have_latest = 1 ] && incremental "MovieLens latest-small" "$work/latest.csv"
+		[ $have_100k = 1 ] && incremental "MovieLens 100K" "$TMP/ml100k.csv"
+		[ $have_latest = 1 ] && incremental "MovieLens latest-small" "$TMP/latest.csv"
 		;;
 	esac
 	echo

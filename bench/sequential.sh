@@ -6,27 +6,22 @@
 # and, as the PyTorch reference in ../shared/peers does, sees the
 # validation event before it is tested: the validation events are folded
 # in through rec-recommend --stream.
+. "$(dirname "$0")/helpers"
 set -eu
-
-top=$(cd "$(dirname "$0")/.." && pwd)
-PATH=$top/bin:$PATH
-data=${REC_BENCH_DATA:-$top/../shared/data}
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT INT TERM
 
 # train ALGO: train on train2 (all but the last two events of each user)
 # for sasrec, else on train (all but the last), and print seconds.
 train() {
 	s=$(date +%s.%N)
 	if [ "$1" = sasrec ]; then
-		rec-train -a sasrec -j 2 --progress --validation "$work/val.recd" \
-			-o "$work/fit.recm" "$work/train2.recd" 2> "$work/progress"
-		rec-pivot -q --format long -o "$work/val.csv" "$work/val.recd"
-		rec-recommend -m "$work/fit.recm" --stream --save "$work/m.recm" \
-			< "$work/val.csv" > /dev/null
+		rec-train -a sasrec -j 2 --progress --validation "$TMP/val.recd" \
+			-o "$TMP/fit.recm" "$TMP/train2.recd" 2> "$TMP/progress"
+		rec-pivot -q --format long -o "$TMP/val.csv" "$TMP/val.recd"
+		rec-recommend -m "$TMP/fit.recm" --stream --save "$TMP/m.recm" \
+			< "$TMP/val.csv" > /dev/null
 	else
-		rec-train -a "$1" -j 2 --progress -o "$work/m.recm" "$work/train.recd" \
-			2> "$work/progress"
+		rec-train -a "$1" -j 2 --progress -o "$TMP/m.recm" "$TMP/train.recd" \
+			2> "$TMP/progress"
 	fi
 	e=$(date +%s.%N)
 	awk -v s="$s" -v e="$e" 'BEGIN { printf "%.1f", e - s }'
@@ -34,7 +29,7 @@ train() {
 
 # per_epoch: the median seconds per epoch of the last training's progress.
 per_epoch() {
-	awk '/^epoch/ { print $NF + 0 }' "$work/progress" | sort -n |
+	awk '/^epoch/ { print $NF + 0 }' "$TMP/progress" | sort -n |
 		awk '{ v[NR] = $1 } END { if (NR) printf "%.2f", v[int((NR + 1) / 2)]; else printf "-" }'
 }
 
@@ -45,20 +40,20 @@ dataset() {
 		echo "$name: absent ($file), skipped"
 		return 0
 	fi
-	rec-pivot -q "$@" -o "$work/all.recd" "$file"
-	rec-split -q --method last --count 1 --train "$work/train.recd" --test "$work/test.recd" "$work/all.recd"
-	rec-split -q --method last --count 1 --train "$work/train2.recd" --test "$work/val.recd" "$work/train.recd"
+	rec-pivot -q "$@" -o "$TMP/all.recd" "$file"
+	rec-split -q --method last --count 1 --train "$TMP/train.recd" --test "$TMP/test.recd" "$TMP/all.recd"
+	rec-split -q --method last --count 1 --train "$TMP/train2.recd" --test "$TMP/val.recd" "$TMP/train.recd"
 	echo "$name: leave-last-out, every item ranked"
 	printf '  %-8s %8s %8s %8s %8s\n' model hr@10 ndcg@10 train_s s/epoch
 	for algo in pop ease ials neumf sasrec; do
 		secs=$(train "$algo")
-		rec-eval -q -m "$work/m.recm" --test "$work/test.recd" -k 10 > "$work/eval.csv"
+		rec-eval -q -m "$TMP/m.recm" --test "$TMP/test.recd" -k 10 > "$TMP/eval.csv"
 		awk -F, -v a="$algo" -v t="$secs" -v p="$(per_epoch)" '
 			$1 == "hr" { hr = $3 } $1 == "ndcg" { nd = $3 }
-			END { printf "  %-8s %8.4f %8.4f %8s %8s\n", a, hr, nd, t, p }' "$work/eval.csv"
+			END { printf "  %-8s %8.4f %8.4f %8s %8s\n", a, hr, nd, t, p }' "$TMP/eval.csv"
 	done
 }
 
-dataset "MovieLens 100K" "$data/movielens-100k/u.data" --no-header -d tab
-dataset "MovieLens latest-small" "$data/movielens-latest-small/ratings.csv" -u userId -i movieId
+dataset "MovieLens 100K" "$DATA/movielens-100k/u.data" --no-header -d tab
+dataset "MovieLens latest-small" "$DATA/movielens-latest-small/ratings.csv" -u userId -i movieId
 exit 0
