@@ -359,6 +359,12 @@ static int clean_rows(struct rec_dataset *ds, enum rec_dedup dedup)
 	return rc;
 }
 
+/* Counting turns events into values even where there were no ratings. */
+static int has_values(int rated, enum rec_dedup dedup)
+{
+	return rated || dedup == REC_DEDUP_COUNT || dedup == REC_DEDUP_SUM;
+}
+
 int rec_dataset_from_parts(struct rec_dataset *ds, struct rec_events *part, int nparts,
 			   enum rec_dedup dedup, struct rec_error *err)
 {
@@ -369,11 +375,9 @@ int rec_dataset_from_parts(struct rec_dataset *ds, struct rec_events *part, int 
 	ds->users = rec_dict_ref(part[0].users);
 	ds->items = rec_dict_ref(part[0].items);
 	for (int p = 0; p < nparts; p++) {
-		ds->has_rating |= part[p].has_rating;
+		ds->has_rating |= has_values(part[p].has_rating, dedup);
 		ds->has_time |= part[p].has_time;
 	}
-	/* Counting turns events into values even where there were no ratings. */
-	ds->has_rating |= dedup == REC_DEDUP_COUNT || dedup == REC_DEDUP_SUM;
 	if (rc == 0)
 		rc = map_parts(ds, part, nparts, map);
 	ds->nitems = rec_dict_size(ds->items);
@@ -437,8 +441,7 @@ int rec_dataset_append(struct rec_dataset *ds, const struct rec_dataset *d,
 	ds->users = rec_dict_ref(ev->users);
 	ds->items = rec_dict_ref(ev->items);
 	ds->nitems = rec_dict_size(ds->items);
-	ds->has_rating = d->has_rating || ev->has_rating || dedup == REC_DEDUP_COUNT ||
-			 dedup == REC_DEDUP_SUM;
+	ds->has_rating = has_values(d->has_rating || ev->has_rating, dedup);
 	ds->has_time = d->has_time || ev->has_time;
 	if (next && dataset_alloc(ds, nusers, d->nnz + ev->n) == 0) {
 		for (size_t e = 0; e < ev->n; e++)

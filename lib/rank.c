@@ -6,12 +6,13 @@
 
 #include "internal.h"
 
-/* A thread scores SUB users with one matrix product on one BLAS thread,
- * then ranks them while their scores are still in cache: no second pool
- * of threads waits on the first.  A round of BLOCK users ends with the
- * callback; a round's scores stay under 256 MB. */
-#define SUB 128
-#define BLOCK (8 * SUB)
+/* A round of BLOCK users ends with the callback, its scores under 256 MB.
+ * Its users are split in PRODUCTS slices: a thread scores a slice with
+ * one matrix product on one BLAS thread, then ranks it while the scores
+ * are still in cache, so that no second pool of threads waits on the
+ * first. */
+#define BLOCK 1024
+#define PRODUCTS 8
 #define BLOCK_FLOATS (1u << 26)
 
 /* The items that may not be ranked go to -INFINITY: the user's training
@@ -61,7 +62,7 @@ int rec_model_rank(const struct rec_model *m, const int64_t *users, size_t count
 {
 	size_t ni = m->data.nitems ? m->data.nitems : 1;
 	uint32_t block = BLOCK_FLOATS / ni < BLOCK ? BLOCK_FLOATS / ni + 1 : BLOCK;
-	uint32_t sub = block < BLOCK ? (block + 3) / 4 : SUB;
+	uint32_t sub = (block + PRODUCTS - 1) / PRODUCTS;
 	float *scores = rec_alloc_large((size_t)block * ni * sizeof(*scores));
 	uint32_t *idx = malloc((size_t)block * opt->k * sizeof(*idx) + 1);
 	float *val = malloc((size_t)block * opt->k * sizeof(*val) + 1);
