@@ -1,4 +1,5 @@
-/* alloc.c - memory for arrays of millions of entries. */
+/* alloc.c - memory for large arrays. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -7,18 +8,31 @@
 
 #define HUGE_PAGE ((size_t)2 << 20)
 
+/* Below this an array stays on the heap: a huge page of its own would
+ * cost more memory than the faults it saves cost time. */
+#define LARGE ((size_t)256 << 10)
+
+/* The bytes a large array of bytes takes: whole huge pages. */
+static size_t pages_of(size_t bytes)
+{
+	return (bytes + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+}
+
 /* Filling a fresh array takes a page fault per 4 KiB page, and in a
- * virtual machine a fault costs microseconds: on transparent huge pages,
- * where the kernel grants them on request, one fault serves 2 MiB. */
+ * virtual machine a fault costs microseconds, ten times what zeroing the
+ * page does: on transparent huge pages, where the kernel grants them on
+ * request, one fault serves 2 MiB.  Only whole huge pages can be granted,
+ * so a large array is rounded up to them; pages it never touches take no
+ * memory where huge pages are refused. */
 void *rec_alloc_large(size_t bytes)
 {
 	void *p;
 
-	if (bytes < HUGE_PAGE)
+	if (bytes < LARGE)
 		return malloc(bytes ? bytes : 1);
-	if (posix_memalign(&p, HUGE_PAGE, bytes) != 0)
+	if (bytes > SIZE_MAX - HUGE_PAGE || posix_memalign(&p, HUGE_PAGE, pages_of(bytes)) != 0)
 		return NULL;
-	madvise(p, bytes, MADV_HUGEPAGE);
+	madvise(p, pages_of(bytes), MADV_HUGEPAGE);
 	return p;
 }
 
@@ -29,4 +43,29 @@ void *rec_alloc_large_zero(size_t bytes)
 	if (p)
 		memset(p, 0, bytes);
 	return p;
+}
+
+void *rec_realloc_large(void *p, size_t old, size_t bytes)
+{
+	void *q;
+
+	if (p && old >= LARGE && bytes <= pages_of(old))
+		return p;
+	if (!(q = rec_alloc_large(bytes)))
+		return NULL;
+	if (p)
+		memcpy(q, p, old < bytes ? old : bytes);
+	free(p);
+	return q;
+}
+
+int rec_grow_floats(float **a, size_t old, size_t n)
+{
+	float *p = rec_realloc_large(*a, (old + 1) * sizeof(float), (n + 1) * sizeof(float));
+
+	if (!p)
+		return REC_ENOMEM;
+	memset(p + old, 0, (n - old) * sizeof(float));
+	*a = p;
+	return 0;
 }

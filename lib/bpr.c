@@ -93,9 +93,9 @@ static void params_free(struct bpr_params *w)
 
 static int params_alloc(struct bpr_params *w, uint32_t nu, uint32_t ni, uint32_t k)
 {
-	w->p = calloc((size_t)nu * k + 1, sizeof(float));
-	w->q = calloc((size_t)ni * k + 1, sizeof(float));
-	w->b = calloc((size_t)ni + 1, sizeof(float));
+	w->p = rec_alloc_large_zero(((size_t)nu * k + 1) * sizeof(float));
+	w->q = rec_alloc_large_zero(((size_t)ni * k + 1) * sizeof(float));
+	w->b = rec_alloc_large_zero(((size_t)ni + 1) * sizeof(float));
 	return w->p && w->q && w->b ? 0 : REC_ENOMEM;
 }
 
@@ -105,18 +105,6 @@ static void params_copy(struct bpr_params *dst, const struct bpr_params *src,
 	memcpy(dst->p, src->p, (size_t)nu * k * sizeof(float));
 	memcpy(dst->q, src->q, (size_t)ni * k * sizeof(float));
 	memcpy(dst->b, src->b, ni * sizeof(float));
-}
-
-/* Resize one array from old to new floats, zeroing what is added. */
-static int grow(float **a, size_t old, size_t new)
-{
-	float *p = realloc(*a, (new + 1) * sizeof(float));
-
-	if (!p)
-		return REC_ENOMEM;
-	memset(p + old, 0, (new - old) * sizeof(float));
-	*a = p;
-	return 0;
 }
 
 static int bpr_init(struct rec_model *m)
@@ -648,9 +636,9 @@ static int bpr_update(struct rec_model *m, uint32_t old_users, uint32_t old_item
 	size_t k = s->k;
 	int rc;
 
-	if (grow(&s->w.p, old_users * k, d->nusers * k) < 0 ||
-	    grow(&s->w.q, old_items * k, d->nitems * k) < 0 ||
-	    grow(&s->w.b, old_items, d->nitems) < 0)
+	if (rec_grow_floats(&s->w.p, old_users * k, d->nusers * k) < 0 ||
+	    rec_grow_floats(&s->w.q, old_items * k, d->nitems * k) < 0 ||
+	    rec_grow_floats(&s->w.b, old_items, d->nitems) < 0)
 		return rec_error_set(err, REC_ENOMEM, "out of memory");
 	if (!opt->passes)
 		return 0;

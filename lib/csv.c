@@ -1204,7 +1204,7 @@ void rec_events_release(struct rec_events *ev)
 	memset(ev, 0, sizeof(*ev));
 }
 
-static int grow(void **p, size_t cap, size_t size);
+static int grow(void **p, size_t old, size_t cap, size_t size);
 
 /* Room for n more events.  Untouched pages of a large allocation cost no
  * memory, so a generous guess only saves the copies of regrowing. */
@@ -1214,18 +1214,18 @@ int rec_events_reserve(struct rec_events *ev, size_t n)
 
 	if (cap <= ev->cap)
 		return 0;
-	if (grow((void **)&ev->user, cap, sizeof(*ev->user)) < 0 ||
-	    grow((void **)&ev->item, cap, sizeof(*ev->item)) < 0 ||
-	    grow((void **)&ev->rating, cap, sizeof(*ev->rating)) < 0 ||
-	    grow((void **)&ev->time, cap, sizeof(*ev->time)) < 0)
+	if (grow((void **)&ev->user, ev->cap, cap, sizeof(*ev->user)) < 0 ||
+	    grow((void **)&ev->item, ev->cap, cap, sizeof(*ev->item)) < 0 ||
+	    grow((void **)&ev->rating, ev->cap, cap, sizeof(*ev->rating)) < 0 ||
+	    grow((void **)&ev->time, ev->cap, cap, sizeof(*ev->time)) < 0)
 		return REC_ENOMEM;
 	ev->cap = cap;
 	return 0;
 }
 
-static int grow(void **p, size_t cap, size_t size)
+static int grow(void **p, size_t old, size_t cap, size_t size)
 {
-	void *q = *p ? realloc(*p, cap * size) : rec_alloc_large(cap * size);
+	void *q = rec_realloc_large(*p, old * size, cap * size);
 
 	if (!q)
 		return REC_ENOMEM;

@@ -37,8 +37,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
 #define HAVE_AVX512_KERNEL 1
@@ -73,23 +71,6 @@ struct ials {
 	float *gram;		/* k x k: unobserved Q^T Q, as the users' last solve used it */
 };
 
-/* Ask for huge pages for a large array: the solves read the other side's
- * rows at random, and with small pages nearly every read misses the TLB. */
-static void huge_pages(void *p, size_t bytes)
-{
-#ifdef MADV_HUGEPAGE
-	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
-	uintptr_t from = ((uintptr_t)p + page - 1) & ~(page - 1);
-	uintptr_t to = ((uintptr_t)p + bytes) & ~(page - 1);
-
-	if (p && to > from)
-		madvise((void *)from, to - from, MADV_HUGEPAGE);
-#else
-	(void)p;
-	(void)bytes;
-#endif
-}
-
 static int ials_init(struct rec_model *m)
 {
 	struct ials *s = calloc(1, sizeof(*s));
@@ -100,11 +81,9 @@ static int ials_init(struct rec_model *m)
 	m->state = s;
 	s->k = (uint32_t)m->hp[HP_FACTORS];
 	k = s->k;
-	s->p = calloc((size_t)m->data.nusers * k + 1, sizeof(float));
-	s->q = calloc((size_t)m->data.nitems * k + 1, sizeof(float));
+	s->p = rec_alloc_large_zero(((size_t)m->data.nusers * k + 1) * sizeof(float));
+	s->q = rec_alloc_large_zero(((size_t)m->data.nitems * k + 1) * sizeof(float));
 	s->gram = calloc(k * k, sizeof(float));
-	huge_pages(s->p, (size_t)m->data.nusers * k * sizeof(float));
-	huge_pages(s->q, (size_t)m->data.nitems * k * sizeof(float));
 	return s->p && s->q && s->gram ? 0 : REC_ENOMEM;
 }
 
@@ -822,19 +801,6 @@ out:
 
 /* --- incremental training --- */
 
-/* Resize an array of k-long rows from old to new rows. */
-static int grow(float **a, size_t old, size_t new, uint32_t k)
-{
-	float *p = realloc(*a, (new * k + 1) * sizeof(float));
-
-	if (!p)
-		return REC_ENOMEM;
-	memset(p + old * k, 0, (new - old) * k * sizeof(float));
-	huge_pages(p, new * k * sizeof(float));
-	*a = p;
-	return 0;
-}
-
 /* Conjugate-gradient steps that an update gives each item it re-solves,
  * from the item's vector so far (unless the model sets its own). */
 #define UPDATE_CG_STEPS 3
@@ -857,8 +823,8 @@ static int ials_update(struct rec_model *m, uint32_t old_users, uint32_t old_ite
 	uint8_t *items = NULL;
 	int rc = 0;
 
-	if (grow(&s->p, old_users, d->nusers, s->k) < 0 ||
-	    grow(&s->q, old_items, d->nitems, s->k) < 0)
+	if (rec_grow_floats(&s->p, (size_t)old_users * s->k, (size_t)d->nusers * s->k) < 0 ||
+	    rec_grow_floats(&s->q, (size_t)old_items * s->k, (size_t)d->nitems * s->k) < 0)
 		return trained(REC_ENOMEM, err);
 	rec_rng_seed(&rng, opt->seed);
 	draw_rows(s->p, old_users, d->nusers, s->k, m->hp[HP_INIT], &rng);

@@ -63,6 +63,16 @@ static inline float rec_dot(const float *a, const float *b, size_t n)
 void *rec_alloc_large(size_t bytes);
 void *rec_alloc_large_zero(size_t bytes);
 
+/* Resize p, an array of old bytes from rec_alloc_large (or NULL), to
+ * bytes, keeping what both sizes hold; NULL, with p kept, when out of
+ * memory. */
+void *rec_realloc_large(void *p, size_t old, size_t bytes);
+
+/* Grow *a, an array of old + 1 floats from rec_alloc_large, to n + 1,
+ * zeroing the new ones: the spare float keeps an empty array allocated.
+ * REC_ENOMEM, with *a kept, or 0. */
+int rec_grow_floats(float **a, size_t old, size_t n);
+
 /* OpenBLAS on one thread while the caller's OpenMP threads call it, so
  * that the two kinds of threads do not multiply: returns the count to
  * hand back to rec_blas_restore after the parallel region. */

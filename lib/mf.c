@@ -85,8 +85,8 @@ static int params_alloc(struct mf_params *w, uint32_t nu, uint32_t ni, uint32_t 
 	w->mu = calloc(1, sizeof(float));
 	w->ub = calloc((size_t)nu + 1, sizeof(float));
 	w->ib = calloc((size_t)ni + 1, sizeof(float));
-	w->p = calloc((size_t)nu * k + 1, sizeof(float));
-	w->q = calloc((size_t)ni * k + 1, sizeof(float));
+	w->p = rec_alloc_large_zero(((size_t)nu * k + 1) * sizeof(float));
+	w->q = rec_alloc_large_zero(((size_t)ni * k + 1) * sizeof(float));
 	return w->mu && w->ub && w->ib && w->p && w->q ? 0 : REC_ENOMEM;
 }
 

@@ -118,8 +118,8 @@ static void weights_free(struct weights *w)
 static int weights_alloc(struct weights *w, const struct neumf *s, uint32_t nu,
 			 uint32_t ni)
 {
-	w->user = calloc((size_t)nu * s->dim + 1, sizeof(float));
-	w->item = calloc((size_t)ni * s->dim + 1, sizeof(float));
+	w->user = rec_alloc_large_zero(((size_t)nu * s->dim + 1) * sizeof(float));
+	w->item = rec_alloc_large_zero(((size_t)ni * s->dim + 1) * sizeof(float));
 	w->net = calloc(s->nnet, sizeof(float));
 	return w->user && w->item && w->net ? 0 : REC_ENOMEM;
 }
@@ -130,18 +130,6 @@ static void weights_copy(struct weights *dst, const struct weights *src,
 	memcpy(dst->user, src->user, (size_t)nu * s->dim * sizeof(float));
 	memcpy(dst->item, src->item, (size_t)ni * s->dim * sizeof(float));
 	memcpy(dst->net, src->net, s->nnet * sizeof(float));
-}
-
-/* Resize a table from old to new rows of dim floats, zeroing the new. */
-static int grow(float **a, size_t old, size_t new, uint32_t dim)
-{
-	float *p = realloc(*a, (new * dim + 1) * sizeof(float));
-
-	if (!p)
-		return REC_ENOMEM;
-	memset(p + old * dim, 0, (new - old) * dim * sizeof(float));
-	*a = p;
-	return 0;
 }
 
 /* The sizes of the tower and where each layer sits in net. */
@@ -1049,8 +1037,10 @@ static int neumf_update(struct rec_model *m, uint32_t old_users, uint32_t old_it
 	struct trainer t;
 	int rc;
 
-	if (grow(&s->p.user, old_users, d->nusers, s->dim) < 0 ||
-	    grow(&s->p.item, old_items, d->nitems, s->dim) < 0)
+	if (rec_grow_floats(&s->p.user, (size_t)old_users * s->dim,
+			    (size_t)d->nusers * s->dim) < 0 ||
+	    rec_grow_floats(&s->p.item, (size_t)old_items * s->dim,
+			    (size_t)d->nitems * s->dim) < 0)
 		return rec_error_set(err, REC_ENOMEM, "out of memory");
 	if (!opt->passes)
 		return 0;
