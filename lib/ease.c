@@ -7,7 +7,6 @@
  * max_items only the most popular items get a row and a column; the others
  * score -INFINITY, so they are never recommended. */
 #include <cblas.h>
-#include <lapacke.h>
 #include <math.h>
 #include <omp.h>
 #include <stdlib.h>
@@ -15,6 +14,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "lapack.h"
 
 #define NONE UINT32_MAX
 #define TILE 64
@@ -259,19 +259,18 @@ static int scale_columns(float *a, uint32_t k)
 	return 0;
 }
 
-/* Invert G in place.  Row-major upper is column-major lower, which LAPACKE
- * takes without the transposed copy it makes of row-major input.  Outside
- * any parallel region BLAS may use every thread that -j allows. */
+/* Invert G in place.  Outside any parallel region BLAS may use every
+ * thread that -j allows. */
 static int invert(struct ease *s, struct rec_error *err)
 {
-	lapack_int info;
+	int info;
 
 	if (s->k == 0)
 		return 0;
 	openblas_set_num_threads(omp_get_max_threads());
-	info = LAPACKE_spotrf(LAPACK_COL_MAJOR, 'L', s->k, s->b, s->k);
+	info = rec_cholesky(s->b, (int)s->k);
 	if (info == 0)
-		info = LAPACKE_spotri(LAPACK_COL_MAJOR, 'L', s->k, s->b, s->k);
+		info = rec_cholesky_inverse(s->b, (int)s->k);
 	if (info > 0)
 		return rec_error_set(err, REC_EINVAL, "ease: X^T X + lambda I is not "
 				     "positive definite; raise lambda");

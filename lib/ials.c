@@ -31,7 +31,6 @@
  * that training ends on the users' exact solve against the final items:
  * the solve that fold-in repeats for a streamed user. */
 #include <cblas.h>
-#include <lapacke.h>
 #include <math.h>
 #include <omp.h>
 #include <stdio.h>
@@ -43,6 +42,7 @@
 #endif
 
 #include "internal.h"
+#include "lapack.h"
 
 enum {
 	HP_FACTORS, HP_EPOCHS, HP_REG, HP_REG_EXP, HP_UNOBSERVED, HP_ALPHA, HP_CG_STEPS,
@@ -336,8 +336,7 @@ static void substitute(const float *u, float *b, float *x, uint32_t k)
 
 /* Solve the row's system by Cholesky factorisation: (c_j - unobserved)
  * y_j y_j^T added to a, a chunk of gathered rows at a time, and c_j y_j
- * to b.  Row-major upper is column-major lower, which LAPACKE takes
- * without a transposed copy. */
+ * to b. */
 static int exact_solve(const struct system *sys, const uint32_t *idx, const float *conf,
 		       uint32_t n, float lambda, float *x, struct work *w)
 {
@@ -367,7 +366,7 @@ static int exact_solve(const struct system *sys, const uint32_t *idx, const floa
 		}
 	}
 	add_gathered(sys, w, pos, neg);
-	if (LAPACKE_spotrf_work(LAPACK_COL_MAJOR, 'L', (int)k, w->a, (int)k) != 0)
+	if (rec_cholesky(w->a, (int)k) != 0)
 		return REC_EINVAL;
 	substitute(w->a, w->b, x, k);
 	return 0;

@@ -9,7 +9,6 @@
  * et al. 2011); the sampler shares out rows whose draws do not depend on
  * the threads. */
 #include <cblas.h>
-#include <lapacke.h>
 #include <math.h>
 #include <omp.h>
 #include <stdio.h>
@@ -20,6 +19,7 @@
 #endif
 
 #include "internal.h"
+#include "lapack.h"
 
 enum {
 	HP_FACTORS, HP_EPOCHS, HP_LR, HP_LR_DECAY, HP_REG, HP_REG_BIAS, HP_INIT,
@@ -1239,7 +1239,7 @@ static void ridge_solve(struct ridge *r, const struct rec_model *m, float *bias,
 	for (int f = 1; f < r->dim; f++)
 		r->a[f * r->dim + f] += (float)(m->hp[HP_REG] * scale + RIDGE_VECTOR_PRIOR);
 	if (r->wsum == 0 ||
-	    LAPACKE_sposv(LAPACK_ROW_MAJOR, 'U', r->dim, 1, r->a, r->dim, r->b, 1) != 0)
+	    rec_cholesky_solve(r->a, r->dim, r->b) != 0)
 		memset(r->b, 0, (size_t)r->dim * sizeof(*r->b));
 	*bias = r->b[0];
 	memcpy(vec, r->b + 1, (size_t)(r->dim - 1) * sizeof(*vec));
