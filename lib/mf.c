@@ -938,10 +938,10 @@ static int side_init(struct gibbs *g, int s, uint32_t n, uint32_t nother,
 	me->bias = s ? k + 1 : k;
 	me->one = s ? k : k + 1;
 	me->norm = calloc((size_t)n + 1, sizeof(float));
-	me->x = calloc((size_t)n * dim + 1, sizeof(float));
-	me->dev = calloc((size_t)n * dim + 1, sizeof(float));
-	me->sum = calloc((size_t)n * dim + 1, sizeof(float));
-	me->imp = calloc((size_t)nother * dim + 1, sizeof(float));
+	me->x = rec_alloc_large_zero(((size_t)n * dim + 1) * sizeof(float));
+	me->dev = rec_alloc_large_zero(((size_t)n * dim + 1) * sizeof(float));
+	me->sum = rec_alloc_large_zero(((size_t)n * dim + 1) * sizeof(float));
+	me->imp = rec_alloc_large_zero(((size_t)nother * dim + 1) * sizeof(float));
 	me->prior = calloc(4 * (size_t)dim, sizeof(double));
 	me->fprior = calloc(4 * (size_t)dim, sizeof(float));
 	if (!me->norm || !me->x || !me->dev || !me->sum || !me->imp || !me->prior ||
