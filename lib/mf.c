@@ -652,6 +652,79 @@ static void sample_rows(struct gibbs *g, int s, uint64_t seed)
 	}
 }
 
+/* The implicit factors' passes run down a counterpart's rows with a block
+ * of coordinates held in registers: summing into memory loaded and stored
+ * the sums again for every row, and each pass waited on that. */
+#define BLOCK 32
+
+/* acc = the sum over the n rows adj[] of x of norm[row] x[row]. */
+static void sum_rows(const float *x, uint32_t dim, const float *norm, const uint32_t *adj,
+		     uint64_t n, float *acc)
+{
+	uint32_t c = 0;
+
+#ifdef __SSE__
+	for (; c + BLOCK <= dim; c += BLOCK) {
+		__m128 s[BLOCK / 4];
+
+		#pragma GCC unroll 8
+		for (int b = 0; b < BLOCK / 4; b++)
+			s[b] = _mm_setzero_ps();
+		for (uint64_t a = 0; a < n; a++) {
+			const float *row = x + (size_t)adj[a] * dim + c;
+			__m128 nr = _mm_set1_ps(norm[adj[a]]);
+
+			#pragma GCC unroll 8
+			for (int b = 0; b < BLOCK / 4; b++)
+				s[b] = _mm_add_ps(s[b], _mm_mul_ps(nr, _mm_loadu_ps(row + 4 * b)));
+		}
+		#pragma GCC unroll 8
+		for (int b = 0; b < BLOCK / 4; b++)
+			_mm_storeu_ps(acc + c + 4 * b, s[b]);
+	}
+#endif
+	for (; c < dim; c++) {
+		float s = 0;
+
+		for (uint64_t a = 0; a < n; a++)
+			s += norm[adj[a]] * x[(size_t)adj[a] * dim + c];
+		acc[c] = s;
+	}
+}
+
+/* x[row] -= norm[row] dlt for the n rows adj[] of x. */
+static void move_rows(float *x, uint32_t dim, const float *norm, const uint32_t *adj,
+		      uint64_t n, const float *dlt)
+{
+	uint32_t c = 0;
+
+#ifdef __SSE__
+	for (; c + BLOCK <= dim; c += BLOCK) {
+		__m128 d[BLOCK / 4];
+
+		#pragma GCC unroll 8
+		for (int b = 0; b < BLOCK / 4; b++)
+			d[b] = _mm_loadu_ps(dlt + c + 4 * b);
+		for (uint64_t a = 0; a < n; a++) {
+			float *row = x + (size_t)adj[a] * dim + c;
+			__m128 nr = _mm_set1_ps(norm[adj[a]]);
+
+			#pragma GCC unroll 8
+			for (int b = 0; b < BLOCK / 4; b++)
+				_mm_storeu_ps(row + 4 * b, _mm_sub_ps(_mm_loadu_ps(row + 4 * b),
+								      _mm_mul_ps(nr, d[b])));
+		}
+	}
+#endif
+	for (uint64_t a = 0; c < dim && a < n; a++) {
+		float *row = x + (size_t)adj[a] * dim;
+		float nr = norm[adj[a]];
+
+		for (uint32_t f = c; f < dim; f++)
+			row[f] -= nr * dlt[f];
+	}
+}
+
 /* One side's implicit factors, counterpart after counterpart: when y_j
  * moves, so does the shift of every row that rated j.  Given the shifts,
  * y_j's coordinates are independent of each other. */
@@ -668,17 +741,14 @@ static void sample_implicit(struct gibbs *g, int s, float *buf, struct rec_rng *
 		float *y = me->imp + (size_t)j * dim, sn = 0, snn = 0;
 		uint64_t a = other->ptr[j], end = other->ptr[j + 1];
 
-		memset(acc, 0, dim * sizeof(*acc));
 		for (; a < end; a++) {
-			const float *d = me->dev + (size_t)other->adj[a] * dim;
 			float nr = me->norm[other->adj[a]];
 
 			sn += nr;
 			snn += nr * nr;
-			#pragma omp simd
-			for (uint32_t c = 0; c < dim; c++)
-				acc[c] += nr * d[c];
 		}
+		sum_rows(me->dev, dim, me->norm, other->adj + other->ptr[j], end - other->ptr[j],
+			 acc);
 		zig_fill(&g->zig, rng, z, dim);
 		#pragma omp simd
 		for (uint32_t c = 0; c < dim; c++) {
@@ -691,14 +761,8 @@ static void sample_implicit(struct gibbs *g, int s, float *buf, struct rec_rng *
 		dlt[me->one] = 0;
 		for (uint32_t c = 0; c < dim; c++)
 			y[c] += dlt[c];
-		for (a = other->ptr[j]; a < end; a++) {
-			float *d = me->dev + (size_t)other->adj[a] * dim;
-			float nr = me->norm[other->adj[a]];
-
-			#pragma omp simd
-			for (uint32_t c = 0; c < dim; c++)
-				d[c] -= nr * dlt[c];
-		}
+		move_rows(me->dev, dim, me->norm, other->adj + other->ptr[j], end - other->ptr[j],
+			  dlt);
 	}
 }
 
