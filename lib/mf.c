@@ -17,6 +17,10 @@
 #ifdef __SSE__
 #include <xmmintrin.h>
 #endif
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define HAVE_AVX512_KERNEL 1
+#endif
 
 #include "internal.h"
 #include "lapack.h"
@@ -467,6 +471,7 @@ struct gibbs {
 	float *buf;
 	float *stat;		/* 3 x dim, for the priors */
 	struct zig zig;
+	int avx512;		/* the CPU has AVX-512 */
 };
 
 /* h[c * len + j] = sc[j] times counterpart j's factor c < k, for the n
@@ -601,13 +606,48 @@ static inline float draw(const struct side *me, uint32_t dim, float *x, float *d
 	return dlt;
 }
 
+#ifdef HAVE_AVX512_KERNEL
+/* move_and_sum sixteen ratings at a time; the tail under a mask. */
+__attribute__((target("avx512f")))
+static void move_and_sum_avx512(float *r, const float *pa, const float *pb, float da,
+				float db, const float *ha, const float *hb, uint32_t n, float *s)
+{
+	__m512 aa = _mm512_setzero_ps(), ab = aa, bb = aa, ra = aa, rb = aa;
+	__m512 va = _mm512_set1_ps(da), vb = _mm512_set1_ps(db);
+
+	for (uint32_t j = 0; j < n; j += 16) {
+		__mmask16 m = n - j >= 16 ? 0xffff : (__mmask16)((1u << (n - j)) - 1);
+		__m512 x = _mm512_maskz_loadu_ps(m, ha + j), y = _mm512_maskz_loadu_ps(m, hb + j);
+		__m512 v = _mm512_sub_ps(_mm512_maskz_loadu_ps(m, r + j),
+					 _mm512_add_ps(_mm512_mul_ps(va, _mm512_maskz_loadu_ps(m, pa + j)),
+						       _mm512_mul_ps(vb, _mm512_maskz_loadu_ps(m, pb + j))));
+
+		_mm512_mask_storeu_ps(r + j, m, v);
+		aa = _mm512_add_ps(aa, _mm512_mul_ps(x, x));
+		ab = _mm512_add_ps(ab, _mm512_mul_ps(x, y));
+		bb = _mm512_add_ps(bb, _mm512_mul_ps(y, y));
+		ra = _mm512_add_ps(ra, _mm512_mul_ps(v, x));
+		rb = _mm512_add_ps(rb, _mm512_mul_ps(v, y));
+	}
+	s[0] = _mm512_reduce_add_ps(aa);
+	s[1] = _mm512_reduce_add_ps(ab);
+	s[2] = _mm512_reduce_add_ps(bb);
+	s[3] = _mm512_reduce_add_ps(ra);
+	s[4] = _mm512_reduce_add_ps(rb);
+}
+#endif
+
+typedef void move_and_sum_fn(float *r, const float *pa, const float *pb, float da, float db,
+			     const float *ha, const float *hb, uint32_t n, float *s);
+
 /* Draw a row's k factors and its bias one after the other, with the
  * deviates z; the residuals r follow each move.  One pass over the ratings
  * serves two coordinates: it applies the last two moves and sums what the
  * next two need, the second's sums corrected for the first's move. */
-static void sample_coords(const struct gibbs *g, const struct side *me, float *x,
-			  float *dev, float *r, const float *sc, const float *h,
-			  uint32_t len, const float *z)
+static inline __attribute__((always_inline)) void
+sample_coords_with(move_and_sum_fn *move, const struct gibbs *g, const struct side *me,
+		   float *x, float *dev, float *r, const float *sc, const float *h,
+		   uint32_t len, const float *z)
 {
 	uint32_t k = g->k, bias = me->bias;
 	const float *pa = sc, *pb = sc;
@@ -618,7 +658,7 @@ static void sample_coords(const struct gibbs *g, const struct side *me, float *x
 		const float *hb = t + 1 < k ? ha + len : t + 1 == k ? sc : ha;
 		float s[5];
 
-		move_and_sum(r, pa, pb, da, db, ha, hb, len, s);
+		move(r, pa, pb, da, db, ha, hb, len, s);
 		da = draw(me, g->dim, x, dev, t < k ? t : bias, s[0], s[3], z[t]);
 		db = t + 1 > k ? 0 : draw(me, g->dim, x, dev, t + 1 < k ? t + 1 : bias,
 					  s[2], s[4] - da * s[1], z[t + 1]);
@@ -627,6 +667,29 @@ static void sample_coords(const struct gibbs *g, const struct side *me, float *x
 	}
 	for (uint32_t j = 0; j < len; j++)
 		r[j] -= da * pa[j] + db * pb[j];
+}
+
+#ifdef HAVE_AVX512_KERNEL
+__attribute__((target("avx512f")))
+static void sample_coords_avx512(const struct gibbs *g, const struct side *me, float *x,
+				 float *dev, float *r, const float *sc, const float *h,
+				 uint32_t len, const float *z)
+{
+	sample_coords_with(move_and_sum_avx512, g, me, x, dev, r, sc, h, len, z);
+}
+#endif
+
+static void sample_coords(const struct gibbs *g, const struct side *me, float *x,
+			  float *dev, float *r, const float *sc, const float *h,
+			  uint32_t len, const float *z)
+{
+#ifdef HAVE_AVX512_KERNEL
+	if (g->avx512) {
+		sample_coords_avx512(g, me, x, dev, r, sc, h, len, z);
+		return;
+	}
+#endif
+	sample_coords_with(move_and_sum, g, me, x, dev, r, sc, h, len, z);
 }
 
 /* Every row of one side; rows are independent given the other side, and
@@ -1044,6 +1107,9 @@ static struct gibbs *gibbs_new(struct rec_model *m, const float *weight)
 	g->mu = mf->w.mu[0];
 	g->alpha = 1;
 	zig_init(&g->zig);
+#ifdef HAVE_AVX512_KERNEL
+	g->avx512 = __builtin_cpu_supports("avx512f");
+#endif
 	g->side[0].ptr = d->rowptr;
 	g->side[0].adj = d->col;
 	g->res = rec_alloc_large((d->nnz + 1) * sizeof(*g->res));
