@@ -788,6 +788,73 @@ static void move_rows(float *x, uint32_t dim, const float *norm, const uint32_t 
 	}
 }
 
+#ifdef HAVE_AVX512_KERNEL
+/* The same with AVX-512: a pass holds 80 coordinates, the last register's
+ * under a mask, so one pass serves the 66 of 64 factors. */
+#define WIDE 5
+
+static void masks_from(uint32_t c, uint32_t dim, __mmask16 *m)
+{
+	for (int b = 0; b < WIDE; b++) {
+		uint32_t from = c + 16 * (uint32_t)b, left = from < dim ? dim - from : 0;
+
+		m[b] = left >= 16 ? 0xffff : (__mmask16)((1u << left) - 1);
+	}
+}
+
+__attribute__((target("avx512f")))
+static void sum_rows_avx512(const float *x, uint32_t dim, const float *norm,
+			    const uint32_t *adj, uint64_t n, float *acc)
+{
+	for (uint32_t c = 0; c < dim; c += 16 * WIDE) {
+		__mmask16 m[WIDE];
+		__m512 s[WIDE];
+
+		masks_from(c, dim, m);
+		#pragma GCC unroll 5
+		for (int b = 0; b < WIDE; b++)
+			s[b] = _mm512_setzero_ps();
+		for (uint64_t a = 0; a < n; a++) {
+			const float *row = x + (size_t)adj[a] * dim + c;
+			__m512 nr = _mm512_set1_ps(norm[adj[a]]);
+
+			#pragma GCC unroll 5
+			for (int b = 0; b < WIDE; b++)
+				s[b] = _mm512_add_ps(s[b], _mm512_mul_ps(nr, _mm512_maskz_loadu_ps(
+								   m[b], row + 16 * b)));
+		}
+		#pragma GCC unroll 5
+		for (int b = 0; b < WIDE; b++)
+			_mm512_mask_storeu_ps(acc + c + 16 * b, m[b], s[b]);
+	}
+}
+
+__attribute__((target("avx512f")))
+static void move_rows_avx512(float *x, uint32_t dim, const float *norm, const uint32_t *adj,
+			     uint64_t n, const float *dlt)
+{
+	for (uint32_t c = 0; c < dim; c += 16 * WIDE) {
+		__mmask16 m[WIDE];
+		__m512 d[WIDE];
+
+		masks_from(c, dim, m);
+		#pragma GCC unroll 5
+		for (int b = 0; b < WIDE; b++)
+			d[b] = _mm512_maskz_loadu_ps(m[b], dlt + c + 16 * b);
+		for (uint64_t a = 0; a < n; a++) {
+			float *row = x + (size_t)adj[a] * dim + c;
+			__m512 nr = _mm512_set1_ps(norm[adj[a]]);
+
+			#pragma GCC unroll 5
+			for (int b = 0; b < WIDE; b++)
+				_mm512_mask_storeu_ps(row + 16 * b, m[b], _mm512_sub_ps(
+					_mm512_maskz_loadu_ps(m[b], row + 16 * b),
+					_mm512_mul_ps(nr, d[b])));
+		}
+	}
+}
+#endif
+
 /* One side's implicit factors, counterpart after counterpart: when y_j
  * moves, so does the shift of every row that rated j.  Given the shifts,
  * y_j's coordinates are independent of each other. */
@@ -799,7 +866,17 @@ static void sample_implicit(struct gibbs *g, int s, float *buf, struct rec_rng *
 	const float *mean = me->fprior, *prec = mean + dim, *imean = prec + dim;
 	const float *iprec = imean + dim;
 	float *acc = buf, *dlt = acc + dim, *z = dlt + dim;
+	void (*sum)(const float *, uint32_t, const float *, const uint32_t *, uint64_t,
+		    float *) = sum_rows;
+	void (*move)(float *, uint32_t, const float *, const uint32_t *, uint64_t,
+		     const float *) = move_rows;
 
+#ifdef HAVE_AVX512_KERNEL
+	if (g->avx512) {
+		sum = sum_rows_avx512;
+		move = move_rows_avx512;
+	}
+#endif
 	for (uint32_t j = 0; j < other->n; j++) {
 		float *y = me->imp + (size_t)j * dim, sn = 0, snn = 0;
 		uint64_t a = other->ptr[j], end = other->ptr[j + 1];
@@ -810,8 +887,7 @@ static void sample_implicit(struct gibbs *g, int s, float *buf, struct rec_rng *
 			sn += nr;
 			snn += nr * nr;
 		}
-		sum_rows(me->dev, dim, me->norm, other->adj + other->ptr[j], end - other->ptr[j],
-			 acc);
+		sum(me->dev, dim, me->norm, other->adj + other->ptr[j], end - other->ptr[j], acc);
 		zig_fill(&g->zig, rng, z, dim);
 		#pragma omp simd
 		for (uint32_t c = 0; c < dim; c++) {
@@ -824,8 +900,7 @@ static void sample_implicit(struct gibbs *g, int s, float *buf, struct rec_rng *
 		dlt[me->one] = 0;
 		for (uint32_t c = 0; c < dim; c++)
 			y[c] += dlt[c];
-		move_rows(me->dev, dim, me->norm, other->adj + other->ptr[j], end - other->ptr[j],
-			  dlt);
+		move(me->dev, dim, me->norm, other->adj + other->ptr[j], end - other->ptr[j], dlt);
 	}
 }
 
