@@ -1271,17 +1271,22 @@ static int trainer_init(struct trainer *t, struct rec_model *m)
 	t->lr = (float)(m->hp[HP_LR] > 0 ? m->hp[HP_LR] : t->adam ? ADAM_LR : SGD_LR);
 	t->reg = (float)m->hp[HP_REG];
 	t->reg_bias = (float)m->hp[HP_REG_BIAS];
-	t->user = rec_alloc_large((d->nnz + 1) * sizeof(*t->user));
-	t->order = rec_alloc_large((d->nnz + 1) * sizeof(*t->order));
 	t->weight = rec_alloc_large((d->nnz + 1) * sizeof(*t->weight));
-	if (!t->user || !t->order || !t->weight)
+	if (!t->weight)
+		return REC_ENOMEM;
+	/* Only stochastic gradients visit the entries one at a time. */
+	if (m->hp[HP_SOLVER] != SOLVER_GIBBS &&
+	    (!(t->user = rec_alloc_large((d->nnz + 1) * sizeof(*t->user))) ||
+	     !(t->order = rec_alloc_large((d->nnz + 1) * sizeof(*t->order)))))
 		return REC_ENOMEM;
 	#pragma omp parallel for schedule(dynamic, 64)
 	for (uint32_t u = 0; u < nu; u++)
 		for (uint64_t e = d->rowptr[u]; e < d->rowptr[u + 1]; e++) {
-			t->user[e] = u;
-			t->order[e] = (uint32_t)e;
 			t->weight[e] = (float)rec_model_decay(m, d->time[e]);
+			if (t->user) {
+				t->user[e] = u;
+				t->order[e] = (uint32_t)e;
+			}
 		}
 	if (t->adam && (params_alloc(&t->m1, nu, ni, k) < 0 || params_alloc(&t->m2, nu, ni, k) < 0))
 		return REC_ENOMEM;
