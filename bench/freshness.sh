@@ -12,7 +12,7 @@
 #  3. Incremental training: events by time split 80/10/10; a full retrain
 #     on the first 90% against rec-train --init from the 80% model with the
 #     next 10%; NDCG@10 on the last 10%, and the training times (the least
-#     wall time of REC_BENCH_RUNS runs, default 3).
+#     wall time of REC_BENCH_RUNS runs, default 3, after a warm-up).
 #
 # Data sets that are absent are skipped.  REC_BENCH_MODELS overrides the
 # list of models (default: every algorithm rec-train lists), REC_BENCH_PARTS
@@ -51,22 +51,6 @@ cut_at() {
 	h=$(awk -v n="$n" -v f="$2" 'BEGIN { printf "%d", n * f }')
 	head -n $((h + 1)) "$1" > "$3"
 	(head -n 1 "$1"; tail -n +$((h + 2)) "$1") > "$4"
-}
-
-# seconds COMMAND...: run it REC_BENCH_RUNS times (default 3), print the
-# least wall time: the one the machine's other load disturbed least.
-seconds() {
-	least=
-	run=0
-	while [ "$run" -lt "${REC_BENCH_RUNS:-3}" ]; do
-		s=$(date +%s.%N)
-		"$@"
-		e=$(date +%s.%N)
-		least=$(awk -v s="$s" -v e="$e" -v l="$least" \
-			'BEGIN { t = e - s; printf "%.3f", (l == "" || t < l) ? t : l }')
-		run=$((run + 1))
-	done
-	echo "$least"
 }
 
 stream_latency() {
@@ -111,10 +95,13 @@ incremental() {
 	for algo in $models; do
 		opts=$(options "$algo")
 		# shellcheck disable=SC2086
-		tf=$(seconds rec-train -q -a "$algo" $opts -o "$TMP/full.recm" "$TMP/p90.csv")
+		clock rec-train -q -a "$algo" $opts -o "$TMP/full.recm" "$TMP/p90.csv" || continue
+		tf=$SECS
 		# shellcheck disable=SC2086
 		rec-train -q -a "$algo" $opts -o "$TMP/base.recm" "$TMP/p80.csv"
-		ti=$(seconds rec-train -q --init "$TMP/base.recm" -o "$TMP/inc.recm" "$TMP/next.csv")
+		clock rec-train -q --init "$TMP/base.recm" -o "$TMP/inc.recm" "$TMP/next.csv" ||
+			continue
+		ti=$SECS
 		nf=$(rec-eval -q -m "$TMP/full.recm" --test "$TMP/last.csv" -k 10 | awk -F, '$1 == "ndcg" { print $3 }')
 		ni=$(rec-eval -q -m "$TMP/inc.recm" --test "$TMP/last.csv" -k 10 | awk -F, '$1 == "ndcg" { print $3 }')
 		awk -v a="$algo" -v nf="$nf" -v tf="$tf" -v ni="$ni" -v ti="$ti" 'BEGIN {

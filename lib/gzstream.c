@@ -55,8 +55,9 @@ struct gz_sink *gz_sink_open(int fd)
 						  0, OS_UNIX };
 	struct gz_sink *s = calloc(1, sizeof(*s));
 
-	if (!s || deflateInit2(&s->z, 0, Z_DEFLATED, -MAX_WBITS, 8,
-			       Z_DEFAULT_STRATEGY) != Z_OK) {
+	/* Stored blocks need no history and no hash: the smallest window
+	 * and memory level spare allocating and clearing a quarter MiB. */
+	if (!s || deflateInit2(&s->z, 0, Z_DEFLATED, -9, 1, Z_DEFAULT_STRATEGY) != Z_OK) {
 		free(s);
 		close(fd);
 		errno = ENOMEM;
