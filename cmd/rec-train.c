@@ -200,19 +200,36 @@ static void set_decay(struct rec_model *m, const struct options *o)
 		bad_usage(e.msg);
 }
 
-/* The model that --init continues; its decay is measured anew from the
- * newest event unless --now says otherwise. */
-static struct rec_model *resume(const struct options *o)
+/* The model that --init continues and the new events of path, read side
+ * by side, for the two files have nothing in common; the model's decay is
+ * measured anew from the newest event unless --now says otherwise. */
+static struct rec_model *resume(const struct options *o, const char *path,
+				struct rec_dataset *data)
 {
-	struct rec_model *m;
-	struct rec_error e;
+	struct rec_model *m = NULL;
+	struct rec_error me, de;
+	int mrc = 0, drc = 0;
 
-	if (rec_model_load(&m, o->init, &e) < 0)
-		rec_cli_fail(&e);
+	#pragma omp parallel sections num_threads(2)
+	{
+		#pragma omp section
+		mrc = rec_model_load(&m, o->init, &me);
+		#pragma omp section
+		drc = rec_dataset_load(data, path, &o->csv, o->dedup, &de);
+	}
+	if (mrc < 0) {
+		if (drc == 0)
+			rec_dataset_release(data);
+		rec_cli_fail(&me);
+	}
+	if (drc < 0) {
+		rec_model_free(m);
+		rec_cli_fail(&de);
+	}
 	if (o->algo && strcmp(o->algo, m->algo->name) != 0) {
-		snprintf(e.msg, sizeof(e.msg), "%.64s is a %s model, not %.32s", o->init,
+		snprintf(me.msg, sizeof(me.msg), "%.64s is a %s model, not %.32s", o->init,
 			 m->algo->name, o->algo);
-		bad_usage(e.msg);
+		bad_usage(me.msg);
 	}
 	m->now = 0;
 	set_decay(m, o);
@@ -270,15 +287,20 @@ int main(int argc, char **argv)
 	struct rec_dataset data, validation;
 	struct rec_model *m;
 	struct rec_error e;
-	const char *output;
+	const char *input, *output;
 
 	parse_options(argc, argv, &o);
-	m = o.init ? resume(&o) : configure(&o);
+	input = optind < argc ? argv[optind] : "-";
 	output = o.output ? o.output : "-";
 	if (strcmp(output, "-") == 0 && isatty(STDOUT_FILENO))
 		bad_usage("not writing a binary model to a terminal; use -o FILE");
-	if (rec_dataset_load(&data, optind < argc ? argv[optind] : "-", &o.csv, o.dedup, &e) < 0)
-		rec_cli_fail(&e);
+	if (o.init) {
+		m = resume(&o, input, &data);
+	} else {
+		m = configure(&o);
+		if (rec_dataset_load(&data, input, &o.csv, o.dedup, &e) < 0)
+			rec_cli_fail(&e);
+	}
 	if (o.validation) {
 		if (rec_dataset_load(&validation, o.validation, &o.csv, o.dedup, &e) < 0)
 			rec_cli_fail(&e);
@@ -287,7 +309,7 @@ int main(int argc, char **argv)
 	if (o.init)
 		train_more(m, &data, &o);
 	else if (data.nnz == 0)
-		errx(1, "%s: no events", optind < argc ? argv[optind] : "standard input");
+		errx(1, "%s: no events", strcmp(input, "-") ? input : "standard input");
 	else if (rec_model_train(m, &data, &o.train, &e) < 0)
 		rec_cli_fail(&e);
 	if (rec_model_save(m, output, &e) < 0)
