@@ -540,55 +540,30 @@ static void scatter_row(struct gibbs *g, int s, uint32_t row, const float *r,
 		g->res[me->ent ? me->ent[a + j] : a + j] = r[j] / sc[j];
 }
 
-#ifdef __SSE__
-static float hsum(__m128 v)
-{
-	v = _mm_add_ps(v, _mm_movehl_ps(v, v));
-	v = _mm_add_ss(v, _mm_shuffle_ps(v, v, 1));
-	return _mm_cvtss_f32(v);
-}
-#endif
-
 /* Over n ratings, move the residuals r by -(da pa + db pb), then sum for
  * the coordinates a and b with values ha and hb: s = (ha.ha, ha.hb,
  * hb.hb, r.ha, r.hb).  This pass is the sampler's inner loop. */
 static void move_and_sum(float *r, const float *pa, const float *pb, float da, float db,
 			 const float *ha, const float *hb, uint32_t n, float *s)
 {
-	uint32_t j = 0;
+	float aa = 0, ab = 0, bb = 0, ra = 0, rb = 0;
 
-	memset(s, 0, 5 * sizeof(*s));
-#ifdef __SSE__
-	__m128 aa = _mm_setzero_ps(), ab = aa, bb = aa, ra = aa, rb = aa;
-	__m128 va = _mm_set1_ps(da), vb = _mm_set1_ps(db);
+	#pragma omp simd reduction(+:aa, ab, bb, ra, rb)
+	for (uint32_t j = 0; j < n; j++) {
+		float v = r[j] - (da * pa[j] + db * pb[j]);
 
-	for (; j + 4 <= n; j += 4) {
-		__m128 x = _mm_loadu_ps(ha + j), y = _mm_loadu_ps(hb + j);
-		__m128 v = _mm_sub_ps(_mm_loadu_ps(r + j),
-				      _mm_add_ps(_mm_mul_ps(va, _mm_loadu_ps(pa + j)),
-						 _mm_mul_ps(vb, _mm_loadu_ps(pb + j))));
-
-		_mm_storeu_ps(r + j, v);
-		aa = _mm_add_ps(aa, _mm_mul_ps(x, x));
-		ab = _mm_add_ps(ab, _mm_mul_ps(x, y));
-		bb = _mm_add_ps(bb, _mm_mul_ps(y, y));
-		ra = _mm_add_ps(ra, _mm_mul_ps(v, x));
-		rb = _mm_add_ps(rb, _mm_mul_ps(v, y));
+		r[j] = v;
+		aa += ha[j] * ha[j];
+		ab += ha[j] * hb[j];
+		bb += hb[j] * hb[j];
+		ra += v * ha[j];
+		rb += v * hb[j];
 	}
-	s[0] = hsum(aa);
-	s[1] = hsum(ab);
-	s[2] = hsum(bb);
-	s[3] = hsum(ra);
-	s[4] = hsum(rb);
-#endif
-	for (; j < n; j++) {
-		r[j] -= da * pa[j] + db * pb[j];
-		s[0] += ha[j] * ha[j];
-		s[1] += ha[j] * hb[j];
-		s[2] += hb[j] * hb[j];
-		s[3] += r[j] * ha[j];
-		s[4] += r[j] * hb[j];
-	}
+	s[0] = aa;
+	s[1] = ab;
+	s[2] = bb;
+	s[3] = ra;
+	s[4] = rb;
 }
 
 /* Draw coordinate c of a row from its conditional, given the sums of its
@@ -607,6 +582,12 @@ static inline float draw(const struct side *me, uint32_t dim, float *x, float *d
 }
 
 #ifdef HAVE_AVX512_KERNEL
+/* The lanes of a 16-float register that left floats fill. */
+static __mmask16 tail_mask(uint32_t left)
+{
+	return left >= 16 ? 0xffff : (__mmask16)((1u << left) - 1);
+}
+
 /* move_and_sum sixteen ratings at a time; the tail under a mask. */
 __attribute__((target("avx512f")))
 static void move_and_sum_avx512(float *r, const float *pa, const float *pb, float da,
@@ -616,7 +597,7 @@ static void move_and_sum_avx512(float *r, const float *pa, const float *pb, floa
 	__m512 va = _mm512_set1_ps(da), vb = _mm512_set1_ps(db);
 
 	for (uint32_t j = 0; j < n; j += 16) {
-		__mmask16 m = n - j >= 16 ? 0xffff : (__mmask16)((1u << (n - j)) - 1);
+		__mmask16 m = tail_mask(n - j);
 		__m512 x = _mm512_maskz_loadu_ps(m, ha + j), y = _mm512_maskz_loadu_ps(m, hb + j);
 		__m512 v = _mm512_sub_ps(_mm512_maskz_loadu_ps(m, r + j),
 					 _mm512_add_ps(_mm512_mul_ps(va, _mm512_maskz_loadu_ps(m, pa + j)),
@@ -715,7 +696,7 @@ static void sample_rows(struct gibbs *g, int s, uint64_t seed)
 	}
 }
 
-/* The implicit factors' passes run down a counterpart's rows with a block
+/* The implicit factors' sums run down a counterpart's rows with a block
  * of coordinates held in registers: summing into memory loaded and stored
  * the sums again for every row, and each pass waited on that. */
 #define BLOCK 32
@@ -756,49 +737,31 @@ static void sum_rows(const float *x, uint32_t dim, const float *norm, const uint
 }
 
 /* x[row] -= norm[row] dlt for the n rows adj[] of x. */
-static void move_rows(float *x, uint32_t dim, const float *norm, const uint32_t *adj,
-		      uint64_t n, const float *dlt)
+static void move_rows(float *restrict x, uint32_t dim, const float *norm, const uint32_t *adj,
+		      uint64_t n, const float *restrict dlt)
 {
-	uint32_t c = 0;
-
-#ifdef __SSE__
-	for (; c + BLOCK <= dim; c += BLOCK) {
-		__m128 d[BLOCK / 4];
-
-		#pragma GCC unroll 8
-		for (int b = 0; b < BLOCK / 4; b++)
-			d[b] = _mm_loadu_ps(dlt + c + 4 * b);
-		for (uint64_t a = 0; a < n; a++) {
-			float *row = x + (size_t)adj[a] * dim + c;
-			__m128 nr = _mm_set1_ps(norm[adj[a]]);
-
-			#pragma GCC unroll 8
-			for (int b = 0; b < BLOCK / 4; b++)
-				_mm_storeu_ps(row + 4 * b, _mm_sub_ps(_mm_loadu_ps(row + 4 * b),
-								      _mm_mul_ps(nr, d[b])));
-		}
-	}
-#endif
-	for (uint64_t a = 0; c < dim && a < n; a++) {
+	for (uint64_t a = 0; a < n; a++) {
 		float *row = x + (size_t)adj[a] * dim;
 		float nr = norm[adj[a]];
 
-		for (uint32_t f = c; f < dim; f++)
+		#pragma omp simd
+		for (uint32_t f = 0; f < dim; f++)
 			row[f] -= nr * dlt[f];
 	}
 }
 
 #ifdef HAVE_AVX512_KERNEL
-/* The same with AVX-512: a pass holds 80 coordinates, the last register's
- * under a mask, so one pass serves the 66 of 64 factors. */
+/* The same two with AVX-512: the sum holds 80 coordinates in registers,
+ * the last register's under a mask, so one pass serves the 66 of 64
+ * factors. */
 #define WIDE 5
 
 static void masks_from(uint32_t c, uint32_t dim, __mmask16 *m)
 {
 	for (int b = 0; b < WIDE; b++) {
-		uint32_t from = c + 16 * (uint32_t)b, left = from < dim ? dim - from : 0;
+		uint32_t from = c + 16 * (uint32_t)b;
 
-		m[b] = left >= 16 ? 0xffff : (__mmask16)((1u << left) - 1);
+		m[b] = tail_mask(from < dim ? dim - from : 0);
 	}
 }
 
@@ -830,26 +793,19 @@ static void sum_rows_avx512(const float *x, uint32_t dim, const float *norm,
 }
 
 __attribute__((target("avx512f")))
-static void move_rows_avx512(float *x, uint32_t dim, const float *norm, const uint32_t *adj,
-			     uint64_t n, const float *dlt)
+static void move_rows_avx512(float *restrict x, uint32_t dim, const float *norm,
+			     const uint32_t *adj, uint64_t n, const float *restrict dlt)
 {
-	for (uint32_t c = 0; c < dim; c += 16 * WIDE) {
-		__mmask16 m[WIDE];
-		__m512 d[WIDE];
+	for (uint64_t a = 0; a < n; a++) {
+		float *row = x + (size_t)adj[a] * dim;
+		__m512 nr = _mm512_set1_ps(norm[adj[a]]);
 
-		masks_from(c, dim, m);
-		#pragma GCC unroll 5
-		for (int b = 0; b < WIDE; b++)
-			d[b] = _mm512_maskz_loadu_ps(m[b], dlt + c + 16 * b);
-		for (uint64_t a = 0; a < n; a++) {
-			float *row = x + (size_t)adj[a] * dim + c;
-			__m512 nr = _mm512_set1_ps(norm[adj[a]]);
+		for (uint32_t c = 0; c < dim; c += 16) {
+			__mmask16 m = tail_mask(dim - c);
 
-			#pragma GCC unroll 5
-			for (int b = 0; b < WIDE; b++)
-				_mm512_mask_storeu_ps(row + 16 * b, m[b], _mm512_sub_ps(
-					_mm512_maskz_loadu_ps(m[b], row + 16 * b),
-					_mm512_mul_ps(nr, d[b])));
+			_mm512_mask_storeu_ps(row + c, m, _mm512_sub_ps(
+				_mm512_maskz_loadu_ps(m, row + c),
+				_mm512_mul_ps(nr, _mm512_maskz_loadu_ps(m, dlt + c))));
 		}
 	}
 }
