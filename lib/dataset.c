@@ -407,46 +407,66 @@ int rec_dataset_from_events(struct rec_dataset *ds, struct rec_events *ev,
 	return rec_dataset_from_parts(ds, ev, 1, dedup, err);
 }
 
-/* d's rows, each followed by room for its user's events in ev; next[u]
- * gets where user u's first new event goes.  next[] comes in holding the
- * counts of each user's events. */
-static void copy_rows(struct rec_dataset *ds, const struct rec_dataset *d, uint64_t *next)
+/* Grow ds's arrays to nusers rows and nnz entries, keeping what they
+ * hold. */
+static int grow_arrays(struct rec_dataset *ds, uint32_t nusers, uint64_t nnz)
 {
-	uint64_t at = 0;
+	void *p;
 
-	for (uint32_t u = 0; u < ds->nusers; u++) {
-		uint64_t a = u < d->nusers ? d->rowptr[u] : 0;
-		uint64_t old = u < d->nusers ? d->rowptr[u + 1] - a : 0;
-
-		ds->rowptr[u] = at;
-		memcpy(ds->col + at, d->col + a, old * sizeof(*ds->col));
-		memcpy(ds->val + at, d->val + a, old * sizeof(*ds->val));
-		memcpy(ds->time + at, d->time + a, old * sizeof(*ds->time));
-		at += old;
-		old = next[u];
-		next[u] = at;
-		at += old;
-	}
-	ds->rowptr[ds->nusers] = at;
+	if (!(p = rec_realloc_large(ds->rowptr, ((size_t)ds->nusers + 1) * sizeof(*ds->rowptr),
+				    ((size_t)nusers + 1) * sizeof(*ds->rowptr))))
+		return REC_ENOMEM;
+	ds->rowptr = p;
+	if (!(p = rec_realloc_large(ds->col, ds->nnz * sizeof(*ds->col), nnz * sizeof(*ds->col))))
+		return REC_ENOMEM;
+	ds->col = p;
+	if (!(p = rec_realloc_large(ds->val, ds->nnz * sizeof(*ds->val), nnz * sizeof(*ds->val))))
+		return REC_ENOMEM;
+	ds->val = p;
+	if (!(p = rec_realloc_large(ds->time, ds->nnz * sizeof(*ds->time),
+				    nnz * sizeof(*ds->time))))
+		return REC_ENOMEM;
+	ds->time = p;
+	return 0;
 }
 
-int rec_dataset_append(struct rec_dataset *ds, const struct rec_dataset *d,
-		       struct rec_events *ev, enum rec_dedup dedup, struct rec_error *err)
+/* Move each of the first old rows of ds to make room after it for its
+ * user's new events, from the last row back so that no row is written
+ * over before it has moved, and set the row pointers of all nusers rows
+ * for nnz entries.  next[u] comes in holding the count of user u's new
+ * events and leaves holding where the first goes. */
+static void spread_rows(struct rec_dataset *ds, uint32_t old, uint32_t nusers, uint64_t nnz,
+			uint64_t *next)
+{
+	uint64_t end = nnz, old_end = ds->rowptr[old];
+
+	for (uint32_t u = nusers; u-- > 0;) {
+		uint64_t from = u < old ? ds->rowptr[u] : old_end, len = old_end - from;
+		uint64_t at = end - next[u] - len;
+
+		memmove(ds->col + at, ds->col + from, len * sizeof(*ds->col));
+		memmove(ds->val + at, ds->val + from, len * sizeof(*ds->val));
+		memmove(ds->time + at, ds->time + from, len * sizeof(*ds->time));
+		ds->rowptr[u + 1] = end;
+		next[u] = at + len;
+		end = at;
+		old_end = from;
+	}
+	ds->rowptr[0] = 0;
+}
+
+int rec_dataset_append(struct rec_dataset *ds, struct rec_events *ev, enum rec_dedup dedup,
+		       struct rec_error *err)
 {
 	uint32_t nusers = rec_dict_size(ev->users);
+	uint64_t nnz = ds->nnz + ev->n;
 	uint64_t *next = calloc((size_t)nusers + 1, sizeof(*next));
 	int rc = REC_ENOMEM;
 
-	memset(ds, 0, sizeof(*ds));
-	ds->users = rec_dict_ref(ev->users);
-	ds->items = rec_dict_ref(ev->items);
-	ds->nitems = rec_dict_size(ds->items);
-	ds->has_rating = has_values(d->has_rating || ev->has_rating, dedup);
-	ds->has_time = d->has_time || ev->has_time;
-	if (next && dataset_alloc(ds, nusers, d->nnz + ev->n) == 0) {
+	if (next && grow_arrays(ds, nusers, nnz) == 0) {
 		for (size_t e = 0; e < ev->n; e++)
 			next[ev->user[e]]++;
-		copy_rows(ds, d, next);
+		spread_rows(ds, ds->nusers, nusers, nnz, next);
 		for (size_t e = 0; e < ev->n; e++) {
 			uint64_t at = next[ev->user[e]]++;
 
@@ -454,6 +474,15 @@ int rec_dataset_append(struct rec_dataset *ds, const struct rec_dataset *d,
 			ds->val[at] = ev->rating[e];
 			ds->time[at] = ev->time[e];
 		}
+		rec_dict_free(ds->users);
+		rec_dict_free(ds->items);
+		ds->users = rec_dict_ref(ev->users);
+		ds->items = rec_dict_ref(ev->items);
+		ds->nusers = nusers;
+		ds->nitems = rec_dict_size(ds->items);
+		ds->nnz = nnz;
+		ds->has_rating = has_values(ds->has_rating || ev->has_rating, dedup);
+		ds->has_time = ds->has_time || ev->has_time;
 		rc = clean_rows(ds, dedup);
 	}
 	free(next);

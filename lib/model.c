@@ -222,24 +222,21 @@ int rec_model_update(struct rec_model *m, struct rec_events *ev,
 		touched[ev->user[e]] = 1;
 	/* The training data first, so that deduplication keeps the new event
 	 * of a pair that both hold. */
-	if ((rc = rec_dataset_append(&merged, &m->data, ev, REC_DEDUP_LAST, err)) < 0) {
+	if ((rc = rec_dataset_append(&m->data, ev, REC_DEDUP_LAST, err)) < 0) {
 		free(touched);
 		return rc;
 	}
 	if (!m->algo->update) {
 		free(touched);
-		if (opt->passes == 0 && merged.nitems == old_items) {
-			rec_dataset_release(&m->data);
-			m->data = merged;
+		if (opt->passes == 0 && m->data.nitems == old_items)
 			return compute_popularity(m) < 0 ?
 				rec_error_set(err, REC_ENOMEM, "out of memory") : 0;
-		}
 		if (m->algo->release)
 			m->algo->release(m);
+		merged = m->data;
+		memset(&m->data, 0, sizeof(m->data));
 		return rec_model_train(m, &merged, opt, err);
 	}
-	rec_dataset_release(&m->data);
-	m->data = merged;
 	if (compute_popularity(m) < 0)
 		rc = rec_error_set(err, REC_ENOMEM, "out of memory");
 	else

@@ -314,11 +314,12 @@ void rec_dataset_release(struct rec_dataset *ds);
  * the rule given.  Consumes ev (released on return). */
 int rec_dataset_from_events(struct rec_dataset *ds, struct rec_events *ev,
 			    enum rec_dedup dedup, struct rec_error *err);
-/* What rec_dataset_from_events makes of d's entries followed by ev's
- * events, whose dictionaries start with d's IDs in d's order; without
- * turning d back into events.  Consumes ev. */
-int rec_dataset_append(struct rec_dataset *ds, const struct rec_dataset *d,
-		       struct rec_events *ev, enum rec_dedup dedup, struct rec_error *err);
+/* Make ds, in place, what rec_dataset_from_events makes of its entries
+ * followed by ev's events, whose dictionaries start with ds's IDs in ds's
+ * order; without turning ds back into events.  Consumes ev.  On an error
+ * ds is released. */
+int rec_dataset_append(struct rec_dataset *ds, struct rec_events *ev, enum rec_dedup dedup,
+		       struct rec_error *err);
 /* The entries of each item i, in user order: ent[ptr[i]..ptr[i + 1])
  * index the dataset's arrays, user[] holds their users. */
 struct rec_columns {
