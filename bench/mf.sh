@@ -1,9 +1,9 @@
 #!/bin/sh
 # mf.sh - rating prediction on the fixed 80/20 splits of MovieLens:
 # matrix factorisation with 64 factors and 20 epochs on 1 and 2 threads
-# and with each solver (time, memory, test RMSE), the top-10 lists of pop,
-# itemknn and mf on the same split; then mf's training on 1 and 2 threads
-# over 10^7 generated events.
+# and with each solver (time, memory, test RMSE), and with its defaults;
+# the top-10 lists of pop, itemknn and mf on the same split; then mf's
+# training on 1 and 2 threads over 10^7 generated events.
 . "$(dirname "$0")/helpers"
 
 SPLITS=$DATA/splits
@@ -17,12 +17,12 @@ peers() {
 		awk -F'|' '{ printf "  %-58s %8s %10s\n", $3, $4, $5 }' | sed 's/ *$//'
 }
 
-# rmse LABEL THREADS OPTIONS...: train mf on $TMP/train.recd and predict
-# the test set.
+# rmse LABEL THREADS OPTIONS...: train on $TMP/train.recd with OPTIONS and
+# predict the test set.
 rmse() {
 	label=$1 threads=$2
 	shift 2
-	clock rec-train $MF "$@" -j "$threads" -q -o "$TMP/mf.recm" "$TMP/train.recd" ||
+	clock rec-train "$@" -j "$threads" -q -o "$TMP/mf.recm" "$TMP/train.recd" ||
 		return 1
 	rec-recommend -m "$TMP/mf.recm" --predict "$TMP/test.recd" -o "$TMP/pred.csv" &&
 		rec-eval -o "$TMP/rmse.csv" "$TMP/pred.csv" || return 1
@@ -52,12 +52,17 @@ split() {
 		return 0
 	printf '  rec-train %s\n' "$MF"
 	row "threads" "train s" "peak MB" "test RMSE"
-	rmse 1 1
-	rmse 2 2
+	# shellcheck disable=SC2086
+	rmse 1 1 $MF
+	# shellcheck disable=SC2086
+	rmse 2 2 $MF
 	printf '  solver, 1 thread\n'
 	for solver in gibbs sgd adam; do
-		rmse "$solver" 1 -p solver="$solver"
+		# shellcheck disable=SC2086
+		rmse "$solver" 1 $MF -p solver="$solver"
 	done
+	printf '  rec-train -a mf with its defaults\n'
+	rmse "1 thread" 1 -a mf
 	printf '  peers (splits/README.md):\n'
 	peers "$name"
 	row "top 10" "train s" "eval s" "P@10" "NDCG@10"
