@@ -1039,7 +1039,7 @@ int rec_events_add_dataset(struct rec_events *ev, const struct rec_dataset *ds)
 {
 	uint32_t *umap = intern_all(ds->users, ev->users);
 	uint32_t *imap = intern_all(ds->items, ev->items);
-	int rc = umap && imap ? 0 : REC_ENOMEM;
+	int rc = umap && imap ? rec_events_reserve(ev, ds->nnz) : REC_ENOMEM;
 
 	for (uint32_t u = 0; rc == 0 && u < ds->nusers; u++)
 		for (uint64_t e = ds->rowptr[u]; rc == 0 && e < ds->rowptr[u + 1]; e++)
