@@ -290,18 +290,17 @@ static void rank_update_avx512(float *a, const float *z, uint32_t m, uint32_t k,
 }
 #endif
 
-/* a's upper triangle += sign z^T z for the m rows of z. */
-static void rank_update(const struct system *sys, float *a, const float *z, uint32_t m,
-			float sign)
+/* a's upper triangle += sign z^T z for the m rows of z, k x k. */
+static void rank_update(float *a, const float *z, uint32_t m, uint32_t k, float sign)
 {
 #ifdef HAVE_AVX512_KERNEL
-	if (sys->k % 16 == 0 && __builtin_cpu_supports("avx512f")) {
-		rank_update_avx512(a, z, m, sys->k, sign);
+	if (k % 16 == 0 && __builtin_cpu_supports("avx512f")) {
+		rank_update_avx512(a, z, m, k, sign);
 		return;
 	}
 #endif
-	cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)sys->k, (int)m, sign, z,
-		    (int)sys->k, 1, a, (int)sys->k);
+	cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)k, (int)m, sign, z, (int)k, 1,
+		    a, (int)k);
 }
 
 /* Add the gathered rows to the upper triangle of a: the first pos rows of
@@ -311,9 +310,9 @@ static void add_gathered(const struct system *sys, struct work *w, uint32_t pos,
 			 uint32_t neg)
 {
 	if (pos)
-		rank_update(sys, w->a, w->z, pos, 1);
+		rank_update(w->a, w->z, pos, sys->k, 1);
 	if (neg < CHUNK)
-		rank_update(sys, w->a, w->z + (size_t)neg * sys->k, CHUNK - neg, -1);
+		rank_update(w->a, w->z + (size_t)neg * sys->k, CHUNK - neg, sys->k, -1);
 }
 
 /* x = (U^T U)^-1 b for the upper triangle U of the k x k row-major u,
@@ -537,13 +536,14 @@ static int entries_init(struct entries *x, const struct rec_model *m)
 	return 0;
 }
 
-/* gram = scale Y^T Y for the n rows of y, both triangles. */
+/* gram = scale Y^T Y for the n rows of y, both triangles.  Through the
+ * rank update, which also spares an update, whose only level-3 call this
+ * was, OpenBLAS's first-call set-up. */
 static void gram_of(const float *y, uint32_t n, uint32_t k, float scale, float *gram)
 {
 	memset(gram, 0, (size_t)k * k * sizeof(*gram));
 	if (n)
-		cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)k, (int)n, scale, y,
-			    (int)k, 0, gram, (int)k);
+		rank_update(gram, y, n, k, scale);
 	for (uint32_t f = 0; f < k; f++)
 		for (uint32_t g = 0; g < f; g++)
 			gram[(size_t)f * k + g] = gram[(size_t)g * k + f];
