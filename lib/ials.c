@@ -536,9 +536,9 @@ static int entries_init(struct entries *x, const struct rec_model *m)
 	return 0;
 }
 
-/* gram = scale Y^T Y for the n rows of y, both triangles.  Through the
- * rank update, which also spares an update, whose only level-3 call this
- * was, OpenBLAS's first-call set-up. */
+/* gram = scale Y^T Y for the n rows of y, both triangles, through the
+ * rank update: quicker than ssyrk here, and without the set-up of
+ * OpenBLAS's first call, which cost an update 0.7 ms. */
 static void gram_of(const float *y, uint32_t n, uint32_t k, float scale, float *gram)
 {
 	memset(gram, 0, (size_t)k * k * sizeof(*gram));
