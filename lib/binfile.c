@@ -676,43 +676,44 @@ int rec_writer_dict(struct rec_writer *w, const struct rec_dict *d)
 	return 0;
 }
 
-int rec_reader_dict(struct rec_reader *r, uint32_t n, struct rec_dict **out)
+/* Intern the n IDs of a dictionary section's bytes, each a length and
+ * its bytes, into d: 0, or the failure. */
+static int intern_ids(struct rec_reader *r, const unsigned char *p, uint64_t bytes,
+		      uint32_t n, struct rec_dict *d)
 {
-	struct rec_dict *d = rec_dict_new();
-	char *s = NULL;
-	int rc = REC_ENOMEM;
+	uint64_t at = 0;
 
-	if (!d)
-		goto out;
 	for (uint32_t i = 0; i < n; i++) {
 		uint32_t len, index;
-		int added;
-		char *t;
+		int added, rc;
 
-		if ((rc = rec_reader_u32(r, &len, 1)) < 0)
-			goto out;
-		if (len > section_left(r)) {
-			rc = rec_reader_fail(r, REC_EFORMAT, "dictionary entry longer than its section");
-			goto out;
-		}
-		rc = REC_ENOMEM;
-		if (!(t = realloc(s, len + 1)))
-			goto out;
-		s = t;
-		if ((rc = rec_reader_bytes(r, s, len)) < 0)
-			goto out;
-		if ((rc = rec_dict_intern(d, s, len, &index, &added)) < 0)
-			goto out;
-		if (!added) {
-			rc = rec_reader_fail(r, REC_EFORMAT, "duplicate ID in a dictionary");
-			goto out;
-		}
+		if (bytes - at < 4 || (len = (uint32_t)get_le(p + at, 4)) > bytes - at - 4)
+			return rec_reader_fail(r, REC_EFORMAT,
+					       "dictionary entry longer than its section");
+		if ((rc = rec_dict_intern(d, (const char *)p + at + 4, len, &index, &added)) < 0)
+			return rec_reader_fail(r, rc, rc == REC_ENOMEM ? "out of memory" :
+					       "too many IDs");
+		if (!added)
+			return rec_reader_fail(r, REC_EFORMAT, "duplicate ID in a dictionary");
+		at += 4 + (uint64_t)len;
 	}
-	rc = section_left(r) ? rec_reader_fail(r, REC_EFORMAT, "extra bytes after a dictionary") : 0;
-out:
-	if (rc == REC_ENOMEM)
-		rec_reader_fail(r, REC_ENOMEM, "out of memory");
-	free(s);
+	return at < bytes ? rec_reader_fail(r, REC_EFORMAT, "extra bytes after a dictionary") : 0;
+}
+
+/* The section is read whole: a call for each ID's length and bytes took
+ * longer than the IDs' interning. */
+int rec_reader_dict(struct rec_reader *r, uint32_t n, struct rec_dict **out)
+{
+	uint64_t bytes = section_left(r);
+	unsigned char *p = bytes < SIZE_MAX ? malloc(bytes ? bytes : 1) : NULL;
+	struct rec_dict *d = rec_dict_new();
+	int rc;
+
+	if (!p || !d)
+		rc = rec_reader_fail(r, REC_ENOMEM, "out of memory");
+	else if ((rc = rec_reader_bytes(r, p, bytes)) == 0)
+		rc = intern_ids(r, p, bytes, n, d);
+	free(p);
 	if (rc < 0) {
 		rec_dict_free(d);
 		d = NULL;
