@@ -611,6 +611,60 @@ static void test_binfile_refusals(void)
 	rec_writer_abort(NULL);
 }
 
+/* A file of one dictionary section NAME holding the n IDs ids. */
+static int write_dict_file(const char *path, const char *const *ids, uint32_t n)
+{
+	struct rec_section sec = { { 'N', 'A', 'M', 'E' }, REC_SECTION_REQUIRED, 0, 0 };
+	struct rec_writer *w;
+	struct rec_error e;
+	int rc;
+
+	for (uint32_t i = 0; i < n; i++)
+		sec.length += 4 + strlen(ids[i]);
+	if ((rc = rec_writer_open(&w, path, TEST_MAGIC, 3, 1, &sec, 1, &e)) < 0)
+		return rc;
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t len = (uint32_t)strlen(ids[i]);
+
+		rec_writer_u32(w, &len, 1);
+		rec_writer_bytes(w, ids[i], len);
+	}
+	return rec_writer_commit(w, &e);
+}
+
+/* Read the dictionary of path as one of count IDs: its failure's message,
+ * or "" if it read. */
+static const char *dict_failure(const char *path, uint32_t count, struct rec_error *e)
+{
+	struct rec_reader *r;
+	const struct rec_section *s;
+	struct rec_dict *d = NULL;
+	int rc;
+
+	if (rec_reader_open(&r, path, TEST_MAGIC, 3, NULL, e) < 0)
+		return e->msg;
+	rec_reader_next(r, &s);
+	rc = rec_reader_dict(r, count, &d);
+	CHECK(rc == 0 ? d != NULL : d == NULL);
+	rec_dict_free(d);
+	rec_reader_error(r, e);
+	rec_reader_abort(r);
+	return rc == 0 ? "" : e->msg;
+}
+
+static void test_binfile_bad_dict(void)
+{
+	static const char *const two[] = { "a", "bc" }, *const twice[] = { "a", "bc", "a" };
+	struct rec_error e;
+
+	CHECK_INT(write_dict_file("dict.bin", two, 2), 0);
+	CHECK_STR(dict_failure("dict.bin", 2, &e), "");
+	CHECK_STR(dict_failure("dict.bin", 3, &e), "dictionary entry longer than its section");
+	CHECK_STR(dict_failure("dict.bin", 1, &e), "extra bytes after a dictionary");
+	CHECK_INT(write_dict_file("dict.bin", twice, 3), 0);
+	CHECK_STR(dict_failure("dict.bin", 3, &e), "duplicate ID in a dictionary");
+}
+
 /* A dataset written section by section, with an extra section of the
  * given flags between TIME and the end: two users, three items. */
 static int write_dataset(const char *path, uint32_t extra_flags)
@@ -783,6 +837,7 @@ int main(void)
 	test_binfile_unread();
 	test_binfile_required();
 	test_binfile_refusals();
+	test_binfile_bad_dict();
 	test_dataset_sections();
 	test_auc();
 	test_diversity();
