@@ -572,6 +572,7 @@ enum { BYTE_PLAIN, BYTE_DELIM, BYTE_END, BYTE_ODD };
 enum { ROW_NONE, ROW_READ, ROW_ODD };
 
 #define BLOCK (1 << 20)
+#define HEAD_BLOCK (1 << 12)	/* bytes first read for the header */
 #define SLACK 8			/* sentinel bytes after the buffer's data */
 #define MIN_PART (1 << 16)	/* bytes: smaller files are read in one part */
 
@@ -609,10 +610,10 @@ static void byte_classes(struct classes *cls, unsigned char delim)
 	cls->delim = delim;
 }
 
-static int blocks_open(struct blocks *b, int fd, off_t start, off_t end,
+static int blocks_open(struct blocks *b, int fd, off_t start, off_t end, size_t cap,
 		       const struct classes *cls)
 {
-	*b = (struct blocks){ .fd = fd, .off = start, .end = end, .cap = BLOCK, .cls = cls };
+	*b = (struct blocks){ .fd = fd, .off = start, .end = end, .cap = cap, .cls = cls };
 	if (!(b->buf = malloc(b->cap + SLACK)))
 		return REC_ENOMEM;
 	memset(b->buf, '\n', SLACK);
@@ -780,7 +781,8 @@ static int read_head(struct reader *r, int fd, off_t size, const struct classes 
 	long n;
 	int ok = 0;
 
-	if (blocks_open(&b, fd, 0, size, cls) < 0)
+	/* a block that grows as a row needs: the first two rows are all */
+	if (blocks_open(&b, fd, 0, size, HEAD_BLOCK, cls) < 0)
 		return 0;
 	if (!r->opt->no_header) {
 		if (next_row(&b, LONG_MAX, &n) != ROW_READ)
@@ -1017,7 +1019,7 @@ static int part_init(struct part *pt, const struct reader *head, int fd, off_t s
 	pt->r.nheader = 0;
 	pt->r.fieldp = calloc((size_t)head->ncol, sizeof(*pt->r.fieldp));
 	pt->r.fieldlen = calloc((size_t)head->ncol, sizeof(*pt->r.fieldlen));
-	if (!pt->r.fieldp || !pt->r.fieldlen || blocks_open(&pt->b, fd, start, end, cls) < 0 ||
+	if (!pt->r.fieldp || !pt->r.fieldlen || blocks_open(&pt->b, fd, start, end, BLOCK, cls) < 0 ||
 	    rec_events_init(&pt->ev, NULL, NULL) < 0)
 		return REC_ENOMEM;
 	/* The shortest event row, "u,i" and its line end, has four bytes. */
@@ -1034,7 +1036,8 @@ static void part_release(struct part *pt)
 
 static int part_count(off_t bytes)
 {
-	int n = omp_get_max_threads();
+	/* inside another parallel region, the parts would share one thread */
+	int n = omp_get_active_level() < omp_get_max_active_levels() ? omp_get_max_threads() : 1;
 
 	if (bytes / MIN_PART < n)
 		n = (int)(bytes / MIN_PART);
