@@ -1125,6 +1125,7 @@ int main(int argc, char **argv)
 	struct input in = { 0 };
 	struct rec_error e;
 
+	rec_cli_start();
 	parse_options(argc, argv, &o);
 	r->o = &o;
 	if (o.model) {

@@ -202,6 +202,7 @@ int main(int argc, char **argv)
 	struct rec_error e;
 	int to_stdout;
 
+	rec_cli_start();
 	o.progress = isatty(STDERR_FILENO);
 	parse_options(argc, argv, &o);
 	to_stdout = !o.output || strcmp(o.output, "-") == 0;

@@ -487,6 +487,7 @@ int main(int argc, char **argv)
 	struct rec_error e;
 	FILE *fp;
 
+	rec_cli_start();
 	parse_options(argc, argv, &o);
 	if (rec_model_load(&m, o.model, &e) < 0)
 		rec_cli_fail(&e);

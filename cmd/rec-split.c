@@ -213,6 +213,7 @@ int main(int argc, char **argv)
 	uint64_t total;
 	uint8_t *mask;
 
+	rec_cli_start();
 	parse_options(argc, argv, &o);
 	load(&data, optind < argc ? argv[optind] : "-", &o);
 	if (!(mask = malloc(data.nnz ? data.nnz : 1)))

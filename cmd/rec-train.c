@@ -289,6 +289,7 @@ int main(int argc, char **argv)
 	struct rec_error e;
 	const char *input, *output;
 
+	rec_cli_start();
 	parse_options(argc, argv, &o);
 	input = optind < argc ? argv[optind] : "-";
 	output = o.output ? o.output : "-";

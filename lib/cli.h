@@ -65,6 +65,9 @@ enum {
 	"  -h, --help             show this help and exit\n"		\
 	"      --version          show the version and exit\n"
 
+/* What every program does first: the allocator's policy for its run. */
+void rec_cli_start(void);
+
 /* Handle one of the events-CSV options: 1 if c was one, 0 if not, <0 on
  * a bad value (err says which). */
 int rec_cli_csv_option(int c, const char *arg, struct rec_csv_options *o,
