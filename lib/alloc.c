@@ -19,7 +19,7 @@ static size_t pages_of(size_t bytes)
 }
 
 /* Filling a fresh array takes a page fault per 4 KiB page, and in a
- * virtual machine a fault costs microseconds, ten times what zeroing the
+ * virtual machine a fault costs microseconds, many times what clearing the
  * page does: on transparent huge pages, where the kernel grants them on
  * request, one fault serves 2 MiB.  Only whole huge pages can be granted,
  * so a large array is rounded up to them; pages it never touches take no

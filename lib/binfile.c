@@ -705,7 +705,7 @@ static int intern_ids(struct rec_reader *r, const unsigned char *p, uint64_t byt
 int rec_reader_dict(struct rec_reader *r, uint32_t n, struct rec_dict **out)
 {
 	uint64_t bytes = section_left(r);
-	unsigned char *p = bytes < SIZE_MAX ? malloc(bytes ? bytes : 1) : NULL;
+	unsigned char *p = bytes < SIZE_MAX ? malloc((size_t)bytes + 1) : NULL;
 	struct rec_dict *d = rec_dict_new();
 	int rc;
 
