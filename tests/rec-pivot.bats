@@ -462,6 +462,16 @@ same_as_stdin() {
 	same_as_stdin ui.csv --dedup count
 }
 
+@test "a first row longer than the block the header is read from" {
+	events big.csv 40000
+	long=$(printf '%05000d' 7)
+	sed -i "2s/^u[0-9]*/u$long/" big.csv
+	same_as_stdin big.csv
+	# the long ID is a user of its own beside the 500
+	run -0 rec-pivot --stats -o out.recd big.csv
+	assert_line "users,501"
+}
+
 @test "a quote anywhere sends a large file to libcsv, which parses it" {
 	events big.csv 40000
 	printf '"u 1","i,2",4,1800000000\n' >> big.csv
