@@ -1,6 +1,6 @@
 /* test_core.c - unit tests of the library core: dictionaries, number
- * parsing, the random generator and the binary file framing.  Files are
- * written in the current directory. */
+ * parsing, the random generator, the binary file framing and datasets.
+ * Files are written in the current directory. */
 #include <dirent.h>
 #include <math.h>
 #include <stdint.h>
@@ -739,6 +739,53 @@ static void test_dataset_sections(void)
 	CHECK_STR(e.file, "req.recd");
 }
 
+/* n events of users below nusers and items below nitems, times from t,
+ * pushed both to ev and to all, each interning the IDs as they come. */
+static void push_both(struct rec_events *ev, struct rec_events *all, struct rec_rng *rng,
+		      uint32_t nusers, uint32_t nitems, uint32_t n, int64_t t)
+{
+	for (uint32_t e = 0; e < n; e++) {
+		uint64_t u = rec_rng_below(rng, nusers), i = rec_rng_below(rng, nitems);
+		float v = (float)(1 + rec_rng_below(rng, 5));
+
+		rec_events_push(ev, data_id(ev->users, 'u', u), data_id(ev->items, 'i', i), v, t + e);
+		rec_events_push(all, data_id(all->users, 'u', u), data_id(all->items, 'i', i), v,
+				t + e);
+	}
+	ev->has_rating = ev->has_time = all->has_rating = all->has_time = 1;
+}
+
+/* A dataset grown in place by more events, with repeated pairs, new users
+ * and new items, is the dataset of all the events at once; its arrays are
+ * large enough to grow within their huge pages. */
+static void test_dataset_append(void)
+{
+	struct rec_events first, more, all;
+	struct rec_dataset ds, want;
+	struct rec_error e;
+	struct rec_rng rng;
+
+	rec_rng_seed(&rng, 5);
+	CHECK(rec_events_init(&first, NULL, NULL) == 0 && rec_events_init(&all, NULL, NULL) == 0);
+	push_both(&first, &all, &rng, 2000, 3000, 100000, 0);
+	CHECK_INT(rec_dataset_from_events(&ds, &first, REC_DEDUP_LAST, &e), 0);
+	CHECK(rec_events_init(&more, ds.users, ds.items) == 0);
+	push_both(&more, &all, &rng, 2300, 3200, 20000, 100000);
+	CHECK_INT(rec_dataset_append(&ds, &more, REC_DEDUP_LAST, &e), 0);
+	CHECK_INT(rec_dataset_from_events(&want, &all, REC_DEDUP_LAST, &e), 0);
+	CHECK_INT(ds.nusers, want.nusers);
+	CHECK_INT(ds.nitems, want.nitems);
+	CHECK_INT(ds.nnz, want.nnz);
+	if (ds.nusers == want.nusers && ds.nnz == want.nnz) {
+		CHECK(memcmp(ds.rowptr, want.rowptr, (ds.nusers + 1) * sizeof(*ds.rowptr)) == 0);
+		CHECK(memcmp(ds.col, want.col, ds.nnz * sizeof(*ds.col)) == 0);
+		CHECK(memcmp(ds.val, want.val, ds.nnz * sizeof(*ds.val)) == 0);
+		CHECK(memcmp(ds.time, want.time, ds.nnz * sizeof(*ds.time)) == 0);
+	}
+	rec_dataset_release(&ds);
+	rec_dataset_release(&want);
+}
+
 /* The binary-file tests write their files in a directory of their own,
  * removed at the end, wherever the test is run from. */
 static int remove_dir(const char *dir)
@@ -839,6 +886,7 @@ int main(void)
 	test_binfile_refusals();
 	test_binfile_bad_dict();
 	test_dataset_sections();
+	test_dataset_append();
 	test_auc();
 	test_diversity();
 	status = UNIT_STATUS();
