@@ -83,3 +83,16 @@ p2,c,2,0"
 	assert_output --partial "missing.recm"
 	[ ! -e b.recm ]
 }
+
+@test "--init with bad new events fails on them, and a bad model comes first" {
+	rec-train -a pop -o a.recm "$FIXTURES/tiny.csv"
+	printf 'user,item\nu1\n' > bad.csv
+	run -1 rec-train --init a.recm -o b.recm bad.csv
+	assert_output --partial "bad.csv:2"
+	run -1 rec-train --init missing.recm -o b.recm bad.csv
+	assert_output --partial "missing.recm"
+	refute_output --partial "bad.csv"
+	run -1 rec-train --init a.recm -o b.recm missing.csv
+	assert_output --partial "missing.csv"
+	[ ! -e b.recm ]
+}
