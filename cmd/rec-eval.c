@@ -910,7 +910,7 @@ static void load_dataset(struct rec_dataset *ds, const char *path,
 {
 	struct rec_error e;
 
-	if (rec_dataset_load(ds, path, &o->csv, REC_DEDUP_LAST, &e) < 0)
+	if (rec_dataset_load(ds, path, &o->csv, REC_DEDUP_LAST, NULL, &e) < 0)
 		rec_cli_fail(&e);
 }
 
@@ -1095,7 +1095,7 @@ static void read_events(struct rec_events *ev, const struct options *o)
 			rec_cli_fail(&e);
 		return;
 	}
-	if (rec_dataset_load(&ds, o->input, &o->csv, REC_DEDUP_LAST, &e) < 0)
+	if (rec_dataset_load(&ds, o->input, &o->csv, REC_DEDUP_LAST, NULL, &e) < 0)
 		rec_cli_fail(&e);
 	if (rec_events_add_dataset(ev, &ds) < 0)
 		errx(1, "out of memory");

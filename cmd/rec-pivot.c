@@ -7,7 +7,6 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "evparts.h"
 
 enum format { FORMAT_RECD, FORMAT_LONG, FORMAT_WIDE };
 
@@ -154,23 +153,15 @@ static void load(struct rec_dataset *ds, char **files, int nfiles, const struct 
 	static char *stdin_only[] = { "-" };
 	struct rec_error e;
 	uint64_t skipped = 0;
-	int rc;
 
 	if (nfiles == 0) {
 		files = stdin_only;
 		nfiles = 1;
 	}
-	if (nfiles > 1) {
+	if (nfiles > 1)
 		read_files(ds, files, nfiles, o, &skipped);
-	} else {
-		rc = rec_file_has_magic(files[0], REC_DATASET_MAGIC, &e);
-		if (rc < 0 || (rc == 1 && rec_dataset_read(ds, files[0], &e) < 0))
-			rec_cli_fail(&e);
-		if (rc == 1)
-			return;
-		if (rec_dataset_from_csv(ds, files[0], &o->csv, o->dedup, &skipped, &e) < 0)
-			rec_cli_fail(&e);
-	}
+	else if (rec_dataset_load(ds, files[0], &o->csv, o->dedup, &skipped, &e) < 0)
+		rec_cli_fail(&e);
 	if (o->csv.skip_bad && skipped && o->verbose >= 0)
 		warnx("skipped %llu bad rows", (unsigned long long)skipped);
 }

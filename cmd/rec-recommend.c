@@ -304,7 +304,7 @@ static void predict(FILE *fp, const struct rec_model *m, const struct options *o
 	struct rec_error e;
 	int64_t *umap, *imap;
 
-	if (rec_dataset_load(&pairs, o->predict, &o->csv, REC_DEDUP_LAST, &e) < 0)
+	if (rec_dataset_load(&pairs, o->predict, &o->csv, REC_DEDUP_LAST, NULL, &e) < 0)
 		rec_cli_fail(&e);
 	umap = rec_dict_map(pairs.users, m->data.users);
 	imap = rec_dict_map(pairs.items, m->data.items);

@@ -182,22 +182,13 @@ static void write_part(const struct rec_dataset *ds, const char *path, int long_
  * Nothing to split is an error. */
 static void load(struct rec_dataset *ds, const char *path, const struct options *o)
 {
-	struct rec_events ev;
 	struct rec_error e;
-	int rc = rec_file_has_magic(path, REC_DATASET_MAGIC, &e);
+	uint64_t skipped = 0;
 
-	if (rc < 0 || (rc == 1 && rec_dataset_read(ds, path, &e) < 0))
+	if (rec_dataset_load(ds, path, &o->csv, o->dedup, &skipped, &e) < 0)
 		rec_cli_fail(&e);
-	if (rc == 0) {
-		if (rec_events_init(&ev, NULL, NULL) < 0)
-			errx(1, "out of memory");
-		if (rec_events_read(&ev, path, &o->csv, &e) < 0)
-			rec_cli_fail(&e);
-		if (o->csv.skip_bad && ev.skipped && o->verbose >= 0)
-			warnx("skipped %llu bad rows", (unsigned long long)ev.skipped);
-		if (rec_dataset_from_events(ds, &ev, o->dedup, &e) < 0)
-			rec_cli_fail(&e);
-	}
+	if (o->csv.skip_bad && skipped && o->verbose >= 0)
+		warnx("skipped %llu bad rows", (unsigned long long)skipped);
 	if (ds->nnz == 0)
 		errx(1, "%s: no events", strcmp(path, "-") ? path : "standard input");
 }

@@ -215,7 +215,7 @@ static struct rec_model *resume(const struct options *o, const char *path,
 		#pragma omp section
 		mrc = rec_model_load(&m, o->init, &me);
 		#pragma omp section
-		drc = rec_dataset_load(data, path, &o->csv, o->dedup, &de);
+		drc = rec_dataset_load(data, path, &o->csv, o->dedup, NULL, &de);
 	}
 	if (mrc < 0) {
 		if (drc == 0)
@@ -299,11 +299,11 @@ int main(int argc, char **argv)
 		m = resume(&o, input, &data);
 	} else {
 		m = configure(&o);
-		if (rec_dataset_load(&data, input, &o.csv, o.dedup, &e) < 0)
+		if (rec_dataset_load(&data, input, &o.csv, o.dedup, NULL, &e) < 0)
 			rec_cli_fail(&e);
 	}
 	if (o.validation) {
-		if (rec_dataset_load(&validation, o.validation, &o.csv, o.dedup, &e) < 0)
+		if (rec_dataset_load(&validation, o.validation, &o.csv, o.dedup, NULL, &e) < 0)
 			rec_cli_fail(&e);
 		o.train.validation = &validation;
 	}

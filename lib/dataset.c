@@ -365,8 +365,11 @@ static int has_values(int rated, enum rec_dedup dedup)
 	return rated || dedup == REC_DEDUP_COUNT || dedup == REC_DEDUP_SUM;
 }
 
-int rec_dataset_from_parts(struct rec_dataset *ds, struct rec_events *part, int nparts,
-			   enum rec_dedup dedup, struct rec_error *err)
+/* The dataset of the parts' events taken in order, as
+ * rec_dataset_from_events would make of them appended to one another;
+ * releases the parts. */
+static int from_parts(struct rec_dataset *ds, struct rec_events *part, int nparts,
+		      enum rec_dedup dedup, struct rec_error *err)
 {
 	struct part_map *map = calloc((size_t)nparts, sizeof(*map));
 	int rc = map ? 0 : REC_ENOMEM;
@@ -404,7 +407,7 @@ int rec_dataset_from_parts(struct rec_dataset *ds, struct rec_events *part, int 
 int rec_dataset_from_events(struct rec_dataset *ds, struct rec_events *ev,
 			    enum rec_dedup dedup, struct rec_error *err)
 {
-	return rec_dataset_from_parts(ds, ev, 1, dedup, err);
+	return from_parts(ds, ev, 1, dedup, err);
 }
 
 /* Grow ds's arrays to nusers rows and nnz entries, keeping what they
@@ -494,15 +497,17 @@ int rec_dataset_append(struct rec_dataset *ds, struct rec_events *ev, enum rec_d
 	return 0;
 }
 
-int rec_dataset_from_csv(struct rec_dataset *ds, const char *path,
-			 const struct rec_csv_options *opt, enum rec_dedup dedup,
-			 uint64_t *skipped, struct rec_error *err)
+/* rec_events_read and rec_dataset_from_events of one file, in parts
+ * where the file allows. */
+static int from_csv(struct rec_dataset *ds, const char *path,
+		    const struct rec_csv_options *opt, enum rec_dedup dedup,
+		    uint64_t *skipped, struct rec_error *err)
 {
 	struct rec_events *part, ev;
 	int rc = rec_events_read_parts(path, opt, &part, skipped, err);
 
 	if (rc > 0) {
-		rc = rec_dataset_from_parts(ds, part, rc, dedup, err);
+		rc = from_parts(ds, part, rc, dedup, err);
 		free(part);
 		return rc;
 	}
@@ -855,22 +860,15 @@ int rec_dataset_read(struct rec_dataset *ds, const char *path, struct rec_error 
 
 int rec_dataset_load(struct rec_dataset *ds, const char *path,
 		     const struct rec_csv_options *opt, enum rec_dedup dedup,
-		     struct rec_error *err)
+		     uint64_t *skipped, struct rec_error *err)
 {
-	struct rec_events ev;
 	int rc = rec_file_has_magic(path, REC_DATASET_MAGIC, err);
 
 	if (rc < 0)
 		return rc;
 	if (rc == 1)
 		return rec_dataset_read(ds, path, err);
-	if (rec_events_init(&ev, NULL, NULL) < 0)
-		return rec_error_set(err, REC_ENOMEM, "out of memory");
-	if ((rc = rec_events_read(&ev, path, opt, err)) < 0) {
-		rec_events_release(&ev);
-		return rc;
-	}
-	return rec_dataset_from_events(ds, &ev, dedup, err);
+	return from_csv(ds, path, opt, dedup, skipped, err);
 }
 
 /* --- text forms --- */

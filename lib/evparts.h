@@ -1,5 +1,5 @@
-/* evparts.h - events read in parts, one a thread, and the dataset made
- * from them (csv.c, dataset.c). */
+/* evparts.h - events read in parts, one a thread (csv.c), for the
+ * dataset made from them (dataset.c). */
 #ifndef REC_EVPARTS_H
 #define REC_EVPARTS_H
 
@@ -18,18 +18,6 @@ int rec_events_read_parts(const char *path, const struct rec_csv_options *opt,
 /* rec_events_read through libcsv alone. */
 int rec_events_read_general(struct rec_events *ev, const char *path,
 			    const struct rec_csv_options *opt, struct rec_error *err);
-
-/* The dataset of the parts' events taken in order, as
- * rec_dataset_from_events would make of them appended to one another;
- * releases the parts. */
-int rec_dataset_from_parts(struct rec_dataset *ds, struct rec_events *part, int nparts,
-			   enum rec_dedup dedup, struct rec_error *err);
-
-/* rec_events_read and rec_dataset_from_events of one file, in parts
- * where the file allows. */
-int rec_dataset_from_csv(struct rec_dataset *ds, const char *path,
-			 const struct rec_csv_options *opt, enum rec_dedup dedup,
-			 uint64_t *skipped, struct rec_error *err);
 
 /* Start loading the slot where s would be in d, for a rec_dict_intern
  * of s a little later. */

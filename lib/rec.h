@@ -351,10 +351,12 @@ int rec_dataset_write(const struct rec_dataset *ds, const char *path,
 		      struct rec_error *err);
 int rec_dataset_read(struct rec_dataset *ds, const char *path,
 		     struct rec_error *err);
-/* Read a .recd, or an events CSV (told apart by the magic bytes). */
+/* Read a .recd, or an events CSV (told apart by the magic bytes) merged
+ * by dedup; the CSV's bad rows that skip_bad passed over are added to
+ * *skipped unless it is NULL. */
 int rec_dataset_load(struct rec_dataset *ds, const char *path,
 		     const struct rec_csv_options *opt, enum rec_dedup dedup,
-		     struct rec_error *err);
+		     uint64_t *skipped, struct rec_error *err);
 
 /* Text forms: long CSV (user,item[,rating][,timestamp]) and the dense
  * wide table (user then one column per item). */
