@@ -516,14 +516,8 @@ static int append_part(struct rec_events *ev, const struct rec_events *part)
 	int64_t offset = part->has_time ? 0 : (int64_t)ev->n;
 	int rc = map ? rec_events_reserve(ev, part->n) : REC_ENOMEM;
 
-	for (uint32_t i = 0; rc == 0 && i < nusers + nitems; i++) {
-		int user = i < nusers;
-		size_t len;
-		const char *s = rec_dict_name(user ? part->users : part->items,
-					      user ? i : i - nusers, &len);
-
-		rc = rec_dict_intern(user ? ev->users : ev->items, s, len, &map[i], NULL);
-	}
+	if (rc == 0 && (rc = rec_dict_intern_all(part->users, ev->users, map)) == 0)
+		rc = rec_dict_intern_all(part->items, ev->items, map + nusers);
 	for (size_t e = 0; rc == 0 && e < part->n; e++) {
 		ev->user[ev->n + e] = map[part->user[e]];
 		ev->item[ev->n + e] = map[nusers + part->item[e]];

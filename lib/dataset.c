@@ -1018,17 +1018,11 @@ int rec_dataset_write_stats(const struct rec_dataset *ds, FILE *fp)
 /* The index in to of each ID of from, interning those it lacks. */
 static uint32_t *intern_all(const struct rec_dict *from, struct rec_dict *to)
 {
-	uint32_t n = rec_dict_size(from);
-	uint32_t *map = malloc(((size_t)n + 1) * sizeof(*map));
+	uint32_t *map = malloc(((size_t)rec_dict_size(from) + 1) * sizeof(*map));
 
-	for (uint32_t i = 0; map && i < n; i++) {
-		size_t len;
-		const char *s = rec_dict_name(from, i, &len);
-
-		if (rec_dict_intern(to, s, len, &map[i], NULL) < 0) {
-			free(map);
-			return NULL;
-		}
+	if (map && rec_dict_intern_all(from, to, map) < 0) {
+		free(map);
+		return NULL;
 	}
 	return map;
 }

@@ -270,6 +270,19 @@ struct rec_dict *rec_dict_subset(const struct rec_dict *d, const uint8_t *keep,
 	return out;
 }
 
+int rec_dict_intern_all(const struct rec_dict *from, struct rec_dict *to, uint32_t *map)
+{
+	for (uint32_t i = 0; i < from->n; i++) {
+		size_t len;
+		const char *s = rec_dict_name(from, i, &len);
+		int rc = rec_dict_intern(to, s, len, &map[i], NULL);
+
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
 int64_t *rec_dict_map(const struct rec_dict *from, const struct rec_dict *to)
 {
 	int64_t *map = malloc(((size_t)from->n + 1) * sizeof(*map));

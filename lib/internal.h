@@ -58,6 +58,10 @@ static inline float rec_dot(const float *a, const float *b, size_t n)
 	return sum;
 }
 
+/* Intern each ID of from into to, in from's order: map[i] gets the index
+ * in to of from's ID i.  0, REC_ENOMEM, or REC_EINVAL for too many IDs. */
+int rec_dict_intern_all(const struct rec_dict *from, struct rec_dict *to, uint32_t *map);
+
 /* An array of bytes that may run to gigabytes, released by free(); the
  * second is zeroed.  NULL when out of memory. */
 void *rec_alloc_large(size_t bytes);
