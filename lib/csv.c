@@ -506,6 +506,17 @@ int rec_events_read_general(struct rec_events *ev, const char *path,
 	return rec_events_each(path, opt, take_event, ev, (int64_t)ev->n, &ev->skipped, err);
 }
 
+/* Store an event at the end of ev, which has room for it. */
+static void put_event(struct rec_events *ev, uint32_t user, uint32_t item, float rating,
+		      int64_t time)
+{
+	ev->user[ev->n] = user;
+	ev->item[ev->n] = item;
+	ev->rating[ev->n] = rating;
+	ev->time[ev->n] = time;
+	ev->n++;
+}
+
 /* Append a part's events to ev, the part's IDs interned in ev's
  * dictionaries in the order they came; times that count rows go on from
  * ev's. */
@@ -903,11 +914,7 @@ static int quick_row(struct part *pt, const struct span *f)
 	    rec_dict_intern(ev->users, user->s, user->len, &u, NULL) < 0 ||
 	    rec_dict_intern(ev->items, item->s, item->len, &i, NULL) < 0)
 		return REC_EPARSE;
-	ev->user[ev->n] = u;
-	ev->item[ev->n] = i;
-	ev->rating[ev->n] = value;
-	ev->time[ev->n] = t;
-	ev->n++;
+	put_event(ev, u, i, value, t);
 	pt->x.row++;
 	return 0;
 }
@@ -1235,10 +1242,6 @@ int rec_events_push(struct rec_events *ev, uint32_t user, uint32_t item,
 {
 	if (ev->n == ev->cap && rec_events_reserve(ev, ev->cap ? ev->cap / 2 : 1024) < 0)
 		return REC_ENOMEM;
-	ev->user[ev->n] = user;
-	ev->item[ev->n] = item;
-	ev->rating[ev->n] = rating;
-	ev->time[ev->n] = time;
-	ev->n++;
+	put_event(ev, user, item, rating, time);
 	return 0;
 }
