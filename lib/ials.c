@@ -809,9 +809,8 @@ out:
  * the touched users exactly from their whole rows, then the items those
  * users have: each moves little, so a conjugate-gradient step from where
  * it was goes most of the way that an exact solve would, at a fraction of
- * its cost.
- * The untouched users keep their vectors.  The items' Gram matrix is
- * brought up to date at the end, for fold-in. */
+ * its cost.  The untouched users keep their vectors.  The items' Gram
+ * matrix is brought up to date at the end, for fold-in. */
 static int ials_update(struct rec_model *m, uint32_t old_users, uint32_t old_items,
 		       const uint8_t *touched, const struct rec_train_options *opt,
 		       struct rec_error *err)
