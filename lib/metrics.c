@@ -1,7 +1,7 @@
 /* metrics.c - evaluation metrics as pure functions over item indices:
  * the ranking metrics of one user's list, AUC from one user's scores,
- * rating errors, and the beyond-accuracy metrics of lists against the
- * training set.  Nothing here reads or writes files; sums are in double. */
+ * and the beyond-accuracy metrics of lists against the training set.
+ * Nothing here reads or writes files; sums are in double. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,34 +34,65 @@ static double ideal_dcg(uint32_t n)
 	return s;
 }
 
+/* The hits of a list up to the cut-off, as the metrics use them. */
+struct hits {
+	uint32_t n;
+	uint32_t first;
+	double dcg;
+	double ap;
+};
+
+/* A hit at position i (from 1), after the hits above it. */
+static void add_hit(struct hits *h, uint32_t i)
+{
+	h->n++;
+	if (!h->first)
+		h->first = i;
+	h->dcg += 1 / log2(i + 1.0);	/* binary gain, discount log2(rank+1) */
+	h->ap += (double)h->n / i;	/* precision@i at each hit i */
+}
+
+static void rank_metrics(const struct hits *h, uint32_t ntest, uint32_t k,
+			 struct rec_rank_metrics *out)
+{
+	uint32_t ideal = ntest < k ? ntest : k;
+	double p = (double)h->n / k;			/* precision@k = hits/k */
+	double r = (double)h->n / ntest;		/* recall@k = hits/|test| */
+
+	out->precision = p;
+	out->recall = r;
+	out->f1 = p + r > 0 ? 2 * p * r / (p + r) : 0;	/* f1 = 2PR/(P+R) */
+	out->hr = h->n > 0;				/* hr@k = [hits > 0] */
+	out->ndcg = h->dcg / ideal_dcg(ideal);		/* ndcg = DCG/IDCG(min(k,|test|)) */
+	out->map = h->ap / ideal;			/* map = sum P@i / min(k,|test|) */
+	out->mrr = h->first ? 1.0 / h->first : 0;	/* mrr = 1/rank of first hit */
+}
+
 void rec_metrics_rank(const uint32_t *list, uint32_t n, const uint32_t *test,
 		      uint32_t ntest, uint32_t k, struct rec_rank_metrics *out)
 {
-	uint32_t cut = n < k ? n : k, ideal = ntest < k ? ntest : k;
-	uint32_t hits = 0, first = 0;
-	double dcg = 0, ap = 0, p, r;
+	uint32_t cut = n < k ? n : k;
+	struct hits h = { 0 };
 
 	memset(out, 0, sizeof(*out));
 	if (!ntest || !k)
 		return;
-	for (uint32_t i = 1; i <= cut; i++) {
-		if (!in_set(test, ntest, list[i - 1]))
-			continue;
-		hits++;
-		if (!first)
-			first = i;
-		dcg += 1 / log2(i + 1.0);	/* binary gain, discount log2(rank+1) */
-		ap += (double)hits / i;		/* precision@i at each hit i */
-	}
-	p = (double)hits / k;				/* precision@k = hits/k */
-	r = (double)hits / ntest;			/* recall@k = hits/|test| */
-	out->precision = p;
-	out->recall = r;
-	out->f1 = p + r > 0 ? 2 * p * r / (p + r) : 0;	/* f1 = 2PR/(P+R) */
-	out->hr = hits > 0;				/* hr@k = [hits > 0] */
-	out->ndcg = dcg / ideal_dcg(ideal);		/* ndcg = DCG/IDCG(min(k,|test|)) */
-	out->map = ap / ideal;				/* map = sum P@i / min(k,|test|) */
-	out->mrr = first ? 1.0 / first : 0;		/* mrr = 1/rank of first hit */
+	for (uint32_t i = 1; i <= cut; i++)
+		if (in_set(test, ntest, list[i - 1]))
+			add_hit(&h, i);
+	rank_metrics(&h, ntest, k, out);
+}
+
+void rec_metrics_rank_at(uint32_t rank, uint32_t k, struct rec_rank_metrics *out)
+{
+	struct hits h = { 0 };
+
+	memset(out, 0, sizeof(*out));
+	if (!k)
+		return;
+	if (rank >= 1 && rank <= k)
+		add_hit(&h, rank);
+	rank_metrics(&h, 1, k, out);
 }
 
 /* Over the scored items of x[0..n) (above -INFINITY, not NaN): how many
@@ -118,24 +149,6 @@ double rec_metrics_auc(const float *scores, uint32_t n, const uint32_t *test,
 	if (!ntest || scored == pos_scored)
 		return -1;
 	return right / ((double)ntest * (double)(scored - pos_scored));
-}
-
-double rec_metrics_rmse(const double *rating, const double *pred, size_t n)
-{
-	double s = 0;
-
-	for (size_t i = 0; i < n; i++)
-		s += (pred[i] - rating[i]) * (pred[i] - rating[i]);
-	return n ? sqrt(s / n) : 0;	/* rmse = sqrt(sum (p - r)^2 / n) */
-}
-
-double rec_metrics_mae(const double *rating, const double *pred, size_t n)
-{
-	double s = 0;
-
-	for (size_t i = 0; i < n; i++)
-		s += fabs(pred[i] - rating[i]);
-	return n ? s / n : 0;		/* mae = sum |p - r| / n */
 }
 
 void rec_catalogue_release(struct rec_catalogue *c)

@@ -630,6 +630,10 @@ struct rec_replay_options {
  * users join the model's dictionary; with opt->update m learns each event. */
 int rec_replay(struct rec_model *m, const struct rec_events *ev,
 	       const struct rec_replay_options *opt, struct rec_error *err);
+/* The events to replay from path: a dataset, or an events CSV in file
+ * order.  On an error ev is released. */
+int rec_replay_load(struct rec_events *ev, const char *path,
+		    const struct rec_csv_options *opt, struct rec_error *err);
 
 /* --- top-N selection (topn.c) --- */
 
@@ -658,6 +662,9 @@ struct rec_rank_metrics {
  * stands for an item the test set does not know.  ntest 0 gives zeros. */
 void rec_metrics_rank(const uint32_t *list, uint32_t n, const uint32_t *test,
 		      uint32_t ntest, uint32_t k, struct rec_rank_metrics *out);
+/* The same for a user whose one test item came at rank (1 is best): what
+ * rec_metrics_rank gives for a list with that item at that place. */
+void rec_metrics_rank_at(uint32_t rank, uint32_t k, struct rec_rank_metrics *out);
 
 /* AUC of one user from the scores of all n items: the fraction of pairs
  * (test item, non-test item scored above -INFINITY) in the right order,
@@ -666,10 +673,6 @@ void rec_metrics_rank(const uint32_t *list, uint32_t n, const uint32_t *test,
  * there is no pair. */
 double rec_metrics_auc(const float *scores, uint32_t n, const uint32_t *test,
 		       uint32_t ntest);
-
-/* Root mean squared and mean absolute error of n predictions (0 for none). */
-double rec_metrics_rmse(const double *rating, const double *pred, size_t n);
-double rec_metrics_mae(const double *rating, const double *pred, size_t n);
 
 /* The training set as the beyond-accuracy metrics see it: the users of
  * catalogue item i are user[ptr[i]..ptr[i+1]), ascending; nusers counts
@@ -704,6 +707,191 @@ double rec_metrics_diversity(const struct rec_catalogue *c, const uint32_t *list
  * sorts count in place. */
 double rec_metrics_coverage(const uint64_t *count, uint32_t nitems);
 double rec_metrics_gini(uint64_t *count, uint32_t nitems);
+
+/* --- evaluation (eval.c) --- */
+
+/* The metrics of rec-eval, in the order it reports them; events counts
+ * the events that a replay ranked. */
+enum rec_metric {
+	REC_M_RMSE, REC_M_MAE, REC_M_PRECISION, REC_M_RECALL, REC_M_F1, REC_M_HR,
+	REC_M_NDCG, REC_M_MAP, REC_M_MRR, REC_M_AUC, REC_M_COVERAGE, REC_M_NOVELTY,
+	REC_M_DIVERSITY, REC_M_POPULARITY, REC_M_GINI, REC_M_EVENTS, REC_NMETRICS
+};
+
+#define REC_M_BIT(m) (1u << (m))
+/* The metrics of predictions, of lists against a test set, of a model's
+ * scores, of lists against the training set, and of a replay. */
+#define REC_EVAL_ERRORS (REC_M_BIT(REC_M_RMSE) | REC_M_BIT(REC_M_MAE))
+#define REC_EVAL_RANKING (REC_M_BIT(REC_M_PRECISION) | REC_M_BIT(REC_M_RECALL) | \
+			  REC_M_BIT(REC_M_F1) | REC_M_BIT(REC_M_HR) | REC_M_BIT(REC_M_NDCG) | \
+			  REC_M_BIT(REC_M_MAP) | REC_M_BIT(REC_M_MRR))
+#define REC_EVAL_SCORES REC_M_BIT(REC_M_AUC)
+#define REC_EVAL_BEYOND (REC_M_BIT(REC_M_COVERAGE) | REC_M_BIT(REC_M_NOVELTY) | \
+			 REC_M_BIT(REC_M_DIVERSITY) | REC_M_BIT(REC_M_POPULARITY) | \
+			 REC_M_BIT(REC_M_GINI))
+#define REC_EVAL_REPLAY (REC_M_BIT(REC_M_HR) | REC_M_BIT(REC_M_NDCG) | \
+			 REC_M_BIT(REC_M_MRR) | REC_M_BIT(REC_M_EVENTS))
+
+/* The metric's name in lower case, and whether it is taken at cut-offs. */
+const char *rec_metric_name(enum rec_metric m);
+int rec_metric_has_k(enum rec_metric m);
+
+/* A result: a metric at cut-off k (0 for a metric without one), of one
+ * user (an index of the test set's or the predictions' users) or of all
+ * (REC_EVAL_ALL). */
+#define REC_EVAL_ALL UINT32_MAX
+
+struct rec_eval_row {
+	uint32_t user;
+	uint32_t metric;
+	uint32_t k;
+	double value;
+};
+
+struct rec_eval_rows {
+	struct rec_eval_row *row;
+	size_t n;
+	size_t cap;
+};
+
+void rec_eval_rows_release(struct rec_eval_rows *r);
+
+/* The partial sums of an evaluation: for each metric and cut-off a sum
+ * and what it is divided by, and for coverage and Gini how often each
+ * catalogue item was recommended at each cut-off.  Two accumulators of
+ * the same metrics, cut-offs and catalogue size merge by adding, so the
+ * users may be evaluated in parts. */
+struct rec_eval_acc {
+	uint32_t metrics;	/* REC_M_BIT of each metric reported */
+	unsigned nk;
+	uint32_t *k;		/* the cut-offs */
+	double *sum;		/* [REC_NMETRICS][nk] */
+	double *count;		/* [REC_NMETRICS][nk] */
+	uint32_t nitems;	/* catalogue items, with REC_EVAL_BEYOND */
+	uint64_t *recommended;	/* [nk][nitems] */
+};
+
+/* Empty sums of metrics at k[0..nk); REC_ENOMEM or 0. */
+int rec_eval_acc_init(struct rec_eval_acc *a, uint32_t metrics, const uint32_t *k,
+		      unsigned nk, uint32_t nitems);
+void rec_eval_acc_release(struct rec_eval_acc *a);
+/* Add the sums of from into into; REC_EINVAL if they do not measure the
+ * same. */
+int rec_eval_merge(struct rec_eval_acc *into, const struct rec_eval_acc *from,
+		   struct rec_error *err);
+/* Append a's results to rows: each metric in order, at each cut-off. */
+int rec_eval_rows(const struct rec_eval_acc *a, struct rec_eval_rows *rows,
+		  struct rec_error *err);
+/* Count an event whose item came at rank (1 is best) in a replay. */
+void rec_eval_add_rank(struct rec_eval_acc *a, uint32_t rank);
+
+/* A recommendations CSV (user,item,rank: a rank column) or a predictions
+ * CSV (user,item,rating,prediction: a prediction column) as read, its IDs
+ * in its own dictionaries; line is the row's record number. */
+struct rec_eval_input_row {
+	uint32_t user;
+	uint32_t item;
+	long rank;
+	long line;
+	double rating;
+	double pred;
+};
+
+struct rec_eval_input {
+	const char *name;	/* the file, for messages */
+	int predictions;
+	struct rec_dict *users;
+	struct rec_dict *items;
+	struct rec_eval_input_row *row;
+	size_t n;
+	size_t cap;
+};
+
+/* Read path ("-": standard input); path must outlive in. */
+int rec_eval_input_read(struct rec_eval_input *in, const char *path,
+			struct rec_error *err);
+void rec_eval_input_release(struct rec_eval_input *in);
+/* Add the errors of the predictions in to a (REC_EVAL_ERRORS) and, with
+ * rows, each user's, users in the order of their first rows. */
+int rec_eval_add_predictions(struct rec_eval_acc *a, const struct rec_eval_input *in,
+			     struct rec_eval_rows *rows, struct rec_error *err);
+
+/* The test users (those with test items) and their lists.  Items are
+ * indices of the lists' dictionary; test items it lacks are UINT32_MAX.
+ * With a catalogue, clist holds the lists in the catalogue's indices. */
+struct rec_eval {
+	const struct rec_dataset *test;
+	const struct rec_dict *items;	/* the lists' items */
+	uint32_t n;		/* test users */
+	uint32_t *user;		/* their index in the test set */
+	uint64_t *tptr;		/* test items of user u: titem[tptr[u]..tptr[u+1]) */
+	uint32_t *titem;	/* ascending within a user */
+	uint32_t kmax;
+	uint32_t *list;		/* user u's list: list[u * kmax..][0..len[u]) */
+	uint32_t *len;
+	double *auc;		/* per user when ranked by a model, < 0 without a
+				 * pair; or NULL */
+	struct rec_catalogue *cat;
+	uint32_t *clist;
+};
+
+/* Start ev on test (which must outlive it), for lists of at most kmax of
+ * items. */
+int rec_eval_init(struct rec_eval *ev, const struct rec_dataset *test,
+		  const struct rec_dict *items, uint32_t kmax, struct rec_error *err);
+void rec_eval_release(struct rec_eval *ev);
+/* The lists from recommendations whose items are ev->items: each test
+ * user's rows ordered by rank, ties in file order, cut at kmax.  An item
+ * twice in a list is an error; *ignored receives the rows of other users. */
+int rec_eval_lists_read(struct rec_eval *ev, const struct rec_eval_input *in,
+			size_t *ignored, struct rec_error *err);
+/* The lists and AUCs from m ranking every item, seen items excluded; ev's
+ * items must be m's. */
+int rec_eval_lists_rank(struct rec_eval *ev, const struct rec_model *m,
+			struct rec_error *err);
+/* The training set for the beyond-accuracy metrics. */
+int rec_eval_catalogue(struct rec_eval *ev, const struct rec_dataset *train,
+		       struct rec_error *err);
+/* Empty sums of what ev measures at k[0..nk), each at most kmax. */
+int rec_eval_acc_start(struct rec_eval_acc *a, const struct rec_eval *ev,
+		       const uint32_t *k, unsigned nk, struct rec_error *err);
+/* Add ev's users [first, first + n) to a and, with rows, each one's
+ * ranking metrics and AUC. */
+int rec_eval_add(struct rec_eval_acc *a, const struct rec_eval *ev, uint32_t first,
+		 uint32_t n, struct rec_eval_rows *rows, struct rec_error *err);
+
+/* Prequential evaluation (replay.c): the replay's sums over all ranked
+ * events and, by window of time or by the events the user had before
+ * (0, 1-9, 10-99, ...), per group in ascending order of key: the
+ * window's start, or the lower bound. */
+enum rec_replay_by { REC_REPLAY_ALL, REC_REPLAY_WINDOW, REC_REPLAY_BEFORE };
+
+struct rec_replay_group {
+	int64_t key;
+	struct rec_eval_acc acc;
+};
+
+struct rec_replay_eval {
+	struct rec_eval_acc all;
+	struct rec_replay_group *group;
+	size_t n;
+	size_t cap;
+	uint64_t unknown;	/* events not ranked: unknown items */
+	uint64_t repeated;	/* and items the user had */
+};
+
+struct rec_replay_eval_options {
+	int update;		/* as in rec_replay_options */
+	const uint32_t *k;
+	unsigned nk;
+	enum rec_replay_by by;
+	double window;		/* seconds, with REC_REPLAY_WINDOW */
+};
+
+int rec_replay_eval(struct rec_replay_eval *p, struct rec_model *m,
+		    const struct rec_events *ev, const struct rec_replay_eval_options *opt,
+		    struct rec_error *err);
+void rec_replay_eval_release(struct rec_replay_eval *p);
 
 /* --- command-line helpers shared by the programs (cli.c) --- */
 
