@@ -1,9 +1,6 @@
 /* rec-eval - measure recommendations, predictions or a model against a
  * test set and print the metrics as CSV. */
-#include <err.h>
 #include <getopt.h>
-#include <limits.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -204,20 +201,11 @@ static void parse_options(int argc, char **argv, struct options *o)
 
 /* --- printing --- */
 
-static void k_text(const struct rec_eval_row *w, char *buf, size_t size)
-{
-	if (w->k)
-		snprintf(buf, size, "%u", w->k);
-	else
-		buf[0] = '\0';
-}
-
-/* Rows as CSV, each led by its user's name (with users) and by lead. */
+/* Rows as CSV, each led by its user's name (with users) and by lead.  A
+ * metric without a cut-off has k 0, which "%.0u" prints as nothing. */
 static void print_csv(FILE *fp, const struct rec_eval_rows *r, const struct rec_dict *users,
 		      const char *lead)
 {
-	char k[16];
-
 	for (size_t i = 0; i < r->n; i++) {
 		const struct rec_eval_row *w = &r->row[i];
 
@@ -228,12 +216,9 @@ static void print_csv(FILE *fp, const struct rec_eval_rows *r, const struct rec_
 			rec_csv_field(fp, name, len);
 			putc(',', fp);
 		}
-		k_text(w, k, sizeof(k));
-		fprintf(fp, "%s%s,%s,", lead, rec_metric_name(w->metric), k);
-		if (w->metric == REC_M_EVENTS)
-			fprintf(fp, "%.0f\n", w->value);
-		else
-			fprintf(fp, "%.6f\n", w->value);
+		/* events is a count */
+		fprintf(fp, "%s%s,%.0u,%.*f\n", lead, rec_metric_name(w->metric), w->k,
+			w->metric == REC_M_EVENTS ? 0 : 6, w->value);
 	}
 }
 
@@ -243,11 +228,11 @@ static int max_int(int a, int b)
 }
 
 /* Columns padded to their widest entry: names to the left, numbers to
- * the right; a user column with users. */
+ * the right; a user column with users; k as in print_csv. */
 static void print_table(FILE *fp, const struct rec_eval_rows *r, const struct rec_dict *users)
 {
 	int wu = 4, wm = 6, wk = 1, wv = 5;
-	char k[16], v[64];
+	char v[64];
 
 	for (size_t i = 0; i < r->n; i++) {
 		const struct rec_eval_row *w = &r->row[i];
@@ -258,9 +243,8 @@ static void print_table(FILE *fp, const struct rec_eval_rows *r, const struct re
 			rec_dict_name(users, w->user, &len);
 			wu = max_int(wu, (int)len);
 		}
-		k_text(w, k, sizeof(k));
 		wm = max_int(wm, (int)strlen(rec_metric_name(w->metric)));
-		wk = max_int(wk, (int)strlen(k));
+		wk = max_int(wk, snprintf(v, sizeof(v), "%.0u", w->k));
 		wv = max_int(wv, snprintf(v, sizeof(v), "%.6f", w->value));
 	}
 	if (users)
@@ -271,9 +255,8 @@ static void print_table(FILE *fp, const struct rec_eval_rows *r, const struct re
 
 		if (users)
 			fprintf(fp, "%-*s  ", wu, rec_dict_name(users, w->user, NULL));
-		k_text(w, k, sizeof(k));
-		fprintf(fp, "%-*s  %*s  %*.6f\n", wm, rec_metric_name(w->metric), wk, k, wv,
-			w->value);
+		fprintf(fp, "%-*s  %*.0u  %*.6f\n", wm, rec_metric_name(w->metric), wk, w->k,
+			wv, w->value);
 	}
 }
 
@@ -310,9 +293,8 @@ static void eval_predictions(const struct options *o, const struct rec_eval_inpu
 	struct rec_eval_acc acc;
 	struct rec_error e;
 
-	if (rec_eval_acc_init(&acc, REC_EVAL_ERRORS, o->k, o->nk, 0) < 0)
-		errx(1, "out of memory");
-	if (rec_eval_add_predictions(&acc, in, o->per_user ? &rows : NULL, &e) < 0)
+	if (rec_eval_acc_init(&acc, REC_EVAL_ERRORS, o->k, o->nk, 0, &e) < 0 ||
+	    rec_eval_add_predictions(&acc, in, o->per_user ? &rows : NULL, &e) < 0)
 		rec_cli_fail(&e);
 	if (o->verbose > 0)
 		fprintf(stderr, "rec-eval: %zu predictions of %u users\n", in->n,
@@ -353,7 +335,6 @@ static void add_catalogue(const struct options *o, const struct rec_model *m,
 static void eval_lists(const struct options *o, const struct rec_eval_input *in,
 		       const struct rec_model *m)
 {
-	const struct rec_dict *items = m ? m->data.items : in->items;
 	struct rec_eval_rows rows = { 0 };
 	struct rec_dataset test;
 	struct rec_eval_acc acc;
@@ -362,7 +343,7 @@ static void eval_lists(const struct options *o, const struct rec_eval_input *in,
 	size_t ignored = 0;
 
 	load_dataset(&test, o->test, o);
-	if (rec_eval_init(&ev, &test, items, o->k[o->nk - 1], &e) < 0 ||
+	if (rec_eval_init(&ev, &test, m ? m->data.items : in->items, o->k[o->nk - 1], &e) < 0 ||
 	    (m ? rec_eval_lists_rank(&ev, m, &e) : rec_eval_lists_read(&ev, in, &ignored, &e)) < 0)
 		rec_cli_fail(&e);
 	add_catalogue(o, m, &ev);

@@ -87,13 +87,13 @@ void rec_eval_acc_release(struct rec_eval_acc *a)
 }
 
 int rec_eval_acc_init(struct rec_eval_acc *a, uint32_t metrics, const uint32_t *k,
-		      unsigned nk, uint32_t nitems)
+		      unsigned nk, uint32_t nitems, struct rec_error *err)
 {
 	size_t cells = (size_t)REC_NMETRICS * nk;
 
 	memset(a, 0, sizeof(*a));
 	if (!nk)
-		return REC_EINVAL;
+		return rec_error_set(err, REC_EINVAL, "no cut-off");
 	a->metrics = metrics;
 	a->nk = nk;
 	a->nitems = nitems;
@@ -103,7 +103,7 @@ int rec_eval_acc_init(struct rec_eval_acc *a, uint32_t metrics, const uint32_t *
 	a->recommended = calloc((size_t)nk * nitems + 1, sizeof(*a->recommended));
 	if (!a->k || !a->sum || !a->count || !a->recommended) {
 		rec_eval_acc_release(a);
-		return REC_ENOMEM;
+		return rec_error_set(err, REC_ENOMEM, "out of memory");
 	}
 	memcpy(a->k, k, nk * sizeof(*k));
 	return 0;
@@ -641,11 +641,8 @@ int rec_eval_acc_start(struct rec_eval_acc *a, const struct rec_eval *ev,
 {
 	uint32_t metrics = REC_EVAL_RANKING | (ev->auc ? REC_EVAL_SCORES : 0) |
 			   (ev->cat ? REC_EVAL_BEYOND : 0);
-	int rc = rec_eval_acc_init(a, metrics, k, nk, ev->cat ? ev->cat->nitems : 0);
 
-	if (rc == REC_EINVAL)
-		return rec_error_set(err, rc, "no cut-off");
-	return rc < 0 ? rec_error_set(err, rc, "out of memory") : 0;
+	return rec_eval_acc_init(a, metrics, k, nk, ev->cat ? ev->cat->nitems : 0, err);
 }
 
 /* The length of user u's list at cut-off k. */

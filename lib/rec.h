@@ -771,9 +771,10 @@ struct rec_eval_acc {
 	uint64_t *recommended;	/* [nk][nitems] */
 };
 
-/* Empty sums of metrics at k[0..nk); REC_ENOMEM or 0. */
+/* Empty sums of metrics at k[0..nk), nk >= 1, over nitems catalogue
+ * items. */
 int rec_eval_acc_init(struct rec_eval_acc *a, uint32_t metrics, const uint32_t *k,
-		      unsigned nk, uint32_t nitems);
+		      unsigned nk, uint32_t nitems, struct rec_error *err);
 void rec_eval_acc_release(struct rec_eval_acc *a);
 /* Add the sums of from into into; REC_EINVAL if they do not measure the
  * same. */
@@ -852,7 +853,7 @@ int rec_eval_lists_rank(struct rec_eval *ev, const struct rec_model *m,
 /* The training set for the beyond-accuracy metrics. */
 int rec_eval_catalogue(struct rec_eval *ev, const struct rec_dataset *train,
 		       struct rec_error *err);
-/* Empty sums of what ev measures at k[0..nk), each at most kmax. */
+/* Empty sums of what ev measures at k[0..nk). */
 int rec_eval_acc_start(struct rec_eval_acc *a, const struct rec_eval *ev,
 		       const uint32_t *k, unsigned nk, struct rec_error *err);
 /* Add ev's users [first, first + n) to a and, with rows, each one's

@@ -165,7 +165,7 @@ static struct rec_eval_acc *find_group(struct rec_replay_eval *p,
 	}
 	g = &p->group[p->n];
 	g->key = key;
-	if (rec_eval_acc_init(&g->acc, REC_EVAL_REPLAY, opt->k, opt->nk, 0) < 0)
+	if (rec_eval_acc_init(&g->acc, REC_EVAL_REPLAY, opt->k, opt->nk, 0, NULL) < 0)
 		return NULL;
 	p->n++;
 	return &g->acc;
@@ -217,8 +217,8 @@ int rec_replay_eval(struct rec_replay_eval *p, struct rec_model *m,
 	int rc;
 
 	memset(p, 0, sizeof(*p));
-	if ((rc = rec_eval_acc_init(&p->all, REC_EVAL_REPLAY, opt->k, opt->nk, 0)) < 0)
-		return rec_error_set(err, rc, rc == REC_EINVAL ? "no cut-off" : "out of memory");
+	if ((rc = rec_eval_acc_init(&p->all, REC_EVAL_REPLAY, opt->k, opt->nk, 0, err)) < 0)
+		return rc;
 	if ((rc = rec_replay(m, ev, &ro, err)) < 0)
 		return rc;
 	if (s.rc < 0)
