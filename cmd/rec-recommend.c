@@ -2,7 +2,6 @@
 #include <err.h>
 #include <errno.h>
 #include <getopt.h>
-#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -215,9 +214,7 @@ static uint32_t pick(const struct job *j, float *scores, uint32_t *idx, float *v
 {
 	uint32_t ni = j->m->data.nitems;
 
-	for (uint32_t i = 0; j->allow && i < ni; i++)
-		if (!j->allow[i])
-			scores[i] = -INFINITY;
+	rec_scores_exclude(scores, ni, NULL, 0, j->allow);
 	return rec_topn(scores, ni, j->n, idx, val);
 }
 

@@ -15,20 +15,28 @@
 #define PRODUCTS 8
 #define BLOCK_FLOATS (1u << 26)
 
+void rec_scores_exclude(float *scores, uint32_t nitems, const uint32_t *seen,
+			size_t nseen, const uint8_t *allow)
+{
+	for (size_t j = 0; j < nseen; j++)
+		scores[seen[j]] = -INFINITY;
+	if (allow)
+		for (uint32_t i = 0; i < nitems; i++)
+			if (!allow[i])
+				scores[i] = -INFINITY;
+}
+
 /* The items that may not be ranked go to -INFINITY: the user's training
  * items (unless include_seen) and those outside the candidates. */
 static void exclude(const struct rec_model *m, const struct rec_rank_options *opt,
 		    int64_t user, float *scores)
 {
 	const struct rec_dataset *d = &m->data;
+	int seen = !opt->include_seen && user >= 0 && user < d->nusers;
+	uint64_t first = seen ? d->rowptr[user] : 0;
 
-	if (!opt->include_seen && user >= 0 && user < d->nusers)
-		for (uint64_t e = d->rowptr[user]; e < d->rowptr[user + 1]; e++)
-			scores[d->col[e]] = -INFINITY;
-	if (opt->allow)
-		for (uint32_t i = 0; i < d->nitems; i++)
-			if (!opt->allow[i])
-				scores[i] = -INFINITY;
+	rec_scores_exclude(scores, d->nitems, seen ? d->col + first : NULL,
+			   seen ? d->rowptr[user + 1] - first : 0, opt->allow);
 }
 
 /* Score and rank the nb users from users[first], sub users at a time. */

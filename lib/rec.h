@@ -558,6 +558,11 @@ struct rec_rank_options {
  * from one thread.  Returns REC_ENOMEM or 0. */
 int rec_model_rank(const struct rec_model *m, const int64_t *users, size_t count,
 		   const struct rec_rank_options *opt, struct rec_error *err);
+/* Keep items from a ranking: set to -INFINITY the scores of a user's seen
+ * items seen[0..nseen) and, unless allow is NULL, of the items i below
+ * nitems whose allow[i] is 0. */
+void rec_scores_exclude(float *scores, uint32_t nitems, const uint32_t *seen,
+			size_t nseen, const uint8_t *allow);
 /* Predict a rating or score for one pair; never NaN. */
 float rec_model_predict(const struct rec_model *m, int64_t user, int64_t item);
 /* Continue training on ev, whose dictionaries are the model's own (grown

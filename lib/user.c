@@ -5,7 +5,6 @@
  * left; a new user starts empty and is served the popularity until the
  * first event.  Each learned event is appended to the history and folded
  * into the state by the family's fold_in. */
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -117,8 +116,7 @@ void rec_user_score(const struct rec_model *m, const struct rec_user *u,
 	}
 	m->algo->score_user(m, u, scores);
 	if (!include_seen)
-		for (uint32_t j = 0; j < u->n; j++)
-			scores[u->items[j]] = -INFINITY;
+		rec_scores_exclude(scores, m->data.nitems, u->items, u->n, NULL);
 }
 
 /* --- the users of a stream --- */

@@ -1,7 +1,6 @@
 /* validation.c - the validation metric of the families that train in
  * epochs: NDCG@10 over the full ranking of every item, each user's
  * training items excluded, as rec-eval -m computes it. */
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -75,8 +74,8 @@ static double user_ndcg(const struct rec_model *m, const struct rec_validation *
 	float val[REC_VALID_K];
 	struct rec_rank_metrics r;
 
-	for (uint64_t e = d->rowptr[u]; e < d->rowptr[u + 1]; e++)
-		scores[d->col[e]] = -INFINITY;
+	rec_scores_exclude(scores, d->nitems, d->col + d->rowptr[u],
+			   d->rowptr[u + 1] - d->rowptr[u], NULL);
 	found = rec_topn(scores, d->nitems, REC_VALID_K, list, val);
 	rec_metrics_rank(list, found, v->item + v->ptr[at],
 			 (uint32_t)(v->ptr[at + 1] - v->ptr[at]), REC_VALID_K, &r);
