@@ -1,8 +1,8 @@
 /* eval.c - the evaluation engine: the metrics of recommendation lists, of
  * a model ranking every item and of rating predictions, summed user by
  * user into an accumulator that merges with others and turns into rows
- * at the end.  The means come out of sums taken in user order, so they
- * do not depend on the threads. */
+ * at the end.  The sums are exact, so the means depend neither on the
+ * threads nor on how the users were split. */
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
@@ -68,11 +68,36 @@ static size_t cell(const struct rec_eval_acc *a, enum rec_metric m, unsigned ki)
 	return (size_t)m * a->nk + ki;
 }
 
-static void add(struct rec_eval_acc *a, enum rec_metric m, unsigned ki, double sum,
+/* The units of m's sum: 2^-64 for values below 2^22 (the novelty of a
+ * list of at most 2^17 items, the others below 1), leaving room for 2^32
+ * users; 1 for popularity, whose sums are whole counts. */
+static int scale(enum rec_metric m)
+{
+	return m == REC_M_POPULARITY ? 0 : 64;
+}
+
+/* Add value to m's sum at k[ki] and count to what divides it.  Errors go
+ * to the double sums.  Values are at least 0 and below their bound;
+ * converting truncates what lies below the unit. */
+static void add(struct rec_eval_acc *a, enum rec_metric m, unsigned ki, double value,
 		double count)
 {
-	a->sum[cell(a, m, ki)] += sum;
+	if (m == REC_M_RMSE)
+		a->sq_error += value;
+	else if (m == REC_M_MAE)
+		a->abs_error += value;
+	else
+		a->sum[cell(a, m, ki)] += (__int128)ldexp(value, scale(m));
 	a->count[cell(a, m, ki)] += count;
+}
+
+static double sum_of(const struct rec_eval_acc *a, enum rec_metric m, unsigned ki)
+{
+	if (m == REC_M_RMSE)
+		return a->sq_error;
+	if (m == REC_M_MAE)
+		return a->abs_error;
+	return ldexp((double)a->sum[cell(a, m, ki)], -scale(m));
 }
 
 void rec_eval_acc_release(struct rec_eval_acc *a)
@@ -124,6 +149,8 @@ int rec_eval_merge(struct rec_eval_acc *into, const struct rec_eval_acc *from,
 		into->sum[i] += from->sum[i];
 		into->count[i] += from->count[i];
 	}
+	into->sq_error += from->sq_error;
+	into->abs_error += from->abs_error;
 	for (size_t i = 0; i < items; i++)
 		into->recommended[i] += from->recommended[i];
 	return 0;
@@ -153,7 +180,7 @@ static double value(const struct rec_eval_acc *a, enum rec_metric m, unsigned ki
 		memcpy(scratch, count, a->nitems * sizeof(*count));
 		return rec_metrics_gini(scratch, a->nitems);
 	}
-	return finish(m, a->sum[cell(a, m, ki)], a->count[cell(a, m, ki)]);
+	return finish(m, sum_of(a, m, ki), a->count[cell(a, m, ki)]);
 }
 
 int rec_eval_rows(const struct rec_eval_acc *a, struct rec_eval_rows *rows,

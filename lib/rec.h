@@ -763,15 +763,20 @@ void rec_eval_rows_release(struct rec_eval_rows *r);
 
 /* The partial sums of an evaluation: for each metric and cut-off a sum
  * and what it is divided by, and for coverage and Gini how often each
- * catalogue item was recommended at each cut-off.  Two accumulators of
- * the same metrics, cut-offs and catalogue size merge by adding, so the
- * users may be evaluated in parts. */
+ * catalogue item was recommended at each cut-off.  Sums are whole
+ * numbers of 2^-64 (of 1 for popularity, a sum of counts), so adding
+ * them is exact and the same in any order: two accumulators of the same
+ * metrics, cut-offs and catalogue size merge by adding, and users
+ * evaluated in parts give exactly the means of all at once.  Rating
+ * errors, which have no bound, are summed in double. */
 struct rec_eval_acc {
 	uint32_t metrics;	/* REC_M_BIT of each metric reported */
 	unsigned nk;
 	uint32_t *k;		/* the cut-offs */
-	double *sum;		/* [REC_NMETRICS][nk] */
-	double *count;		/* [REC_NMETRICS][nk] */
+	__int128 *sum;		/* [REC_NMETRICS][nk] */
+	double *count;		/* [REC_NMETRICS][nk], whole numbers */
+	double sq_error;	/* the sum of squared rating errors */
+	double abs_error;	/* and of their absolute values */
 	uint32_t nitems;	/* catalogue items, with REC_EVAL_BEYOND */
 	uint64_t *recommended;	/* [nk][nitems] */
 };

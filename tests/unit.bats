@@ -23,3 +23,8 @@ setup() {
 	done
 	[ "$found" -gt 0 ] || fail "no unit tests in $REC_BIN/unit"
 }
+
+@test "the evaluation engine: hand-worked metrics, and parts that merge exactly" {
+	run -0 "$REC_BIN/unit/test_eval"
+	assert_output --regexp 'test_eval.c: [1-9][0-9]* checks, 0 failed'
+}
