@@ -182,6 +182,25 @@ static void check_merge(const struct rec_eval *ev, uint32_t half, const uint32_t
 	rec_eval_rows_release(&merged);
 }
 
+/* With rows, each user's ranking metrics: u1, u2, u3 in test order. */
+static void check_per_user(const struct fixture *f)
+{
+	struct rec_eval_rows rows = { 0 };
+	struct rec_eval_acc acc;
+	struct rec_error err;
+
+	CHECK(rec_eval_acc_start(&acc, &f->ev, cutoffs, 2, &err) == 0);
+	CHECK(rec_eval_add(&acc, &f->ev, 0, f->ev.n, &rows, &err) == 0);
+	CHECK_INT(rows.n, 3 * 2 * 7);
+	CHECK_STR(rec_dict_name(f->test.users, rows.row[14].user, NULL), "u2");
+	CHECK_INT(rows.row[14].metric, REC_M_PRECISION);
+	CHECK_INT(rows.row[14 + 6].metric, REC_M_MRR);
+	CHECK(rows.row[14 + 6].value == 0.5);
+	CHECK(rows.row[28 + 3].value == 0);
+	rec_eval_acc_release(&acc);
+	rec_eval_rows_release(&rows);
+}
+
 static void test_lists(void)
 {
 	struct rec_eval_rows rows = { 0 };
@@ -203,28 +222,7 @@ static void test_lists(void)
 	CHECK(rec_eval_add(&acc, &f.ev, 2, 2, NULL, &err) == REC_EINVAL);
 	check_merge(&f.ev, 1, cutoffs, 2);
 	check_merge(&f.ev, 2, cutoffs, 2);
-	rec_eval_acc_release(&acc);
-	rec_eval_rows_release(&rows);
-	fixture_release(&f);
-}
-
-/* With rows, each user's ranking metrics: u1, u2, u3 in test order. */
-static void test_per_user(void)
-{
-	struct rec_eval_rows rows = { 0 };
-	struct rec_eval_acc acc;
-	struct rec_error err;
-	struct fixture f;
-
-	fixture_start(&f);
-	CHECK(rec_eval_acc_start(&acc, &f.ev, cutoffs, 2, &err) == 0);
-	CHECK(rec_eval_add(&acc, &f.ev, 0, f.ev.n, &rows, &err) == 0);
-	CHECK_INT(rows.n, 3 * 2 * 7);
-	CHECK_STR(rec_dict_name(f.test.users, rows.row[14].user, NULL), "u2");
-	CHECK_INT(rows.row[14].metric, REC_M_PRECISION);
-	CHECK_INT(rows.row[14 + 6].metric, REC_M_MRR);
-	CHECK(rows.row[14 + 6].value == 0.5);
-	CHECK(rows.row[28 + 3].value == 0);
+	check_per_user(&f);
 	rec_eval_acc_release(&acc);
 	rec_eval_rows_release(&rows);
 	fixture_release(&f);
@@ -345,7 +343,6 @@ static void test_exclude(void)
 int main(void)
 {
 	test_lists();
-	test_per_user();
 	test_predictions();
 	test_rank_at();
 	test_replay_sums();
