@@ -81,6 +81,13 @@ static void bad_usage(const char *msg)
 	rec_cli_usage_error(synopsis, msg);
 }
 
+/* Whether an events-CSV option was given. */
+static int reads_csv(const struct rec_csv_options *csv)
+{
+	return csv->user || csv->item || csv->rating || csv->time || csv->delim ||
+	       csv->no_header || csv->skip_bad;
+}
+
 static void parse_options(int argc, char **argv, struct options *o)
 {
 	struct rec_error e;
@@ -113,6 +120,8 @@ static void parse_options(int argc, char **argv, struct options *o)
 		bad_usage("--stream goes with neither --predict nor --users");
 	if (!o->stream && o->save)
 		bad_usage("--save needs --stream");
+	if (!o->stream && !o->predict && reads_csv(&o->cli.csv))
+		bad_usage("the events-CSV options go with --predict or --stream");
 	if (optind < argc)
 		bad_usage("unexpected operand");
 }
