@@ -30,6 +30,8 @@ PROGRAMS = rec-pivot rec-split rec-train rec-recommend rec-eval
 LIB_SRC = $(wildcard lib/*.c)
 LIB_OBJ = $(LIB_SRC:%.c=$(O)/%.o)
 LIBREC = $(O)/librec.a
+# The command line that the programs share, linked into each.
+CLI_OBJ = $(O)/cmd/cli.o
 PROGS = $(PROGRAMS:%=$(BIN)/%)
 MANPAGES = $(wildcard man/*.[1-9])
 GENEVENTS = $(BIN)/genevents
@@ -47,7 +49,7 @@ $(LIBREC): $(LIB_OBJ)
 	rm -f $@
 	$(AR) rcs $@ $^
 
-$(BIN)/%: $(O)/cmd/%.o $(LIBREC)
+$(BIN)/%: $(O)/cmd/%.o $(CLI_OBJ) $(LIBREC)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 

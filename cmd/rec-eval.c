@@ -34,40 +34,55 @@ struct options {
 
 static const char synopsis[] =
 	"usage: rec-eval [-qv] [-k LIST] [--test FILE] [--train FILE] [-m MODEL]\n"
-	"                [--per-user] [--format csv|table] [-o FILE] [-j N] [--seed N]\n"
+	"                [--per-user] [--format csv|table] [-o FILE] [-j N]\n"
 	"                [-u COL] [-i COL] [-r COL] [-t COL] [-d C] [--no-header]\n"
 	"                [--skip-bad] [FILE]\n"
 	"       rec-eval --prequential -m MODEL [-q] [-k LIST] [--no-update]\n"
 	"                [--window DURATION | --per-user] [-o FILE] [-u COL] [-i COL]\n"
 	"                [-r COL] [-t COL] [-d C] [--no-header] [--skip-bad] [FILE]\n";
 
-static void usage(void)
-{
-	printf("%s\n"
-	       "Measure recommendations (user,item,rank,score CSV), predictions\n"
-	       "(user,item,rating,prediction CSV) or, with -m, a model ranking every item,\n"
-	       "against a test set, and print the metrics as metric,k,value CSV.\n\n"
-	       "  -k, --cutoffs LIST     cut-offs of the ranking metrics, such as 5,10,20\n"
-	       "                         (default 10)\n"
-	       "      --test FILE        the test set (.recd or events CSV); needed but\n"
-	       "                         for predictions\n"
-	       "      --train FILE       the training set: adds coverage, novelty,\n"
-	       "                         diversity, popularity and gini\n"
-	       "  -m, --model MODEL      rank every item for each test user with MODEL\n"
-	       "                         (no FILE is read); adds auc\n"
-	       "      --per-user         print user,metric,k,value rows instead of means\n"
-	       "      --format F         csv (default) or table\n"
-	       "      --prequential      replay the events of FILE in time order: rank each\n"
-	       "                         event's item with the model as it stands, then\n"
-	       "                         fold the event in; prints hr, ndcg and mrr\n"
-	       "      --no-update        with --prequential: never fold events in\n"
-	       "      --window D         with --prequential: also per window of length D\n"
-	       "                         (like 1d), each row led by the window's start;\n"
-	       "                         --per-user: by the user's events before\n"
-	       "The events-CSV options apply to --test and --train:\n"
-	       REC_CSV_HELP REC_COMMON_HELP, synopsis);
-	exit(0);
-}
+static const struct option longopts[] = {
+	{ "cutoffs", required_argument, NULL, 'k' },
+	{ "model", required_argument, NULL, 'm' },
+	{ "test", required_argument, NULL, OPT_TEST },
+	{ "train", required_argument, NULL, OPT_TRAIN },
+	{ "per-user", no_argument, NULL, OPT_PER_USER },
+	{ "format", required_argument, NULL, OPT_FORMAT },
+	{ "prequential", no_argument, NULL, OPT_PREQUENTIAL },
+	{ "no-update", no_argument, NULL, OPT_NO_UPDATE },
+	{ "window", required_argument, NULL, OPT_WINDOW },
+	{ NULL, 0, NULL, 0 }
+};
+
+static const struct rec_cli_program program = {
+	.name = "rec-eval",
+	.synopsis = synopsis,
+	.help =
+	"Measure recommendations (user,item,rank,score CSV), predictions\n"
+	"(user,item,rating,prediction CSV) or, with -m, a model ranking every item,\n"
+	"against a test set, and print the metrics as metric,k,value CSV.\n\n"
+	"  -k, --cutoffs LIST     cut-offs of the ranking metrics, such as 5,10,20\n"
+	"                         (default 10)\n"
+	"      --test FILE        the test set (.recd or events CSV); needed but\n"
+	"                         for predictions\n"
+	"      --train FILE       the training set: adds coverage, novelty,\n"
+	"                         diversity, popularity and gini\n"
+	"  -m, --model MODEL      rank every item for each test user with MODEL\n"
+	"                         (no FILE is read); adds auc\n"
+	"      --per-user         print user,metric,k,value rows instead of means\n"
+	"      --format F         csv (default) or table\n"
+	"      --prequential      replay the events of FILE in time order: rank each\n"
+	"                         event's item with the model as it stands, then\n"
+	"                         fold the event in; prints hr, ndcg and mrr\n"
+	"      --no-update        with --prequential: never fold events in\n"
+	"      --window D         with --prequential: also per window of length D\n"
+	"                         (like 1d), each row led by the window's start;\n"
+	"                         --per-user: by the user's events before\n"
+	"The events-CSV options apply to --test and --train:\n",
+	.shortopts = "k:m:",
+	.longopts = longopts,
+	.takes = REC_CLI_OUTPUT,
+};
 
 static void bad_usage(const char *msg)
 {
@@ -140,37 +155,13 @@ static void check_prequential(const struct options *o)
 
 static void parse_options(int argc, char **argv, struct options *o)
 {
-	static const struct option longopts[] = {
-		REC_COMMON_LONGOPTS, REC_CSV_LONGOPTS,
-		{ "cutoffs", required_argument, NULL, 'k' },
-		{ "model", required_argument, NULL, 'm' },
-		{ "test", required_argument, NULL, OPT_TEST },
-		{ "train", required_argument, NULL, OPT_TRAIN },
-		{ "per-user", no_argument, NULL, OPT_PER_USER },
-		{ "format", required_argument, NULL, OPT_FORMAT },
-		{ "prequential", no_argument, NULL, OPT_PREQUENTIAL },
-		{ "no-update", no_argument, NULL, OPT_NO_UPDATE },
-		{ "window", required_argument, NULL, OPT_WINDOW },
-		{ NULL, 0, NULL, 0 }
-	};
+	struct rec_cli cli;
 	struct rec_error e;
-	int c, rc;
+	int c;
 
-	while ((c = getopt_long(argc, argv, "ho:qvj:k:m:" REC_CSV_SHORTOPTS, longopts,
-				NULL)) != -1) {
-		if ((rc = rec_cli_csv_option(c, optarg, &o->csv, &e)) != 0) {
-			if (rc < 0)
-				bad_usage(e.msg);
-			continue;
-		}
+	rec_cli_init(&cli, &program);
+	while ((c = rec_cli_next(&cli, argc, argv)) != -1) {
 		switch (c) {
-		case 'h': usage(); break;
-		case REC_OPT_VERSION: printf("rec-eval %s\n", rec_version()); exit(0);
-		case 'o': o->output = optarg; break;
-		case 'q': o->verbose = -1; break;
-		case 'v': o->verbose = 1; break;
-		case 'j': rec_threads((int)parse_long(optarg, 0, 4096, "--threads")); break;
-		case REC_OPT_SEED: parse_long(optarg, 0, INT64_MAX, "--seed"); break;
 		case 'k': parse_cutoffs(optarg, o); break;
 		case 'm': o->model = optarg; break;
 		case OPT_TEST: o->test = optarg; break;
@@ -183,9 +174,11 @@ static void parse_options(int argc, char **argv, struct options *o)
 			if (rec_parse_duration(optarg, &o->window, "--window", &e) < 0)
 				bad_usage(e.msg);
 			break;
-		default: bad_usage(NULL);
 		}
 	}
+	o->csv = cli.csv;
+	o->output = cli.output;
+	o->verbose = cli.verbose;
 	if (argc - optind > 1)
 		bad_usage("one input file at most");
 	o->input = optind < argc ? argv[optind] : "-";
@@ -419,7 +412,6 @@ int main(int argc, char **argv)
 	struct rec_model *m = NULL;
 	struct rec_error e;
 
-	rec_cli_start();
 	parse_options(argc, argv, &o);
 	if (o.model) {
 		if (rec_model_load(&m, o.model, &e) < 0)

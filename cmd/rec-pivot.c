@@ -16,7 +16,7 @@ enum {
 };
 
 struct options {
-	struct rec_csv_options csv;
+	struct rec_cli cli;
 	enum rec_dedup dedup;
 	long min_user;
 	long min_item;
@@ -24,41 +24,50 @@ struct options {
 	double threshold;
 	enum format format;
 	int stats;
-	int verbose;
-	int progress;
-	const char *output;
 };
 
 static const char synopsis[] =
 	"usage: rec-pivot [-qv] [-o FILE] [--dedup RULE] [--min-user N] [--min-item N]\n"
 	"                 [--implicit THRESHOLD] [--format recd|long|wide] [--stats]\n"
-	"                 [-j N] [--seed N] [--progress | --no-progress]\n"
+	"                 [-j N] [--progress | --no-progress]\n"
 	"                 [-u COL] [-i COL] [-r COL] [-t COL] [-d C] [--no-header]\n"
 	"                 [--skip-bad] [FILE ...]\n";
 
-static void usage(void)
-{
-	printf("%s\n"
-	       "Read events (CSV, plain or gzip; none or - is standard input) and write\n"
-	       "the user x item dataset.\n\n"
-	       "      --dedup RULE       repeated (user, item): last, first, sum, mean, max\n"
-	       "                         or count (default last)\n"
-	       "      --min-user N       keep users with at least N events (iterated)\n"
-	       "      --min-item N       keep items with at least N events (iterated)\n"
-	       "      --implicit T       keep events rated T or more, as 1; drop the rest\n"
-	       "      --format F         recd (default), long (CSV events) or wide (table)\n"
-	       "      --stats            print counts, density, ratings and time range\n"
-	       REC_CSV_HELP REC_OUTPUT_HELP REC_COMMON_HELP, synopsis);
-	exit(0);
-}
+static const struct option longopts[] = {
+	{ "dedup", required_argument, NULL, OPT_DEDUP },
+	{ "min-user", required_argument, NULL, OPT_MIN_USER },
+	{ "min-item", required_argument, NULL, OPT_MIN_ITEM },
+	{ "implicit", required_argument, NULL, OPT_IMPLICIT },
+	{ "format", required_argument, NULL, OPT_FORMAT },
+	{ "stats", no_argument, NULL, OPT_STATS },
+	{ NULL, 0, NULL, 0 }
+};
+
+static const struct rec_cli_program program = {
+	.name = "rec-pivot",
+	.synopsis = synopsis,
+	.help =
+	"Read events (CSV, plain or gzip; none or - is standard input) and write\n"
+	"the user x item dataset.\n\n"
+	"      --dedup RULE       repeated (user, item): last, first, sum, mean, max\n"
+	"                         or count (default last)\n"
+	"      --min-user N       keep users with at least N events (iterated)\n"
+	"      --min-item N       keep items with at least N events (iterated)\n"
+	"      --implicit T       keep events rated T or more, as 1; drop the rest\n"
+	"      --format F         recd (default), long (CSV events) or wide (table)\n"
+	"      --stats            print counts, density, ratings and time range\n",
+	.shortopts = "",
+	.longopts = longopts,
+	.takes = REC_CLI_OUTPUT | REC_CLI_PROGRESS,
+};
 
 static void bad_usage(const char *msg, const char *arg)
 {
-	if (msg)
-		fprintf(stderr, "rec-pivot: %s%s%s%s\n", msg, arg ? " '" : "",
-			arg ? arg : "", arg ? "'" : "");
-	fprintf(stderr, "%sTry 'rec-pivot --help' for more information.\n", synopsis);
-	exit(2);
+	char text[600];
+
+	if (msg && arg)
+		snprintf(text, sizeof(text), "%s '%s'", msg, arg);
+	rec_cli_usage_error(synopsis, msg && arg ? text : msg);
 }
 
 static long parse_count(const char *arg, const char *what)
@@ -73,36 +82,13 @@ static long parse_count(const char *arg, const char *what)
 
 static void parse_options(int argc, char **argv, struct options *o)
 {
-	static const struct option longopts[] = {
-		REC_COMMON_LONGOPTS, REC_CSV_LONGOPTS,
-		{ "dedup", required_argument, NULL, OPT_DEDUP },
-		{ "min-user", required_argument, NULL, OPT_MIN_USER },
-		{ "min-item", required_argument, NULL, OPT_MIN_ITEM },
-		{ "implicit", required_argument, NULL, OPT_IMPLICIT },
-		{ "format", required_argument, NULL, OPT_FORMAT },
-		{ "stats", no_argument, NULL, OPT_STATS },
-		{ NULL, 0, NULL, 0 }
-	};
 	struct rec_error e;
 	long n;
-	int c, rc;
+	int c;
 
-	while ((c = getopt_long(argc, argv, "ho:qvj:" REC_CSV_SHORTOPTS, longopts, NULL)) != -1) {
-		if ((rc = rec_cli_csv_option(c, optarg, &o->csv, &e)) != 0) {
-			if (rc < 0)
-				bad_usage(e.msg, NULL);
-			continue;
-		}
+	rec_cli_init(&o->cli, &program);
+	while ((c = rec_cli_next(&o->cli, argc, argv)) != -1) {
 		switch (c) {
-		case 'h': usage(); break;
-		case REC_OPT_VERSION: printf("rec-pivot %s\n", rec_version()); exit(0);
-		case 'o': o->output = optarg; break;
-		case 'q': o->verbose = -1; break;
-		case 'v': o->verbose = 1; break;
-		case 'j': rec_threads((int)parse_count(optarg, "--threads")); break;
-		case REC_OPT_SEED: parse_count(optarg, "--seed"); break;
-		case REC_OPT_PROGRESS: o->progress = 1; break;
-		case REC_OPT_NO_PROGRESS: o->progress = 0; break;
 		case OPT_DEDUP:
 			if (rec_parse_dedup(optarg, &o->dedup, &e) < 0)
 				bad_usage(e.msg, NULL);
@@ -124,7 +110,6 @@ static void parse_options(int argc, char **argv, struct options *o)
 			o->format = (enum format)n;
 			break;
 		case OPT_STATS: o->stats = 1; break;
-		default: bad_usage(NULL, NULL);
 		}
 	}
 }
@@ -139,7 +124,7 @@ static void read_files(struct rec_dataset *ds, char **files, int nfiles,
 	if (rec_events_init(&ev, NULL, NULL) < 0)
 		errx(1, "out of memory");
 	for (int f = 0; f < nfiles; f++)
-		if (rec_events_read(&ev, files[f], &o->csv, &e) < 0)
+		if (rec_events_read(&ev, files[f], &o->cli.csv, &e) < 0)
 			rec_cli_fail(&e);
 	*skipped = ev.skipped;
 	if (rec_dataset_from_events(ds, &ev, o->dedup, &e) < 0)
@@ -160,9 +145,9 @@ static void load(struct rec_dataset *ds, char **files, int nfiles, const struct 
 	}
 	if (nfiles > 1)
 		read_files(ds, files, nfiles, o, &skipped);
-	else if (rec_dataset_load(ds, files[0], &o->csv, o->dedup, &skipped, &e) < 0)
+	else if (rec_dataset_load(ds, files[0], &o->cli.csv, o->dedup, &skipped, &e) < 0)
 		rec_cli_fail(&e);
-	if (o->csv.skip_bad && skipped && o->verbose >= 0)
+	if (o->cli.csv.skip_bad && skipped && o->cli.verbose >= 0)
 		warnx("skipped %llu bad rows", (unsigned long long)skipped);
 }
 
@@ -172,17 +157,17 @@ static void write_output(const struct rec_dataset *ds, const struct options *o)
 	FILE *fp;
 
 	if (o->format == FORMAT_RECD) {
-		if (rec_dataset_write(ds, o->output ? o->output : "-", &e) < 0)
+		if (rec_dataset_write(ds, o->cli.output ? o->cli.output : "-", &e) < 0)
 			rec_cli_fail(&e);
 		return;
 	}
-	if (!(fp = rec_cli_open_output(o->output, &e)))
+	if (!(fp = rec_cli_open_output(o->cli.output, &e)))
 		rec_cli_fail(&e);
 	if (o->format == FORMAT_LONG)
 		rec_dataset_write_long(ds, fp);
 	else if (rec_dataset_write_wide(ds, fp, &e) < 0)
 		rec_cli_fail(&e);
-	if (rec_cli_close_output(fp, o->output, &e) < 0)
+	if (rec_cli_close_output(fp, o->cli.output, &e) < 0)
 		rec_cli_fail(&e);
 }
 
@@ -193,10 +178,8 @@ int main(int argc, char **argv)
 	struct rec_error e;
 	int to_stdout;
 
-	rec_cli_start();
-	o.progress = isatty(STDERR_FILENO);
 	parse_options(argc, argv, &o);
-	to_stdout = !o.output || strcmp(o.output, "-") == 0;
+	to_stdout = !o.cli.output || strcmp(o.cli.output, "-") == 0;
 	if (to_stdout && o.format == FORMAT_RECD && isatty(STDOUT_FILENO))
 		bad_usage("not writing a binary dataset to a terminal; use -o FILE", NULL);
 	load(&ds, argv + optind, argc - optind, &o);
@@ -207,7 +190,7 @@ int main(int argc, char **argv)
 		rec_cli_fail(&e);
 	if (ds.nnz == 0)
 		errx(1, "%s: no events", optind < argc ? argv[optind] : "standard input");
-	if (o.verbose > 0 || (o.progress && o.verbose == 0))
+	if (o.cli.progress)
 		fprintf(stderr, "rec-pivot: %llu events, %u users, %u items\n",
 			(unsigned long long)ds.nnz, ds.nusers, ds.nitems);
 	if (o.stats)

@@ -16,7 +16,7 @@ enum {
 };
 
 struct options {
-	struct rec_csv_options csv;
+	struct rec_cli cli;
 	const char *model;
 	long n;
 	const char *users;
@@ -26,15 +26,11 @@ struct options {
 	int stream;
 	const char *save;
 	int emit_before;
-	const char *output;
-	int quiet;
-	int verbose;
 };
 
 static const char synopsis[] =
 	"usage: rec-recommend -m MODEL [-qv] [-o FILE] [-n N] [--users FILE]\n"
-	"                     [--items FILE] [--include-seen] [-j N] [--seed N]\n"
-	"                     [--progress | --no-progress]\n"
+	"                     [--items FILE] [--include-seen] [-j N]\n"
 	"       rec-recommend -m MODEL --predict FILE [-o FILE] [-u COL] [-i COL]\n"
 	"                     [-r COL] [-t COL] [-d C] [--no-header] [--skip-bad]\n"
 	"       rec-recommend -m MODEL --stream [-q] [-o FILE] [-n N] [--items FILE]\n"
@@ -42,71 +38,63 @@ static const char synopsis[] =
 	"                     [-u COL] [-i COL] [-r COL] [-t COL] [-d C] [--no-header]\n"
 	"                     [--skip-bad]\n";
 
-static void usage(void)
-{
-	printf("%s\n"
-	       "Write each user's top-N items as user,item,rank,score, or predict the\n"
-	       "given pairs as user,item,rating,prediction.\n\n"
-	       "  -m, --model FILE       the model (.recm)\n"
-	       "  -n, --count N          items per user (default 10)\n"
-	       "      --users FILE       these users (one ID a line), not every user\n"
-	       "      --items FILE       candidates: only these items (one ID a line)\n"
-	       "      --include-seen     also recommend items the user had in training\n"
-	       "      --predict FILE     score the (user, item) pairs of FILE (.recd or CSV)\n"
-	       "      --stream           read events from standard input; fold each into\n"
-	       "                         its user and answer with the user's fresh list,\n"
-	       "                         each list ended by an empty line\n"
-	       "      --emit WHEN        answer before or after learning the event\n"
-	       "                         (default after)\n"
-	       "      --save FILE        at the end of the stream, write the model with\n"
-	       "                         what it learned\n"
-	       REC_CSV_HELP REC_OUTPUT_HELP REC_COMMON_HELP, synopsis);
-	exit(0);
-}
+static const struct option longopts[] = {
+	{ "model", required_argument, NULL, 'm' },
+	{ "count", required_argument, NULL, 'n' },
+	{ "users", required_argument, NULL, OPT_USERS },
+	{ "items", required_argument, NULL, OPT_ITEMS },
+	{ "include-seen", no_argument, NULL, OPT_INCLUDE_SEEN },
+	{ "predict", required_argument, NULL, OPT_PREDICT },
+	{ "stream", no_argument, NULL, OPT_STREAM },
+	{ "save", required_argument, NULL, OPT_SAVE },
+	{ "emit", required_argument, NULL, OPT_EMIT },
+	{ NULL, 0, NULL, 0 }
+};
+
+static const struct rec_cli_program program = {
+	.name = "rec-recommend",
+	.synopsis = synopsis,
+	.help =
+	"Write each user's top-N items as user,item,rank,score, or predict the\n"
+	"given pairs as user,item,rating,prediction.\n\n"
+	"  -m, --model FILE       the model (.recm)\n"
+	"  -n, --count N          items per user (default 10)\n"
+	"      --users FILE       these users (one ID a line), not every user\n"
+	"      --items FILE       candidates: only these items (one ID a line)\n"
+	"      --include-seen     also recommend items the user had in training\n"
+	"      --predict FILE     score the (user, item) pairs of FILE (.recd or CSV)\n"
+	"      --stream           read events from standard input; fold each into\n"
+	"                         its user and answer with the user's fresh list,\n"
+	"                         each list ended by an empty line\n"
+	"      --emit WHEN        answer before or after learning the event\n"
+	"                         (default after)\n"
+	"      --save FILE        at the end of the stream, write the model with\n"
+	"                         what it learned\n",
+	.shortopts = "m:n:",
+	.longopts = longopts,
+	.takes = REC_CLI_OUTPUT,
+};
 
 static void bad_usage(const char *msg)
 {
 	rec_cli_usage_error(synopsis, msg);
 }
 
+/* Whether an events-CSV option was given. */
+static int reads_csv(const struct rec_csv_options *csv)
+{
+	return csv->user || csv->item || csv->rating || csv->time || csv->delim ||
+	       csv->no_header || csv->skip_bad;
+}
+
 static void parse_options(int argc, char **argv, struct options *o)
 {
-	static const struct option longopts[] = {
-		REC_COMMON_LONGOPTS, REC_CSV_LONGOPTS,
-		{ "model", required_argument, NULL, 'm' },
-		{ "count", required_argument, NULL, 'n' },
-		{ "users", required_argument, NULL, OPT_USERS },
-		{ "items", required_argument, NULL, OPT_ITEMS },
-		{ "include-seen", no_argument, NULL, OPT_INCLUDE_SEEN },
-		{ "predict", required_argument, NULL, OPT_PREDICT },
-		{ "stream", no_argument, NULL, OPT_STREAM },
-		{ "save", required_argument, NULL, OPT_SAVE },
-		{ "emit", required_argument, NULL, OPT_EMIT },
-		{ NULL, 0, NULL, 0 }
-	};
 	struct rec_error e;
-	long v;
-	int c, rc;
+	int c;
 
-	while ((c = getopt_long(argc, argv, "ho:qvj:m:n:" REC_CSV_SHORTOPTS, longopts, NULL)) != -1) {
-		if ((rc = rec_cli_csv_option(c, optarg, &o->csv, &e)) != 0) {
-			if (rc < 0)
-				bad_usage(e.msg);
-			continue;
-		}
+	rec_cli_init(&o->cli, &program);
+	while ((c = rec_cli_next(&o->cli, argc, argv)) != -1) {
 		switch (c) {
-		case 'h': usage(); break;
-		case REC_OPT_VERSION: printf("rec-recommend %s\n", rec_version()); exit(0);
-		case 'o': o->output = optarg; break;
-		case 'q': o->quiet = 1; break;
-		case 'v': o->verbose = 1; break;
-		case REC_OPT_SEED: break;
-		case REC_OPT_PROGRESS: case REC_OPT_NO_PROGRESS: break;
-		case 'j':
-			if (rec_parse_long(optarg, 0, 4096, &v, "--threads", &e) < 0)
-				bad_usage(e.msg);
-			rec_threads((int)v);
-			break;
 		case 'm': o->model = optarg; break;
 		case 'n':
 			if (rec_parse_long(optarg, 1, 1000000, &o->n, "--count", &e) < 0)
@@ -123,7 +111,6 @@ static void parse_options(int argc, char **argv, struct options *o)
 				bad_usage("--emit is before or after");
 			o->emit_before = strcmp(optarg, "before") == 0;
 			break;
-		default: bad_usage(NULL);
 		}
 	}
 	if (!o->model)
@@ -132,6 +119,8 @@ static void parse_options(int argc, char **argv, struct options *o)
 		bad_usage("--stream goes with neither --predict nor --users");
 	if (!o->stream && o->save)
 		bad_usage("--save needs --stream");
+	if (!o->stream && !o->predict && reads_csv(&o->cli.csv))
+		bad_usage("the events-CSV options go with --predict or --stream");
 	if (optind < argc)
 		bad_usage("unexpected operand");
 }
@@ -301,7 +290,7 @@ static void predict(FILE *fp, const struct rec_model *m, const struct options *o
 	struct rec_error e;
 	int64_t *umap, *imap;
 
-	if (rec_dataset_load(&pairs, o->predict, &o->csv, REC_DEDUP_LAST, NULL, &e) < 0)
+	if (rec_dataset_load(&pairs, o->predict, &o->cli.csv, REC_DEDUP_LAST, NULL, &e) < 0)
 		rec_cli_fail(&e);
 	umap = rec_dict_map(pairs.users, m->data.users);
 	imap = rec_dict_map(pairs.items, m->data.items);
@@ -455,15 +444,15 @@ static void stream(FILE *fp, struct rec_model *m, struct options *o)
 	st.val = malloc(j.n * sizeof(*st.val));
 	if (!st.scores || !st.idx || !st.val || rec_stream_init(&st.s, m) < 0)
 		errx(1, "out of memory");
-	if (o->verbose && !(st.latency = malloc((st.caplat = 1024) * sizeof(*st.latency))))
+	if (o->cli.verbose > 0 && !(st.latency = malloc((st.caplat = 1024) * sizeof(*st.latency))))
 		errx(1, "out of memory");
 	catch_signals();
-	o->csv.line_buffered = 1;
-	o->csv.stop = &stop;
-	rc = rec_events_each("-", &o->csv, take_stream_event, &st, 0, NULL, &e);
+	o->cli.csv.line_buffered = 1;
+	o->cli.csv.stop = &stop;
+	rc = rec_events_each("-", &o->cli.csv, take_stream_event, &st, 0, NULL, &e);
 	if (rc == 0 && o->save && ((rc = rec_stream_merge(&st.s, &e)) == 0))
 		rc = rec_model_save(m, o->save, &e);
-	if (!o->quiet && st.s.unknown_items)
+	if (o->cli.verbose >= 0 && st.s.unknown_items)
 		fprintf(stderr, "rec-recommend: events of unknown items, not learned: %llu\n",
 			(unsigned long long)st.s.unknown_items);
 	if (rc < 0)
@@ -484,11 +473,10 @@ int main(int argc, char **argv)
 	struct rec_error e;
 	FILE *fp;
 
-	rec_cli_start();
 	parse_options(argc, argv, &o);
 	if (rec_model_load(&m, o.model, &e) < 0)
 		rec_cli_fail(&e);
-	if (!(fp = rec_cli_open_output(o.output, &e)))
+	if (!(fp = rec_cli_open_output(o.cli.output, &e)))
 		rec_cli_fail(&e);
 	if (o.stream)
 		stream(fp, m, &o);
@@ -497,7 +485,7 @@ int main(int argc, char **argv)
 	else
 		recommend(fp, m, &o);
 	rec_model_free(m);
-	if (rec_cli_close_output(fp, o.output, &e) < 0)
+	if (rec_cli_close_output(fp, o.cli.output, &e) < 0)
 		rec_cli_fail(&e);
 	return 0;
 }

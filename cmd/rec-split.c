@@ -13,13 +13,12 @@ enum {
 };
 
 struct options {
-	struct rec_csv_options csv;
+	struct rec_cli cli;
 	struct rec_split_options split;
 	enum rec_dedup dedup;
 	const char *train;
 	const char *test;
 	int long_format;
-	int verbose;
 };
 
 static const char synopsis[] =
@@ -30,28 +29,43 @@ static const char synopsis[] =
 	"                 [-t COL] [-d C] [--no-header] [--skip-bad]\n"
 	"                 --train FILE --test FILE [FILE]\n";
 
-static void usage(void)
-{
-	printf("%s\n"
-	       "Split a dataset (.recd, or events CSV) into training and test sets that\n"
-	       "share one ID dictionary.\n\n"
-	       "      --method M         random (default): a --ratio of all events;\n"
-	       "                         user: a --ratio or --count of each user's events;\n"
-	       "                         last: each user's newest --count events (default 1);\n"
-	       "                         temporal: events at or after --before TIME, or in\n"
-	       "                         the last --ratio of the time range;\n"
-	       "                         kfold: fold I of K of a random partition\n"
-	       "      --ratio R          fraction held out (default 0.2)\n"
-	       "      --count N          events held out per user (user, last)\n"
-	       "      --before TIME      temporal cut: unix seconds or ISO 8601\n"
-	       "      --fold I/K         the test fold, 1 <= I <= K\n"
-	       "      --train FILE       where the training set goes\n"
-	       "      --test FILE        where the test set goes\n"
-	       "      --format F         recd (default) or long (CSV events)\n"
-	       "      --dedup RULE       for CSV input, as in rec-pivot (default last)\n"
-	       REC_CSV_HELP REC_COMMON_HELP, synopsis);
-	exit(0);
-}
+static const struct option longopts[] = {
+	{ "method", required_argument, NULL, OPT_METHOD },
+	{ "ratio", required_argument, NULL, OPT_RATIO },
+	{ "count", required_argument, NULL, OPT_COUNT },
+	{ "before", required_argument, NULL, OPT_BEFORE },
+	{ "fold", required_argument, NULL, OPT_FOLD },
+	{ "train", required_argument, NULL, OPT_TRAIN },
+	{ "test", required_argument, NULL, OPT_TEST },
+	{ "format", required_argument, NULL, OPT_FORMAT },
+	{ "dedup", required_argument, NULL, OPT_DEDUP },
+	{ NULL, 0, NULL, 0 }
+};
+
+static const struct rec_cli_program program = {
+	.name = "rec-split",
+	.synopsis = synopsis,
+	.help =
+	"Split a dataset (.recd, or events CSV) into training and test sets that\n"
+	"share one ID dictionary.\n\n"
+	"      --method M         random (default): a --ratio of all events;\n"
+	"                         user: a --ratio or --count of each user's events;\n"
+	"                         last: each user's newest --count events (default 1);\n"
+	"                         temporal: events at or after --before TIME, or in\n"
+	"                         the last --ratio of the time range;\n"
+	"                         kfold: fold I of K of a random partition\n"
+	"      --ratio R          fraction held out (default 0.2)\n"
+	"      --count N          events held out per user (user, last)\n"
+	"      --before TIME      temporal cut: unix seconds or ISO 8601\n"
+	"      --fold I/K         the test fold, 1 <= I <= K\n"
+	"      --train FILE       where the training set goes\n"
+	"      --test FILE        where the test set goes\n"
+	"      --format F         recd (default) or long (CSV events)\n"
+	"      --dedup RULE       for CSV input, as in rec-pivot (default last)\n",
+	.shortopts = "",
+	.longopts = longopts,
+	.takes = REC_CLI_SEED | REC_CLI_PROGRESS,
+};
 
 static void bad_usage(const char *msg)
 {
@@ -86,40 +100,13 @@ static void parse_fold(const char *arg, struct rec_split_options *s)
 
 static void parse_options(int argc, char **argv, struct options *o)
 {
-	static const struct option longopts[] = {
-		REC_COMMON_LONGOPTS, REC_CSV_LONGOPTS,
-		{ "method", required_argument, NULL, OPT_METHOD },
-		{ "ratio", required_argument, NULL, OPT_RATIO },
-		{ "count", required_argument, NULL, OPT_COUNT },
-		{ "before", required_argument, NULL, OPT_BEFORE },
-		{ "fold", required_argument, NULL, OPT_FOLD },
-		{ "train", required_argument, NULL, OPT_TRAIN },
-		{ "test", required_argument, NULL, OPT_TEST },
-		{ "format", required_argument, NULL, OPT_FORMAT },
-		{ "dedup", required_argument, NULL, OPT_DEDUP },
-		{ NULL, 0, NULL, 0 }
-	};
 	struct rec_split_options *s = &o->split;
 	struct rec_error e;
-	int c, rc;
+	int c;
 
-	while ((c = getopt_long(argc, argv, "ho:qvj:" REC_CSV_SHORTOPTS, longopts, NULL)) != -1) {
-		if ((rc = rec_cli_csv_option(c, optarg, &o->csv, &e)) != 0) {
-			if (rc < 0)
-				bad_usage(e.msg);
-			continue;
-		}
+	rec_cli_init(&o->cli, &program);
+	while ((c = rec_cli_next(&o->cli, argc, argv)) != -1) {
 		switch (c) {
-		case 'h': usage(); break;
-		case REC_OPT_VERSION: printf("rec-split %s\n", rec_version()); exit(0);
-		case 'o': bad_usage("rec-split writes to --train and --test, not -o"); break;
-		case 'q': o->verbose = -1; break;
-		case 'v': o->verbose = 1; break;
-		case 'j': rec_threads((int)parse_long(optarg, 0, 4096, "--threads")); break;
-		case REC_OPT_PROGRESS: case REC_OPT_NO_PROGRESS: break;
-		case REC_OPT_SEED:
-			s->seed = (uint64_t)parse_long(optarg, 0, INT64_MAX, "--seed");
-			break;
 		case OPT_METHOD:
 			if (rec_parse_split_method(optarg, &s->method, &e) < 0)
 				bad_usage(e.msg);
@@ -148,9 +135,9 @@ static void parse_options(int argc, char **argv, struct options *o)
 			if (rec_parse_dedup(optarg, &o->dedup, &e) < 0)
 				bad_usage(e.msg);
 			break;
-		default: bad_usage(NULL);
 		}
 	}
+	s->seed = o->cli.seed;
 	if (!o->train || !o->test)
 		bad_usage("both --train and --test are needed");
 	if (argc - optind > 1)
@@ -185,9 +172,9 @@ static void load(struct rec_dataset *ds, const char *path, const struct options 
 	struct rec_error e;
 	uint64_t skipped = 0;
 
-	if (rec_dataset_load(ds, path, &o->csv, o->dedup, &skipped, &e) < 0)
+	if (rec_dataset_load(ds, path, &o->cli.csv, o->dedup, &skipped, &e) < 0)
 		rec_cli_fail(&e);
-	if (o->csv.skip_bad && skipped && o->verbose >= 0)
+	if (o->cli.csv.skip_bad && skipped && o->cli.verbose >= 0)
 		warnx("skipped %llu bad rows", (unsigned long long)skipped);
 	if (ds->nnz == 0)
 		errx(1, "%s: no events", strcmp(path, "-") ? path : "standard input");
@@ -196,7 +183,7 @@ static void load(struct rec_dataset *ds, const char *path, const struct options 
 int main(int argc, char **argv)
 {
 	struct options o = {
-		.split = { .method = REC_SPLIT_RANDOM, .ratio = 0.2, .seed = REC_DEFAULT_SEED },
+		.split = { .method = REC_SPLIT_RANDOM, .ratio = 0.2 },
 		.dedup = REC_DEDUP_LAST,
 	};
 	struct rec_dataset data, test;
@@ -204,7 +191,6 @@ int main(int argc, char **argv)
 	uint64_t total;
 	uint8_t *mask;
 
-	rec_cli_start();
 	parse_options(argc, argv, &o);
 	load(&data, optind < argc ? argv[optind] : "-", &o);
 	if (!(mask = malloc(data.nnz ? data.nnz : 1)))
@@ -216,7 +202,7 @@ int main(int argc, char **argv)
 	total = data.nnz;
 	rec_dataset_filter(&data, mask, 0);
 	free(mask);
-	if (o.verbose > 0)
+	if (o.cli.progress)
 		fprintf(stderr, "rec-split: %llu events: %llu train, %llu test\n",
 			(unsigned long long)total, (unsigned long long)data.nnz,
 			(unsigned long long)test.nnz);

@@ -16,20 +16,26 @@ enum {
 /* -p settings are applied after -a is known, whatever the order. */
 #define MAX_SETTINGS 64
 
+/* A parameter to set: -p NAME=VALUE, or an option that names one (-k is
+ * factors); name is not NUL-terminated for -p. */
+struct setting {
+	const char *name;
+	size_t len;
+	const char *value;
+};
+
 struct options {
-	struct rec_csv_options csv;
+	struct rec_cli cli;
 	enum rec_dedup dedup;
 	const char *algo;
-	const char *setting[MAX_SETTINGS];	/* "name=value" */
+	struct setting setting[MAX_SETTINGS];
 	int nsettings;
 	const char *half_life;
 	const char *now;
 	const char *validation;
 	const char *init;
 	long passes;
-	const char *output;
 	struct rec_train_options train;
-	int verbose;
 };
 
 static const char synopsis[] =
@@ -61,40 +67,67 @@ static void list_algorithms(void)
 	}
 }
 
-static void usage(void)
-{
-	printf("%s\n"
-	       "Train a model on a dataset (.recd, or events CSV) and write it.\n\n"
-	       "  -a, --algorithm ALGO   one of the algorithms below\n"
-	       "  -k, --factors N        same as -p factors=N\n"
-	       "  -e, --epochs N         same as -p epochs=N\n"
-	       "      --lr X             same as -p lr=X\n"
-	       "      --reg X            same as -p reg=X\n"
-	       "  -p, --param NAME=VALUE set a parameter of the algorithm\n"
-	       "      --half-life D      weight events by 2^(-age/D), D like 30d or 12h\n"
-	       "      --now TIME         age is measured from TIME (default: newest event)\n"
-	       "      --validation FILE  report a validation metric each epoch and stop\n"
-	       "                         early when it stops improving\n"
-	       "      --init MODEL       continue MODEL on the events of FILE: new users\n"
-	       "                         and items join it, the users and items the events\n"
-	       "                         touch are trained -e passes (default 1), the rest\n"
-	       "                         kept; the model's own parameters apply\n"
-	       "      --dedup RULE       for CSV input, as in rec-pivot (default last)\n"
-	       REC_CSV_HELP REC_OUTPUT_HELP REC_COMMON_HELP, synopsis);
-	list_algorithms();
-	exit(0);
-}
+static const struct option longopts[] = {
+	{ "algorithm", required_argument, NULL, 'a' },
+	{ "factors", required_argument, NULL, 'k' },
+	{ "epochs", required_argument, NULL, 'e' },
+	{ "lr", required_argument, NULL, OPT_LR },
+	{ "reg", required_argument, NULL, OPT_REG },
+	{ "param", required_argument, NULL, 'p' },
+	{ "half-life", required_argument, NULL, OPT_HALF_LIFE },
+	{ "now", required_argument, NULL, OPT_NOW },
+	{ "validation", required_argument, NULL, OPT_VALIDATION },
+	{ "dedup", required_argument, NULL, OPT_DEDUP },
+	{ "init", required_argument, NULL, OPT_INIT },
+	{ NULL, 0, NULL, 0 }
+};
+
+static const struct rec_cli_program program = {
+	.name = "rec-train",
+	.synopsis = synopsis,
+	.help =
+	"Train a model on a dataset (.recd, or events CSV) and write it.\n\n"
+	"  -a, --algorithm ALGO   one of the algorithms below\n"
+	"  -k, --factors N        same as -p factors=N\n"
+	"  -e, --epochs N         same as -p epochs=N\n"
+	"      --lr X             same as -p lr=X\n"
+	"      --reg X            same as -p reg=X\n"
+	"  -p, --param NAME=VALUE set a parameter of the algorithm\n"
+	"      --half-life D      weight events by 2^(-age/D), D like 30d or 12h\n"
+	"      --now TIME         age is measured from TIME (default: newest event)\n"
+	"      --validation FILE  report a validation metric each epoch and stop\n"
+	"                         early when it stops improving\n"
+	"      --init MODEL       continue MODEL on the events of FILE: new users\n"
+	"                         and items join it, the users and items the events\n"
+	"                         touch are trained -e passes (default 1), the rest\n"
+	"                         kept; the model's own parameters apply\n"
+	"      --dedup RULE       for CSV input, as in rec-pivot (default last)\n",
+	.more_help = list_algorithms,
+	.shortopts = "a:k:e:p:",
+	.longopts = longopts,
+	.takes = REC_CLI_OUTPUT | REC_CLI_SEED | REC_CLI_PROGRESS,
+};
 
 static void bad_usage(const char *msg)
 {
 	rec_cli_usage_error(synopsis, msg);
 }
 
-static void add_setting(struct options *o, const char *setting)
+static void add_setting(struct options *o, const char *name, size_t len, const char *value)
 {
 	if (o->nsettings == MAX_SETTINGS)
 		bad_usage("too many parameters");
-	o->setting[o->nsettings++] = setting;
+	o->setting[o->nsettings++] = (struct setting){ name, len, value };
+}
+
+/* -p NAME=VALUE. */
+static void add_param(struct options *o, const char *arg)
+{
+	const char *eq = strchr(arg, '=');
+
+	if (!eq || eq == arg)
+		bad_usage("bad -p (want NAME=VALUE)");
+	add_setting(o, arg, (size_t)(eq - arg), eq + 1);
 }
 
 /* --init keeps the model's family and parameters; -e counts its passes. */
@@ -103,80 +136,37 @@ static void check_init_options(struct options *o)
 	if (o->validation)
 		bad_usage("--init takes no --validation");
 	for (int i = 0; i < o->nsettings; i++)
-		if (strncmp(o->setting[i], "epochs=", 7) != 0)
+		if (o->setting[i].len != 6 || strncmp(o->setting[i].name, "epochs", 6) != 0)
 			bad_usage("--init keeps the model's parameters; only -e may be given");
 	o->nsettings = 0;
 }
 
 static void parse_options(int argc, char **argv, struct options *o)
 {
-	static const struct option longopts[] = {
-		REC_COMMON_LONGOPTS, REC_CSV_LONGOPTS,
-		{ "algorithm", required_argument, NULL, 'a' },
-		{ "factors", required_argument, NULL, 'k' },
-		{ "epochs", required_argument, NULL, 'e' },
-		{ "lr", required_argument, NULL, OPT_LR },
-		{ "reg", required_argument, NULL, OPT_REG },
-		{ "param", required_argument, NULL, 'p' },
-		{ "half-life", required_argument, NULL, OPT_HALF_LIFE },
-		{ "now", required_argument, NULL, OPT_NOW },
-		{ "validation", required_argument, NULL, OPT_VALIDATION },
-		{ "dedup", required_argument, NULL, OPT_DEDUP },
-		{ "init", required_argument, NULL, OPT_INIT },
-		{ NULL, 0, NULL, 0 }
-	};
-	/* Common options spelled as settings; the strings live as long as argv. */
-	static char buf[4][64];
 	struct rec_error e;
-	long v;
-	int c, rc;
+	int c;
 
-	o->train.progress = isatty(STDERR_FILENO);
-	while ((c = getopt_long(argc, argv, "ho:qvj:a:k:e:p:" REC_CSV_SHORTOPTS,
-				longopts, NULL)) != -1) {
-		if ((rc = rec_cli_csv_option(c, optarg, &o->csv, &e)) != 0) {
-			if (rc < 0)
-				bad_usage(e.msg);
-			continue;
-		}
+	rec_cli_init(&o->cli, &program);
+	while ((c = rec_cli_next(&o->cli, argc, argv)) != -1) {
 		switch (c) {
-		case 'h': usage(); break;
-		case REC_OPT_VERSION: printf("rec-train %s\n", rec_version()); exit(0);
-		case 'o': o->output = optarg; break;
-		case 'q': o->verbose = -1; break;
-		case 'v': o->verbose = 1; break;
-		case 'j':
-			if (rec_parse_long(optarg, 0, 4096, &v, "--threads", &e) < 0)
-				bad_usage(e.msg);
-			rec_threads((int)v);
-			break;
-		case REC_OPT_SEED:
-			if (rec_parse_long(optarg, 0, INT64_MAX, &v, "--seed", &e) < 0)
-				bad_usage(e.msg);
-			o->train.seed = (uint64_t)v;
-			break;
 		case 'a': o->algo = optarg; break;
-		case 'k': snprintf(buf[0], sizeof(buf[0]), "factors=%.50s", optarg); add_setting(o, buf[0]); break;
+		case 'k': add_setting(o, "factors", 7, optarg); break;
 		case 'e':
 			if (rec_parse_long(optarg, 0, 100000, &o->passes, "--epochs", &e) < 0)
 				bad_usage(e.msg);
-			snprintf(buf[1], sizeof(buf[1]), "epochs=%.50s", optarg);
-			add_setting(o, buf[1]);
+			add_setting(o, "epochs", 6, optarg);
 			break;
-		case OPT_LR: snprintf(buf[2], sizeof(buf[2]), "lr=%.50s", optarg); add_setting(o, buf[2]); break;
-		case OPT_REG: snprintf(buf[3], sizeof(buf[3]), "reg=%.50s", optarg); add_setting(o, buf[3]); break;
-		case 'p': add_setting(o, optarg); break;
+		case OPT_LR: add_setting(o, "lr", 2, optarg); break;
+		case OPT_REG: add_setting(o, "reg", 3, optarg); break;
+		case 'p': add_param(o, optarg); break;
 		case OPT_HALF_LIFE: o->half_life = optarg; break;
 		case OPT_NOW: o->now = optarg; break;
 		case OPT_VALIDATION: o->validation = optarg; break;
 		case OPT_INIT: o->init = optarg; break;
-		case REC_OPT_PROGRESS: o->train.progress = 1; break;
-		case REC_OPT_NO_PROGRESS: o->train.progress = 0; break;
 		case OPT_DEDUP:
 			if (rec_parse_dedup(optarg, &o->dedup, &e) < 0)
 				bad_usage(e.msg);
 			break;
-		default: bad_usage(NULL);
 		}
 	}
 	if (o->init)
@@ -185,8 +175,8 @@ static void parse_options(int argc, char **argv, struct options *o)
 		bad_usage("no algorithm: give -a ALGO");
 	if (argc - optind > 1)
 		bad_usage("one input file at most");
-	if (o->verbose < 0)
-		o->train.progress = 0;
+	o->train.seed = o->cli.seed;
+	o->train.progress = o->cli.progress;
 }
 
 /* The decay options, for a new model and a resumed one alike. */
@@ -215,7 +205,7 @@ static struct rec_model *resume(const struct options *o, const char *path,
 		#pragma omp section
 		mrc = rec_model_load(&m, o->init, &me);
 		#pragma omp section
-		drc = rec_dataset_load(data, path, &o->csv, o->dedup, NULL, &de);
+		drc = rec_dataset_load(data, path, &o->cli.csv, o->dedup, NULL, &de);
 	}
 	if (mrc < 0) {
 		if (drc == 0)
@@ -251,14 +241,17 @@ static struct rec_model *configure(const struct options *o)
 	if (!(m = rec_model_new(algo)))
 		errx(1, "out of memory");
 	for (int i = 0; i < o->nsettings; i++) {
+		const struct setting *s = &o->setting[i];
 		char name[64];
-		const char *eq = strchr(o->setting[i], '=');
 
-		if (!eq || eq == o->setting[i] || eq - o->setting[i] >= (long)sizeof(name))
-			bad_usage("bad -p (want NAME=VALUE)");
-		memcpy(name, o->setting[i], (size_t)(eq - o->setting[i]));
-		name[eq - o->setting[i]] = '\0';
-		if (rec_model_set(m, name, eq + 1, &e) < 0)
+		if (s->len >= sizeof(name)) {
+			rec_error_set(&e, REC_EINVAL, "%s has no parameter '%.*s'",
+				      algo->name, (int)s->len, s->name);
+			bad_usage(e.msg);
+		}
+		memcpy(name, s->name, s->len);
+		name[s->len] = '\0';
+		if (rec_model_set(m, name, s->value, &e) < 0)
 			bad_usage(e.msg);
 	}
 	set_decay(m, o);
@@ -282,28 +275,26 @@ static void train_more(struct rec_model *m, struct rec_dataset *data, struct opt
 
 int main(int argc, char **argv)
 {
-	struct options o = { .dedup = REC_DEDUP_LAST, .train.seed = REC_DEFAULT_SEED,
-			     .passes = -1 };
+	struct options o = { .dedup = REC_DEDUP_LAST, .passes = -1 };
 	struct rec_dataset data, validation;
 	struct rec_model *m;
 	struct rec_error e;
 	const char *input, *output;
 
-	rec_cli_start();
 	parse_options(argc, argv, &o);
 	input = optind < argc ? argv[optind] : "-";
-	output = o.output ? o.output : "-";
+	output = o.cli.output ? o.cli.output : "-";
 	if (strcmp(output, "-") == 0 && isatty(STDOUT_FILENO))
 		bad_usage("not writing a binary model to a terminal; use -o FILE");
 	if (o.init) {
 		m = resume(&o, input, &data);
 	} else {
 		m = configure(&o);
-		if (rec_dataset_load(&data, input, &o.csv, o.dedup, NULL, &e) < 0)
+		if (rec_dataset_load(&data, input, &o.cli.csv, o.dedup, NULL, &e) < 0)
 			rec_cli_fail(&e);
 	}
 	if (o.validation) {
-		if (rec_dataset_load(&validation, o.validation, &o.csv, o.dedup, NULL, &e) < 0)
+		if (rec_dataset_load(&validation, o.validation, &o.cli.csv, o.dedup, NULL, &e) < 0)
 			rec_cli_fail(&e);
 		o.train.validation = &validation;
 	}

@@ -26,6 +26,27 @@ int rec_parse_long(const char *s, long min, long max, long *out,
 	return 0;
 }
 
+int rec_parse_u64(const char *s, uint64_t *out, const char *what,
+		  struct rec_error *err)
+{
+	char *end;
+	unsigned long long v;
+
+	/* strtoull skips blanks and negates a minus sign: only digits pass. */
+	if (*s < '0' || *s > '9')
+		return rec_error_set(err, REC_EPARSE, "bad %s '%s'", what, s);
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (*end)
+		return rec_error_set(err, REC_EPARSE, "bad %s '%s'", what, s);
+	if (errno == ERANGE)
+		return rec_error_set(err, REC_EPARSE,
+				     "%s '%s' is out of range [0, %llu]",
+				     what, s, (unsigned long long)UINT64_MAX);
+	*out = (uint64_t)v;
+	return 0;
+}
+
 /* Plain decimals of at most 15 digits ("4", "3.5"), the bulk of any
  * ratings file, without strtod: both parts are exact in a double, so the
  * one division rounds exactly as strtod would.  0 if s is not one. */

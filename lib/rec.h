@@ -54,6 +54,9 @@ int rec_parse_long(const char *s, long min, long max, long *out,
 		   const char *what, struct rec_error *err);
 int rec_parse_double(const char *s, double min, double max, double *out,
 		     const char *what, struct rec_error *err);
+/* Parse a whole string of digits as a number from 0 to 2^64-1. */
+int rec_parse_u64(const char *s, uint64_t *out, const char *what,
+		  struct rec_error *err);
 
 /* Parse a time: integer seconds since the epoch, or ISO 8601 UTC
  * "YYYY-MM-DD[THH:MM[:SS]][Z]". */

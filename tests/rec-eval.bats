@@ -72,6 +72,14 @@ check() {
 	usage_error "$FIXTURES/eval-preds.csv" "$FIXTURES/eval-preds.csv"
 }
 
+@test "the common options: -j as everywhere, no --seed nor --progress; --help to a full device fails" {
+	common_values rec-eval "$FIXTURES/eval-preds.csv"
+	usage_message rec-eval "option '--seed' has no use here" --seed 5000000000 "$FIXTURES/eval-preds.csv"
+	usage_message rec-eval "option '--progress' has no use here" --progress "$FIXTURES/eval-preds.csv"
+	usage_message rec-eval "option '--no-progress' has no use here" --no-progress "$FIXTURES/eval-preds.csv"
+	help_to_full rec-eval
+}
+
 @test "recommendations without --test are a usage error" {
 	usage_error "$FIXTURES/eval-recs.csv"
 	[[ $stderr == *"recommendations need --test FILE"* ]]

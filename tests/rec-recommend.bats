@@ -95,3 +95,20 @@ new,x,4,3"
 	run -1 rec-recommend -m missing.recm
 	assert_output --partial "missing.recm: No such file or directory"
 }
+
+@test "the common options: -j as everywhere, no --seed nor --progress; --help to a full device fails" {
+	common_values rec-recommend -m pop.recm
+	usage_message rec-recommend "option '--seed' has no use here" -m pop.recm --seed 5000000000
+	usage_message rec-recommend "option '--progress' has no use here" -m pop.recm --progress
+	usage_message rec-recommend "option '--no-progress' has no use here" -m pop.recm --no-progress
+	help_to_full rec-recommend
+}
+
+@test "the events-CSV options go with --predict or --stream only" {
+	usage_message rec-recommend "the events-CSV options go with --predict or --stream" -m pop.recm -u user
+	usage_message rec-recommend "the events-CSV options go with --predict or --stream" -m pop.recm --skip-bad
+	printf 'user;item\na;y\n' > pairs.csv
+	run -0 rec-recommend -m pop.recm -d ';' --predict pairs.csv
+	assert_output "user,item,rating,prediction
+a,y,,1"
+}

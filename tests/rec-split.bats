@@ -45,6 +45,31 @@ partition() {
 	assert_output "rec-split $(cat "$BATS_TEST_DIRNAME/../VERSION")"
 }
 
+@test "the common options: -j and --seed as everywhere; --help to a full device fails" {
+	common_values rec-split --train a --test b "$FIXTURES/split.csv"
+	help_to_full rec-split
+	[ ! -e a ] && [ ! -e b ]
+}
+
+@test "--seed takes all 64 bits" {
+	# 705032704 is 5000000000 modulo 2^32.
+	run -0 rec-split --seed 5000000000 --format long --train a.csv --test b.csv "$FIXTURES/split.csv"
+	run -0 rec-split --seed 705032704 --format long --train c.csv --test d.csv "$FIXTURES/split.csv"
+	run -1 cmp -s b.csv d.csv
+	run -0 rec-split --seed 18446744073709551615 --train e.recd --test f.recd "$FIXTURES/split.csv"
+}
+
+@test "--progress reports the counts; -q silences them, -v overrules --no-progress" {
+	run -0 --separate-stderr rec-split --progress --train a.recd --test b.recd "$FIXTURES/split.csv"
+	assert_equal "$stderr" "rec-split: 15 events: 12 train, 3 test"
+	run -0 --separate-stderr rec-split -v --no-progress --train a.recd --test b.recd "$FIXTURES/split.csv"
+	assert_equal "$stderr" "rec-split: 15 events: 12 train, 3 test"
+	run -0 --separate-stderr rec-split -q --progress --train a.recd --test b.recd "$FIXTURES/split.csv"
+	assert_equal "$stderr" ""
+	run -0 --separate-stderr rec-split --train a.recd --test b.recd "$FIXTURES/split.csv"
+	assert_equal "$stderr" ""
+}
+
 @test "--train and --test are both required" {
 	usage_error --test te.recd "$FIXTURES/split.csv"
 	[[ $stderr == *"both --train and --test are needed"* ]]

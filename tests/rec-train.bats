@@ -136,6 +136,40 @@ b,y,1,0.577350259"
 	assert_output --partial "bad --half-life '3x'"
 }
 
+@test "-k, -e, --lr and --reg reach the model whole, however long" {
+	local long=123456789012345678901234567890123456789012345678901234567890x
+
+	usage_message rec-train "bad factors '$long'" -a mf -k "$long" -o m.recm "$FIXTURES/tiny.csv"
+	usage_message rec-train "bad epochs '9${long}'" -a mf -p epochs="9$long" -o m.recm "$FIXTURES/tiny.csv"
+	usage_message rec-train "bad lr '$long'" -a mf --lr "$long" -o m.recm "$FIXTURES/tiny.csv"
+	usage_message rec-train "bad reg '$long'" -a mf --reg "$long" -o m.recm "$FIXTURES/tiny.csv"
+	# 2 written with 60 digits is 2 factors, and the 0 of its first 50 none.
+	run -0 rec-train -a bpr -k "$(printf '0%.0s' {1..59})2" -e 1 -o m.recm "$FIXTURES/tiny.csv"
+	run -0 rec-train -a bpr -k 2 -e 1 -o k2.recm "$FIXTURES/tiny.csv"
+	cmp m.recm k2.recm
+}
+
+@test "the common options: -j and --seed as everywhere; --help to a full device fails" {
+	common_values rec-train -a pop -o m.recm "$FIXTURES/tiny.csv"
+	help_to_full rec-train
+	[ ! -e m.recm ]
+}
+
+@test "--seed takes all 64 bits" {
+	# 705032704 is 5000000000 modulo 2^32.
+	run -0 rec-train -j1 -a bpr -k 2 -e 2 --seed 5000000000 -o a.recm "$FIXTURES/tiny.csv"
+	run -0 rec-train -j1 -a bpr -k 2 -e 2 --seed 705032704 -o b.recm "$FIXTURES/tiny.csv"
+	run -1 cmp -s a.recm b.recm
+	run -0 rec-train -j1 -a bpr -k 2 -e 2 --seed 18446744073709551615 -o c.recm "$FIXTURES/tiny.csv"
+}
+
+@test "-v reports each epoch, as --progress does; -q silences it" {
+	run -0 --separate-stderr rec-train -j1 -a bpr -k 2 -e 2 -v -o m.recm "$FIXTURES/tiny.csv"
+	[ "$(printf '%s\n' "$stderr" | grep -c '^epoch [12] ')" -eq 2 ]
+	run -0 --separate-stderr rec-train -j1 -a bpr -k 2 -e 2 --progress -q -o m.recm "$FIXTURES/tiny.csv"
+	assert_equal "$stderr" ""
+}
+
 @test "a model is not written to a terminal, nor to a full disk" {
 	run -1 rec-train -a pop -o /dev/full "$FIXTURES/tiny.csv"
 	assert_output --partial "/dev/full"

@@ -75,3 +75,47 @@ recd_pack() {
 golden() {
 	diff -u "$GOLDEN/$1" "$2"
 }
+
+# help_to_full PROG: --help and --version to a full device fail like any
+# other write.
+help_to_full() {
+	local opt
+
+	for opt in --help --version; do
+		run -1 --separate-stderr bash -c '"$1" "$2" > /dev/full' _ "$1" "$opt"
+		assert_equal "$stderr" "$1: standard output: write failed: No space left on device"
+	done
+}
+
+# usage_message PROG MESSAGE ARGS...: PROG ARGS is a usage error whose
+# first line is "PROG: MESSAGE".
+usage_message() {
+	local prog=$1 msg=$2
+
+	shift 2
+	run -2 --separate-stderr "$prog" "$@"
+	assert_equal "$output" ""
+	assert_equal "${stderr_lines[0]}" "$prog: $msg"
+	assert_equal "${stderr_lines[${#stderr_lines[@]} - 1]}" \
+		"Try '$prog --help' for more information."
+}
+
+# common_values PROG ARGS...: the values of -j and --seed that every
+# program refuses, with the same messages; ARGS complete a good command.
+common_values() {
+	local prog=$1
+
+	shift
+	usage_message "$prog" "--threads '4097' is out of range [0, 4096]" -j 4097 "$@"
+	usage_message "$prog" "bad --threads 'two'" -j two "$@"
+	if grep -q -- '--seed N' <<< "$("$prog" --help)"; then
+		usage_message "$prog" "bad --seed '-1'" --seed -1 "$@"
+		usage_message "$prog" "bad --seed ' 1'" --seed ' 1' "$@"
+		usage_message "$prog" \
+			"--seed '18446744073709551616' is out of range [0, 18446744073709551615]" \
+			--seed 18446744073709551616 "$@"
+	else
+		usage_message "$prog" "option '--seed' has no use here" --seed 7 "$@"
+		usage_message "$prog" "option '--seed' has no use here" --seed -1 "$@"
+	fi
+}
