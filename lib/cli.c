@@ -1,14 +1,11 @@
-/* cli.c - what every program does the same way: threads, the final check
- * of standard output, the version, and the events-CSV options. */
-#include <cblas.h>
+/* cli.c - what every program does the same way: the final check of
+ * standard output, the version, and the events-CSV options. */
 #include <err.h>
 #include <errno.h>
 #include <malloc.h>
-#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli.h"
 
@@ -30,18 +27,6 @@ void rec_cli_start(void)
 {
 	mallopt(M_MMAP_THRESHOLD, 32 << 20);
 	mallopt(M_TRIM_THRESHOLD, 64 << 20);
-}
-
-int rec_threads(int n)
-{
-	if (n <= 0) {
-		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-
-		n = cpus > 0 ? (int)cpus : 1;
-	}
-	omp_set_num_threads(n);
-	openblas_set_num_threads(n);
-	return n;
 }
 
 int rec_close_stdout(void)

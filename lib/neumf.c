@@ -466,8 +466,10 @@ static void neumf_score_block(const struct rec_model *m, const uint32_t *users,
 	for (uint32_t lo = 0; lo < ni; lo += CHUNK) {
 		uint32_t len = ni - lo < CHUNK ? (uint32_t)(ni - lo) : CHUNK;
 
+		int blas;
+
 		item_part(s, lo, len, a1);
-		openblas_set_num_threads(1);
+		blas = rec_blas_serial();
 		#pragma omp parallel
 		{
 			struct scorer w;
@@ -485,7 +487,7 @@ static void neumf_score_block(const struct rec_model *m, const uint32_t *users,
 			}
 			scorer_free(&w);
 		}
-		openblas_set_num_threads(omp_get_max_threads());
+		rec_blas_restore(blas);
 	}
 	free(a1);
 }
@@ -897,16 +899,17 @@ static double run_epoch(struct trainer *t, struct rec_rng *rng, uint8_t *umark,
 {
 	uint64_t rows = 0;
 	double loss = 0;
+	int blas;
 
 	rec_rng_shuffle_u32(rng, t->order, t->n);
-	openblas_set_num_threads(1);
+	blas = rec_blas_serial();
 	for (uint64_t a = 0; a < t->n; a += t->events) {
 		uint32_t n = t->n - a < t->events ? (uint32_t)(t->n - a) : t->events;
 
 		loss += run_batch(t, t->order + a, n, rng, umark, imark);
 		rows += (uint64_t)n * t->per;
 	}
-	openblas_set_num_threads(omp_get_max_threads());
+	rec_blas_restore(blas);
 	return rows ? loss / (double)rows : 0;
 }
 

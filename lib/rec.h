@@ -705,10 +705,14 @@ double rec_metrics_diversity(const struct rec_catalogue *c, const uint32_t *list
 double rec_metrics_coverage(const uint64_t *count, uint32_t nitems);
 double rec_metrics_gini(uint64_t *count, uint32_t nitems);
 
+/* --- threads (threads.c) --- */
+
+/* The threads of OpenMP and OpenBLAS: n > 0 sets, 0 means all online
+ * CPUs; returns the count set. */
+int rec_threads(int n);
+
 /* --- command-line helpers shared by the programs (cli.c) --- */
 
-/* Threads: n > 0 sets, 0 means all online CPUs. */
-int rec_threads(int n);
 /* Standard output's final check: flush, ferror and close; 0 or REC_EIO. */
 int rec_close_stdout(void);
 const char *rec_version(void);

@@ -663,8 +663,8 @@ static uint32_t hidden_states(const struct rec_model *m, const uint32_t *users,
 {
 	const struct sasrec *s = m->state;
 	uint32_t done = 0;
+	int blas = rec_blas_serial();
 
-	openblas_set_num_threads(1);
 	#pragma omp parallel reduction(+:done)
 	{
 		struct work w;
@@ -684,7 +684,7 @@ static uint32_t hidden_states(const struct rec_model *m, const uint32_t *users,
 		if (ok)
 			work_free(&w);
 	}
-	openblas_set_num_threads(omp_get_max_threads());
+	rec_blas_restore(blas);
 	return done;
 }
 
@@ -1003,13 +1003,14 @@ static double run_epoch(struct trainer *t, struct rec_rng *rng, uint64_t seed)
 {
 	uint32_t batch = (uint32_t)t->m->hp[HP_BATCH], batches = 0;
 	double loss = 0;
+	int blas;
 
 	rec_rng_shuffle_u32(rng, t->seq, t->nseq);
-	openblas_set_num_threads(1);
+	blas = rec_blas_serial();
 	for (uint32_t b = 0; b < t->nseq; b += batch, batches++)
 		loss += run_batch(t, t->seq + b, t->nseq - b < batch ? t->nseq - b : batch,
 				  seed + b);
-	openblas_set_num_threads(omp_get_max_threads());
+	rec_blas_restore(blas);
 	return batches ? loss / batches : 0;
 }
 
