@@ -28,7 +28,6 @@
 #include <cblas.h>
 #include <math.h>
 #include <omp.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -84,8 +83,8 @@ static const struct rec_hparam neumf_hparams[NHP] = {
 /* Scoring runs through the items a chunk at a time. */
 #define CHUNK 2048
 
-/* The learned arrays; the same layout serves gradients, Adam's moments
- * and the best epoch's copy.  A row of user or item holds the GMF
+/* The learned arrays; the same layout serves gradients and Adam's
+ * moments.  A row of user or item holds the GMF
  * embedding (f floats) then the MLP one (e floats). */
 struct weights {
 	float *user;		/* nusers x dim */
@@ -122,14 +121,6 @@ static int weights_alloc(struct weights *w, const struct neumf *s, uint32_t nu,
 	w->item = rec_alloc_large_zero(((size_t)ni * s->dim + 1) * sizeof(float));
 	w->net = calloc(s->nnet, sizeof(float));
 	return w->user && w->item && w->net ? 0 : REC_ENOMEM;
-}
-
-static void weights_copy(struct weights *dst, const struct weights *src,
-			 const struct neumf *s, uint32_t nu, uint32_t ni)
-{
-	memcpy(dst->user, src->user, (size_t)nu * s->dim * sizeof(float));
-	memcpy(dst->item, src->item, (size_t)ni * s->dim * sizeof(float));
-	memcpy(dst->net, src->net, s->nnet * sizeof(float));
 }
 
 /* The sizes of the tower and where each layer sits in net. */
@@ -595,8 +586,9 @@ struct trainer {
 	float *cand_score;
 	int threads;
 	struct pass *pass;	/* one per slice of a batch, a slice per thread */
-	struct weights grad, m1, m2, best;
+	struct weights grad, m1, m2;
 	uint32_t *touched_user, *touched_item;
+	uint8_t *umark, *imark;	/* zeroed flags of users and items, per step */
 	uint32_t nuser, nitem;
 	int train_net;
 	float reg;
@@ -621,9 +613,10 @@ static void trainer_release(struct trainer *t)
 	weights_free(&t->grad);
 	weights_free(&t->m1);
 	weights_free(&t->m2);
-	weights_free(&t->best);
 	free(t->touched_user);
 	free(t->touched_item);
+	free(t->umark);
+	free(t->imark);
 }
 
 /* Each user's items in ascending order, and the owner of each entry. */
@@ -680,7 +673,9 @@ static int trainer_init(struct trainer *t, struct rec_model *m, const uint8_t *v
 	    !(t->cand_score = malloc((cands + 1) * sizeof(*t->cand_score))) ||
 	    !(t->pass = calloc((size_t)t->threads, sizeof(*t->pass))) ||
 	    !(t->touched_user = malloc(rows * sizeof(*t->touched_user))) ||
-	    !(t->touched_item = malloc(rows * sizeof(*t->touched_item))))
+	    !(t->touched_item = malloc(rows * sizeof(*t->touched_item))) ||
+	    !(t->umark = calloc((size_t)d->nusers + 1, 1)) ||
+	    !(t->imark = calloc((size_t)d->nitems + 1, 1)))
 		return REC_ENOMEM;
 	for (int i = 0; i < t->threads; i++)
 		if (pass_init(&t->pass[i], t->s, (uint32_t)slice, train_net) < 0)
@@ -892,78 +887,40 @@ static double run_batch(struct trainer *t, const uint32_t *order, uint32_t n,
 	return loss;
 }
 
-/* One pass over the events in a fresh order; returns the mean loss of
+/* One pass over the events in a fresh order; *mean gets the mean loss of
  * the rows. */
-static double run_epoch(struct trainer *t, struct rec_rng *rng, uint8_t *umark,
-			uint8_t *imark)
+static int run_epoch(void *ctx, uint32_t ep, struct rec_rng *rng, double *mean,
+		     struct rec_error *err)
 {
+	struct trainer *t = ctx;
 	uint64_t rows = 0;
 	double loss = 0;
 	int blas;
 
+	(void)ep;
+	(void)err;
 	rec_rng_shuffle_u32(rng, t->order, t->n);
 	blas = rec_blas_serial();
 	for (uint64_t a = 0; a < t->n; a += t->events) {
 		uint32_t n = t->n - a < t->events ? (uint32_t)(t->n - a) : t->events;
 
-		loss += run_batch(t, t->order + a, n, rng, umark, imark);
+		loss += run_batch(t, t->order + a, n, rng, t->umark, t->imark);
 		rows += (uint64_t)n * t->per;
 	}
 	rec_blas_restore(blas);
-	return rows ? loss / (double)rows : 0;
+	*mean = rows ? loss / (double)rows : 0;
+	return 0;
 }
 
-/* Epochs with early stopping on the validation NDCG: after patience
- * epochs without a better one, the best epoch's parameters are kept. */
+/* Epochs with early stopping on opt->validation, which update leaves
+ * out. */
 static int train_epochs(struct trainer *t, uint32_t epochs,
-			const struct rec_train_options *opt, struct rec_validation *v)
+			const struct rec_train_options *opt, struct rec_error *err)
 {
-	const struct rec_dataset *d = &t->m->data;
-	uint32_t patience = (uint32_t)t->m->hp[HP_PATIENCE], since = 0, ep, kept = 0;
-	uint8_t *umark = calloc((size_t)d->nusers + 1, 1), *imark = calloc((size_t)d->nitems + 1, 1);
-	double best = -1, start = omp_get_wtime();
-	struct rec_rng rng;
-	int rc = REC_ENOMEM;
+	struct rec_epochs e = { epochs, (uint32_t)t->m->hp[HP_PATIENCE], 0, "loss",
+				run_epoch, NULL, t };
 
-	if (!umark || !imark)
-		goto out;
-	rec_rng_seed(&rng, opt->seed + 1);
-	for (ep = 1; ep <= epochs && since < patience; ep++) {
-		double loss = run_epoch(t, &rng, umark, imark), ndcg;
-
-		if (!v) {
-			if (opt->progress)
-				fprintf(stderr, "epoch %u  loss %.6f  %.3fs\n", ep, loss,
-					omp_get_wtime() - start);
-			continue;
-		}
-		ndcg = rec_validation_ndcg(t->m, v);
-		if (ndcg > best) {
-			best = ndcg;
-			kept = ep;
-			since = 0;
-			if (!t->best.net && weights_alloc(&t->best, t->s, d->nusers, d->nitems) < 0)
-				goto out;
-			weights_copy(&t->best, &t->s->p, t->s, d->nusers, d->nitems);
-		} else {
-			since++;
-		}
-		if (opt->progress)
-			fprintf(stderr, "epoch %u  loss %.6f  validation ndcg@%d %.6f  %.3fs\n",
-				ep, loss, REC_VALID_K, ndcg, omp_get_wtime() - start);
-	}
-	if (t->best.net) {
-		weights_copy(&t->s->p, &t->best, t->s, d->nusers, d->nitems);
-		if (opt->progress)
-			fprintf(stderr, "%skept epoch %u: validation ndcg@%d %.6f\n",
-				since >= patience ? "stopped early; " : "", kept, REC_VALID_K,
-				best);
-	}
-	rc = 0;
-out:
-	free(umark);
-	free(imark);
-	return rc;
+	return rec_train_epochs(t->m, &e, opt, err);
 }
 
 static void fill_normal(float *x, size_t n, double sd, struct rec_rng *rng)
@@ -995,29 +952,19 @@ static int neumf_train(struct rec_model *m, const struct rec_train_options *opt,
 		       struct rec_error *err)
 {
 	struct trainer t;
-	struct rec_validation v = { 0 };
-	int rc = REC_ENOMEM;
+	int rc;
 
 	if (m->data.nnz > UINT32_MAX)
 		return rec_error_set(err, REC_EINVAL, "neumf trains on at most 2^32 events");
-	if (trainer_init(&t, m, NULL, 1) < 0 ||
-	    (opt->validation && rec_validation_init(&v, m, opt->validation) < 0)) {
+	if (trainer_init(&t, m, NULL, 1) < 0) {
 		rc = rec_error_set(err, REC_ENOMEM, "out of memory");
 		goto out;
 	}
-	if (opt->validation && !v.n) {
-		rc = rec_error_set(err, REC_EINVAL, "no user of the validation set has "
-				   "events in the training set");
-		goto out;
-	}
 	init_weights(m, opt->seed);
-	rc = train_epochs(&t, (uint32_t)m->hp[HP_EPOCHS], opt, opt->validation ? &v : NULL);
-	if (rc < 0)
-		rec_error_set(err, rc, "out of memory");
+	rc = train_epochs(&t, (uint32_t)m->hp[HP_EPOCHS], opt, err);
 out:
 	trainer_release(&t);
-	rec_validation_release(&v);
-	return rc;
+	return rc < 0 ? rc : 0;
 }
 
 /* --- incremental training --- */
@@ -1059,10 +1006,12 @@ static int neumf_update(struct rec_model *m, uint32_t old_users, uint32_t old_it
 	}
 	quiet.validation = NULL;
 	rc = trainer_init(&t, m, touched, 0);
-	if (rc == 0)
-		rc = train_epochs(&t, opt->passes, &quiet, NULL);
+	if (rc < 0)
+		rc = rec_error_set(err, rc, "out of memory");
+	else
+		rc = train_epochs(&t, opt->passes, &quiet, err);
 	trainer_release(&t);
-	return rc < 0 ? rec_error_set(err, rc, "out of memory") : 0;
+	return rc < 0 ? rc : 0;
 }
 
 /* --- fold-in --- */

@@ -26,7 +26,6 @@
 #include <cblas.h>
 #include <math.h>
 #include <omp.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -887,8 +886,9 @@ struct trainer {
 	int threads;
 	struct work *work;	/* one per thread */
 	float *grad;		/* one array per thread */
-	float *m1, *m2, *best;
+	float *m1, *m2;
 	struct rec_nn_adam adam;
+	uint64_t seed;		/* each epoch's batches draw from seed + (epoch << 32) */
 };
 
 static void trainer_release(struct trainer *t)
@@ -900,10 +900,9 @@ static void trainer_release(struct trainer *t)
 	free(t->grad);
 	free(t->m1);
 	free(t->m2);
-	free(t->best);
 }
 
-static int trainer_init(struct trainer *t, struct rec_model *m)
+static int trainer_init(struct trainer *t, struct rec_model *m, uint64_t seed)
 {
 	const struct rec_dataset *d = &m->data;
 
@@ -911,6 +910,7 @@ static int trainer_init(struct trainer *t, struct rec_model *m)
 	t->m = m;
 	t->s = m->state;
 	t->threads = omp_get_max_threads();
+	t->seed = seed;
 	t->adam = (struct rec_nn_adam){ (float)m->hp[HP_LR], ADAM_B1, ADAM_B2, ADAM_EPS,
 					(float)m->hp[HP_REG], 0 };
 	if (!(t->seq = malloc(((size_t)d->nusers + 1) * sizeof(*t->seq))) ||
@@ -997,64 +997,25 @@ static double run_batch(struct trainer *t, uint32_t *order, uint32_t n, uint64_t
 	return loss / (double)positions;
 }
 
-/* One pass over the users in a random order; returns the mean loss of the
- * batches. */
-static double run_epoch(struct trainer *t, struct rec_rng *rng, uint64_t seed)
+/* One pass over the users in a random order; *mean gets the mean loss of
+ * the batches. */
+static int run_epoch(void *ctx, uint32_t ep, struct rec_rng *rng, double *mean,
+		     struct rec_error *err)
 {
+	struct trainer *t = ctx;
 	uint32_t batch = (uint32_t)t->m->hp[HP_BATCH], batches = 0;
+	uint64_t seed = t->seed + ((uint64_t)ep << 32);
 	double loss = 0;
 	int blas;
 
+	(void)err;
 	rec_rng_shuffle_u32(rng, t->seq, t->nseq);
 	blas = rec_blas_serial();
 	for (uint32_t b = 0; b < t->nseq; b += batch, batches++)
 		loss += run_batch(t, t->seq + b, t->nseq - b < batch ? t->nseq - b : batch,
 				  seed + b);
 	rec_blas_restore(blas);
-	return batches ? loss / batches : 0;
-}
-
-/* Epochs with early stopping on the validation NDCG@10: after patience
- * epochs without a better one, the best epoch's parameters are kept. */
-static int train_epochs(struct trainer *t, const struct rec_train_options *opt,
-			struct rec_validation *v)
-{
-	struct sasrec *s = t->s;
-	uint32_t epochs = (uint32_t)t->m->hp[HP_EPOCHS];
-	uint32_t patience = (uint32_t)t->m->hp[HP_PATIENCE], since = 0;
-	double best = -1;
-	struct rec_rng rng;
-
-	rec_rng_seed(&rng, opt->seed + 1);
-	for (uint32_t ep = 1; ep <= epochs && since < patience; ep++) {
-		double start = omp_get_wtime(), ndcg;
-		double loss = run_epoch(t, &rng, opt->seed + ((uint64_t)ep << 32));
-		double secs = omp_get_wtime() - start;
-
-		if (!v) {
-			if (opt->progress)
-				fprintf(stderr, "epoch %u  loss %.6f  %.3fs\n", ep, loss, secs);
-			continue;
-		}
-		ndcg = rec_validation_ndcg(t->m, v);
-		if (ndcg > best) {
-			best = ndcg;
-			since = 0;
-			if (!t->best && !(t->best = malloc(s->total * sizeof(*t->best))))
-				return REC_ENOMEM;
-			memcpy(t->best, s->w, s->total * sizeof(*s->w));
-		} else {
-			since++;
-		}
-		if (opt->progress)
-			fprintf(stderr, "epoch %u  loss %.6f  validation ndcg@%d %.6f  %.3fs\n",
-				ep, loss, REC_VALID_K, ndcg, secs);
-	}
-	if (t->best) {
-		memcpy(s->w, t->best, s->total * sizeof(*s->w));
-		if (opt->progress)
-			fprintf(stderr, "best validation ndcg@%d %.6f\n", REC_VALID_K, best);
-	}
+	*mean = batches ? loss / batches : 0;
 	return 0;
 }
 
@@ -1062,9 +1023,10 @@ static int sasrec_train(struct rec_model *m, const struct rec_train_options *opt
 			struct rec_error *err)
 {
 	struct sasrec *s = m->state;
-	struct rec_validation v = { 0 };
 	struct trainer t;
-	int rc = REC_ENOMEM;
+	struct rec_epochs e = { (uint32_t)m->hp[HP_EPOCHS], (uint32_t)m->hp[HP_PATIENCE], 0,
+				"loss", run_epoch, NULL, &t };
+	int rc;
 
 	if (s->d % s->heads)
 		return rec_error_set(err, REC_EINVAL, "sasrec: heads (%u) must divide "
@@ -1072,14 +1034,12 @@ static int sasrec_train(struct rec_model *m, const struct rec_train_options *opt
 	if (m->data.nitems > INT32_MAX / MAX_FACTORS)
 		return rec_error_set(err, REC_EINVAL, "sasrec: too many items");
 	init_weights(m, opt->seed);
-	if (trainer_init(&t, m) < 0 ||
-	    (opt->validation && rec_validation_init(&v, m, opt->validation) < 0))
-		goto out;
-	rc = train_epochs(&t, opt, opt->validation ? &v : NULL);
-out:
+	if (trainer_init(&t, m, opt->seed) < 0)
+		rc = rec_error_set(err, REC_ENOMEM, "out of memory");
+	else
+		rc = rec_train_epochs(m, &e, opt, err);
 	trainer_release(&t);
-	rec_validation_release(&v);
-	return rc < 0 ? rec_error_set(err, rc, "out of memory") : 0;
+	return rc < 0 ? rc : 0;
 }
 
 const struct rec_algo rec_algo_sasrec = {
