@@ -605,23 +605,13 @@ static int bpr_update(struct rec_model *m, uint32_t old_users, uint32_t old_item
 
 /* --- fold-in --- */
 
-static uint32_t bpr_state_size(const struct rec_model *m)
-{
-	return ((const struct bpr *)m->state)->k;
-}
-
-static void bpr_user_state(const struct rec_model *m, uint32_t user, float *state)
+/* A user's state is his row of the users' vectors. */
+static float *bpr_user_rows(const struct rec_model *m, uint32_t *width)
 {
 	const struct bpr *s = m->state;
 
-	memcpy(state, s->w.p + (size_t)user * s->k, s->k * sizeof(*state));
-}
-
-static void bpr_set_user_state(struct rec_model *m, uint32_t user, const float *state)
-{
-	struct bpr *s = m->state;
-
-	memcpy(s->w.p + (size_t)user * s->k, state, s->k * sizeof(*state));
+	*width = s->k;
+	return s->w.p;
 }
 
 /* One SGD step on pu alone for the event i against the unseen item j,
@@ -709,10 +699,8 @@ const struct rec_algo rec_algo_bpr = {
 	.score_block = bpr_score_block,
 	.predict = bpr_predict,
 	.release = bpr_release,
-	.state_size = bpr_state_size,
-	.user_state = bpr_user_state,
+	.user_rows = bpr_user_rows,
 	.fold_in = bpr_fold_in,
 	.score_user = bpr_score_user,
 	.update = bpr_update,
-	.set_user_state = bpr_set_user_state,
 };

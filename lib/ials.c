@@ -789,23 +789,13 @@ out:
 
 /* --- fold-in --- */
 
-static uint32_t ials_state_size(const struct rec_model *m)
-{
-	return ((const struct ials *)m->state)->k;
-}
-
-static void ials_user_state(const struct rec_model *m, uint32_t user, float *state)
+/* A user's state is his row of the users' vectors. */
+static float *ials_user_rows(const struct rec_model *m, uint32_t *width)
 {
 	const struct ials *s = m->state;
 
-	memcpy(state, s->p + (size_t)user * s->k, s->k * sizeof(*state));
-}
-
-static void ials_set_user_state(struct rec_model *m, uint32_t user, const float *state)
-{
-	struct ials *s = m->state;
-
-	memcpy(s->p + (size_t)user * s->k, state, s->k * sizeof(*state));
+	*width = s->k;
+	return s->p;
 }
 
 /* The history's entries in history order, as the training data would
@@ -880,10 +870,8 @@ const struct rec_algo rec_algo_ials = {
 	.score_block = ials_score_block,
 	.predict = ials_predict,
 	.release = ials_release,
-	.state_size = ials_state_size,
-	.user_state = ials_user_state,
+	.user_rows = ials_user_rows,
 	.fold_in = ials_fold_in,
 	.score_user = ials_score_user,
 	.update = ials_update,
-	.set_user_state = ials_set_user_state,
 };

@@ -1016,23 +1016,13 @@ static int neumf_update(struct rec_model *m, uint32_t old_users, uint32_t old_it
 
 /* --- fold-in --- */
 
-static uint32_t neumf_state_size(const struct rec_model *m)
-{
-	return ((const struct neumf *)m->state)->dim;
-}
-
-static void neumf_user_state(const struct rec_model *m, uint32_t user, float *state)
+/* A user's state is his row of the users' embeddings. */
+static float *neumf_user_rows(const struct rec_model *m, uint32_t *width)
 {
 	const struct neumf *s = m->state;
 
-	memcpy(state, s->p.user + (size_t)user * s->dim, s->dim * sizeof(*state));
-}
-
-static void neumf_set_user_state(struct rec_model *m, uint32_t user, const float *state)
-{
-	struct neumf *s = m->state;
-
-	memcpy(s->p.user + (size_t)user * s->dim, state, s->dim * sizeof(*state));
+	*width = s->dim;
+	return s->p.user;
 }
 
 /* The rows of a fold: each known event of the newest FOLD_EVENTS, then its
@@ -1170,10 +1160,8 @@ const struct rec_algo rec_algo_neumf = {
 	.score_block = neumf_score_block,
 	.predict = neumf_predict,
 	.release = neumf_release,
-	.state_size = neumf_state_size,
-	.user_state = neumf_user_state,
+	.user_rows = neumf_user_rows,
 	.fold_in = neumf_fold_in,
 	.score_user = neumf_score_user,
 	.update = neumf_update,
-	.set_user_state = neumf_set_user_state,
 };

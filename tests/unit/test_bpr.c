@@ -179,7 +179,7 @@ static void check_block_and_predict(const struct rec_model *m)
  * is his trained vector and scores as he does. */
 static void check_fold_in(const struct rec_model *m)
 {
-	uint32_t k = m->algo->state_size(m);
+	uint32_t k = rec_user_state_size(m);
 	struct rec_user u = { 0 };
 	float *s = malloc(NITEMS * sizeof(*s)), *t = malloc(NITEMS * sizeof(*t));
 	float *first = calloc(k, sizeof(*first));
@@ -213,7 +213,7 @@ static void check_fold_in(const struct rec_model *m)
  * stays finite and the history's group still comes first. */
 static void check_fold_late(struct rec_model *m)
 {
-	uint32_t k = m->algo->state_size(m);
+	uint32_t k = rec_user_state_size(m);
 	struct rec_user u = { 0 };
 	float *s = malloc(NITEMS * sizeof(*s));
 	int finite = 1;
@@ -242,7 +242,7 @@ static void check_fold_late(struct rec_model *m)
 static void check_update(struct rec_model *m)
 {
 	struct rec_train_options opt = { .seed = 3, .passes = 20 };
-	uint32_t k = m->algo->state_size(m), old = m->data.nusers;
+	uint32_t k = rec_user_state_size(m), old = m->data.nusers;
 	float *before = malloc((size_t)old * k * sizeof(*before));
 	float *s = malloc((NITEMS + 1) * sizeof(*s)), *state = malloc(k * sizeof(*state));
 	float *kept = malloc(NITEMS * sizeof(*kept));
@@ -258,7 +258,7 @@ static void check_update(struct rec_model *m)
 	int moved = 0;
 
 	for (uint32_t u = 0; u < old; u++)
-		m->algo->user_state(m, u, before + (size_t)u * k);
+		rec_user_state_get(m, u, before + (size_t)u * k);
 	rec_model_score(m, 1, kept);
 	CHECK(rec_events_init(&ev, m->data.users, m->data.items) == 0);
 	for (size_t e = 0; e < sizeof(events) / sizeof(events[0]); e++) {
@@ -272,7 +272,7 @@ static void check_update(struct rec_model *m)
 	CHECK_INT(m->data.nusers, old + 1);
 	CHECK_INT(m->data.nitems, NITEMS + 1);
 	for (uint32_t u = 0; u < old; u++) {
-		m->algo->user_state(m, u, state);
+		rec_user_state_get(m, u, state);
 		if (u == 0 || u == 2 || u == 3)
 			moved += memcmp(state, before + (size_t)u * k, k * sizeof(*state)) != 0;
 		else

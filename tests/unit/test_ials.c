@@ -47,7 +47,7 @@ static const float *user_vector(struct rec_model *m, uint32_t u)
 	struct rec_param p[REC_MAX_PARAMS];
 
 	m->algo->params(m, p);
-	return p[0].f32 + (size_t)u * m->algo->state_size(m);
+	return p[0].f32 + (size_t)u * rec_user_state_size(m);
 }
 
 static const float *item_vectors(struct rec_model *m)
@@ -105,7 +105,7 @@ static void gauss(double *a, double *b, int k)
 static void reference_solve(struct rec_model *m, const uint32_t *items, const double *c,
 			    uint32_t n, double *x)
 {
-	int k = (int)m->algo->state_size(m);
+	int k = (int)rec_user_state_size(m);
 	uint32_t ni = m->data.nitems;
 	const float *q = item_vectors(m);
 	double *a = calloc((size_t)k * k, sizeof(*a));
@@ -154,7 +154,7 @@ static double relative_error(const float *got, const double *want, int k)
 static double user_error(struct rec_model *m, uint32_t u, const float *got)
 {
 	const struct rec_dataset *d = &m->data;
-	uint32_t n = (uint32_t)(d->rowptr[u + 1] - d->rowptr[u]), k = m->algo->state_size(m);
+	uint32_t n = (uint32_t)(d->rowptr[u + 1] - d->rowptr[u]), k = rec_user_state_size(m);
 	uint32_t *items = malloc((n + 1) * sizeof(*items));
 	double *c = malloc((n + 1) * sizeof(*c)), *x = malloc(k * sizeof(*x)), err;
 
@@ -205,7 +205,7 @@ static void check_normal_equations(const char *const *settings)
 static void check_fold_in(void)
 {
 	struct rec_model *m = train(1, 1000, normal_settings);
-	uint32_t k = m->algo->state_size(m);
+	uint32_t k = rec_user_state_size(m);
 	struct rec_user u = { 0 };
 	double worst = 0, x[8];
 	static const uint32_t items[] = { 3, 5, 7 };
@@ -392,7 +392,7 @@ static void check_block_and_predict(const struct rec_model *m)
 static void check_update(struct rec_model *m)
 {
 	struct rec_train_options opt = { .seed = 3, .passes = 3 };
-	uint32_t k = m->algo->state_size(m), old = m->data.nusers;
+	uint32_t k = rec_user_state_size(m), old = m->data.nusers;
 	float *before = malloc((size_t)old * k * sizeof(*before));
 	float *s = malloc((NITEMS + 1) * sizeof(*s)), *state = malloc(k * sizeof(*state));
 	static const char *const events[][2] = {
@@ -406,7 +406,7 @@ static void check_update(struct rec_model *m)
 	float norm = 0;
 
 	for (uint32_t u = 0; u < old; u++)
-		m->algo->user_state(m, u, before + (size_t)u * k);
+		rec_user_state_get(m, u, before + (size_t)u * k);
 	CHECK(rec_events_init(&ev, m->data.users, m->data.items) == 0);
 	for (size_t e = 0; e < sizeof(events) / sizeof(events[0]); e++) {
 		uint32_t u, i;
@@ -419,7 +419,7 @@ static void check_update(struct rec_model *m)
 	CHECK_INT(m->data.nusers, old + 1);
 	CHECK_INT(m->data.nitems, NITEMS + 1);
 	for (uint32_t u = 0; u < old; u++) {
-		m->algo->user_state(m, u, state);
+		rec_user_state_get(m, u, state);
 		if (u == 0 || u == 2 || u == 3)
 			moved += memcmp(state, before + (size_t)u * k, k * sizeof(*state)) != 0;
 		else

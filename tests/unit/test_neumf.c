@@ -254,7 +254,7 @@ static void check_block_and_predict(const struct rec_model *m)
  * user's state scores as he does. */
 static void check_fold_in(const struct rec_model *m)
 {
-	uint32_t k = m->algo->state_size(m);
+	uint32_t k = rec_user_state_size(m);
 	struct rec_user u = { 0 };
 	float s[NITEMS], t[NITEMS], *first = malloc(k * sizeof(*first));
 
@@ -288,7 +288,7 @@ static void check_update(struct rec_model *m)
 {
 	struct rec_train_options opt = { .seed = 3, .passes = 20 };
 	struct rec_param p[REC_MAX_PARAMS];
-	uint32_t k = m->algo->state_size(m), old = m->data.nusers;
+	uint32_t k = rec_user_state_size(m), old = m->data.nusers;
 	float *before = malloc((size_t)old * k * sizeof(*before)), *net, state[64];
 	float s[NITEMS + 1];
 	static const char *const events[][2] = {
@@ -306,7 +306,7 @@ static void check_update(struct rec_model *m)
 	net = malloc(nnet * sizeof(*net));
 	memcpy(net, p[2].f32, nnet * sizeof(*net));
 	for (uint32_t u = 0; u < old; u++)
-		m->algo->user_state(m, u, before + (size_t)u * k);
+		rec_user_state_get(m, u, before + (size_t)u * k);
 	CHECK(rec_events_init(&ev, m->data.users, m->data.items) == 0);
 	for (size_t e = 0; e < sizeof(events) / sizeof(events[0]); e++) {
 		uint32_t u, i;
@@ -321,7 +321,7 @@ static void check_update(struct rec_model *m)
 	m->algo->params(m, p);
 	CHECK(p[2].n == nnet && memcmp(net, p[2].f32, nnet * sizeof(*net)) == 0);
 	for (uint32_t u = 0; u < old; u++) {
-		m->algo->user_state(m, u, state);
+		rec_user_state_get(m, u, state);
 		if (u == 0 || u == 2 || u == 3)
 			moved += memcmp(state, before + (size_t)u * k, k * sizeof(*state)) != 0;
 		else
