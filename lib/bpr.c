@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "nn.h"
 
 #define NONE UINT32_MAX
 
@@ -54,9 +55,7 @@ static const double default_lr[] = {
 	[SOLVER_SGD] = 0.05, [SOLVER_ADAGRAD] = 0.1, [SOLVER_ADAM] = 0.002
 };
 
-#define ADAM_B1 0.9
-#define ADAM_B2 0.999
-#define EPSILON 1e-8f
+#define EPSILON ((float)REC_NN_ADAM_EPS)
 
 /* Draws of an unseen item before giving up on a user who has seen nearly
  * everything. */
@@ -206,25 +205,10 @@ static uint32_t slot_of(uint32_t x, uint32_t mask)
 	return (h ^ h >> 16) & mask;
 }
 
-/* A binary search without branches on the data, which a random x would
- * mispredict half the time. */
-static int in_row(const uint32_t *row, uint32_t n, uint32_t x)
-{
-	if (!n)
-		return 0;
-	while (n > 1) {
-		uint32_t half = n / 2;
-
-		row = row[half] <= x ? row + half : row;
-		n -= half;
-	}
-	return *row == x;
-}
-
 static int is_seen(const struct seen *s, uint32_t x)
 {
 	if (!s->hashed)
-		return in_row(s->item, s->n, x);
+		return rec_sorted_has(s->item, s->n, x);
 	for (uint32_t h = slot_of(x, s->n);; h = (h + 1) & s->n) {
 		if (s->item[h] == x)
 			return 1;
@@ -289,12 +273,6 @@ static uint32_t draw_negative(const struct rec_model *m, const float *pu,
 	return best;
 }
 
-/* -ln sigmoid(x), without overflow for large |x|. */
-static double softplus_neg(double x)
-{
-	return x > 0 ? log1p(exp(-x)) : -x + log1p(exp(x));
-}
-
 /* --- training --- */
 
 struct trainer {
@@ -350,8 +328,8 @@ static void apply(const struct trainer *t, float *x, float *m1, float *m2,
 		for (uint32_t f = 0; f < n; f++) {
 			float gr = g[f] + reg * x[f];
 
-			m1[f] = (float)ADAM_B1 * m1[f] + (float)(1 - ADAM_B1) * gr;
-			m2[f] = (float)ADAM_B2 * m2[f] + (float)(1 - ADAM_B2) * gr * gr;
+			m1[f] = (float)REC_NN_ADAM_B1 * m1[f] + (float)(1 - REC_NN_ADAM_B1) * gr;
+			m2[f] = (float)REC_NN_ADAM_B2 * m2[f] + (float)(1 - REC_NN_ADAM_B2) * gr * gr;
 			x[f] -= lr * (m1[f] / c.c1) / (sqrtf(m2[f] / c.c2) + EPSILON);
 		}
 	}
@@ -394,8 +372,8 @@ static double fit_triple(const struct trainer *t, uint32_t u, uint32_t i, uint32
 	struct correction c = { 1, 1 };
 
 	if (t->solver == SOLVER_ADAM) {
-		c.c1 = 1 - (float)pow(ADAM_B1, (double)step);
-		c.c2 = 1 - (float)pow(ADAM_B2, (double)step);
+		c.c1 = 1 - (float)pow(REC_NN_ADAM_B1, (double)step);
+		c.c2 = 1 - (float)pow(REC_NN_ADAM_B2, (double)step);
 	}
 	#pragma omp simd
 	for (uint32_t f = 0; f < k; f++) {
@@ -406,7 +384,7 @@ static double fit_triple(const struct trainer *t, uint32_t u, uint32_t i, uint32
 	apply(t, pu, row(m1->p, u, k), row(m2->p, u, t->width), gp, k, t->reg, c);
 	step_item(t, i, gi, d, c);
 	step_item(t, j, gj, -d, c);
-	return w * softplus_neg(x);
+	return w * rec_nn_softplus(-x);
 }
 
 static double fit_entry(const struct trainer *t, uint64_t e, float *g,

@@ -83,6 +83,22 @@ static inline float rec_dot(const float *a, const float *b, size_t n)
 	return sum;
 }
 
+/* Is x among sorted[0..n), which is in ascending order?  A binary search
+ * without branches on the data, which a random x would mispredict half
+ * the time. */
+static inline int rec_sorted_has(const uint32_t *sorted, uint32_t n, uint32_t x)
+{
+	if (!n)
+		return 0;
+	while (n > 1) {
+		uint32_t half = n / 2;
+
+		sorted = sorted[half] <= x ? sorted + half : sorted;
+		n -= half;
+	}
+	return *sorted == x;
+}
+
 /* Intern each ID of from into to, in from's order: map[i] gets the index
  * in to of from's ID i.  0, REC_ENOMEM, or REC_EINVAL for too many IDs. */
 int rec_dict_intern_all(const struct rec_dict *from, struct rec_dict *to, uint32_t *map);

@@ -66,10 +66,6 @@ static const struct rec_hparam neumf_hparams[NHP] = {
 	[HP_CANDIDATES] = { "candidates", 5, 1, 1000, 1, NULL },
 };
 
-#define ADAM_B1 0.9f
-#define ADAM_B2 0.999f
-#define ADAM_EPS 1e-8f
-
 /* Draws of an unseen item before giving up on a user who has seen nearly
  * everything. */
 #define MAX_DRAWS 64
@@ -313,12 +309,6 @@ static void backward(const struct neumf *s, const float *net, struct pass *p, ui
 	}
 }
 
-/* ln(1 + e^x), without overflow for large |x|. */
-static double softplus(double x)
-{
-	return x > 0 ? x + log1p(exp(-x)) : log1p(exp(x));
-}
-
 /* Turn the logits in p->z into the gradients of the loss, sum over j of
  * weight[j] (or 1) times the binary cross-entropy of row j, times scale;
  * returns that loss unscaled. */
@@ -330,7 +320,7 @@ static double bce(struct pass *p, uint32_t n, const float *label, const float *w
 	for (uint32_t j = 0; j < n; j++) {
 		float z = p->z[j], w = weight ? weight[j] : 1;
 
-		loss += w * (softplus(z) - label[j] * z);
+		loss += w * (rec_nn_softplus(z) - label[j] * z);
 		p->z[j] = w * scale * (1 / (1 + expf(-z)) - label[j]);
 	}
 	return loss;
@@ -532,22 +522,6 @@ static int by_index(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* Is x among sorted[0..n)? */
-static int contains(const uint32_t *sorted, uint32_t n, uint32_t x)
-{
-	uint32_t lo = 0, hi = n;
-
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-
-		if (sorted[mid] < x)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < n && sorted[lo] == x;
-}
-
 /* An item drawn uniformly among those not in seen[0..n), or NONE after
  * MAX_DRAWS draws. */
 static uint32_t draw_negative(uint32_t nitems, const uint32_t *seen, uint32_t n,
@@ -556,7 +530,7 @@ static uint32_t draw_negative(uint32_t nitems, const uint32_t *seen, uint32_t n,
 	for (int draw = 0; draw < MAX_DRAWS; draw++) {
 		uint32_t j = (uint32_t)rec_rng_below(rng, nitems);
 
-		if (!contains(seen, n, j))
+		if (!rec_sorted_has(seen, n, j))
 			return j;
 	}
 	return NONE;
@@ -654,7 +628,7 @@ static int trainer_init(struct trainer *t, struct rec_model *m, const uint8_t *v
 	t->per = 1 + (uint32_t)m->hp[HP_NEGATIVES];
 	t->events = (uint32_t)m->hp[HP_BATCH];
 	t->threads = omp_get_max_threads();
-	t->adam = (struct rec_nn_adam){ (float)m->hp[HP_LR], ADAM_B1, ADAM_B2, ADAM_EPS, 0, 0 };
+	t->adam = REC_NN_ADAM(m->hp[HP_LR], 0);
 	t->reg = (float)m->hp[HP_REG];
 	t->candidates = (uint32_t)m->hp[HP_CANDIDATES];
 	rows = (size_t)t->events * t->per;
@@ -1063,8 +1037,7 @@ static void fold_steps(const struct rec_model *m, struct rec_user *u, struct pas
 	const struct neumf *s = m->state;
 	uint32_t dim = s->dim, rows;
 	float *m1 = g + dim, *m2 = g + 2 * dim;
-	struct rec_nn_adam adam = { FOLD_LR, ADAM_B1, ADAM_B2, ADAM_EPS,
-				    (float)m->hp[HP_REG], 0 };
+	struct rec_nn_adam adam = REC_NN_ADAM(FOLD_LR, m->hp[HP_REG]);
 	struct rec_rng rng;
 
 	rec_rng_seed(&rng, rec_user_seed(u));

@@ -59,12 +59,10 @@ static const struct rec_hparam sasrec_hparams[NHP] = {
 	[HP_INIT] = { "init", 1, 0, 10, 0, NULL },
 };
 
-/* Adam's decay rates as in the reference recipe, and gSASRec's calibration
- * t: with n negatives of m items, the positive's term is weighted by
- * beta = alpha (t (1 - 1/alpha) + 1/alpha), alpha = n / (m - 1). */
-#define ADAM_B1 0.9f
+/* Adam's second decay rate as in the reference recipe, and gSASRec's
+ * calibration t: with n negatives of m items, the positive's term is
+ * weighted by beta = alpha (t (1 - 1/alpha) + 1/alpha), alpha = n / (m - 1). */
 #define ADAM_B2 0.98f
-#define ADAM_EPS 1e-8f
 #define GBCE_T 0.75
 
 /* Training's output layer scores at most LOGIT_FLOATS at once per
@@ -505,25 +503,9 @@ static double full_loss(const struct sasrec *s, struct work *w, const uint32_t *
 	return loss;
 }
 
-/* log(1 + e^x) without overflow. */
-static double softplus(double x)
-{
-	return (x > 0 ? x : 0) + log1p(exp(-fabs(x)));
-}
-
 static float sigmoid(float x)
 {
 	return 1.0f / (1.0f + expf(-x));
-}
-
-static float dot(const float *a, const float *b, size_t n)
-{
-	float sum = 0;
-
-	#pragma omp simd reduction(+:sum)
-	for (size_t j = 0; j < n; j++)
-		sum += a[j] * b[j];
-	return sum;
 }
 
 /* gSASRec's loss: -beta log sigmoid(s+) - sum log(1 - sigmoid(s-)) at every
@@ -546,17 +528,17 @@ static double sampled_loss(const struct sasrec *s, struct work *w, const uint32_
 		    w->negw, d, 0.0f, w->negs, nn);
 	for (int t = 0; t < n; t++) {
 		const float *h = w->hf + (size_t)t * d, *e = s->w + (size_t)target[t] * d;
-		float pos = dot(h, e, (size_t)d), gp = -(float)beta * sigmoid(-pos) * scale;
+		float pos = rec_dot(h, e, (size_t)d), gp = -(float)beta * sigmoid(-pos) * scale;
 		float *de = grad + (size_t)target[t] * d, *dh = w->t2 + (size_t)t * d;
 		float *row = w->negs + (size_t)t * nn;
 
-		loss += beta * softplus(-pos);
+		loss += beta * rec_nn_softplus(-pos);
 		for (int c = 0; c < d; c++) {
 			dh[c] = gp * e[c];
 			de[c] += gp * h[c];
 		}
 		for (int j = 0; j < nn; j++) {
-			loss += softplus(row[j]);
+			loss += rec_nn_softplus(row[j]);
 			row[j] = sigmoid(row[j]) * scale;
 		}
 	}
@@ -732,7 +714,7 @@ static float sasrec_predict(const struct rec_model *m, int64_t user, int64_t ite
 		return m->popularity[item];
 	last_hidden(s, &w, items, n, h);
 	work_free(&w);
-	v = dot(h, s->w + (size_t)item * s->d, s->d);
+	v = rec_dot(h, s->w + (size_t)item * s->d, s->d);
 	return isfinite(v) ? v : 0;
 }
 
@@ -911,8 +893,8 @@ static int trainer_init(struct trainer *t, struct rec_model *m, uint64_t seed)
 	t->s = m->state;
 	t->threads = omp_get_max_threads();
 	t->seed = seed;
-	t->adam = (struct rec_nn_adam){ (float)m->hp[HP_LR], ADAM_B1, ADAM_B2, ADAM_EPS,
-					(float)m->hp[HP_REG], 0 };
+	t->adam = REC_NN_ADAM(m->hp[HP_LR], m->hp[HP_REG]);
+	t->adam.beta2 = ADAM_B2;
 	if (!(t->seq = malloc(((size_t)d->nusers + 1) * sizeof(*t->seq))) ||
 	    !(t->work = calloc((size_t)t->threads, sizeof(*t->work))) ||
 	    !(t->grad = malloc((size_t)t->threads * t->s->total * sizeof(*t->grad))) ||
