@@ -23,3 +23,9 @@ setup() {
 	done
 	[ "$found" -gt 0 ] || fail "no unit tests in $REC_BIN/unit"
 }
+
+@test "every model family keeps the contract of test_contract.c" {
+	run -0 "$REC_BIN/unit/test_contract"
+	refute_output --partial "breaks the contract"
+	assert_output --partial " 0 failed"
+}
