@@ -1,8 +1,8 @@
 /* test_contract.c - what every model family in rec_algos promises, on one
  * thread: a saved model loads with the same learned arrays and scores and
  * predicts as the one saved; the same seed trains the same model file,
- * byte for byte; a block of users scores as the users one by one; a
- * streamed user's state survives the merge, a save and a load; and an
+ * byte for byte; a block of users scores as the users one by one, and
+ * predictions order items as the scores do; a streamed user's state survives the merge, a save and a load; and an
  * update without events changes nothing. */
 #include <math.h>
 #include <stdlib.h>
@@ -150,6 +150,29 @@ static void check_block(const struct rec_model *m)
 	free(block);
 }
 
+/* A trained user's predictions never order two items against his scores
+ * (beyond rounding): they are the scores, or for ratings the scores
+ * shifted by the user's terms and clipped to the ratings' range. */
+static void check_predict(const struct rec_model *m)
+{
+	float score[NITEMS], pred[NITEMS];
+	int against = 0;
+
+	for (int64_t u = 0; u < NUSERS; u++) {
+		rec_model_score(m, u, score);
+		for (int i = 0; i < NITEMS; i++)
+			pred[i] = rec_model_predict(m, u, i);
+		for (int i = 0; i < NITEMS; i++)
+			for (int j = 0; j < NITEMS; j++)
+				against += score[i] > score[j] + 1e-4f * (1 + fabsf(score[j])) &&
+					   pred[i] < pred[j] - 1e-4f * (1 + fabsf(pred[j]));
+	}
+	if (against)
+		fprintf(stderr, "%s: %d pairs predicted against the scores\n", m->algo->name,
+			against);
+	CHECK_INT(against, 0);
+}
+
 /* A new user streams five events, which the stream merges into the model;
  * saved and loaded, the model starts him with the state he streamed to
  * (where the family keeps a state it can take back) and scores him as
@@ -220,6 +243,7 @@ int main(void)
 		check_round_trip(m, path);
 		check_determinism(m, path);
 		check_block(m);
+		check_predict(m);
 		check_empty_update(m);
 		check_stream_saved(m, path);
 		if (unit_failures != before)

