@@ -191,7 +191,8 @@ static void check_stream_saved(struct rec_model *m, const char *path)
 	CHECK(rec_stream_user(&s, "streamed", 8, &u, &err) == 0);
 	for (uint32_t j = 0; j < 5; j++)
 		CHECK(rec_stream_learn(&s, u, 7 * j % NITEMS, 4, 1000 + j, &err) == 0);
-	memcpy(state, u->state, size * sizeof(*state));
+	if (size)
+		memcpy(state, u->state, size * sizeof(*state));
 	rec_user_score(m, u, 1, want);
 	CHECK(rec_stream_merge(&s, &err) == 0);
 	rec_stream_release(&s);
