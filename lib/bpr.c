@@ -22,11 +22,11 @@
 #include <cblas.h>
 #include <math.h>
 #include <omp.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
+#include "nn.h"
 
 #define NONE UINT32_MAX
 
@@ -55,9 +55,7 @@ static const double default_lr[] = {
 	[SOLVER_SGD] = 0.05, [SOLVER_ADAGRAD] = 0.1, [SOLVER_ADAM] = 0.002
 };
 
-#define ADAM_B1 0.9
-#define ADAM_B2 0.999
-#define EPSILON 1e-8f
+#define EPSILON ((float)REC_NN_ADAM_EPS)
 
 /* Draws of an unseen item before giving up on a user who has seen nearly
  * everything. */
@@ -70,8 +68,7 @@ static const double default_lr[] = {
 #define FOLD_MIN_STEPS 200
 #define FOLD_LR 0.1f
 
-/* The learned arrays; the same layout serves the solvers' moments and the
- * best epoch's copy. */
+/* The learned arrays; the same layout serves the solvers' moments. */
 struct bpr_params {
 	float *p;		/* nusers x k */
 	float *q;		/* nitems x k */
@@ -97,14 +94,6 @@ static int params_alloc(struct bpr_params *w, uint32_t nu, uint32_t ni, uint32_t
 	w->q = rec_alloc_large_zero(((size_t)ni * k + 1) * sizeof(float));
 	w->b = rec_alloc_large_zero(((size_t)ni + 1) * sizeof(float));
 	return w->p && w->q && w->b ? 0 : REC_ENOMEM;
-}
-
-static void params_copy(struct bpr_params *dst, const struct bpr_params *src,
-			uint32_t nu, uint32_t ni, uint32_t k)
-{
-	memcpy(dst->p, src->p, (size_t)nu * k * sizeof(float));
-	memcpy(dst->q, src->q, (size_t)ni * k * sizeof(float));
-	memcpy(dst->b, src->b, ni * sizeof(float));
 }
 
 static int bpr_init(struct rec_model *m)
@@ -216,25 +205,10 @@ static uint32_t slot_of(uint32_t x, uint32_t mask)
 	return (h ^ h >> 16) & mask;
 }
 
-/* A binary search without branches on the data, which a random x would
- * mispredict half the time. */
-static int in_row(const uint32_t *row, uint32_t n, uint32_t x)
-{
-	if (!n)
-		return 0;
-	while (n > 1) {
-		uint32_t half = n / 2;
-
-		row = row[half] <= x ? row + half : row;
-		n -= half;
-	}
-	return *row == x;
-}
-
 static int is_seen(const struct seen *s, uint32_t x)
 {
 	if (!s->hashed)
-		return in_row(s->item, s->n, x);
+		return rec_sorted_has(s->item, s->n, x);
 	for (uint32_t h = slot_of(x, s->n);; h = (h + 1) & s->n) {
 		if (s->item[h] == x)
 			return 1;
@@ -299,12 +273,6 @@ static uint32_t draw_negative(const struct rec_model *m, const float *pu,
 	return best;
 }
 
-/* -ln sigmoid(x), without overflow for large |x|. */
-static double softplus_neg(double x)
-{
-	return x > 0 ? log1p(exp(-x)) : -x + log1p(exp(x));
-}
-
 /* --- training --- */
 
 struct trainer {
@@ -316,7 +284,6 @@ struct trainer {
 	uint64_t n;		/* how many */
 	struct bpr_params m1, m2;	/* Adam's moments; AdaGrad's sums in m2 */
 	uint32_t width;		/* floats of m2 per row: k for Adam, 1 for AdaGrad */
-	struct bpr_params best;
 	float *scratch;		/* 3 k floats per thread */
 	float lr, reg, reg_bias;
 	uint32_t fixed_items;	/* items below this index keep their parameters */
@@ -361,8 +328,8 @@ static void apply(const struct trainer *t, float *x, float *m1, float *m2,
 		for (uint32_t f = 0; f < n; f++) {
 			float gr = g[f] + reg * x[f];
 
-			m1[f] = (float)ADAM_B1 * m1[f] + (float)(1 - ADAM_B1) * gr;
-			m2[f] = (float)ADAM_B2 * m2[f] + (float)(1 - ADAM_B2) * gr * gr;
+			m1[f] = (float)REC_NN_ADAM_B1 * m1[f] + (float)(1 - REC_NN_ADAM_B1) * gr;
+			m2[f] = (float)REC_NN_ADAM_B2 * m2[f] + (float)(1 - REC_NN_ADAM_B2) * gr * gr;
 			x[f] -= lr * (m1[f] / c.c1) / (sqrtf(m2[f] / c.c2) + EPSILON);
 		}
 	}
@@ -405,8 +372,8 @@ static double fit_triple(const struct trainer *t, uint32_t u, uint32_t i, uint32
 	struct correction c = { 1, 1 };
 
 	if (t->solver == SOLVER_ADAM) {
-		c.c1 = 1 - (float)pow(ADAM_B1, (double)step);
-		c.c2 = 1 - (float)pow(ADAM_B2, (double)step);
+		c.c1 = 1 - (float)pow(REC_NN_ADAM_B1, (double)step);
+		c.c2 = 1 - (float)pow(REC_NN_ADAM_B2, (double)step);
 	}
 	#pragma omp simd
 	for (uint32_t f = 0; f < k; f++) {
@@ -417,7 +384,7 @@ static double fit_triple(const struct trainer *t, uint32_t u, uint32_t i, uint32
 	apply(t, pu, row(m1->p, u, k), row(m2->p, u, t->width), gp, k, t->reg, c);
 	step_item(t, i, gi, d, c);
 	step_item(t, j, gj, -d, c);
-	return w * softplus_neg(x);
+	return w * rec_nn_softplus(-x);
 }
 
 static double fit_entry(const struct trainer *t, uint64_t e, float *g,
@@ -439,12 +406,16 @@ static double fit_entry(const struct trainer *t, uint64_t e, float *g,
 /* One pass over the entries in a fresh order, shared out among the
  * threads in chunks as they come free, so that a thread slowed by other
  * work on the machine does not hold the epoch back; each draws negatives
- * from its own stream.  Returns the mean loss of the triples. */
-static double run_epoch(struct trainer *t, struct rec_rng *rng)
+ * from its own stream.  *mean gets the mean loss of the triples. */
+static int run_epoch(void *ctx, uint32_t ep, struct rec_rng *rng, double *mean,
+		     struct rec_error *err)
 {
+	struct trainer *t = ctx;
 	uint64_t n = t->n, base = t->step, seed = rec_rng_next(rng);
 	double loss = 0;
 
+	(void)ep;
+	(void)err;
 	rec_rng_shuffle_u32(rng, t->order, n);
 	#pragma omp parallel reduction(+:loss)
 	{
@@ -458,7 +429,8 @@ static double run_epoch(struct trainer *t, struct rec_rng *rng)
 			loss += fit_entry(t, t->order[a], g, &r, base + a + 1);
 	}
 	t->step += n;
-	return loss / (double)(n ? n : 1);
+	*mean = loss / (double)(n ? n : 1);
+	return 0;
 }
 
 static int by_index(const void *a, const void *b)
@@ -519,7 +491,6 @@ static void trainer_release(struct trainer *t)
 	free(t->scratch);
 	params_free(&t->m1);
 	params_free(&t->m2);
-	params_free(&t->best);
 }
 
 static void init_factors(struct rec_model *m, uint64_t seed)
@@ -537,79 +508,34 @@ static void init_factors(struct rec_model *m, uint64_t seed)
 	memset(s->w.b, 0, d->nitems * sizeof(*s->w.b));
 }
 
-/* Epochs with early stopping on the validation NDCG: after patience
- * epochs without a better one, the best epoch's parameters are kept. */
+/* Epochs with early stopping on opt->validation, which update leaves
+ * out. */
 static int train_epochs(struct trainer *t, uint32_t epochs,
-			const struct rec_train_options *opt, struct rec_validation *v)
+			const struct rec_train_options *opt, struct rec_error *err)
 {
-	const struct rec_dataset *d = &t->m->data;
-	uint32_t k = t->s->k, patience = (uint32_t)t->m->hp[HP_PATIENCE], since = 0;
-	uint32_t ep, kept = 0;
-	double best = -1, start = omp_get_wtime();
-	struct rec_rng rng;
+	struct rec_epochs e = { epochs, (uint32_t)t->m->hp[HP_PATIENCE], 0, "loss",
+				run_epoch, NULL, t };
 
-	rec_rng_seed(&rng, opt->seed + 1);
-	for (ep = 1; ep <= epochs && since < patience; ep++) {
-		double loss = run_epoch(t, &rng), ndcg;
-
-		if (!v) {
-			if (opt->progress)
-				fprintf(stderr, "epoch %u  loss %.6f  %.3fs\n", ep, loss,
-					omp_get_wtime() - start);
-			continue;
-		}
-		ndcg = rec_validation_ndcg(t->m, v);
-		if (ndcg > best) {
-			best = ndcg;
-			kept = ep;
-			since = 0;
-			if (!t->best.p && params_alloc(&t->best, d->nusers, d->nitems, k) < 0)
-				return REC_ENOMEM;
-			params_copy(&t->best, &t->s->w, d->nusers, d->nitems, k);
-		} else {
-			since++;
-		}
-		if (opt->progress)
-			fprintf(stderr, "epoch %u  loss %.6f  validation ndcg@%d %.6f  %.3fs\n",
-				ep, loss, REC_VALID_K, ndcg, omp_get_wtime() - start);
-	}
-	if (!t->best.p)
-		return 0;
-	params_copy(&t->s->w, &t->best, d->nusers, d->nitems, k);
-	if (opt->progress)
-		fprintf(stderr, "%skept epoch %u: validation ndcg@%d %.6f\n",
-			since >= patience ? "stopped early; " : "", kept, REC_VALID_K, best);
-	return 0;
+	return rec_train_epochs(t->m, &e, opt, err);
 }
 
 static int bpr_train(struct rec_model *m, const struct rec_train_options *opt,
 		     struct rec_error *err)
 {
 	struct trainer t;
-	struct rec_validation v = { 0 };
-	int rc = REC_ENOMEM;
+	int rc;
 
 	if (m->data.nnz > UINT32_MAX)
 		return rec_error_set(err, REC_EINVAL, "bpr trains on at most 2^32 events");
-	if (trainer_init(&t, m, NULL, (int)m->hp[HP_SOLVER]) < 0 ||
-	    (opt->validation && rec_validation_init(&v, m, opt->validation) < 0)) {
+	if (trainer_init(&t, m, NULL, (int)m->hp[HP_SOLVER]) < 0) {
 		rc = rec_error_set(err, REC_ENOMEM, "out of memory");
 		goto out;
 	}
-	if (opt->validation && !v.n) {
-		rc = rec_error_set(err, REC_EINVAL, "no user of the validation set has "
-				   "events in the training set");
-		goto out;
-	}
 	init_factors(m, opt->seed);
-	rc = train_epochs(&t, (uint32_t)m->hp[HP_EPOCHS], opt,
-			  opt->validation ? &v : NULL);
-	if (rc < 0)
-		rec_error_set(err, rc, "out of memory");
+	rc = train_epochs(&t, (uint32_t)m->hp[HP_EPOCHS], opt, err);
 out:
 	trainer_release(&t);
-	rec_validation_release(&v);
-	return rc;
+	return rc < 0 ? rc : 0;
 }
 
 /* --- incremental training --- */
@@ -647,31 +573,23 @@ static int bpr_update(struct rec_model *m, uint32_t old_users, uint32_t old_item
 	quiet.validation = NULL;
 	rc = trainer_init(&t, m, touched, SOLVER_SGD);
 	t.fixed_items = old_items;
-	if (rc == 0)
-		rc = train_epochs(&t, opt->passes, &quiet, NULL);
+	if (rc < 0)
+		rc = rec_error_set(err, rc, "out of memory");
+	else
+		rc = train_epochs(&t, opt->passes, &quiet, err);
 	trainer_release(&t);
-	return rc < 0 ? rec_error_set(err, rc, "out of memory") : 0;
+	return rc < 0 ? rc : 0;
 }
 
 /* --- fold-in --- */
 
-static uint32_t bpr_state_size(const struct rec_model *m)
-{
-	return ((const struct bpr *)m->state)->k;
-}
-
-static void bpr_user_state(const struct rec_model *m, uint32_t user, float *state)
+/* A user's state is his row of the users' vectors. */
+static float *bpr_user_rows(const struct rec_model *m, uint32_t *width)
 {
 	const struct bpr *s = m->state;
 
-	memcpy(state, s->w.p + (size_t)user * s->k, s->k * sizeof(*state));
-}
-
-static void bpr_set_user_state(struct rec_model *m, uint32_t user, const float *state)
-{
-	struct bpr *s = m->state;
-
-	memcpy(s->w.p + (size_t)user * s->k, state, s->k * sizeof(*state));
+	*width = s->k;
+	return s->w.p;
 }
 
 /* One SGD step on pu alone for the event i against the unseen item j,
@@ -759,10 +677,8 @@ const struct rec_algo rec_algo_bpr = {
 	.score_block = bpr_score_block,
 	.predict = bpr_predict,
 	.release = bpr_release,
-	.state_size = bpr_state_size,
-	.user_state = bpr_user_state,
+	.user_rows = bpr_user_rows,
 	.fold_in = bpr_fold_in,
 	.score_user = bpr_score_user,
 	.update = bpr_update,
-	.set_user_state = bpr_set_user_state,
 };

@@ -260,14 +260,13 @@ static int scale_columns(float *a, uint32_t k)
 }
 
 /* Invert G in place.  Outside any parallel region BLAS may use every
- * thread that -j allows. */
+ * thread that -j allows, as rec_threads left it. */
 static int invert(struct ease *s, struct rec_error *err)
 {
 	int info;
 
 	if (s->k == 0)
 		return 0;
-	openblas_set_num_threads(omp_get_max_threads());
 	info = rec_cholesky(s->b, (int)s->k);
 	if (info == 0)
 		info = rec_cholesky_inverse(s->b, (int)s->k);

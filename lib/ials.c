@@ -32,8 +32,6 @@
  * the solve that fold-in repeats for a streamed user. */
 #include <cblas.h>
 #include <math.h>
-#include <omp.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -584,8 +582,7 @@ struct trainer {
 	struct ials *s;
 	struct entries x;
 	float *scratch;		/* k x k: unobserved P^T P for the items' solve */
-	float *best_p, *best_q, *best_gram;
-	int blas_threads;	/* BLAS's threads outside the solves */
+	int report;		/* compute the objective for the progress lines */
 };
 
 /* One half sweep each way, items first, or only over the marked users and
@@ -653,7 +650,6 @@ static int trainer_init(struct trainer *t, struct rec_model *m)
 	memset(t, 0, sizeof(*t));
 	t->m = m;
 	t->s = m->state;
-	t->blas_threads = openblas_get_num_threads();
 	if (entries_init(&t->x, m) < 0)
 		return REC_ENOMEM;
 	t->scratch = malloc((size_t)t->s->k * t->s->k * sizeof(*t->scratch));
@@ -664,90 +660,33 @@ static void trainer_release(struct trainer *t)
 {
 	entries_release(&t->x);
 	free(t->scratch);
-	free(t->best_p);
-	free(t->best_q);
-	free(t->best_gram);
-	openblas_set_num_threads(t->blas_threads);
 }
 
-/* Copy the model's arrays to the best epoch's, or back. */
-static int keep_best(struct trainer *t, int restore)
+/* rc, with err filled when it is an error: a failed solve, or out of
+ * memory. */
+static int trained(int rc, struct rec_error *err)
 {
-	const struct rec_dataset *d = &t->m->data;
-	struct ials *s = t->s;
-	size_t np = (size_t)d->nusers * s->k, nq = (size_t)d->nitems * s->k;
-	size_t ng = (size_t)s->k * s->k;
-
-	if (restore) {
-		memcpy(s->p, t->best_p, np * sizeof(float));
-		memcpy(s->q, t->best_q, nq * sizeof(float));
-		memcpy(s->gram, t->best_gram, ng * sizeof(float));
-		return 0;
-	}
-	if (!t->best_p && (!(t->best_p = malloc((np + 1) * sizeof(float))) ||
-			   !(t->best_q = malloc((nq + 1) * sizeof(float))) ||
-			   !(t->best_gram = malloc(ng * sizeof(float)))))
-		return REC_ENOMEM;
-	memcpy(t->best_p, s->p, np * sizeof(float));
-	memcpy(t->best_q, s->q, nq * sizeof(float));
-	memcpy(t->best_gram, s->gram, ng * sizeof(float));
-	return 0;
+	if (rc == REC_EINVAL)
+		return rec_error_set(err, rc, "ials: a row's system is not positive "
+				     "definite; raise reg or unobserved");
+	return rc < 0 ? rec_error_set(err, rc, "out of memory") : 0;
 }
 
-/* The validation NDCG, scored with BLAS's own threads. */
-static double validate(struct trainer *t, struct rec_validation *v)
+/* One sweep each way, its solves on one BLAS thread each; *loss gets the
+ * objective when the progress lines report it. */
+static int run_epoch(void *ctx, uint32_t ep, struct rec_rng *rng, double *loss,
+		     struct rec_error *err)
 {
-	double ndcg;
+	struct trainer *t = ctx;
+	int blas = rec_blas_serial(), rc;
 
-	openblas_set_num_threads(t->blas_threads);
-	ndcg = rec_validation_ndcg(t->m, v);
-	openblas_set_num_threads(1);
-	return ndcg;
-}
-
-/* Epochs with early stopping on the validation NDCG: after patience
- * epochs without a better one, the best epoch's arrays are kept. */
-static int train_epochs(struct trainer *t, const struct rec_train_options *opt,
-			struct rec_validation *v)
-{
-	uint32_t epochs = (uint32_t)t->m->hp[HP_EPOCHS];
-	uint32_t patience = (uint32_t)t->m->hp[HP_PATIENCE], since = 0, ep, kept = 0;
-	double best = -1, start = omp_get_wtime();
-	int rc;
-
-	for (ep = 1; ep <= epochs && since < patience; ep++) {
-		double loss = NAN, ndcg = NAN;
-
-		if ((rc = sweep(t, NULL, NULL)) < 0)
-			return rc;
-		if (opt->progress)
-			loss = objective(t);
-		if (v) {
-			ndcg = validate(t, v);
-			if (ndcg > best) {
-				best = ndcg;
-				kept = ep;
-				since = 0;
-				if (keep_best(t, 0) < 0)
-					return REC_ENOMEM;
-			} else {
-				since++;
-			}
-		}
-		if (opt->progress && v)
-			fprintf(stderr, "epoch %u  loss %.6f  validation ndcg@%d %.6f  %.3fs\n",
-				ep, loss, REC_VALID_K, ndcg, omp_get_wtime() - start);
-		else if (opt->progress)
-			fprintf(stderr, "epoch %u  loss %.6f  %.3fs\n", ep, loss,
-				omp_get_wtime() - start);
-	}
-	if (!t->best_p)
-		return 0;
-	keep_best(t, 1);
-	if (opt->progress)
-		fprintf(stderr, "%skept epoch %u: validation ndcg@%d %.6f\n",
-			since >= patience ? "stopped early; " : "", kept, REC_VALID_K, best);
-	return 0;
+	(void)ep;
+	(void)rng;
+	rc = sweep(t, NULL, NULL);
+	if (rc == 0 && t->report)
+		*loss = objective(t);
+	rec_blas_restore(blas);
+	return trained(rc, err);
 }
 
 /* Normal draws with the standard deviation init for rows [from, to) of
@@ -759,42 +698,28 @@ static void draw_rows(float *a, size_t from, size_t to, uint32_t k, double sd,
 		a[j] = (float)(sd * rec_rng_normal(rng));
 }
 
-static int trained(int rc, struct rec_error *err)
-{
-	if (rc == REC_EINVAL)
-		return rec_error_set(err, rc, "ials: a row's system is not positive "
-				     "definite; raise reg or unobserved");
-	return rc < 0 ? rec_error_set(err, rc, "out of memory") : 0;
-}
-
 static int ials_train(struct rec_model *m, const struct rec_train_options *opt,
 		      struct rec_error *err)
 {
 	struct ials *s = m->state;
 	struct trainer t;
-	struct rec_validation v = { 0 };
+	struct rec_epochs e = { (uint32_t)m->hp[HP_EPOCHS], (uint32_t)m->hp[HP_PATIENCE], 0,
+				"loss", run_epoch, NULL, &t };
 	struct rec_rng rng;
 	int rc;
 
-	if (trainer_init(&t, m) < 0 ||
-	    (opt->validation && rec_validation_init(&v, m, opt->validation) < 0)) {
+	if (trainer_init(&t, m) < 0) {
 		rc = trained(REC_ENOMEM, err);
 		goto out;
 	}
-	if (opt->validation && !v.n) {
-		rc = rec_error_set(err, REC_EINVAL, "no user of the validation set has "
-				   "events in the training set");
-		goto out;
-	}
+	t.report = opt->progress;
 	rec_rng_seed(&rng, opt->seed);
 	draw_rows(s->p, 0, m->data.nusers, s->k, m->hp[HP_INIT], &rng);
 	draw_rows(s->q, 0, m->data.nitems, s->k, m->hp[HP_INIT], &rng);
-	openblas_set_num_threads(1);
-	rc = trained(train_epochs(&t, opt, opt->validation ? &v : NULL), err);
+	rc = rec_train_epochs(m, &e, opt, err);
 out:
 	trainer_release(&t);
-	rec_validation_release(&v);
-	return rc;
+	return rc < 0 ? rc : 0;
 }
 
 /* --- incremental training --- */
@@ -821,7 +746,7 @@ static int ials_update(struct rec_model *m, uint32_t old_users, uint32_t old_ite
 	struct trainer t;
 	struct rec_rng rng;
 	uint8_t *items = NULL;
-	int rc = 0;
+	int rc = 0, blas;
 
 	if (rec_grow_floats(&s->p, (size_t)old_users * s->k, (size_t)d->nusers * s->k) < 0 ||
 	    rec_grow_floats(&s->q, (size_t)old_items * s->k, (size_t)d->nitems * s->k) < 0)
@@ -840,7 +765,7 @@ static int ials_update(struct rec_model *m, uint32_t old_users, uint32_t old_ite
 	for (uint32_t u = 0; u < d->nusers; u++)
 		for (uint64_t e = d->rowptr[u]; touched[u] && e < d->rowptr[u + 1]; e++)
 			items[d->col[e]] = 1;
-	openblas_set_num_threads(1);
+	blas = rec_blas_serial();
 	for (uint32_t pass = 0; pass < opt->passes && rc == 0; pass++) {
 		struct system sys;
 
@@ -855,6 +780,7 @@ static int ials_update(struct rec_model *m, uint32_t old_users, uint32_t old_ite
 		rc = solve_side(&sys, &t.x.items, items, s->q);
 	}
 	gram_of(s->q, d->nitems, s->k, a0, s->gram);
+	rec_blas_restore(blas);
 out:
 	trainer_release(&t);
 	free(items);
@@ -863,23 +789,13 @@ out:
 
 /* --- fold-in --- */
 
-static uint32_t ials_state_size(const struct rec_model *m)
-{
-	return ((const struct ials *)m->state)->k;
-}
-
-static void ials_user_state(const struct rec_model *m, uint32_t user, float *state)
+/* A user's state is his row of the users' vectors. */
+static float *ials_user_rows(const struct rec_model *m, uint32_t *width)
 {
 	const struct ials *s = m->state;
 
-	memcpy(state, s->p + (size_t)user * s->k, s->k * sizeof(*state));
-}
-
-static void ials_set_user_state(struct rec_model *m, uint32_t user, const float *state)
-{
-	struct ials *s = m->state;
-
-	memcpy(s->p + (size_t)user * s->k, state, s->k * sizeof(*state));
+	*width = s->k;
+	return s->p;
 }
 
 /* The history's entries in history order, as the training data would
@@ -954,10 +870,8 @@ const struct rec_algo rec_algo_ials = {
 	.score_block = ials_score_block,
 	.predict = ials_predict,
 	.release = ials_release,
-	.state_size = ials_state_size,
-	.user_state = ials_user_state,
+	.user_rows = ials_user_rows,
 	.fold_in = ials_fold_in,
 	.score_user = ials_score_user,
 	.update = ials_update,
-	.set_user_state = ials_set_user_state,
 };

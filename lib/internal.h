@@ -47,6 +47,31 @@ int rec_validation_init(struct rec_validation *v, const struct rec_model *m,
 double rec_validation_ndcg(const struct rec_model *m, struct rec_validation *v);
 void rec_validation_release(struct rec_validation *v);
 
+/* What a family that trains in epochs tells rec_train_epochs. */
+struct rec_epochs {
+	uint32_t epochs;
+	uint32_t patience;	/* epochs in a row without a better metric, to stop */
+	uint32_t burnin;	/* epochs before patience starts to run out */
+	const char *loss;	/* the loss's name in the progress lines */
+	/* Run epoch ep (from 1), drawing from rng, with its loss (NaN when
+	 * not computed) in *loss: 0, or a REC_E* code with err filled. */
+	int (*run)(void *ctx, uint32_t ep, struct rec_rng *rng, double *loss,
+		   struct rec_error *err);
+	/* Optional: the validation RMSE of the model as it stands, lower
+	 * being better, in place of NDCG@REC_VALID_K. */
+	double (*rmse)(void *ctx);
+	void *ctx;
+};
+
+/* Train m in epochs with rng seeded from opt->seed, each reported with
+ * opt->progress.  With opt->validation, stop once patience epochs in a
+ * row do not better the metric, and give the model back the learned
+ * arrays (its params) of the best epoch; a validation set of which the
+ * model knows no user is an error.  Returns the epoch kept (0 without
+ * validation), or a REC_E* code with err filled. */
+int rec_train_epochs(struct rec_model *m, const struct rec_epochs *e,
+		     const struct rec_train_options *opt, struct rec_error *err);
+
 /* The dot product of two float vectors of n entries. */
 static inline float rec_dot(const float *a, const float *b, size_t n)
 {
@@ -56,6 +81,22 @@ static inline float rec_dot(const float *a, const float *b, size_t n)
 	for (size_t j = 0; j < n; j++)
 		sum += a[j] * b[j];
 	return sum;
+}
+
+/* Is x among sorted[0..n), which is in ascending order?  A binary search
+ * without branches on the data, which a random x would mispredict half
+ * the time. */
+static inline int rec_sorted_has(const uint32_t *sorted, uint32_t n, uint32_t x)
+{
+	if (!n)
+		return 0;
+	while (n > 1) {
+		uint32_t half = n / 2;
+
+		sorted = sorted[half] <= x ? sorted + half : sorted;
+		n -= half;
+	}
+	return *sorted == x;
 }
 
 /* Intern each ID of from into to, in from's order: map[i] gets the index
@@ -78,8 +119,8 @@ void *rec_realloc_large(void *p, size_t old, size_t bytes);
 int rec_grow_floats(float **a, size_t old, size_t n);
 
 /* OpenBLAS on one thread while the caller's OpenMP threads call it, so
- * that the two kinds of threads do not multiply: returns the count to
- * hand back to rec_blas_restore after the parallel region. */
+ * that the two kinds of threads do not multiply (threads.c): returns the
+ * count to hand back to rec_blas_restore after the parallel region. */
 int rec_blas_serial(void);
 void rec_blas_restore(int threads);
 

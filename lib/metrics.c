@@ -6,23 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rec.h"
-
-/* Is x in set[0..n), which is in ascending order? */
-static int in_set(const uint32_t *set, uint32_t n, uint32_t x)
-{
-	uint32_t lo = 0, hi = n;
-
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-
-		if (set[mid] < x)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < n && set[lo] == x;
-}
+#include "internal.h"
 
 /* DCG of a list whose first n positions are all hits: sum 1/log2(i+1). */
 static double ideal_dcg(uint32_t n)
@@ -78,7 +62,7 @@ void rec_metrics_rank(const uint32_t *list, uint32_t n, const uint32_t *test,
 	if (!ntest || !k)
 		return;
 	for (uint32_t i = 1; i <= cut; i++)
-		if (in_set(test, ntest, list[i - 1]))
+		if (rec_sorted_has(test, ntest, list[i - 1]))
 			add_hit(&h, i);
 	rank_metrics(&h, ntest, k, out);
 }

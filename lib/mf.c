@@ -203,7 +203,6 @@ struct trainer {
 	uint32_t *order;	/* entries in this epoch's order */
 	float *weight;		/* per entry time-decay weight */
 	struct mf_params m1, m2;	/* Adam's moments */
-	struct mf_params best;
 	float lr, reg, reg_bias;
 	uint64_t step;
 	int adam;
@@ -1256,8 +1255,42 @@ static void trainer_release(struct trainer *t)
 	free(t->weight);
 	params_free(&t->m1);
 	params_free(&t->m2);
-	params_free(&t->best);
 	gibbs_release(t->gibbs);
+}
+
+/* What an epoch needs beside the trainer: the validation set with its
+ * IDs matched, and the sampler's burn-in. */
+struct epochs {
+	struct trainer *t;
+	const struct rec_dataset *validation;
+	int64_t *umap, *imap;
+	uint32_t burnin;
+};
+
+/* One epoch, or sweep of the sampler, whose sample joins the mean past
+ * burn-in; then the learning rate decays. */
+static int epoch(void *ctx, uint32_t ep, struct rec_rng *rng, double *loss,
+		 struct rec_error *err)
+{
+	struct epochs *c = ctx;
+	struct trainer *t = c->t;
+
+	(void)err;
+	*loss = t->gibbs ? gibbs_sweep(t->gibbs, rng) : run_epoch(t, rng);
+	if (t->gibbs && ep > c->burnin)
+		gibbs_keep(t->gibbs);
+	t->lr *= (float)t->m->hp[HP_LR_DECAY];
+	return 0;
+}
+
+/* The validation RMSE: of the sampler's mean so far, with the sampler. */
+static double validation(void *ctx)
+{
+	struct epochs *c = ctx;
+
+	if (c->t->gibbs)
+		gibbs_publish(c->t->gibbs);
+	return validation_rmse(c->t->m, c->validation, c->umap, c->imap);
 }
 
 /* Epochs, or sweeps of the sampler, with optional early stopping on the
@@ -1265,56 +1298,34 @@ static void trainer_release(struct trainer *t)
  * parameters are the mean of its samples past burn-in, the last sample
  * before; patience runs out only past burn-in. */
 static int train_epochs(struct trainer *t, const struct rec_train_options *opt,
-			const int64_t *umap, const int64_t *imap)
+			struct rec_error *err)
 {
 	struct rec_model *m = t->m;
-	const struct rec_dataset *d = &m->data;
-	double best = INFINITY, start = omp_get_wtime();
-	int epochs = (int)m->hp[HP_EPOCHS], patience = (int)m->hp[HP_PATIENCE], since = 0;
-	int burnin;
-	struct rec_rng rng;
+	const struct rec_dataset *v = opt->validation;
+	struct epochs c = { t, v, NULL, NULL, 0 };
+	struct rec_epochs e = { (uint32_t)m->hp[HP_EPOCHS], (uint32_t)m->hp[HP_PATIENCE], 0,
+				"train rmse", epoch, validation, &c };
+	int rc;
 
-	if (!epochs)
-		epochs = t->gibbs ? GIBBS_SWEEPS : SGD_EPOCHS;
-	burnin = t->gibbs ? (int)(m->hp[HP_BURNIN] * epochs) : 0;
-	rec_rng_seed(&rng, opt->seed + 1);
-	for (int ep = 1; ep <= epochs && since < patience; ep++) {
-		double loss = t->gibbs ? gibbs_sweep(t->gibbs, &rng) : run_epoch(t, &rng);
-		double vrmse = NAN;
-
-		if (t->gibbs && ep > burnin)
-			gibbs_keep(t->gibbs);
-		t->lr *= (float)m->hp[HP_LR_DECAY];
-		if (opt->validation) {
-			if (t->gibbs)
-				gibbs_publish(t->gibbs);
-			vrmse = validation_rmse(m, opt->validation, umap, imap);
-			if (vrmse < best) {
-				best = vrmse;
-				since = 0;
-				if (!t->best.mu && params_alloc(&t->best, d->nusers, d->nitems, t->mf->k) < 0)
-					return REC_ENOMEM;
-				params_copy(&t->best, &t->mf->w, d->nusers, d->nitems, t->mf->k);
-			} else if (ep > burnin) {
-				since++;
-			}
-		}
-		if (opt->progress)
-			fprintf(stderr, "epoch %d  train rmse %.6f  validation rmse %.6f  %.3fs\n",
-				ep, loss, vrmse, omp_get_wtime() - start);
-	}
-	if (t->best.mu)
-		params_copy(&t->mf->w, &t->best, d->nusers, d->nitems, t->mf->k);
-	else if (t->gibbs)
+	if (!e.epochs)
+		e.epochs = t->gibbs ? GIBBS_SWEEPS : SGD_EPOCHS;
+	e.burnin = c.burnin = t->gibbs ? (uint32_t)(m->hp[HP_BURNIN] * e.epochs) : 0;
+	if (v && (!(c.umap = rec_dict_map(v->users, m->data.users)) ||
+		  !(c.imap = rec_dict_map(v->items, m->data.items))))
+		rc = rec_error_set(err, REC_ENOMEM, "out of memory");
+	else
+		rc = rec_train_epochs(m, &e, opt, err);
+	if (rc == 0 && t->gibbs)
 		gibbs_publish(t->gibbs);
-	return 0;
+	free(c.umap);
+	free(c.imap);
+	return rc < 0 ? rc : 0;
 }
 
 static int mf_train(struct rec_model *m, const struct rec_train_options *opt,
 		    struct rec_error *err)
 {
 	struct trainer t;
-	int64_t *umap = NULL, *imap = NULL;
 	int rc = REC_ENOMEM;
 
 	if (m->hp[HP_FACTORS] > MAX_K)
@@ -1323,19 +1334,13 @@ static int mf_train(struct rec_model *m, const struct rec_train_options *opt,
 		return rec_error_set(err, REC_EINVAL, "mf trains on at most 2^32 ratings");
 	if (trainer_init(&t, m) < 0)
 		goto out;
-	if (opt->validation &&
-	    (!(umap = rec_dict_map(opt->validation->users, m->data.users)) ||
-	     !(imap = rec_dict_map(opt->validation->items, m->data.items))))
-		goto out;
 	init_factors(&t, opt->seed);
 	if (m->hp[HP_SOLVER] == SOLVER_GIBBS && !(t.gibbs = gibbs_new(m, t.weight)))
 		goto out;
-	rc = train_epochs(&t, opt, umap, imap);
+	rc = train_epochs(&t, opt, err);
 out:
 	trainer_release(&t);
-	free(umap);
-	free(imap);
-	return rc < 0 ? rec_error_set(err, rc, "out of memory") : 0;
+	return rc == REC_ENOMEM ? rec_error_set(err, rc, "out of memory") : rc;
 }
 
 /* --- fold-in and incremental training ---

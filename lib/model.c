@@ -5,7 +5,6 @@
  * as "name=value" lines), the training data as the dataset's seven
  * sections, POPU (item popularity), then the family's learned arrays, one
  * section each, as listed by its params function. */
-#include <cblas.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -187,19 +186,6 @@ void rec_model_score_block(const struct rec_model *m, const int64_t *users,
 	for (uint32_t j = 0; j < n; j++)
 		rec_model_score(m, users[j], scores + j * ni);
 	rec_blas_restore(blas);
-}
-
-int rec_blas_serial(void)
-{
-	int threads = openblas_get_num_threads();
-
-	openblas_set_num_threads(1);
-	return threads;
-}
-
-void rec_blas_restore(int threads)
-{
-	openblas_set_num_threads(threads);
 }
 
 int rec_model_update(struct rec_model *m, struct rec_events *ev,

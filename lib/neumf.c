@@ -28,7 +28,6 @@
 #include <cblas.h>
 #include <math.h>
 #include <omp.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -67,10 +66,6 @@ static const struct rec_hparam neumf_hparams[NHP] = {
 	[HP_CANDIDATES] = { "candidates", 5, 1, 1000, 1, NULL },
 };
 
-#define ADAM_B1 0.9f
-#define ADAM_B2 0.999f
-#define ADAM_EPS 1e-8f
-
 /* Draws of an unseen item before giving up on a user who has seen nearly
  * everything. */
 #define MAX_DRAWS 64
@@ -84,8 +79,8 @@ static const struct rec_hparam neumf_hparams[NHP] = {
 /* Scoring runs through the items a chunk at a time. */
 #define CHUNK 2048
 
-/* The learned arrays; the same layout serves gradients, Adam's moments
- * and the best epoch's copy.  A row of user or item holds the GMF
+/* The learned arrays; the same layout serves gradients and Adam's
+ * moments.  A row of user or item holds the GMF
  * embedding (f floats) then the MLP one (e floats). */
 struct weights {
 	float *user;		/* nusers x dim */
@@ -122,14 +117,6 @@ static int weights_alloc(struct weights *w, const struct neumf *s, uint32_t nu,
 	w->item = rec_alloc_large_zero(((size_t)ni * s->dim + 1) * sizeof(float));
 	w->net = calloc(s->nnet, sizeof(float));
 	return w->user && w->item && w->net ? 0 : REC_ENOMEM;
-}
-
-static void weights_copy(struct weights *dst, const struct weights *src,
-			 const struct neumf *s, uint32_t nu, uint32_t ni)
-{
-	memcpy(dst->user, src->user, (size_t)nu * s->dim * sizeof(float));
-	memcpy(dst->item, src->item, (size_t)ni * s->dim * sizeof(float));
-	memcpy(dst->net, src->net, s->nnet * sizeof(float));
 }
 
 /* The sizes of the tower and where each layer sits in net. */
@@ -322,12 +309,6 @@ static void backward(const struct neumf *s, const float *net, struct pass *p, ui
 	}
 }
 
-/* ln(1 + e^x), without overflow for large |x|. */
-static double softplus(double x)
-{
-	return x > 0 ? x + log1p(exp(-x)) : log1p(exp(x));
-}
-
 /* Turn the logits in p->z into the gradients of the loss, sum over j of
  * weight[j] (or 1) times the binary cross-entropy of row j, times scale;
  * returns that loss unscaled. */
@@ -339,7 +320,7 @@ static double bce(struct pass *p, uint32_t n, const float *label, const float *w
 	for (uint32_t j = 0; j < n; j++) {
 		float z = p->z[j], w = weight ? weight[j] : 1;
 
-		loss += w * (softplus(z) - label[j] * z);
+		loss += w * (rec_nn_softplus(z) - label[j] * z);
 		p->z[j] = w * scale * (1 / (1 + expf(-z)) - label[j]);
 	}
 	return loss;
@@ -466,8 +447,10 @@ static void neumf_score_block(const struct rec_model *m, const uint32_t *users,
 	for (uint32_t lo = 0; lo < ni; lo += CHUNK) {
 		uint32_t len = ni - lo < CHUNK ? (uint32_t)(ni - lo) : CHUNK;
 
+		int blas;
+
 		item_part(s, lo, len, a1);
-		openblas_set_num_threads(1);
+		blas = rec_blas_serial();
 		#pragma omp parallel
 		{
 			struct scorer w;
@@ -485,7 +468,7 @@ static void neumf_score_block(const struct rec_model *m, const uint32_t *users,
 			}
 			scorer_free(&w);
 		}
-		openblas_set_num_threads(omp_get_max_threads());
+		rec_blas_restore(blas);
 	}
 	free(a1);
 }
@@ -539,22 +522,6 @@ static int by_index(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* Is x among sorted[0..n)? */
-static int contains(const uint32_t *sorted, uint32_t n, uint32_t x)
-{
-	uint32_t lo = 0, hi = n;
-
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-
-		if (sorted[mid] < x)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < n && sorted[lo] == x;
-}
-
 /* An item drawn uniformly among those not in seen[0..n), or NONE after
  * MAX_DRAWS draws. */
 static uint32_t draw_negative(uint32_t nitems, const uint32_t *seen, uint32_t n,
@@ -563,7 +530,7 @@ static uint32_t draw_negative(uint32_t nitems, const uint32_t *seen, uint32_t n,
 	for (int draw = 0; draw < MAX_DRAWS; draw++) {
 		uint32_t j = (uint32_t)rec_rng_below(rng, nitems);
 
-		if (!contains(seen, n, j))
+		if (!rec_sorted_has(seen, n, j))
 			return j;
 	}
 	return NONE;
@@ -593,8 +560,9 @@ struct trainer {
 	float *cand_score;
 	int threads;
 	struct pass *pass;	/* one per slice of a batch, a slice per thread */
-	struct weights grad, m1, m2, best;
+	struct weights grad, m1, m2;
 	uint32_t *touched_user, *touched_item;
+	uint8_t *umark, *imark;	/* zeroed flags of users and items, per step */
 	uint32_t nuser, nitem;
 	int train_net;
 	float reg;
@@ -619,9 +587,10 @@ static void trainer_release(struct trainer *t)
 	weights_free(&t->grad);
 	weights_free(&t->m1);
 	weights_free(&t->m2);
-	weights_free(&t->best);
 	free(t->touched_user);
 	free(t->touched_item);
+	free(t->umark);
+	free(t->imark);
 }
 
 /* Each user's items in ascending order, and the owner of each entry. */
@@ -659,7 +628,7 @@ static int trainer_init(struct trainer *t, struct rec_model *m, const uint8_t *v
 	t->per = 1 + (uint32_t)m->hp[HP_NEGATIVES];
 	t->events = (uint32_t)m->hp[HP_BATCH];
 	t->threads = omp_get_max_threads();
-	t->adam = (struct rec_nn_adam){ (float)m->hp[HP_LR], ADAM_B1, ADAM_B2, ADAM_EPS, 0, 0 };
+	t->adam = REC_NN_ADAM(m->hp[HP_LR], 0);
 	t->reg = (float)m->hp[HP_REG];
 	t->candidates = (uint32_t)m->hp[HP_CANDIDATES];
 	rows = (size_t)t->events * t->per;
@@ -678,7 +647,9 @@ static int trainer_init(struct trainer *t, struct rec_model *m, const uint8_t *v
 	    !(t->cand_score = malloc((cands + 1) * sizeof(*t->cand_score))) ||
 	    !(t->pass = calloc((size_t)t->threads, sizeof(*t->pass))) ||
 	    !(t->touched_user = malloc(rows * sizeof(*t->touched_user))) ||
-	    !(t->touched_item = malloc(rows * sizeof(*t->touched_item))))
+	    !(t->touched_item = malloc(rows * sizeof(*t->touched_item))) ||
+	    !(t->umark = calloc((size_t)d->nusers + 1, 1)) ||
+	    !(t->imark = calloc((size_t)d->nitems + 1, 1)))
 		return REC_ENOMEM;
 	for (int i = 0; i < t->threads; i++)
 		if (pass_init(&t->pass[i], t->s, (uint32_t)slice, train_net) < 0)
@@ -890,77 +861,40 @@ static double run_batch(struct trainer *t, const uint32_t *order, uint32_t n,
 	return loss;
 }
 
-/* One pass over the events in a fresh order; returns the mean loss of
+/* One pass over the events in a fresh order; *mean gets the mean loss of
  * the rows. */
-static double run_epoch(struct trainer *t, struct rec_rng *rng, uint8_t *umark,
-			uint8_t *imark)
+static int run_epoch(void *ctx, uint32_t ep, struct rec_rng *rng, double *mean,
+		     struct rec_error *err)
 {
+	struct trainer *t = ctx;
 	uint64_t rows = 0;
 	double loss = 0;
+	int blas;
 
+	(void)ep;
+	(void)err;
 	rec_rng_shuffle_u32(rng, t->order, t->n);
-	openblas_set_num_threads(1);
+	blas = rec_blas_serial();
 	for (uint64_t a = 0; a < t->n; a += t->events) {
 		uint32_t n = t->n - a < t->events ? (uint32_t)(t->n - a) : t->events;
 
-		loss += run_batch(t, t->order + a, n, rng, umark, imark);
+		loss += run_batch(t, t->order + a, n, rng, t->umark, t->imark);
 		rows += (uint64_t)n * t->per;
 	}
-	openblas_set_num_threads(omp_get_max_threads());
-	return rows ? loss / (double)rows : 0;
+	rec_blas_restore(blas);
+	*mean = rows ? loss / (double)rows : 0;
+	return 0;
 }
 
-/* Epochs with early stopping on the validation NDCG: after patience
- * epochs without a better one, the best epoch's parameters are kept. */
+/* Epochs with early stopping on opt->validation, which update leaves
+ * out. */
 static int train_epochs(struct trainer *t, uint32_t epochs,
-			const struct rec_train_options *opt, struct rec_validation *v)
+			const struct rec_train_options *opt, struct rec_error *err)
 {
-	const struct rec_dataset *d = &t->m->data;
-	uint32_t patience = (uint32_t)t->m->hp[HP_PATIENCE], since = 0, ep, kept = 0;
-	uint8_t *umark = calloc((size_t)d->nusers + 1, 1), *imark = calloc((size_t)d->nitems + 1, 1);
-	double best = -1, start = omp_get_wtime();
-	struct rec_rng rng;
-	int rc = REC_ENOMEM;
+	struct rec_epochs e = { epochs, (uint32_t)t->m->hp[HP_PATIENCE], 0, "loss",
+				run_epoch, NULL, t };
 
-	if (!umark || !imark)
-		goto out;
-	rec_rng_seed(&rng, opt->seed + 1);
-	for (ep = 1; ep <= epochs && since < patience; ep++) {
-		double loss = run_epoch(t, &rng, umark, imark), ndcg;
-
-		if (!v) {
-			if (opt->progress)
-				fprintf(stderr, "epoch %u  loss %.6f  %.3fs\n", ep, loss,
-					omp_get_wtime() - start);
-			continue;
-		}
-		ndcg = rec_validation_ndcg(t->m, v);
-		if (ndcg > best) {
-			best = ndcg;
-			kept = ep;
-			since = 0;
-			if (!t->best.net && weights_alloc(&t->best, t->s, d->nusers, d->nitems) < 0)
-				goto out;
-			weights_copy(&t->best, &t->s->p, t->s, d->nusers, d->nitems);
-		} else {
-			since++;
-		}
-		if (opt->progress)
-			fprintf(stderr, "epoch %u  loss %.6f  validation ndcg@%d %.6f  %.3fs\n",
-				ep, loss, REC_VALID_K, ndcg, omp_get_wtime() - start);
-	}
-	if (t->best.net) {
-		weights_copy(&t->s->p, &t->best, t->s, d->nusers, d->nitems);
-		if (opt->progress)
-			fprintf(stderr, "%skept epoch %u: validation ndcg@%d %.6f\n",
-				since >= patience ? "stopped early; " : "", kept, REC_VALID_K,
-				best);
-	}
-	rc = 0;
-out:
-	free(umark);
-	free(imark);
-	return rc;
+	return rec_train_epochs(t->m, &e, opt, err);
 }
 
 static void fill_normal(float *x, size_t n, double sd, struct rec_rng *rng)
@@ -992,29 +926,19 @@ static int neumf_train(struct rec_model *m, const struct rec_train_options *opt,
 		       struct rec_error *err)
 {
 	struct trainer t;
-	struct rec_validation v = { 0 };
-	int rc = REC_ENOMEM;
+	int rc;
 
 	if (m->data.nnz > UINT32_MAX)
 		return rec_error_set(err, REC_EINVAL, "neumf trains on at most 2^32 events");
-	if (trainer_init(&t, m, NULL, 1) < 0 ||
-	    (opt->validation && rec_validation_init(&v, m, opt->validation) < 0)) {
+	if (trainer_init(&t, m, NULL, 1) < 0) {
 		rc = rec_error_set(err, REC_ENOMEM, "out of memory");
 		goto out;
 	}
-	if (opt->validation && !v.n) {
-		rc = rec_error_set(err, REC_EINVAL, "no user of the validation set has "
-				   "events in the training set");
-		goto out;
-	}
 	init_weights(m, opt->seed);
-	rc = train_epochs(&t, (uint32_t)m->hp[HP_EPOCHS], opt, opt->validation ? &v : NULL);
-	if (rc < 0)
-		rec_error_set(err, rc, "out of memory");
+	rc = train_epochs(&t, (uint32_t)m->hp[HP_EPOCHS], opt, err);
 out:
 	trainer_release(&t);
-	rec_validation_release(&v);
-	return rc;
+	return rc < 0 ? rc : 0;
 }
 
 /* --- incremental training --- */
@@ -1056,31 +980,23 @@ static int neumf_update(struct rec_model *m, uint32_t old_users, uint32_t old_it
 	}
 	quiet.validation = NULL;
 	rc = trainer_init(&t, m, touched, 0);
-	if (rc == 0)
-		rc = train_epochs(&t, opt->passes, &quiet, NULL);
+	if (rc < 0)
+		rc = rec_error_set(err, rc, "out of memory");
+	else
+		rc = train_epochs(&t, opt->passes, &quiet, err);
 	trainer_release(&t);
-	return rc < 0 ? rec_error_set(err, rc, "out of memory") : 0;
+	return rc < 0 ? rc : 0;
 }
 
 /* --- fold-in --- */
 
-static uint32_t neumf_state_size(const struct rec_model *m)
-{
-	return ((const struct neumf *)m->state)->dim;
-}
-
-static void neumf_user_state(const struct rec_model *m, uint32_t user, float *state)
+/* A user's state is his row of the users' embeddings. */
+static float *neumf_user_rows(const struct rec_model *m, uint32_t *width)
 {
 	const struct neumf *s = m->state;
 
-	memcpy(state, s->p.user + (size_t)user * s->dim, s->dim * sizeof(*state));
-}
-
-static void neumf_set_user_state(struct rec_model *m, uint32_t user, const float *state)
-{
-	struct neumf *s = m->state;
-
-	memcpy(s->p.user + (size_t)user * s->dim, state, s->dim * sizeof(*state));
+	*width = s->dim;
+	return s->p.user;
 }
 
 /* The rows of a fold: each known event of the newest FOLD_EVENTS, then its
@@ -1121,8 +1037,7 @@ static void fold_steps(const struct rec_model *m, struct rec_user *u, struct pas
 	const struct neumf *s = m->state;
 	uint32_t dim = s->dim, rows;
 	float *m1 = g + dim, *m2 = g + 2 * dim;
-	struct rec_nn_adam adam = { FOLD_LR, ADAM_B1, ADAM_B2, ADAM_EPS,
-				    (float)m->hp[HP_REG], 0 };
+	struct rec_nn_adam adam = REC_NN_ADAM(FOLD_LR, m->hp[HP_REG]);
 	struct rec_rng rng;
 
 	rec_rng_seed(&rng, rec_user_seed(u));
@@ -1218,10 +1133,8 @@ const struct rec_algo rec_algo_neumf = {
 	.score_block = neumf_score_block,
 	.predict = neumf_predict,
 	.release = neumf_release,
-	.state_size = neumf_state_size,
-	.user_state = neumf_user_state,
+	.user_rows = neumf_user_rows,
 	.fold_in = neumf_fold_in,
 	.score_user = neumf_score_user,
 	.update = neumf_update,
-	.set_user_state = neumf_set_user_state,
 };

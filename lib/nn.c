@@ -303,6 +303,11 @@ double rec_nn_softmax_xent(int n, int c, float *logits, const uint32_t *target,
 	return loss;
 }
 
+double rec_nn_softplus(double x)
+{
+	return x > 0 ? x + log1p(exp(-x)) : log1p(exp(x));
+}
+
 void rec_nn_adam_update(const struct rec_nn_adam *a, size_t lo, size_t hi, float *x,
 			const float *g, float *m1, float *m2)
 {

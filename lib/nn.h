@@ -65,12 +65,25 @@ void rec_nn_mul(size_t n, float *x, const float *mask);
 double rec_nn_softmax_xent(int n, int c, float *logits, const uint32_t *target,
 			   float scale);
 
+/* ln(1 + e^x), without overflow for large |x|: the loss of a logit x
+ * against the label 0, and softplus(-x) against 1. */
+double rec_nn_softplus(double x);
+
 /* Adam (Kingma and Ba, ICLR 2015) with an L2 penalty decay * x added to
  * the gradient; step counts from 1. */
 struct rec_nn_adam {
 	float lr, beta1, beta2, eps, decay;
 	uint64_t step;
 };
+
+/* Adam's usual constants: the decay rates of the two moments and the
+ * epsilon of the denominator; and an Adam with them, before its first
+ * step. */
+#define REC_NN_ADAM_B1 0.9
+#define REC_NN_ADAM_B2 0.999
+#define REC_NN_ADAM_EPS 1e-8
+#define REC_NN_ADAM(lr, decay) ((struct rec_nn_adam){ (float)(lr), REC_NN_ADAM_B1, \
+	REC_NN_ADAM_B2, REC_NN_ADAM_EPS, (float)(decay), 0 })
 
 /* One step on x[lo..hi) with gradient g and moments m1, m2. */
 void rec_nn_adam_update(const struct rec_nn_adam *a, size_t lo, size_t hi, float *x,

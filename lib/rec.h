@@ -435,7 +435,7 @@ struct rec_model;
  * them: what streaming and incremental training fold new events into.
  * values hold the events' raw values (the rating, or 1); a family
  * weights them by rec_model_decay as it does in training.  state holds
- * algo->state_size floats; events [0, folded) are already in it. */
+ * rec_user_state_size floats; events [0, folded) are already in it. */
 struct rec_user {
 	uint32_t n, cap;
 	uint32_t *items;
@@ -468,13 +468,17 @@ struct rec_algo {
 	float (*predict)(const struct rec_model *m, int64_t user, int64_t item);
 	void (*release)(struct rec_model *m);
 
-	/* Fold-in.  state_size: floats of per-user state (none if NULL).
-	 * user_state: the state of trained user `user` as training left it.
+	/* Fold-in.  user_rows: where a user's state is his row of one of the
+	 * learned arrays, that array (nusers rows) with the rows' width in
+	 * *width.  Otherwise state_size: floats of per-user state (none if
+	 * both are NULL), and user_state: the state of trained user `user` as
+	 * training left it.
 	 * fold_in: bring u->state up to date with all u->n events (NULL:
 	 * the state is the history alone).  score_user: fill scores[nitems]
 	 * from u's history and state; with it, a user needs no row in m->data.
 	 * fold_in may allocate scratch memory; it returns REC_ENOMEM if that
 	 * fails, else 0. */
+	float *(*user_rows)(const struct rec_model *m, uint32_t *width);
 	uint32_t (*state_size)(const struct rec_model *m);
 	void (*user_state)(const struct rec_model *m, uint32_t user, float *state);
 	int (*fold_in)(const struct rec_model *m, struct rec_user *u);
@@ -492,7 +496,8 @@ struct rec_algo {
 		      const uint8_t *touched, const struct rec_train_options *opt,
 		      struct rec_error *err);
 	/* With state_size: make state the trained state of user (the inverse
-	 * of user_state), so that a saved stream keeps what it learned. */
+	 * of user_state), so that a saved stream keeps what it learned; a
+	 * family with user_rows needs none. */
 	void (*set_user_state)(struct rec_model *m, uint32_t user, const float *state);
 };
 
@@ -578,6 +583,13 @@ int rec_model_update(struct rec_model *m, struct rec_events *ev,
 /* --- users' histories and fold-in (user.c) --- */
 
 void rec_user_release(struct rec_user *u);
+/* The floats of a user's state in m's family (0: it keeps none); trained
+ * user's state as training left it; and, where the family can take it
+ * back, state made user's trained state (1 if it was, 0 if the family
+ * cannot). */
+uint32_t rec_user_state_size(const struct rec_model *m);
+void rec_user_state_get(const struct rec_model *m, uint32_t user, float *state);
+int rec_user_state_set(struct rec_model *m, uint32_t user, const float *state);
 /* Start u as user (an index of the model's dictionary): a trained user
  * with the history and state of training, or a new one with neither. */
 int rec_user_start(const struct rec_model *m, uint32_t user, struct rec_user *u);
@@ -907,10 +919,14 @@ int rec_replay_eval(struct rec_replay_eval *p, struct rec_model *m,
 		    struct rec_error *err);
 void rec_replay_eval_release(struct rec_replay_eval *p);
 
+/* --- threads (threads.c) --- */
+
+/* The threads of OpenMP and OpenBLAS: n > 0 sets, 0 means all online
+ * CPUs; returns the count set. */
+int rec_threads(int n);
+
 /* --- command-line helpers shared by the programs (cli.c) --- */
 
-/* Threads: n > 0 sets, 0 means all online CPUs. */
-int rec_threads(int n);
 /* Standard output's final check: flush, ferror and close; 0 or REC_EIO. */
 int rec_close_stdout(void);
 const char *rec_version(void);

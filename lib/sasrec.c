@@ -26,7 +26,6 @@
 #include <cblas.h>
 #include <math.h>
 #include <omp.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -60,12 +59,10 @@ static const struct rec_hparam sasrec_hparams[NHP] = {
 	[HP_INIT] = { "init", 1, 0, 10, 0, NULL },
 };
 
-/* Adam's decay rates as in the reference recipe, and gSASRec's calibration
- * t: with n negatives of m items, the positive's term is weighted by
- * beta = alpha (t (1 - 1/alpha) + 1/alpha), alpha = n / (m - 1). */
-#define ADAM_B1 0.9f
+/* Adam's second decay rate as in the reference recipe, and gSASRec's
+ * calibration t: with n negatives of m items, the positive's term is
+ * weighted by beta = alpha (t (1 - 1/alpha) + 1/alpha), alpha = n / (m - 1). */
 #define ADAM_B2 0.98f
-#define ADAM_EPS 1e-8f
 #define GBCE_T 0.75
 
 /* Training's output layer scores at most LOGIT_FLOATS at once per
@@ -506,25 +503,9 @@ static double full_loss(const struct sasrec *s, struct work *w, const uint32_t *
 	return loss;
 }
 
-/* log(1 + e^x) without overflow. */
-static double softplus(double x)
-{
-	return (x > 0 ? x : 0) + log1p(exp(-fabs(x)));
-}
-
 static float sigmoid(float x)
 {
 	return 1.0f / (1.0f + expf(-x));
-}
-
-static float dot(const float *a, const float *b, size_t n)
-{
-	float sum = 0;
-
-	#pragma omp simd reduction(+:sum)
-	for (size_t j = 0; j < n; j++)
-		sum += a[j] * b[j];
-	return sum;
 }
 
 /* gSASRec's loss: -beta log sigmoid(s+) - sum log(1 - sigmoid(s-)) at every
@@ -547,17 +528,17 @@ static double sampled_loss(const struct sasrec *s, struct work *w, const uint32_
 		    w->negw, d, 0.0f, w->negs, nn);
 	for (int t = 0; t < n; t++) {
 		const float *h = w->hf + (size_t)t * d, *e = s->w + (size_t)target[t] * d;
-		float pos = dot(h, e, (size_t)d), gp = -(float)beta * sigmoid(-pos) * scale;
+		float pos = rec_dot(h, e, (size_t)d), gp = -(float)beta * sigmoid(-pos) * scale;
 		float *de = grad + (size_t)target[t] * d, *dh = w->t2 + (size_t)t * d;
 		float *row = w->negs + (size_t)t * nn;
 
-		loss += beta * softplus(-pos);
+		loss += beta * rec_nn_softplus(-pos);
 		for (int c = 0; c < d; c++) {
 			dh[c] = gp * e[c];
 			de[c] += gp * h[c];
 		}
 		for (int j = 0; j < nn; j++) {
-			loss += softplus(row[j]);
+			loss += rec_nn_softplus(row[j]);
 			row[j] = sigmoid(row[j]) * scale;
 		}
 	}
@@ -663,8 +644,8 @@ static uint32_t hidden_states(const struct rec_model *m, const uint32_t *users,
 {
 	const struct sasrec *s = m->state;
 	uint32_t done = 0;
+	int blas = rec_blas_serial();
 
-	openblas_set_num_threads(1);
 	#pragma omp parallel reduction(+:done)
 	{
 		struct work w;
@@ -684,7 +665,7 @@ static uint32_t hidden_states(const struct rec_model *m, const uint32_t *users,
 		if (ok)
 			work_free(&w);
 	}
-	openblas_set_num_threads(omp_get_max_threads());
+	rec_blas_restore(blas);
 	return done;
 }
 
@@ -733,7 +714,7 @@ static float sasrec_predict(const struct rec_model *m, int64_t user, int64_t ite
 		return m->popularity[item];
 	last_hidden(s, &w, items, n, h);
 	work_free(&w);
-	v = dot(h, s->w + (size_t)item * s->d, s->d);
+	v = rec_dot(h, s->w + (size_t)item * s->d, s->d);
 	return isfinite(v) ? v : 0;
 }
 
@@ -887,8 +868,9 @@ struct trainer {
 	int threads;
 	struct work *work;	/* one per thread */
 	float *grad;		/* one array per thread */
-	float *m1, *m2, *best;
+	float *m1, *m2;
 	struct rec_nn_adam adam;
+	uint64_t seed;		/* each epoch's batches draw from seed + (epoch << 32) */
 };
 
 static void trainer_release(struct trainer *t)
@@ -900,10 +882,9 @@ static void trainer_release(struct trainer *t)
 	free(t->grad);
 	free(t->m1);
 	free(t->m2);
-	free(t->best);
 }
 
-static int trainer_init(struct trainer *t, struct rec_model *m)
+static int trainer_init(struct trainer *t, struct rec_model *m, uint64_t seed)
 {
 	const struct rec_dataset *d = &m->data;
 
@@ -911,8 +892,9 @@ static int trainer_init(struct trainer *t, struct rec_model *m)
 	t->m = m;
 	t->s = m->state;
 	t->threads = omp_get_max_threads();
-	t->adam = (struct rec_nn_adam){ (float)m->hp[HP_LR], ADAM_B1, ADAM_B2, ADAM_EPS,
-					(float)m->hp[HP_REG], 0 };
+	t->seed = seed;
+	t->adam = REC_NN_ADAM(m->hp[HP_LR], m->hp[HP_REG]);
+	t->adam.beta2 = ADAM_B2;
 	if (!(t->seq = malloc(((size_t)d->nusers + 1) * sizeof(*t->seq))) ||
 	    !(t->work = calloc((size_t)t->threads, sizeof(*t->work))) ||
 	    !(t->grad = malloc((size_t)t->threads * t->s->total * sizeof(*t->grad))) ||
@@ -997,63 +979,25 @@ static double run_batch(struct trainer *t, uint32_t *order, uint32_t n, uint64_t
 	return loss / (double)positions;
 }
 
-/* One pass over the users in a random order; returns the mean loss of the
- * batches. */
-static double run_epoch(struct trainer *t, struct rec_rng *rng, uint64_t seed)
+/* One pass over the users in a random order; *mean gets the mean loss of
+ * the batches. */
+static int run_epoch(void *ctx, uint32_t ep, struct rec_rng *rng, double *mean,
+		     struct rec_error *err)
 {
+	struct trainer *t = ctx;
 	uint32_t batch = (uint32_t)t->m->hp[HP_BATCH], batches = 0;
+	uint64_t seed = t->seed + ((uint64_t)ep << 32);
 	double loss = 0;
+	int blas;
 
+	(void)err;
 	rec_rng_shuffle_u32(rng, t->seq, t->nseq);
-	openblas_set_num_threads(1);
+	blas = rec_blas_serial();
 	for (uint32_t b = 0; b < t->nseq; b += batch, batches++)
 		loss += run_batch(t, t->seq + b, t->nseq - b < batch ? t->nseq - b : batch,
 				  seed + b);
-	openblas_set_num_threads(omp_get_max_threads());
-	return batches ? loss / batches : 0;
-}
-
-/* Epochs with early stopping on the validation NDCG@10: after patience
- * epochs without a better one, the best epoch's parameters are kept. */
-static int train_epochs(struct trainer *t, const struct rec_train_options *opt,
-			struct rec_validation *v)
-{
-	struct sasrec *s = t->s;
-	uint32_t epochs = (uint32_t)t->m->hp[HP_EPOCHS];
-	uint32_t patience = (uint32_t)t->m->hp[HP_PATIENCE], since = 0;
-	double best = -1;
-	struct rec_rng rng;
-
-	rec_rng_seed(&rng, opt->seed + 1);
-	for (uint32_t ep = 1; ep <= epochs && since < patience; ep++) {
-		double start = omp_get_wtime(), ndcg;
-		double loss = run_epoch(t, &rng, opt->seed + ((uint64_t)ep << 32));
-		double secs = omp_get_wtime() - start;
-
-		if (!v) {
-			if (opt->progress)
-				fprintf(stderr, "epoch %u  loss %.6f  %.3fs\n", ep, loss, secs);
-			continue;
-		}
-		ndcg = rec_validation_ndcg(t->m, v);
-		if (ndcg > best) {
-			best = ndcg;
-			since = 0;
-			if (!t->best && !(t->best = malloc(s->total * sizeof(*t->best))))
-				return REC_ENOMEM;
-			memcpy(t->best, s->w, s->total * sizeof(*s->w));
-		} else {
-			since++;
-		}
-		if (opt->progress)
-			fprintf(stderr, "epoch %u  loss %.6f  validation ndcg@%d %.6f  %.3fs\n",
-				ep, loss, REC_VALID_K, ndcg, secs);
-	}
-	if (t->best) {
-		memcpy(s->w, t->best, s->total * sizeof(*s->w));
-		if (opt->progress)
-			fprintf(stderr, "best validation ndcg@%d %.6f\n", REC_VALID_K, best);
-	}
+	rec_blas_restore(blas);
+	*mean = batches ? loss / batches : 0;
 	return 0;
 }
 
@@ -1061,9 +1005,10 @@ static int sasrec_train(struct rec_model *m, const struct rec_train_options *opt
 			struct rec_error *err)
 {
 	struct sasrec *s = m->state;
-	struct rec_validation v = { 0 };
 	struct trainer t;
-	int rc = REC_ENOMEM;
+	struct rec_epochs e = { (uint32_t)m->hp[HP_EPOCHS], (uint32_t)m->hp[HP_PATIENCE], 0,
+				"loss", run_epoch, NULL, &t };
+	int rc;
 
 	if (s->d % s->heads)
 		return rec_error_set(err, REC_EINVAL, "sasrec: heads (%u) must divide "
@@ -1071,14 +1016,12 @@ static int sasrec_train(struct rec_model *m, const struct rec_train_options *opt
 	if (m->data.nitems > INT32_MAX / MAX_FACTORS)
 		return rec_error_set(err, REC_EINVAL, "sasrec: too many items");
 	init_weights(m, opt->seed);
-	if (trainer_init(&t, m) < 0 ||
-	    (opt->validation && rec_validation_init(&v, m, opt->validation) < 0))
-		goto out;
-	rc = train_epochs(&t, opt, opt->validation ? &v : NULL);
-out:
+	if (trainer_init(&t, m, opt->seed) < 0)
+		rc = rec_error_set(err, REC_ENOMEM, "out of memory");
+	else
+		rc = rec_train_epochs(m, &e, opt, err);
 	trainer_release(&t);
-	rec_validation_release(&v);
-	return rc < 0 ? rec_error_set(err, rc, "out of memory") : 0;
+	return rc < 0 ? rc : 0;
 }
 
 const struct rec_algo rec_algo_sasrec = {

@@ -52,10 +52,50 @@ int rec_user_push(struct rec_user *u, uint32_t item, float value, int64_t time)
 	return 0;
 }
 
+uint32_t rec_user_state_size(const struct rec_model *m)
+{
+	uint32_t width = 0;
+
+	if (m->algo->user_rows)
+		m->algo->user_rows(m, &width);
+	else if (m->algo->state_size)
+		width = m->algo->state_size(m);
+	return width;
+}
+
+void rec_user_state_get(const struct rec_model *m, uint32_t user, float *state)
+{
+	uint32_t width;
+	const float *rows;
+
+	if (!m->algo->user_rows) {
+		m->algo->user_state(m, user, state);
+		return;
+	}
+	rows = m->algo->user_rows(m, &width);
+	memcpy(state, rows + (size_t)user * width, width * sizeof(*state));
+}
+
+int rec_user_state_set(struct rec_model *m, uint32_t user, const float *state)
+{
+	uint32_t width;
+	float *rows;
+
+	if (!m->algo->user_rows) {
+		if (!m->algo->set_user_state)
+			return 0;
+		m->algo->set_user_state(m, user, state);
+		return 1;
+	}
+	rows = m->algo->user_rows(m, &width);
+	memcpy(rows + (size_t)user * width, state, width * sizeof(*state));
+	return 1;
+}
+
 int rec_user_start(const struct rec_model *m, uint32_t user, struct rec_user *u)
 {
 	const struct rec_dataset *d = &m->data;
-	uint32_t size = m->algo->state_size ? m->algo->state_size(m) : 0;
+	uint32_t size = rec_user_state_size(m);
 
 	memset(u, 0, sizeof(*u));
 	if (size && !(u->state = calloc(size, sizeof(*u->state))))
@@ -69,7 +109,7 @@ int rec_user_start(const struct rec_model *m, uint32_t user, struct rec_user *u)
 	for (uint64_t e = d->rowptr[user]; e < d->rowptr[user + 1]; e++)
 		rec_user_push(u, d->col[e], d->val[e], d->time[e]);
 	if (size)
-		m->algo->user_state(m, user, u->state);
+		rec_user_state_get(m, user, u->state);
 	u->folded = u->n;
 	return 0;
 }
@@ -220,10 +260,8 @@ int rec_stream_merge(struct rec_stream *s, struct rec_error *err)
 	}
 	if ((rc = rec_model_update(m, &ev, &opt, err)) < 0)
 		return rc;
-	if (!m->algo->set_user_state)
-		return 0;
 	for (uint32_t i = 0; i < s->cap && i < m->data.nusers; i++)
-		if (s->user[i])
-			m->algo->set_user_state(m, i, s->user[i]->state);
+		if (s->user[i] && !rec_user_state_set(m, i, s->user[i]->state))
+			break;
 	return 0;
 }

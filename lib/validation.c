@@ -1,6 +1,10 @@
-/* validation.c - the validation metric of the families that train in
- * epochs: NDCG@10 over the full ranking of every item, each user's
- * training items excluded, as rec-eval -m computes it. */
+/* validation.c - the training loop of the families that train in epochs,
+ * with early stopping on a validation set, and its usual metric: NDCG@10
+ * over the full ranking of every item, each user's training items
+ * excluded, as rec-eval -m computes it. */
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +19,15 @@ static int by_index(const void *a, const void *b)
 	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
 
 	return (x > y) - (x < y);
+}
+
+/* Does validation user u have events, and the model training events of
+ * the same user (umap[u], or -1 where it lacks him)? */
+static int known(const struct rec_model *m, const struct rec_dataset *vd,
+		 const int64_t *umap, uint32_t u)
+{
+	return umap[u] >= 0 && vd->rowptr[u] < vd->rowptr[u + 1] &&
+	       m->data.rowptr[umap[u]] < m->data.rowptr[umap[u] + 1];
 }
 
 void rec_validation_release(struct rec_validation *v)
@@ -49,8 +62,7 @@ int rec_validation_init(struct rec_validation *v, const struct rec_model *m,
 	for (uint32_t u = 0; u < vd->nusers; u++) {
 		uint64_t at = v->ptr[v->n];
 
-		if (umap[u] < 0 || vd->rowptr[u] == vd->rowptr[u + 1] ||
-		    m->data.rowptr[umap[u]] == m->data.rowptr[umap[u] + 1])
+		if (!known(m, vd, umap, u))
 			continue;
 		for (uint64_t e = vd->rowptr[u]; e < vd->rowptr[u + 1]; e++)
 			v->item[at++] = imap[vd->col[e]] < 0 ? UINT32_MAX :
@@ -99,4 +111,134 @@ double rec_validation_ndcg(const struct rec_model *m, struct rec_validation *v)
 			sum += v->ndcg[j];
 	}
 	return v->n ? sum / v->n : 0;
+}
+
+/* --- the training loop --- */
+
+#define STR(x) #x
+#define XSTR(x) STR(x)
+
+/* How many validation users the model knows, or REC_ENOMEM. */
+static int64_t known_users(const struct rec_model *m, const struct rec_dataset *vd)
+{
+	int64_t *umap = rec_dict_map(vd->users, m->data.users), n = 0;
+
+	if (!umap)
+		return REC_ENOMEM;
+	for (uint32_t u = 0; u < vd->nusers; u++)
+		n += known(m, vd, umap, u);
+	free(umap);
+	return n;
+}
+
+/* Set v up for NDCG@10, or only count the known users for a family with
+ * its own metric.  A validation set without one user that the model
+ * trained on could not tell one epoch from another: every family refuses
+ * it alike. */
+static int validation_start(const struct rec_model *m, const struct rec_epochs *e,
+			    const struct rec_dataset *vd, struct rec_validation *v,
+			    struct rec_error *err)
+{
+	int64_t n;
+
+	if (e->rmse)
+		n = known_users(m, vd);
+	else
+		n = rec_validation_init(v, m, vd) < 0 ? REC_ENOMEM : (int64_t)v->n;
+	if (n < 0)
+		return rec_error_set(err, REC_ENOMEM, "out of memory");
+	if (n == 0)
+		return rec_error_set(err, REC_EINVAL, "no user of the validation set has "
+				     "events in the training set");
+	return 0;
+}
+
+/* Copy the model's learned arrays, as its family lists them for the
+ * model file, into *copy (allocated on first use; the caller frees it),
+ * or with back from *copy into the model.  REC_ENOMEM or 0. */
+static int copy_params(struct rec_model *m, void **copy, int back)
+{
+	struct rec_param p[REC_MAX_PARAMS];
+	unsigned np = m->algo->params(m, p);
+	size_t bytes = 0;
+	char *at;
+
+	for (unsigned i = 0; i < np; i++)
+		bytes += p[i].n * 4;
+	if (!*copy && !(*copy = rec_alloc_large(bytes + 1)))
+		return REC_ENOMEM;
+	at = *copy;
+	for (unsigned i = 0; i < np; i++) {
+		void *a = p[i].f32 ? (void *)p[i].f32 : (void *)p[i].u32;
+
+		memcpy(back ? a : at, back ? at : a, p[i].n * 4);
+		at += p[i].n * 4;
+	}
+	return 0;
+}
+
+/* One epoch's line on standard error: its loss, the validation metric
+ * unless name is NULL, and the time since training began. */
+static void progress(const struct rec_epochs *e, uint32_t ep, double loss,
+		     const char *name, double metric, double start)
+{
+	if (name)
+		fprintf(stderr, "epoch %u  %s %.6f  %s %.6f  %.3fs\n", ep, e->loss, loss,
+			name, metric, omp_get_wtime() - start);
+	else
+		fprintf(stderr, "epoch %u  %s %.6f  %.3fs\n", ep, e->loss, loss,
+			omp_get_wtime() - start);
+}
+
+int rec_train_epochs(struct rec_model *m, const struct rec_epochs *e,
+		     const struct rec_train_options *opt, struct rec_error *err)
+{
+	const char *name = !opt->validation ? NULL : e->rmse ? "validation rmse" :
+			   "validation ndcg@" XSTR(REC_VALID_K);
+	struct rec_validation v = { 0 };
+	double best = -INFINITY, kept_metric = NAN, start = omp_get_wtime();
+	uint32_t since = 0, kept = 0;
+	void *copy = NULL;
+	struct rec_rng rng;
+	int rc;
+
+	if (opt->validation && (rc = validation_start(m, e, opt->validation, &v, err)) < 0)
+		goto out;
+	rec_rng_seed(&rng, opt->seed + 1);
+	for (uint32_t ep = 1; ep <= e->epochs && since < e->patience; ep++) {
+		double loss = NAN, metric = NAN, score;
+
+		if ((rc = e->run(e->ctx, ep, &rng, &loss, err)) < 0)
+			goto out;
+		if (name) {
+			metric = e->rmse ? e->rmse(e->ctx) : rec_validation_ndcg(m, &v);
+			score = e->rmse ? -metric : metric;
+			if (score > best) {
+				best = score;
+				kept = ep;
+				kept_metric = metric;
+				since = 0;
+				if (copy_params(m, &copy, 0) < 0) {
+					rc = rec_error_set(err, REC_ENOMEM, "out of memory");
+					goto out;
+				}
+			} else if (ep > e->burnin) {
+				since++;
+			}
+		}
+		if (opt->progress)
+			progress(e, ep, loss, name, metric, start);
+	}
+	if (kept) {
+		copy_params(m, &copy, 1);
+		if (opt->progress)
+			fprintf(stderr, "%skept epoch %u: %s %.6f\n",
+				since >= e->patience ? "stopped early; " : "", kept, name,
+				kept_metric);
+	}
+	rc = (int)kept;
+out:
+	free(copy);
+	rec_validation_release(&v);
+	return rc;
 }

@@ -116,13 +116,6 @@ mix,a[34],2,"
 	refute_output --partial "nan"
 }
 
-@test "bpr refuses a validation set that shares no user with the training set" {
-	printf 'user,item\nstranger,a1\n' > valid.csv
-	run -1 rec-train -a bpr --validation valid.csv -o m.recm "$GROUPS_CSV"
-	assert_output "rec-train: no user of the validation set has events in the training set"
-	[ ! -e m.recm ]
-}
-
 @test "bpr refuses bad parameters with exit 2 and says which" {
 	run -2 rec-train -a bpr -p solver=lbfgs -o m.recm "$GROUPS_CSV"
 	assert_output --partial "bad solver 'lbfgs'"

@@ -91,7 +91,8 @@ b,y,1,0.577350259"
 @test "--validation reports the validation rmse each epoch" {
 	run -0 --separate-stderr rec-train -j1 -a mf -k 2 -e 3 --progress \
 		--validation "$FIXTURES/tiny.csv" -o m.recm "$FIXTURES/tiny.csv"
-	[ "$(printf '%s\n' "$stderr" | grep -c 'validation rmse [0-9]')" -eq 3 ]
+	[ "$(printf '%s\n' "$stderr" | grep -c '^epoch .* validation rmse [0-9]')" -eq 3 ]
+	grep -q '^kept epoch [1-3]: validation rmse [0-9]' <<<"$stderr"
 }
 
 @test "early stopping ends before the last epoch when validation stops improving" {
@@ -100,6 +101,18 @@ b,y,1,0.577350259"
 	run -0 --separate-stderr rec-train -j1 -a mf -k 2 -e 50 --lr 0.05 -p patience=2 \
 		--progress --validation val.csv -o m.recm "$FIXTURES/tiny.csv"
 	[ "$(printf '%s\n' "$stderr" | grep -c '^epoch')" -lt 50 ]
+}
+
+@test "every family that trains in epochs refuses a validation set of users it does not know" {
+	# No validation user has training events: no epoch could be told from
+	# another.
+	printf 'user,item,rating\nstranger,x,5\nnobody,nosuch,1\n' > val.csv
+	for algo in mf bpr ials neumf sasrec; do
+		run -1 rec-train -j1 -a "$algo" -e 2 --validation val.csv -o m.recm \
+			"$FIXTURES/tiny.csv"
+		assert_output "rec-train: no user of the validation set has events in the training set"
+		[ ! -e m.recm ]
+	done
 }
 
 @test "input can be an events CSV on standard input" {

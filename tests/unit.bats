@@ -28,3 +28,9 @@ setup() {
 	run -0 "$REC_BIN/unit/test_eval"
 	assert_output --regexp 'test_eval.c: [1-9][0-9]* checks, 0 failed'
 }
+
+@test "every model family keeps the contract of test_contract.c" {
+	run -0 "$REC_BIN/unit/test_contract"
+	refute_output --partial "breaks the contract"
+	assert_output --partial " 0 failed"
+}

@@ -18,7 +18,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "nn.h"
 #include "unit.h"
@@ -385,39 +384,6 @@ static void test_fold_in(void)
 	rec_model_free(m);
 }
 
-/* Saving and loading keep every score; a block of users scores as they
- * do one by one. */
-static void test_round_trip(void)
-{
-	struct rec_model *m = tiny_model("full", "5", "0.01"), *back = NULL;
-	uint32_t nu = m->data.nusers, ni = m->data.nitems;
-	float *one = zeros((size_t)nu * ni), *two = zeros((size_t)nu * ni);
-	int64_t *users = calloc(nu, sizeof(*users));
-	char path[] = "/tmp/test_sasrec_XXXXXX";
-	struct rec_error err;
-	int fd = mkstemp(path);
-
-	CHECK(fd >= 0 && users != NULL);
-	close(fd);
-	for (uint32_t u = 0; u < nu; u++) {
-		users[u] = u;
-		rec_model_score(m, u, one + (size_t)u * ni);
-	}
-	rec_model_score_block(m, users, nu, two);
-	CHECK(max_rel_diff(two, one, nu * ni) < 1e-6);
-	CHECK(rec_model_save(m, path, &err) == 0);
-	CHECK(rec_model_load(&back, path, &err) == 0);
-	unlink(path);
-	for (uint32_t u = 0; back && u < nu; u++)
-		rec_model_score(back, u, two + (size_t)u * ni);
-	CHECK(memcmp(one, two, (size_t)nu * ni * sizeof(float)) == 0);
-	rec_model_free(back);
-	rec_model_free(m);
-	free(one);
-	free(two);
-	free(users);
-}
-
 int main(void)
 {
 	rec_rng_seed(&rng, 1);
@@ -425,6 +391,5 @@ int main(void)
 	test_network("full");
 	test_network("sampled");
 	test_fold_in();
-	test_round_trip();
 	return UNIT_STATUS();
 }
