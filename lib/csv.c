@@ -8,6 +8,7 @@
 #include <csv.h>
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,12 +65,39 @@ static int name_matches(const char *names, const char *h)
 	return 0;
 }
 
-static long header_find(const struct rec_csv_reader *r, const char *names)
+/* The first header field from i on that names is a name of, or -1. */
+static long header_find(const struct rec_csv_reader *r, const char *names, long i)
 {
-	for (long i = 0; i < r->nheader; i++)
+	for (; i < r->nheader; i++)
 		if (name_matches(names, r->header[i]))
 			return i;
 	return -1;
+}
+
+/* Find column c in the header, which must name it once. */
+static int header_column(struct rec_csv_reader *r, struct rec_csv_column *col)
+{
+	const char *names = col->want ? col->want : col->names;
+	char msg[256];
+	long again;
+
+	col->pos = header_find(r, names, 0);
+	if (col->pos < 0 && (col->want || !col->optional)) {
+		if (col->want)
+			snprintf(msg, sizeof(msg), "no %s column '%s' in the header",
+				 col->what, col->want);
+		else
+			snprintf(msg, sizeof(msg), "no %s column in the header (looked for %s)",
+				 col->what, col->names);
+		return fail(r, 0, REC_EPARSE, msg);
+	}
+	if (col->pos >= 0 && (again = header_find(r, names, col->pos + 1)) >= 0) {
+		snprintf(msg, sizeof(msg), "two %s columns in the header: '%s' and '%s'",
+			 col->what, r->header[col->pos], r->header[again]);
+		return fail(r, again + 1, REC_EPARSE, msg);
+	}
+	col->present = col->pos >= 0;
+	return 0;
 }
 
 /* Work out the position of each column from the options and the header.
@@ -78,6 +106,8 @@ static long header_find(const struct rec_csv_reader *r, const char *names)
 int rec_csv_resolve_columns(struct rec_csv_reader *r)
 {
 	char msg[256];
+
+	r->width = r->opt->no_header ? LONG_MAX : r->nheader;
 
 	for (int c = 0; c < r->ncol; c++) {
 		struct rec_csv_column *col = &r->col[c];
@@ -98,27 +128,19 @@ int rec_csv_resolve_columns(struct rec_csv_reader *r)
 				return fail(r, 0, REC_EINVAL, msg);
 			}
 			col->pos = c;
-		} else {
-			col->pos = header_find(r, col->want ? col->want : col->names);
-			if (col->pos < 0 && (col->want || !col->optional)) {
-				if (col->want)
-					snprintf(msg, sizeof(msg), "no %s column '%s' in the header",
-						 col->what, col->want);
-				else
-					snprintf(msg, sizeof(msg),
-						 "no %s column in the header (looked for %s)",
-						 col->what, col->names);
-				return fail(r, 0, REC_EPARSE, msg);
-			}
-			col->present = col->pos >= 0;
+		} else if (header_column(r, col) < 0) {
+			return r->err->code;
 		}
 	}
 	return 0;
 }
 
-/* The first data row settles which optional positional columns exist. */
+/* The first data row settles which optional positional columns exist,
+ * and without a header, how many fields a row may have. */
 void rec_csv_settle_columns(struct rec_csv_reader *r)
 {
+	if (r->opt->no_header)
+		r->width = r->nfield;
 	for (int c = 0; c < r->ncol; c++)
 		if (r->opt->no_header && r->col[c].optional && !r->col[c].want &&
 		    r->col[c].pos >= r->nfield) {
@@ -169,6 +191,8 @@ static void on_field(void *s, size_t len, void *data)
 		return;
 	if (!s)
 		s = "", len = 0;
+	if (!r->nul && memchr(s, '\0', len))
+		r->nul = i + 1;
 	if (r->line == 1 && !r->opt->no_header) {
 		rc = rec_csv_keep_header(r, s, len);
 	} else {
@@ -189,6 +213,8 @@ static int take_row(struct rec_csv_reader *r)
 	char msg[128];
 	int rc;
 
+	if (r->nul)
+		return fail(r, r->nul, REC_EPARSE, "NUL byte in the field");
 	for (int c = 0; c < r->ncol; c++) {
 		if (r->col[c].pos >= r->nfield) {
 			snprintf(msg, sizeof(msg), "missing %s column (the row has %ld field%s)",
@@ -199,6 +225,11 @@ static int take_row(struct rec_csv_reader *r)
 			r->fieldp[c] = NULL;
 			r->fieldlen[c] = 0;
 		}
+	}
+	if (r->nfield > r->width) {
+		snprintf(msg, sizeof(msg), "the row has %ld fields, the %s %ld", r->nfield,
+			 r->opt->no_header ? "first row" : "header", r->width);
+		return fail(r, r->width + 1, REC_EPARSE, msg);
 	}
 	r->err->column = 0;
 	if ((rc = r->fn(r->ctx, r->fieldp, r->fieldlen, r->err)) < 0) {
@@ -229,11 +260,15 @@ static void on_row(int term, void *data)
 	if (r->failed) {
 		/* nothing: the error stands */
 	} else if (r->line == 1 && !r->opt->no_header) {
-		rec_csv_resolve_columns(r);
+		if (r->nul)
+			fail(r, r->nul, REC_EPARSE, "NUL byte in the header");
+		else
+			rec_csv_resolve_columns(r);
 	} else {
 		rec_csv_data_row(r);
 	}
 	r->nfield = 0;
+	r->nul = 0;
 	r->line++;
 }
 
@@ -316,6 +351,27 @@ static int read_some(const struct rec_csv_reader *r, gzFile gz, int fd, char *bu
 	return (int)got;
 }
 
+/* The first read: the input's first bytes after the UTF-8 byte order
+ * mark that spreadsheets write before the header, if there is one.  It
+ * reads until it has the mark's three bytes, lest a mark cut across two
+ * reads be taken for data. */
+static int read_start(const struct rec_csv_reader *r, gzFile gz, int fd, char *buf, int n)
+{
+	int got = 0, k;
+
+	do {
+		k = read_some(r, gz, fd, buf + got, n - got);
+		got += k > 0 ? k : 0;
+	} while (k > 0 && got < 3);
+	if (got >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0) {
+		got -= 3;
+		memmove(buf, buf + 3, (size_t)got);
+		if (!got)
+			return read_some(r, gz, fd, buf, n);
+	}
+	return got ? got : k;
+}
+
 static int parse_stream(struct rec_csv_reader *r, gzFile gz, int fd, struct csv_parser *p)
 {
 	enum { CHUNK = 1 << 20 };
@@ -324,13 +380,16 @@ static int parse_stream(struct rec_csv_reader *r, gzFile gz, int fd, struct csv_
 
 	if (!buf)
 		return rec_error_set(r->err, REC_ENOMEM, "out of memory");
-	while (!stopped(r) && (n = read_some(r, gz, fd, buf, CHUNK)) > 0) {
+	if (!stopped(r))
+		n = read_start(r, gz, fd, buf, CHUNK);
+	while (n > 0) {
 		if (csv_parse(p, buf, (size_t)n, on_field, on_row, r) != (size_t)n) {
 			fail(r, 0, REC_EPARSE, csv_strerror(csv_error(p)));
 			break;
 		}
-		if (r->failed)
+		if (r->failed || stopped(r))
 			break;
+		n = read_some(r, gz, fd, buf, CHUNK);
 	}
 	free(buf);
 	if (r->failed)
@@ -397,7 +456,6 @@ int rec_csv_parse_event(void *data, char *const *field, const size_t *len,
 		field[REC_COL_USER], field[REC_COL_ITEM], len[REC_COL_USER], len[REC_COL_ITEM], 1, x->row,
 		field[REC_COL_RATING] != NULL, field[REC_COL_TIME] != NULL
 	};
-	double rating = 1;
 	int rc;
 
 	for (int c = REC_COL_USER; c <= REC_COL_ITEM; c++)
@@ -407,7 +465,7 @@ int rec_csv_parse_event(void *data, char *const *field, const size_t *len,
 			return REC_EPARSE;
 		}
 	if (ev.has_rating &&
-	    rec_parse_double(field[REC_COL_RATING], -1e30, 1e30, &rating, "rating", err) < 0) {
+	    rec_parse_float(field[REC_COL_RATING], -1e30, 1e30, &ev.value, "rating", err) < 0) {
 		err->column = REC_COL_RATING + 1;
 		return REC_EPARSE;
 	}
@@ -415,7 +473,6 @@ int rec_csv_parse_event(void *data, char *const *field, const size_t *len,
 		err->column = REC_COL_TIME + 1;
 		return REC_EPARSE;
 	}
-	ev.value = (float)rating;
 	if ((rc = x->fn(x->ctx, &ev, err)) < 0)
 		return rc;
 	x->row++;

@@ -23,6 +23,10 @@ struct rec_csv_reader {
 	int failed;
 	long line;		/* record number, header included */
 	long nfield;		/* fields seen in this record */
+	long width;		/* fields a row may have: the header's, or
+				 * the first row's without one */
+	long nul;		/* the 1-based field of this record that
+				 * holds a NUL byte, or 0 */
 	int settled;		/* the first data row fixed the columns */
 	struct rec_csv_buf *field;	/* one per selected column */
 	char **fieldp;
@@ -35,7 +39,7 @@ struct rec_csv_reader {
  * r->header (none with no_header): 0, or < 0 with the error recorded. */
 int rec_csv_resolve_columns(struct rec_csv_reader *r);
 /* The first data row, of r->nfield fields, settles which optional
- * positional columns exist. */
+ * positional columns exist, and without a header how wide a row may be. */
 void rec_csv_settle_columns(struct rec_csv_reader *r);
 /* Keep a copy of a header field: 0 or REC_ENOMEM. */
 int rec_csv_keep_header(struct rec_csv_reader *r, const char *s, size_t len);
