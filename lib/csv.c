@@ -74,7 +74,7 @@ static long header_find(const struct rec_csv_reader *r, const char *names, long 
 	return -1;
 }
 
-/* Find column c in the header, which must name it once. */
+/* Find col in the header, which must name it once. */
 static int header_column(struct rec_csv_reader *r, struct rec_csv_column *col)
 {
 	const char *names = col->want ? col->want : col->names;

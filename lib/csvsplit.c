@@ -5,8 +5,8 @@
  * are the ones libcsv gives: CR and LF both end a row, and empty rows do
  * not count.  A quote, or a space or tab that is not the delimiter,
  * brings in libcsv's rules (quoting, trimming), so a file with one is
- * left to libcsv; so is a file with a NUL byte, which is an error that
- * libcsv's reader reports.  Rows that the quick path cannot take go to the same
+ * left to libcsv; so is a file with a NUL byte, an error that libcsv's
+ * reader reports.  Rows that the quick path cannot take go to the same
  * row code as libcsv's (csvread.h), which takes them or says why not. */
 #include <errno.h>
 #include <fcntl.h>
