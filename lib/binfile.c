@@ -27,7 +27,7 @@
 #define BUF_LEN (1 << 16)
 
 struct rec_writer {
-	struct gz_sink *gz;
+	struct rec_gzstream_sink *gz;
 	int sync_fd;		/* a second descriptor kept for fsync, or -1 */
 	char *path;
 	char *tmp;		/* NULL when writing to standard output */
@@ -40,7 +40,7 @@ struct rec_writer {
 };
 
 struct rec_reader {
-	struct gz_source *gz;
+	struct rec_gzstream_source *gz;
 	char *path;
 	uLong crc;
 	uint64_t pos;
@@ -77,7 +77,7 @@ static int writer_put(struct rec_writer *w, const unsigned char *p, size_t n)
 	if (w->failed)
 		return REC_EIO;
 	w->crc = crc32_z(w->crc, p, n);
-	if (gz_sink_write(w->gz, p, n) < 0)
+	if (rec_gzstream_sink_write(w->gz, p, n) < 0)
 		w->failed = 1;
 	w->pos += n;
 	return w->failed ? REC_EIO : 0;
@@ -192,7 +192,7 @@ static int open_target(struct rec_writer *w, const char *path, struct rec_error 
 	w->sync_fd = w->tmp ? dup(fd) : -1;
 	/* Stored, not deflated: the next program in a pipeline reads it at
 	 * memory speed, and a gzip -9 of the file is still readable. */
-	if (!(w->gz = gz_sink_open(fd)))
+	if (!(w->gz = rec_gzstream_sink_open(fd)))
 		return rec_error_set(err, REC_ENOMEM, "out of memory");
 	return 0;
 }
@@ -261,8 +261,8 @@ static int writer_finish(struct rec_writer *w, struct rec_error *err)
 				     (unsigned long long)w->pos,
 				     (unsigned long long)w->total - 4);
 	put_le(crc, w->crc, 4);
-	if (gz_sink_write(w->gz, crc, 4) < 0 ||
-	    gz_sink_finish(w->gz, (uint32_t)crc32(w->crc, crc, 4), w->total) < 0)
+	if (rec_gzstream_sink_write(w->gz, crc, 4) < 0 ||
+	    rec_gzstream_sink_finish(w->gz, (uint32_t)crc32(w->crc, crc, 4), w->total) < 0)
 		goto io;
 	if (w->sync_fd >= 0 && fsync(w->sync_fd) < 0 && errno != EINVAL)
 		goto io;
@@ -293,7 +293,7 @@ void rec_writer_abort(struct rec_writer *w)
 {
 	if (!w)
 		return;
-	gz_sink_close(w->gz);
+	rec_gzstream_sink_close(w->gz);
 	if (w->sync_fd >= 0)
 		close(w->sync_fd);
 	if (w->tmp) {
@@ -323,9 +323,9 @@ static int reader_fill(struct rec_reader *r)
 
 	if (r->err.code)
 		return r->err.code;
-	n = gz_source_read(r->gz, r->buf, BUF_LEN);
+	n = rec_gzstream_source_read(r->gz, r->buf, BUF_LEN);
 	if (n < 0)
-		return rec_reader_fail(r, REC_EFORMAT, gz_source_error(r->gz));
+		return rec_reader_fail(r, REC_EFORMAT, rec_gzstream_source_error(r->gz));
 	r->at = 0;
 	r->len = (size_t)n;
 	return 0;
@@ -344,10 +344,10 @@ static int reader_truncated(struct rec_reader *r)
 static int reader_direct(struct rec_reader *r, unsigned char *d, size_t n, int in_crc)
 {
 	while (n) {
-		ssize_t k = gz_source_read(r->gz, d, n);
+		ssize_t k = rec_gzstream_source_read(r->gz, d, n);
 
 		if (k < 0)
-			return rec_reader_fail(r, REC_EFORMAT, gz_source_error(r->gz));
+			return rec_reader_fail(r, REC_EFORMAT, rec_gzstream_source_error(r->gz));
 		if (k == 0)
 			return reader_truncated(r);
 		if (in_crc)
@@ -535,11 +535,11 @@ static int read_header(struct rec_reader *r, const char *magic,
 	return check_table(r);
 }
 
-static struct gz_source *open_read(const char *path)
+static struct rec_gzstream_source *open_read(const char *path)
 {
 	int fd = strcmp(path, "-") == 0 ? dup(STDIN_FILENO) : open(path, O_RDONLY);
 
-	return fd < 0 ? NULL : gz_source_open(fd);
+	return fd < 0 ? NULL : rec_gzstream_source_open(fd);
 }
 
 int rec_reader_open(struct rec_reader **out, const char *path, const char *magic,
@@ -627,8 +627,8 @@ static int reader_finish(struct rec_reader *r)
 	if (r->at < r->len || (reader_fill(r) == 0 && r->len > 0))
 		return rec_reader_fail(r, REC_EFORMAT, "trailing data after the checksum");
 	if (!r->err.code &&
-	    gz_source_check(r->gz, (uint32_t)crc32(r->crc, crc, 4), r->total) < 0)
-		return rec_reader_fail(r, REC_EFORMAT, gz_source_error(r->gz));
+	    rec_gzstream_source_check(r->gz, (uint32_t)crc32(r->crc, crc, 4), r->total) < 0)
+		return rec_reader_fail(r, REC_EFORMAT, rec_gzstream_source_error(r->gz));
 	return r->err.code;
 }
 
@@ -645,7 +645,7 @@ void rec_reader_abort(struct rec_reader *r)
 {
 	if (!r)
 		return;
-	gz_source_close(r->gz);
+	rec_gzstream_source_close(r->gz);
 	free(r->path);
 	free(r);
 }
@@ -757,7 +757,7 @@ int rec_file_has_magic(const char *path, const char *magic, struct rec_error *er
 	char head[REC_MAGIC_LEN];
 	int is_stdin = strcmp(path, "-") == 0;
 	off_t start = 0;
-	struct gz_source *gz = NULL;
+	struct rec_gzstream_source *gz = NULL;
 	ssize_t n = 0, k = 1;
 	int rc = 0;
 
@@ -768,11 +768,11 @@ int rec_file_has_magic(const char *path, const char *magic, struct rec_error *er
 		rc = rec_error_set(err, REC_EIO, "%s", strerror(errno ? errno : ENOMEM));
 		goto out;
 	}
-	while (n < REC_MAGIC_LEN && (k = gz_source_read(gz, head + n, REC_MAGIC_LEN - n)) > 0)
+	while (n < REC_MAGIC_LEN && (k = rec_gzstream_source_read(gz, head + n, REC_MAGIC_LEN - n)) > 0)
 		n += k;
 	if (k < 0)
-		rc = rec_error_set(err, REC_EFORMAT, "%s", gz_source_error(gz));
-	gz_source_close(gz);
+		rc = rec_error_set(err, REC_EFORMAT, "%s", rec_gzstream_source_error(gz));
+	rec_gzstream_source_close(gz);
 	if (is_stdin && lseek(STDIN_FILENO, start, SEEK_SET) < 0 && rc == 0)
 		rc = rec_error_set(err, REC_EIO, "%s", strerror(errno));
 	if (rc == 0)

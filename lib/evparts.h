@@ -10,10 +10,16 @@
  * the k-th stretch of rows in dictionaries of its own, times counted
  * from 0 where there is no time column.  Returns the number of parts in
  * the new array *parts, 0 if the file needs the general reader (standard
- * input, gzip, quotes or spaces), or < 0 on an error in the file. */
+ * input, gzip, quotes, spaces or NUL bytes, or rec_csv_splits says no),
+ * or < 0 on an error in the file. */
 int rec_events_read_parts(const char *path, const struct rec_csv_options *opt,
 			  struct rec_events **parts, uint64_t *skipped,
 			  struct rec_error *err);
+
+/* Whether plain files may be split by hand: not with opt->libcsv, nor
+ * with the environment variable REC_TEST_LIBCSV set and not empty, which
+ * lets the tests read every file both ways. */
+int rec_csv_splits(const struct rec_csv_options *opt);
 
 /* rec_events_read through libcsv alone. */
 int rec_events_read_general(struct rec_events *ev, const char *path,

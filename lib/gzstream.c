@@ -42,18 +42,18 @@ static int write_all(int fd, const unsigned char *p, size_t n)
 
 /* --- sink --- */
 
-struct gz_sink {
+struct rec_gzstream_sink {
 	int fd;
 	z_stream z;
 	unsigned char out[CHUNK];
 };
 
-struct gz_sink *gz_sink_open(int fd)
+struct rec_gzstream_sink *rec_gzstream_sink_open(int fd)
 {
 	/* No file name, no time: the same content gives the same bytes. */
 	static const unsigned char header[10] = { 0x1f, 0x8b, Z_DEFLATED, 0, 0, 0, 0, 0,
 						  0, OS_UNIX };
-	struct gz_sink *s = calloc(1, sizeof(*s));
+	struct rec_gzstream_sink *s = calloc(1, sizeof(*s));
 
 	/* Stored blocks need no history and no hash: the smallest window
 	 * and memory level spare allocating and clearing a quarter MiB. */
@@ -71,7 +71,7 @@ struct gz_sink *gz_sink_open(int fd)
 }
 
 /* Run deflate over the pending input, writing each full buffer. */
-static int sink_deflate(struct gz_sink *s, int flush)
+static int sink_deflate(struct rec_gzstream_sink *s, int flush)
 {
 	int zrc;
 
@@ -91,7 +91,7 @@ static int sink_deflate(struct gz_sink *s, int flush)
 	return 0;
 }
 
-int gz_sink_write(struct gz_sink *s, const void *p, size_t n)
+int rec_gzstream_sink_write(struct rec_gzstream_sink *s, const void *p, size_t n)
 {
 	const unsigned char *b = p;
 
@@ -108,7 +108,7 @@ int gz_sink_write(struct gz_sink *s, const void *p, size_t n)
 	return 0;
 }
 
-int gz_sink_finish(struct gz_sink *s, uint32_t crc, uint64_t len)
+int rec_gzstream_sink_finish(struct rec_gzstream_sink *s, uint32_t crc, uint64_t len)
 {
 	unsigned char trailer[TRAILER_LEN];
 
@@ -119,7 +119,7 @@ int gz_sink_finish(struct gz_sink *s, uint32_t crc, uint64_t len)
 	return write_all(s->fd, trailer, sizeof(trailer));
 }
 
-void gz_sink_close(struct gz_sink *s)
+void rec_gzstream_sink_close(struct rec_gzstream_sink *s)
 {
 	if (!s)
 		return;
@@ -130,7 +130,7 @@ void gz_sink_close(struct gz_sink *s)
 
 /* --- source --- */
 
-struct gz_source {
+struct rec_gzstream_source {
 	int fd;
 	int gzip;		/* else plain bytes */
 	int ended;		/* the deflate stream or the file is over */
@@ -142,7 +142,7 @@ struct gz_source {
 	unsigned char in[TRAILER_LEN + CHUNK];
 };
 
-static int source_fail(struct gz_source *s, const char *what)
+static int source_fail(struct rec_gzstream_source *s, const char *what)
 {
 	if (what)
 		snprintf(s->error, sizeof(s->error), "corrupt compressed data (%s)", what);
@@ -152,7 +152,7 @@ static int source_fail(struct gz_source *s, const char *what)
 }
 
 /* Refill the chunk after the kept bytes; the count read, or -1. */
-static ssize_t source_fill(struct gz_source *s)
+static ssize_t source_fill(struct rec_gzstream_source *s)
 {
 	unsigned char *chunk = s->in + TRAILER_LEN;
 	ssize_t k;
@@ -168,9 +168,9 @@ static ssize_t source_fill(struct gz_source *s)
 	return k;
 }
 
-struct gz_source *gz_source_open(int fd)
+struct rec_gzstream_source *rec_gzstream_source_open(int fd)
 {
-	struct gz_source *s = calloc(1, sizeof(*s));
+	struct rec_gzstream_source *s = calloc(1, sizeof(*s));
 
 	if (!s) {
 		close(fd);
@@ -192,14 +192,14 @@ struct gz_source *gz_source_open(int fd)
 	 * not compute it again. */
 	if (inflateInit2(&s->z, MAX_WBITS + 16) != Z_OK ||
 	    inflateValidate(&s->z, 0) != Z_OK) {
-		gz_source_close(s);
+		rec_gzstream_source_close(s);
 		errno = ENOMEM;
 		return NULL;
 	}
 	return s;
 }
 
-static ssize_t plain_read(struct gz_source *s, unsigned char *p, size_t n)
+static ssize_t plain_read(struct rec_gzstream_source *s, unsigned char *p, size_t n)
 {
 	ssize_t k;
 
@@ -216,7 +216,7 @@ static ssize_t plain_read(struct gz_source *s, unsigned char *p, size_t n)
 	return k < 0 ? source_fail(s, NULL) : k;
 }
 
-static ssize_t inflate_read(struct gz_source *s, unsigned char *p, size_t n)
+static ssize_t inflate_read(struct rec_gzstream_source *s, unsigned char *p, size_t n)
 {
 	s->z.next_out = p;
 	s->z.avail_out = n > UINT32_MAX ? UINT32_MAX : (uInt)n;
@@ -240,12 +240,12 @@ static ssize_t inflate_read(struct gz_source *s, unsigned char *p, size_t n)
 	return (ssize_t)(s->z.next_out - p);
 }
 
-ssize_t gz_source_read(struct gz_source *s, void *p, size_t n)
+ssize_t rec_gzstream_source_read(struct rec_gzstream_source *s, void *p, size_t n)
 {
 	return s->gzip ? inflate_read(s, p, n) : plain_read(s, p, n);
 }
 
-int gz_source_check(struct gz_source *s, uint32_t crc, uint64_t len)
+int rec_gzstream_source_check(struct rec_gzstream_source *s, uint32_t crc, uint64_t len)
 {
 	const unsigned char *trailer = s->z.next_in - TRAILER_LEN;
 
@@ -260,12 +260,12 @@ int gz_source_check(struct gz_source *s, uint32_t crc, uint64_t len)
 	return 0;
 }
 
-const char *gz_source_error(const struct gz_source *s)
+const char *rec_gzstream_source_error(const struct rec_gzstream_source *s)
 {
 	return s->error;
 }
 
-void gz_source_close(struct gz_source *s)
+void rec_gzstream_source_close(struct rec_gzstream_source *s)
 {
 	if (!s)
 		return;

@@ -330,7 +330,6 @@ static int apply_setting(struct rec_model **m, char *line, struct rec_error *err
 {
 	char *eq = strchr(line, '=');
 	const char *value;
-	long long now;
 
 	if (!eq)
 		return rec_error_set(err, REC_EFORMAT, "bad setting '%s'", line);
@@ -350,12 +349,8 @@ static int apply_setting(struct rec_model **m, char *line, struct rec_error *err
 	if (strcmp(line, "half_life") == 0)
 		return rec_parse_double(value, 0, 1e300, &(*m)->half_life, line, err) < 0 ?
 			REC_EFORMAT : 0;
-	if (strcmp(line, "now") == 0) {
-		if (sscanf(value, "%lld", &now) != 1)
-			return rec_error_set(err, REC_EFORMAT, "bad now '%s'", value);
-		(*m)->now = now;
-		return 0;
-	}
+	if (strcmp(line, "now") == 0)
+		return rec_parse_time(value, &(*m)->now, line, err) < 0 ? REC_EFORMAT : 0;
 	return rec_model_set(*m, line, value, err) < 0 ? REC_EFORMAT : 0;
 }
 

@@ -1,4 +1,5 @@
 /* num.c - the one place that turns text into numbers, times and durations. */
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -8,6 +9,42 @@
 
 #include "rec.h"
 
+/* Where the plain decimal number at the start of s ends: a sign, digits
+ * with at most one point (if fraction) and an exponent (if fraction), or
+ * NULL if s does not start with one.  strtod and strtol also take leading
+ * spaces, hex, "inf" and "nan", which are no numbers in a data file. */
+static const char *decimal_end(const char *s, int fraction)
+{
+	int digits = 0;
+
+	s += *s == '+' || *s == '-';
+	for (; isdigit((unsigned char)*s); s++)
+		digits++;
+	if (fraction && *s == '.')
+		for (s++; isdigit((unsigned char)*s); s++)
+			digits++;
+	if (!digits)
+		return NULL;
+	if (fraction && (*s == 'e' || *s == 'E')) {
+		const char *e = s + 1;
+
+		e += *e == '+' || *e == '-';
+		if (!isdigit((unsigned char)*e))
+			return NULL;
+		for (s = e; isdigit((unsigned char)*s); s++)
+			;
+	}
+	return s;
+}
+
+/* Is s a whole plain decimal number? */
+static int is_decimal(const char *s, int fraction)
+{
+	const char *end = decimal_end(s, fraction);
+
+	return end && !*end;
+}
+
 int rec_parse_long(const char *s, long min, long max, long *out,
 		   const char *what, struct rec_error *err)
 {
@@ -16,7 +53,7 @@ int rec_parse_long(const char *s, long min, long max, long *out,
 
 	errno = 0;
 	v = strtol(s, &end, 10);
-	if (end == s || *end || errno == ERANGE)
+	if (!is_decimal(s, 0) || end == s || *end || errno == ERANGE)
 		return rec_error_set(err, REC_EPARSE, "bad %s '%s'", what, s);
 	if (v < min || v > max)
 		return rec_error_set(err, REC_EPARSE,
@@ -83,7 +120,9 @@ int rec_parse_double(const char *s, double min, double max, double *out,
 		goto check;
 	errno = 0;
 	v = strtod(s, &end);
-	if (end == s || *end || errno == ERANGE || !isfinite(v))
+	/* ERANGE: beyond a double, or a number that is not zero read as a
+	 * subnormal or as zero */
+	if (!is_decimal(s, 1) || end == s || *end || errno == ERANGE || !isfinite(v))
 		return rec_error_set(err, REC_EPARSE, "bad %s '%s'", what, s);
 check:
 	if (v < min || v > max)
@@ -91,6 +130,19 @@ check:
 				     "%s '%s' is out of range [%g, %g]",
 				     what, s, min, max);
 	*out = v;
+	return 0;
+}
+
+int rec_parse_float(const char *s, double min, double max, float *out,
+		    const char *what, struct rec_error *err)
+{
+	double v;
+
+	if (rec_parse_double(s, min, max, &v, what, err) < 0)
+		return REC_EPARSE;
+	if (v != 0 && (float)v == 0)
+		return rec_error_set(err, REC_EPARSE, "%s '%s' underflows to 0", what, s);
+	*out = (float)v;
 	return 0;
 }
 
@@ -121,6 +173,9 @@ static int parse_iso8601(const char *s, int64_t *out)
 {
 	int y, mo, d, h = 0, mi = 0, sec = 0, n = 0;
 
+	for (int i = 0; i < 4; i++)
+		if (!isdigit((unsigned char)s[i]))
+			return -1;
 	if (sscanf(s, "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3 || n != 10)
 		return -1;
 	s += n;
@@ -160,8 +215,8 @@ static int parse_plain_integer(const char *s, int64_t *out)
 	return digits > 0;
 }
 
-int rec_parse_time(const char *s, int64_t *out, const char *what,
-		   struct rec_error *err)
+/* Seconds or ISO 8601 in *out: 0, or -1 if s is neither. */
+static int parse_any_time(const char *s, int64_t *out)
 {
 	char *end;
 	long long v;
@@ -170,13 +225,25 @@ int rec_parse_time(const char *s, int64_t *out, const char *what,
 		return 0;
 	errno = 0;
 	v = strtoll(s, &end, 10);
-	if (end != s && !*end && errno != ERANGE) {
+	if (is_decimal(s, 0) && end != s && !*end && errno != ERANGE) {
 		*out = v;
 		return 0;
 	}
-	if (parse_iso8601(s, out) == 0)
-		return 0;
-	return rec_error_set(err, REC_EPARSE, "bad %s '%s'", what, s);
+	return parse_iso8601(s, out);
+}
+
+int rec_parse_time(const char *s, int64_t *out, const char *what,
+		   struct rec_error *err)
+{
+	int64_t t;
+
+	if (parse_any_time(s, &t) < 0)
+		return rec_error_set(err, REC_EPARSE, "bad %s '%s'", what, s);
+	if (t < REC_TIME_MIN || t > REC_TIME_MAX)
+		return rec_error_set(err, REC_EPARSE,
+				     "%s '%s' is out of range (years 0001 to 9999)", what, s);
+	*out = t;
+	return 0;
 }
 
 int rec_parse_duration(const char *s, double *out, const char *what,
@@ -186,12 +253,13 @@ int rec_parse_duration(const char *s, double *out, const char *what,
 		{ 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 86400 },
 		{ 'w', 604800 },
 	};
+	const char *plain = decimal_end(s, 1);
 	char *end;
 	double v, scale = 1;
 
 	errno = 0;
 	v = strtod(s, &end);
-	if (end == s || errno == ERANGE || !isfinite(v) || v <= 0)
+	if (!plain || end != plain || errno == ERANGE || !isfinite(v) || v <= 0)
 		goto bad;
 	if (*end) {
 		size_t i;

@@ -48,8 +48,9 @@ const char *rec_error_str(const struct rec_error *err, char *buf, size_t size);
 
 /* --- numbers, times and durations (num.c) --- */
 
-/* Parse a whole string as a number within [min, max]; what names the value
- * in the error ("rating", "--lr").  Never accepts trailing garbage. */
+/* Parse a whole string as a plain decimal number within [min, max]; what
+ * names the value in the error ("rating", "--lr").  Never accepts trailing
+ * garbage, leading spaces, hex, "inf" or "nan". */
 int rec_parse_long(const char *s, long min, long max, long *out,
 		   const char *what, struct rec_error *err);
 int rec_parse_double(const char *s, double min, double max, double *out,
@@ -58,8 +59,18 @@ int rec_parse_double(const char *s, double min, double max, double *out,
 int rec_parse_u64(const char *s, uint64_t *out, const char *what,
 		  struct rec_error *err);
 
-/* Parse a time: integer seconds since the epoch, or ISO 8601 UTC
- * "YYYY-MM-DD[THH:MM[:SS]][Z]". */
+/* The same, for a value stored as a float: a number that is not zero but
+ * would be stored as zero is refused too. */
+int rec_parse_float(const char *s, double min, double max, float *out,
+		    const char *what, struct rec_error *err);
+
+/* Times run from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z, so that
+ * the difference of two never overflows. */
+#define REC_TIME_MIN INT64_C(-62135596800)
+#define REC_TIME_MAX INT64_C(253402300799)
+
+/* Parse a time within [REC_TIME_MIN, REC_TIME_MAX]: integer seconds since
+ * the epoch, or ISO 8601 UTC "YYYY-MM-DD[THH:MM[:SS]][Z]". */
 int rec_parse_time(const char *s, int64_t *out, const char *what,
 		   struct rec_error *err);
 
@@ -133,6 +144,9 @@ struct rec_csv_options {
 				 * its line arrives (plain text only, no gzip) */
 	const volatile sig_atomic_t *stop;	/* if set and non-zero when a
 				 * read is interrupted, end there */
+	int libcsv;		/* read through libcsv alone, never splitting
+				 * plain files by hand (the results are the
+				 * same: for tests that check it) */
 };
 
 /* Parse "-d" values: one character, "tab", "comma", "semicolon", "space". */

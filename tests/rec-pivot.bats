@@ -696,6 +696,141 @@ same_as_stdin() {
 	assert_output "rec-pivot: long.recd: trailing data after the checksum"
 }
 
+# --- both CSV readers ---
+
+# pivot_both STATUS ARGS...: rec-pivot ARGS, reading plain files split by
+# hand and then through libcsv alone (REC_TEST_LIBCSV): both must exit
+# with STATUS and print the same; $output and $stderr are what they print.
+pivot_both() {
+	local status=$1 out err
+	shift
+	run "-$status" --separate-stderr env REC_TEST_LIBCSV=1 rec-pivot "$@"
+	out=$output err=$stderr
+	run "-$status" --separate-stderr rec-pivot "$@"
+	assert_equal "$output" "$out"
+	assert_equal "$stderr" "$err"
+}
+
+@test "every fixture reads the same split by hand as through libcsv alone" {
+	local n=0 a b
+	for f in "$FIXTURES"/*.csv "$FIXTURES"/*.tsv; do
+		for opts in "" "--skip-bad" "--no-header" "--no-header --skip-bad" "-d tab --no-header"; do
+			# shellcheck disable=SC2086
+			rec-pivot $opts -o split.recd "$f" > split.out 2> split.err && a=0 || a=$?
+			# shellcheck disable=SC2086
+			REC_TEST_LIBCSV=1 rec-pivot $opts -o libcsv.recd "$f" > libcsv.out 2> libcsv.err &&
+				b=0 || b=$?
+			[ "$a" -le 1 ] || fail "rec-pivot $opts $f: status $a"
+			[ "$a" = "$b" ] || fail "rec-pivot $opts $f: status $a split, $b through libcsv"
+			cmp split.out libcsv.out && cmp split.err libcsv.err ||
+				fail "rec-pivot $opts $f: the two readers print different things"
+			if [ "$a" = 0 ]; then
+				cmp split.recd libcsv.recd || fail "rec-pivot $opts $f: different datasets"
+				n=$((n + 1))
+			fi
+			rm -f split.recd libcsv.recd
+		done
+	done
+	# most fixtures are read, not refused
+	[ "$n" -gt 50 ] || fail "only $n reads succeeded"
+}
+
+# --- hostile input ---
+
+# bad_row NAME MESSAGE: the fixture NAME, events.csv with one bad row put
+# in, is refused with MESSAGE both ways; with --skip-bad, that row is
+# counted and the rest is events.csv.
+bad_row() {
+	pivot_both 1 --format long "$FIXTURES/$1"
+	assert_equal "$output" ""
+	assert_equal "$stderr" "rec-pivot: $FIXTURES/$1:$2"
+	pivot_both 0 --skip-bad --format long "$FIXTURES/$1"
+	diff -u "$FIXTURES/events.csv" <(printf '%s\n' "$output")
+	assert_equal "$stderr" "rec-pivot: skipped 1 bad rows"
+}
+
+@test "a NUL byte in a row is an error, or a bad row with --skip-bad" {
+	# the rest of the line is not lost, nor the rows after it
+	bad_row nul-byte.csv "4:2: NUL byte in the field"
+}
+
+@test "a NUL byte in the header is an error, even with --skip-bad" {
+	pivot_both 1 --format long "$FIXTURES/nul-header.csv"
+	assert_equal "$stderr" "rec-pivot: $FIXTURES/nul-header.csv:1:2: NUL byte in the header"
+	pivot_both 1 --skip-bad --format long "$FIXTURES/nul-header.csv"
+	assert_equal "$stderr" "rec-pivot: $FIXTURES/nul-header.csv:1:2: NUL byte in the header"
+}
+
+@test "a UTF-8 byte order mark before the header is skipped" {
+	pivot_both 0 --format long "$FIXTURES/bom.csv"
+	diff -u "$FIXTURES/events.csv" <(printf '%s\n' "$output")
+	run -0 rec-pivot --format long - < "$FIXTURES/bom.csv"
+	diff -u "$FIXTURES/events.csv" <(printf '%s\n' "$output")
+	gzip -c "$FIXTURES/bom.csv" > bom.csv.gz
+	run -0 rec-pivot --format long bom.csv.gz
+	diff -u "$FIXTURES/events.csv" <(printf '%s\n' "$output")
+}
+
+@test "a byte order mark before the first row is skipped with --no-header" {
+	pivot_both 0 --no-header --format long "$FIXTURES/bom-noheader.csv"
+	diff -u "$FIXTURES/events.csv" <(printf '%s\n' "$output")
+	# only at the start: further on, the same bytes are part of an ID
+	{ cat "$FIXTURES/bom-noheader.csv"; printf '\357\273\277dave,i1,2,1060\n'; } > late.csv
+	pivot_both 0 --no-header --stats -o late.recd late.csv
+	assert_line "users,4"
+}
+
+@test "a row with more fields than the header is an error, or a bad row" {
+	bad_row extra-field.csv "5:5: the row has 5 fields, the header 4"
+	# without a header, the first row sets the width
+	tail -n +2 "$FIXTURES/extra-field.csv" > nh.csv
+	pivot_both 1 --no-header --format long nh.csv
+	assert_equal "$stderr" "rec-pivot: nh.csv:4:5: the row has 5 fields, the first row 4"
+}
+
+@test "a header that names a column twice is an error, even with --skip-bad" {
+	pivot_both 1 --format long "$FIXTURES/dup-rating.csv"
+	assert_equal "$stderr" "rec-pivot: $FIXTURES/dup-rating.csv:1:4: two rating columns in the header: 'rating' and 'rating'"
+	pivot_both 1 --skip-bad --format long "$FIXTURES/dup-user.csv"
+	assert_equal "$stderr" "rec-pivot: $FIXTURES/dup-user.csv:1:2: two user columns in the header: 'user' and 'user_id'"
+	# a column named on the command line is the only one of its kind
+	pivot_both 0 -u user_id --format long "$FIXTURES/dup-user.csv"
+	assert_output "user,item
+1,i1"
+}
+
+@test "ratings in hex, inf and nan are errors, or bad rows" {
+	bad_row rating-hex.csv "3:3: bad rating '0x10'"
+	bad_row rating-inf.csv "3:3: bad rating 'inf'"
+	bad_row rating-nan.csv "3:3: bad rating 'nan'"
+}
+
+@test "a rating that is not zero but would be stored as zero is an error, or a bad row" {
+	bad_row rating-underflow.csv "3:3: rating '1e-50' underflows to 0"
+	# zero itself, and small ratings a float holds, are ratings
+	sed 's/1e-50/0/' "$FIXTURES/rating-underflow.csv" > zero.csv
+	pivot_both 0 --format long zero.csv
+	assert_line "dave,i2,0,1060"
+	sed 's/1e-50/1e-40/' "$FIXTURES/rating-underflow.csv" > small.csv
+	pivot_both 0 --format long small.csv
+	assert_line "dave,i2,9.9999461e-41,1060"
+}
+
+@test "a timestamp outside the years 0001 to 9999 is an error, or a bad row" {
+	bad_row time-range.csv \
+		"6:4: timestamp '9223372036854775807' is out of range (years 0001 to 9999)"
+	# the range's ends are in it, one second past them is not
+	for t in -62135596800 253402300799 0001-01-01 9999-12-31T23:59:59Z; do
+		sed "s/9223372036854775807/$t/" "$FIXTURES/time-range.csv" > in.csv
+		pivot_both 0 --format long in.csv
+	done
+	for t in -62135596801 253402300800 0000-12-31 -9223372036854775808; do
+		sed "s/9223372036854775807/$t/" "$FIXTURES/time-range.csv" > out.csv
+		pivot_both 1 --format long out.csv
+		assert_equal "$stderr" "rec-pivot: out.csv:6:4: timestamp '$t' is out of range (years 0001 to 9999)"
+	done
+}
+
 # --- output errors ---
 
 @test "a .recd to /dev/full fails" {
