@@ -58,6 +58,12 @@ static inline float rec_dot(const float *a, const float *b, size_t n)
 	return sum;
 }
 
+/* The Gibbs sampler's deviates (rng.c): out[0..n) standard normal by a
+ * ziggurat, two from each draw of the generator; and a Gamma(shape, 1)
+ * deviate, shape > 0. */
+void rec_rng_normals(struct rec_rng *rng, float *out, uint32_t n);
+double rec_rng_gamma(struct rec_rng *rng, double shape);
+
 /* Intern each ID of from into to, in from's order: map[i] gets the index
  * in to of from's ID i.  0, REC_ENOMEM, or REC_EINVAL for too many IDs. */
 int rec_dict_intern_all(const struct rec_dict *from, struct rec_dict *to, uint32_t *map);

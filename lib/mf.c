@@ -315,122 +315,6 @@ static double run_epoch(struct trainer *t, struct rec_rng *rng)
 #define MIN_SCALE 1e-10f
 #define ROUND4(n) (((uint32_t)(n) + 3) & ~3u)
 
-/* Marsaglia and Tsang's ziggurat (J. Stat. Softw. 2000), 128 layers, taking
- * the layer and the value from separate bits (Doornik 2005).  A sweep
- * draws a normal deviate for every coordinate it visits, and with
- * rec_rng_normal these took longer than all the rest. */
-#define ZIG_LAYERS 128
-#define ZIG_R 3.442619855899
-#define ZIG_V 9.91256303526217e-3
-
-struct zig {
-	double x[ZIG_LAYERS + 1];	/* right edges; x[0] is the base's width */
-	double ratio[ZIG_LAYERS];	/* x[i + 1] / x[i]: below it, accept */
-	double f[ZIG_LAYERS + 1];	/* exp(-x^2 / 2) */
-	float fx[ZIG_LAYERS];		/* x as floats, for the fast path */
-	float fratio[ZIG_LAYERS];	/* ratio as floats, rounded down */
-};
-
-static void zig_init(struct zig *z)
-{
-	z->x[0] = ZIG_V / exp(-0.5 * ZIG_R * ZIG_R);
-	z->x[1] = ZIG_R;
-	for (int i = 1; i < ZIG_LAYERS - 1; i++)
-		z->x[i + 1] = sqrt(-2 * log(ZIG_V / z->x[i] + exp(-0.5 * z->x[i] * z->x[i])));
-	z->x[ZIG_LAYERS] = 0;
-	for (int i = 0; i <= ZIG_LAYERS; i++)
-		z->f[i] = exp(-0.5 * z->x[i] * z->x[i]);
-	for (int i = 0; i < ZIG_LAYERS; i++) {
-		z->ratio[i] = z->x[i + 1] / z->x[i];
-		z->fx[i] = (float)z->x[i];
-		z->fratio[i] = (float)z->ratio[i];
-		if (z->fratio[i] > z->ratio[i])
-			z->fratio[i] = nextafterf(z->fratio[i], 0);
-	}
-}
-
-/* A standard normal deviate where the ziggurat's fast test failed for the
- * layer i, sign and value u; draws more bits as it must. */
-static float zig_slow(const struct zig *z, struct rec_rng *rng, int i, double sign,
-		      float u)
-{
-	for (;;) {
-		double x = u * z->x[i];
-		uint32_t b;
-
-		if (u < z->ratio[i])
-			return (float)(sign * x);
-		if (i == 0) {	/* the tail beyond R (Marsaglia 1964) */
-			double a, c;
-
-			do {
-				a = -log1p(-rec_rng_uniform(rng)) / ZIG_R;
-				c = -log1p(-rec_rng_uniform(rng));
-			} while (c + c < a * a);
-			return (float)(sign * (ZIG_R + a));
-		}
-		if (z->f[i] + rec_rng_uniform(rng) * (z->f[i + 1] - z->f[i]) < exp(-0.5 * x * x))
-			return (float)(sign * x);
-		b = (uint32_t)rec_rng_next(rng);
-		i = (int)(b & (ZIG_LAYERS - 1));
-		sign = b & ZIG_LAYERS ? -1 : 1;
-		u = (double)(b >> 8) * 0x1.0p-24;
-	}
-}
-
-/* A standard normal deviate from 32 random bits: 7 pick the layer, 1 the
- * sign and 24, enough for a float, the value. */
-static inline float zig_normal(const struct zig *z, struct rec_rng *rng, uint32_t b)
-{
-	int i = (int)(b & (ZIG_LAYERS - 1));
-	float u = (float)(b >> 8) * 0x1.0p-24f;
-	float sign = (float)(1 - (int)((b >> 6) & 2));	/* bit 7, without a branch */
-
-	if (u < z->fratio[i])
-		return sign * u * z->fx[i];
-	return zig_slow(z, rng, i, sign, u);
-}
-
-/* Fill out[0..n) with standard normal deviates, two from each draw of the
- * generator. */
-static void zig_fill(const struct zig *z, struct rec_rng *rng, float *out, uint32_t n)
-{
-	uint32_t j = 0;
-
-	for (; j + 2 <= n; j += 2) {
-		uint64_t b = rec_rng_next(rng);
-
-		out[j] = zig_normal(z, rng, (uint32_t)b);
-		out[j + 1] = zig_normal(z, rng, (uint32_t)(b >> 32));
-	}
-	if (j < n)
-		out[j] = zig_normal(z, rng, (uint32_t)rec_rng_next(rng));
-}
-
-/* A Gamma(shape, 1) deviate (Marsaglia and Tsang, ACM TOMS 2000). */
-static double gamma_draw(struct rec_rng *rng, double shape)
-{
-	double d, c;
-
-	if (shape < 1)
-		return gamma_draw(rng, shape + 1) * pow(1 - rec_rng_uniform(rng), 1 / shape);
-	d = shape - 1.0 / 3;
-	c = 1 / sqrt(9 * d);
-	for (;;) {
-		double x, v, u;
-
-		do {
-			x = rec_rng_normal(rng);
-			v = 1 + c * x;
-		} while (v <= 0);
-		v = v * v * v;
-		u = 1 - rec_rng_uniform(rng);
-		if (u < 1 - 0.0331 * x * x * x * x ||
-		    log(u) < 0.5 * x * x + d * (1 - v + log(v)))
-			return d * v;
-	}
-}
-
 /* One side of the factorisation.  The sampler keeps rows of dim = k + 2
  * numbers, users (p_u, b_u, 1) and items (q_i, 1, b_i), so that a user row
  * dotted with an item row is the prediction less mu, and sampling a row's
@@ -470,7 +354,6 @@ struct gibbs {
 	size_t scratch;		/* floats of buf per thread */
 	float *buf;
 	float *stat;		/* 3 x dim, for the priors */
-	struct zig zig;
 	int avx512;		/* the CPU has AVX-512 */
 };
 
@@ -689,7 +572,7 @@ static void sample_rows(struct gibbs *g, int s, uint64_t seed)
 
 		gather_row(g, s, row, len, r, sc, h);
 		rec_rng_seed(&rng, seed + row);
-		zig_fill(&g->zig, &rng, z, g->k + 1);
+		rec_rng_normals(&rng, z, g->k + 1);
 		sample_coords(g, me, me->x + (size_t)row * dim, me->dev + (size_t)row * dim,
 			      r, sc, h, len, z);
 		scatter_row(g, s, row, r, sc);
@@ -844,7 +727,7 @@ static void sample_implicit(struct gibbs *g, int s, float *buf, struct rec_rng *
 			snn += nr * nr;
 		}
 		sum(me->dev, dim, me->norm, other->adj + other->ptr[j], end - other->ptr[j], acc);
-		zig_fill(&g->zig, rng, z, dim);
+		rec_rng_normals(rng, z, dim);
 		#pragma omp simd
 		for (uint32_t c = 0; c < dim; c++) {
 			float inv = 1 / (iprec[c] + prec[c] * snn);
@@ -883,7 +766,7 @@ static void sample_prior(const struct gibbs *g, const float *x, uint32_t n,
 	for (uint32_t c = 0; c < dim; c++) {
 		if (c == one)
 			continue;
-		prec[c] = gamma_draw(rng, (n + 2) / 2.0) / ((mean[c] * mean[c] + 1 + ss[c]) / 2);
+		prec[c] = rec_rng_gamma(rng, (n + 2) / 2.0) / ((mean[c] * mean[c] + 1 + ss[c]) / 2);
 		mean[c] = s[c] / (n + 1) + rec_rng_normal(rng) / sqrt((n + 1) * prec[c]);
 	}
 }
@@ -917,14 +800,14 @@ static void sample_noise_mean(struct gibbs *g, struct rec_rng *rng)
 	}
 	for (uint32_t u = 0; u < d->nusers; u++)
 		ss += (double)g->noise[u] * sums[u];
-	g->alpha = gamma_draw(rng, (1 + g->wtotal) / 2) / ((1 + ss) / 2);
+	g->alpha = rec_rng_gamma(rng, (1 + g->wtotal) / 2) / ((1 + ss) / 2);
 	#pragma omp parallel for schedule(dynamic, USER_CHUNK)
 	for (uint32_t u = 0; u < d->nusers; u++) {
 		struct rec_rng r;
 		float sc, s = 0;
 
 		rec_rng_seed(&r, seed + u);
-		g->noise[u] = (float)(gamma_draw(&r, NOISE_SHAPE + wsum[u] / 2) /
+		g->noise[u] = (float)(rec_rng_gamma(&r, NOISE_SHAPE + wsum[u] / 2) /
 				      (NOISE_SHAPE + g->alpha * sums[u] / 2));
 		sc = sqrtf((float)g->alpha * g->noise[u]);
 		for (uint64_t e = d->rowptr[u]; e < d->rowptr[u + 1]; e++) {
@@ -1137,7 +1020,6 @@ static struct gibbs *gibbs_new(struct rec_model *m, const float *weight)
 	g->dim = g->most = mf->k + 2;
 	g->mu = mf->w.mu[0];
 	g->alpha = 1;
-	zig_init(&g->zig);
 #ifdef HAVE_AVX512_KERNEL
 	g->avx512 = __builtin_cpu_supports("avx512f");
 #endif
