@@ -83,6 +83,22 @@ void *rec_realloc_large(void *p, size_t old, size_t bytes);
  * REC_ENOMEM, with *a kept, or 0. */
 int rec_grow_floats(float **a, size_t old, size_t n);
 
+/* Which SIMD kernels run (cpu.c).  REC_X86_KERNELS says whether the
+ * compiler builds the x86 ones at all; rec_cpu_has whether this processor
+ * runs those of a level, each level including the ones below it. */
+#if defined(__x86_64__) && defined(__GNUC__)
+#define REC_X86_KERNELS 1
+#endif
+enum rec_cpu_level {
+	REC_CPU_PORTABLE,
+	REC_CPU_AVX2,		/* x86-64-v3 */
+	REC_CPU_AVX512,		/* x86-64-v3 and AVX-512F */
+};
+int rec_cpu_has(enum rec_cpu_level want);
+/* Answer as if the processor had at most the level most: for tests of the
+ * portable kernels; call it before any threads start. */
+void rec_cpu_cap(enum rec_cpu_level most);
+
 /* OpenBLAS on one thread while the caller's OpenMP threads call it, so
  * that the two kinds of threads do not multiply: returns the count to
  * hand back to rec_blas_restore after the parallel region. */

@@ -17,13 +17,12 @@
 #ifdef __SSE__
 #include <xmmintrin.h>
 #endif
-#if defined(__x86_64__) && defined(__GNUC__)
-#include <immintrin.h>
-#define HAVE_AVX512_KERNEL 1
-#endif
 
 #include "internal.h"
 #include "lapack.h"
+#ifdef REC_X86_KERNELS
+#include <immintrin.h>
+#endif
 
 enum {
 	HP_FACTORS, HP_EPOCHS, HP_LR, HP_LR_DECAY, HP_REG, HP_REG_BIAS, HP_INIT,
@@ -354,7 +353,6 @@ struct gibbs {
 	size_t scratch;		/* floats of buf per thread */
 	float *buf;
 	float *stat;		/* 3 x dim, for the priors */
-	int avx512;		/* the CPU has AVX-512 */
 };
 
 /* h[c * len + j] = sc[j] times counterpart j's factor c < k, for the n
@@ -464,7 +462,7 @@ static inline float draw(const struct side *me, uint32_t dim, float *x, float *d
 	return dlt;
 }
 
-#ifdef HAVE_AVX512_KERNEL
+#ifdef REC_X86_KERNELS
 /* The lanes of a 16-float register that left floats fill. */
 static __mmask16 tail_mask(uint32_t left)
 {
@@ -533,7 +531,7 @@ sample_coords_with(move_and_sum_fn *move, const struct gibbs *g, const struct si
 		r[j] -= da * pa[j] + db * pb[j];
 }
 
-#ifdef HAVE_AVX512_KERNEL
+#ifdef REC_X86_KERNELS
 __attribute__((target("avx512f")))
 static void sample_coords_avx512(const struct gibbs *g, const struct side *me, float *x,
 				 float *dev, float *r, const float *sc, const float *h,
@@ -547,8 +545,8 @@ static void sample_coords(const struct gibbs *g, const struct side *me, float *x
 			  float *dev, float *r, const float *sc, const float *h,
 			  uint32_t len, const float *z)
 {
-#ifdef HAVE_AVX512_KERNEL
-	if (g->avx512) {
+#ifdef REC_X86_KERNELS
+	if (rec_cpu_has(REC_CPU_AVX512)) {
 		sample_coords_avx512(g, me, x, dev, r, sc, h, len, z);
 		return;
 	}
@@ -633,7 +631,7 @@ static void move_rows(float *restrict x, uint32_t dim, const float *norm, const 
 	}
 }
 
-#ifdef HAVE_AVX512_KERNEL
+#ifdef REC_X86_KERNELS
 /* The same two with AVX-512: the sum holds 80 coordinates in registers,
  * the last register's under a mask, so one pass serves the 66 of 64
  * factors. */
@@ -710,8 +708,8 @@ static void sample_implicit(struct gibbs *g, int s, float *buf, struct rec_rng *
 	void (*move)(float *, uint32_t, const float *, const uint32_t *, uint64_t,
 		     const float *) = move_rows;
 
-#ifdef HAVE_AVX512_KERNEL
-	if (g->avx512) {
+#ifdef REC_X86_KERNELS
+	if (rec_cpu_has(REC_CPU_AVX512)) {
 		sum = sum_rows_avx512;
 		move = move_rows_avx512;
 	}
@@ -1020,9 +1018,6 @@ static struct gibbs *gibbs_new(struct rec_model *m, const float *weight)
 	g->dim = g->most = mf->k + 2;
 	g->mu = mf->w.mu[0];
 	g->alpha = 1;
-#ifdef HAVE_AVX512_KERNEL
-	g->avx512 = __builtin_cpu_supports("avx512f");
-#endif
 	g->side[0].ptr = d->rowptr;
 	g->side[0].adj = d->col;
 	g->res = rec_alloc_large((d->nnz + 1) * sizeof(*g->res));
