@@ -105,6 +105,26 @@ void rec_cpu_cap(enum rec_cpu_level most);
 int rec_blas_serial(void);
 void rec_blas_restore(int threads);
 
+/* --- mf's hook for its unit test --- */
+
+/* A row of mf under solver=adam: its bias and its k factors, each with
+ * Adam's two moments. */
+struct rec_mf_row {
+	float *bias, *bias_m1, *bias_m2;
+	float *x, *m1, *m2;
+};
+
+struct rec_mf_adam {
+	uint32_t k;
+	float lr, reg, reg_bias;
+};
+
+/* mf's lazy Adam step number step (from 1) for one rating of weighted
+ * error g: moves the user's row u and the item's row i down the gradient
+ * of half the squared error plus the L2 penalties, and nothing else. */
+void rec_mf_adam_step(const struct rec_mf_adam *h, uint64_t step, const struct rec_mf_row *u,
+		      const struct rec_mf_row *i, float g);
+
 /* The model families. */
 extern const struct rec_algo rec_algo_pop;
 extern const struct rec_algo rec_algo_itemknn;

@@ -209,16 +209,127 @@ struct trainer {
 	struct gibbs *gibbs;
 };
 
-/* One Adam step on n parameters at x with gradients g. */
-static void adam_step(float *x, float *m1, float *m2, const float *g, uint32_t n,
-		      float lr, float c1, float c2)
+/* Adam is lazy, as TensorFlow's LazyAdam and PyTorch's SparseAdam are: a
+ * step is one rating, and it moves only that user's and that item's bias
+ * and vector and their moments, at the step size of the ratings' count so
+ * far.  Its bias corrections are folded into the step size and epsilon
+ * (Kingma and Ba, end of section 2), which leaves one square root and one
+ * division a coordinate. */
+struct adam_rate {
+	float lr, eps;
+};
+
+/* Past this step, 0.999^t < 2^-28 and both corrections round to 1 in
+ * float; the powers are skipped, as they cost as much as a step. */
+#define ADAM_SETTLED 20000
+
+static struct adam_rate adam_rate(float lr, uint64_t step)
 {
-	#pragma omp simd
-	for (uint32_t f = 0; f < n; f++) {
-		m1[f] = (float)ADAM_B1 * m1[f] + (float)(1 - ADAM_B1) * g[f];
-		m2[f] = (float)ADAM_B2 * m2[f] + (float)(1 - ADAM_B2) * g[f] * g[f];
-		x[f] -= lr * (m1[f] / c1) / (sqrtf(m2[f] / c2) + (float)ADAM_EPS);
+	float c1, c2;
+
+	if (step > ADAM_SETTLED)
+		return (struct adam_rate){ lr, (float)ADAM_EPS };
+	c1 = 1 - (float)pow(ADAM_B1, (double)step);
+	c2 = sqrtf(1 - (float)pow(ADAM_B2, (double)step));
+	return (struct adam_rate){ lr * c2 / c1, (float)ADAM_EPS * c2 };
+}
+
+/* Move one coordinate's moments by its gradient g; returns how far the
+ * coordinate moves down. */
+static inline float adam_move(float *m1, float *m2, float g, struct adam_rate a)
+{
+	*m1 = (float)ADAM_B1 * *m1 + (float)(1 - ADAM_B1) * g;
+	*m2 = (float)ADAM_B2 * *m2 + (float)(1 - ADAM_B2) * g * g;
+	return a.lr * *m1 / (sqrtf(*m2) + a.eps);
+}
+
+/* The vectors' step for the rating's weighted error g: each vector's
+ * gradient is taken before either moves. */
+static void adam_vectors(const struct rec_mf_row *u, const struct rec_mf_row *i,
+			 uint32_t k, float g, float reg, struct adam_rate a)
+{
+	for (uint32_t f = 0; f < k; f++) {
+		float pf = u->x[f], qf = i->x[f];
+
+		u->x[f] = pf - adam_move(&u->m1[f], &u->m2[f], reg * pf - g * qf, a);
+		i->x[f] = qf - adam_move(&i->m1[f], &i->m2[f], reg * qf - g * pf, a);
 	}
+}
+
+#ifdef REC_X86_KERNELS
+/* The lanes of a 16-float register that left floats fill. */
+static __mmask16 tail_mask(uint32_t left)
+{
+	return left >= 16 ? 0xffff : (__mmask16)((1u << left) - 1);
+}
+
+/* adam_move for the lanes m of x, m1 and m2, returning x moved: the same
+ * operations in the same order, so the same bits as the portable step. */
+__attribute__((target("avx512f")))
+static inline __m512 adam_move_avx512(__m512 x, float *m1, float *m2, __m512 g, __mmask16 m,
+				      struct adam_rate a)
+{
+	__m512 v1 = _mm512_maskz_loadu_ps(m, m1), v2 = _mm512_maskz_loadu_ps(m, m2);
+
+	v1 = _mm512_add_ps(_mm512_mul_ps(_mm512_set1_ps((float)ADAM_B1), v1),
+			   _mm512_mul_ps(_mm512_set1_ps((float)(1 - ADAM_B1)), g));
+	v2 = _mm512_add_ps(_mm512_mul_ps(_mm512_set1_ps((float)ADAM_B2), v2),
+			   _mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps((float)(1 - ADAM_B2)), g), g));
+	_mm512_mask_storeu_ps(m1, m, v1);
+	_mm512_mask_storeu_ps(m2, m, v2);
+	return _mm512_sub_ps(x, _mm512_div_ps(_mm512_mul_ps(_mm512_set1_ps(a.lr), v1),
+					      _mm512_add_ps(_mm512_sqrt_ps(v2),
+							    _mm512_set1_ps(a.eps))));
+}
+
+/* adam_vectors sixteen coordinates at a time, the tail under a mask: the
+ * square roots and divisions of the portable loop stay scalar, as the
+ * compiler must keep sqrtf's errno. */
+__attribute__((target("avx512f")))
+static void adam_vectors_avx512(const struct rec_mf_row *u, const struct rec_mf_row *i,
+				uint32_t k, float g, float reg, struct adam_rate a)
+{
+	__m512 vg = _mm512_set1_ps(g), vr = _mm512_set1_ps(reg);
+
+	for (uint32_t f = 0; f < k; f += 16) {
+		__mmask16 m = tail_mask(k - f);
+		__m512 p = _mm512_maskz_loadu_ps(m, u->x + f), q = _mm512_maskz_loadu_ps(m, i->x + f);
+		__m512 gp = _mm512_sub_ps(_mm512_mul_ps(vr, p), _mm512_mul_ps(vg, q));
+		__m512 gq = _mm512_sub_ps(_mm512_mul_ps(vr, q), _mm512_mul_ps(vg, p));
+
+		_mm512_mask_storeu_ps(u->x + f, m, adam_move_avx512(p, u->m1 + f, u->m2 + f, gp, m, a));
+		_mm512_mask_storeu_ps(i->x + f, m, adam_move_avx512(q, i->m1 + f, i->m2 + f, gq, m, a));
+	}
+}
+#endif
+
+void rec_mf_adam_step(const struct rec_mf_adam *h, uint64_t step, const struct rec_mf_row *u,
+		      const struct rec_mf_row *i, float g)
+{
+	struct adam_rate a = adam_rate(h->lr, step);
+
+	*u->bias -= adam_move(u->bias_m1, u->bias_m2, h->reg_bias * *u->bias - g, a);
+	*i->bias -= adam_move(i->bias_m1, i->bias_m2, h->reg_bias * *i->bias - g, a);
+#ifdef REC_X86_KERNELS
+	if (rec_cpu_has(REC_CPU_AVX512)) {
+		adam_vectors_avx512(u, i, h->k, g, h->reg, a);
+		return;
+	}
+#endif
+	adam_vectors(u, i, h->k, g, h->reg, a);
+}
+
+/* Row r of the users' (item 0) or the items' arrays, with Adam's moments. */
+static struct rec_mf_row adam_row(const struct trainer *t, int item, uint32_t r)
+{
+	const struct mf_params *w = &t->mf->w, *m1 = &t->m1, *m2 = &t->m2;
+	size_t at = (size_t)r * t->mf->k;
+
+	if (item)
+		return (struct rec_mf_row){ w->ib + r, m1->ib + r, m2->ib + r,
+					    w->q + at, m1->q + at, m2->q + at };
+	return (struct rec_mf_row){ w->ub + r, m1->ub + r, m2->ub + r,
+				    w->p + at, m1->p + at, m2->p + at };
 }
 
 #define MAX_K 4096
@@ -246,20 +357,10 @@ static float fit_one(struct trainer *t, uint64_t e, uint64_t step)
 			qi[f] += lr * (g * pf - t->reg * qi[f]);
 		}
 	} else {
-		float gp[MAX_K], gq[MAX_K], gb;
-		float c1 = 1 - (float)pow(ADAM_B1, (double)step);
-		float c2 = 1 - (float)pow(ADAM_B2, (double)step);
+		struct rec_mf_adam h = { k, t->lr, t->reg, t->reg_bias };
+		struct rec_mf_row ur = adam_row(t, 0, u), ir = adam_row(t, 1, i);
 
-		for (uint32_t f = 0; f < k; f++) {
-			gp[f] = -g * qi[f] + t->reg * pu[f];
-			gq[f] = -g * pu[f] + t->reg * qi[f];
-		}
-		gb = -g + t->reg_bias * w->ub[u];
-		adam_step(&w->ub[u], &t->m1.ub[u], &t->m2.ub[u], &gb, 1, t->lr, c1, c2);
-		gb = -g + t->reg_bias * w->ib[i];
-		adam_step(&w->ib[i], &t->m1.ib[i], &t->m2.ib[i], &gb, 1, t->lr, c1, c2);
-		adam_step(pu, t->m1.p + (size_t)u * k, t->m2.p + (size_t)u * k, gp, k, t->lr, c1, c2);
-		adam_step(qi, t->m1.q + (size_t)i * k, t->m2.q + (size_t)i * k, gq, k, t->lr, c1, c2);
+		rec_mf_adam_step(&h, step, &ur, &ir, g);
 	}
 	return err * err;
 }
@@ -463,12 +564,6 @@ static inline float draw(const struct side *me, uint32_t dim, float *x, float *d
 }
 
 #ifdef REC_X86_KERNELS
-/* The lanes of a 16-float register that left floats fill. */
-static __mmask16 tail_mask(uint32_t left)
-{
-	return left >= 16 ? 0xffff : (__mmask16)((1u << left) - 1);
-}
-
 /* move_and_sum sixteen ratings at a time; the tail under a mask. */
 __attribute__((target("avx512f")))
 static void move_and_sum_avx512(float *r, const float *pa, const float *pb, float da,
