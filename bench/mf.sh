@@ -1,7 +1,8 @@
 #!/bin/sh
 # mf.sh - rating prediction on the fixed 80/20 splits of MovieLens:
 # matrix factorisation with 64 factors and 20 epochs on 1 and 2 threads
-# and with each solver (time, memory, test RMSE), and with its defaults;
+# and with each solver (time, memory, test RMSE; Adam's time over SGD's),
+# and with its defaults;
 # the top-10 lists of pop, itemknn and mf on the same split; then mf's
 # training on 1 and 2 threads over 10^7 generated events.
 . "$(dirname "$0")/helpers"
@@ -57,10 +58,19 @@ split() {
 	# shellcheck disable=SC2086
 	rmse 2 2 $MF
 	printf '  solver, 1 thread\n'
+	sgd='' adam=''
 	for solver in gibbs sgd adam; do
 		# shellcheck disable=SC2086
-		rmse "$solver" 1 $MF -p solver="$solver"
+		rmse "$solver" 1 $MF -p solver="$solver" || continue
+		case $solver in
+		sgd) sgd=$SECS ;;
+		adam) adam=$SECS ;;
+		esac
 	done
+	# Adam's lazy steps against SGD's at the same k and epochs.
+	if [ -n "$sgd" ] && [ -n "$adam" ]; then
+		row "adam / sgd" "$(calc "$adam / $sgd" 2)x"
+	fi
 	printf '  rec-train -a mf with its defaults\n'
 	rmse "1 thread" 1 -a mf
 	printf '  peers (splits/README.md):\n'

@@ -34,13 +34,12 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#if defined(__x86_64__) && defined(__GNUC__)
-#include <immintrin.h>
-#define HAVE_AVX512_KERNEL 1
-#endif
 
 #include "internal.h"
 #include "lapack.h"
+#ifdef REC_X86_KERNELS
+#include <immintrin.h>
+#endif
 
 enum {
 	HP_FACTORS, HP_EPOCHS, HP_REG, HP_REG_EXP, HP_UNOBSERVED, HP_ALPHA, HP_CG_STEPS,
@@ -244,7 +243,7 @@ static void prefetch_row(const struct system *sys, uint32_t row)
 		__builtin_prefetch(y + f);
 }
 
-#ifdef HAVE_AVX512_KERNEL
+#ifdef REC_X86_KERNELS
 /* a's upper triangle += sign z^T z for the m rows of z, k a multiple of
  * 16: blocks of 8 rows by 16 columns of a, each summed in registers over
  * the rows of z.  A row's update is too small for BLAS to pay back its
@@ -291,8 +290,8 @@ static void rank_update_avx512(float *a, const float *z, uint32_t m, uint32_t k,
 /* a's upper triangle += sign z^T z for the m rows of z, k x k. */
 static void rank_update(float *a, const float *z, uint32_t m, uint32_t k, float sign)
 {
-#ifdef HAVE_AVX512_KERNEL
-	if (k % 16 == 0 && __builtin_cpu_supports("avx512f")) {
+#ifdef REC_X86_KERNELS
+	if (k % 16 == 0 && rec_cpu_has(REC_CPU_AVX512)) {
 		rank_update_avx512(a, z, m, k, sign);
 		return;
 	}

@@ -99,6 +99,12 @@ static inline int rec_sorted_has(const uint32_t *sorted, uint32_t n, uint32_t x)
 	return *sorted == x;
 }
 
+/* The Gibbs sampler's deviates (rng.c): out[0..n) standard normal by a
+ * ziggurat, two from each draw of the generator; and a Gamma(shape, 1)
+ * deviate, shape > 0. */
+void rec_rng_normals(struct rec_rng *rng, float *out, uint32_t n);
+double rec_rng_gamma(struct rec_rng *rng, double shape);
+
 /* Intern each ID of from into to, in from's order: map[i] gets the index
  * in to of from's ID i.  0, REC_ENOMEM, or REC_EINVAL for too many IDs. */
 int rec_dict_intern_all(const struct rec_dict *from, struct rec_dict *to, uint32_t *map);
@@ -118,11 +124,47 @@ void *rec_realloc_large(void *p, size_t old, size_t bytes);
  * REC_ENOMEM, with *a kept, or 0. */
 int rec_grow_floats(float **a, size_t old, size_t n);
 
+/* Which SIMD kernels run (cpu.c).  REC_X86_KERNELS says whether the
+ * compiler builds the x86 ones at all; rec_cpu_has whether this processor
+ * runs those of a level, each level including the ones below it. */
+#if defined(__x86_64__) && defined(__GNUC__)
+#define REC_X86_KERNELS 1
+#endif
+enum rec_cpu_level {
+	REC_CPU_PORTABLE,
+	REC_CPU_AVX2,		/* x86-64-v3 */
+	REC_CPU_AVX512,		/* x86-64-v3 and AVX-512F */
+};
+int rec_cpu_has(enum rec_cpu_level want);
+/* Answer as if the processor had at most the level most: for tests of the
+ * portable kernels; call it before any threads start. */
+void rec_cpu_cap(enum rec_cpu_level most);
+
 /* OpenBLAS on one thread while the caller's OpenMP threads call it, so
  * that the two kinds of threads do not multiply (threads.c): returns the
  * count to hand back to rec_blas_restore after the parallel region. */
 int rec_blas_serial(void);
 void rec_blas_restore(int threads);
+
+/* --- mf's hook for its unit test --- */
+
+/* A row of mf under solver=adam: its bias and its k factors, each with
+ * Adam's two moments. */
+struct rec_mf_row {
+	float *bias, *bias_m1, *bias_m2;
+	float *x, *m1, *m2;
+};
+
+struct rec_mf_adam {
+	uint32_t k;
+	float lr, reg, reg_bias;
+};
+
+/* mf's lazy Adam step number step (from 1) for one rating of weighted
+ * error g: moves the user's row u and the item's row i down the gradient
+ * of half the squared error plus the L2 penalties, and nothing else. */
+void rec_mf_adam_step(const struct rec_mf_adam *h, uint64_t step, const struct rec_mf_row *u,
+		      const struct rec_mf_row *i, float g);
 
 /* The model families. */
 extern const struct rec_algo rec_algo_pop;

@@ -17,13 +17,13 @@
 #ifdef __SSE__
 #include <xmmintrin.h>
 #endif
-#if defined(__x86_64__) && defined(__GNUC__)
-#include <immintrin.h>
-#define HAVE_AVX512_KERNEL 1
-#endif
 
 #include "internal.h"
+#include "nn.h"
 #include "lapack.h"
+#ifdef REC_X86_KERNELS
+#include <immintrin.h>
+#endif
 
 enum {
 	HP_FACTORS, HP_EPOCHS, HP_LR, HP_LR_DECAY, HP_REG, HP_REG_BIAS, HP_INIT,
@@ -54,9 +54,6 @@ static const struct rec_hparam mf_hparams[NHP] = {
 #define SGD_EPOCHS 20
 #define SGD_LR 0.01
 #define ADAM_LR 0.001
-#define ADAM_B1 0.9
-#define ADAM_B2 0.999
-#define ADAM_EPS 1e-8
 
 /* The parameters, laid out so that one array set serves the model, Adam's
  * two moments and the best epoch's copy alike. */
@@ -209,16 +206,127 @@ struct trainer {
 	struct gibbs *gibbs;
 };
 
-/* One Adam step on n parameters at x with gradients g. */
-static void adam_step(float *x, float *m1, float *m2, const float *g, uint32_t n,
-		      float lr, float c1, float c2)
+/* Adam is lazy, as TensorFlow's LazyAdam and PyTorch's SparseAdam are: a
+ * step is one rating, and it moves only that user's and that item's bias
+ * and vector and their moments, at the step size of the ratings' count so
+ * far.  Its bias corrections are folded into the step size and epsilon
+ * (Kingma and Ba, end of section 2), which leaves one square root and one
+ * division a coordinate. */
+struct adam_rate {
+	float lr, eps;
+};
+
+/* Past this step, 0.999^t < 2^-28 and both corrections round to 1 in
+ * float; the powers are skipped, as they cost as much as a step. */
+#define ADAM_SETTLED 20000
+
+static struct adam_rate adam_rate(float lr, uint64_t step)
 {
-	#pragma omp simd
-	for (uint32_t f = 0; f < n; f++) {
-		m1[f] = (float)ADAM_B1 * m1[f] + (float)(1 - ADAM_B1) * g[f];
-		m2[f] = (float)ADAM_B2 * m2[f] + (float)(1 - ADAM_B2) * g[f] * g[f];
-		x[f] -= lr * (m1[f] / c1) / (sqrtf(m2[f] / c2) + (float)ADAM_EPS);
+	float c1, c2;
+
+	if (step > ADAM_SETTLED)
+		return (struct adam_rate){ lr, (float)REC_NN_ADAM_EPS };
+	c1 = 1 - (float)pow(REC_NN_ADAM_B1, (double)step);
+	c2 = sqrtf(1 - (float)pow(REC_NN_ADAM_B2, (double)step));
+	return (struct adam_rate){ lr * c2 / c1, (float)REC_NN_ADAM_EPS * c2 };
+}
+
+/* Move one coordinate's moments by its gradient g; returns how far the
+ * coordinate moves down. */
+static inline float adam_move(float *m1, float *m2, float g, struct adam_rate a)
+{
+	*m1 = (float)REC_NN_ADAM_B1 * *m1 + (float)(1 - REC_NN_ADAM_B1) * g;
+	*m2 = (float)REC_NN_ADAM_B2 * *m2 + (float)(1 - REC_NN_ADAM_B2) * g * g;
+	return a.lr * *m1 / (sqrtf(*m2) + a.eps);
+}
+
+/* The vectors' step for the rating's weighted error g: each vector's
+ * gradient is taken before either moves. */
+static void adam_vectors(const struct rec_mf_row *u, const struct rec_mf_row *i,
+			 uint32_t k, float g, float reg, struct adam_rate a)
+{
+	for (uint32_t f = 0; f < k; f++) {
+		float pf = u->x[f], qf = i->x[f];
+
+		u->x[f] = pf - adam_move(&u->m1[f], &u->m2[f], reg * pf - g * qf, a);
+		i->x[f] = qf - adam_move(&i->m1[f], &i->m2[f], reg * qf - g * pf, a);
 	}
+}
+
+#ifdef REC_X86_KERNELS
+/* The lanes of a 16-float register that left floats fill. */
+static __mmask16 tail_mask(uint32_t left)
+{
+	return left >= 16 ? 0xffff : (__mmask16)((1u << left) - 1);
+}
+
+/* adam_move for the lanes m of x, m1 and m2, returning x moved: the same
+ * operations in the same order, so the same bits as the portable step. */
+__attribute__((target("avx512f")))
+static inline __m512 adam_move_avx512(__m512 x, float *m1, float *m2, __m512 g, __mmask16 m,
+				      struct adam_rate a)
+{
+	__m512 v1 = _mm512_maskz_loadu_ps(m, m1), v2 = _mm512_maskz_loadu_ps(m, m2);
+
+	v1 = _mm512_add_ps(_mm512_mul_ps(_mm512_set1_ps((float)REC_NN_ADAM_B1), v1),
+			   _mm512_mul_ps(_mm512_set1_ps((float)(1 - REC_NN_ADAM_B1)), g));
+	v2 = _mm512_add_ps(_mm512_mul_ps(_mm512_set1_ps((float)REC_NN_ADAM_B2), v2),
+			   _mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps((float)(1 - REC_NN_ADAM_B2)), g), g));
+	_mm512_mask_storeu_ps(m1, m, v1);
+	_mm512_mask_storeu_ps(m2, m, v2);
+	return _mm512_sub_ps(x, _mm512_div_ps(_mm512_mul_ps(_mm512_set1_ps(a.lr), v1),
+					      _mm512_add_ps(_mm512_sqrt_ps(v2),
+							    _mm512_set1_ps(a.eps))));
+}
+
+/* adam_vectors sixteen coordinates at a time, the tail under a mask: the
+ * square roots and divisions of the portable loop stay scalar, as the
+ * compiler must keep sqrtf's errno. */
+__attribute__((target("avx512f")))
+static void adam_vectors_avx512(const struct rec_mf_row *u, const struct rec_mf_row *i,
+				uint32_t k, float g, float reg, struct adam_rate a)
+{
+	__m512 vg = _mm512_set1_ps(g), vr = _mm512_set1_ps(reg);
+
+	for (uint32_t f = 0; f < k; f += 16) {
+		__mmask16 m = tail_mask(k - f);
+		__m512 p = _mm512_maskz_loadu_ps(m, u->x + f), q = _mm512_maskz_loadu_ps(m, i->x + f);
+		__m512 gp = _mm512_sub_ps(_mm512_mul_ps(vr, p), _mm512_mul_ps(vg, q));
+		__m512 gq = _mm512_sub_ps(_mm512_mul_ps(vr, q), _mm512_mul_ps(vg, p));
+
+		_mm512_mask_storeu_ps(u->x + f, m, adam_move_avx512(p, u->m1 + f, u->m2 + f, gp, m, a));
+		_mm512_mask_storeu_ps(i->x + f, m, adam_move_avx512(q, i->m1 + f, i->m2 + f, gq, m, a));
+	}
+}
+#endif
+
+void rec_mf_adam_step(const struct rec_mf_adam *h, uint64_t step, const struct rec_mf_row *u,
+		      const struct rec_mf_row *i, float g)
+{
+	struct adam_rate a = adam_rate(h->lr, step);
+
+	*u->bias -= adam_move(u->bias_m1, u->bias_m2, h->reg_bias * *u->bias - g, a);
+	*i->bias -= adam_move(i->bias_m1, i->bias_m2, h->reg_bias * *i->bias - g, a);
+#ifdef REC_X86_KERNELS
+	if (rec_cpu_has(REC_CPU_AVX512)) {
+		adam_vectors_avx512(u, i, h->k, g, h->reg, a);
+		return;
+	}
+#endif
+	adam_vectors(u, i, h->k, g, h->reg, a);
+}
+
+/* Row r of the users' (item 0) or the items' arrays, with Adam's moments. */
+static struct rec_mf_row adam_row(const struct trainer *t, int item, uint32_t r)
+{
+	const struct mf_params *w = &t->mf->w, *m1 = &t->m1, *m2 = &t->m2;
+	size_t at = (size_t)r * t->mf->k;
+
+	if (item)
+		return (struct rec_mf_row){ w->ib + r, m1->ib + r, m2->ib + r,
+					    w->q + at, m1->q + at, m2->q + at };
+	return (struct rec_mf_row){ w->ub + r, m1->ub + r, m2->ub + r,
+				    w->p + at, m1->p + at, m2->p + at };
 }
 
 #define MAX_K 4096
@@ -246,20 +354,10 @@ static float fit_one(struct trainer *t, uint64_t e, uint64_t step)
 			qi[f] += lr * (g * pf - t->reg * qi[f]);
 		}
 	} else {
-		float gp[MAX_K], gq[MAX_K], gb;
-		float c1 = 1 - (float)pow(ADAM_B1, (double)step);
-		float c2 = 1 - (float)pow(ADAM_B2, (double)step);
+		struct rec_mf_adam h = { k, t->lr, t->reg, t->reg_bias };
+		struct rec_mf_row ur = adam_row(t, 0, u), ir = adam_row(t, 1, i);
 
-		for (uint32_t f = 0; f < k; f++) {
-			gp[f] = -g * qi[f] + t->reg * pu[f];
-			gq[f] = -g * pu[f] + t->reg * qi[f];
-		}
-		gb = -g + t->reg_bias * w->ub[u];
-		adam_step(&w->ub[u], &t->m1.ub[u], &t->m2.ub[u], &gb, 1, t->lr, c1, c2);
-		gb = -g + t->reg_bias * w->ib[i];
-		adam_step(&w->ib[i], &t->m1.ib[i], &t->m2.ib[i], &gb, 1, t->lr, c1, c2);
-		adam_step(pu, t->m1.p + (size_t)u * k, t->m2.p + (size_t)u * k, gp, k, t->lr, c1, c2);
-		adam_step(qi, t->m1.q + (size_t)i * k, t->m2.q + (size_t)i * k, gq, k, t->lr, c1, c2);
+		rec_mf_adam_step(&h, step, &ur, &ir, g);
 	}
 	return err * err;
 }
@@ -314,122 +412,6 @@ static double run_epoch(struct trainer *t, struct rec_rng *rng)
 #define MIN_SCALE 1e-10f
 #define ROUND4(n) (((uint32_t)(n) + 3) & ~3u)
 
-/* Marsaglia and Tsang's ziggurat (J. Stat. Softw. 2000), 128 layers, taking
- * the layer and the value from separate bits (Doornik 2005).  A sweep
- * draws a normal deviate for every coordinate it visits, and with
- * rec_rng_normal these took longer than all the rest. */
-#define ZIG_LAYERS 128
-#define ZIG_R 3.442619855899
-#define ZIG_V 9.91256303526217e-3
-
-struct zig {
-	double x[ZIG_LAYERS + 1];	/* right edges; x[0] is the base's width */
-	double ratio[ZIG_LAYERS];	/* x[i + 1] / x[i]: below it, accept */
-	double f[ZIG_LAYERS + 1];	/* exp(-x^2 / 2) */
-	float fx[ZIG_LAYERS];		/* x as floats, for the fast path */
-	float fratio[ZIG_LAYERS];	/* ratio as floats, rounded down */
-};
-
-static void zig_init(struct zig *z)
-{
-	z->x[0] = ZIG_V / exp(-0.5 * ZIG_R * ZIG_R);
-	z->x[1] = ZIG_R;
-	for (int i = 1; i < ZIG_LAYERS - 1; i++)
-		z->x[i + 1] = sqrt(-2 * log(ZIG_V / z->x[i] + exp(-0.5 * z->x[i] * z->x[i])));
-	z->x[ZIG_LAYERS] = 0;
-	for (int i = 0; i <= ZIG_LAYERS; i++)
-		z->f[i] = exp(-0.5 * z->x[i] * z->x[i]);
-	for (int i = 0; i < ZIG_LAYERS; i++) {
-		z->ratio[i] = z->x[i + 1] / z->x[i];
-		z->fx[i] = (float)z->x[i];
-		z->fratio[i] = (float)z->ratio[i];
-		if (z->fratio[i] > z->ratio[i])
-			z->fratio[i] = nextafterf(z->fratio[i], 0);
-	}
-}
-
-/* A standard normal deviate where the ziggurat's fast test failed for the
- * layer i, sign and value u; draws more bits as it must. */
-static float zig_slow(const struct zig *z, struct rec_rng *rng, int i, double sign,
-		      float u)
-{
-	for (;;) {
-		double x = u * z->x[i];
-		uint32_t b;
-
-		if (u < z->ratio[i])
-			return (float)(sign * x);
-		if (i == 0) {	/* the tail beyond R (Marsaglia 1964) */
-			double a, c;
-
-			do {
-				a = -log1p(-rec_rng_uniform(rng)) / ZIG_R;
-				c = -log1p(-rec_rng_uniform(rng));
-			} while (c + c < a * a);
-			return (float)(sign * (ZIG_R + a));
-		}
-		if (z->f[i] + rec_rng_uniform(rng) * (z->f[i + 1] - z->f[i]) < exp(-0.5 * x * x))
-			return (float)(sign * x);
-		b = (uint32_t)rec_rng_next(rng);
-		i = (int)(b & (ZIG_LAYERS - 1));
-		sign = b & ZIG_LAYERS ? -1 : 1;
-		u = (double)(b >> 8) * 0x1.0p-24;
-	}
-}
-
-/* A standard normal deviate from 32 random bits: 7 pick the layer, 1 the
- * sign and 24, enough for a float, the value. */
-static inline float zig_normal(const struct zig *z, struct rec_rng *rng, uint32_t b)
-{
-	int i = (int)(b & (ZIG_LAYERS - 1));
-	float u = (float)(b >> 8) * 0x1.0p-24f;
-	float sign = (float)(1 - (int)((b >> 6) & 2));	/* bit 7, without a branch */
-
-	if (u < z->fratio[i])
-		return sign * u * z->fx[i];
-	return zig_slow(z, rng, i, sign, u);
-}
-
-/* Fill out[0..n) with standard normal deviates, two from each draw of the
- * generator. */
-static void zig_fill(const struct zig *z, struct rec_rng *rng, float *out, uint32_t n)
-{
-	uint32_t j = 0;
-
-	for (; j + 2 <= n; j += 2) {
-		uint64_t b = rec_rng_next(rng);
-
-		out[j] = zig_normal(z, rng, (uint32_t)b);
-		out[j + 1] = zig_normal(z, rng, (uint32_t)(b >> 32));
-	}
-	if (j < n)
-		out[j] = zig_normal(z, rng, (uint32_t)rec_rng_next(rng));
-}
-
-/* A Gamma(shape, 1) deviate (Marsaglia and Tsang, ACM TOMS 2000). */
-static double gamma_draw(struct rec_rng *rng, double shape)
-{
-	double d, c;
-
-	if (shape < 1)
-		return gamma_draw(rng, shape + 1) * pow(1 - rec_rng_uniform(rng), 1 / shape);
-	d = shape - 1.0 / 3;
-	c = 1 / sqrt(9 * d);
-	for (;;) {
-		double x, v, u;
-
-		do {
-			x = rec_rng_normal(rng);
-			v = 1 + c * x;
-		} while (v <= 0);
-		v = v * v * v;
-		u = 1 - rec_rng_uniform(rng);
-		if (u < 1 - 0.0331 * x * x * x * x ||
-		    log(u) < 0.5 * x * x + d * (1 - v + log(v)))
-			return d * v;
-	}
-}
-
 /* One side of the factorisation.  The sampler keeps rows of dim = k + 2
  * numbers, users (p_u, b_u, 1) and items (q_i, 1, b_i), so that a user row
  * dotted with an item row is the prediction less mu, and sampling a row's
@@ -469,8 +451,6 @@ struct gibbs {
 	size_t scratch;		/* floats of buf per thread */
 	float *buf;
 	float *stat;		/* 3 x dim, for the priors */
-	struct zig zig;
-	int avx512;		/* the CPU has AVX-512 */
 };
 
 /* h[c * len + j] = sc[j] times counterpart j's factor c < k, for the n
@@ -580,13 +560,7 @@ static inline float draw(const struct side *me, uint32_t dim, float *x, float *d
 	return dlt;
 }
 
-#ifdef HAVE_AVX512_KERNEL
-/* The lanes of a 16-float register that left floats fill. */
-static __mmask16 tail_mask(uint32_t left)
-{
-	return left >= 16 ? 0xffff : (__mmask16)((1u << left) - 1);
-}
-
+#ifdef REC_X86_KERNELS
 /* move_and_sum sixteen ratings at a time; the tail under a mask. */
 __attribute__((target("avx512f")))
 static void move_and_sum_avx512(float *r, const float *pa, const float *pb, float da,
@@ -649,7 +623,7 @@ sample_coords_with(move_and_sum_fn *move, const struct gibbs *g, const struct si
 		r[j] -= da * pa[j] + db * pb[j];
 }
 
-#ifdef HAVE_AVX512_KERNEL
+#ifdef REC_X86_KERNELS
 __attribute__((target("avx512f")))
 static void sample_coords_avx512(const struct gibbs *g, const struct side *me, float *x,
 				 float *dev, float *r, const float *sc, const float *h,
@@ -663,8 +637,8 @@ static void sample_coords(const struct gibbs *g, const struct side *me, float *x
 			  float *dev, float *r, const float *sc, const float *h,
 			  uint32_t len, const float *z)
 {
-#ifdef HAVE_AVX512_KERNEL
-	if (g->avx512) {
+#ifdef REC_X86_KERNELS
+	if (rec_cpu_has(REC_CPU_AVX512)) {
 		sample_coords_avx512(g, me, x, dev, r, sc, h, len, z);
 		return;
 	}
@@ -688,7 +662,7 @@ static void sample_rows(struct gibbs *g, int s, uint64_t seed)
 
 		gather_row(g, s, row, len, r, sc, h);
 		rec_rng_seed(&rng, seed + row);
-		zig_fill(&g->zig, &rng, z, g->k + 1);
+		rec_rng_normals(&rng, z, g->k + 1);
 		sample_coords(g, me, me->x + (size_t)row * dim, me->dev + (size_t)row * dim,
 			      r, sc, h, len, z);
 		scatter_row(g, s, row, r, sc);
@@ -749,7 +723,7 @@ static void move_rows(float *restrict x, uint32_t dim, const float *norm, const 
 	}
 }
 
-#ifdef HAVE_AVX512_KERNEL
+#ifdef REC_X86_KERNELS
 /* The same two with AVX-512: the sum holds 80 coordinates in registers,
  * the last register's under a mask, so one pass serves the 66 of 64
  * factors. */
@@ -826,8 +800,8 @@ static void sample_implicit(struct gibbs *g, int s, float *buf, struct rec_rng *
 	void (*move)(float *, uint32_t, const float *, const uint32_t *, uint64_t,
 		     const float *) = move_rows;
 
-#ifdef HAVE_AVX512_KERNEL
-	if (g->avx512) {
+#ifdef REC_X86_KERNELS
+	if (rec_cpu_has(REC_CPU_AVX512)) {
 		sum = sum_rows_avx512;
 		move = move_rows_avx512;
 	}
@@ -843,7 +817,7 @@ static void sample_implicit(struct gibbs *g, int s, float *buf, struct rec_rng *
 			snn += nr * nr;
 		}
 		sum(me->dev, dim, me->norm, other->adj + other->ptr[j], end - other->ptr[j], acc);
-		zig_fill(&g->zig, rng, z, dim);
+		rec_rng_normals(rng, z, dim);
 		#pragma omp simd
 		for (uint32_t c = 0; c < dim; c++) {
 			float inv = 1 / (iprec[c] + prec[c] * snn);
@@ -882,7 +856,7 @@ static void sample_prior(const struct gibbs *g, const float *x, uint32_t n,
 	for (uint32_t c = 0; c < dim; c++) {
 		if (c == one)
 			continue;
-		prec[c] = gamma_draw(rng, (n + 2) / 2.0) / ((mean[c] * mean[c] + 1 + ss[c]) / 2);
+		prec[c] = rec_rng_gamma(rng, (n + 2) / 2.0) / ((mean[c] * mean[c] + 1 + ss[c]) / 2);
 		mean[c] = s[c] / (n + 1) + rec_rng_normal(rng) / sqrt((n + 1) * prec[c]);
 	}
 }
@@ -916,14 +890,14 @@ static void sample_noise_mean(struct gibbs *g, struct rec_rng *rng)
 	}
 	for (uint32_t u = 0; u < d->nusers; u++)
 		ss += (double)g->noise[u] * sums[u];
-	g->alpha = gamma_draw(rng, (1 + g->wtotal) / 2) / ((1 + ss) / 2);
+	g->alpha = rec_rng_gamma(rng, (1 + g->wtotal) / 2) / ((1 + ss) / 2);
 	#pragma omp parallel for schedule(dynamic, USER_CHUNK)
 	for (uint32_t u = 0; u < d->nusers; u++) {
 		struct rec_rng r;
 		float sc, s = 0;
 
 		rec_rng_seed(&r, seed + u);
-		g->noise[u] = (float)(gamma_draw(&r, NOISE_SHAPE + wsum[u] / 2) /
+		g->noise[u] = (float)(rec_rng_gamma(&r, NOISE_SHAPE + wsum[u] / 2) /
 				      (NOISE_SHAPE + g->alpha * sums[u] / 2));
 		sc = sqrtf((float)g->alpha * g->noise[u]);
 		for (uint64_t e = d->rowptr[u]; e < d->rowptr[u + 1]; e++) {
@@ -1136,10 +1110,6 @@ static struct gibbs *gibbs_new(struct rec_model *m, const float *weight)
 	g->dim = g->most = mf->k + 2;
 	g->mu = mf->w.mu[0];
 	g->alpha = 1;
-	zig_init(&g->zig);
-#ifdef HAVE_AVX512_KERNEL
-	g->avx512 = __builtin_cpu_supports("avx512f");
-#endif
 	g->side[0].ptr = d->rowptr;
 	g->side[0].adj = d->col;
 	g->res = rec_alloc_large((d->nnz + 1) * sizeof(*g->res));

@@ -6,6 +6,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "internal.h"
 #include "nn.h"
 
 void rec_nn_dense(int n, int in, int out, const float *x, const float *w,
@@ -247,8 +248,8 @@ static inline uint32_t hash32(uint32_t x)
 /* One draw of the generator keys a hash of the element's index, twice
  * over, so that the loop vectorises: masks cost more than the rest of
  * training outside BLAS when drawn one by one. */
-__attribute__((target_clones("arch=x86-64-v3", "default")))
-void rec_nn_dropout_mask(struct rec_rng *rng, size_t n, float p, float *mask)
+static inline __attribute__((always_inline)) void
+dropout_mask(struct rec_rng *rng, size_t n, float p, float *mask)
 {
 	uint64_t r = rec_rng_next(rng);
 	uint32_t key = (uint32_t)r, salt = (uint32_t)(r >> 32);
@@ -264,6 +265,25 @@ void rec_nn_dropout_mask(struct rec_rng *rng, size_t n, float p, float *mask)
 	}
 }
 
+#ifdef REC_X86_KERNELS
+__attribute__((target("arch=x86-64-v3")))
+static void dropout_mask_avx2(struct rec_rng *rng, size_t n, float p, float *mask)
+{
+	dropout_mask(rng, n, p, mask);
+}
+#endif
+
+void rec_nn_dropout_mask(struct rec_rng *rng, size_t n, float p, float *mask)
+{
+#ifdef REC_X86_KERNELS
+	if (rec_cpu_has(REC_CPU_AVX2)) {
+		dropout_mask_avx2(rng, n, p, mask);
+		return;
+	}
+#endif
+	dropout_mask(rng, n, p, mask);
+}
+
 void rec_nn_mul(size_t n, float *x, const float *mask)
 {
 	if (!mask)
@@ -273,11 +293,9 @@ void rec_nn_mul(size_t n, float *x, const float *mask)
 		x[j] *= mask[j];
 }
 
-/* The one loop of training that BLAS does not run: a clone for AVX2 where
- * the processor has it. */
-__attribute__((target_clones("arch=x86-64-v3", "default")))
-double rec_nn_softmax_xent(int n, int c, float *logits, const uint32_t *target,
-			   float scale)
+/* The one loop of training that BLAS does not run, compiled for AVX2 too. */
+static inline __attribute__((always_inline)) double
+softmax_xent(int n, int c, float *logits, const uint32_t *target, float scale)
 {
 	double loss = 0;
 
@@ -301,6 +319,25 @@ double rec_nn_softmax_xent(int n, int c, float *logits, const uint32_t *target,
 		l[target[r]] -= scale;
 	}
 	return loss;
+}
+
+#ifdef REC_X86_KERNELS
+__attribute__((target("arch=x86-64-v3")))
+static double softmax_xent_avx2(int n, int c, float *logits, const uint32_t *target,
+				float scale)
+{
+	return softmax_xent(n, c, logits, target, scale);
+}
+#endif
+
+double rec_nn_softmax_xent(int n, int c, float *logits, const uint32_t *target,
+			   float scale)
+{
+#ifdef REC_X86_KERNELS
+	if (rec_cpu_has(REC_CPU_AVX2))
+		return softmax_xent_avx2(n, c, logits, target, scale);
+#endif
+	return softmax_xent(n, c, logits, target, scale);
 }
 
 double rec_nn_softplus(double x)
