@@ -42,8 +42,8 @@ static void score_and_rank(const struct rec_model *m, float *scores)
 	rec_model_predict(m, (int64_t)nu - 1, -1);
 }
 
-/* Fold two events into a trained user and a new one, score them, and make
- * the stream part of the model. */
+/* Fold two events at the model's present into a trained user and a new
+ * one, score them, and make the stream part of the model. */
 static void stream(struct rec_model *m, float *scores)
 {
 	static const char *const fresh = "fuzz-new-user";
@@ -62,8 +62,8 @@ static void stream(struct rec_model *m, float *scores)
 		else
 			id = fresh, len = strlen(fresh);
 		if (rec_stream_user(&s, id, len, &u, &err) < 0 ||
-		    rec_stream_learn(&s, u, ni - 1, 4, m->now + 1, &err) < 0 ||
-		    rec_stream_learn(&s, u, 0, 1, m->now + 2, &err) < 0)
+		    rec_stream_learn(&s, u, ni - 1, 4, m->now, &err) < 0 ||
+		    rec_stream_learn(&s, u, 0, 1, m->now, &err) < 0)
 			break;
 		rec_user_score(m, u, 0, scores);
 	}
