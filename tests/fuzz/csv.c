@@ -1,0 +1,287 @@
+/* csv.c - fuzz target: the events CSV reader, on both of its paths.
+ *
+ * The input is four bytes of options, then the file.  Options: byte 0
+ * bit 0 no header, bit 1 skip bad rows, bit 2 read events rather than
+ * a dataset, bits 3-5 the delimiter, bits 6 and 7 both set: grow the file
+ * past one part (which costs time, so a quarter of the inputs do); byte 1 the dedup rule; bytes 2 and 3, two bits a column
+ * (user, item, rating, time), how the column is chosen and which one.
+ *
+ * A plain regular file is split by hand in parts on several threads; any
+ * other goes through libcsv.  Both must read the same file the same way:
+ * the same error, or the same events and dataset. */
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "fuzz.h"
+#include "rec.h"
+
+#define OPTION_BYTES 4
+/* Past two parts of 64 KiB, on two threads. */
+#define THREADS 2
+#define GROW_TO ((1 << 17) + 4096)
+
+struct setup {
+	struct rec_csv_options opt;
+	enum rec_dedup dedup;
+	int grow;
+	int events;
+	char want[4][8];
+};
+
+/* Read one column choice: the default, a position, a header name, or a
+ * choice the reader must refuse or find absent. */
+static const char *column_choice(char *buf, unsigned kind, unsigned which)
+{
+	static const char *const names[] = { "a", "b", "USER_ID", "ts" };
+	static const char *const bad[] = { "0", "", "-1", "9" };
+
+	switch (kind) {
+	case 0:
+		return NULL;
+	case 1:
+		snprintf(buf, 8, "%u", which + 1);
+		return buf;
+	case 2:
+		return names[which];
+	default:
+		return bad[which];
+	}
+}
+
+static void take_options(const uint8_t *d, struct setup *s)
+{
+	static const unsigned char delims[] = { ',', '\t', ';', ' ', '|', ':', '"', '0' };
+	const char **col[4] = { &s->opt.user, &s->opt.item, &s->opt.rating, &s->opt.time };
+
+	memset(s, 0, sizeof(*s));
+	s->opt.no_header = d[0] & 1;
+	s->opt.skip_bad = (d[0] >> 1) & 1;
+	s->events = (d[0] >> 2) & 1;
+	s->opt.delim = delims[(d[0] >> 3) & 7];
+	s->grow = (d[0] >> 6) == 3;
+	s->dedup = d[1] % 6;
+	for (int c = 0; c < 4; c++)
+		*col[c] = column_choice(s->want[c], (d[2] >> (2 * c)) & 3,
+					(d[3] >> (2 * c)) & 3);
+}
+
+/* The file's bytes: the input, or with grow its data rows (all after the
+ * first line end) repeated until the file is GROW_TO bytes long.  NULL if
+ * there is no memory. */
+static unsigned char *file_bytes(const uint8_t *in, size_t n, int grow, size_t *len)
+{
+	size_t head = 0, body, total = n;
+	unsigned char *p;
+
+	if (grow) {
+		while (head < n && in[head] != '\n')
+			head++;
+		head += head < n;
+		body = n - head;
+		if (body)
+			total = head + (GROW_TO / body + 1) * body;
+	}
+	if (!(p = malloc(total + 1)))
+		return NULL;
+	memcpy(p, in, n);
+	for (size_t at = n; at < total; at += n - head)
+		memcpy(p + at, in + head, n - head);
+	*len = total;
+	return p;
+}
+
+/* The bytes as a gzip stream, which the hand splitter leaves to libcsv.
+ * A new buffer the caller frees, or NULL. */
+static unsigned char *gzip_bytes(const unsigned char *p, size_t n, size_t *len)
+{
+	z_stream z = { 0 };
+	unsigned char *out = NULL;
+	uLong cap;
+
+	if (deflateInit2(&z, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+		return NULL;
+	cap = deflateBound(&z, n) + 32;
+	if ((out = malloc(cap))) {
+		z.next_in = (unsigned char *)p;
+		z.avail_in = (uInt)n;
+		z.next_out = out;
+		z.avail_out = (uInt)cap;
+		if (deflate(&z, Z_FINISH) != Z_STREAM_END) {
+			free(out);
+			out = NULL;
+		}
+		*len = z.total_out;
+	}
+	deflateEnd(&z);
+	return out;
+}
+
+/* The two files that must read the same: the bytes as a plain file, which
+ * the parallel splitter reads, and the same bytes through libcsv alone.
+ * Today libcsv is chosen by compressing the bytes (rec_events_read_parts
+ * leaves gzip to it); an option that forces the libcsv path would make
+ * this the same plain file read with that option set. */
+static int open_pair(struct fuzz_file *split, struct fuzz_file *general,
+		     const unsigned char *p, size_t n)
+{
+	size_t zn;
+	unsigned char *z = gzip_bytes(p, n, &zn);
+	int rc = -1;
+
+	general->fd = -1;
+	if (z && fuzz_file_open(split, p, n) == 0) {
+		rc = fuzz_file_open(general, z, zn);
+		if (rc < 0)
+			fuzz_file_close(split);
+	}
+	free(z);
+	return rc;
+}
+
+static void same_error(const struct rec_error *a, const struct rec_error *b)
+{
+	if (a->code != b->code || a->line != b->line || a->column != b->column ||
+	    strcmp(a->msg, b->msg) != 0)
+		fuzz_fail("split: line %ld col %ld: %s (%d); libcsv: line %ld col %ld: %s (%d)",
+			  a->line, a->column, a->msg, a->code, b->line, b->column,
+			  b->msg, b->code);
+}
+
+static void same_dict(const struct rec_dict *a, const struct rec_dict *b, const char *what)
+{
+	uint32_t n = rec_dict_size(a);
+
+	if (n != rec_dict_size(b))
+		fuzz_fail("%s: %u IDs split, %u with libcsv", what, n, rec_dict_size(b));
+	for (uint32_t i = 0; i < n; i++) {
+		size_t la, lb;
+		const char *sa = rec_dict_name(a, i, &la), *sb = rec_dict_name(b, i, &lb);
+
+		if (la != lb || memcmp(sa, sb, la) != 0)
+			fuzz_fail("%s %u: '%s' split, '%s' with libcsv", what, i, sa, sb);
+	}
+}
+
+/* Arrays of n elements must hold the same bytes (NaN ratings alike). */
+static void same_array(const void *a, const void *b, size_t n, size_t size, const char *what)
+{
+	if (n && memcmp(a, b, n * size) != 0)
+		fuzz_fail("%s differ between the split and libcsv", what);
+}
+
+static void same_events(const struct rec_events *a, const struct rec_events *b)
+{
+	if (a->n != b->n || a->has_rating != b->has_rating || a->has_time != b->has_time ||
+	    a->skipped != b->skipped)
+		fuzz_fail("events: %zu (rating %d, time %d, skipped %llu) split, "
+			  "%zu (%d, %d, %llu) with libcsv", a->n, a->has_rating, a->has_time,
+			  (unsigned long long)a->skipped, b->n, b->has_rating, b->has_time,
+			  (unsigned long long)b->skipped);
+	same_dict(a->users, b->users, "user");
+	same_dict(a->items, b->items, "item");
+	same_array(a->user, b->user, a->n, sizeof(*a->user), "event users");
+	same_array(a->item, b->item, a->n, sizeof(*a->item), "event items");
+	same_array(a->rating, b->rating, a->n, sizeof(*a->rating), "ratings");
+	same_array(a->time, b->time, a->n, sizeof(*a->time), "times");
+}
+
+static void same_dataset(const struct rec_dataset *a, const struct rec_dataset *b)
+{
+	if (a->nusers != b->nusers || a->nitems != b->nitems || a->nnz != b->nnz ||
+	    a->has_rating != b->has_rating || a->has_time != b->has_time)
+		fuzz_fail("dataset: %u x %u, %llu entries split, %u x %u, %llu with libcsv",
+			  a->nusers, a->nitems, (unsigned long long)a->nnz, b->nusers,
+			  b->nitems, (unsigned long long)b->nnz);
+	same_dict(a->users, b->users, "user");
+	same_dict(a->items, b->items, "item");
+	same_array(a->rowptr, b->rowptr, (size_t)a->nusers + 1, sizeof(*a->rowptr), "rows");
+	same_array(a->col, b->col, a->nnz, sizeof(*a->col), "columns");
+	same_array(a->val, b->val, a->nnz, sizeof(*a->val), "values");
+	same_array(a->time, b->time, a->nnz, sizeof(*a->time), "times");
+}
+
+static void read_events(const struct setup *s, const char *split, const char *general)
+{
+	struct rec_events a, b;
+	struct rec_error ea = { 0 }, eb = { 0 };
+	int ra, rb;
+
+	if (rec_events_init(&a, NULL, NULL) < 0)
+		return;
+	if (rec_events_init(&b, NULL, NULL) < 0) {
+		rec_events_release(&a);
+		return;
+	}
+	ra = rec_events_read(&a, split, &s->opt, &ea);
+	rb = rec_events_read(&b, general, &s->opt, &eb);
+	if (ra < 0 || rb < 0)
+		same_error(&ea, &eb);
+	else
+		same_events(&a, &b);
+	rec_events_release(&a);
+	rec_events_release(&b);
+}
+
+static void read_dataset(const struct setup *s, const char *split, const char *general)
+{
+	struct rec_dataset a = { 0 }, b = { 0 };
+	struct rec_error ea = { 0 }, eb = { 0 };
+	uint64_t skipped_a = 0, skipped_b = 0;
+	int ra = rec_dataset_load(&a, split, &s->opt, s->dedup, &skipped_a, &ea);
+	int rb = rec_dataset_load(&b, general, &s->opt, s->dedup, &skipped_b, &eb);
+
+	if (ra < 0 || rb < 0)
+		same_error(&ea, &eb);
+	else if (skipped_a != skipped_b)
+		fuzz_fail("%llu rows skipped split, %llu with libcsv",
+			  (unsigned long long)skipped_a, (unsigned long long)skipped_b);
+	else
+		same_dataset(&a, &b);
+	if (ra == 0)
+		rec_dataset_release(&a);
+	if (rb == 0)
+		rec_dataset_release(&b);
+}
+
+/* Several parts need several threads, whatever the machine has. */
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	omp_set_num_threads(THREADS);
+	return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct setup s;
+	struct fuzz_file split, general;
+	unsigned char *p;
+	size_t n;
+
+	if (size < OPTION_BYTES)
+		return 0;
+	take_options(data, &s);
+	data += OPTION_BYTES;
+	size -= OPTION_BYTES;
+	/* A gzip file would be read through libcsv either way, once
+	 * decompressed and once not; a dataset is not CSV. */
+	if ((size >= 2 && data[0] == 0x1f && data[1] == 0x8b) ||
+	    (size >= REC_MAGIC_LEN && memcmp(data, REC_DATASET_MAGIC, REC_MAGIC_LEN) == 0))
+		return 0;
+	if (!(p = file_bytes(data, size, s.grow, &n)))
+		return 0;
+	if (open_pair(&split, &general, p, n) == 0) {
+		if (s.events)
+			read_events(&s, split.path, general.path);
+		else
+			read_dataset(&s, split.path, general.path);
+		fuzz_file_close(&split);
+		fuzz_file_close(&general);
+	}
+	free(p);
+	return 0;
+}
