@@ -6,14 +6,14 @@
  * past one part (which costs time, so a quarter of the inputs do); byte 1 the dedup rule; bytes 2 and 3, two bits a column
  * (user, item, rating, time), how the column is chosen and which one.
  *
- * A plain regular file is split by hand in parts on several threads; any
- * other goes through libcsv.  Both must read the same file the same way:
- * the same error, or the same events and dataset. */
+ * A plain regular file is split by hand in parts on several threads;
+ * with the libcsv option set, the same file goes through libcsv alone.
+ * Both must read it the same way: the same error, or the same events and
+ * dataset. */
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 
 #include "fuzz.h"
 #include "rec.h"
@@ -93,54 +93,6 @@ static unsigned char *file_bytes(const uint8_t *in, size_t n, int grow, size_t *
 	return p;
 }
 
-/* The bytes as a gzip stream, which the hand splitter leaves to libcsv.
- * A new buffer the caller frees, or NULL. */
-static unsigned char *gzip_bytes(const unsigned char *p, size_t n, size_t *len)
-{
-	z_stream z = { 0 };
-	unsigned char *out = NULL;
-	uLong cap;
-
-	if (deflateInit2(&z, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-		return NULL;
-	cap = deflateBound(&z, n) + 32;
-	if ((out = malloc(cap))) {
-		z.next_in = (unsigned char *)p;
-		z.avail_in = (uInt)n;
-		z.next_out = out;
-		z.avail_out = (uInt)cap;
-		if (deflate(&z, Z_FINISH) != Z_STREAM_END) {
-			free(out);
-			out = NULL;
-		}
-		*len = z.total_out;
-	}
-	deflateEnd(&z);
-	return out;
-}
-
-/* The two files that must read the same: the bytes as a plain file, which
- * the parallel splitter reads, and the same bytes through libcsv alone.
- * Today libcsv is chosen by compressing the bytes (rec_events_read_parts
- * leaves gzip to it); an option that forces the libcsv path would make
- * this the same plain file read with that option set. */
-static int open_pair(struct fuzz_file *split, struct fuzz_file *general,
-		     const unsigned char *p, size_t n)
-{
-	size_t zn;
-	unsigned char *z = gzip_bytes(p, n, &zn);
-	int rc = -1;
-
-	general->fd = -1;
-	if (z && fuzz_file_open(split, p, n) == 0) {
-		rc = fuzz_file_open(general, z, zn);
-		if (rc < 0)
-			fuzz_file_close(split);
-	}
-	free(z);
-	return rc;
-}
-
 static void same_error(const struct rec_error *a, const struct rec_error *b)
 {
 	if (a->code != b->code || a->line != b->line || a->column != b->column ||
@@ -203,8 +155,9 @@ static void same_dataset(const struct rec_dataset *a, const struct rec_dataset *
 	same_array(a->time, b->time, a->nnz, sizeof(*a->time), "times");
 }
 
-static void read_events(const struct setup *s, const char *split, const char *general)
+static void read_events(const struct setup *s, const char *path)
 {
+	struct rec_csv_options general = s->opt;
 	struct rec_events a, b;
 	struct rec_error ea = { 0 }, eb = { 0 };
 	int ra, rb;
@@ -215,8 +168,9 @@ static void read_events(const struct setup *s, const char *split, const char *ge
 		rec_events_release(&a);
 		return;
 	}
-	ra = rec_events_read(&a, split, &s->opt, &ea);
-	rb = rec_events_read(&b, general, &s->opt, &eb);
+	general.libcsv = 1;
+	ra = rec_events_read(&a, path, &s->opt, &ea);
+	rb = rec_events_read(&b, path, &general, &eb);
 	if (ra < 0 || rb < 0)
 		same_error(&ea, &eb);
 	else
@@ -225,13 +179,17 @@ static void read_events(const struct setup *s, const char *split, const char *ge
 	rec_events_release(&b);
 }
 
-static void read_dataset(const struct setup *s, const char *split, const char *general)
+static void read_dataset(const struct setup *s, const char *path)
 {
+	struct rec_csv_options general = s->opt;
 	struct rec_dataset a = { 0 }, b = { 0 };
 	struct rec_error ea = { 0 }, eb = { 0 };
 	uint64_t skipped_a = 0, skipped_b = 0;
-	int ra = rec_dataset_load(&a, split, &s->opt, s->dedup, &skipped_a, &ea);
-	int rb = rec_dataset_load(&b, general, &s->opt, s->dedup, &skipped_b, &eb);
+	int ra, rb;
+
+	general.libcsv = 1;
+	ra = rec_dataset_load(&a, path, &s->opt, s->dedup, &skipped_a, &ea);
+	rb = rec_dataset_load(&b, path, &general, s->dedup, &skipped_b, &eb);
 
 	if (ra < 0 || rb < 0)
 		same_error(&ea, &eb);
@@ -258,7 +216,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct setup s;
-	struct fuzz_file split, general;
+	struct fuzz_file file;
 	unsigned char *p;
 	size_t n;
 
@@ -267,20 +225,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	take_options(data, &s);
 	data += OPTION_BYTES;
 	size -= OPTION_BYTES;
-	/* A gzip file would be read through libcsv either way, once
-	 * decompressed and once not; a dataset is not CSV. */
+	/* A gzip file goes through libcsv either way; a dataset is not CSV. */
 	if ((size >= 2 && data[0] == 0x1f && data[1] == 0x8b) ||
 	    (size >= REC_MAGIC_LEN && memcmp(data, REC_DATASET_MAGIC, REC_MAGIC_LEN) == 0))
 		return 0;
 	if (!(p = file_bytes(data, size, s.grow, &n)))
 		return 0;
-	if (open_pair(&split, &general, p, n) == 0) {
+	if (fuzz_file_open(&file, p, n) == 0) {
 		if (s.events)
-			read_events(&s, split.path, general.path);
+			read_events(&s, file.path);
 		else
-			read_dataset(&s, split.path, general.path);
-		fuzz_file_close(&split);
-		fuzz_file_close(&general);
+			read_dataset(&s, file.path);
+		fuzz_file_close(&file);
 	}
 	free(p);
 	return 0;
