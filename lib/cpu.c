@@ -19,9 +19,11 @@ static void detect(void)
 {
 	level = REC_CPU_PORTABLE;
 #ifdef REC_X86_KERNELS
-	/* x86-64-v3 as GCC's target_clones tests it: AVX2, FMA, BMI2 and
-	 * the rest of that level; the levels are cumulative. */
-	if (__builtin_cpu_supports("x86-64-v3"))
+	/* x86-64-v3, asked feature by feature since clang cannot name the
+	 * level: no processor has AVX2, FMA and BMI2 without the rest of
+	 * it.  The levels are cumulative. */
+	if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+	    __builtin_cpu_supports("bmi2"))
 		level = __builtin_cpu_supports("avx512f") ? REC_CPU_AVX512 : REC_CPU_AVX2;
 #endif
 }
