@@ -188,5 +188,6 @@ extern const struct rec_algo rec_algo_bpr;
 extern const struct rec_algo rec_algo_sasrec;
 extern const struct rec_algo rec_algo_neumf;
 extern const struct rec_algo rec_algo_ials;
+extern const struct rec_algo rec_algo_content;
 
 #endif

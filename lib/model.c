@@ -14,7 +14,7 @@
 
 const struct rec_algo *const rec_algos[] = {
 	&rec_algo_pop, &rec_algo_itemknn, &rec_algo_mf, &rec_algo_ease, &rec_algo_bpr,
-	&rec_algo_sasrec, &rec_algo_neumf, &rec_algo_ials, NULL
+	&rec_algo_sasrec, &rec_algo_neumf, &rec_algo_ials, &rec_algo_content, NULL
 };
 
 static const char popu_tag[4] = { 'P', 'O', 'P', 'U' };
