@@ -255,8 +255,9 @@ static int add_long(struct attr_reader *a, char *const *field, const size_t *len
 	float v = 1;
 
 	if (len[a->feature] == 0) {
+		rec_error_set(err, REC_EPARSE, "empty feature");
 		err->column = a->feature + 1;
-		return rec_error_set(err, REC_EPARSE, "empty feature");
+		return REC_EPARSE;
 	}
 	if (a->value >= 0 && len[a->value] &&
 	    rec_parse_float(field[a->value], -1e30, 1e30, &v, "value", err) < 0) {
@@ -282,8 +283,9 @@ static int take(void *ctx, char *const *field, const size_t *len, struct rec_err
 	if (!a->started)
 		return read_header(a, field, len, err);
 	if (len[a->id] == 0) {
+		rec_error_set(err, REC_EPARSE, "empty %s ID", a->what);
 		err->column = a->id + 1;
-		return rec_error_set(err, REC_EPARSE, "empty %s ID", a->what);
+		return REC_EPARSE;
 	}
 	rc = a->feature >= 0 ? add_long(a, field, len, err) : add_wide(a, field, len, err);
 	if (rc == 0 && rec_dict_intern(a->ids, field[a->id], len[a->id], &row, NULL) < 0)
