@@ -389,12 +389,13 @@ int rec_dataset_write_stats(const struct rec_dataset *ds, FILE *fp);
 
 enum rec_split_method {
 	REC_SPLIT_RANDOM, REC_SPLIT_USER, REC_SPLIT_LAST,
-	REC_SPLIT_TEMPORAL, REC_SPLIT_KFOLD
+	REC_SPLIT_TEMPORAL, REC_SPLIT_KFOLD, REC_SPLIT_COLD_ITEMS, REC_SPLIT_COLD_USERS
 };
 
 struct rec_split_options {
 	enum rec_split_method method;
-	double ratio;		/* fraction held out (random, user, temporal) */
+	double ratio;		/* fraction held out (random, user, temporal), or of
+				 * the items or users held out (cold-items, cold-users) */
 	uint64_t count;		/* events held out per user (user, last); 0: use ratio */
 	int has_before;		/* temporal: cut at before, else at ratio */
 	int64_t before;

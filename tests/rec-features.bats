@@ -125,3 +125,33 @@ stat() {
 new,i5"
 	assert_line --index 0 --regexp '^new,i1,1,0\.[0-9]+$'
 }
+
+@test "rec-split --method cold-items: the held-out items have no training event" {
+	rec-pivot -o d.recd --item-features "$FIXTURES/attr-long.csv" "$FIXTURES/split.csv"
+	rec-split --method cold-items --ratio 0.5 --train train.recd --test test.recd d.recd
+	rec-pivot --format long -o train.csv train.recd
+	rec-pivot --format long -o test.csv test.recd
+	cut -d, -f2 train.csv | sed 1d | sort -u > train-items
+	cut -d, -f2 test.csv | sed 1d | sort -u > test-items
+	[ -s test-items ] && [ -s train-items ]
+	run -0 comm -12 train-items test-items
+	assert_output ""
+	[ $(($(wc -l < train.csv) + $(wc -l < test.csv) - 2)) -eq \
+	  "$(rec-pivot --format long d.recd | sed 1d | wc -l)" ]
+	rec-split --method cold-items --ratio 0.5 --train t2.recd --test s2.recd d.recd
+	cmp test.recd s2.recd
+	run -0 --separate-stderr rec-pivot --stats -o /dev/null train.recd
+	assert_equal "$(stat item_features)" 3
+}
+
+@test "rec-split --method cold-users: the held-out users have no training event" {
+	rec-split --method cold-users --ratio 0.3 --train train.recd --test test.recd \
+		"$FIXTURES/split.csv"
+	rec-pivot --format long -o train.csv train.recd
+	rec-pivot --format long -o test.csv test.recd
+	cut -d, -f1 train.csv | sed 1d | sort -u > train-users
+	cut -d, -f1 test.csv | sed 1d | sort -u > test-users
+	[ -s test-users ] && [ -s train-users ]
+	run -0 comm -12 train-users test-users
+	assert_output ""
+}
