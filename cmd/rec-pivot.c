@@ -12,7 +12,8 @@ enum format { FORMAT_RECD, FORMAT_LONG, FORMAT_WIDE };
 
 enum {
 	OPT_DEDUP = REC_OPT_PROGRAM, OPT_MIN_USER, OPT_MIN_ITEM, OPT_IMPLICIT,
-	OPT_FORMAT, OPT_STATS
+	OPT_FORMAT, OPT_STATS,
+	OPT_ITEM_FEATURES, OPT_USER_FEATURES, OPT_MULTI, OPT_NUMERIC, OPT_MIN_FEATURE
 };
 
 struct options {
@@ -24,11 +25,16 @@ struct options {
 	double threshold;
 	enum format format;
 	int stats;
+	const char *item_features;
+	const char *user_features;
+	struct rec_features_options features;
 };
 
 static const char synopsis[] =
 	"usage: rec-pivot [-qv] [-o FILE] [--dedup RULE] [--min-user N] [--min-item N]\n"
 	"                 [--implicit THRESHOLD] [--format recd|long|wide] [--stats]\n"
+	"                 [--item-features FILE] [--user-features FILE] [--multi COL]\n"
+	"                 [--numeric COL,...] [--min-feature N]\n"
 	"                 [-j N] [--progress | --no-progress]\n"
 	"                 [-u COL] [-i COL] [-r COL] [-t COL] [-d C] [--no-header]\n"
 	"                 [--skip-bad] [FILE ...]\n";
@@ -40,6 +46,11 @@ static const struct option longopts[] = {
 	{ "implicit", required_argument, NULL, OPT_IMPLICIT },
 	{ "format", required_argument, NULL, OPT_FORMAT },
 	{ "stats", no_argument, NULL, OPT_STATS },
+	{ "item-features", required_argument, NULL, OPT_ITEM_FEATURES },
+	{ "user-features", required_argument, NULL, OPT_USER_FEATURES },
+	{ "multi", required_argument, NULL, OPT_MULTI },
+	{ "numeric", required_argument, NULL, OPT_NUMERIC },
+	{ "min-feature", required_argument, NULL, OPT_MIN_FEATURE },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -55,7 +66,12 @@ static const struct rec_cli_program program = {
 	"      --min-item N       keep items with at least N events (iterated)\n"
 	"      --implicit T       keep events rated T or more, as 1; drop the rest\n"
 	"      --format F         recd (default), long (CSV events) or wide (table)\n"
-	"      --stats            print counts, density, ratings and time range\n",
+	"      --stats            print counts, density, ratings and time range\n"
+	"      --item-features FILE  attributes of items (CSV, long or wide layout)\n"
+	"      --user-features FILE  attributes of users\n"
+	"      --multi COL        wide layout: split COL's cells on '|'\n"
+	"      --numeric COL,...  wide layout: these columns are numbers\n"
+	"      --min-feature N    drop features that fewer than N entities have\n",
 	.shortopts = "",
 	.longopts = longopts,
 	.takes = REC_CLI_OUTPUT | REC_CLI_PROGRESS,
@@ -110,6 +126,13 @@ static void parse_options(int argc, char **argv, struct options *o)
 			o->format = (enum format)n;
 			break;
 		case OPT_STATS: o->stats = 1; break;
+		case OPT_ITEM_FEATURES: o->item_features = optarg; break;
+		case OPT_USER_FEATURES: o->user_features = optarg; break;
+		case OPT_MULTI: o->features.multi = optarg; break;
+		case OPT_NUMERIC: o->features.numeric = optarg; break;
+		case OPT_MIN_FEATURE:
+			o->features.min_count = (uint32_t)parse_count(optarg, "--min-feature");
+			break;
 		}
 	}
 }
@@ -151,6 +174,22 @@ static void load(struct rec_dataset *ds, char **files, int nfiles, const struct 
 		warnx("skipped %llu bad rows", (unsigned long long)skipped);
 }
 
+/* Attach the attribute file path of users or items to ds. */
+static void attach(struct rec_dataset *ds, const char *path, int users,
+		   const struct options *o)
+{
+	struct rec_features *f;
+	struct rec_error e;
+	uint64_t skipped = 0;
+
+	if (rec_features_read(&f, path, users ? "user" : "item", users ? ds->users : ds->items,
+			      &o->features, &o->cli.csv, &skipped, &e) < 0 ||
+	    rec_dataset_set_features(ds, users, f, &e) < 0)
+		rec_cli_fail(&e);
+	if (o->cli.csv.skip_bad && skipped && o->cli.verbose >= 0)
+		warnx("%s: skipped %llu bad rows", path, (unsigned long long)skipped);
+}
+
 static void write_output(const struct rec_dataset *ds, const struct options *o)
 {
 	struct rec_error e;
@@ -185,11 +224,19 @@ int main(int argc, char **argv)
 	load(&ds, argv + optind, argc - optind, &o);
 	if (o.binarize)
 		rec_dataset_binarize(&ds, o.threshold);
+	if ((o.min_user > 1 || o.min_item > 1) && (ds.item_features || ds.user_features))
+		errx(1, "--min-user and --min-item would renumber the stored attributes");
 	if ((o.min_user > 1 || o.min_item > 1) &&
 	    rec_dataset_kcore(&ds, (uint32_t)o.min_user, (uint32_t)o.min_item, &e) < 0)
 		rec_cli_fail(&e);
 	if (ds.nnz == 0)
 		errx(1, "%s: no events", optind < argc ? argv[optind] : "standard input");
+	/* After the cleaning, so that items and users known only by their
+	 * attributes stay in the catalogue. */
+	if (o.item_features)
+		attach(&ds, o.item_features, 0, &o);
+	if (o.user_features)
+		attach(&ds, o.user_features, 1, &o);
 	if (o.cli.progress)
 		fprintf(stderr, "rec-pivot: %llu events, %u users, %u items\n",
 			(unsigned long long)ds.nnz, ds.nusers, ds.nitems);

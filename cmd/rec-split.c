@@ -22,7 +22,8 @@ struct options {
 };
 
 static const char synopsis[] =
-	"usage: rec-split [-qv] [--method random|user|last|temporal|kfold] [--ratio R]\n"
+	"usage: rec-split [-qv] [--method random|user|last|temporal|kfold|cold-items|\n"
+	"                 cold-users] [--ratio R]\n"
 	"                 [--count N] [--before TIME] [--fold I/K] [--seed N] [-j N]\n"
 	"                 [--progress | --no-progress]\n"
 	"                 [--format recd|long] [--dedup RULE] [-u COL] [-i COL] [-r COL]\n"
@@ -53,7 +54,9 @@ static const struct rec_cli_program program = {
 	"                         last: each user's newest --count events (default 1);\n"
 	"                         temporal: events at or after --before TIME, or in\n"
 	"                         the last --ratio of the time range;\n"
-	"                         kfold: fold I of K of a random partition\n"
+	"                         kfold: fold I of K of a random partition;\n"
+	"                         cold-items, cold-users: every event of a --ratio\n"
+	"                         of the items or users\n"
 	"      --ratio R          fraction held out (default 0.2)\n"
 	"      --count N          events held out per user (user, last)\n"
 	"      --before TIME      temporal cut: unix seconds or ISO 8601\n"

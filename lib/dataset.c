@@ -32,6 +32,8 @@ void rec_dataset_release(struct rec_dataset *ds)
 	free(ds->col);
 	free(ds->val);
 	free(ds->time);
+	rec_features_free(ds->item_features);
+	rec_features_free(ds->user_features);
 	memset(ds, 0, sizeof(*ds));
 }
 
@@ -669,6 +671,8 @@ int rec_dataset_select(struct rec_dataset *dst, const struct rec_dataset *src,
 	dst->nitems = src->nitems;
 	dst->has_rating = src->has_rating;
 	dst->has_time = src->has_time;
+	dst->item_features = rec_features_ref(src->item_features);
+	dst->user_features = rec_features_ref(src->user_features);
 	if (dataset_alloc(dst, src->nusers, n) < 0) {
 		rec_dataset_release(dst);
 		return rec_error_set(err, REC_ENOMEM, "out of memory");
@@ -697,7 +701,7 @@ static const char sec_tags[NSEC][4] = {
 	{ 'T', 'I', 'M', 'E' },
 };
 
-void rec_dataset_sections(const struct rec_dataset *ds, struct rec_section *sec)
+unsigned rec_dataset_sections(const struct rec_dataset *ds, struct rec_section *sec)
 {
 	uint64_t len[NSEC] = {
 		META_LEN, rec_dict_section_length(ds->users),
@@ -710,6 +714,7 @@ void rec_dataset_sections(const struct rec_dataset *ds, struct rec_section *sec)
 		sec[i].flags = REC_SECTION_REQUIRED;
 		sec[i].length = len[i];
 	}
+	return NSEC + rec_features_sections(ds, sec + NSEC);
 }
 
 int rec_dataset_write_sections(struct rec_writer *w, const struct rec_dataset *ds)
@@ -725,7 +730,8 @@ int rec_dataset_write_sections(struct rec_writer *w, const struct rec_dataset *d
 	    rec_writer_u64(w, ds->rowptr, (size_t)ds->nusers + 1) < 0 ||
 	    rec_writer_u32(w, ds->col, ds->nnz) < 0 ||
 	    rec_writer_f32(w, ds->val, ds->nnz) < 0 ||
-	    rec_writer_i64(w, ds->time, ds->nnz) < 0)
+	    rec_writer_i64(w, ds->time, ds->nnz) < 0 ||
+	    rec_features_write_sections(w, ds) < 0)
 		return REC_EIO;
 	return 0;
 }
@@ -733,13 +739,13 @@ int rec_dataset_write_sections(struct rec_writer *w, const struct rec_dataset *d
 int rec_dataset_write(const struct rec_dataset *ds, const char *path,
 		      struct rec_error *err)
 {
-	struct rec_section sec[NSEC];
+	struct rec_section sec[REC_DATASET_SECTIONS];
 	struct rec_writer *w;
+	unsigned ns = rec_dataset_sections(ds, sec);
 	int rc;
 
-	rec_dataset_sections(ds, sec);
 	rc = rec_writer_open(&w, path, REC_DATASET_MAGIC, REC_DATASET_MAJOR,
-			     REC_DATASET_MINOR, sec, NSEC, err);
+			     REC_DATASET_MINOR, sec, ns, err);
 	if (rc < 0)
 		return rc;
 	if (rec_dataset_write_sections(w, ds) < 0) {
@@ -801,7 +807,7 @@ int rec_dataset_read_section(struct rec_reader *r, const struct rec_section *s,
 	int rc;
 
 	if (which < 0)
-		return 0;
+		return rec_features_read_section(r, s, ds);
 	if ((*seen & 1u << which) || (which != SEC_META && !(*seen & 1u << SEC_META)) ||
 	    s->length != want[which]) {
 		snprintf(text, sizeof(text),
@@ -827,7 +833,7 @@ const char *rec_dataset_check(const struct rec_dataset *ds, unsigned seen)
 	for (uint64_t e = 0; e < ds->nnz; e++)
 		if (ds->col[e] >= ds->nitems)
 			return "an item index is out of range";
-	return NULL;
+	return rec_features_check(ds);
 }
 
 int rec_dataset_read(struct rec_dataset *ds, const char *path, struct rec_error *err)
@@ -1012,6 +1018,7 @@ int rec_dataset_write_stats(const struct rec_dataset *ds, FILE *fp)
 		rec_format_time(tmax, buf, sizeof(buf));
 		fprintf(fp, "time_last,%s\n", buf);
 	}
+	rec_features_write_stats(ds, fp);
 	return ferror(fp) ? REC_EIO : 0;
 }
 

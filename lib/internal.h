@@ -4,11 +4,12 @@
 
 #include "rec.h"
 
-#define REC_DATASET_SECTIONS 7
+#define REC_DATASET_SECTIONS 9
 
 /* The dataset's sections, for the dataset file and the model file alike:
- * fill sec[REC_DATASET_SECTIONS] with tags, flags and lengths. */
-void rec_dataset_sections(const struct rec_dataset *ds, struct rec_section *sec);
+ * fill sec[REC_DATASET_SECTIONS] with tags, flags and lengths; returns
+ * how many it filled. */
+unsigned rec_dataset_sections(const struct rec_dataset *ds, struct rec_section *sec);
 int rec_dataset_write_sections(struct rec_writer *w, const struct rec_dataset *ds);
 /* Read s if it is one of the dataset's sections: 1 if it was, 0 if not,
  * < 0 on error.  *seen collects which were read. */
@@ -16,6 +17,18 @@ int rec_dataset_read_section(struct rec_reader *r, const struct rec_section *s,
 			     struct rec_dataset *ds, unsigned *seen);
 /* After the last section: are all there, and do they fit together? */
 const char *rec_dataset_check(const struct rec_dataset *ds, unsigned seen);
+
+/* The optional attribute sections of a dataset (features.c), which the
+ * dataset's own functions hand on: fill sec with those ds has and return
+ * how many; write them; read s if it is one (1 if it was, 0 if not, < 0 on
+ * error, recorded in r); check them against ds once all are read (NULL
+ * or what is wrong); and print their counts for --stats. */
+unsigned rec_features_sections(const struct rec_dataset *ds, struct rec_section *sec);
+int rec_features_write_sections(struct rec_writer *w, const struct rec_dataset *ds);
+int rec_features_read_section(struct rec_reader *r, const struct rec_section *s,
+			      struct rec_dataset *ds);
+const char *rec_features_check(const struct rec_dataset *ds);
+void rec_features_write_stats(const struct rec_dataset *ds, FILE *fp);
 
 /* The weight of an event: its value (or 1 unless use_value) times its
  * time decay. */
@@ -175,5 +188,6 @@ extern const struct rec_algo rec_algo_bpr;
 extern const struct rec_algo rec_algo_sasrec;
 extern const struct rec_algo rec_algo_neumf;
 extern const struct rec_algo rec_algo_ials;
+extern const struct rec_algo rec_algo_content;
 
 #endif

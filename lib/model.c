@@ -14,7 +14,7 @@
 
 const struct rec_algo *const rec_algos[] = {
 	&rec_algo_pop, &rec_algo_itemknn, &rec_algo_mf, &rec_algo_ease, &rec_algo_bpr,
-	&rec_algo_sasrec, &rec_algo_neumf, &rec_algo_ials, NULL
+	&rec_algo_sasrec, &rec_algo_neumf, &rec_algo_ials, &rec_algo_content, NULL
 };
 
 static const char popu_tag[4] = { 'P', 'O', 'P', 'U' };
@@ -293,8 +293,7 @@ int rec_model_save(struct rec_model *m, const char *path, struct rec_error *err)
 	if (!text)
 		return rec_error_set(err, REC_ENOMEM, "out of memory");
 	sec[ns++] = (struct rec_section){ { 'A', 'L', 'G', 'O' }, REC_SECTION_REQUIRED, 0, strlen(text) };
-	rec_dataset_sections(&m->data, sec + ns);
-	ns += REC_DATASET_SECTIONS;
+	ns += rec_dataset_sections(&m->data, sec + ns);
 	sec[ns++] = (struct rec_section){ { 'P', 'O', 'P', 'U' }, REC_SECTION_REQUIRED, 0,
 					  (uint64_t)m->data.nitems * 4 };
 	for (unsigned i = 0; i < np; i++) {

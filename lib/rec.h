@@ -301,7 +301,7 @@ int rec_file_has_magic(const char *path, const char *magic, struct rec_error *er
 
 #define REC_DATASET_MAGIC "RECDATA\n"
 #define REC_DATASET_MAJOR 1
-#define REC_DATASET_MINOR 0
+#define REC_DATASET_MINOR 1
 
 /* Rows by user; within a row, entries in time order (ties in input order).
  * Every array has nnz entries, rowptr has nusers + 1. */
@@ -317,6 +317,8 @@ struct rec_dataset {
 	int64_t *time;
 	int has_rating;
 	int has_time;
+	struct rec_features *item_features;	/* or NULL (features.c) */
+	struct rec_features *user_features;
 };
 
 enum rec_dedup {
@@ -387,12 +389,13 @@ int rec_dataset_write_stats(const struct rec_dataset *ds, FILE *fp);
 
 enum rec_split_method {
 	REC_SPLIT_RANDOM, REC_SPLIT_USER, REC_SPLIT_LAST,
-	REC_SPLIT_TEMPORAL, REC_SPLIT_KFOLD
+	REC_SPLIT_TEMPORAL, REC_SPLIT_KFOLD, REC_SPLIT_COLD_ITEMS, REC_SPLIT_COLD_USERS
 };
 
 struct rec_split_options {
 	enum rec_split_method method;
-	double ratio;		/* fraction held out (random, user, temporal) */
+	double ratio;		/* fraction held out (random, user, temporal), or of
+				 * the items or users held out (cold-items, cold-users) */
 	uint64_t count;		/* events held out per user (user, last); 0: use ratio */
 	int has_before;		/* temporal: cut at before, else at ratio */
 	int64_t before;
@@ -406,6 +409,50 @@ int rec_parse_split_method(const char *s, enum rec_split_method *out,
 /* Mark each entry of ds: mask[e] = 1 for test, 0 for train. */
 int rec_split_mask(const struct rec_dataset *ds, const struct rec_split_options *opt,
 		   uint8_t *mask, struct rec_error *err);
+
+/* --- item and user attributes (features.c) --- */
+
+/* The attributes of a dataset's items or users: a sparse entity x feature
+ * matrix with a dictionary of feature names.  Entities [0, nrows) have a
+ * row, feature indices ascending within it; later ones (users and items
+ * added since) have none.  Shared by reference between datasets. */
+struct rec_features {
+	unsigned refs;
+	struct rec_dict *names;
+	uint32_t nrows;
+	uint64_t nnz;
+	uint64_t *ptr;		/* nrows + 1 */
+	uint32_t *col;
+	float *val;
+};
+
+/* How an attribute file is read: the long layout (a "feature" column) or
+ * the wide one, where multi names a column whose cells hold values
+ * separated by '|', and numeric lists comma-separated columns whose cells
+ * are numbers; features seen fewer than min_count times are dropped. */
+struct rec_features_options {
+	const char *multi;
+	const char *numeric;
+	uint32_t min_count;
+};
+
+#define REC_FEATURE_MAX 1024	/* bytes of a feature name */
+
+struct rec_features *rec_features_ref(struct rec_features *f);
+void rec_features_free(struct rec_features *f);
+/* Read the attribute file at path, whose ID column is found as the
+ * events' column what ("item" or "user") is, with opt's choice of it;
+ * entities new to ids are added to it.  *out gets one row per ID of ids.
+ * The last of repeated (entity, feature) rows wins. */
+int rec_features_read(struct rec_features **out, const char *path, const char *what,
+		      struct rec_dict *ids, const struct rec_features_options *fo,
+		      const struct rec_csv_options *opt, uint64_t *skipped,
+		      struct rec_error *err);
+/* Give ds the attributes f of its items (or users), taking f over, and
+ * grow ds to every ID of their dictionary: items and users without
+ * events join it with empty rows. */
+int rec_dataset_set_features(struct rec_dataset *ds, int users, struct rec_features *f,
+			     struct rec_error *err);
 
 /* --- models (model.c, and one file per family behind struct rec_algo) --- */
 

@@ -8,7 +8,8 @@
 int rec_parse_split_method(const char *s, enum rec_split_method *out,
 			   struct rec_error *err)
 {
-	static const char *const names[] = { "random", "user", "last", "temporal", "kfold" };
+	static const char *const names[] = { "random", "user", "last", "temporal", "kfold",
+					     "cold-items", "cold-users" };
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (strcmp(s, names[i]) == 0) {
@@ -95,6 +96,32 @@ static void split_temporal(const struct rec_dataset *ds, uint8_t *mask,
 		mask[e] = ds->time[e] >= cut;
 }
 
+/* Mark every entry of a seeded --ratio of the items (or of the users), so
+ * that the training set never sees them. */
+static int split_cold(const struct rec_dataset *ds, uint8_t *mask,
+		      const struct rec_split_options *opt, struct rec_rng *rng)
+{
+	int users = opt->method == REC_SPLIT_COLD_USERS;
+	uint64_t n = users ? ds->nusers : ds->nitems;
+	uint32_t *p = permutation(n, rng);
+	uint8_t *cold = calloc(n + 1, 1);
+	uint64_t k = (uint64_t)llround(opt->ratio * (double)n);
+
+	if (!p || !cold) {
+		free(p);
+		free(cold);
+		return REC_ENOMEM;
+	}
+	for (uint64_t i = 0; i < k; i++)
+		cold[p[i]] = 1;
+	for (uint32_t u = 0; u < ds->nusers; u++)
+		for (uint64_t e = ds->rowptr[u]; e < ds->rowptr[u + 1]; e++)
+			mask[e] = cold[users ? u : ds->col[e]];
+	free(p);
+	free(cold);
+	return 0;
+}
+
 int rec_split_mask(const struct rec_dataset *ds, const struct rec_split_options *opt,
 		   uint8_t *mask, struct rec_error *err)
 {
@@ -121,6 +148,10 @@ int rec_split_mask(const struct rec_dataset *ds, const struct rec_split_options 
 		break;
 	case REC_SPLIT_TEMPORAL:
 		split_temporal(ds, mask, opt);
+		break;
+	case REC_SPLIT_COLD_ITEMS:
+	case REC_SPLIT_COLD_USERS:
+		rc = split_cold(ds, mask, opt, &rng);
 		break;
 	}
 	if (rc < 0)

@@ -656,7 +656,7 @@ same_as_stdin() {
 	put_bytes raw 8 2 0
 	recd_pack raw v2.recd
 	run -1 rec-pivot --format long v2.recd
-	assert_output "rec-pivot: v2.recd: format version 2.0 is newer than this program reads (1.x)"
+	assert_output "rec-pivot: v2.recd: format version 2.1 is newer than this program reads (1.x)"
 }
 
 @test "a newer minor version is read" {

@@ -412,7 +412,7 @@ u4,g,5,150"
 	put_bytes raw 8 9 1
 	recd_pack raw v.recd
 	run -1 rec-split --train tr.recd --test te.recd v.recd
-	assert_output "rec-split: v.recd: format version 265.0 is newer than this program reads (1.x)"
+	assert_output "rec-split: v.recd: format version 265.1 is newer than this program reads (1.x)"
 }
 
 # --- output errors ---
