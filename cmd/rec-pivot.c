@@ -12,7 +12,7 @@ enum format { FORMAT_RECD, FORMAT_LONG, FORMAT_WIDE };
 
 enum {
 	OPT_DEDUP = REC_OPT_PROGRAM, OPT_MIN_USER, OPT_MIN_ITEM, OPT_IMPLICIT,
-	OPT_FORMAT, OPT_STATS
+	OPT_FORMAT, OPT_STATS, OPT_SHARDS, OPT_BY
 };
 
 struct options {
@@ -24,12 +24,15 @@ struct options {
 	double threshold;
 	enum format format;
 	int stats;
+	uint32_t shards;	/* --shards N; 0 without */
+	int by_item;
 };
 
 static const char synopsis[] =
 	"usage: rec-pivot [-qv] [-o FILE] [--dedup RULE] [--min-user N] [--min-item N]\n"
 	"                 [--implicit THRESHOLD] [--format recd|long|wide] [--stats]\n"
-	"                 [-j N] [--progress | --no-progress]\n"
+	"                 [--shards N [--by user|item]] [-j N]\n"
+	"                 [--progress | --no-progress]\n"
 	"                 [-u COL] [-i COL] [-r COL] [-t COL] [-d C] [--no-header]\n"
 	"                 [--skip-bad] [FILE ...]\n";
 
@@ -40,6 +43,8 @@ static const struct option longopts[] = {
 	{ "implicit", required_argument, NULL, OPT_IMPLICIT },
 	{ "format", required_argument, NULL, OPT_FORMAT },
 	{ "stats", no_argument, NULL, OPT_STATS },
+	{ "shards", required_argument, NULL, OPT_SHARDS },
+	{ "by", required_argument, NULL, OPT_BY },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -55,7 +60,11 @@ static const struct rec_cli_program program = {
 	"      --min-item N       keep items with at least N events (iterated)\n"
 	"      --implicit T       keep events rated T or more, as 1; drop the rest\n"
 	"      --format F         recd (default), long (CSV events) or wide (table)\n"
-	"      --stats            print counts, density, ratings and time range\n",
+	"      --stats            print counts, density, ratings and time range\n"
+	"      --shards N         write N datasets PREFIX-1.recd to PREFIX-N.recd\n"
+	"                         (-o PREFIX), each with the entries of its shard\n"
+	"                         of users, by the hash of rec(7)\n"
+	"      --by WHAT          with --shards: user (default) or item\n",
 	.shortopts = "",
 	.longopts = longopts,
 	.takes = REC_CLI_OUTPUT | REC_CLI_PROGRESS,
@@ -84,7 +93,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 {
 	struct rec_error e;
 	long n;
-	int c;
+	int c, by = 0;
 
 	rec_cli_init(&o->cli, &program);
 	while ((c = rec_cli_next(&o->cli, argc, argv)) != -1) {
@@ -110,8 +119,25 @@ static void parse_options(int argc, char **argv, struct options *o)
 			o->format = (enum format)n;
 			break;
 		case OPT_STATS: o->stats = 1; break;
+		case OPT_SHARDS:
+			if (rec_parse_long(optarg, 1, REC_SHARD_LIMIT, &n, "--shards", &e) < 0)
+				bad_usage(e.msg, NULL);
+			o->shards = (uint32_t)n;
+			break;
+		case OPT_BY:
+			if (strcmp(optarg, "user") != 0 && strcmp(optarg, "item") != 0)
+				bad_usage("bad --by (want user or item)", optarg);
+			o->by_item = strcmp(optarg, "item") == 0;
+			by = 1;
+			break;
 		}
 	}
+	if (by && !o->shards)
+		bad_usage("--by goes with --shards", NULL);
+	if (o->shards && (!o->cli.output || strcmp(o->cli.output, "-") == 0))
+		bad_usage("--shards needs -o PREFIX", NULL);
+	if (o->shards && o->format != FORMAT_RECD)
+		bad_usage("--shards writes datasets: no --format", NULL);
 }
 
 /* Read CSV files into one dataset; fails on the first error. */
@@ -171,6 +197,25 @@ static void write_output(const struct rec_dataset *ds, const struct options *o)
 		rec_cli_fail(&e);
 }
 
+/* --shards: the datasets PREFIX-1.recd to PREFIX-N.recd. */
+static void write_shards(const struct rec_dataset *ds, const struct options *o)
+{
+	struct rec_dataset part;
+	struct rec_error e;
+	char path[4096];
+
+	for (uint32_t i = 1; i <= o->shards; i++) {
+		struct rec_shard s = { i, o->shards };
+
+		if (snprintf(path, sizeof(path), "%s-%u.recd", o->cli.output, i) >= (int)sizeof(path))
+			errx(1, "%s: name too long", o->cli.output);
+		if (rec_dataset_shard(&part, ds, &s, o->by_item, &e) < 0 ||
+		    rec_dataset_write(&part, path, &e) < 0)
+			rec_cli_fail(&e);
+		rec_dataset_release(&part);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct options o = { .dedup = REC_DEDUP_LAST };
@@ -195,7 +240,10 @@ int main(int argc, char **argv)
 			(unsigned long long)ds.nnz, ds.nusers, ds.nitems);
 	if (o.stats)
 		rec_dataset_write_stats(&ds, to_stdout ? stderr : stdout);
-	write_output(&ds, &o);
+	if (o.shards)
+		write_shards(&ds, &o);
+	else
+		write_output(&ds, &o);
 	rec_dataset_release(&ds);
 	if (!to_stdout && rec_close_stdout() < 0)
 		err(1, "standard output");

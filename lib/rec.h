@@ -917,6 +917,10 @@ int rec_parse_shard(const char *arg, const char *what, struct rec_shard *s,
 /* A new array of rec_dict_size(d) flags, 1 for the IDs in shard s; NULL
  * when out of memory. */
 uint8_t *rec_shard_mask(const struct rec_dict *d, const struct rec_shard *s);
+/* A dataset of the entries of src whose user (by_item: item) is in shard
+ * s, with src's dictionaries. */
+int rec_dataset_shard(struct rec_dataset *dst, const struct rec_dataset *src,
+		      const struct rec_shard *s, int by_item, struct rec_error *err);
 /* Hashes that tell data apart (not documented as stable): of a dataset's
  * dictionaries and entries, of a catalogue, and the CRC-32 of a file's
  * bytes. */

@@ -157,3 +157,24 @@ int rec_file_hash(const char *path, uint64_t *out, struct rec_error *err)
 	*out = crc;
 	return 0;
 }
+
+int rec_dataset_shard(struct rec_dataset *dst, const struct rec_dataset *src,
+		      const struct rec_shard *s, int by_item, struct rec_error *err)
+{
+	uint8_t *mine = rec_shard_mask(by_item ? src->items : src->users, s);
+	uint8_t *keep = malloc(src->nnz + 1);
+	int rc;
+
+	if (!mine || !keep) {
+		rc = rec_error_set(err, REC_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (uint32_t u = 0; u < src->nusers; u++)
+		for (uint64_t e = src->rowptr[u]; e < src->rowptr[u + 1]; e++)
+			keep[e] = mine[by_item ? src->col[e] : u];
+	rc = rec_dataset_select(dst, src, keep, 1, err);
+out:
+	free(mine);
+	free(keep);
+	return rc;
+}
