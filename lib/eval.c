@@ -1267,7 +1267,7 @@ static int join(struct merger *mg, size_t j, const struct rec_eval_part *p,
 		const struct rec_eval_acc *x, struct rec_error *err)
 {
 	const char *why;
-	size_t *from = &mg->from[p->shard.i - 1];
+	size_t *from;
 
 	if (p->shard.n != mg->first.shard.n)
 		return rec_error_set(err, REC_EINVAL, "'%s' is part %u of %u but '%s' is "
@@ -1276,6 +1276,7 @@ static int join(struct merger *mg, size_t j, const struct rec_eval_part *p,
 	if ((why = mismatch(mg, p, x)))
 		return rec_error_set(err, REC_EINVAL, "'%s' and '%s' are parts of different "
 				     "evaluations: %s", mg->path[0], mg->path[j], why);
+	from = &mg->from[p->shard.i - 1];
 	if (*from)
 		return rec_error_set(err, REC_EINVAL, "part %u of %u is given twice: '%s' "
 				     "and '%s'", p->shard.i, p->shard.n, mg->path[*from - 1],
