@@ -86,8 +86,8 @@ static const struct rec_cli_program program = {
 	"      --window D         with --prequential: also per window of length D\n"
 	"                         (like 1d), each row led by the window's start;\n"
 	"                         --per-user: by the user's events before\n"
-	"      --partial          with --shard: write the sums of the shard, a part\n"
-	"                         for --merge, instead of the metrics\n"
+	"      --partial          write the sums behind the metrics (of the shard's\n"
+	"                         users with --shard), a part for --merge\n"
 	"      --merge            print the metrics of the parts 1 to N of one\n"
 	"                         evaluation, exactly those of the whole\n"
 	"The events-CSV options apply to --test and --train:\n",
