@@ -14,7 +14,7 @@
 /* Codes of the common long options without a short twin. */
 enum {
 	OPT_VERSION = 256, OPT_NO_HEADER, OPT_SKIP_BAD, OPT_SEED, OPT_PROGRESS,
-	OPT_NO_PROGRESS
+	OPT_NO_PROGRESS, OPT_SHARD
 };
 
 /* A common option: its getopt_long entry, the REC_CLI_* group a program
@@ -56,6 +56,9 @@ static const struct common_option common[] = {
 	  "                         when it is a terminal); --no-progress: only\n"
 	  "                         with -v\n" },
 	{ { "no-progress", no_argument, NULL, OPT_NO_PROGRESS }, REC_CLI_PROGRESS, NULL },
+	{ { "shard", required_argument, NULL, OPT_SHARD }, REC_CLI_SHARD,
+	  "      --shard I/N        only the users of shard I of N: 64-bit FNV-1a of\n"
+	  "                         the user ID modulo N, plus 1 (see rec(7))\n" },
 	{ { "quiet", no_argument, NULL, 'q' }, 0,
 	  "  -q, --quiet            say nothing on standard error but errors\n" },
 	{ { "verbose", no_argument, NULL, 'v' }, 0,
@@ -179,6 +182,7 @@ static int apply(struct rec_cli *c, int ch, const char *arg, struct rec_error *e
 		rec_threads(c->threads);
 		return 0;
 	case OPT_SEED: return rec_parse_u64(arg, &c->seed, "--seed", err);
+	case OPT_SHARD: return rec_parse_shard(arg, "--shard", &c->shard, err);
 	case OPT_PROGRESS:
 	case OPT_NO_PROGRESS:
 		c->progress = ch == OPT_PROGRESS;

@@ -20,6 +20,7 @@ enum {
 	REC_CLI_OUTPUT = 1 << 0,	/* -o FILE */
 	REC_CLI_SEED = 1 << 1,		/* --seed N */
 	REC_CLI_PROGRESS = 1 << 2,	/* --progress, --no-progress */
+	REC_CLI_SHARD = 1 << 3,		/* --shard I/N */
 };
 
 /* What a program tells the parser about itself. */
@@ -43,6 +44,7 @@ struct rec_cli {
 				 * never with -q */
 	int threads;		/* -j; 0: all online CPUs */
 	uint64_t seed;		/* --seed; REC_DEFAULT_SEED without one */
+	struct rec_shard shard;	/* --shard; n 0 without one */
 	struct rec_csv_options csv;
 	/* the parser's own */
 	char shortopts[64];

@@ -12,7 +12,7 @@
 
 enum {
 	OPT_TEST = REC_OPT_PROGRAM, OPT_TRAIN, OPT_PER_USER, OPT_FORMAT,
-	OPT_PREQUENTIAL, OPT_NO_UPDATE, OPT_WINDOW
+	OPT_PREQUENTIAL, OPT_NO_UPDATE, OPT_WINDOW, OPT_PARTIAL, OPT_MERGE
 };
 
 struct options {
@@ -30,16 +30,22 @@ struct options {
 	int prequential;
 	int no_update;
 	double window;		/* seconds; 0: one group */
+	struct rec_shard shard;
+	int partial;
+	char *const *parts;	/* --merge's operands */
+	size_t nparts;
 };
 
 static const char synopsis[] =
 	"usage: rec-eval [-qv] [-k LIST] [--test FILE] [--train FILE] [-m MODEL]\n"
-	"                [--per-user] [--format csv|table] [-o FILE] [-j N]\n"
+	"                [--per-user] [--format csv|table] [--shard I/N [--partial]]\n"
+	"                [-o FILE] [-j N]\n"
 	"                [-u COL] [-i COL] [-r COL] [-t COL] [-d C] [--no-header]\n"
 	"                [--skip-bad] [FILE]\n"
 	"       rec-eval --prequential -m MODEL [-q] [-k LIST] [--no-update]\n"
 	"                [--window DURATION | --per-user] [-o FILE] [-u COL] [-i COL]\n"
-	"                [-r COL] [-t COL] [-d C] [--no-header] [--skip-bad] [FILE]\n";
+	"                [-r COL] [-t COL] [-d C] [--no-header] [--skip-bad] [FILE]\n"
+	"       rec-eval --merge [-q] [--format csv|table] [-o FILE] PART ...\n";
 
 static const struct option longopts[] = {
 	{ "cutoffs", required_argument, NULL, 'k' },
@@ -51,6 +57,8 @@ static const struct option longopts[] = {
 	{ "prequential", no_argument, NULL, OPT_PREQUENTIAL },
 	{ "no-update", no_argument, NULL, OPT_NO_UPDATE },
 	{ "window", required_argument, NULL, OPT_WINDOW },
+	{ "partial", no_argument, NULL, OPT_PARTIAL },
+	{ "merge", no_argument, NULL, OPT_MERGE },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -78,10 +86,14 @@ static const struct rec_cli_program program = {
 	"      --window D         with --prequential: also per window of length D\n"
 	"                         (like 1d), each row led by the window's start;\n"
 	"                         --per-user: by the user's events before\n"
+	"      --partial          write the sums behind the metrics (of the shard's\n"
+	"                         users with --shard), a part for --merge\n"
+	"      --merge            print the metrics of the parts 1 to N of one\n"
+	"                         evaluation, exactly those of the whole\n"
 	"The events-CSV options apply to --test and --train:\n",
 	.shortopts = "k:m:",
 	.longopts = longopts,
-	.takes = REC_CLI_OUTPUT,
+	.takes = REC_CLI_OUTPUT | REC_CLI_SHARD,
 };
 
 static void bad_usage(const char *msg)
@@ -151,6 +163,22 @@ static void check_prequential(const struct options *o)
 		bad_usage("--prequential takes neither --test, --train nor --format");
 	if (o->per_user && o->window > 0)
 		bad_usage("--window and --per-user do not go together");
+	if (o->shard.n || o->partial)
+		bad_usage("--prequential takes neither --shard nor --partial");
+}
+
+/* --merge takes parts alone; a part holds sums, not rows. */
+static void check_parts(const struct options *o)
+{
+	if (o->parts && (o->test || o->train || o->model || o->per_user || o->shard.n ||
+			 o->partial || o->prequential || o->nk != 1 || o->k[0] != 10))
+		bad_usage("--merge takes the parts alone, with --format and -o");
+	if (o->parts && !o->nparts)
+		bad_usage("--merge needs the parts to merge");
+	if (o->partial && (o->per_user || o->table))
+		bad_usage("--partial goes with neither --per-user nor --format");
+	if (o->partial && o->model && strcmp(o->model, "-") == 0)
+		bad_usage("--partial needs the model in a file, not standard input");
 }
 
 static void parse_options(int argc, char **argv, struct options *o)
@@ -169,6 +197,8 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case OPT_PER_USER: o->per_user = 1; break;
 		case OPT_FORMAT: parse_format(optarg, o); break;
 		case OPT_PREQUENTIAL: o->prequential = 1; break;
+		case OPT_PARTIAL: o->partial = 1; break;
+		case OPT_MERGE: o->parts = argv; break;
 		case OPT_NO_UPDATE: o->no_update = 1; break;
 		case OPT_WINDOW:
 			if (rec_parse_duration(optarg, &o->window, "--window", &e) < 0)
@@ -179,8 +209,14 @@ static void parse_options(int argc, char **argv, struct options *o)
 	o->csv = cli.csv;
 	o->output = cli.output;
 	o->verbose = cli.verbose;
-	if (argc - optind > 1)
+	o->shard = cli.shard.n || !o->partial ? cli.shard : (struct rec_shard){ 1, 1 };
+	if (o->parts) {
+		o->parts = argv + optind;
+		o->nparts = (size_t)(argc - optind);
+	} else if (argc - optind > 1) {
 		bad_usage("one input file at most");
+	}
+	check_parts(o);
 	o->input = optind < argc ? argv[optind] : "-";
 	if (o->prequential)
 		check_prequential(o);
@@ -194,84 +230,31 @@ static void parse_options(int argc, char **argv, struct options *o)
 
 /* --- printing --- */
 
-/* Rows as CSV, each led by its user's name (with users) and by lead.  A
- * metric without a cut-off has k 0, which "%.0u" prints as nothing. */
-static void print_csv(FILE *fp, const struct rec_eval_rows *r, const struct rec_dict *users,
-		      const char *lead)
-{
-	for (size_t i = 0; i < r->n; i++) {
-		const struct rec_eval_row *w = &r->row[i];
-
-		if (users) {
-			size_t len;
-			const char *name = rec_dict_name(users, w->user, &len);
-
-			rec_csv_field(fp, name, len);
-			putc(',', fp);
-		}
-		/* events is a count */
-		fprintf(fp, "%s%s,%.0u,%.*f\n", lead, rec_metric_name(w->metric), w->k,
-			w->metric == REC_M_EVENTS ? 0 : 6, w->value);
-	}
-}
-
-static int max_int(int a, int b)
-{
-	return a > b ? a : b;
-}
-
-/* Columns padded to their widest entry: names to the left, numbers to
- * the right; a user column with users; k as in print_csv. */
-static void print_table(FILE *fp, const struct rec_eval_rows *r, const struct rec_dict *users)
-{
-	int wu = 4, wm = 6, wk = 1, wv = 5;
-	char v[64];
-
-	for (size_t i = 0; i < r->n; i++) {
-		const struct rec_eval_row *w = &r->row[i];
-
-		if (users) {
-			size_t len;
-
-			rec_dict_name(users, w->user, &len);
-			wu = max_int(wu, (int)len);
-		}
-		wm = max_int(wm, (int)strlen(rec_metric_name(w->metric)));
-		wk = max_int(wk, snprintf(v, sizeof(v), "%.0u", w->k));
-		wv = max_int(wv, snprintf(v, sizeof(v), "%.6f", w->value));
-	}
-	if (users)
-		fprintf(fp, "%-*s  ", wu, "user");
-	fprintf(fp, "%-*s  %*s  %*s\n", wm, "metric", wk, "k", wv, "value");
-	for (size_t i = 0; i < r->n; i++) {
-		const struct rec_eval_row *w = &r->row[i];
-
-		if (users)
-			fprintf(fp, "%-*s  ", wu, rec_dict_name(users, w->user, NULL));
-		fprintf(fp, "%-*s  %*.0u  %*.6f\n", wm, rec_metric_name(w->metric), wk, w->k,
-			wv, w->value);
-	}
-}
-
 /* The means of acc or, with --per-user, the users' rows already in rows
- * (named from users), to the output. */
+ * (named from users), or with --partial acc as the part of the evaluation
+ * of data, to the output. */
 static void report(const struct options *o, const struct rec_eval_acc *acc,
-		   struct rec_eval_rows *rows, const struct rec_dict *users)
+		   struct rec_eval_rows *rows, const struct rec_dict *users, uint64_t data)
 {
+	struct rec_eval_part part = { o->shard, data, 0 };
 	struct rec_error e;
 	FILE *fp;
 
-	if (!o->per_user && rec_eval_rows(acc, rows, &e) < 0)
+	if (o->partial && o->model && rec_file_hash(o->model, &part.model, &e) < 0)
+		rec_cli_fail(&e);
+	if (!o->per_user && !o->partial && rec_eval_rows(acc, rows, &e) < 0)
 		rec_cli_fail(&e);
 	if (!o->per_user)
 		users = NULL;
 	if (!(fp = rec_cli_open_output(o->output, &e)))
 		rec_cli_fail(&e);
-	if (o->table) {
-		print_table(fp, rows, users);
+	if (o->partial) {
+		rec_eval_part_write(&part, acc, fp);
+	} else if (o->table) {
+		rec_eval_rows_table(fp, rows, users);
 	} else {
 		fputs(users ? "user,metric,k,value\n" : "metric,k,value\n", fp);
-		print_csv(fp, rows, users, "");
+		rec_eval_rows_csv(fp, rows, users, "");
 	}
 	if (rec_cli_close_output(fp, o->output, &e) < 0)
 		rec_cli_fail(&e);
@@ -292,7 +275,7 @@ static void eval_predictions(const struct options *o, const struct rec_eval_inpu
 	if (o->verbose > 0)
 		fprintf(stderr, "rec-eval: %zu predictions of %u users\n", in->n,
 			rec_dict_size(in->users));
-	report(o, &acc, &rows, in->users);
+	report(o, &acc, &rows, in->users, 0);
 	rec_eval_acc_release(&acc);
 }
 
@@ -336,8 +319,10 @@ static void eval_lists(const struct options *o, const struct rec_eval_input *in,
 	size_t ignored = 0;
 
 	load_dataset(&test, o->test, o);
-	if (rec_eval_init(&ev, &test, m ? m->data.items : in->items, o->k[o->nk - 1], &e) < 0 ||
-	    (m ? rec_eval_lists_rank(&ev, m, &e) : rec_eval_lists_read(&ev, in, &ignored, &e)) < 0)
+	if (rec_eval_init(&ev, &test, m ? m->data.items : in->items, o->k[o->nk - 1], &e) < 0)
+		rec_cli_fail(&e);
+	rec_eval_shard(&ev, &o->shard);
+	if ((m ? rec_eval_lists_rank(&ev, m, &e) : rec_eval_lists_read(&ev, in, &ignored, &e)) < 0)
 		rec_cli_fail(&e);
 	add_catalogue(o, m, &ev);
 	if (rec_eval_acc_start(&acc, &ev, o->k, o->nk, &e) < 0 ||
@@ -346,7 +331,7 @@ static void eval_lists(const struct options *o, const struct rec_eval_input *in,
 	if (o->verbose > 0)
 		fprintf(stderr, "rec-eval: %u test users evaluated; %zu rows of other users "
 			"ignored\n", ev.n, ignored);
-	report(o, &acc, &rows, test.users);
+	report(o, &acc, &rows, test.users, o->partial ? rec_eval_identity(&ev) : 0);
 	rec_eval_acc_release(&acc);
 	rec_eval_release(&ev);
 	rec_dataset_release(&test);
@@ -375,7 +360,7 @@ static void print_replay(const struct options *o, const struct rec_replay_eval *
 		rows.n = 0;
 		if (rec_eval_rows(g ? &p->group[g - 1].acc : &p->all, &rows, &e) < 0)
 			rec_cli_fail(&e);
-		print_csv(fp, &rows, NULL, key);
+		rec_eval_rows_csv(fp, &rows, NULL, key);
 	}
 	if (rec_cli_close_output(fp, o->output, &e) < 0)
 		rec_cli_fail(&e);
@@ -405,6 +390,19 @@ static void prequential(const struct options *o, struct rec_model *m)
 	rec_replay_eval_release(&p);
 }
 
+/* The metrics of the parts of one evaluation. */
+static void merge(const struct options *o)
+{
+	struct rec_eval_rows rows = { 0 };
+	struct rec_eval_acc acc;
+	struct rec_error e;
+
+	if (rec_eval_parts_merge(&acc, o->parts, o->nparts, &e) < 0)
+		rec_cli_fail(&e);
+	report(o, &acc, &rows, NULL, 0);
+	rec_eval_acc_release(&acc);
+}
+
 int main(int argc, char **argv)
 {
 	struct options o = { .nk = 1, .k = { 10 } };
@@ -413,7 +411,9 @@ int main(int argc, char **argv)
 	struct rec_error e;
 
 	parse_options(argc, argv, &o);
-	if (o.model) {
+	if (o.parts) {
+		merge(&o);
+	} else if (o.model) {
 		if (rec_model_load(&m, o.model, &e) < 0)
 			rec_cli_fail(&e);
 		if (o.prequential)
@@ -423,6 +423,7 @@ int main(int argc, char **argv)
 	} else {
 		if (rec_eval_input_read(&in, o.input, &e) < 0)
 			rec_cli_fail(&e);
+		rec_eval_input_shard(&in, &o.shard);
 		if (in.predictions)
 			eval_predictions(&o, &in);
 		else if (!o.test)

@@ -13,7 +13,8 @@ enum format { FORMAT_RECD, FORMAT_LONG, FORMAT_WIDE };
 enum {
 	OPT_DEDUP = REC_OPT_PROGRAM, OPT_MIN_USER, OPT_MIN_ITEM, OPT_IMPLICIT,
 	OPT_FORMAT, OPT_STATS,
-	OPT_ITEM_FEATURES, OPT_USER_FEATURES, OPT_MULTI, OPT_NUMERIC, OPT_MIN_FEATURE
+	OPT_ITEM_FEATURES, OPT_USER_FEATURES, OPT_MULTI, OPT_NUMERIC, OPT_MIN_FEATURE,
+	OPT_SHARDS, OPT_BY
 };
 
 struct options {
@@ -28,6 +29,8 @@ struct options {
 	const char *item_features;
 	const char *user_features;
 	struct rec_features_options features;
+	uint32_t shards;	/* --shards N; 0 without */
+	int by_item;
 };
 
 static const char synopsis[] =
@@ -35,7 +38,8 @@ static const char synopsis[] =
 	"                 [--implicit THRESHOLD] [--format recd|long|wide] [--stats]\n"
 	"                 [--item-features FILE] [--user-features FILE] [--multi COL]\n"
 	"                 [--numeric COL,...] [--min-feature N]\n"
-	"                 [-j N] [--progress | --no-progress]\n"
+	"                 [--shards N [--by user|item]] [-j N]\n"
+	"                 [--progress | --no-progress]\n"
 	"                 [-u COL] [-i COL] [-r COL] [-t COL] [-d C] [--no-header]\n"
 	"                 [--skip-bad] [FILE ...]\n";
 
@@ -51,6 +55,8 @@ static const struct option longopts[] = {
 	{ "multi", required_argument, NULL, OPT_MULTI },
 	{ "numeric", required_argument, NULL, OPT_NUMERIC },
 	{ "min-feature", required_argument, NULL, OPT_MIN_FEATURE },
+	{ "shards", required_argument, NULL, OPT_SHARDS },
+	{ "by", required_argument, NULL, OPT_BY },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -71,7 +77,11 @@ static const struct rec_cli_program program = {
 	"      --user-features FILE  attributes of users\n"
 	"      --multi COL        wide layout: split COL's cells on '|'\n"
 	"      --numeric COL,...  wide layout: these columns are numbers\n"
-	"      --min-feature N    drop features that fewer than N entities have\n",
+	"      --min-feature N    drop features that fewer than N entities have\n"
+	"      --shards N         write N datasets PREFIX-1.recd to PREFIX-N.recd\n"
+	"                         (-o PREFIX), each with the entries of its shard\n"
+	"                         of users, by the hash of rec(7)\n"
+	"      --by WHAT          with --shards: user (default) or item\n",
 	.shortopts = "",
 	.longopts = longopts,
 	.takes = REC_CLI_OUTPUT | REC_CLI_PROGRESS,
@@ -100,7 +110,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 {
 	struct rec_error e;
 	long n;
-	int c;
+	int c, by = 0;
 
 	rec_cli_init(&o->cli, &program);
 	while ((c = rec_cli_next(&o->cli, argc, argv)) != -1) {
@@ -133,8 +143,25 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case OPT_MIN_FEATURE:
 			o->features.min_count = (uint32_t)parse_count(optarg, "--min-feature");
 			break;
+		case OPT_SHARDS:
+			if (rec_parse_long(optarg, 1, REC_SHARD_LIMIT, &n, "--shards", &e) < 0)
+				bad_usage(e.msg, NULL);
+			o->shards = (uint32_t)n;
+			break;
+		case OPT_BY:
+			if (strcmp(optarg, "user") != 0 && strcmp(optarg, "item") != 0)
+				bad_usage("bad --by (want user or item)", optarg);
+			o->by_item = strcmp(optarg, "item") == 0;
+			by = 1;
+			break;
 		}
 	}
+	if (by && !o->shards)
+		bad_usage("--by goes with --shards", NULL);
+	if (o->shards && (!o->cli.output || strcmp(o->cli.output, "-") == 0))
+		bad_usage("--shards needs -o PREFIX", NULL);
+	if (o->shards && o->format != FORMAT_RECD)
+		bad_usage("--shards writes datasets: no --format", NULL);
 }
 
 /* Read CSV files into one dataset; fails on the first error. */
@@ -210,6 +237,25 @@ static void write_output(const struct rec_dataset *ds, const struct options *o)
 		rec_cli_fail(&e);
 }
 
+/* --shards: the datasets PREFIX-1.recd to PREFIX-N.recd. */
+static void write_shards(const struct rec_dataset *ds, const struct options *o)
+{
+	struct rec_dataset part;
+	struct rec_error e;
+	char path[4096];
+
+	for (uint32_t i = 1; i <= o->shards; i++) {
+		struct rec_shard s = { i, o->shards };
+
+		if (snprintf(path, sizeof(path), "%s-%u.recd", o->cli.output, i) >= (int)sizeof(path))
+			errx(1, "%s: name too long", o->cli.output);
+		if (rec_dataset_shard(&part, ds, &s, o->by_item, &e) < 0 ||
+		    rec_dataset_write(&part, path, &e) < 0)
+			rec_cli_fail(&e);
+		rec_dataset_release(&part);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct options o = { .dedup = REC_DEDUP_LAST };
@@ -242,7 +288,10 @@ int main(int argc, char **argv)
 			(unsigned long long)ds.nnz, ds.nusers, ds.nitems);
 	if (o.stats)
 		rec_dataset_write_stats(&ds, to_stdout ? stderr : stdout);
-	write_output(&ds, &o);
+	if (o.shards)
+		write_shards(&ds, &o);
+	else
+		write_output(&ds, &o);
 	rec_dataset_release(&ds);
 	if (!to_stdout && rec_close_stdout() < 0)
 		err(1, "standard output");

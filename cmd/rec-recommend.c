@@ -30,9 +30,10 @@ struct options {
 
 static const char synopsis[] =
 	"usage: rec-recommend -m MODEL [-qv] [-o FILE] [-n N] [--users FILE]\n"
-	"                     [--items FILE] [--include-seen] [-j N]\n"
-	"       rec-recommend -m MODEL --predict FILE [-o FILE] [-u COL] [-i COL]\n"
-	"                     [-r COL] [-t COL] [-d C] [--no-header] [--skip-bad]\n"
+	"                     [--items FILE] [--include-seen] [--shard I/N] [-j N]\n"
+	"       rec-recommend -m MODEL --predict FILE [-o FILE] [--shard I/N]\n"
+	"                     [-u COL] [-i COL] [-r COL] [-t COL] [-d C] [--no-header]\n"
+	"                     [--skip-bad]\n"
 	"       rec-recommend -m MODEL --stream [-q] [-o FILE] [-n N] [--items FILE]\n"
 	"                     [--include-seen] [--save FILE] [--emit before|after]\n"
 	"                     [-u COL] [-i COL] [-r COL] [-t COL] [-d C] [--no-header]\n"
@@ -72,7 +73,7 @@ static const struct rec_cli_program program = {
 	"                         what it learned\n",
 	.shortopts = "m:n:",
 	.longopts = longopts,
-	.takes = REC_CLI_OUTPUT,
+	.takes = REC_CLI_OUTPUT | REC_CLI_SHARD,
 };
 
 static void bad_usage(const char *msg)
@@ -117,6 +118,8 @@ static void parse_options(int argc, char **argv, struct options *o)
 		bad_usage("no model: give -m MODEL");
 	if (o->stream && (o->predict || o->users))
 		bad_usage("--stream goes with neither --predict nor --users");
+	if (o->stream && o->cli.shard.n)
+		bad_usage("--shard does not go with --stream");
 	if (!o->stream && o->save)
 		bad_usage("--save needs --stream");
 	if (!o->stream && !o->predict && reads_csv(&o->cli.csv))
@@ -221,11 +224,13 @@ static void print_list(FILE *fp, const struct rec_model *m, const char *user,
 	}
 }
 
-/* Where the lists of rec_model_rank go: users named in names, in order. */
+/* Where the lists of rec_model_rank go: the users named in names at
+ * places which[0..], in order. */
 struct printer {
 	FILE *fp;
 	const struct rec_model *m;
 	const struct rec_dict *names;
+	const uint32_t *which;
 	uint32_t n;
 };
 
@@ -236,19 +241,19 @@ static void print_lists(void *ctx, size_t first, uint32_t n, const uint32_t *idx
 
 	for (uint32_t t = 0; t < n; t++) {
 		size_t len;
-		const char *name = rec_dict_name(p->names, (uint32_t)(first + t), &len);
+		const char *name = rec_dict_name(p->names, p->which[first + t], &len);
 
 		print_list(p->fp, p->m, name, len, idx + (size_t)t * p->n,
 			   val + (size_t)t * p->n, found[t]);
 	}
 }
 
-/* Rank for users[0..count) (model indices, -1 for unknown, named in names)
- * and print their lists in order. */
+/* Rank for users[0..count) (model indices, -1 for unknown, named in names
+ * at places which[0..count)) and print their lists in order. */
 static void recommend_all(FILE *fp, const struct job *j, const int64_t *users,
-			  size_t count, const struct rec_dict *names)
+			  size_t count, const struct rec_dict *names, const uint32_t *which)
 {
-	struct printer p = { fp, j->m, names, j->n };
+	struct printer p = { fp, j->m, names, which, j->n };
 	struct rec_rank_options ro = { .k = j->n, .include_seen = j->include_seen,
 				       .allow = j->allow, .ranked = print_lists, .ctx = &p };
 	struct rec_error e;
@@ -258,11 +263,33 @@ static void recommend_all(FILE *fp, const struct job *j, const int64_t *users,
 		rec_cli_fail(&e);
 }
 
+/* Keep the users of shard s, in order: users[0..count) compacted to them
+ * and their places in names in the new array *which; returns how many. */
+static size_t keep_shard(const struct rec_shard *s, const struct rec_dict *names,
+			 int64_t *users, size_t count, uint32_t **which)
+{
+	size_t n = 0;
+
+	if (!(*which = malloc((count + 1) * sizeof(**which))))
+		errx(1, "out of memory");
+	for (size_t x = 0; x < count; x++) {
+		size_t len;
+		const char *id = rec_dict_name(names, (uint32_t)x, &len);
+
+		if (rec_shard_has(s, id, len)) {
+			users[n] = users[x];
+			(*which)[n++] = (uint32_t)x;
+		}
+	}
+	return n;
+}
+
 static void recommend(FILE *fp, const struct rec_model *m, const struct options *o)
 {
 	struct job j = { m, candidates(m, o->items), (uint32_t)o->n, o->include_seen };
 	struct id_list l = { 0 };
 	const struct rec_dict *names = m->data.users;
+	uint32_t *which;
 	int64_t *users;
 	size_t count = m->data.nusers;
 
@@ -277,7 +304,9 @@ static void recommend(FILE *fp, const struct rec_model *m, const struct options 
 	}
 	if (!users)
 		errx(1, "out of memory");
-	recommend_all(fp, &j, users, count, names);
+	count = keep_shard(&o->cli.shard, names, users, count, &which);
+	recommend_all(fp, &j, users, count, names, which);
+	free(which);
 	free(users);
 	free(l.idx);
 	rec_dict_free(l.dict);
@@ -289,16 +318,18 @@ static void predict(FILE *fp, const struct rec_model *m, const struct options *o
 	struct rec_dataset pairs;
 	struct rec_error e;
 	int64_t *umap, *imap;
+	uint8_t *mine;
 
 	if (rec_dataset_load(&pairs, o->predict, &o->cli.csv, REC_DEDUP_LAST, NULL, &e) < 0)
 		rec_cli_fail(&e);
 	umap = rec_dict_map(pairs.users, m->data.users);
 	imap = rec_dict_map(pairs.items, m->data.items);
-	if (!umap || !imap)
+	mine = rec_shard_mask(pairs.users, &o->cli.shard);
+	if (!umap || !imap || !mine)
 		errx(1, "out of memory");
 	fputs("user,item,rating,prediction\n", fp);
 	for (uint32_t u = 0; u < pairs.nusers; u++)
-		for (uint64_t x = pairs.rowptr[u]; x < pairs.rowptr[u + 1]; x++) {
+		for (uint64_t x = pairs.rowptr[u]; mine[u] && x < pairs.rowptr[u + 1]; x++) {
 			size_t len;
 			const char *s = rec_dict_name(pairs.users, u, &len);
 
@@ -314,6 +345,7 @@ static void predict(FILE *fp, const struct rec_model *m, const struct options *o
 		}
 	free(umap);
 	free(imap);
+	free(mine);
 	rec_dataset_release(&pairs);
 }
 

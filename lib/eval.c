@@ -3,10 +3,13 @@
  * user into an accumulator that merges with others and turns into rows
  * at the end.  The sums are exact, so the means depend neither on the
  * threads nor on how the users were split. */
+#include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 #include "rec.h"
 
@@ -59,6 +62,65 @@ void rec_eval_rows_release(struct rec_eval_rows *r)
 		return;
 	free(r->row);
 	memset(r, 0, sizeof(*r));
+}
+
+/* Rows as CSV, each led by its user's name (with users) and by lead.  A
+ * metric without a cut-off has k 0, which "%.0u" prints as nothing. */
+void rec_eval_rows_csv(FILE *fp, const struct rec_eval_rows *r, const struct rec_dict *users,
+		       const char *lead)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		const struct rec_eval_row *w = &r->row[i];
+
+		if (users) {
+			size_t len;
+			const char *name = rec_dict_name(users, w->user, &len);
+
+			rec_csv_field(fp, name, len);
+			putc(',', fp);
+		}
+		/* events is a count */
+		fprintf(fp, "%s%s,%.0u,%.*f\n", lead, rec_metric_name(w->metric), w->k,
+			w->metric == REC_M_EVENTS ? 0 : 6, w->value);
+	}
+}
+
+static int max_int(int a, int b)
+{
+	return a > b ? a : b;
+}
+
+/* Columns padded to their widest entry: names to the left, numbers to
+ * the right; a user column with users; k as in rec_eval_rows_csv. */
+void rec_eval_rows_table(FILE *fp, const struct rec_eval_rows *r, const struct rec_dict *users)
+{
+	int wu = 4, wm = 6, wk = 1, wv = 5;
+	char v[64];
+
+	for (size_t i = 0; i < r->n; i++) {
+		const struct rec_eval_row *w = &r->row[i];
+
+		if (users) {
+			size_t len;
+
+			rec_dict_name(users, w->user, &len);
+			wu = max_int(wu, (int)len);
+		}
+		wm = max_int(wm, (int)strlen(rec_metric_name(w->metric)));
+		wk = max_int(wk, snprintf(v, sizeof(v), "%.0u", w->k));
+		wv = max_int(wv, snprintf(v, sizeof(v), "%.6f", w->value));
+	}
+	if (users)
+		fprintf(fp, "%-*s  ", wu, "user");
+	fprintf(fp, "%-*s  %*s  %*s\n", wm, "metric", wk, "k", wv, "value");
+	for (size_t i = 0; i < r->n; i++) {
+		const struct rec_eval_row *w = &r->row[i];
+
+		if (users)
+			fprintf(fp, "%-*s  ", wu, rec_dict_name(users, w->user, NULL));
+		fprintf(fp, "%-*s  %*.0u  %*.6f\n", wm, rec_metric_name(w->metric), wk, w->k,
+			wv, w->value);
+	}
 }
 
 /* --- the accumulator --- */
@@ -772,4 +834,488 @@ int rec_eval_add(struct rec_eval_acc *a, const struct rec_eval *ev, uint32_t fir
 	for (unsigned ki = 0; ki < a->nk && beyond && rc == 0; ki++)
 		rc = add_beyond(a, ev, first, n, ki);
 	return rc < 0 ? rec_error_set(err, rc, "out of memory") : 0;
+}
+
+/* --- evaluations in parts --- */
+
+void rec_eval_shard(struct rec_eval *ev, const struct rec_shard *s)
+{
+	uint32_t w = 0;
+	uint64_t at = 0;
+
+	for (uint32_t u = 0; u < ev->n; u++) {
+		size_t len;
+		const char *id = rec_dict_name(ev->test->users, ev->user[u], &len);
+		uint64_t first = ev->tptr[u], end = ev->tptr[u + 1];
+
+		if (!rec_shard_has(s, id, len))
+			continue;
+		memmove(ev->titem + at, ev->titem + first, (end - first) * sizeof(*ev->titem));
+		ev->user[w] = ev->user[u];
+		ev->tptr[w++] = at;
+		at += end - first;
+	}
+	ev->tptr[w] = at;
+	ev->n = w;
+}
+
+void rec_eval_input_shard(struct rec_eval_input *in, const struct rec_shard *s)
+{
+	size_t w = 0;
+
+	for (size_t i = 0; i < in->n; i++) {
+		size_t len;
+		const char *id = rec_dict_name(in->users, in->row[i].user, &len);
+
+		if (rec_shard_has(s, id, len))
+			in->row[w++] = in->row[i];
+	}
+	in->n = w;
+}
+
+uint64_t rec_eval_identity(const struct rec_eval *ev)
+{
+	uint64_t h = rec_dataset_hash(ev->test);
+
+	return ev->cat ? h ^ rec_catalogue_hash(ev->cat) : h;
+}
+
+/* The text form of a part, in rec-formats(5): the fields of its longest
+ * line are the key and the cut-offs. */
+#define PART_MAGIC "rec-eval-part"
+#define PART_VERSION 1
+#define PART_MAX_K 64
+#define PART_FIELDS (PART_MAX_K + 1)
+
+/* A part's text on its way out, with the CRC-32 of what was written. */
+struct part_out {
+	FILE *fp;
+	uLong crc;
+};
+
+static void __attribute__((format(printf, 2, 3))) put(struct part_out *o, const char *fmt, ...)
+{
+	char buf[256];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n >= (int)sizeof(buf))
+		n = sizeof(buf) - 1;
+	o->crc = crc32(o->crc, (const Bytef *)buf, (uInt)n);
+	fputs(buf, o->fp);
+}
+
+/* v in decimal into buf[40], which it returns. */
+static const char *i128_text(__int128 v, char *buf)
+{
+	unsigned __int128 x = v < 0 ? -(unsigned __int128)v : (unsigned __int128)v;
+	char *p = buf + 39;
+
+	*p = '\0';
+	do {
+		*--p = (char)('0' + (int)(x % 10));
+		x /= 10;
+	} while (x);
+	if (v < 0)
+		*--p = '-';
+	return p;
+}
+
+/* The metric's rows of sums, one a cut-off or one in all. */
+static unsigned cells_of(const struct rec_eval_acc *a, int m)
+{
+	return rec_metric_has_k(m) ? a->nk : 1;
+}
+
+/* The lines of the part, then the CRC-32 of their bytes. */
+static void put_part(struct part_out *o, const struct rec_eval_part *p,
+		     const struct rec_eval_acc *a)
+{
+	char num[40];
+
+	put(o, "%s,%d\nshard,%u,%u\ndata,%016llx\nmodel,%016llx\nmetrics", PART_MAGIC,
+	    PART_VERSION, p->shard.i, p->shard.n, (unsigned long long)p->data,
+	    (unsigned long long)p->model);
+	for (int m = 0; m < REC_NMETRICS; m++)
+		if (a->metrics & REC_M_BIT(m))
+			put(o, ",%s", rec_metric_name(m));
+	put(o, "\nk");
+	for (unsigned ki = 0; ki < a->nk; ki++)
+		put(o, ",%u", a->k[ki]);
+	put(o, "\nitems,%u\nerrors,%a,%a\n", a->nitems, a->sq_error, a->abs_error);
+	for (int m = 0; m < REC_NMETRICS; m++)
+		for (unsigned ki = 0; ki < cells_of(a, m) && (a->metrics & REC_M_BIT(m)); ki++)
+			put(o, "sum,%s,%.0u,%s,%.0f\n", rec_metric_name(m),
+			    rec_metric_has_k(m) ? a->k[ki] : 0,
+			    i128_text(a->sum[cell(a, m, ki)], num), a->count[cell(a, m, ki)]);
+	for (unsigned ki = 0; ki < a->nk; ki++)
+		for (uint32_t i = 0; i < a->nitems; i++)
+			if (a->recommended[(size_t)ki * a->nitems + i])
+				put(o, "recommended,%u,%u,%llu\n", a->k[ki], i, (unsigned long long)
+				    a->recommended[(size_t)ki * a->nitems + i]);
+	fprintf(o->fp, "crc32,%08lx\n", o->crc);
+}
+
+void rec_eval_part_write(const struct rec_eval_part *p, const struct rec_eval_acc *a,
+			 FILE *fp)
+{
+	struct part_out o = { fp, crc32(0, NULL, 0) };
+
+	put_part(&o, p, a);
+}
+
+/* A part's text on its way in: the current line split at its commas, and
+ * the CRC-32 of the lines before the crc32 line. */
+struct part_in {
+	FILE *fp;
+	const char *path;
+	long line;
+	uLong crc;
+	char *buf;
+	size_t cap;
+	char *field[PART_FIELDS];
+	int n;
+	struct rec_error *err;
+};
+
+/* Place the error already recorded at the current line; returns rc. */
+static int at(struct part_in *in, int rc)
+{
+	rec_error_at(in->err, in->path, in->line, 0);
+	return rc;
+}
+
+static int next_line(struct part_in *in)
+{
+	ssize_t len = getline(&in->buf, &in->cap, in->fp);
+	char *s;
+
+	in->line++;
+	if (len < 0)
+		return at(in, rec_error_set(in->err, REC_EPARSE, ferror(in->fp) ?
+					    "read failed" : "the part ends early"));
+	if (strncmp(in->buf, "crc32,", 6) != 0)
+		in->crc = crc32(in->crc, (const Bytef *)in->buf, (uInt)len);
+	if (in->buf[len - 1] == '\n')
+		in->buf[len - 1] = '\0';
+	in->n = 0;
+	for (s = in->buf;;) {
+		if (in->n == PART_FIELDS)
+			return at(in, rec_error_set(in->err, REC_EPARSE, "too many fields"));
+		in->field[in->n++] = s;
+		if (!(s = strchr(s, ',')))
+			return 0;
+		*s++ = '\0';
+	}
+}
+
+/* The next line, which must be led by key and, unless nfields is 0, have
+ * nfields fields. */
+static int expect(struct part_in *in, const char *key, int nfields)
+{
+	int rc = next_line(in);
+
+	if (rc < 0)
+		return rc;
+	if (strcmp(in->field[0], key) != 0 || (nfields && in->n != nfields))
+		return at(in, rec_error_set(in->err, REC_EPARSE, "want a %s line of %d fields",
+					    key, nfields ? nfields : 2));
+	return 0;
+}
+
+static int field_long(struct part_in *in, int f, long min, long max, long *v)
+{
+	return rec_parse_long(in->field[f], min, max, v, in->field[0], in->err) < 0 ?
+	       at(in, REC_EPARSE) : 0;
+}
+
+static int field_u64(struct part_in *in, int f, uint64_t *v)
+{
+	return rec_parse_u64(in->field[f], v, in->field[0], in->err) < 0 ? at(in, REC_EPARSE) : 0;
+}
+
+/* A number of exactly digits hexadecimal digits. */
+static int field_hex(struct part_in *in, int f, size_t digits, uint64_t *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtoull(in->field[f], &end, 16);
+	if (strlen(in->field[f]) != digits || strspn(in->field[f], "0123456789abcdef") != digits ||
+	    *end || errno)
+		return at(in, rec_error_set(in->err, REC_EPARSE, "bad %s '%s'", in->field[0],
+					    in->field[f]));
+	return 0;
+}
+
+/* A number as %a writes it. */
+static int field_double(struct part_in *in, int f, double *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtod(in->field[f], &end);
+	if (end == in->field[f] || *end || errno || !isfinite(*v))
+		return at(in, rec_error_set(in->err, REC_EPARSE, "bad %s '%s'", in->field[0],
+					    in->field[f]));
+	return 0;
+}
+
+static int field_i128(struct part_in *in, int f, __int128 *v)
+{
+	const char *s = in->field[f];
+	unsigned __int128 x = 0, limit = ~(unsigned __int128)0 >> 1;
+	int neg = *s == '-';
+
+	for (s += neg; *s >= '0' && *s <= '9' && x <= limit / 10; s++)
+		x = x * 10 + (unsigned)(*s - '0');
+	if (*s || s == in->field[f] + neg || x > limit)
+		return at(in, rec_error_set(in->err, REC_EPARSE, "bad sum '%s'", in->field[f]));
+	*v = neg ? -(__int128)x : (__int128)x;
+	return 0;
+}
+
+/* The version, shard and hashes of a part. */
+static int read_identity(struct part_in *in, struct rec_eval_part *p)
+{
+	long v, n;
+	int rc;
+
+	if ((rc = next_line(in)) < 0)
+		return rc;
+	if (strcmp(in->field[0], PART_MAGIC) != 0 || in->n != 2)
+		return at(in, rec_error_set(in->err, REC_EFORMAT, "not a part of an evaluation "
+					    "(want a first line %s,%d)", PART_MAGIC, PART_VERSION));
+	if ((rc = field_long(in, 1, 1, LONG_MAX, &v)) < 0)
+		return rc;
+	if (v > PART_VERSION)
+		return at(in, rec_error_set(in->err, REC_EVERSION, "part version %ld is newer "
+					    "than this program reads (%d)", v, PART_VERSION));
+	if ((rc = expect(in, "shard", 3)) < 0 ||
+	    (rc = field_long(in, 2, 1, REC_SHARD_LIMIT, &n)) < 0 ||
+	    (rc = field_long(in, 1, 1, n, &v)) < 0)
+		return rc;
+	p->shard = (struct rec_shard){ (uint32_t)v, (uint32_t)n };
+	if ((rc = expect(in, "data", 2)) < 0 || (rc = field_hex(in, 1, 16, &p->data)) < 0)
+		return rc;
+	if ((rc = expect(in, "model", 2)) < 0 || (rc = field_hex(in, 1, 16, &p->model)) < 0)
+		return rc;
+	return 0;
+}
+
+/* The metrics, cut-offs and catalogue size of a part, which start a. */
+static int read_shape(struct part_in *in, struct rec_eval_acc *a)
+{
+	uint32_t metrics = 0, k[PART_MAX_K];
+	long v, nitems;
+	int rc, m, nk;
+
+	if ((rc = expect(in, "metrics", 0)) < 0)
+		return rc;
+	for (int f = 1; f < in->n; f++) {
+		for (m = 0; m < REC_NMETRICS && strcmp(in->field[f], metric_name[m]); m++)
+			;
+		if (m == REC_NMETRICS)
+			return at(in, rec_error_set(in->err, REC_EPARSE, "unknown metric '%s'",
+						    in->field[f]));
+		metrics |= REC_M_BIT(m);
+	}
+	if ((rc = expect(in, "k", 0)) < 0)
+		return rc;
+	nk = in->n - 1;
+	for (int f = 1; f < in->n; f++)
+		if ((rc = field_long(in, f, 1, UINT32_MAX, &v)) < 0)
+			return rc;
+		else
+			k[f - 1] = (uint32_t)v;
+	if ((rc = expect(in, "items", 2)) < 0 ||
+	    (rc = field_long(in, 1, 0, UINT32_MAX - 1, &nitems)) < 0)
+		return rc;
+	if ((rc = rec_eval_acc_init(a, metrics, k, (unsigned)nk, (uint32_t)nitems, in->err)) < 0)
+		return at(in, rc);
+	return 0;
+}
+
+/* The sums, as put_part writes them. */
+static int read_sums(struct part_in *in, struct rec_eval_acc *a)
+{
+	char k[16];
+	uint64_t count;
+	int rc;
+
+	if ((rc = expect(in, "errors", 3)) < 0 || (rc = field_double(in, 1, &a->sq_error)) < 0 ||
+	    (rc = field_double(in, 2, &a->abs_error)) < 0)
+		return rc;
+	for (int m = 0; m < REC_NMETRICS; m++)
+		for (unsigned ki = 0; ki < cells_of(a, m) && (a->metrics & REC_M_BIT(m)); ki++) {
+			snprintf(k, sizeof(k), "%.0u", rec_metric_has_k(m) ? a->k[ki] : 0);
+			if ((rc = expect(in, "sum", 5)) < 0)
+				return rc;
+			if (strcmp(in->field[1], metric_name[m]) || strcmp(in->field[2], k))
+				return at(in, rec_error_set(in->err, REC_EPARSE, "want the sum of "
+							    "%s at k '%s'", metric_name[m], k));
+			if ((rc = field_i128(in, 3, &a->sum[cell(a, m, ki)])) < 0 ||
+			    (rc = field_u64(in, 4, &count)) < 0)
+				return rc;
+			a->count[cell(a, m, ki)] = (double)count;
+		}
+	return 0;
+}
+
+/* One recommended line: how often an item was recommended at a cut-off. */
+static int read_recommended(struct part_in *in, struct rec_eval_acc *a)
+{
+	uint64_t count;
+	long k, item;
+	unsigned ki;
+	int rc;
+
+	if (in->n != 4)
+		return at(in, rec_error_set(in->err, REC_EPARSE, "want a recommended line of "
+					    "4 fields"));
+	if ((rc = field_long(in, 1, 1, UINT32_MAX, &k)) < 0 ||
+	    (rc = field_long(in, 2, 0, (long)a->nitems - 1, &item)) < 0 ||
+	    (rc = field_u64(in, 3, &count)) < 0)
+		return rc;
+	for (ki = 0; ki < a->nk && a->k[ki] != (uint32_t)k; ki++)
+		;
+	if (ki == a->nk)
+		return at(in, rec_error_set(in->err, REC_EPARSE, "k '%ld' is not a cut-off", k));
+	a->recommended[(size_t)ki * a->nitems + (size_t)item] += count;
+	return 0;
+}
+
+/* The recommended lines up to the crc32 line, which must end the file
+ * and match. */
+static int read_tail(struct part_in *in, struct rec_eval_acc *a)
+{
+	uint64_t crc;
+	int rc;
+
+	while ((rc = next_line(in)) == 0 && strcmp(in->field[0], "crc32") != 0)
+		if (strcmp(in->field[0], "recommended") != 0)
+			return at(in, rec_error_set(in->err, REC_EPARSE, "unexpected %s line",
+						    in->field[0]));
+		else if ((rc = read_recommended(in, a)) < 0)
+			return rc;
+	if (rc < 0)
+		return rc;
+	if (in->n != 2)
+		return at(in, rec_error_set(in->err, REC_EPARSE, "want a crc32 line of 2 fields"));
+	if ((rc = field_hex(in, 1, 8, &crc)) < 0)
+		return rc;
+	if (crc != in->crc)
+		return at(in, rec_error_set(in->err, REC_ECHECKSUM, "CRC-32 mismatch: the part "
+					    "says %08llx, its text gives %08lx",
+					    (unsigned long long)crc, in->crc));
+	if (getline(&in->buf, &in->cap, in->fp) >= 0)
+		return at(in, rec_error_set(in->err, REC_EPARSE, "text after the crc32 line"));
+	return 0;
+}
+
+int rec_eval_part_read(struct rec_eval_part *p, struct rec_eval_acc *a, const char *path,
+		       struct rec_error *err)
+{
+	struct part_in in = { .path = path, .crc = crc32(0, NULL, 0), .err = err };
+	int rc;
+
+	memset(a, 0, sizeof(*a));
+	if (!(in.fp = fopen(path, "r"))) {
+		rec_error_set(err, REC_EIO, "%s", strerror(errno));
+		rec_error_at(err, path, 0, 0);
+		return REC_EIO;
+	}
+	if ((rc = read_identity(&in, p)) == 0 && (rc = read_shape(&in, a)) == 0 &&
+	    (rc = read_sums(&in, a)) == 0)
+		rc = read_tail(&in, a);
+	fclose(in.fp);
+	free(in.buf);
+	if (rc < 0)
+		rec_eval_acc_release(a);
+	return rc;
+}
+
+/* The parts merged so far: the first's identity and path, and for each
+ * shard the index + 1 of the path that gave it (0: none yet). */
+struct merger {
+	struct rec_eval_acc *a;
+	struct rec_eval_part first;
+	char *const *path;
+	size_t *from;
+};
+
+/* What keeps the part from path[j] out of the merge, or NULL. */
+static const char *mismatch(const struct merger *mg, const struct rec_eval_part *p,
+			    const struct rec_eval_acc *x)
+{
+	const struct rec_eval_acc *a = mg->a;
+
+	if (p->data != mg->first.data)
+		return "the test sets or training sets differ";
+	if (p->model != mg->first.model)
+		return "the models differ";
+	if (x->metrics != a->metrics || x->nk != a->nk || x->nitems != a->nitems ||
+	    memcmp(x->k, a->k, a->nk * sizeof(*a->k)) != 0)
+		return "the metrics, cut-offs or catalogue sizes differ";
+	return NULL;
+}
+
+static int join(struct merger *mg, size_t j, const struct rec_eval_part *p,
+		const struct rec_eval_acc *x, struct rec_error *err)
+{
+	const char *why;
+	size_t *from;
+
+	if (p->shard.n != mg->first.shard.n)
+		return rec_error_set(err, REC_EINVAL, "'%s' is part %u of %u but '%s' is "
+				     "part %u of %u", mg->path[j], p->shard.i, p->shard.n,
+				     mg->path[0], mg->first.shard.i, mg->first.shard.n);
+	if ((why = mismatch(mg, p, x)))
+		return rec_error_set(err, REC_EINVAL, "'%s' and '%s' are parts of different "
+				     "evaluations: %s", mg->path[0], mg->path[j], why);
+	from = &mg->from[p->shard.i - 1];
+	if (*from)
+		return rec_error_set(err, REC_EINVAL, "part %u of %u is given twice: '%s' "
+				     "and '%s'", p->shard.i, p->shard.n, mg->path[*from - 1],
+				     mg->path[j]);
+	*from = j + 1;
+	return rec_eval_merge(mg->a, x, err);
+}
+
+int rec_eval_parts_merge(struct rec_eval_acc *a, char *const *path, size_t n,
+			 struct rec_error *err)
+{
+	struct merger mg = { a, { { 0, 0 }, 0, 0 }, path, NULL };
+	struct rec_eval_part p;
+	struct rec_eval_acc x;
+	int rc;
+
+	memset(a, 0, sizeof(*a));
+	if (!n)
+		return rec_error_set(err, REC_EINVAL, "no parts to merge");
+	if ((rc = rec_eval_part_read(&mg.first, a, path[0], err)) < 0)
+		return rc;
+	if (!(mg.from = calloc(mg.first.shard.n, sizeof(*mg.from)))) {
+		rc = rec_error_set(err, REC_ENOMEM, "out of memory");
+		goto out;
+	}
+	mg.from[mg.first.shard.i - 1] = 1;
+	for (size_t j = 1; j < n && rc == 0; j++) {
+		if ((rc = rec_eval_part_read(&p, &x, path[j], err)) < 0)
+			break;
+		rc = join(&mg, j, &p, &x, err);
+		rec_eval_acc_release(&x);
+	}
+	for (uint32_t i = 0; i < mg.first.shard.n && rc == 0; i++)
+		if (!mg.from[i])
+			rc = rec_error_set(err, REC_EINVAL, "part %u of %u is missing", i + 1,
+					   mg.first.shard.n);
+out:
+	free(mg.from);
+	if (rc < 0)
+		rec_eval_acc_release(a);
+	return rc;
 }

@@ -836,6 +836,13 @@ struct rec_eval_rows {
 };
 
 void rec_eval_rows_release(struct rec_eval_rows *r);
+/* Write rows as metric,k,value CSV lines, each led by lead and, with
+ * users, by the user's ID from users; or as a table for people, with a
+ * header line. */
+void rec_eval_rows_csv(FILE *fp, const struct rec_eval_rows *r, const struct rec_dict *users,
+		       const char *lead);
+void rec_eval_rows_table(FILE *fp, const struct rec_eval_rows *r,
+			 const struct rec_dict *users);
 
 /* The partial sums of an evaluation: for each metric and cut-off a sum
  * and what it is divided by, and for coverage and Gini how often each
@@ -946,6 +953,71 @@ int rec_eval_acc_start(struct rec_eval_acc *a, const struct rec_eval *ev,
  * ranking metrics and AUC. */
 int rec_eval_add(struct rec_eval_acc *a, const struct rec_eval *ev, uint32_t first,
 		 uint32_t n, struct rec_eval_rows *rows, struct rec_error *err);
+
+/* --- shards (shard.c) --- */
+
+/* Shard i of n (1 <= i <= n <= REC_SHARD_LIMIT); n 0 stands for every
+ * ID. */
+#define REC_SHARD_LIMIT 1000000
+
+struct rec_shard {
+	uint32_t i;
+	uint32_t n;
+};
+
+/* The 64-bit FNV-1a hash of an ID's len bytes, and the ID's shard of n:
+ * the hash modulo n, plus 1 (1 when n is 0).  Documented in rec(7), so
+ * that other tools can place IDs the same way. */
+uint64_t rec_shard_hash(const char *id, size_t len);
+uint32_t rec_shard_of(const char *id, size_t len, uint32_t n);
+/* Whether the ID is in shard s. */
+int rec_shard_has(const struct rec_shard *s, const char *id, size_t len);
+/* "I/N" into s; what names the option in the error ("--shard"). */
+int rec_parse_shard(const char *arg, const char *what, struct rec_shard *s,
+		    struct rec_error *err);
+/* A new array of rec_dict_size(d) flags, 1 for the IDs in shard s; NULL
+ * when out of memory. */
+uint8_t *rec_shard_mask(const struct rec_dict *d, const struct rec_shard *s);
+/* A dataset of the entries of src whose user (by_item: item) is in shard
+ * s, with src's dictionaries. */
+int rec_dataset_shard(struct rec_dataset *dst, const struct rec_dataset *src,
+		      const struct rec_shard *s, int by_item, struct rec_error *err);
+/* Hashes that tell data apart (not documented as stable): of a dataset's
+ * dictionaries and entries, of a catalogue, and the CRC-32 of a file's
+ * bytes. */
+uint64_t rec_dataset_hash(const struct rec_dataset *ds);
+uint64_t rec_catalogue_hash(const struct rec_catalogue *c);
+int rec_file_hash(const char *path, uint64_t *out, struct rec_error *err);
+
+/* --- evaluations in parts (eval.c) --- */
+
+/* Keep only ev's test users in shard s; before the lists are read or
+ * ranked. */
+void rec_eval_shard(struct rec_eval *ev, const struct rec_shard *s);
+/* Keep only the rows of in whose users are in shard s. */
+void rec_eval_input_shard(struct rec_eval_input *in, const struct rec_shard *s);
+
+/* What a part's sums are of: shard i of n of one evaluation, whose data
+ * (the test set and catalogue) and model give the hashes. */
+struct rec_eval_part {
+	struct rec_shard shard;
+	uint64_t data;		/* rec_eval_identity; 0 for predictions */
+	uint64_t model;		/* rec_file_hash of the model; 0 without */
+};
+
+/* The hash of ev's test set and, with one, its catalogue. */
+uint64_t rec_eval_identity(const struct rec_eval *ev);
+/* Write the part p with the sums a to fp in the text format of
+ * rec-formats(5); the caller checks fp for write errors. */
+void rec_eval_part_write(const struct rec_eval_part *p, const struct rec_eval_acc *a,
+			 FILE *fp);
+/* Read a part written by rec_eval_part_write; a receives its sums. */
+int rec_eval_part_read(struct rec_eval_part *p, struct rec_eval_acc *a, const char *path,
+		       struct rec_error *err);
+/* Merge the parts in the files path[0..n) into a: exactly the parts 1..N
+ * of one evaluation, each once, in any order. */
+int rec_eval_parts_merge(struct rec_eval_acc *a, char *const *path, size_t n,
+			 struct rec_error *err);
 
 /* Prequential evaluation (replay.c): the replay's sums over all ranked
  * events and, by window of time or by the events the user had before
