@@ -12,7 +12,7 @@
 
 enum {
 	OPT_TEST = REC_OPT_PROGRAM, OPT_TRAIN, OPT_PER_USER, OPT_FORMAT,
-	OPT_PREQUENTIAL, OPT_NO_UPDATE, OPT_WINDOW
+	OPT_PREQUENTIAL, OPT_NO_UPDATE, OPT_WINDOW, OPT_FORCE, OPT_TIME
 };
 
 struct options {
@@ -30,15 +30,18 @@ struct options {
 	int prequential;
 	int no_update;
 	double window;		/* seconds; 0: one group */
+	int force;
+	int file_order;		/* --time file-order */
 };
 
 static const char synopsis[] =
 	"usage: rec-eval [-qv] [-k LIST] [--test FILE] [--train FILE] [-m MODEL]\n"
-	"                [--per-user] [--format csv|table] [-o FILE] [-j N]\n"
+	"                [--per-user] [--format csv|table] [--force] [-o FILE] [-j N]\n"
 	"                [-u COL] [-i COL] [-r COL] [-t COL] [-d C] [--no-header]\n"
 	"                [--skip-bad] [FILE]\n"
 	"       rec-eval --prequential -m MODEL [-q] [-k LIST] [--no-update]\n"
-	"                [--window DURATION | --per-user] [-o FILE] [-u COL] [-i COL]\n"
+	"                [--window DURATION | --per-user] [--time column|file-order]\n"
+	"                [-o FILE] [-u COL] [-i COL]\n"
 	"                [-r COL] [-t COL] [-d C] [--no-header] [--skip-bad] [FILE]\n";
 
 static const struct option longopts[] = {
@@ -51,6 +54,8 @@ static const struct option longopts[] = {
 	{ "prequential", no_argument, NULL, OPT_PREQUENTIAL },
 	{ "no-update", no_argument, NULL, OPT_NO_UPDATE },
 	{ "window", required_argument, NULL, OPT_WINDOW },
+	{ "force", no_argument, NULL, OPT_FORCE },
+	{ "time", required_argument, NULL, OPT_TIME },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -69,6 +74,7 @@ static const struct rec_cli_program program = {
 	"                         diversity, popularity and gini\n"
 	"  -m, --model MODEL      rank every item for each test user with MODEL\n"
 	"                         (no FILE is read); adds auc\n"
+	"      --force            go on with a model that knows few test IDs\n"
 	"      --per-user         print user,metric,k,value rows instead of means\n"
 	"      --format F         csv (default) or table\n"
 	"      --prequential      replay the events of FILE in time order: rank each\n"
@@ -78,6 +84,7 @@ static const struct rec_cli_program program = {
 	"      --window D         with --prequential: also per window of length D\n"
 	"                         (like 1d), each row led by the window's start;\n"
 	"                         --per-user: by the user's events before\n"
+	"      --time file-order  with --window: rows in order are times 0, 1, ...\n"
 	"The events-CSV options apply to --test and --train:\n",
 	.shortopts = "k:m:",
 	.longopts = longopts,
@@ -170,6 +177,11 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case OPT_FORMAT: parse_format(optarg, o); break;
 		case OPT_PREQUENTIAL: o->prequential = 1; break;
 		case OPT_NO_UPDATE: o->no_update = 1; break;
+		case OPT_FORCE: o->force = 1; break;
+		case OPT_TIME:
+			if (rec_parse_time_source(optarg, &o->file_order, &e) < 0)
+				bad_usage(e.msg);
+			break;
 		case OPT_WINDOW:
 			if (rec_parse_duration(optarg, &o->window, "--window", &e) < 0)
 				bad_usage(e.msg);
@@ -230,12 +242,8 @@ static void print_table(FILE *fp, const struct rec_eval_rows *r, const struct re
 	for (size_t i = 0; i < r->n; i++) {
 		const struct rec_eval_row *w = &r->row[i];
 
-		if (users) {
-			size_t len;
-
-			rec_dict_name(users, w->user, &len);
-			wu = max_int(wu, (int)len);
-		}
+		if (users)
+			wu = max_int(wu, (int)strlen(rec_dict_name(users, w->user, NULL)));
 		wm = max_int(wm, (int)strlen(rec_metric_name(w->metric)));
 		wk = max_int(wk, snprintf(v, sizeof(v), "%.0u", w->k));
 		wv = max_int(wv, snprintf(v, sizeof(v), "%.6f", w->value));
@@ -336,7 +344,8 @@ static void eval_lists(const struct options *o, const struct rec_eval_input *in,
 	size_t ignored = 0;
 
 	load_dataset(&test, o->test, o);
-	if (rec_eval_init(&ev, &test, m ? m->data.items : in->items, o->k[o->nk - 1], &e) < 0 ||
+	if ((m && !o->force && rec_check_overlap(&test, m, o->test, &e) < 0) ||
+	    rec_eval_init(&ev, &test, m ? m->data.items : in->items, o->k[o->nk - 1], &e) < 0 ||
 	    (m ? rec_eval_lists_rank(&ev, m, &e) : rec_eval_lists_read(&ev, in, &ignored, &e)) < 0)
 		rec_cli_fail(&e);
 	add_catalogue(o, m, &ev);
@@ -398,6 +407,8 @@ static void prequential(const struct options *o, struct rec_model *m)
 	struct rec_error e;
 
 	if (rec_replay_load(&ev, o->input, &o->csv, &e) < 0 ||
+	    (o->window > 0 && !o->file_order &&
+	     rec_check_time(ev.has_time, o->input, "--window", &e) < 0) ||
 	    rec_replay_eval(&p, m, &ev, &ro, &e) < 0)
 		rec_cli_fail(&e);
 	print_replay(o, &p);
