@@ -16,10 +16,19 @@ setup() {
 
 known="1 of 3 users and 0 of 2 items are known to the model (--force to go on)"
 
-@test "rec-eval -m refuses a test set of other data, unless --force" {
-	run -1 --separate-stderr rec-eval -m mf.recm --test other.csv
-	assert_equal "$stderr" "rec-eval: other.csv: $known"
+# refuses PROG MESSAGE ARGS...: PROG ARGS fails with status 1, nothing on
+# standard output and "PROG: MESSAGE" alone on standard error.
+refuses() {
+	local prog=$1 msg=$2
+
+	shift 2
+	run -1 --separate-stderr "$prog" "$@"
 	assert_output ""
+	assert_equal "$stderr" "$prog: $msg"
+}
+
+@test "rec-eval -m refuses a test set of other data, unless --force" {
+	refuses rec-eval "other.csv: $known" -m mf.recm --test other.csv
 	run -0 rec-eval -m mf.recm --test other.csv --force
 	assert_line --index 0 "metric,k,value"
 	# half of the users known is enough
@@ -28,9 +37,7 @@ known="1 of 3 users and 0 of 2 items are known to the model (--force to go on)"
 }
 
 @test "rec-recommend --predict refuses pairs of other data, unless --force" {
-	run -1 --separate-stderr rec-recommend -m mf.recm --predict other.csv
-	assert_equal "$stderr" "rec-recommend: other.csv: $known"
-	assert_output ""
+	refuses rec-recommend "other.csv: $known" -m mf.recm --predict other.csv
 	run -0 rec-recommend -m mf.recm --predict other.csv --force
 	assert_line --index 0 "user,item,rating,prediction"
 }
@@ -55,9 +62,8 @@ known="1 of 3 users and 0 of 2 items are known to the model (--force to go on)"
 }
 
 @test "--predict wants a model that predicts ratings, unless --force" {
-	run -1 --separate-stderr rec-recommend -m pop.recm --predict "$FIXTURES/tiny.csv"
-	assert_equal "$stderr" "rec-recommend: pop.recm: a pop model ranks items and predicts no ratings; --predict wants one that does, such as mf (--force to write its scores anyway)"
-	assert_output ""
+	refuses rec-recommend "pop.recm: a pop model ranks items and predicts no ratings; --predict wants one that does, such as mf (--force to write its scores anyway)" \
+		-m pop.recm --predict "$FIXTURES/tiny.csv"
 	run -0 rec-recommend -m pop.recm --predict "$FIXTURES/tiny.csv" --force
 	assert_line --index 1 "a,x,5,3"
 	run -0 rec-recommend -m mf.recm --predict "$FIXTURES/tiny.csv"
@@ -97,8 +103,8 @@ x,q"
 }
 
 @test "rec-eval --window refuses events without times, unless --time file-order" {
-	run -1 --separate-stderr rec-eval --prequential -m pop.recm --window 1d "$FIXTURES/no-rating.csv"
-	assert_equal "$stderr" "rec-eval: $FIXTURES/no-rating.csv: no timestamp column for --window; --time file-order takes the order of the rows for time"
+	refuses rec-eval "$FIXTURES/no-rating.csv: no timestamp column for --window; --time file-order takes the order of the rows for time" \
+		--prequential -m pop.recm --window 1d "$FIXTURES/no-rating.csv"
 	run -0 --separate-stderr rec-eval --prequential -m pop.recm --window 1d --time file-order \
 		"$FIXTURES/no-rating.csv"
 	assert_line --index 0 "window,metric,k,value"
