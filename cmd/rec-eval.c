@@ -12,7 +12,8 @@
 
 enum {
 	OPT_TEST = REC_OPT_PROGRAM, OPT_TRAIN, OPT_PER_USER, OPT_FORMAT,
-	OPT_PREQUENTIAL, OPT_NO_UPDATE, OPT_WINDOW, OPT_PARTIAL, OPT_MERGE
+	OPT_PREQUENTIAL, OPT_NO_UPDATE, OPT_WINDOW, OPT_PARTIAL, OPT_MERGE, OPT_FORCE,
+	OPT_TIME
 };
 
 struct options {
@@ -34,16 +35,19 @@ struct options {
 	int partial;
 	char *const *parts;	/* --merge's operands */
 	size_t nparts;
+	int force;
+	int file_order;		/* --time file-order */
 };
 
 static const char synopsis[] =
 	"usage: rec-eval [-qv] [-k LIST] [--test FILE] [--train FILE] [-m MODEL]\n"
 	"                [--per-user] [--format csv|table] [--shard I/N [--partial]]\n"
-	"                [-o FILE] [-j N]\n"
+	"                [--force] [-o FILE] [-j N]\n"
 	"                [-u COL] [-i COL] [-r COL] [-t COL] [-d C] [--no-header]\n"
 	"                [--skip-bad] [FILE]\n"
 	"       rec-eval --prequential -m MODEL [-q] [-k LIST] [--no-update]\n"
-	"                [--window DURATION | --per-user] [-o FILE] [-u COL] [-i COL]\n"
+	"                [--window DURATION | --per-user] [--time column|file-order]\n"
+	"                [-o FILE] [-u COL] [-i COL]\n"
 	"                [-r COL] [-t COL] [-d C] [--no-header] [--skip-bad] [FILE]\n"
 	"       rec-eval --merge [-q] [--format csv|table] [-o FILE] PART ...\n";
 
@@ -59,6 +63,8 @@ static const struct option longopts[] = {
 	{ "window", required_argument, NULL, OPT_WINDOW },
 	{ "partial", no_argument, NULL, OPT_PARTIAL },
 	{ "merge", no_argument, NULL, OPT_MERGE },
+	{ "force", no_argument, NULL, OPT_FORCE },
+	{ "time", required_argument, NULL, OPT_TIME },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -77,6 +83,7 @@ static const struct rec_cli_program program = {
 	"                         diversity, popularity and gini\n"
 	"  -m, --model MODEL      rank every item for each test user with MODEL\n"
 	"                         (no FILE is read); adds auc\n"
+	"      --force            go on with a model that knows few test IDs\n"
 	"      --per-user         print user,metric,k,value rows instead of means\n"
 	"      --format F         csv (default) or table\n"
 	"      --prequential      replay the events of FILE in time order: rank each\n"
@@ -90,6 +97,7 @@ static const struct rec_cli_program program = {
 	"                         users with --shard), a part for --merge\n"
 	"      --merge            print the metrics of the parts 1 to N of one\n"
 	"                         evaluation, exactly those of the whole\n"
+	"      --time file-order  with --window: rows in order are times 0, 1, ...\n"
 	"The events-CSV options apply to --test and --train:\n",
 	.shortopts = "k:m:",
 	.longopts = longopts,
@@ -101,47 +109,13 @@ static void bad_usage(const char *msg)
 	rec_cli_usage_error(synopsis, msg);
 }
 
-static long parse_long(const char *arg, long min, long max, const char *what)
-{
-	struct rec_error e;
-	long v;
-
-	if (rec_parse_long(arg, min, max, &v, what, &e) < 0)
-		bad_usage(e.msg);
-	return v;
-}
-
-static int cmp_u32(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return (x > y) - (x < y);
-}
-
 /* "5,10,20": the cut-offs, sorted, without repeats. */
 static void parse_cutoffs(const char *arg, struct options *o)
 {
-	char text[32];
-	const char *p = arg;
-	unsigned n = 0;
+	struct rec_error e;
 
-	for (;;) {
-		size_t len = strcspn(p, ",");
-
-		if (len >= sizeof(text) || n == MAX_K)
-			bad_usage("bad -k (want a list of at most 64 cut-offs, such as 5,10,20)");
-		memcpy(text, p, len);
-		text[len] = '\0';
-		o->k[n++] = (uint32_t)parse_long(text, 1, K_LIMIT, "-k");
-		if (!p[len])
-			break;
-		p += len + 1;
-	}
-	qsort(o->k, n, sizeof(*o->k), cmp_u32);
-	o->nk = 0;
-	for (unsigned i = 0; i < n; i++)
-		if (i == 0 || o->k[i] != o->k[i - 1])
-			o->k[o->nk++] = o->k[i];
+	if (rec_parse_cutoffs(arg, K_LIMIT, o->k, MAX_K, &o->nk, &e) < 0)
+		bad_usage(e.msg);
 }
 
 static void parse_format(const char *arg, struct options *o)
@@ -200,6 +174,11 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case OPT_PARTIAL: o->partial = 1; break;
 		case OPT_MERGE: o->parts = argv; break;
 		case OPT_NO_UPDATE: o->no_update = 1; break;
+		case OPT_FORCE: o->force = 1; break;
+		case OPT_TIME:
+			if (rec_parse_time_source(optarg, &o->file_order, &e) < 0)
+				bad_usage(e.msg);
+			break;
 		case OPT_WINDOW:
 			if (rec_parse_duration(optarg, &o->window, "--window", &e) < 0)
 				bad_usage(e.msg);
@@ -319,7 +298,8 @@ static void eval_lists(const struct options *o, const struct rec_eval_input *in,
 	size_t ignored = 0;
 
 	load_dataset(&test, o->test, o);
-	if (rec_eval_init(&ev, &test, m ? m->data.items : in->items, o->k[o->nk - 1], &e) < 0)
+	if ((m && !o->force && rec_check_overlap(&test, m, o->test, &e) < 0) ||
+	    rec_eval_init(&ev, &test, m ? m->data.items : in->items, o->k[o->nk - 1], &e) < 0)
 		rec_cli_fail(&e);
 	rec_eval_shard(&ev, &o->shard);
 	if ((m ? rec_eval_lists_rank(&ev, m, &e) : rec_eval_lists_read(&ev, in, &ignored, &e)) < 0)
@@ -383,6 +363,8 @@ static void prequential(const struct options *o, struct rec_model *m)
 	struct rec_error e;
 
 	if (rec_replay_load(&ev, o->input, &o->csv, &e) < 0 ||
+	    (o->window > 0 && !o->file_order &&
+	     rec_check_time(ev.has_time, o->input, "--window", &e) < 0) ||
 	    rec_replay_eval(&p, m, &ev, &ro, &e) < 0)
 		rec_cli_fail(&e);
 	print_replay(o, &p);

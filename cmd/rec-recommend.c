@@ -12,7 +12,7 @@
 
 enum {
 	OPT_USERS = REC_OPT_PROGRAM, OPT_ITEMS, OPT_INCLUDE_SEEN, OPT_PREDICT,
-	OPT_STREAM, OPT_SAVE, OPT_EMIT
+	OPT_STREAM, OPT_SAVE, OPT_EMIT, OPT_FORCE, OPT_UNKNOWN, OPT_STRICT, OPT_TIME
 };
 
 struct options {
@@ -26,18 +26,23 @@ struct options {
 	int stream;
 	const char *save;
 	int emit_before;
+	int force;
+	const char *unknown;	/* popular or skip */
+	int strict;
+	int file_order;		/* --time file-order */
 };
 
 static const char synopsis[] =
 	"usage: rec-recommend -m MODEL [-qv] [-o FILE] [-n N] [--users FILE]\n"
-	"                     [--items FILE] [--include-seen] [--shard I/N] [-j N]\n"
-	"       rec-recommend -m MODEL --predict FILE [-o FILE] [--shard I/N]\n"
+	"                     [--unknown popular|skip] [--items FILE] [--include-seen]\n"
+	"                     [--shard I/N] [-j N]\n"
+	"       rec-recommend -m MODEL --predict FILE [--force] [-o FILE] [--shard I/N]\n"
 	"                     [-u COL] [-i COL] [-r COL] [-t COL] [-d C] [--no-header]\n"
 	"                     [--skip-bad]\n"
 	"       rec-recommend -m MODEL --stream [-q] [-o FILE] [-n N] [--items FILE]\n"
 	"                     [--include-seen] [--save FILE] [--emit before|after]\n"
-	"                     [-u COL] [-i COL] [-r COL] [-t COL] [-d C] [--no-header]\n"
-	"                     [--skip-bad]\n";
+	"                     [--strict | --skip-bad] [--time column|file-order]\n"
+	"                     [-u COL] [-i COL] [-r COL] [-t COL] [-d C] [--no-header]\n";
 
 static const struct option longopts[] = {
 	{ "model", required_argument, NULL, 'm' },
@@ -49,6 +54,10 @@ static const struct option longopts[] = {
 	{ "stream", no_argument, NULL, OPT_STREAM },
 	{ "save", required_argument, NULL, OPT_SAVE },
 	{ "emit", required_argument, NULL, OPT_EMIT },
+	{ "force", no_argument, NULL, OPT_FORCE },
+	{ "unknown", required_argument, NULL, OPT_UNKNOWN },
+	{ "strict", no_argument, NULL, OPT_STRICT },
+	{ "time", required_argument, NULL, OPT_TIME },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -61,16 +70,25 @@ static const struct rec_cli_program program = {
 	"  -m, --model FILE       the model (.recm)\n"
 	"  -n, --count N          items per user (default 10)\n"
 	"      --users FILE       these users (one ID a line), not every user\n"
+	"      --unknown WHAT     users of --users that the model does not know get\n"
+	"                         the popular items (popular, the default) or no\n"
+	"                         list (skip); either way they are counted\n"
 	"      --items FILE       candidates: only these items (one ID a line)\n"
 	"      --include-seen     also recommend items the user had in training\n"
 	"      --predict FILE     score the (user, item) pairs of FILE (.recd or CSV)\n"
+	"      --force            predict with a model that predicts no ratings, or\n"
+	"                         that knows few of the pairs' users and items\n"
 	"      --stream           read events from standard input; fold each into\n"
 	"                         its user and answer with the user's fresh list,\n"
 	"                         each list ended by an empty line\n"
 	"      --emit WHEN        answer before or after learning the event\n"
 	"                         (default after)\n"
 	"      --save FILE        at the end of the stream, write the model with\n"
-	"                         what it learned\n",
+	"                         what it learned\n"
+	"      --strict           end the stream at a bad line (by default it is\n"
+	"                         reported with its line number and skipped)\n"
+	"      --time file-order  the stream's rows in order are its times 0, 1, ...\n"
+	"                         for a model with a half-life\n",
 	.shortopts = "m:n:",
 	.longopts = longopts,
 	.takes = REC_CLI_OUTPUT | REC_CLI_SHARD,
@@ -112,6 +130,17 @@ static void parse_options(int argc, char **argv, struct options *o)
 				bad_usage("--emit is before or after");
 			o->emit_before = strcmp(optarg, "before") == 0;
 			break;
+		case OPT_FORCE: o->force = 1; break;
+		case OPT_UNKNOWN:
+			if (strcmp(optarg, "popular") && strcmp(optarg, "skip"))
+				bad_usage("--unknown is popular or skip");
+			o->unknown = optarg;
+			break;
+		case OPT_STRICT: o->strict = 1; break;
+		case OPT_TIME:
+			if (rec_parse_time_source(optarg, &o->file_order, &e) < 0)
+				bad_usage(e.msg);
+			break;
 		}
 	}
 	if (!o->model)
@@ -122,6 +151,14 @@ static void parse_options(int argc, char **argv, struct options *o)
 		bad_usage("--shard does not go with --stream");
 	if (!o->stream && o->save)
 		bad_usage("--save needs --stream");
+	if (!o->stream && (o->strict || o->file_order))
+		bad_usage("--strict and --time go with --stream");
+	if (o->strict && o->cli.csv.skip_bad)
+		bad_usage("--strict and --skip-bad do not go together");
+	if (!o->predict && o->force)
+		bad_usage("--force goes with --predict");
+	if (!o->users && o->unknown)
+		bad_usage("--unknown goes with --users");
 	if (!o->stream && !o->predict && reads_csv(&o->cli.csv))
 		bad_usage("the events-CSV options go with --predict or --stream");
 	if (optind < argc)
@@ -284,6 +321,38 @@ static size_t keep_shard(const struct rec_shard *s, const struct rec_dict *names
 	return n;
 }
 
+/* Count the users of *ids that m does not know, on standard error unless
+ * -q; with --unknown skip, make *ids the known ones alone. */
+static void known_users(struct rec_dict **ids, const struct rec_model *m,
+			const struct options *o)
+{
+	int skip = o->unknown && strcmp(o->unknown, "skip") == 0;
+	uint32_t n = rec_dict_size(*ids), unknown = 0;
+	int64_t *map = rec_dict_map(*ids, m->data.users);
+	uint8_t *keep = malloc((size_t)n + 1);
+	uint32_t *remap = malloc(((size_t)n + 1) * sizeof(*remap));
+	struct rec_dict *known = NULL;
+
+	if (!map || !keep || !remap)
+		errx(1, "out of memory");
+	for (uint32_t i = 0; i < n; i++) {
+		keep[i] = map[i] >= 0;
+		unknown += !keep[i];
+	}
+	if (unknown && o->cli.verbose >= 0)
+		warnx("%u of %u users are unknown to the model%s", unknown, n,
+		      skip ? " and skipped" : "");
+	if (unknown && skip) {
+		if (!(known = rec_dict_subset(*ids, keep, remap)))
+			errx(1, "out of memory");
+		rec_dict_free(*ids);
+		*ids = known;
+	}
+	free(remap);
+	free(keep);
+	free(map);
+}
+
 static void recommend(FILE *fp, const struct rec_model *m, const struct options *o)
 {
 	struct job j = { m, candidates(m, o->items), (uint32_t)o->n, o->include_seen };
@@ -296,6 +365,7 @@ static void recommend(FILE *fp, const struct rec_model *m, const struct options 
 	if (o->users) {
 		/* Each listed user once, in the order first listed. */
 		read_ids(o->users, &l);
+		known_users(&l.dict, m, o);
 		names = l.dict;
 		count = rec_dict_size(l.dict);
 		users = rec_dict_map(l.dict, m->data.users);
@@ -320,7 +390,12 @@ static void predict(FILE *fp, const struct rec_model *m, const struct options *o
 	int64_t *umap, *imap;
 	uint8_t *mine;
 
-	if (rec_dataset_load(&pairs, o->predict, &o->cli.csv, REC_DEDUP_LAST, NULL, &e) < 0)
+	if (!m->algo->ratings && !o->force)
+		errx(1, "%s: a %s model ranks items and predicts no ratings; --predict wants "
+		     "one that does, such as mf (--force to write its scores anyway)",
+		     o->model, m->algo->name);
+	if (rec_dataset_load(&pairs, o->predict, &o->cli.csv, REC_DEDUP_LAST, NULL, &e) < 0 ||
+	    (!o->force && rec_check_overlap(&pairs, m, o->predict, &e) < 0))
 		rec_cli_fail(&e);
 	umap = rec_dict_map(pairs.users, m->data.users);
 	imap = rec_dict_map(pairs.items, m->data.items);
@@ -364,6 +439,9 @@ struct streamer {
 	const struct job *j;
 	FILE *fp;
 	int emit_before;
+	int file_order;
+	int quiet;
+	uint64_t reported;	/* bad lines */
 	float *scores;
 	uint32_t *idx;
 	float *val;
@@ -392,6 +470,10 @@ static int handle_event(struct streamer *st, const struct rec_event *e,
 	int64_t item = rec_dict_find(st->j->m->data.items, e->item, e->item_len);
 	int rc;
 
+	/* Row numbers would be times from another clock than the model's. */
+	if (st->j->m->half_life > 0 && !st->file_order &&
+	    (rc = rec_check_time(e->has_time, "-", "the model's half-life", err)) < 0)
+		return rc;
 	if ((rc = rec_stream_user(&st->s, e->user, e->user_len, &u, err)) < 0)
 		return rc;
 	if (st->emit_before && (rc = answer(st, e, u, err)) < 0)
@@ -411,12 +493,28 @@ static double seconds(void)
 	return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
+/* The reader passes over a bad line with its error left in err, which
+ * the next line or the end of the input finds: report it. */
+static void report_bad_line(struct streamer *st, struct rec_error *err)
+{
+	char buf[1024];
+
+	if (!err->code)
+		return;
+	err->column = 0;
+	if (!st->quiet)
+		warnx("%s; line skipped", rec_error_str(err, buf, sizeof(buf)));
+	err->code = 0;
+	st->reported++;
+}
+
 static int take_stream_event(void *ctx, const struct rec_event *e, struct rec_error *err)
 {
 	struct streamer *st = ctx;
 	double start;
 	int rc;
 
+	report_bad_line(st, err);
 	if (!st->latency)
 		return handle_event(st, e, err);
 	start = seconds();
@@ -466,9 +564,11 @@ static void catch_signals(void)
 static void stream(FILE *fp, struct rec_model *m, struct options *o)
 {
 	struct job j = { m, candidates(m, o->items), (uint32_t)o->n, o->include_seen };
-	struct streamer st = { .j = &j, .fp = fp, .emit_before = o->emit_before };
+	struct streamer st = { .j = &j, .fp = fp, .emit_before = o->emit_before,
+			       .file_order = o->file_order, .quiet = o->cli.verbose < 0 };
 	size_t ni = m->data.nitems ? m->data.nitems : 1;
-	struct rec_error e;
+	struct rec_error e = { 0 };
+	uint64_t skipped = 0;
 	int rc;
 
 	st.scores = malloc(ni * sizeof(*st.scores));
@@ -481,7 +581,13 @@ static void stream(FILE *fp, struct rec_model *m, struct options *o)
 	catch_signals();
 	o->cli.csv.line_buffered = 1;
 	o->cli.csv.stop = &stop;
-	rc = rec_events_each("-", &o->cli.csv, take_stream_event, &st, 0, NULL, &e);
+	o->cli.csv.skip_bad = !o->strict;
+	rc = rec_events_each("-", &o->cli.csv, take_stream_event, &st, 0, &skipped, &e);
+	if (rc == 0)
+		report_bad_line(&st, &e);
+	/* Of bad lines in a row, the reader keeps only the last one's error. */
+	if (skipped > st.reported && !st.quiet)
+		warnx("%llu bad lines skipped in all", (unsigned long long)skipped);
 	if (rc == 0 && o->save && ((rc = rec_stream_merge(&st.s, &e)) == 0))
 		rc = rec_model_save(m, o->save, &e);
 	if (o->cli.verbose >= 0 && st.s.unknown_items)

@@ -9,7 +9,7 @@
 
 enum {
 	OPT_METHOD = REC_OPT_PROGRAM, OPT_RATIO, OPT_COUNT, OPT_BEFORE, OPT_FOLD,
-	OPT_TRAIN, OPT_TEST, OPT_FORMAT, OPT_DEDUP
+	OPT_TRAIN, OPT_TEST, OPT_FORMAT, OPT_DEDUP, OPT_SPAN, OPT_TIME
 };
 
 struct options {
@@ -19,13 +19,15 @@ struct options {
 	const char *train;
 	const char *test;
 	int long_format;
+	int has_ratio;
+	int file_order;		/* --time file-order */
 };
 
 static const char synopsis[] =
 	"usage: rec-split [-qv] [--method random|user|last|temporal|kfold|cold-items|\n"
 	"                 cold-users] [--ratio R]\n"
-	"                 [--count N] [--before TIME] [--fold I/K] [--seed N] [-j N]\n"
-	"                 [--progress | --no-progress]\n"
+	"                 [--count N] [--before TIME] [--span R] [--fold I/K] [--seed N]\n"
+	"                 [--time column|file-order] [-j N] [--progress | --no-progress]\n"
 	"                 [--format recd|long] [--dedup RULE] [-u COL] [-i COL] [-r COL]\n"
 	"                 [-t COL] [-d C] [--no-header] [--skip-bad]\n"
 	"                 --train FILE --test FILE [FILE]\n";
@@ -40,6 +42,8 @@ static const struct option longopts[] = {
 	{ "test", required_argument, NULL, OPT_TEST },
 	{ "format", required_argument, NULL, OPT_FORMAT },
 	{ "dedup", required_argument, NULL, OPT_DEDUP },
+	{ "span", required_argument, NULL, OPT_SPAN },
+	{ "time", required_argument, NULL, OPT_TIME },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -52,14 +56,19 @@ static const struct rec_cli_program program = {
 	"      --method M         random (default): a --ratio of all events;\n"
 	"                         user: a --ratio or --count of each user's events;\n"
 	"                         last: each user's newest --count events (default 1);\n"
-	"                         temporal: events at or after --before TIME, or in\n"
-	"                         the last --ratio of the time range;\n"
+	"                         temporal: the newest --ratio of the events (those\n"
+	"                         at the cut's time too), the events at or after\n"
+	"                         --before TIME, or those in the last --span of\n"
+	"                         the time range;\n"
 	"                         kfold: fold I of K of a random partition;\n"
 	"                         cold-items, cold-users: every event of a --ratio\n"
 	"                         of the items or users\n"
 	"      --ratio R          fraction held out (default 0.2)\n"
 	"      --count N          events held out per user (user, last)\n"
 	"      --before TIME      temporal cut: unix seconds or ISO 8601\n"
+	"      --span R           temporal: fraction of the time range held out\n"
+	"      --time file-order  without a time column, temporal and last take\n"
+	"                         the order of the rows for time\n"
 	"      --fold I/K         the test fold, 1 <= I <= K\n"
 	"      --train FILE       where the training set goes\n"
 	"      --test FILE        where the test set goes\n"
@@ -117,6 +126,16 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case OPT_RATIO:
 			if (rec_parse_double(optarg, 0, 1, &s->ratio, "--ratio", &e) < 0)
 				bad_usage(e.msg);
+			o->has_ratio = 1;
+			break;
+		case OPT_SPAN:
+			if (rec_parse_double(optarg, 0, 1, &s->ratio, "--span", &e) < 0)
+				bad_usage(e.msg);
+			s->span = 1;
+			break;
+		case OPT_TIME:
+			if (rec_parse_time_source(optarg, &o->file_order, &e) < 0)
+				bad_usage(e.msg);
 			break;
 		case OPT_COUNT:
 			s->count = (uint64_t)parse_long(optarg, 1, INT64_MAX, "--count");
@@ -149,6 +168,10 @@ static void parse_options(int argc, char **argv, struct options *o)
 		bad_usage("--method kfold needs --fold I/K");
 	if (s->method == REC_SPLIT_LAST && !s->count)
 		s->count = 1;
+	if (s->span && s->method != REC_SPLIT_TEMPORAL)
+		bad_usage("--span goes with --method temporal");
+	if (s->span && (o->has_ratio || s->has_before))
+		bad_usage("--span goes with neither --ratio nor --before");
 }
 
 static void write_part(const struct rec_dataset *ds, const char *path, int long_format)
@@ -183,6 +206,19 @@ static void load(struct rec_dataset *ds, const char *path, const struct options 
 		errx(1, "%s: no events", strcmp(path, "-") ? path : "standard input");
 }
 
+/* The methods that go by time refuse data without times, unless --time
+ * file-order says that the rows' order is meant. */
+static void check_time(const struct rec_dataset *ds, const char *path, const struct options *o)
+{
+	enum rec_split_method m = o->split.method;
+	struct rec_error e;
+
+	if ((m == REC_SPLIT_TEMPORAL || m == REC_SPLIT_LAST) && !o->file_order &&
+	    rec_check_time(ds->has_time, path, m == REC_SPLIT_LAST ? "--method last" :
+			   "--method temporal", &e) < 0)
+		rec_cli_fail(&e);
+}
+
 int main(int argc, char **argv)
 {
 	struct options o = {
@@ -191,11 +227,14 @@ int main(int argc, char **argv)
 	};
 	struct rec_dataset data, test;
 	struct rec_error e;
+	const char *input;
 	uint64_t total;
 	uint8_t *mask;
 
 	parse_options(argc, argv, &o);
-	load(&data, optind < argc ? argv[optind] : "-", &o);
+	input = optind < argc ? argv[optind] : "-";
+	load(&data, input, &o);
+	check_time(&data, input, &o);
 	if (!(mask = malloc(data.nnz ? data.nnz : 1)))
 		errx(1, "out of memory");
 	if (rec_split_mask(&data, &o.split, mask, &e) < 0 ||

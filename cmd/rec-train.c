@@ -10,7 +10,7 @@
 
 enum {
 	OPT_LR = REC_OPT_PROGRAM, OPT_REG, OPT_HALF_LIFE, OPT_NOW, OPT_VALIDATION,
-	OPT_DEDUP, OPT_INIT
+	OPT_DEDUP, OPT_INIT, OPT_FORCE, OPT_TIME
 };
 
 /* -p settings are applied after -a is known, whatever the order. */
@@ -35,6 +35,8 @@ struct options {
 	const char *validation;
 	const char *init;
 	long passes;
+	int force;
+	int file_order;		/* --time file-order */
 	struct rec_train_options train;
 };
 
@@ -42,10 +44,12 @@ static const char synopsis[] =
 	"usage: rec-train -a ALGO [-qv] [-o FILE] [-k N] [-e N] [--lr X] [--reg X]\n"
 	"                 [-p NAME=VALUE] [--half-life DURATION] [--now TIME]\n"
 	"                 [--validation FILE] [--progress | --no-progress] [-j N]\n"
-	"                 [--seed N] [--dedup RULE] [-u COL] [-i COL] [-r COL] [-t COL]\n"
-	"                 [-d C] [--no-header] [--skip-bad] [FILE]\n"
-	"       rec-train --init MODEL [-a ALGO] [-qv] [-o FILE] [-e N]\n"
-	"                 [--half-life DURATION] [--now TIME] [--progress | --no-progress]\n"
+	"                 [--seed N] [--dedup RULE] [--force] [--time column|file-order]\n"
+	"                 [-u COL] [-i COL] [-r COL] [-t COL] [-d C] [--no-header]\n"
+	"                 [--skip-bad] [FILE]\n"
+	"       rec-train --init MODEL [-a ALGO] [-qv] [-o FILE] [-e N] [--force]\n"
+	"                 [--half-life DURATION] [--now TIME] [--time column|file-order]\n"
+	"                 [--progress | --no-progress]\n"
 	"                 [-j N] [--seed N] [--dedup RULE] [-u COL] [-i COL] [-r COL]\n"
 	"                 [-t COL] [-d C] [--no-header] [--skip-bad] [FILE]\n";
 
@@ -79,6 +83,8 @@ static const struct option longopts[] = {
 	{ "validation", required_argument, NULL, OPT_VALIDATION },
 	{ "dedup", required_argument, NULL, OPT_DEDUP },
 	{ "init", required_argument, NULL, OPT_INIT },
+	{ "force", no_argument, NULL, OPT_FORCE },
+	{ "time", required_argument, NULL, OPT_TIME },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -95,13 +101,18 @@ static const struct rec_cli_program program = {
 	"  -p, --param NAME=VALUE set a parameter of the algorithm\n"
 	"      --half-life D      weight events by 2^(-age/D), D like 30d or 12h\n"
 	"      --now TIME         age is measured from TIME (default: newest event)\n"
+	"      --time file-order  without a time column, rows in order are times\n"
+	"                         0, 1, ... for the half-life\n"
 	"      --validation FILE  report a validation metric each epoch and stop\n"
 	"                         early when it stops improving\n"
 	"      --init MODEL       continue MODEL on the events of FILE: new users\n"
 	"                         and items join it, the users and items the events\n"
 	"                         touch are trained -e passes (default 1), the rest\n"
 	"                         kept; the model's own parameters apply\n"
-	"      --dedup RULE       for CSV input, as in rec-pivot (default last)\n",
+	"      --dedup RULE       for CSV input, as in rec-pivot (default last)\n"
+	"      --force            train a rating model on equal ratings, or continue\n"
+	"                         a model on events whose users and items it\n"
+	"                         mostly does not know\n",
 	.more_help = list_algorithms,
 	.shortopts = "a:k:e:p:",
 	.longopts = longopts,
@@ -163,6 +174,11 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case OPT_NOW: o->now = optarg; break;
 		case OPT_VALIDATION: o->validation = optarg; break;
 		case OPT_INIT: o->init = optarg; break;
+		case OPT_FORCE: o->force = 1; break;
+		case OPT_TIME:
+			if (rec_parse_time_source(optarg, &o->file_order, &e) < 0)
+				bad_usage(e.msg);
+			break;
 		case OPT_DEDUP:
 			if (rec_parse_dedup(optarg, &o->dedup, &e) < 0)
 				bad_usage(e.msg);
@@ -221,6 +237,8 @@ static struct rec_model *resume(const struct options *o, const char *path,
 			 m->algo->name, o->algo);
 		bad_usage(me.msg);
 	}
+	if (!o->force && rec_check_overlap(data, m, path, &de) < 0)
+		rec_cli_fail(&de);
 	m->now = 0;
 	set_decay(m, o);
 	return m;
@@ -258,6 +276,21 @@ static struct rec_model *configure(const struct options *o)
 	return m;
 }
 
+/* Refuse what would train on nonsense: times that are row numbers for a
+ * half-life, and, unless --force, equal ratings for a rating model. */
+static void check_data(const struct rec_model *m, const struct rec_dataset *data,
+		       const char *input, const struct options *o)
+{
+	struct rec_error e;
+
+	if (m->half_life > 0 && !o->file_order &&
+	    rec_check_time(data->has_time, input,
+			   o->half_life ? "--half-life" : "the model's half-life", &e) < 0)
+		rec_cli_fail(&e);
+	if (!o->init && !o->force && rec_check_ratings(m->algo, data, input, &e) < 0)
+		rec_cli_fail(&e);
+}
+
 /* Continue m on the events of data. */
 static void train_more(struct rec_model *m, struct rec_dataset *data, struct options *o)
 {
@@ -293,6 +326,7 @@ int main(int argc, char **argv)
 		if (rec_dataset_load(&data, input, &o.cli.csv, o.dedup, NULL, &e) < 0)
 			rec_cli_fail(&e);
 	}
+	check_data(m, &data, input, &o);
 	if (o.validation) {
 		if (rec_dataset_load(&validation, o.validation, &o.cli.csv, o.dedup, NULL, &e) < 0)
 			rec_cli_fail(&e);

@@ -676,6 +676,7 @@ const struct rec_algo rec_algo_bpr = {
 	.score = bpr_score,
 	.score_block = bpr_score_block,
 	.predict = bpr_predict,
+	.ratings = 0,
 	.release = bpr_release,
 	.user_rows = bpr_user_rows,
 	.fold_in = bpr_fold_in,

@@ -403,6 +403,7 @@ const struct rec_algo rec_algo_ease = {
 	.params = ease_params,
 	.score = ease_score,
 	.predict = ease_predict,
+	.ratings = 0,
 	.score_user = ease_score_user,
 	.release = ease_release,
 };

@@ -868,6 +868,7 @@ const struct rec_algo rec_algo_ials = {
 	.score = ials_score,
 	.score_block = ials_score_block,
 	.predict = ials_predict,
+	.ratings = 0,
 	.release = ials_release,
 	.user_rows = ials_user_rows,
 	.fold_in = ials_fold_in,

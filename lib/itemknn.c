@@ -234,6 +234,7 @@ const struct rec_algo rec_algo_itemknn = {
 	.params = knn_params,
 	.score = knn_score,
 	.predict = knn_predict,
+	.ratings = 0,
 	.score_user = knn_score_user,
 	.release = knn_release,
 };

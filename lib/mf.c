@@ -1562,6 +1562,7 @@ const struct rec_algo rec_algo_mf = {
 	.score = mf_score,
 	.score_block = mf_score_block,
 	.predict = mf_predict,
+	.ratings = 1,
 	.release = mf_release,
 	.state_size = mf_state_size,
 	.user_state = mf_user_state,

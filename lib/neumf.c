@@ -1132,6 +1132,7 @@ const struct rec_algo rec_algo_neumf = {
 	.score = neumf_score,
 	.score_block = neumf_score_block,
 	.predict = neumf_predict,
+	.ratings = 0,
 	.release = neumf_release,
 	.user_rows = neumf_user_rows,
 	.fold_in = neumf_fold_in,

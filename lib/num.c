@@ -286,3 +286,41 @@ void rec_format_time(int64_t t, char *buf, size_t size)
 	    !strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm))
 		snprintf(buf, size, "%lld", (long long)t);
 }
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+int rec_parse_cutoffs(const char *s, uint32_t max, uint32_t *k, unsigned cap,
+		      unsigned *n, struct rec_error *err)
+{
+	char text[32];
+	unsigned got = 0;
+	long v;
+	int rc;
+
+	for (;;) {
+		size_t len = strcspn(s, ",");
+
+		if (len >= sizeof(text) || got == cap)
+			return rec_error_set(err, REC_EINVAL, "bad -k (want a list of at most "
+					     "%u cut-offs, such as 5,10,20)", cap);
+		memcpy(text, s, len);
+		text[len] = '\0';
+		if ((rc = rec_parse_long(text, 1, max, &v, "-k", err)) < 0)
+			return rc;
+		k[got++] = (uint32_t)v;
+		if (!s[len])
+			break;
+		s += len + 1;
+	}
+	qsort(k, got, sizeof(*k), cmp_u32);
+	*n = 0;
+	for (unsigned i = 0; i < got; i++)
+		if (i == 0 || k[i] != k[i - 1])
+			k[(*n)++] = k[i];
+	return 0;
+}

@@ -35,5 +35,6 @@ const struct rec_algo rec_algo_pop = {
 	.init = pop_init,
 	.score = pop_score,
 	.predict = pop_predict,
+	.ratings = 0,
 	.score_user = pop_score_user,
 };

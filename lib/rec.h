@@ -58,6 +58,10 @@ int rec_parse_double(const char *s, double min, double max, double *out,
 /* Parse a whole string of digits as a number from 0 to 2^64-1. */
 int rec_parse_u64(const char *s, uint64_t *out, const char *what,
 		  struct rec_error *err);
+/* Parse a comma-separated list of cut-offs ("5,10,20"), each from 1 to
+ * max, into k[0..*n) ascending and without repeats; at most cap of them. */
+int rec_parse_cutoffs(const char *s, uint32_t max, uint32_t *k, unsigned cap,
+		      unsigned *n, struct rec_error *err);
 
 /* The same, for a value stored as a float: a number that is not zero but
  * would be stored as zero is refused too. */
@@ -399,6 +403,8 @@ struct rec_split_options {
 	uint64_t count;		/* events held out per user (user, last); 0: use ratio */
 	int has_before;		/* temporal: cut at before, else at ratio */
 	int64_t before;
+	int span;		/* temporal: ratio is of the time range, not of
+				 * the events */
 	unsigned fold;		/* kfold: fold (0-based) of folds */
 	unsigned folds;
 	uint64_t seed;
@@ -527,6 +533,8 @@ struct rec_algo {
 	void (*score_block)(const struct rec_model *m, const uint32_t *users,
 			    uint32_t n, float *scores);
 	float (*predict)(const struct rec_model *m, int64_t user, int64_t item);
+	int ratings;		/* predict gives ratings on the data's scale, not
+				 * scores that only rank */
 	void (*release)(struct rec_model *m);
 
 	/* Fold-in.  user_rows: where a user's state is his row of one of the
@@ -640,6 +648,24 @@ float rec_model_predict(const struct rec_model *m, int64_t user, int64_t item);
  * the family's update, or retrain fully for a family without one. */
 int rec_model_update(struct rec_model *m, struct rec_events *ev,
 		     const struct rec_train_options *opt, struct rec_error *err);
+
+/* --- checks for likely mistakes (check.c) --- */
+
+/* REC_EINVAL, with name as the file, when the model knows fewer than half
+ * of the users and fewer than half of the items that have entries in ds:
+ * the two were most likely not made from the same data. */
+int rec_check_overlap(const struct rec_dataset *ds, const struct rec_model *m,
+		      const char *name, struct rec_error *err);
+/* REC_EINVAL when algo predicts ratings and every entry of ds has the
+ * same value, from which such a family learns nothing. */
+int rec_check_ratings(const struct rec_algo *algo, const struct rec_dataset *ds,
+		      const char *name, struct rec_error *err);
+/* REC_EINVAL when data of name without a time column (has_time 0) is
+ * used for what, an option or method that goes by time. */
+int rec_check_time(int has_time, const char *name, const char *what,
+		   struct rec_error *err);
+/* Parse "--time column|file-order": *file_order is 1 for file-order. */
+int rec_parse_time_source(const char *s, int *file_order, struct rec_error *err);
 
 /* --- users' histories and fold-in (user.c) --- */
 

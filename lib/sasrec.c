@@ -1035,6 +1035,7 @@ const struct rec_algo rec_algo_sasrec = {
 	.score = sasrec_score,
 	.score_block = sasrec_score_block,
 	.predict = sasrec_predict,
+	.ratings = 0,
 	.release = sasrec_release,
 	.state_size = sasrec_state_size,
 	.user_state = sasrec_user_state,

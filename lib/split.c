@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rec.h"
+#include "internal.h"
 
 int rec_parse_split_method(const char *s, enum rec_split_method *out,
 			   struct rec_error *err)
@@ -74,26 +74,60 @@ static void split_by_user(const struct rec_dataset *ds, uint8_t *mask,
 	}
 }
 
-static void split_temporal(const struct rec_dataset *ds, uint8_t *mask,
-			   const struct rec_split_options *opt)
+static int cmp_i64(const void *a, const void *b)
 {
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The time of the k-th newest event (k >= 1): the cut that holds out the
+ * newest k events and those that share the cut's time with them. */
+static int newest_cut(const struct rec_dataset *ds, uint64_t k, int64_t *cut)
+{
+	int64_t *t = rec_alloc_large(ds->nnz * sizeof(*t));
+
+	if (!t)
+		return REC_ENOMEM;
+	memcpy(t, ds->time, ds->nnz * sizeof(*t));
+	qsort(t, ds->nnz, sizeof(*t), cmp_i64);
+	*cut = t[ds->nnz - k];
+	free(t);
+	return 0;
+}
+
+/* The cut that holds out the last ratio of the time range. */
+static int64_t span_cut(const struct rec_dataset *ds, double ratio)
+{
+	int64_t tmin = INT64_MAX, tmax = INT64_MIN;
+
+	for (uint64_t e = 0; e < ds->nnz; e++) {
+		if (ds->time[e] < tmin)
+			tmin = ds->time[e];
+		if (ds->time[e] > tmax)
+			tmax = ds->time[e];
+	}
+	return tmax - (int64_t)floor(ratio * (double)(tmax - tmin));
+}
+
+/* Hold out the events at or after a cut: --before, the time that leaves
+ * the newest ratio of the events after it, or with span the last ratio
+ * of the time range.  A ratio of 0 holds out nothing. */
+static int split_temporal(const struct rec_dataset *ds, uint8_t *mask,
+			  const struct rec_split_options *opt)
+{
+	uint64_t k = (uint64_t)llround(opt->ratio * (double)ds->nnz);
 	int64_t cut = opt->before;
 
-	if (!opt->has_before) {
-		int64_t tmin = INT64_MAX, tmax = INT64_MIN;
-
-		for (uint64_t e = 0; e < ds->nnz; e++) {
-			if (ds->time[e] < tmin)
-				tmin = ds->time[e];
-			if (ds->time[e] > tmax)
-				tmax = ds->time[e];
-		}
-		cut = tmax - (int64_t)floor(opt->ratio * (double)(tmax - tmin));
-		if (opt->ratio == 0)
-			cut = tmax + 1;
-	}
+	if (!opt->has_before && (opt->span ? opt->ratio == 0 : k == 0))
+		return 0;
+	if (opt->span)
+		cut = span_cut(ds, opt->ratio);
+	else if (!opt->has_before && newest_cut(ds, k, &cut) < 0)
+		return REC_ENOMEM;
 	for (uint64_t e = 0; e < ds->nnz; e++)
 		mask[e] = ds->time[e] >= cut;
+	return 0;
 }
 
 /* Mark every entry of a seeded --ratio of the items (or of the users), so
@@ -147,7 +181,7 @@ int rec_split_mask(const struct rec_dataset *ds, const struct rec_split_options 
 		split_by_user(ds, mask, opt, &rng);
 		break;
 	case REC_SPLIT_TEMPORAL:
-		split_temporal(ds, mask, opt);
+		rc = split_temporal(ds, mask, opt);
 		break;
 	case REC_SPLIT_COLD_ITEMS:
 	case REC_SPLIT_COLD_USERS:

@@ -26,11 +26,12 @@ c,x,1,3"
 
 @test "--users picks users in the order listed; unknown ones get the popular items" {
 	printf 'nobody\nb\n' > users.txt
-	run -0 rec-recommend -m pop.recm -n 2 --users users.txt
+	run -0 --separate-stderr rec-recommend -m pop.recm -n 2 --users users.txt
 	assert_output "user,item,rank,score
 nobody,x,1,3
 nobody,y,2,1
 b,y,1,1"
+	assert_equal "$stderr" "rec-recommend: 1 of 2 users are unknown to the model"
 }
 
 @test "--items restricts the candidates" {
@@ -51,7 +52,7 @@ b,\"x \"\"q\"\"\",1,1"
 
 @test "--predict scores pairs, with the popularity for unknown users" {
 	printf 'user,item,rating\na,y,3\nnew,x,4\na,new,2\n' > pairs.csv
-	run -0 rec-recommend -m pop.recm --predict pairs.csv
+	run -0 rec-recommend -m pop.recm --predict pairs.csv --force
 	assert_output "user,item,rating,prediction
 a,y,3,1
 a,new,2,0
@@ -108,7 +109,7 @@ new,x,4,3"
 	usage_message rec-recommend "the events-CSV options go with --predict or --stream" -m pop.recm -u user
 	usage_message rec-recommend "the events-CSV options go with --predict or --stream" -m pop.recm --skip-bad
 	printf 'user;item\na;y\n' > pairs.csv
-	run -0 rec-recommend -m pop.recm -d ';' --predict pairs.csv
+	run -0 rec-recommend -m pop.recm -d ';' --predict pairs.csv --force
 	assert_output "user,item,rating,prediction
 a,y,,1"
 }

@@ -71,10 +71,10 @@ merge_by_order() {
 	experiment
 	tail -n +2 events.csv | cut -d, -f1 | sort -r -u | head -n 40 > users
 	rec-recommend -m model.recm --users users > whole.csv
-	rec-recommend -m model.recm --predict test.recd > preds.csv
+	rec-recommend -m model.recm --predict test.recd --force > preds.csv
 	for i in 1 2; do
 		rec-recommend -m model.recm --users users --shard "$i/2" > "r$i.csv"
-		rec-recommend -m model.recm --predict test.recd --shard "$i/2" > "p$i.csv"
+		rec-recommend -m model.recm --predict test.recd --force --shard "$i/2" > "p$i.csv"
 	done
 	merge_by_order whole.csv r1.csv r2.csv | cmp - whole.csv
 	merge_by_order preds.csv p1.csv p2.csv | cmp - preds.csv
@@ -145,7 +145,7 @@ merge_by_order() {
 
 @test "rec-eval --partial and --merge of predictions: the RMSE and MAE of one run" {
 	experiment
-	rec-recommend -m model.recm --predict test.recd > preds.csv
+	rec-recommend -m model.recm --predict test.recd --force > preds.csv
 	run -0 rec-eval preds.csv
 	whole=$output
 	for i in 1 2; do

@@ -231,11 +231,24 @@ u4,g,5,150"
 	cmp tr.csv tr2.csv
 }
 
-@test "temporal --ratio holds out the last share of the time range" {
+@test "temporal --span holds out the last share of the time range" {
 	# times 100..160: a quarter of 60 is 15, so the cut is at 145
-	run -0 rec-split --method temporal --ratio 0.25 --format long --train tr.csv \
+	run -0 rec-split --method temporal --span 0.25 --format long --train tr.csv \
 		--test te.csv "$FIXTURES/split.csv"
 	golden split-ratio25-test.csv te.csv
+	partition tr.csv te.csv
+}
+
+@test "temporal --ratio holds out the newest share of the events" {
+	# 15 events: round(0.25 * 15) = 4, the newest being at 135, 140, 150, 160
+	run -0 rec-split --method temporal --ratio 0.25 --format long --train tr.csv \
+		--test te.csv "$FIXTURES/split.csv"
+	run -0 cat te.csv
+	assert_output "user,item,rating,timestamp
+u1,e,1,140
+u2,f,2,135
+u4,g,5,150
+u5,h,3,160"
 	partition tr.csv te.csv
 }
 

@@ -83,7 +83,7 @@ $(sed '/^$/d' stream.out)"
 	rec-train -a mf -p solver=sgd -e 50 -o mf.recm r.csv
 	printf 'user,item,rating\nnew,c,1\nnew,d,1\n' > ev.csv
 	rec-recommend -m mf.recm --stream -n 3 --save after.recm < ev.csv > stream.out
-	run -0 rec-recommend -m mf.recm -n 3 --users <(echo new)
+	run -0 rec-recommend -q -m mf.recm -n 3 --users <(echo new)
 	assert_output "user,item,rank,score
 new,a,1,2
 new,b,2,2
@@ -109,9 +109,9 @@ new,c,3,2"
 new,b,1,0.166666672"
 }
 
-@test "a bad event stops the stream with its line" {
+@test "with --strict, a bad event stops the stream with its line" {
 	printf 'user,item,rating\nnew,a,1\nnew,b,zz\n' > ev.csv
-	run -1 rec-recommend -m knn.recm --stream -n 1 < ev.csv
+	run -1 rec-recommend -m knn.recm --stream --strict -n 1 < ev.csv
 	assert_output --partial "standard input:3:3: bad rating"
 }
 

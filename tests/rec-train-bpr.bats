@@ -109,7 +109,7 @@ mix,a[34],2,"
 @test "bpr predicts the item bias for unknown users and 0 for unknown items" {
 	rec-train -j1 -a bpr -o m.recm "$GROUPS_CSV"
 	printf 'user,item\np1,a3\np1,nosuch\nnosuch,a3\n' > pairs.csv
-	run -0 rec-recommend -m m.recm --predict pairs.csv
+	run -0 rec-recommend -m m.recm --predict pairs.csv --force
 	assert_line --index 0 "user,item,rating,prediction"
 	assert_line --index 2 "p1,nosuch,,0"
 	assert_line --index 3 --regexp '^nosuch,a3,,-?[0-9][0-9.e+-]*$'

@@ -56,7 +56,7 @@ u2,a,3,0.200000003"
 	printf 'u1,c,0.2\nu2,a,0.2\n' > want
 	echo "$output" | near want
 	printf 'user,item\nu1,c\nu1,nosuch\nnosuch,a\n' > pairs.csv
-	run -0 rec-recommend -m m.recm --predict pairs.csv
+	run -0 rec-recommend -m m.recm --predict pairs.csv --force
 	assert_line "u1,c,,0.200000003"
 	assert_line "u1,nosuch,,0"
 	assert_line "nosuch,a,,0"

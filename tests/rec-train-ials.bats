@@ -132,7 +132,7 @@ mix,a[34],2,"
 @test "ials predicts 0 for unknown users and items, never nan" {
 	rec-train -j1 -a ials -o m.recm "$GROUPS_CSV"
 	printf 'user,item\np1,a3\np1,nosuch\nnosuch,a3\n' > pairs.csv
-	run -0 rec-recommend -m m.recm --predict pairs.csv
+	run -0 rec-recommend -m m.recm --predict pairs.csv --force
 	assert_line --index 0 "user,item,rating,prediction"
 	assert_line --index 1 --regexp '^p1,a3,,0\.[0-9]'
 	assert_line --index 2 "p1,nosuch,,0"

@@ -13,7 +13,7 @@ lists() {
 @test "an empty delta leaves every family's lists as they were" {
 	head -1 "$FIXTURES/stream-train.csv" > empty.csv
 	for algo in pop itemknn mf ease; do
-		rec-train -a $algo -o $algo.recm "$FIXTURES/stream-train.csv"
+		rec-train -a $algo --force -o $algo.recm "$FIXTURES/stream-train.csv"
 		rec-train --init $algo.recm -o $algo-2.recm empty.csv
 		[ "$(lists $algo.recm)" = "$(lists $algo-2.recm)" ] || fail "$algo changed"
 	done

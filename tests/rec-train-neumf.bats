@@ -73,7 +73,7 @@ own_group() {
 	[ "$(rec-recommend -m again.recm -n 8 --include-seen)" = "$(cat lists.csv)" ]
 	# Predictions of the pairs are the lists' scores.
 	sed 1d lists.csv | head -20 | cut -d, -f1,2 | sed '1i user,item' > pairs.csv
-	rec-recommend -m m.recm --predict pairs.csv | sed 1d | cut -d, -f4 > predicted
+	rec-recommend -m m.recm --predict pairs.csv --force | sed 1d | cut -d, -f4 > predicted
 	sed 1d lists.csv | head -20 | cut -d, -f4 > listed
 	paste -d' ' predicted listed | awk '{ d = $1 - $2; if (d < 0) d = -d
 		if (d > 1e-5 * (1 + ($2 < 0 ? -$2 : $2))) bad++ } END { exit bad > 0 }'
@@ -105,7 +105,7 @@ own_group() {
 @test "neumf predicts the popularity for unknown users and 0 for unknown items" {
 	rec-train -j1 -a neumf $NET -o m.recm "$GROUPS_CSV"
 	printf 'user,item\np1,a3\np1,nosuch\nnosuch,a3\n' > pairs.csv
-	run -0 rec-recommend -m m.recm --predict pairs.csv
+	run -0 rec-recommend -m m.recm --predict pairs.csv --force
 	assert_line --index 0 "user,item,rating,prediction"
 	assert_line --index 1 --regexp '^p1,a3,,-?[0-9][0-9.e+-]*$'
 	assert_line --index 2 "p1,nosuch,,0"

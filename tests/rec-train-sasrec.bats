@@ -88,7 +88,7 @@ fold() {
 @test "sasrec predicts the dot product, popularity or 0 for the unknown" {
 	small -o m.recm
 	printf 'user,item\np0,b\nnosuch,i0\np0,nosuch\n' > pairs.csv
-	run -0 rec-recommend -m m.recm --predict pairs.csv
+	run -0 rec-recommend -m m.recm --predict pairs.csv --force
 	assert_line 'nosuch,i0,,40'
 	assert_line 'p0,nosuch,,0'
 	refute_output --partial nan
