@@ -14,8 +14,10 @@ int rec_dataset_write_sections(struct rec_writer *w, const struct rec_dataset *d
  * < 0 on error.  *seen collects which were read. */
 int rec_dataset_read_section(struct rec_reader *r, const struct rec_section *s,
 			     struct rec_dataset *ds, unsigned *seen);
-/* After the last section: are all there, and do they fit together? */
-const char *rec_dataset_check(const struct rec_dataset *ds, unsigned seen);
+/* After the last section: are all there, do they fit together, and do
+ * they keep what the writers guarantee (rec-formats(5))?  REC_EFORMAT
+ * with a message naming the section, REC_ENOMEM, or 0. */
+int rec_dataset_check(const struct rec_dataset *ds, unsigned seen, struct rec_error *err);
 
 /* The weight of an event: its value (or 1 unless use_value) times its
  * time decay. */
