@@ -298,10 +298,36 @@ static void self_test(void)
 	rmdir(dir);
 }
 
+/* A family whose arrays hold indices checks them on loading: a u32
+ * array needs the check hook, so that a new family cannot forget it. */
+static void families_check_indices(void)
+{
+	for (int a = 0; rec_algos[a]; a++) {
+		struct rec_model *m = rec_model_new(rec_algos[a]);
+		struct rec_param p[REC_MAX_PARAMS];
+		unsigned np = 0;
+
+		make_random(&m->data, 4, 6, 12, 5);
+		CHECK(m->algo->init(m) == 0);
+		if (m->algo->params)
+			np = m->algo->params(m, p);
+		for (unsigned i = 0; i < np; i++) {
+			int ok = !p[i].u32 || m->algo->check;
+
+			CHECK(ok);
+			if (!ok)
+				fprintf(stderr, "%s: section '%.4s' holds u32 values but the "
+					"family has no check\n", m->algo->name, p[i].tag);
+		}
+		rec_model_free(m);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 1) {
 		self_test();
+		families_check_indices();
 		return UNIT_STATUS();
 	}
 	if (argc < 3) {
