@@ -469,10 +469,13 @@ int rec_reader_f32(struct rec_reader *r, float *v, size_t n)
 	READ_LE(r, v, n, 4, bits_float);
 }
 
-/* What rec_reader_array allocates first, and at least at each step: a
- * file that is much shorter than its counts claim is refused after at
- * most this much memory more than twice its bytes. */
+/* What rec_reader_array allocates first, and how much more each time the
+ * bytes read fill it: a file much shorter than its counts claim costs at
+ * most ARRAY_STEP or GROWTH times its bytes.  Each step copies what was
+ * read; with 4 the copies and fresh pages of a large array cost a third
+ * of what they would with 2. */
 #define ARRAY_STEP ((size_t)1 << 20)
+#define GROWTH 4
 
 static size_t type_width(enum rec_type type)
 {
@@ -495,7 +498,7 @@ static int read_values(struct rec_reader *r, enum rec_type type, void *v, size_t
 }
 
 /* The section table's lengths are claims until the bytes arrive, and a
- * gzip stream's length is known only at its end: so the array doubles as
+ * gzip stream's length is known only at its end: so the array grows as
  * it fills, each step backed by the bytes of the one before. */
 int rec_reader_array(struct rec_reader *r, enum rec_type type, size_t n, void **out)
 {
@@ -506,7 +509,7 @@ int rec_reader_array(struct rec_reader *r, enum rec_type type, size_t n, void **
 	if (section_holds(r, (uint64_t)n * width) < 0)
 		return r->err.code;
 	while (!p || done < n) {
-		size_t next = cap * 2 > ARRAY_STEP / width ? cap * 2 : ARRAY_STEP / width;
+		size_t next = cap * GROWTH > ARRAY_STEP / width ? cap * GROWTH : ARRAY_STEP / width;
 		unsigned char *q;
 
 		next = next < n ? next : n ? n : 1;

@@ -266,8 +266,8 @@ int rec_reader_i64(struct rec_reader *r, int64_t *v, size_t n);
 int rec_reader_f32(struct rec_reader *r, float *v, size_t n);
 /* Read n values of a type into a new array *out (freed by free(), with
  * room for at least one value) that grows as the bytes arrive: a count
- * that the file does not back costs no more memory than about twice the
- * bytes read, not the count's worth. */
+ * that the file does not back costs no more memory than 1 MiB or four
+ * times the bytes read, not the count's worth. */
 enum rec_type { REC_BYTE, REC_U32, REC_U64, REC_I64, REC_F32 };
 int rec_reader_array(struct rec_reader *r, enum rec_type type, size_t n, void **out);
 /* The content's length from the header, already checked against the
