@@ -445,6 +445,15 @@ static int start_params(struct rec_model *m, struct rec_param *p, unsigned *np,
 static int check_finite(const char tag[4], const float *v, uint64_t n,
 			struct rec_error *err)
 {
+	float zero = 0;
+
+	/* x * 0 is 0 but for a NaN or infinity: a sum that vectorizes finds
+	 * whether there is one, a second pass where. */
+	#pragma omp simd reduction(+:zero)
+	for (uint64_t j = 0; j < n; j++)
+		zero += v[j] * 0;
+	if (zero == 0)
+		return 0;
 	for (uint64_t j = 0; j < n; j++)
 		if (!isfinite(v[j]))
 			return rec_error_set(err, REC_EFORMAT, "section '%.4s': value '%g' "
