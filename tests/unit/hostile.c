@@ -175,6 +175,7 @@ static int edit(struct file *f, const char *e)
 	if (sscanf(e, "truncate=%llu", &off) == 1)
 		return f->truncate = off, 0;
 	if (e[0] == '-' && (s = find(f, e + 1))) {
+		free(s->body);
 		memmove(s, s + 1, (size_t)(f->sec + --f->nsec - s) * sizeof(*s));
 		return 0;
 	}
