@@ -18,7 +18,7 @@
 #include <zlib.h>
 
 #include "gzstream.h"
-#include "rec.h"
+#include "internal.h"
 
 #define HEADER_LEN 32
 #define ENTRY_LEN 24
@@ -397,7 +397,8 @@ static uint64_t section_left(const struct rec_reader *r)
 	return s->offset + s->length - r->pos;
 }
 
-static int section_take(struct rec_reader *r, void *p, size_t n)
+/* Does the current section hold n more bytes?  0, or the failure. */
+static int section_holds(struct rec_reader *r, uint64_t n)
 {
 	if (r->cur < 0 || (unsigned)r->cur >= r->nsec || section_left(r) < n) {
 		char text[96];
@@ -406,7 +407,12 @@ static int section_take(struct rec_reader *r, void *p, size_t n)
 			 r->cur >= 0 && (unsigned)r->cur < r->nsec ? r->sec[r->cur].tag : "?");
 		return rec_reader_fail(r, REC_EFORMAT, text);
 	}
-	return reader_take(r, p, n, 1);
+	return 0;
+}
+
+static int section_take(struct rec_reader *r, void *p, size_t n)
+{
+	return section_holds(r, n) < 0 ? r->err.code : reader_take(r, p, n, 1);
 }
 
 int rec_reader_bytes(struct rec_reader *r, void *p, size_t n)
@@ -461,6 +467,66 @@ int rec_reader_i64(struct rec_reader *r, int64_t *v, size_t n)
 int rec_reader_f32(struct rec_reader *r, float *v, size_t n)
 {
 	READ_LE(r, v, n, 4, bits_float);
+}
+
+/* What rec_reader_array allocates first, and how much more each time the
+ * bytes read fill it: a file much shorter than its counts claim costs at
+ * most ARRAY_STEP or GROWTH times its bytes.  Each step copies what was
+ * read; with 4 the copies and fresh pages of a large array cost a third
+ * of what they would with 2. */
+#define ARRAY_STEP ((size_t)1 << 20)
+#define GROWTH 4
+
+static size_t type_width(enum rec_type type)
+{
+	static const unsigned char width[] = {
+		[REC_BYTE] = 1, [REC_U32] = 4, [REC_U64] = 8, [REC_I64] = 8, [REC_F32] = 4,
+	};
+
+	return width[type];
+}
+
+static int read_values(struct rec_reader *r, enum rec_type type, void *v, size_t n)
+{
+	switch (type) {
+	case REC_BYTE: return rec_reader_bytes(r, v, n);
+	case REC_U32: return rec_reader_u32(r, v, n);
+	case REC_U64: return rec_reader_u64(r, v, n);
+	case REC_I64: return rec_reader_i64(r, v, n);
+	default: return rec_reader_f32(r, v, n);
+	}
+}
+
+/* The section table's lengths are claims until the bytes arrive, and a
+ * gzip stream's length is known only at its end: so the array grows as
+ * it fills, each step backed by the bytes of the one before. */
+int rec_reader_array(struct rec_reader *r, enum rec_type type, size_t n, void **out)
+{
+	size_t width = type_width(type), done = 0, cap = 0;
+	unsigned char *p = NULL;
+
+	*out = NULL;
+	if (section_holds(r, (uint64_t)n * width) < 0)
+		return r->err.code;
+	while (!p || done < n) {
+		size_t next = cap * GROWTH > ARRAY_STEP / width ? cap * GROWTH : ARRAY_STEP / width;
+		unsigned char *q;
+
+		next = next < n ? next : n ? n : 1;
+		if (!(q = rec_realloc_large(p, cap * width, next * width))) {
+			free(p);
+			return rec_reader_fail(r, REC_ENOMEM, "out of memory");
+		}
+		p = q;
+		cap = next;
+		if (read_values(r, type, p + done * width, (n < cap ? n : cap) - done) < 0) {
+			free(p);
+			return r->err.code;
+		}
+		done = n < cap ? n : cap;
+	}
+	*out = p;
+	return 0;
 }
 
 static int check_table(struct rec_reader *r)
@@ -676,6 +742,15 @@ int rec_writer_dict(struct rec_writer *w, const struct rec_dict *d)
 	return 0;
 }
 
+/* Fail with a message about the current section, which it names. */
+static int section_fail(struct rec_reader *r, int code, const char *msg)
+{
+	char text[160];
+
+	snprintf(text, sizeof(text), "section '%.4s': %s", r->sec[r->cur].tag, msg);
+	return rec_reader_fail(r, code, text);
+}
+
 /* Intern the n IDs of a dictionary section's bytes, each a length and
  * its bytes, into d: 0, or the failure. */
 static int intern_ids(struct rec_reader *r, const unsigned char *p, uint64_t bytes,
@@ -688,16 +763,15 @@ static int intern_ids(struct rec_reader *r, const unsigned char *p, uint64_t byt
 		int added, rc;
 
 		if (bytes - at < 4 || (len = (uint32_t)get_le(p + at, 4)) > bytes - at - 4)
-			return rec_reader_fail(r, REC_EFORMAT,
-					       "dictionary entry longer than its section");
+			return section_fail(r, REC_EFORMAT, "fewer IDs than the header counts");
 		if ((rc = rec_dict_intern(d, (const char *)p + at + 4, len, &index, &added)) < 0)
-			return rec_reader_fail(r, rc, rc == REC_ENOMEM ? "out of memory" :
-					       "too many IDs");
+			return section_fail(r, rc, rc == REC_ENOMEM ? "out of memory" :
+					    "too many IDs");
 		if (!added)
-			return rec_reader_fail(r, REC_EFORMAT, "duplicate ID in a dictionary");
+			return section_fail(r, REC_EFORMAT, "an ID appears twice");
 		at += 4 + (uint64_t)len;
 	}
-	return at < bytes ? rec_reader_fail(r, REC_EFORMAT, "extra bytes after a dictionary") : 0;
+	return at < bytes ? section_fail(r, REC_EFORMAT, "more IDs than the header counts") : 0;
 }
 
 /* The section is read whole: a call for each ID's length and bytes took
@@ -705,13 +779,13 @@ static int intern_ids(struct rec_reader *r, const unsigned char *p, uint64_t byt
 int rec_reader_dict(struct rec_reader *r, uint32_t n, struct rec_dict **out)
 {
 	uint64_t bytes = section_left(r);
-	unsigned char *p = bytes < SIZE_MAX ? malloc((size_t)bytes + 1) : NULL;
+	void *p = NULL;
 	struct rec_dict *d = rec_dict_new();
 	int rc;
 
-	if (!p || !d)
+	if (!d || bytes > SIZE_MAX)
 		rc = rec_reader_fail(r, REC_ENOMEM, "out of memory");
-	else if ((rc = rec_reader_bytes(r, p, bytes)) == 0)
+	else if ((rc = rec_reader_array(r, REC_BYTE, (size_t)bytes, &p)) == 0)
 		rc = intern_ids(r, p, bytes, n, d);
 	free(p);
 	if (rc < 0) {

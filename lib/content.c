@@ -89,18 +89,19 @@ static unsigned content_params(struct rec_model *m, struct rec_param *p)
 
 /* What a loaded model's arrays must hold: idf values of at least 1 (the
  * smallest the formula gives) and item scales finite and not negative. */
-__attribute__((unused))
-static const char *content_check(const struct rec_model *m)
+static int content_check(const struct rec_model *m, struct rec_error *err)
 {
 	const struct content *c = m->state;
 
 	for (uint32_t k = 0; k < c->nf; k++)
-		if (!(c->idf[k] >= 1) || !isfinite(c->idf[k]))
-			return "an idf is not a finite number of at least 1";
+		if (!(c->idf[k] >= 1))
+			return rec_error_set(err, REC_EFORMAT, "section 'IDFS': idf %g is "
+					     "below 1", c->idf[k]);
 	for (uint32_t i = 0; i < m->data.nitems; i++)
-		if (!(c->scale[i] >= 0) || !isfinite(c->scale[i]))
-			return "an item's scale is not a finite number of at least 0";
-	return NULL;
+		if (!(c->scale[i] >= 0))
+			return rec_error_set(err, REC_EFORMAT, "section 'SCAL': item scale "
+					     "%g is negative", c->scale[i]);
+	return 0;
 }
 
 static uint32_t content_state_size(const struct rec_model *m)
@@ -251,9 +252,11 @@ const struct rec_algo rec_algo_content = {
 	.params = content_params,
 	.score = content_score,
 	.predict = content_predict,
+	.ratings = 0,
 	.release = content_release,
 	.state_size = content_state_size,
 	.user_state = content_user_state,
 	.fold_in = content_fold_in,
 	.score_user = content_score_user,
+	.check = content_check,
 };

@@ -765,6 +765,8 @@ static int find_tag(const char tag[4])
 	return -1;
 }
 
+/* The counts, checked against the file's claimed length to refuse a bad
+ * file early; the arrays are allocated only as their bytes arrive. */
 static int read_meta(struct rec_reader *r, struct rec_dataset *ds)
 {
 	uint32_t meta[6];
@@ -774,26 +776,39 @@ static int read_meta(struct rec_reader *r, struct rec_dataset *ds)
 	if (rc < 0)
 		return rc;
 	nnz = meta[2] | (uint64_t)meta[3] << 32;
-	/* Checked before allocating: the CRC is only known at the end. */
 	if (nnz > room / 16 || ((uint64_t)meta[0] + 1) * 8 + nnz * 16 > room)
 		return rec_reader_fail(r, REC_EFORMAT, "more entries than the file holds");
 	ds->has_rating = !!(meta[4] & HAS_RATING);
 	ds->has_time = !!(meta[4] & HAS_TIME);
+	ds->nusers = meta[0];
 	ds->nitems = meta[1];
-	return dataset_alloc(ds, meta[0], nnz);
+	ds->nnz = nnz;
+	return 0;
 }
 
 static int read_body(struct rec_reader *r, struct rec_dataset *ds, int which)
 {
+	static const enum rec_type type[NSEC] = {
+		[SEC_ROWS] = REC_U64, [SEC_COLS] = REC_U32, [SEC_VALS] = REC_F32,
+		[SEC_TIME] = REC_I64,
+	};
+	void *p = NULL;
+	int rc;
+
 	switch (which) {
 	case SEC_META: return read_meta(r, ds);
 	case SEC_USER: return rec_reader_dict(r, ds->nusers, &ds->users);
 	case SEC_ITEM: return rec_reader_dict(r, ds->nitems, &ds->items);
-	case SEC_ROWS: return rec_reader_u64(r, ds->rowptr, (size_t)ds->nusers + 1);
-	case SEC_COLS: return rec_reader_u32(r, ds->col, ds->nnz);
-	case SEC_VALS: return rec_reader_f32(r, ds->val, ds->nnz);
-	default: return rec_reader_i64(r, ds->time, ds->nnz);
 	}
+	rc = rec_reader_array(r, type[which], which == SEC_ROWS ? (size_t)ds->nusers + 1 :
+			      (size_t)ds->nnz, &p);
+	switch (which) {
+	case SEC_ROWS: ds->rowptr = p; break;
+	case SEC_COLS: ds->col = p; break;
+	case SEC_VALS: ds->val = p; break;
+	default: ds->time = p; break;
+	}
+	return rc;
 }
 
 int rec_dataset_read_section(struct rec_reader *r, const struct rec_section *s,
@@ -821,19 +836,72 @@ int rec_dataset_read_section(struct rec_reader *r, const struct rec_section *s,
 	return rc < 0 ? rc : 1;
 }
 
-const char *rec_dataset_check(const struct rec_dataset *ds, unsigned seen)
+/* Row pointers from 0 to nnz, never going back. */
+static int check_rows(const struct rec_dataset *ds, struct rec_error *err)
 {
-	if (seen != (1u << NSEC) - 1)
-		return "a required section is missing";
 	if (ds->rowptr[0] != 0 || ds->rowptr[ds->nusers] != ds->nnz)
-		return "row pointers do not match the entry count";
+		return rec_error_set(err, REC_EFORMAT, "section 'ROWS': row pointers run "
+				     "from %llu to %llu, not from 0 to the %llu entries",
+				     (unsigned long long)ds->rowptr[0],
+				     (unsigned long long)ds->rowptr[ds->nusers],
+				     (unsigned long long)ds->nnz);
 	for (uint32_t u = 0; u < ds->nusers; u++)
 		if (ds->rowptr[u + 1] < ds->rowptr[u])
-			return "row pointers go backwards";
-	for (uint64_t e = 0; e < ds->nnz; e++)
-		if (ds->col[e] >= ds->nitems)
-			return "an item index is out of range";
-	return rec_features_check(ds);
+			return rec_error_set(err, REC_EFORMAT, "section 'ROWS': row "
+					     "pointers go backwards at user %u", u);
+	return 0;
+}
+
+/* What the writers guarantee of user u's entries: items in range and
+ * each once (stamp[i] == u + 1 marks item i seen in this row), finite
+ * values, times in range and in order. */
+static int check_row(const struct rec_dataset *ds, uint32_t u, uint32_t *stamp,
+		     struct rec_error *err)
+{
+	const char *user = rec_dict_name(ds->users, u, NULL);
+
+	for (uint64_t e = ds->rowptr[u]; e < ds->rowptr[u + 1]; e++) {
+		uint32_t i = ds->col[e];
+
+		if (i >= ds->nitems)
+			return rec_error_set(err, REC_EFORMAT, "section 'COLS': item index "
+					     "%u out of range (items %u)", i, ds->nitems);
+		if (stamp[i] == u + 1)
+			return rec_error_set(err, REC_EFORMAT, "section 'COLS': user '%s' "
+					     "has item '%s' twice", user,
+					     rec_dict_name(ds->items, i, NULL));
+		stamp[i] = u + 1;
+		if (!isfinite(ds->val[e]))
+			return rec_error_set(err, REC_EFORMAT, "section 'VALS': value '%g' "
+					     "of user '%s' is not finite", ds->val[e], user);
+		if (ds->time[e] < REC_TIME_MIN || ds->time[e] > REC_TIME_MAX)
+			return rec_error_set(err, REC_EFORMAT, "section 'TIME': time %lld of "
+					     "user '%s' is outside the years 0001 to 9999",
+					     (long long)ds->time[e], user);
+		if (e > ds->rowptr[u] && ds->time[e] < ds->time[e - 1])
+			return rec_error_set(err, REC_EFORMAT, "section 'TIME': the events "
+					     "of user '%s' are not in time order", user);
+	}
+	return 0;
+}
+
+int rec_dataset_check(const struct rec_dataset *ds, unsigned seen, struct rec_error *err)
+{
+	uint32_t *stamp;
+	int rc = 0;
+
+	for (int i = 0; i < NSEC; i++)
+		if (!(seen & 1u << i))
+			return rec_error_set(err, REC_EFORMAT, "section '%.4s' is missing",
+					     sec_tags[i]);
+	if ((rc = check_rows(ds, err)) < 0)
+		return rc;
+	if (!(stamp = calloc((size_t)ds->nitems + 1, sizeof(*stamp))))
+		return rec_error_set(err, REC_ENOMEM, "out of memory");
+	for (uint32_t u = 0; u < ds->nusers && rc == 0; u++)
+		rc = check_row(ds, u, stamp, err);
+	free(stamp);
+	return rc < 0 ? rc : rec_features_check(ds, err);
 }
 
 int rec_dataset_read(struct rec_dataset *ds, const char *path, struct rec_error *err)
@@ -841,7 +909,6 @@ int rec_dataset_read(struct rec_dataset *ds, const char *path, struct rec_error 
 	struct rec_reader *r;
 	const struct rec_section *s;
 	unsigned seen = 0;
-	const char *bad;
 	int rc;
 
 	memset(ds, 0, sizeof(*ds));
@@ -855,10 +922,8 @@ int rec_dataset_read(struct rec_dataset *ds, const char *path, struct rec_error 
 		if (rc < 0)
 			break;
 	}
-	if ((rc = rec_reader_close(r, err)) == 0 && (bad = rec_dataset_check(ds, seen))) {
-		rc = rec_error_set(err, REC_EFORMAT, "%s", bad);
+	if ((rc = rec_reader_close(r, err)) == 0 && (rc = rec_dataset_check(ds, seen, err)) < 0)
 		rec_error_at(err, path, 0, 0);
-	}
 	if (rc < 0)
 		rec_dataset_release(ds);
 	return rc;

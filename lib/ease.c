@@ -35,6 +35,33 @@ struct ease {
 	float *b;		/* k x k, row-major; NULL when too big */
 };
 
+static double matrix_bytes(uint32_t k);
+
+/* What training leaves: the matrix, and the kept items' rows numbered
+ * 0, 1, ... k - 1 in index order, on which scoring's scatter relies. */
+static int ease_check(const struct rec_model *m, struct rec_error *err)
+{
+	const struct ease *s = m->state;
+	uint32_t next = 0;
+
+	if (!s->b)
+		return rec_error_set(err, REC_EFORMAT, "section 'BMAT' is missing: %u items "
+				     "need %.1f GB, more than this machine has", s->k,
+				     matrix_bytes(s->k) / 1e9);
+	for (uint32_t i = 0; i < m->data.nitems; i++) {
+		if (s->pos[i] == NONE)
+			continue;
+		if (s->pos[i] != next || next == s->k)
+			return rec_error_set(err, REC_EFORMAT, "section 'KEEP': item %u has "
+					     "row %u, not %u of %u", i, s->pos[i], next, s->k);
+		next++;
+	}
+	if (next != s->k)
+		return rec_error_set(err, REC_EFORMAT, "section 'KEEP': %u items kept, "
+				     "not %u", next, s->k);
+	return 0;
+}
+
 static float entry_weight(const struct rec_model *m, uint64_t e)
 {
 	return rec_event_weight(m, m->data.val[e], m->data.time[e],
@@ -406,4 +433,5 @@ const struct rec_algo rec_algo_ease = {
 	.ratings = 0,
 	.score_user = ease_score_user,
 	.release = ease_release,
+	.check = ease_check,
 };

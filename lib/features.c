@@ -537,13 +537,17 @@ int rec_features_read_section(struct rec_reader *r, const struct rec_section *s,
 	return 1;
 }
 
-const char *rec_features_check(const struct rec_dataset *ds)
+int rec_features_check(const struct rec_dataset *ds, struct rec_error *err)
 {
 	if (ds->item_features && ds->item_features->nrows > ds->nitems)
-		return "item attributes for more items than the dataset has";
+		return rec_error_set(err, REC_EFORMAT, "section 'IFEA': attributes of %u "
+				     "items, more than the dataset's %u",
+				     ds->item_features->nrows, ds->nitems);
 	if (ds->user_features && ds->user_features->nrows > ds->nusers)
-		return "user attributes for more users than the dataset has";
-	return NULL;
+		return rec_error_set(err, REC_EFORMAT, "section 'UFEA': attributes of %u "
+				     "users, more than the dataset's %u",
+				     ds->user_features->nrows, ds->nusers);
+	return 0;
 }
 
 void rec_features_write_stats(const struct rec_dataset *ds, FILE *fp)

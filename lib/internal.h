@@ -15,19 +15,22 @@ int rec_dataset_write_sections(struct rec_writer *w, const struct rec_dataset *d
  * < 0 on error.  *seen collects which were read. */
 int rec_dataset_read_section(struct rec_reader *r, const struct rec_section *s,
 			     struct rec_dataset *ds, unsigned *seen);
-/* After the last section: are all there, and do they fit together? */
-const char *rec_dataset_check(const struct rec_dataset *ds, unsigned seen);
+/* After the last section: are all there, do they fit together, and do
+ * they keep what the writers guarantee (rec-formats(5))?  REC_EFORMAT
+ * with a message naming the section, REC_ENOMEM, or 0. */
+int rec_dataset_check(const struct rec_dataset *ds, unsigned seen, struct rec_error *err);
 
 /* The optional attribute sections of a dataset (features.c), which the
  * dataset's own functions hand on: fill sec with those ds has and return
  * how many; write them; read s if it is one (1 if it was, 0 if not, < 0 on
- * error, recorded in r); check them against ds once all are read (NULL
- * or what is wrong); and print their counts for --stats. */
+ * error, recorded in r); check them against ds once all are read
+ * (REC_EFORMAT with a message naming the section, or 0); and print their
+ * counts for --stats. */
 unsigned rec_features_sections(const struct rec_dataset *ds, struct rec_section *sec);
 int rec_features_write_sections(struct rec_writer *w, const struct rec_dataset *ds);
 int rec_features_read_section(struct rec_reader *r, const struct rec_section *s,
 			      struct rec_dataset *ds);
-const char *rec_features_check(const struct rec_dataset *ds);
+int rec_features_check(const struct rec_dataset *ds, struct rec_error *err);
 void rec_features_write_stats(const struct rec_dataset *ds, FILE *fp);
 
 /* The weight of an event: its value (or 1 unless use_value) times its

@@ -25,6 +25,20 @@ struct knn {
 	float *sim;		/* nitems x k similarities */
 };
 
+/* Scoring follows each neighbour index into the scores of every item. */
+static int knn_check(const struct rec_model *m, struct rec_error *err)
+{
+	const struct knn *knn = m->state;
+	size_t n = (size_t)m->data.nitems * knn->k;
+
+	for (size_t j = 0; j < n; j++)
+		if (knn->nbr[j] >= m->data.nitems && knn->nbr[j] != UINT32_MAX)
+			return rec_error_set(err, REC_EFORMAT, "section 'NBRS': neighbour "
+					     "index %u out of range (items %u)", knn->nbr[j],
+					     m->data.nitems);
+	return 0;
+}
+
 /* The transposed training data: for each item, its users and weights,
  * and the norms of the items' weight vectors. */
 struct columns {
@@ -237,4 +251,5 @@ const struct rec_algo rec_algo_itemknn = {
 	.ratings = 0,
 	.score_user = knn_score_user,
 	.release = knn_release,
+	.check = knn_check,
 };

@@ -100,6 +100,21 @@ int rec_model_set(struct rec_model *m, const char *name, const char *value,
 	return 0;
 }
 
+/* Is v a value of h that rec_model_set accepts? */
+static int hparam_ok(const struct rec_hparam *h, double v)
+{
+	return v >= h->min && v <= h->max && (!h->integer || v == floor(v));
+}
+
+int rec_model_check_hparams(const struct rec_model *m, struct rec_error *err)
+{
+	for (unsigned i = 0; i < m->algo->nhparams; i++)
+		if (!hparam_ok(&m->algo->hparams[i], m->hp[i]))
+			return rec_error_set(err, REC_EINVAL, "bad %s '%g'",
+					     m->algo->hparams[i].name, m->hp[i]);
+	return m->algo->check_hparams ? m->algo->check_hparams(m, err) : 0;
+}
+
 double rec_model_decay(const struct rec_model *m, int64_t t)
 {
 	if (m->half_life <= 0)
@@ -140,6 +155,8 @@ int rec_model_train(struct rec_model *m, struct rec_dataset *data,
 	rec_dataset_release(&m->data);
 	m->data = *data;
 	memset(data, 0, sizeof(*data));
+	if ((rc = rec_model_check_hparams(m, err)) < 0)
+		return rc;
 	if (compute_popularity(m) < 0 || m->algo->init(m) < 0)
 		return rec_error_set(err, REC_ENOMEM, "out of memory");
 	rc = m->algo->train ? m->algo->train(m, opt, err) : 0;
@@ -324,6 +341,15 @@ out:
 	return rc;
 }
 
+/* Put "section 'TAG': " before err's message; returns REC_EFORMAT. */
+static int in_section(struct rec_error *err, const char *tag)
+{
+	char text[sizeof(err->msg)];
+
+	memcpy(text, err->msg, sizeof(text));
+	return rec_error_set(err, REC_EFORMAT, "section '%.4s': %s", tag, text);
+}
+
 /* Apply one "name=value" line of the ALGO section. */
 static int apply_setting(struct rec_model **m, char *line, struct rec_error *err)
 {
@@ -373,21 +399,46 @@ static int read_algo(struct rec_reader *r, const struct rec_section *s,
 	if (rc == 0 && !*m)
 		rc = rec_error_set(err, REC_EFORMAT, "no algorithm named");
 	free(text);
-	return rc;
+	return rc < 0 && rc != REC_ENOMEM ? in_section(err, algo_tag) : rc;
 }
 
-/* Allocate the family's arrays once the dimensions are known. */
+/* Allocate the family's arrays once the dimensions are known and the
+ * training data and hyperparameters are checked. */
 static int start_params(struct rec_model *m, struct rec_param *p, unsigned *np,
 			unsigned seen, struct rec_error *err)
 {
-	const char *bad = rec_dataset_check(&m->data, seen);
+	int rc;
 
-	if (bad)
-		return rec_error_set(err, REC_EFORMAT, "%s", bad);
+	if ((rc = rec_dataset_check(&m->data, seen, err)) < 0)
+		return rc;
+	if (rec_model_check_hparams(m, err) < 0)
+		return in_section(err, algo_tag);
 	if (!(m->popularity = calloc(m->data.nitems ? m->data.nitems : 1, sizeof(float))) ||
 	    m->algo->init(m) < 0)
 		return rec_error_set(err, REC_ENOMEM, "out of memory");
 	*np = m->algo->params ? m->algo->params(m, p) : 0;
+	return 0;
+}
+
+/* Floats of a section: a NaN or infinity in a learned array would score
+ * every item NaN and silently empty every list. */
+static int check_finite(const char tag[4], const float *v, uint64_t n,
+			struct rec_error *err)
+{
+	float zero = 0;
+
+	/* x * 0 is 0 but for a NaN or infinity: a sum that vectorizes finds
+	 * whether there is one, a second pass where. */
+	#pragma omp simd reduction(+:zero)
+	for (uint64_t j = 0; j < n; j++)
+		zero += v[j] * 0;
+	if (zero == 0)
+		return 0;
+	for (uint64_t j = 0; j < n; j++)
+		if (!isfinite(v[j]))
+			return rec_error_set(err, REC_EFORMAT, "section '%.4s': value '%g' "
+					     "at index %llu is not finite", tag, v[j],
+					     (unsigned long long)j);
 	return 0;
 }
 
@@ -403,10 +454,22 @@ static int read_param(struct rec_reader *r, const struct rec_section *s,
 		if ((p[i].f32 ? rec_reader_f32(r, p[i].f32, p[i].n) :
 		     rec_reader_u32(r, p[i].u32, p[i].n)) < 0)
 			return rec_reader_error(r, err);
+		if (p[i].f32 && check_finite(s->tag, p[i].f32, p[i].n, err) < 0)
+			return REC_EFORMAT;
 		p[i].n = 0;	/* mark as read */
 		return 1;
 	}
 	return 0;
+}
+
+static int read_popularity(struct rec_reader *r, const struct rec_section *s,
+			   struct rec_model *m, struct rec_error *err)
+{
+	if (s->length != (uint64_t)m->data.nitems * 4)
+		return rec_error_set(err, REC_EFORMAT, "section 'POPU' has the wrong length");
+	if (rec_reader_f32(r, m->popularity, m->data.nitems) < 0)
+		return rec_reader_error(r, err);
+	return check_finite(s->tag, m->popularity, m->data.nitems, err);
 }
 
 static int load_sections(struct rec_reader *r, struct rec_model **m,
@@ -434,8 +497,7 @@ static int load_sections(struct rec_reader *r, struct rec_model **m,
 			return rc;
 		started = 1;
 		if (memcmp(s->tag, popu_tag, 4) == 0)
-			rc = rec_reader_f32(r, (*m)->popularity, (*m)->data.nitems) < 0 ?
-				rec_reader_error(r, err) : 1;
+			rc = read_popularity(r, s, *m, err);
 		else if ((rc = read_param(r, s, p, np, err)) == 0)
 			rc = rec_reader_skip(r) < 0 ? rec_reader_error(r, err) : 0;
 		if (rc < 0)
@@ -463,8 +525,8 @@ int rec_model_load(struct rec_model **out, const char *path, struct rec_error *e
 		if (rec_reader_error(r, NULL) < 0)
 			rec_reader_error(r, err);
 		rec_reader_abort(r);
-	} else {
-		rc = rec_reader_close(r, err);
+	} else if ((rc = rec_reader_close(r, err)) == 0 && m->algo->check) {
+		rc = m->algo->check(m, err);
 	}
 	if (rc < 0) {
 		rec_error_at(err, path, 0, 0);

@@ -280,6 +280,12 @@ int rec_reader_u32(struct rec_reader *r, uint32_t *v, size_t n);
 int rec_reader_u64(struct rec_reader *r, uint64_t *v, size_t n);
 int rec_reader_i64(struct rec_reader *r, int64_t *v, size_t n);
 int rec_reader_f32(struct rec_reader *r, float *v, size_t n);
+/* Read n values of a type into a new array *out (freed by free(), with
+ * room for at least one value) that grows as the bytes arrive: a count
+ * that the file does not back costs no more memory than 1 MiB or four
+ * times the bytes read, not the count's worth. */
+enum rec_type { REC_BYTE, REC_U32, REC_U64, REC_I64, REC_F32 };
+int rec_reader_array(struct rec_reader *r, enum rec_type type, size_t n, void **out);
 /* The content's length from the header, already checked against the
  * section table: a bound for counts that size allocations. */
 uint64_t rec_reader_length(const struct rec_reader *r);
@@ -568,6 +574,17 @@ struct rec_algo {
 	 * of user_state), so that a saved stream keeps what it learned; a
 	 * family with user_rows needs none. */
 	void (*set_user_state)(struct rec_model *m, uint32_t user, const float *state);
+
+	/* Optional: the rules that the hyperparameters' ranges cannot say,
+	 * between them or with the data's size; training and loading both
+	 * call it through rec_model_check_hparams.  REC_EINVAL with a message,
+	 * or 0. */
+	int (*check_hparams)(const struct rec_model *m, struct rec_error *err);
+	/* Optional, and required of a family with u32 arrays: what loading
+	 * checks of the learned arrays beyond finite floats, before anything
+	 * uses them (indices in range, ...).  REC_EFORMAT with a message that
+	 * names the section, or 0. */
+	int (*check)(const struct rec_model *m, struct rec_error *err);
 };
 
 /* A trained model: its family and hyperparameters, the training data
@@ -596,6 +613,9 @@ int rec_model_set(struct rec_model *m, const char *name, const char *value,
 		  struct rec_error *err);
 /* The value of the hyperparameter name (which must exist). */
 double rec_model_get(const struct rec_model *m, const char *name);
+/* Are the hyperparameters within their ranges and do they agree with each
+ * other and with the model's data?  REC_EINVAL with a message, or 0. */
+int rec_model_check_hparams(const struct rec_model *m, struct rec_error *err);
 /* Train on data (whose contents the model takes over; data is left
  * empty).  Computes the popularity, then the family's parameters. */
 int rec_model_train(struct rec_model *m, struct rec_dataset *data,

@@ -59,6 +59,20 @@ static const struct rec_hparam sasrec_hparams[NHP] = {
 	[HP_INIT] = { "init", 1, 0, 10, 0, NULL },
 };
 
+/* The heads split the factors evenly, and an item's embedding row is
+ * addressed with an int. */
+static int sasrec_check_hparams(const struct rec_model *m, struct rec_error *err)
+{
+	unsigned d = (unsigned)m->hp[HP_FACTORS], heads = (unsigned)m->hp[HP_HEADS];
+
+	if (d % heads)
+		return rec_error_set(err, REC_EINVAL, "sasrec: heads (%u) must divide "
+				     "factors (%u)", heads, d);
+	if (m->data.nitems > INT32_MAX / MAX_FACTORS)
+		return rec_error_set(err, REC_EINVAL, "sasrec: too many items");
+	return 0;
+}
+
 /* Adam's second decay rate as in the reference recipe, and gSASRec's
  * calibration t: with n negatives of m items, the positive's term is
  * weighted by beta = alpha (t (1 - 1/alpha) + 1/alpha), alpha = n / (m - 1). */
@@ -1004,17 +1018,11 @@ static int run_epoch(void *ctx, uint32_t ep, struct rec_rng *rng, double *mean,
 static int sasrec_train(struct rec_model *m, const struct rec_train_options *opt,
 			struct rec_error *err)
 {
-	struct sasrec *s = m->state;
 	struct trainer t;
 	struct rec_epochs e = { (uint32_t)m->hp[HP_EPOCHS], (uint32_t)m->hp[HP_PATIENCE], 0,
 				"loss", run_epoch, NULL, &t };
 	int rc;
 
-	if (s->d % s->heads)
-		return rec_error_set(err, REC_EINVAL, "sasrec: heads (%u) must divide "
-				     "factors (%u)", s->heads, s->d);
-	if (m->data.nitems > INT32_MAX / MAX_FACTORS)
-		return rec_error_set(err, REC_EINVAL, "sasrec: too many items");
 	init_weights(m, opt->seed);
 	if (trainer_init(&t, m, opt->seed) < 0)
 		rc = rec_error_set(err, REC_ENOMEM, "out of memory");
@@ -1041,4 +1049,5 @@ const struct rec_algo rec_algo_sasrec = {
 	.user_state = sasrec_user_state,
 	.fold_in = sasrec_fold_in,
 	.score_user = sasrec_score_user,
+	.check_hparams = sasrec_check_hparams,
 };

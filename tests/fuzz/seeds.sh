@@ -42,11 +42,13 @@ for f in events kcore dups iso; do
 	"$bin/rec-pivot" -q -o "$tmp/$f.recd" "$fixtures/$f.csv"
 	unframe "$tmp/$f.recd" "$out/recd/$f"
 done
-# small ones: few factors, few epochs, short sequences
-for algo in pop itemknn ease mf bpr ials neumf sasrec; do
+# one of every family rec-train lists, small: few factors, few epochs,
+# short sequences; mf on ratings all equal to 1 only when forced
+for algo in $("$bin/rec-train" --help | sed -n '/^Algorithms/,$p' | awk '/^  [a-z]/ { print $1 }'); do
 	case $algo in
-	pop|itemknn|ease) set -- ;;
+	pop|itemknn|ease|content) set -- ;;
 	sasrec) set -- -k 4 -e 2 -p max_len=8 -p blocks=1 ;;
+	mf) set -- -k 4 -e 2 --force ;;
 	*) set -- -k 4 -e 2 ;;
 	esac
 	"$bin/rec-train" -q -j 1 -a "$algo" "$@" -o "$tmp/$algo.recm" "$fixtures/stream-train.csv"

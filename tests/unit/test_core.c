@@ -659,10 +659,10 @@ static void test_binfile_bad_dict(void)
 
 	CHECK_INT(write_dict_file("dict.bin", two, 2), 0);
 	CHECK_STR(dict_failure("dict.bin", 2, &e), "");
-	CHECK_STR(dict_failure("dict.bin", 3, &e), "dictionary entry longer than its section");
-	CHECK_STR(dict_failure("dict.bin", 1, &e), "extra bytes after a dictionary");
+	CHECK_STR(dict_failure("dict.bin", 3, &e), "section 'NAME': fewer IDs than the header counts");
+	CHECK_STR(dict_failure("dict.bin", 1, &e), "section 'NAME': more IDs than the header counts");
 	CHECK_INT(write_dict_file("dict.bin", twice, 3), 0);
-	CHECK_STR(dict_failure("dict.bin", 3, &e), "duplicate ID in a dictionary");
+	CHECK_STR(dict_failure("dict.bin", 3, &e), "section 'NAME': an ID appears twice");
 }
 
 /* A dataset written section by section, with an extra section of the

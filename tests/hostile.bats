@@ -1,0 +1,145 @@
+#!/usr/bin/env bats
+# Files that lie: datasets and models rewritten by tests/unit/hostile.c
+# with some contents changed and a valid CRC.  Every reader refuses them
+# with exit 1 and a message naming the section, never a crash, an empty
+# answer or a gigabyte of memory.  On events.csv the items are i1..i4 at
+# indices 0..3, and alice's entries 0..2 are i1, i2, i3 at 1000..1020.
+
+setup() {
+	load test_helper
+	rec-pivot -o d.recd "$FIXTURES/events.csv"
+}
+
+hostile() {
+	"$REC_BIN/unit/hostile" "$@"
+}
+
+# refused EDIT MESSAGE: d.recd with EDIT is refused with MESSAGE.
+refused() {
+	hostile d.recd bad.recd "$1"
+	run -1 rec-pivot --format long bad.recd
+	assert_output "rec-pivot: bad.recd: $2"
+}
+
+@test "a file rewritten without a change reads as the original" {
+	hostile d.recd same.recd
+	rec-pivot --format long d.recd > want.csv
+	run -0 rec-pivot --format long same.recd
+	assert_output "$(cat want.csv)"
+}
+
+@test "a dataset with a billion users and 224 bytes is refused in little memory" {
+	hostile d.recd big.recd META+0:u32=1000000000 'ROWS#8000000008' truncate=224
+	[ "$(gzip -dc big.recd | wc -c)" -eq 224 ]
+	limit=200000
+	# AddressSanitizer reserves terabytes of address space at start.
+	case $REC_BIN in */san/*) limit=unlimited ;; esac
+	for prog in 'rec-train -a pop -o m.recm' 'rec-split --train a.recd --test b.recd'; do
+		run -1 bash -c "ulimit -v $limit && $prog big.recd"
+		assert_output --partial "big.recd: truncated: the file ends at byte 224"
+		refute_output --partial "out of memory"
+	done
+}
+
+@test "a dataset with a NaN rating is refused" {
+	hostile d.recd bad.recd VALS+4:f32=nan
+	run -1 rec-train -a pop -o m.recm bad.recd
+	assert_output "rec-train: bad.recd: section 'VALS': value 'nan' of user 'alice' is not finite"
+}
+
+@test "a dataset with a user's item twice is refused" {
+	hostile d.recd bad.recd COLS+4:u32=0
+	run -1 rec-split --train a.recd --test b.recd bad.recd
+	assert_output --partial "bad.recd: section 'COLS': user 'alice' has item 'i1' twice"
+}
+
+@test "a dataset whose rows are out of time order is refused" {
+	refused TIME+0:i64=1015 "section 'TIME': the events of user 'alice' are not in time order"
+}
+
+@test "times are accepted from year 0001 to 9999 and refused outside" {
+	hostile d.recd first.recd TIME+0:i64=-62135596800
+	run -0 rec-pivot --format long first.recd
+	assert_line --index 1 "alice,i1,5,-62135596800"
+	hostile d.recd last.recd TIME+56:i64=253402300799
+	run -0 rec-pivot --format long last.recd
+	assert_line --index 8 "carol,i4,3,253402300799"
+	refused TIME+0:i64=-62135596801 \
+		"section 'TIME': time -62135596801 of user 'alice' is outside the years 0001 to 9999"
+	refused TIME+56:i64=253402300800 \
+		"section 'TIME': time 253402300800 of user 'carol' is outside the years 0001 to 9999"
+}
+
+@test "a dataset with an item index past the items or backward rows is refused" {
+	refused COLS+0:u32=4 "section 'COLS': item index 4 out of range (items 4)"
+	refused ROWS+16:u64=2 "section 'ROWS': row pointers go backwards at user 1"
+	refused ROWS+24:u64=7 \
+		"section 'ROWS': row pointers run from 0 to 7, not from 0 to the 8 entries"
+}
+
+@test "a dataset whose header counts more or fewer items than its dictionary holds is refused" {
+	refused META+4:u32=5 "section 'ITEM': fewer IDs than the header counts"
+	refused META+4:u32=3 "section 'ITEM': more IDs than the header counts"
+}
+
+@test "an itemknn model with a neighbour past the items is refused" {
+	rec-train -a itemknn -o m.recm d.recd
+	hostile m.recm bad.recm NBRS+8:u32=9999
+	run -1 rec-recommend -m bad.recm -n 2
+	assert_output "rec-recommend: bad.recm: section 'NBRS': neighbour index 9999 out of range (items 4)"
+}
+
+@test "an ease model with a kept row out of range is refused" {
+	rec-train -a ease -o m.recm d.recd
+	hostile m.recm bad.recm KEEP+4:u32=70000
+	run -1 rec-recommend -m bad.recm -n 2
+	assert_output "rec-recommend: bad.recm: section 'KEEP': item 1 has row 70000, not 1 of 4"
+}
+
+@test "an ease model over more items than memory holds, saved without its matrix, is refused" {
+	{ echo user,item; seq 90000 | awk '{ print "u" $1 % 3 ",i" $1 }'; } > many.csv
+	rec-train -a ease -p max_items=2 -o m.recm many.csv
+	hostile m.recm bad.recm ALGO.max_items=0 -BMAT
+	run -1 rec-recommend -m bad.recm -n 2
+	assert_output --partial "rec-recommend: bad.recm: section 'BMAT' is missing"
+}
+
+@test "an ials model with extreme event times or reference time is refused" {
+	rec-train -a ials -k 2 -e 2 --half-life 1d -o m.recm d.recd
+	hostile m.recm bad.recm TIME+0:i64=-9223372036854775807
+	run -1 rec-recommend -m bad.recm -n 2
+	assert_output "rec-recommend: bad.recm: section 'TIME': time -9223372036854775807 of user 'alice' is outside the years 0001 to 9999"
+	hostile m.recm bad.recm ALGO.now=9223372036854775807
+	run -1 rec-recommend -m bad.recm -n 2
+	assert_output "rec-recommend: bad.recm: section 'ALGO': now '9223372036854775807' is out of range (years 0001 to 9999)"
+}
+
+@test "a sasrec model with a NaN weight is refused" {
+	rec-train -a sasrec -k 4 -e 1 -p max_len=4 -o m.recm d.recd
+	hostile m.recm bad.recm IEMB+12:f32=nan
+	run -1 rec-recommend -m bad.recm -n 2
+	assert_output "rec-recommend: bad.recm: section 'IEMB': value 'nan' at index 3 is not finite"
+}
+
+@test "a model with an infinite popularity is refused" {
+	rec-train -a pop -o m.recm d.recd
+	hostile m.recm bad.recm POPU+0:f32=inf
+	run -1 rec-recommend -m bad.recm -n 2
+	assert_output "rec-recommend: bad.recm: section 'POPU': value 'inf' at index 0 is not finite"
+}
+
+@test "a sasrec model whose heads do not divide its factors is refused as training refuses it" {
+	run -1 rec-train -a sasrec -k 4 -p heads=3 -o m.recm d.recd
+	assert_output --partial "sasrec: heads (3) must divide factors (4)"
+	rec-train -a sasrec -k 4 -p heads=2 -e 1 -p max_len=4 -o m.recm d.recd
+	hostile m.recm bad.recm ALGO.heads=3
+	run -1 rec-recommend -m bad.recm -n 2
+	assert_output "rec-recommend: bad.recm: section 'ALGO': sasrec: heads (3) must divide factors (4)"
+}
+
+@test "a model with a hyperparameter out of its range is refused" {
+	rec-train -a ials -k 2 -e 2 -o m.recm d.recd
+	hostile m.recm bad.recm ALGO.factors=0
+	run -1 rec-eval --test d.recd -m bad.recm
+	assert_output --partial "bad.recm: section 'ALGO': factors '0' is out of range [1, 4096]"
+}
