@@ -196,5 +196,6 @@ extern const struct rec_algo rec_algo_sasrec;
 extern const struct rec_algo rec_algo_neumf;
 extern const struct rec_algo rec_algo_ials;
 extern const struct rec_algo rec_algo_content;
+extern const struct rec_algo rec_algo_hybrid;
 
 #endif

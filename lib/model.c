@@ -14,7 +14,8 @@
 
 const struct rec_algo *const rec_algos[] = {
 	&rec_algo_pop, &rec_algo_itemknn, &rec_algo_mf, &rec_algo_ease, &rec_algo_bpr,
-	&rec_algo_sasrec, &rec_algo_neumf, &rec_algo_ials, &rec_algo_content, NULL
+	&rec_algo_sasrec, &rec_algo_neumf, &rec_algo_ials, &rec_algo_content, &rec_algo_hybrid,
+	NULL
 };
 
 static const char popu_tag[4] = { 'P', 'O', 'P', 'U' };
@@ -157,7 +158,9 @@ static int has_history(const struct rec_model *m, int64_t user)
 void rec_model_score(const struct rec_model *m, int64_t user, float *scores)
 {
 	if (!has_history(m, user)) {
-		memcpy(scores, m->popularity, m->data.nitems * sizeof(*scores));
+		if (user < 0 || user >= m->data.nusers || !m->algo->score_cold ||
+		    !m->algo->score_cold(m, (uint32_t)user, scores))
+			memcpy(scores, m->popularity, m->data.nitems * sizeof(*scores));
 		return;
 	}
 	m->algo->score(m, (uint32_t)user, scores);

@@ -526,6 +526,10 @@ struct rec_algo {
 	 * families where one matrix product beats n vector products. */
 	void (*score_block)(const struct rec_model *m, const uint32_t *users,
 			    uint32_t n, float *scores);
+	/* Optional: score a known user without events from his attributes
+	 * into scores[nitems]: 1 if it did, 0 if he has none (the popularity
+	 * then serves him). */
+	int (*score_cold)(const struct rec_model *m, uint32_t user, float *scores);
 	float (*predict)(const struct rec_model *m, int64_t user, int64_t item);
 	void (*release)(struct rec_model *m);
 
@@ -598,7 +602,8 @@ int rec_model_save(struct rec_model *m, const char *path, struct rec_error *err)
 int rec_model_load(struct rec_model **m, const char *path, struct rec_error *err);
 
 /* Score every item for user (index into the model's dictionary, or -1 for
- * an unknown user, who gets the popularity). */
+ * an unknown user, who gets the popularity, as does a known user without
+ * events unless the family scores him by his attributes). */
 void rec_model_score(const struct rec_model *m, int64_t user, float *scores);
 /* Score n users (indices, or -1 for unknown) into scores[n][nitems]; the
  * same numbers as rec_model_score, through score_block where a family has
