@@ -442,35 +442,53 @@ static void step_item(const struct trainer *t, uint32_t i, const float *g, float
 		  t->reg_bias, ws);
 }
 
-/* One step on the event e of user u: the slope d of the loss in s_ui -
- * s_uj moves pu, qi, qj and the biases.  Returns the weighted loss. */
-static double fit_entry(const struct trainer *t, uint64_t e, float *g, struct rec_rng *rng)
+/* One step on user u, item i and item j, whose composed vectors g holds
+ * (pu, qi, qj, then scratch), along the slope d of the loss in s_ui -
+ * s_uj: it moves pu, qi, qj and the biases. */
+static void fit_pair(const struct trainer *t, uint32_t u, uint32_t i, uint32_t j, float d,
+		     float *g)
 {
-	const struct rec_dataset *ds = &t->m->data;
 	struct rows *w = &t->h->w;
 	const struct rows *a = &t->acc;
-	uint32_t u = t->user[e], i = ds->col[e], k = t->h->k, ns, j;
+	uint32_t k = t->h->k;
 	float *pu = g, *qi = g + k, *qj = g + 2 * k, *gp = g + 3 * k, *gi = g + 4 * k,
 	      *gj = g + 5 * k, *ws = g + 6 * k;
-	float si, sj, weight, d, x, decay = (float)rec_model_decay(t->m, ds->time[e]);
-	const uint32_t *seen = t->seen + ds->rowptr[u];
 
-	ns = (uint32_t)(ds->rowptr[u + 1] - ds->rowptr[u]);
-	user_vector(t->m, u, pu);
-	si = item_vector(t->m, i, qi) + rec_dot(pu, qi, k);
-	if ((j = negative(t, pu, si, seen, ns, rng, qj, &sj, &weight)) == NONE)
-		return 0;
-	x = si - sj;
-	d = t->loss == LOSS_WARP ? -weight * decay : -decay / (1 + expf(x));
 	for (uint32_t c = 0; c < k; c++) {
 		gp[c] = d * (qi[c] - qj[c]);
 		gi[c] = d * pu[c];
 		gj[c] = -d * pu[c];
 	}
-	step_rows(t, ds->user_features, u, w->p + (size_t)u * k, a->p ? a->p + u : NULL,
-		  w->pf, a->pf, k, gp, t->reg, ws);
+	step_rows(t, t->m->data.user_features, u, w->p + (size_t)u * k,
+		  a->p ? a->p + u : NULL, w->pf, a->pf, k, gp, t->reg, ws);
 	step_item(t, i, gi, d, ws);
 	step_item(t, j, gj, -d, ws);
+}
+
+/* The slope of the weighted loss in x = s_ui - s_uj, for a negative of
+ * weight (warp's) drawn for an event of time decay decay. */
+static float slope(const struct trainer *t, float x, float weight, float decay)
+{
+	return t->loss == LOSS_WARP ? -weight * decay : -decay / (1 + expf(x));
+}
+
+/* One step on the event e and a negative drawn for it; returns the
+ * weighted loss before the step. */
+static double fit_entry(const struct trainer *t, uint64_t e, float *g, struct rec_rng *rng)
+{
+	const struct rec_dataset *ds = &t->m->data;
+	uint32_t u = t->user[e], i = ds->col[e], k = t->h->k, j;
+	float si, sj, weight, x, decay = (float)rec_model_decay(t->m, ds->time[e]);
+	const uint32_t *seen = t->seen + ds->rowptr[u];
+
+	user_vector(t->m, u, g);
+	si = item_vector(t->m, i, g + k) + rec_dot(g, g + k, k);
+	j = negative(t, g, si, seen, (uint32_t)(ds->rowptr[u + 1] - ds->rowptr[u]), rng,
+		     g + 2 * k, &sj, &weight);
+	if (j == NONE)
+		return 0;
+	x = si - sj;
+	fit_pair(t, u, i, j, slope(t, x, weight, decay), g);
 	return t->loss == LOSS_WARP ? weight * decay * fmax(0, 1 - x) :
 	       decay * rec_nn_softplus(-x);
 }
@@ -604,6 +622,24 @@ static int hybrid_train(struct rec_model *m, const struct rec_train_options *opt
 out:
 	trainer_release(&t);
 	return rc < 0 ? rc : 0;
+}
+
+int rec_hybrid_step(struct rec_model *m, uint32_t user, uint32_t item, uint32_t negative,
+		    float weight)
+{
+	struct trainer t;
+	uint32_t k = ((struct hybrid *)m->state)->k;
+	float x;
+	int rc = trainer_init(&t, m, NULL, 0);
+
+	if (rc == 0) {
+		user_vector(m, user, t.scratch);
+		x = item_vector(m, item, t.scratch + k) - item_vector(m, negative, t.scratch + 2 * k) +
+		    rec_dot(t.scratch, t.scratch + k, k) - rec_dot(t.scratch, t.scratch + 2 * k, k);
+		fit_pair(&t, user, item, negative, slope(&t, x, weight, 1), t.scratch);
+	}
+	trainer_release(&t);
+	return rc;
 }
 
 /* Grow the own rows for new users and items, which start at zero and so

@@ -115,4 +115,11 @@ double rec_neumf_loss(const struct rec_model *m, uint32_t n, const uint32_t *use
 		      const uint32_t *item, const float *label, float *grad_user,
 		      float *grad_item, float *grad_net);
 
+/* --- hybrid's hook for its unit test --- */
+
+/* One training step, AdaGrad's first, on the event (user, item) against
+ * the item negative, warp's rank weight being weight (loss=warp). */
+int rec_hybrid_step(struct rec_model *m, uint32_t user, uint32_t item, uint32_t negative,
+		    float weight);
+
 #endif
