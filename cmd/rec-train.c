@@ -10,7 +10,8 @@
 
 enum {
 	OPT_LR = REC_OPT_PROGRAM, OPT_REG, OPT_HALF_LIFE, OPT_NOW, OPT_VALIDATION,
-	OPT_DEDUP, OPT_INIT, OPT_FORCE, OPT_TIME
+	OPT_DEDUP, OPT_INIT, OPT_FORCE, OPT_TIME, OPT_ITEM_FEATURES, OPT_USER_FEATURES,
+	OPT_MULTI, OPT_NUMERIC
 };
 
 /* -p settings are applied after -a is known, whatever the order. */
@@ -38,6 +39,9 @@ struct options {
 	int force;
 	int file_order;		/* --time file-order */
 	struct rec_train_options train;
+	const char *item_features;
+	const char *user_features;
+	struct rec_features_options features;
 };
 
 static const char synopsis[] =
@@ -51,7 +55,9 @@ static const char synopsis[] =
 	"                 [--half-life DURATION] [--now TIME] [--time column|file-order]\n"
 	"                 [--progress | --no-progress]\n"
 	"                 [-j N] [--seed N] [--dedup RULE] [-u COL] [-i COL] [-r COL]\n"
-	"                 [-t COL] [-d C] [--no-header] [--skip-bad] [FILE]\n";
+	"                 [-t COL] [-d C] [--no-header] [--skip-bad] [FILE]\n"
+	"       rec-train --init MODEL --item-features FILE | --user-features FILE\n"
+	"                 [--multi COL] [--numeric COL,...] [-qv] [-o FILE] [FILE]\n";
 
 static void list_algorithms(void)
 {
@@ -85,6 +91,10 @@ static const struct option longopts[] = {
 	{ "init", required_argument, NULL, OPT_INIT },
 	{ "force", no_argument, NULL, OPT_FORCE },
 	{ "time", required_argument, NULL, OPT_TIME },
+	{ "item-features", required_argument, NULL, OPT_ITEM_FEATURES },
+	{ "user-features", required_argument, NULL, OPT_USER_FEATURES },
+	{ "multi", required_argument, NULL, OPT_MULTI },
+	{ "numeric", required_argument, NULL, OPT_NUMERIC },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -109,6 +119,12 @@ static const struct rec_cli_program program = {
 	"                         and items join it, the users and items the events\n"
 	"                         touch are trained -e passes (default 1), the rest\n"
 	"                         kept; the model's own parameters apply\n"
+	"      --item-features FILE  with --init: add the items of FILE that the\n"
+	"                         model lacks, scored by their attributes, without\n"
+	"                         training (hybrid, content); events are then optional\n"
+	"      --user-features FILE  the same for users\n"
+	"      --multi COL        attribute files as in rec-pivot: split COL's cells\n"
+	"      --numeric COL,...  these columns are numbers\n"
 	"      --dedup RULE       for CSV input, as in rec-pivot (default last)\n"
 	"      --force            train a rating model on equal ratings, or continue\n"
 	"                         a model on events whose users and items it\n"
@@ -179,12 +195,18 @@ static void parse_options(int argc, char **argv, struct options *o)
 			if (rec_parse_time_source(optarg, &o->file_order, &e) < 0)
 				bad_usage(e.msg);
 			break;
+		case OPT_ITEM_FEATURES: o->item_features = optarg; break;
+		case OPT_USER_FEATURES: o->user_features = optarg; break;
+		case OPT_MULTI: o->features.multi = optarg; break;
+		case OPT_NUMERIC: o->features.numeric = optarg; break;
 		case OPT_DEDUP:
 			if (rec_parse_dedup(optarg, &o->dedup, &e) < 0)
 				bad_usage(e.msg);
 			break;
 		}
 	}
+	if (!o->init && (o->item_features || o->user_features))
+		bad_usage("--item-features and --user-features go with --init");
 	if (o->init)
 		check_init_options(o);
 	else if (!o->algo)
@@ -206,9 +228,10 @@ static void set_decay(struct rec_model *m, const struct options *o)
 		bad_usage(e.msg);
 }
 
-/* The model that --init continues and the new events of path, read side
- * by side, for the two files have nothing in common; the model's decay is
- * measured anew from the newest event unless --now says otherwise. */
+/* The model that --init continues and the new events of path (none when
+ * path is NULL), read side by side, for the two files have nothing in
+ * common; the model's decay is measured anew from the newest event unless
+ * --now says otherwise. */
 static struct rec_model *resume(const struct options *o, const char *path,
 				struct rec_dataset *data)
 {
@@ -221,7 +244,10 @@ static struct rec_model *resume(const struct options *o, const char *path,
 		#pragma omp section
 		mrc = rec_model_load(&m, o->init, &me);
 		#pragma omp section
-		drc = rec_dataset_load(data, path, &o->cli.csv, o->dedup, NULL, &de);
+		if (path)
+			drc = rec_dataset_load(data, path, &o->cli.csv, o->dedup, NULL, &de);
+		else
+			memset(data, 0, sizeof(*data));
 	}
 	if (mrc < 0) {
 		if (drc == 0)
@@ -291,6 +317,27 @@ static void check_data(const struct rec_model *m, const struct rec_dataset *data
 		rec_cli_fail(&e);
 }
 
+/* Add the users or items of the attribute file path that m lacks. */
+static void add_features(struct rec_model *m, const char *path, int users,
+			 const struct options *o)
+{
+	struct rec_features *f;
+	struct rec_error e;
+	uint64_t skipped = 0, dropped = 0;
+
+	if (rec_features_read(&f, path, users ? "user" : "item",
+			      users ? m->data.users : m->data.items, &o->features, &o->cli.csv,
+			      &skipped, &e) < 0)
+		rec_cli_fail(&e);
+	if (rec_model_add_features(m, users, f, &dropped, &e) < 0)
+		errx(1, "%s: %s", o->init, e.msg);
+	if (o->cli.csv.skip_bad && skipped && o->cli.verbose >= 0)
+		warnx("%s: skipped %llu bad rows", path, (unsigned long long)skipped);
+	if (dropped && o->cli.verbose > 0)
+		warnx("%s: %llu attributes that the model does not know left out", path,
+		      (unsigned long long)dropped);
+}
+
 /* Continue m on the events of data. */
 static void train_more(struct rec_model *m, struct rec_dataset *data, struct options *o)
 {
@@ -320,7 +367,12 @@ int main(int argc, char **argv)
 	if (strcmp(output, "-") == 0 && isatty(STDOUT_FILENO))
 		bad_usage("not writing a binary model to a terminal; use -o FILE");
 	if (o.init) {
-		m = resume(&o, input, &data);
+		m = resume(&o, optind == argc && (o.item_features || o.user_features) ? NULL :
+			   input, &data);
+		if (o.item_features)
+			add_features(m, o.item_features, 0, &o);
+		if (o.user_features)
+			add_features(m, o.user_features, 1, &o);
 	} else {
 		m = configure(&o);
 		if (rec_dataset_load(&data, input, &o.cli.csv, o.dedup, NULL, &e) < 0)
@@ -332,9 +384,10 @@ int main(int argc, char **argv)
 			rec_cli_fail(&e);
 		o.train.validation = &validation;
 	}
-	if (o.init)
-		train_more(m, &data, &o);
-	else if (data.nnz == 0)
+	if (o.init) {
+		if (data.users)
+			train_more(m, &data, &o);
+	} else if (data.nnz == 0)
 		errx(1, "%s: no events", strcmp(input, "-") ? input : "standard input");
 	else if (rec_model_train(m, &data, &o.train, &e) < 0)
 		rec_cli_fail(&e);

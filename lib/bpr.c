@@ -304,34 +304,17 @@ static void apply(const struct trainer *t, float *x, float *m1, float *m2,
 {
 	float lr = t->lr;
 
-	switch (t->solver) {
-	case SOLVER_SGD:
-		#pragma omp simd
-		for (uint32_t f = 0; f < n; f++)
-			x[f] -= lr * (g[f] + reg * x[f]);
-		break;
-	case SOLVER_ADAGRAD: {
-		float ss = 0, step;
-
-		#pragma omp simd reduction(+:ss)
-		for (uint32_t f = 0; f < n; f++)
-			ss += (g[f] + reg * x[f]) * (g[f] + reg * x[f]);
-		*m2 += ss / (float)n;
-		step = lr / (sqrtf(*m2) + EPSILON);
-		#pragma omp simd
-		for (uint32_t f = 0; f < n; f++)
-			x[f] -= step * (g[f] + reg * x[f]);
-		break;
+	if (t->solver != SOLVER_ADAM) {
+		rec_nn_row_step(x, t->solver == SOLVER_ADAGRAD ? m2 : NULL, g, n, reg, lr);
+		return;
 	}
-	default:
-		#pragma omp simd
-		for (uint32_t f = 0; f < n; f++) {
-			float gr = g[f] + reg * x[f];
+	#pragma omp simd
+	for (uint32_t f = 0; f < n; f++) {
+		float gr = g[f] + reg * x[f];
 
-			m1[f] = (float)REC_NN_ADAM_B1 * m1[f] + (float)(1 - REC_NN_ADAM_B1) * gr;
-			m2[f] = (float)REC_NN_ADAM_B2 * m2[f] + (float)(1 - REC_NN_ADAM_B2) * gr * gr;
-			x[f] -= lr * (m1[f] / c.c1) / (sqrtf(m2[f] / c.c2) + EPSILON);
-		}
+		m1[f] = (float)REC_NN_ADAM_B1 * m1[f] + (float)(1 - REC_NN_ADAM_B1) * gr;
+		m2[f] = (float)REC_NN_ADAM_B2 * m2[f] + (float)(1 - REC_NN_ADAM_B2) * gr * gr;
+		x[f] -= lr * (m1[f] / c.c1) / (sqrtf(m2[f] / c.c2) + EPSILON);
 	}
 }
 
@@ -608,32 +591,12 @@ static void fold_step(const struct rec_model *m, float *pu, uint32_t i, uint32_t
 		pu[f] += FOLD_LR * (d * (qi[f] - qj[f]) - reg * pu[f]);
 }
 
-/* The events' weights, each the decay of an event of its age measured
- * from the history's newest event, as training measures it from the
- * model's reference time.  A stream runs past that time, and weights
- * above 1 would make the steps grow with the stream's age; only their
- * ratios matter to the user's vector.  NULL out of memory. */
-static float *history_weights(const struct rec_model *m, const struct rec_user *u)
-{
-	float *w = malloc((u->n + 1) * sizeof(*w));
-	int64_t newest = INT64_MIN;
-
-	if (!w)
-		return NULL;
-	for (uint32_t e = 0; e < u->n; e++)
-		if (u->times[e] > newest)
-			newest = u->times[e];
-	for (uint32_t e = 0; e < u->n; e++)
-		w[e] = (float)rec_model_decay(m, m->now - (newest - u->times[e]));
-	return w;
-}
-
 static int bpr_fold_in(const struct rec_model *m, struct rec_user *u)
 {
 	uint32_t ni = m->data.nitems, candidates = (uint32_t)m->hp[HP_NEGATIVES];
 	uint64_t steps = (uint64_t)u->n * FOLD_PASSES;
 	uint32_t *table = NULL;
-	float *weight = history_weights(m, u);
+	float *weight = rec_user_weights(m, u);
 	struct seen seen;
 	struct rec_rng rng;
 

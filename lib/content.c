@@ -49,6 +49,25 @@ static int content_init(struct rec_model *m)
 	return c->idf && c->scale ? 0 : REC_ENOMEM;
 }
 
+/* The scales of items [from, nitems) under the idf. */
+static void item_scales(struct rec_model *m, uint32_t from)
+{
+	const struct rec_features *f = item_features(m);
+	struct content *c = m->state;
+	uint32_t rows = f ? f->nrows : 0;
+
+	for (uint32_t i = from; i < rows && i < m->data.nitems; i++) {
+		double len = 0;
+
+		for (uint64_t e = f->ptr[i]; e < f->ptr[i + 1]; e++) {
+			double x = (double)f->val[e] * c->idf[f->col[e]];
+
+			len += x * x;
+		}
+		c->scale[i] = len > 0 ? (float)(1 / sqrt(len)) : 0;
+	}
+}
+
 static int content_train(struct rec_model *m, const struct rec_train_options *opt,
 			 struct rec_error *err)
 {
@@ -65,16 +84,7 @@ static int content_train(struct rec_model *m, const struct rec_train_options *op
 	}
 	for (uint32_t k = 0; k < c->nf; k++)
 		c->idf[k] = (float)(log((1.0 + n) / (1.0 + c->idf[k])) + 1);
-	for (uint32_t i = 0; i < rows && i < m->data.nitems; i++) {
-		double len = 0;
-
-		for (uint64_t e = f->ptr[i]; e < f->ptr[i + 1]; e++) {
-			double x = (double)f->val[e] * c->idf[f->col[e]];
-
-			len += x * x;
-		}
-		c->scale[i] = len > 0 ? (float)(1 / sqrt(len)) : 0;
-	}
+	item_scales(m, 0);
 	return 0;
 }
 
@@ -101,6 +111,24 @@ static int content_check(const struct rec_model *m, struct rec_error *err)
 		if (!(c->scale[i] >= 0))
 			return rec_error_set(err, REC_EFORMAT, "section 'SCAL': item scale "
 					     "%g is negative", c->scale[i]);
+	return 0;
+}
+
+/* New items join with their scales under the idf of training, which they
+ * do not change: what the profiles have seen stays as it was.  New users
+ * need nothing, and events nothing but their histories. */
+static int content_update(struct rec_model *m, uint32_t old_users, uint32_t old_items,
+			  const uint8_t *touched, const struct rec_train_options *opt,
+			  struct rec_error *err)
+{
+	struct content *c = m->state;
+
+	(void)old_users;
+	(void)touched;
+	(void)opt;
+	if (rec_grow_floats(&c->scale, old_items, m->data.nitems) < 0)
+		return rec_error_set(err, REC_ENOMEM, "out of memory");
+	item_scales(m, old_items);
 	return 0;
 }
 
@@ -259,4 +287,5 @@ const struct rec_algo rec_algo_content = {
 	.fold_in = content_fold_in,
 	.score_user = content_score_user,
 	.check = content_check,
+	.update = content_update,
 };

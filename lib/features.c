@@ -431,6 +431,51 @@ int rec_dataset_set_features(struct rec_dataset *ds, int users, struct rec_featu
 	return 0;
 }
 
+/* Row r of f, or an empty one past its rows. */
+static void row_of(const struct rec_features *f, uint32_t r, uint64_t *lo, uint64_t *hi)
+{
+	*lo = *hi = 0;
+	if (f && r < f->nrows) {
+		*lo = f->ptr[r];
+		*hi = f->ptr[r + 1];
+	}
+}
+
+int rec_features_extend(struct rec_features **out, const struct rec_features *old,
+			const struct rec_features *add, uint32_t from, uint64_t *dropped)
+{
+	int64_t *map = rec_dict_map(add->names, old->names);
+	uint32_t nrows = add->nrows > old->nrows ? add->nrows : old->nrows;
+	struct rec_features *f = map ? features_new(nrows, old->nnz + add->nnz) : NULL;
+	uint64_t w = 0, lo, hi;
+
+	*out = NULL;
+	if (!f || !(f->names = rec_dict_ref(old->names))) {
+		free(map);
+		rec_features_free(f);
+		return REC_ENOMEM;
+	}
+	for (uint32_t r = 0; r < nrows; r++) {
+		const struct rec_features *src = r < from ? old : add;
+
+		row_of(src, r, &lo, &hi);
+		for (uint64_t e = lo; e < hi; e++) {
+			int64_t c = src == old ? src->col[e] : map[src->col[e]];
+
+			*dropped += c < 0;
+			if (c >= 0) {
+				f->col[w] = (uint32_t)c;
+				f->val[w++] = src->val[e];
+			}
+		}
+		f->ptr[r + 1] = w;
+	}
+	f->nnz = w;
+	free(map);
+	*out = f;
+	return 0;
+}
+
 /* --- the sections --- */
 
 static uint64_t section_length(const struct rec_features *f)

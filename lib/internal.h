@@ -40,6 +40,13 @@ float rec_event_weight(const struct rec_model *m, float value, int64_t time,
 /* A user's training history as a rec_user that points into m->data (no
  * state; nothing to release), for families that score from history. */
 void rec_user_view(const struct rec_model *m, uint32_t user, struct rec_user *u);
+/* The weights of u's events for a fold-in, each the decay of an event of
+ * its age measured from the history's newest event, as training measures
+ * it from the model's reference time.  A stream runs past that time, and
+ * weights above 1 would make the steps grow with the stream's age; only
+ * their ratios matter to the user's vector.  A new array of u->n floats
+ * that the caller frees, or NULL out of memory. */
+float *rec_user_weights(const struct rec_model *m, const struct rec_user *u);
 /* A seed from the user's history, so that the same history folds the
  * same way in families whose fold-in draws at random. */
 uint64_t rec_user_seed(const struct rec_user *u);
@@ -192,5 +199,6 @@ extern const struct rec_algo rec_algo_sasrec;
 extern const struct rec_algo rec_algo_neumf;
 extern const struct rec_algo rec_algo_ials;
 extern const struct rec_algo rec_algo_content;
+extern const struct rec_algo rec_algo_hybrid;
 
 #endif

@@ -14,7 +14,8 @@
 
 const struct rec_algo *const rec_algos[] = {
 	&rec_algo_pop, &rec_algo_itemknn, &rec_algo_mf, &rec_algo_ease, &rec_algo_bpr,
-	&rec_algo_sasrec, &rec_algo_neumf, &rec_algo_ials, &rec_algo_content, NULL
+	&rec_algo_sasrec, &rec_algo_neumf, &rec_algo_ials, &rec_algo_content, &rec_algo_hybrid,
+	NULL
 };
 
 static const char popu_tag[4] = { 'P', 'O', 'P', 'U' };
@@ -174,7 +175,9 @@ static int has_history(const struct rec_model *m, int64_t user)
 void rec_model_score(const struct rec_model *m, int64_t user, float *scores)
 {
 	if (!has_history(m, user)) {
-		memcpy(scores, m->popularity, m->data.nitems * sizeof(*scores));
+		if (user < 0 || user >= m->data.nusers || !m->algo->score_cold ||
+		    !m->algo->score_cold(m, (uint32_t)user, scores))
+			memcpy(scores, m->popularity, m->data.nitems * sizeof(*scores));
 		return;
 	}
 	m->algo->score(m, (uint32_t)user, scores);
@@ -246,6 +249,35 @@ int rec_model_update(struct rec_model *m, struct rec_events *ev,
 		rc = m->algo->update(m, old_users, old_items, touched, opt, err);
 	free(touched);
 	return rc;
+}
+
+int rec_model_add_features(struct rec_model *m, int users, struct rec_features *f,
+			   uint64_t *dropped, struct rec_error *err)
+{
+	struct rec_dataset *d = &m->data;
+	const struct rec_features *old = users ? d->user_features : d->item_features;
+	struct rec_train_options opt = { .passes = 0 };
+	uint32_t old_users = d->nusers, old_items = d->nitems;
+	struct rec_features *grown = NULL;
+	float *pop;
+	int rc;
+
+	if (!old || !m->algo->update)
+		rc = rec_error_set(err, REC_EINVAL, "a %s model %s", m->algo->name,
+				   old ? "cannot grow without training" :
+				   users ? "without user attributes" : "without item attributes");
+	else if (rec_features_extend(&grown, old, f, users ? old_users : old_items, dropped) < 0)
+		rc = rec_error_set(err, REC_ENOMEM, "out of memory");
+	else
+		rc = rec_dataset_set_features(d, users, grown, err);
+	rec_features_free(f);
+	if (rc < 0)
+		return rc;
+	if (!(pop = realloc(m->popularity, (d->nitems ? d->nitems : 1) * sizeof(*pop))))
+		return rec_error_set(err, REC_ENOMEM, "out of memory");
+	m->popularity = pop;
+	memset(pop + old_items, 0, (d->nitems - old_items) * sizeof(*pop));
+	return m->algo->update(m, old_users, old_items, NULL, &opt, err);
 }
 
 float rec_model_predict(const struct rec_model *m, int64_t user, int64_t item)

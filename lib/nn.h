@@ -89,6 +89,12 @@ struct rec_nn_adam {
 void rec_nn_adam_update(const struct rec_nn_adam *a, size_t lo, size_t hi, float *x,
 			const float *g, float *m1, float *m2);
 
+/* One step of a row x[0..n) down the gradient g plus the L2 term reg x:
+ * AdaGrad (Duchi, Hazan and Singer, JMLR 2011) with one accumulator *acc
+ * for the whole row, whose one square root lets the loop vectorise, or
+ * plain SGD when acc is NULL. */
+void rec_nn_row_step(float *x, float *acc, const float *g, uint32_t n, float reg, float lr);
+
 /* --- sasrec's hooks for its unit test --- */
 
 /* The learned floats of a sasrec model, in one array of *n. */
@@ -108,5 +114,12 @@ double rec_sasrec_sequence_loss(const struct rec_model *m, const uint32_t *items
 double rec_neumf_loss(const struct rec_model *m, uint32_t n, const uint32_t *user,
 		      const uint32_t *item, const float *label, float *grad_user,
 		      float *grad_item, float *grad_net);
+
+/* --- hybrid's hook for its unit test --- */
+
+/* One training step, AdaGrad's first, on the event (user, item) against
+ * the item negative, warp's rank weight being weight (loss=warp). */
+int rec_hybrid_step(struct rec_model *m, uint32_t user, uint32_t item, uint32_t negative,
+		    float weight);
 
 #endif

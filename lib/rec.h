@@ -466,6 +466,14 @@ int rec_features_read(struct rec_features **out, const char *path, const char *w
 int rec_dataset_set_features(struct rec_dataset *ds, int users, struct rec_features *f,
 			     struct rec_error *err);
 
+/* The attributes of a model's entities grown by those of new ones: rows
+ * [0, from) from old, the later ones from add, whose features are mapped
+ * to old's by name; features old lacks are dropped and counted in
+ * *dropped (a model has learned nothing of them).  *out shares old's
+ * names.  REC_ENOMEM or 0. */
+int rec_features_extend(struct rec_features **out, const struct rec_features *old,
+			const struct rec_features *add, uint32_t from, uint64_t *dropped);
+
 /* --- models (model.c, and one file per family behind struct rec_algo) --- */
 
 #define REC_MODEL_MAGIC "RECMODEL"
@@ -538,6 +546,10 @@ struct rec_algo {
 	 * families where one matrix product beats n vector products. */
 	void (*score_block)(const struct rec_model *m, const uint32_t *users,
 			    uint32_t n, float *scores);
+	/* Optional: score a known user without events from his attributes
+	 * into scores[nitems]: 1 if it did, 0 if he has none (the popularity
+	 * then serves him). */
+	int (*score_cold)(const struct rec_model *m, uint32_t user, float *scores);
 	float (*predict)(const struct rec_model *m, int64_t user, int64_t item);
 	int ratings;		/* predict gives ratings on the data's scale, not
 				 * scores that only rank */
@@ -626,7 +638,8 @@ int rec_model_save(struct rec_model *m, const char *path, struct rec_error *err)
 int rec_model_load(struct rec_model **m, const char *path, struct rec_error *err);
 
 /* Score every item for user (index into the model's dictionary, or -1 for
- * an unknown user, who gets the popularity). */
+ * an unknown user, who gets the popularity, as does a known user without
+ * events unless the family scores him by his attributes). */
 void rec_model_score(const struct rec_model *m, int64_t user, float *scores);
 /* Score n users (indices, or -1 for unknown) into scores[n][nitems]; the
  * same numbers as rec_model_score, through score_block where a family has
@@ -660,6 +673,15 @@ int rec_model_rank(const struct rec_model *m, const int64_t *users, size_t count
  * nitems whose allow[i] is 0. */
 void rec_scores_exclude(float *scores, uint32_t nitems, const uint32_t *seen,
 			size_t nseen, const uint8_t *allow);
+/* Add the users (or items) that f, read into the model's own dictionary,
+ * has beyond the model's: they join it with their attributes and without
+ * events, and the family grows its arrays for them without training, so
+ * that they are scored by their attributes at once.  The model must have
+ * attributes of the kind, and its family an update; known entities keep
+ * their attributes.  Takes f over; *dropped counts the attributes left
+ * out as new features. */
+int rec_model_add_features(struct rec_model *m, int users, struct rec_features *f,
+			   uint64_t *dropped, struct rec_error *err);
 /* Predict a rating or score for one pair; never NaN. */
 float rec_model_predict(const struct rec_model *m, int64_t user, int64_t item);
 /* Continue training on ev, whose dictionaries are the model's own (grown

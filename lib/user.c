@@ -126,6 +126,21 @@ void rec_user_view(const struct rec_model *m, uint32_t user, struct rec_user *u)
 	u->times = d->time + a;
 }
 
+float *rec_user_weights(const struct rec_model *m, const struct rec_user *u)
+{
+	float *w = malloc((u->n + 1) * sizeof(*w));
+	int64_t newest = INT64_MIN;
+
+	if (!w)
+		return NULL;
+	for (uint32_t e = 0; e < u->n; e++)
+		if (u->times[e] > newest)
+			newest = u->times[e];
+	for (uint32_t e = 0; e < u->n; e++)
+		w[e] = (float)rec_model_decay(m, m->now - (newest - u->times[e]));
+	return w;
+}
+
 uint64_t rec_user_seed(const struct rec_user *u)
 {
 	uint64_t h = 0xcbf29ce484222325ULL ^ u->n;
