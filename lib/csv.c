@@ -101,8 +101,9 @@ static int header_column(struct rec_csv_reader *r, struct rec_csv_column *col)
 }
 
 /* Work out the position of each column from the options and the header.
- * Without a header, column c defaults to position c + 1, and optional
- * columns count only if the first row is wide enough. */
+ * An optional column named "none" is absent.  Without a header, column c
+ * defaults to position c + 1, and an optional column is absent unless a
+ * position names it: a third field may be anything, not a rating. */
 int rec_csv_resolve_columns(struct rec_csv_reader *r)
 {
 	char msg[256];
@@ -114,7 +115,11 @@ int rec_csv_resolve_columns(struct rec_csv_reader *r)
 		long pos;
 
 		col->present = 1;
-		if (col->want && is_position(col->want)) {
+		if (col->optional && (col->want ? strcmp(col->want, "none") == 0 :
+				      r->opt->no_header)) {
+			col->pos = -1;
+			col->present = 0;
+		} else if (col->want && is_position(col->want)) {
 			if (rec_parse_long(col->want, 1, 1000000, &pos, "column", NULL) < 0) {
 				snprintf(msg, sizeof(msg), "bad %s column '%s'", col->what, col->want);
 				return fail(r, 0, REC_EINVAL, msg);
@@ -135,18 +140,12 @@ int rec_csv_resolve_columns(struct rec_csv_reader *r)
 	return 0;
 }
 
-/* The first data row settles which optional positional columns exist,
- * and without a header, how many fields a row may have. */
+/* Without a header, the first data row settles how many fields a row
+ * may have. */
 void rec_csv_settle_columns(struct rec_csv_reader *r)
 {
 	if (r->opt->no_header)
 		r->width = r->nfield;
-	for (int c = 0; c < r->ncol; c++)
-		if (r->opt->no_header && r->col[c].optional && !r->col[c].want &&
-		    r->col[c].pos >= r->nfield) {
-			r->col[c].pos = -1;
-			r->col[c].present = 0;
-		}
 	r->settled = 1;
 }
 

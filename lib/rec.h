@@ -131,7 +131,8 @@ struct rec_dict *rec_dict_subset(const struct rec_dict *d, const uint8_t *keep,
 
 /* Which columns to read: a header name or a 1-based position each; NULL
  * means the default names (user|user_id, item|item_id, rating,
- * timestamp|ts|time).  Without a header the defaults are columns 1-4. */
+ * timestamp|ts|time), "none" no rating or time column.  Without a header
+ * the defaults are columns 1 and 2, and no rating or time. */
 struct rec_csv_options {
 	const char *user;
 	const char *item;

@@ -308,14 +308,44 @@ y,,1"
 	diff -u "$FIXTURES/events.csv" out.csv
 }
 
-@test "--no-header defaults to user, item, rating, timestamp by position" {
+@test "--no-header takes user and item from 1 and 2, a rating and time only from -r and -t" {
 	tail -n +2 "$FIXTURES/events.csv" > nh.csv
-	run -0 rec-pivot --no-header --format long -o out.csv nh.csv
+	run -0 rec-pivot --no-header -r 3 -t 4 --format long -o out.csv nh.csv
 	diff -u "$FIXTURES/events.csv" out.csv
-	cut -d, -f1,2 nh.csv > two.csv
-	run -0 rec-pivot --no-header --format long two.csv
+	# the third and fourth fields are not taken for a rating and a time
+	run -0 rec-pivot --no-header --format long nh.csv
 	assert_line --index 0 "user,item"
 	assert_line --index 1 "alice,i1"
+	run -0 rec-pivot --no-header -t 4 --format long nh.csv
+	assert_line --index 0 "user,item,timestamp"
+	assert_line --index 1 "alice,i1,1000"
+}
+
+@test "--no-header with a latitude in the third field makes no rating of it" {
+	printf '0\t2010-10-19T23:55:27Z\t30.2359\t-97.7951\t22847\n' > gw.tsv
+	printf '1\t2010-10-18T22:17:43Z\t30.2691\t-97.7493\t420315\n' >> gw.tsv
+	run -0 --separate-stderr rec-pivot --no-header -d tab -u 1 -i 5 -t 2 --stats -o gw.recd gw.tsv
+	assert_output "stat,value
+users,2
+items,2
+events,2
+density,0.5
+time_first,2010-10-18T22:17:43Z
+time_last,2010-10-19T23:55:27Z"
+}
+
+@test "-r none and -t none: every event counts 1, in file order" {
+	run -0 rec-pivot -r none -t none --format long "$FIXTURES/events.csv"
+	assert_line --index 0 "user,item"
+	run -0 rec-pivot -r none --format long "$FIXTURES/events.csv"
+	assert_line --index 0 "user,item,timestamp"
+	assert_line --index 1 "alice,i1,1000"
+	run -0 rec-pivot -t none --format long "$FIXTURES/events.csv"
+	assert_line --index 0 "user,item,rating"
+	assert_line --index 1 "alice,i1,5"
+	# user and item cannot be none
+	run -1 rec-pivot -u none --format long "$FIXTURES/events.csv"
+	assert_output "rec-pivot: $FIXTURES/events.csv:1: no user column 'none' in the header"
 }
 
 @test "-d takes a character or a name" {
@@ -772,7 +802,7 @@ bad_row() {
 }
 
 @test "a byte order mark before the first row is skipped with --no-header" {
-	pivot_both 0 --no-header --format long "$FIXTURES/bom-noheader.csv"
+	pivot_both 0 --no-header -r 3 -t 4 --format long "$FIXTURES/bom-noheader.csv"
 	diff -u "$FIXTURES/events.csv" <(printf '%s\n' "$output")
 	# only at the start: further on, the same bytes are part of an ID
 	{ cat "$FIXTURES/bom-noheader.csv"; printf '\357\273\277dave,i1,2,1060\n'; } > late.csv
