@@ -44,7 +44,10 @@ static const struct common_option common[] = {
 	  "                         none with --no-header); without one, or with\n"
 	  "                         -t none, file order\n" },
 	{ { "delimiter", required_argument, NULL, 'd' }, 0,
-	  "  -d, --delimiter C      field separator: a character or tab (default ,)\n" },
+	  "  -d, --delimiter C      field separator: a character, tab, \\t or two\n"
+	  "                         characters such as :: (default: the one of\n"
+	  "                         comma, tab, semicolon, pipe and :: that splits\n"
+	  "                         the first line in most fields, the second alike)\n" },
 	{ { "no-header", no_argument, NULL, OPT_NO_HEADER }, 0,
 	  "      --no-header        the first line is data, columns are positions\n" },
 	{ { "skip-bad", no_argument, NULL, OPT_SKIP_BAD }, 0,
@@ -191,7 +194,7 @@ static int apply(struct rec_cli *c, int ch, const char *arg, struct rec_error *e
 	case 'i': c->csv.item = arg; return 0;
 	case 'r': c->csv.rating = arg; return 0;
 	case 't': c->csv.time = arg; return 0;
-	case 'd': return rec_parse_delim(arg, &c->csv.delim, err);
+	case 'd': return rec_parse_delim(arg, &c->csv, err);
 	case OPT_NO_HEADER: c->csv.no_header = 1; return 0;
 	case OPT_SKIP_BAD: c->csv.skip_bad = 1; return 0;
 	}

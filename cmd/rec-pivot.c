@@ -12,7 +12,7 @@ enum format { FORMAT_RECD, FORMAT_LONG, FORMAT_WIDE };
 
 enum {
 	OPT_DEDUP = REC_OPT_PROGRAM, OPT_MIN_USER, OPT_MIN_ITEM, OPT_IMPLICIT,
-	OPT_FORMAT, OPT_STATS
+	OPT_FORMAT, OPT_STATS, OPT_NA
 };
 
 struct options {
@@ -24,6 +24,7 @@ struct options {
 	double threshold;
 	enum format format;
 	int stats;
+	struct rec_csv_report report;
 };
 
 static const char synopsis[] =
@@ -31,7 +32,7 @@ static const char synopsis[] =
 	"                 [--implicit THRESHOLD] [--format recd|long|wide] [--stats]\n"
 	"                 [-j N] [--progress | --no-progress]\n"
 	"                 [-u COL] [-i COL] [-r COL] [-t COL] [-d C] [--no-header]\n"
-	"                 [--skip-bad] [FILE ...]\n";
+	"                 [--skip-bad] [--na LIST] [FILE ...]\n";
 
 static const struct option longopts[] = {
 	{ "dedup", required_argument, NULL, OPT_DEDUP },
@@ -40,6 +41,7 @@ static const struct option longopts[] = {
 	{ "implicit", required_argument, NULL, OPT_IMPLICIT },
 	{ "format", required_argument, NULL, OPT_FORMAT },
 	{ "stats", no_argument, NULL, OPT_STATS },
+	{ "na", required_argument, NULL, OPT_NA },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -55,7 +57,10 @@ static const struct rec_cli_program program = {
 	"      --min-item N       keep items with at least N events (iterated)\n"
 	"      --implicit T       keep events rated T or more, as 1; drop the rest\n"
 	"      --format F         recd (default), long (CSV events) or wide (table)\n"
-	"      --stats            print counts, density, ratings and time range\n",
+	"      --stats            print counts, density, ratings and time range\n"
+	"      --na LIST          comma-separated markers of a missing value, such\n"
+	"                         as NA,null, (the last one empty): an event with\n"
+	"                         one in a column read is dropped (default none)\n",
 	.shortopts = "",
 	.longopts = longopts,
 	.takes = REC_CLI_OUTPUT | REC_CLI_PROGRESS,
@@ -110,8 +115,10 @@ static void parse_options(int argc, char **argv, struct options *o)
 			o->format = (enum format)n;
 			break;
 		case OPT_STATS: o->stats = 1; break;
+		case OPT_NA: o->cli.csv.na = optarg; break;
 		}
 	}
+	o->cli.csv.report = &o->report;
 }
 
 /* Read CSV files into one dataset; fails on the first error. */
@@ -149,6 +156,55 @@ static void load(struct rec_dataset *ds, char **files, int nfiles, const struct 
 		rec_cli_fail(&e);
 	if (o->cli.csv.skip_bad && skipped && o->cli.verbose >= 0)
 		warnx("skipped %llu bad rows", (unsigned long long)skipped);
+	if (o->cli.verbose > 0 && o->report.separator)
+		warnx("separator: %s", o->report.separator);
+	if (o->cli.verbose > 0 && o->cli.csv.na)
+		warnx("dropped %llu events with a missing value",
+		      (unsigned long long)o->report.missing);
+}
+
+/* The ID that more than half the events share, if one does, with its
+ * count in *most: a user's or an item's (items), of n IDs. */
+static uint32_t dominant(const struct rec_dataset *ds, int items, uint32_t n, uint64_t *most)
+{
+	uint64_t *count = calloc((size_t)n + 1, sizeof(*count));
+	uint32_t top = 0;
+
+	if (!count)
+		errx(1, "out of memory");
+	for (uint32_t u = 0; u < ds->nusers; u++)
+		for (uint64_t e = ds->rowptr[u]; e < ds->rowptr[u + 1]; e++)
+			count[items ? ds->col[e] : u]++;
+	for (uint32_t i = 1; i < n; i++)
+		if (count[i] > count[top])
+			top = i;
+	*most = count[top];
+	free(count);
+	return top;
+}
+
+/* Warn of a user or item ID that more than half of 100 events or more
+ * share: most often a marker of a missing value, such as NA, that made
+ * one user or item of all the events without one. */
+static void warn_dominant(const struct rec_dataset *ds)
+{
+	static const char *const what[] = { "user", "item" };
+
+	for (int items = 0; items < 2 && ds->nnz >= 100; items++) {
+		const struct rec_dict *d = items ? ds->items : ds->users;
+		uint64_t most;
+		uint32_t id = dominant(ds, items, items ? ds->nitems : ds->nusers, &most);
+		char q[REC_QUOTED];
+		size_t len;
+		const char *name;
+
+		if (most * 2 <= ds->nnz)
+			continue;
+		name = rec_dict_name(d, id, &len);
+		warnx("warning: %llu%% of the events have %s %s; see --na",
+		      (unsigned long long)(most * 100 / ds->nnz), what[items],
+		      rec_quote(q, sizeof(q), name, len));
+	}
 }
 
 static void write_output(const struct rec_dataset *ds, const struct options *o)
@@ -183,6 +239,8 @@ int main(int argc, char **argv)
 	if (to_stdout && o.format == FORMAT_RECD && isatty(STDOUT_FILENO))
 		bad_usage("not writing a binary dataset to a terminal; use -o FILE", NULL);
 	load(&ds, argv + optind, argc - optind, &o);
+	if (o.cli.verbose >= 0)
+		warn_dominant(&ds);
 	if (o.binarize)
 		rec_dataset_binarize(&ds, o.threshold);
 	if ((o.min_user > 1 || o.min_item > 1) &&
