@@ -53,7 +53,7 @@ const char *rec_error_str(const struct rec_error *err, char *buf, size_t size);
  * control bytes as \xNN, and cut with "..." where buf is full.  Returns
  * buf, or a constant if size is too small for anything. */
 const char *rec_quote(char *buf, size_t size, const char *s, size_t len);
-#define REC_QUOTED 84		/* the size of buf that shows 80 bytes */
+#define REC_QUOTED 86		/* the size of buf that shows 80 bytes */
 
 
 /* Parse a whole string as a plain decimal number within [min, max]; what
