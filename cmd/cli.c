@@ -30,17 +30,24 @@ struct common_option {
 static const struct common_option common[] = {
 	{ { "user", required_argument, NULL, 'u' }, 0,
 	  "  -u, --user COL         user column: header name or 1-based position\n"
-	  "                         (default user, user_id or userid)\n" },
+	  "                         (default user, user_id or userid; 1 with\n"
+	  "                         --no-header)\n" },
 	{ { "item", required_argument, NULL, 'i' }, 0,
-	  "  -i, --item COL         item column (default item, item_id or itemid)\n" },
+	  "  -i, --item COL         item column (default item, item_id or itemid;\n"
+	  "                         2 with --no-header)\n" },
 	{ { "rating", required_argument, NULL, 'r' }, 0,
 	  "  -r, --rating COL       rating column (default rating, ratings or score;\n"
-	  "                         without one every event counts 1)\n" },
+	  "                         none with --no-header); without one, or with\n"
+	  "                         -r none, every event counts 1\n" },
 	{ { "timestamp", required_argument, NULL, 't' }, 0,
 	  "  -t, --timestamp COL    time column (default timestamp, ts or time;\n"
-	  "                         without one, file order)\n" },
+	  "                         none with --no-header); without one, or with\n"
+	  "                         -t none, file order\n" },
 	{ { "delimiter", required_argument, NULL, 'd' }, 0,
-	  "  -d, --delimiter C      field separator: a character or tab (default ,)\n" },
+	  "  -d, --delimiter C      field separator: a character, tab, \\t or two\n"
+	  "                         characters such as :: (default: the one of\n"
+	  "                         comma, tab, semicolon, pipe and :: that splits\n"
+	  "                         the first line in most fields, the second alike)\n" },
 	{ { "no-header", no_argument, NULL, OPT_NO_HEADER }, 0,
 	  "      --no-header        the first line is data, columns are positions\n" },
 	{ { "skip-bad", no_argument, NULL, OPT_SKIP_BAD }, 0,
@@ -191,7 +198,7 @@ static int apply(struct rec_cli *c, int ch, const char *arg, struct rec_error *e
 	case 'i': c->csv.item = arg; return 0;
 	case 'r': c->csv.rating = arg; return 0;
 	case 't': c->csv.time = arg; return 0;
-	case 'd': return rec_parse_delim(arg, &c->csv.delim, err);
+	case 'd': return rec_parse_delim(arg, &c->csv, err);
 	case OPT_NO_HEADER: c->csv.no_header = 1; return 0;
 	case OPT_SKIP_BAD: c->csv.skip_bad = 1; return 0;
 	}

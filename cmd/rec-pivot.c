@@ -14,7 +14,7 @@ enum {
 	OPT_DEDUP = REC_OPT_PROGRAM, OPT_MIN_USER, OPT_MIN_ITEM, OPT_IMPLICIT,
 	OPT_FORMAT, OPT_STATS,
 	OPT_ITEM_FEATURES, OPT_USER_FEATURES, OPT_MULTI, OPT_NUMERIC, OPT_MIN_FEATURE,
-	OPT_SHARDS, OPT_BY
+	OPT_SHARDS, OPT_BY, OPT_NA
 };
 
 struct options {
@@ -31,6 +31,7 @@ struct options {
 	struct rec_features_options features;
 	uint32_t shards;	/* --shards N; 0 without */
 	int by_item;
+	struct rec_csv_report report;
 };
 
 static const char synopsis[] =
@@ -41,7 +42,7 @@ static const char synopsis[] =
 	"                 [--shards N [--by user|item]] [-j N]\n"
 	"                 [--progress | --no-progress]\n"
 	"                 [-u COL] [-i COL] [-r COL] [-t COL] [-d C] [--no-header]\n"
-	"                 [--skip-bad] [FILE ...]\n";
+	"                 [--skip-bad] [--na LIST] [FILE ...]\n";
 
 static const struct option longopts[] = {
 	{ "dedup", required_argument, NULL, OPT_DEDUP },
@@ -57,6 +58,7 @@ static const struct option longopts[] = {
 	{ "min-feature", required_argument, NULL, OPT_MIN_FEATURE },
 	{ "shards", required_argument, NULL, OPT_SHARDS },
 	{ "by", required_argument, NULL, OPT_BY },
+	{ "na", required_argument, NULL, OPT_NA },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -81,7 +83,10 @@ static const struct rec_cli_program program = {
 	"      --shards N         write N datasets PREFIX-1.recd to PREFIX-N.recd\n"
 	"                         (-o PREFIX), each with the entries of its shard\n"
 	"                         of users, by the hash of rec(7)\n"
-	"      --by WHAT          with --shards: user (default) or item\n",
+	"      --by WHAT          with --shards: user (default) or item\n"
+	"      --na LIST          comma-separated markers of a missing value, such\n"
+	"                         as NA,null, (the last one empty): an event with\n"
+	"                         one in a column read is dropped (default none)\n",
 	.shortopts = "",
 	.longopts = longopts,
 	.takes = REC_CLI_OUTPUT | REC_CLI_PROGRESS,
@@ -154,8 +159,10 @@ static void parse_options(int argc, char **argv, struct options *o)
 			o->by_item = strcmp(optarg, "item") == 0;
 			by = 1;
 			break;
+		case OPT_NA: o->cli.csv.na = optarg; break;
 		}
 	}
+	o->cli.csv.report = &o->report;
 	if (by && !o->shards)
 		bad_usage("--by goes with --shards", NULL);
 	if (o->shards && (!o->cli.output || strcmp(o->cli.output, "-") == 0))
@@ -199,6 +206,55 @@ static void load(struct rec_dataset *ds, char **files, int nfiles, const struct 
 		rec_cli_fail(&e);
 	if (o->cli.csv.skip_bad && skipped && o->cli.verbose >= 0)
 		warnx("skipped %llu bad rows", (unsigned long long)skipped);
+	if (o->cli.verbose > 0 && o->report.separator)
+		warnx("separator: %s", o->report.separator);
+	if (o->cli.verbose > 0 && o->cli.csv.na)
+		warnx("dropped %llu events with a missing value",
+		      (unsigned long long)o->report.missing);
+}
+
+/* The ID that more than half the events share, if one does, with its
+ * count in *most: a user's or an item's (items), of n IDs. */
+static uint32_t dominant(const struct rec_dataset *ds, int items, uint32_t n, uint64_t *most)
+{
+	uint64_t *count = calloc((size_t)n + 1, sizeof(*count));
+	uint32_t top = 0;
+
+	if (!count)
+		errx(1, "out of memory");
+	for (uint32_t u = 0; u < ds->nusers; u++)
+		for (uint64_t e = ds->rowptr[u]; e < ds->rowptr[u + 1]; e++)
+			count[items ? ds->col[e] : u]++;
+	for (uint32_t i = 1; i < n; i++)
+		if (count[i] > count[top])
+			top = i;
+	*most = count[top];
+	free(count);
+	return top;
+}
+
+/* Warn of a user or item ID that more than half of 100 events or more
+ * share: most often a marker of a missing value, such as NA, that made
+ * one user or item of all the events without one. */
+static void warn_dominant(const struct rec_dataset *ds)
+{
+	static const char *const what[] = { "user", "item" };
+
+	for (int items = 0; items < 2 && ds->nnz >= 100; items++) {
+		const struct rec_dict *d = items ? ds->items : ds->users;
+		uint64_t most;
+		uint32_t id = dominant(ds, items, items ? ds->nitems : ds->nusers, &most);
+		char q[REC_QUOTED];
+		size_t len;
+		const char *name;
+
+		if (most * 2 <= ds->nnz)
+			continue;
+		name = rec_dict_name(d, id, &len);
+		warnx("warning: %llu%% of the events have %s %s; see --na",
+		      (unsigned long long)(most * 100 / ds->nnz), what[items],
+		      rec_quote(q, sizeof(q), name, len));
+	}
 }
 
 /* Attach the attribute file path of users or items to ds. */
@@ -268,6 +324,8 @@ int main(int argc, char **argv)
 	if (to_stdout && o.format == FORMAT_RECD && isatty(STDOUT_FILENO))
 		bad_usage("not writing a binary dataset to a terminal; use -o FILE", NULL);
 	load(&ds, argv + optind, argc - optind, &o);
+	if (o.cli.verbose >= 0)
+		warn_dominant(&ds);
 	if (o.binarize)
 		rec_dataset_binarize(&ds, o.threshold);
 	if ((o.min_user > 1 || o.min_item > 1) && (ds.item_features || ds.user_features))

@@ -25,6 +25,19 @@ struct rec_csv_buf {
 	size_t cap;
 };
 
+/* The separators that have names; those marked sniff are the ones the
+ * reader may pick, in the order it prefers them on a tie. */
+static const struct named_sep {
+	const char *name;
+	const char *s;
+	int sniff;
+} seps[] = {
+	{ "comma", ",", 1 }, { "tab", "\t", 1 }, { "semicolon", ";", 1 },
+	{ "pipe", "|", 1 }, { "::", "::", 1 }, { "space", " ", 0 },
+};
+
+#define NSEPS (sizeof(seps) / sizeof(seps[0]))
+
 /* Record the first error at the current line; column is 1-based in the
  * file, or 0. */
 static int fail(struct rec_csv_reader *r, long column, int code, const char *msg)
@@ -74,26 +87,98 @@ static long header_find(const struct rec_csv_reader *r, const char *names, long 
 	return -1;
 }
 
+/* The header's fields joined by the separator: its line as it was, but
+ * for quotes.  The caller frees it; NULL if out of memory. */
+static char *header_line(const struct rec_csv_reader *r)
+{
+	size_t len = 1;
+	char *line, *p;
+
+	for (long i = 0; i < r->nheader; i++)
+		len += strlen(r->header[i]) + r->sep.len;
+	if (!(p = line = malloc(len)))
+		return NULL;
+	*p = '\0';
+	for (long i = 0; i < r->nheader; i++) {
+		if (i)
+			p = mempcpy(p, r->sep.s, r->sep.len);
+		p = stpcpy(p, r->header[i]);
+	}
+	return line;
+}
+
+/* Another separator of seps[] that would split the header line into a
+ * field that names matches: that separator, with the field in field (of
+ * size bytes); NULL if there is none. */
+static const struct named_sep *other_separator(const struct rec_csv_reader *r,
+					       const char *line, const char *names,
+					       char *field, size_t size)
+{
+	for (size_t i = 0; i < NSEPS; i++) {
+		const char *p = line, *end;
+		size_t len = strlen(seps[i].s);
+
+		if (len == r->sep.len && memcmp(seps[i].s, r->sep.s, len) == 0)
+			continue;
+		do {
+			size_t n = (end = strstr(p, seps[i].s)) ? (size_t)(end - p) : strlen(p);
+
+			if (n < size) {
+				memcpy(field, p, n);
+				field[n] = '\0';
+				if (name_matches(names, field))
+					return &seps[i];
+			}
+			p = end + len;
+		} while (end);
+	}
+	return NULL;
+}
+
+/* Why col is not in the header: the header as it was read, and a
+ * separator that would have found the column, if there is one. */
+static int no_column(struct rec_csv_reader *r, const struct rec_csv_column *col,
+		     const char *names)
+{
+	char msg[512], want[REC_QUOTED], head[REC_QUOTED], field[256], hint[REC_QUOTED + 32];
+	char *line = header_line(r);
+	const struct named_sep *other;
+
+	if (!line)
+		return fail(r, 0, REC_ENOMEM, "out of memory");
+	rec_quote(head, sizeof(head), line, strlen(line));
+	if ((other = other_separator(r, line, names, field, sizeof(field))))
+		snprintf(hint, sizeof(hint), " (with -d %s it would be %s)", other->name,
+			 rec_quote(want, sizeof(want), field, strlen(field)));
+	else if (!col->want)
+		snprintf(hint, sizeof(hint), " (looked for %s)", col->names);
+	else
+		hint[0] = '\0';
+	if (col->want)
+		snprintf(msg, sizeof(msg), "no %s column %s in the header %s%s", col->what,
+			 rec_quote(want, sizeof(want), col->want, strlen(col->want)), head, hint);
+	else
+		snprintf(msg, sizeof(msg), "no %s column in the header %s%s", col->what, head, hint);
+	free(line);
+	return fail(r, 0, REC_EPARSE, msg);
+}
+
 /* Find col in the header, which must name it once. */
 static int header_column(struct rec_csv_reader *r, struct rec_csv_column *col)
 {
 	const char *names = col->want ? col->want : col->names;
-	char msg[256];
+	char msg[512], a[REC_QUOTED], b[REC_QUOTED];
 	long again;
 
 	col->pos = header_find(r, names, 0);
-	if (col->pos < 0 && (col->want || !col->optional)) {
-		if (col->want)
-			snprintf(msg, sizeof(msg), "no %s column '%s' in the header",
-				 col->what, col->want);
-		else
-			snprintf(msg, sizeof(msg), "no %s column in the header (looked for %s)",
-				 col->what, col->names);
-		return fail(r, 0, REC_EPARSE, msg);
-	}
+	if (col->pos < 0 && (col->want || !col->optional))
+		return no_column(r, col, names);
 	if (col->pos >= 0 && (again = header_find(r, names, col->pos + 1)) >= 0) {
-		snprintf(msg, sizeof(msg), "two %s columns in the header: '%s' and '%s'",
-			 col->what, r->header[col->pos], r->header[again]);
+		const char *first = r->header[col->pos], *second = r->header[again];
+
+		snprintf(msg, sizeof(msg), "two %s columns in the header: %s and %s", col->what,
+			 rec_quote(a, sizeof(a), first, strlen(first)),
+			 rec_quote(b, sizeof(b), second, strlen(second)));
 		return fail(r, again + 1, REC_EPARSE, msg);
 	}
 	col->present = col->pos >= 0;
@@ -101,11 +186,12 @@ static int header_column(struct rec_csv_reader *r, struct rec_csv_column *col)
 }
 
 /* Work out the position of each column from the options and the header.
- * Without a header, column c defaults to position c + 1, and optional
- * columns count only if the first row is wide enough. */
+ * An optional column named "none" is absent.  Without a header, column c
+ * defaults to position c + 1, and an optional column is absent unless a
+ * position names it: a third field may be anything, not a rating. */
 int rec_csv_resolve_columns(struct rec_csv_reader *r)
 {
-	char msg[256];
+	char msg[512], q[REC_QUOTED];
 
 	r->width = r->opt->no_header ? LONG_MAX : r->nheader;
 
@@ -114,17 +200,22 @@ int rec_csv_resolve_columns(struct rec_csv_reader *r)
 		long pos;
 
 		col->present = 1;
-		if (col->want && is_position(col->want)) {
+		if (col->optional && (col->want ? strcmp(col->want, "none") == 0 :
+				      r->opt->no_header)) {
+			col->pos = -1;
+			col->present = 0;
+		} else if (col->want && is_position(col->want)) {
 			if (rec_parse_long(col->want, 1, 1000000, &pos, "column", NULL) < 0) {
-				snprintf(msg, sizeof(msg), "bad %s column '%s'", col->what, col->want);
+				snprintf(msg, sizeof(msg), "bad %s column %s", col->what,
+					 rec_quote(q, sizeof(q), col->want, strlen(col->want)));
 				return fail(r, 0, REC_EINVAL, msg);
 			}
 			col->pos = pos - 1;
 		} else if (r->opt->no_header) {
 			if (col->want) {
 				snprintf(msg, sizeof(msg),
-					 "%s column '%s' is a name, but there is no header",
-					 col->what, col->want);
+					 "%s column %s is a name, but there is no header", col->what,
+					 rec_quote(q, sizeof(q), col->want, strlen(col->want)));
 				return fail(r, 0, REC_EINVAL, msg);
 			}
 			col->pos = c;
@@ -135,18 +226,12 @@ int rec_csv_resolve_columns(struct rec_csv_reader *r)
 	return 0;
 }
 
-/* The first data row settles which optional positional columns exist,
- * and without a header, how many fields a row may have. */
+/* Without a header, the first data row settles how many fields a row
+ * may have. */
 void rec_csv_settle_columns(struct rec_csv_reader *r)
 {
 	if (r->opt->no_header)
 		r->width = r->nfield;
-	for (int c = 0; c < r->ncol; c++)
-		if (r->opt->no_header && r->col[c].optional && !r->col[c].want &&
-		    r->col[c].pos >= r->nfield) {
-			r->col[c].pos = -1;
-			r->col[c].present = 0;
-		}
 	r->settled = 1;
 }
 
@@ -357,12 +442,15 @@ static int read_some(const struct rec_csv_reader *r, gzFile gz, int fd, char *bu
  * reads be taken for data. */
 static int read_start(const struct rec_csv_reader *r, gzFile gz, int fd, char *buf, int n)
 {
+	/* the separator is picked from the first line, at least */
+	int whole_line = !r->opt->delim && !r->opt->separator;
 	int got = 0, k;
 
 	do {
 		k = read_some(r, gz, fd, buf + got, n - got);
 		got += k > 0 ? k : 0;
-	} while (k > 0 && got < 3);
+	} while (k > 0 && got < n && (got < 3 || (whole_line && !memchr(buf, '\n', (size_t)got) &&
+						 !memchr(buf, '\r', (size_t)got))));
 	if (got >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0) {
 		got -= 3;
 		memmove(buf, buf + 3, (size_t)got);
@@ -370,6 +458,59 @@ static int read_start(const struct rec_csv_reader *r, gzFile gz, int fd, char *b
 			return read_some(r, gz, fd, buf, n);
 	}
 	return got ? got : k;
+}
+
+/* Hand n bytes to libcsv: 0, or < 0 with the error recorded. */
+static int parse(struct rec_csv_reader *r, struct csv_parser *p, const char *s, size_t n)
+{
+	if (n && csv_parse(p, s, n, on_field, on_row, r) != n)
+		return fail(r, 0, REC_EPARSE, csv_strerror(csv_error(p)));
+	return 0;
+}
+
+/* libcsv takes a delimiter of one byte.  A separator of two ("::") is
+ * replaced here, outside quotes, by a NUL byte, which libcsv then takes
+ * for the delimiter: a NUL is in no file the reader accepts, and one in
+ * the input is dropped after its field is marked as holding one, so that
+ * it is reported as with any other separator.  Quoting is followed by a
+ * flip at each double quote, right for RFC 4180 fields (a doubled quote
+ * flips twice); a stray quote is an error of libcsv's anyway.  This
+ * rewrites buf in place, which never grows.  The splitter of plain files
+ * leaves such files to this reader. */
+static int feed(struct rec_csv_reader *r, struct csv_parser *p, char *buf, size_t n)
+{
+	size_t from = 0, to = 0;
+
+	if (r->sep.len == 1)
+		return parse(r, p, buf, n);
+	for (size_t i = 0; i < n && !r->failed; i++) {
+		char c = buf[i];
+
+		/* a first byte of the separator that turns out to be data,
+		 * from the last read if i is 0 */
+		if (r->sep_part && c != r->sep.s[1]) {
+			if (i)
+				buf[to++] = r->sep.s[0];
+			else if (parse(r, p, r->sep.s, 1) < 0)
+				break;
+		}
+		if (r->sep_part && c == r->sep.s[1]) {
+			buf[to++] = '\0';
+		} else if (c == '\0') {
+			parse(r, p, buf + from, to - from);
+			from = to = i + 1;
+			if (!r->nul)
+				r->nul = r->nfield + 1;
+		} else if (!r->quoted && c == r->sep.s[0]) {
+			r->sep_part = 1;
+			continue;
+		} else {
+			r->quoted ^= c == '"';
+			buf[to++] = c;
+		}
+		r->sep_part = 0;
+	}
+	return r->failed ? r->err->code : parse(r, p, buf + from, to - from);
 }
 
 static int parse_stream(struct rec_csv_reader *r, gzFile gz, int fd, struct csv_parser *p)
@@ -382,16 +523,17 @@ static int parse_stream(struct rec_csv_reader *r, gzFile gz, int fd, struct csv_
 		return rec_error_set(r->err, REC_ENOMEM, "out of memory");
 	if (!stopped(r))
 		n = read_start(r, gz, fd, buf, CHUNK);
+	rec_csv_pick_separator(r->opt, buf, n > 0 ? (size_t)n : 0, fd < 0 && n < CHUNK, &r->sep);
+	csv_set_delim(p, r->sep.len == 1 ? (unsigned char)r->sep.s[0] : '\0');
 	while (n > 0) {
-		if (csv_parse(p, buf, (size_t)n, on_field, on_row, r) != (size_t)n) {
-			fail(r, 0, REC_EPARSE, csv_strerror(csv_error(p)));
-			break;
-		}
-		if (r->failed || stopped(r))
+		if (feed(r, p, buf, (size_t)n) < 0 || stopped(r))
 			break;
 		n = read_some(r, gz, fd, buf, CHUNK);
 	}
 	free(buf);
+	/* a first byte of the separator that turned out to be data */
+	if (r->sep_part && !r->failed && !stopped(r))
+		parse(r, p, r->sep.s, 1);
 	if (r->failed)
 		return r->err->code;
 	if (stopped(r))
@@ -432,7 +574,6 @@ int rec_csv_read(const char *path, const struct rec_csv_options *opt,
 		rec_csv_reader_release(&r);
 		return rec_error_set(err, REC_ENOMEM, "out of memory");
 	}
-	csv_set_delim(&p, opt->delim ? opt->delim : ',');
 	rc = opt->no_header ? rec_csv_resolve_columns(&r) : 0;
 	if (!rc)
 		rc = parse_stream(&r, gz, line_fd(opt, path), &p);
@@ -458,6 +599,11 @@ int rec_csv_parse_event(void *data, char *const *field, const size_t *len,
 	};
 	int rc;
 
+	for (int c = 0; c < REC_NCOLS; c++)
+		if (field[c] && rec_csv_is_na(x->na, field[c], len[c])) {
+			x->missing++;
+			return 0;
+		}
 	for (int c = REC_COL_USER; c <= REC_COL_ITEM; c++)
 		if (!len[c]) {
 			rec_error_set(err, REC_EPARSE, "empty %s ID", c == REC_COL_USER ? "user" : "item");
@@ -496,10 +642,14 @@ int rec_events_each(const char *path, const struct rec_csv_options *opt,
 		    uint64_t *skipped, struct rec_error *err)
 {
 	struct rec_csv_column col[REC_NCOLS];
-	struct rec_each_ctx x = { fn, ctx, first_row };
+	struct rec_each_ctx x = { fn, ctx, first_row, opt->na, 0 };
+	int rc;
 
 	rec_events_columns(col, opt);
-	return rec_csv_read(path, opt, col, REC_NCOLS, rec_csv_parse_event, &x, skipped, err);
+	rc = rec_csv_read(path, opt, col, REC_NCOLS, rec_csv_parse_event, &x, skipped, err);
+	if (opt->report)
+		opt->report->missing += x.missing;
+	return rc;
 }
 
 
@@ -591,23 +741,131 @@ int rec_events_read(struct rec_events *ev, const char *path,
 	return n < 0 ? n : rc;
 }
 
-int rec_parse_delim(const char *s, unsigned char *out, struct rec_error *err)
+/* Bytes that cannot be in a separator: quotes and line ends are CSV's
+ * own, and a NUL stands for a two-byte separator inside the reader. */
+static int sep_byte(char c)
 {
-	static const struct { const char *name; unsigned char c; } names[] = {
-		{ "tab", '\t' }, { "comma", ',' }, { "semicolon", ';' },
-		{ "space", ' ' }, { "pipe", '|' },
-	};
+	return c && c != '"' && c != '\n' && c != '\r';
+}
 
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (strcmp(s, names[i].name) == 0) {
-			*out = names[i].c;
-			return 0;
+int rec_parse_delim(const char *s, struct rec_csv_options *opt, struct rec_error *err)
+{
+	char q[REC_QUOTED];
+
+	for (size_t i = 0; i < NSEPS; i++)
+		if (strcmp(s, seps[i].name) == 0) {
+			s = seps[i].s;
+			break;
 		}
-	if (strlen(s) == 1 && s[0] != '"' && s[0] != '\n' && s[0] != '\r') {
-		*out = (unsigned char)s[0];
-		return 0;
+	if (strcmp(s, "\\t") == 0)
+		s = "\t";
+	opt->delim = 0;
+	opt->separator = NULL;
+	if (strlen(s) == 1 && sep_byte(s[0]))
+		opt->delim = (unsigned char)s[0];
+	else if (strlen(s) == 2 && sep_byte(s[0]) && sep_byte(s[1]))
+		opt->separator = s;
+	else
+		return rec_error_set(err, REC_EINVAL, "bad delimiter %s",
+				     rec_quote(q, sizeof(q), s, strlen(s)));
+	return 0;
+}
+
+static int is_line_end(char c)
+{
+	return c == '\n' || c == '\r';
+}
+
+/* The fields that sep splits the line at *p into, up to end; *p moves to
+ * the line's end, which is a line end outside quotes, or end. */
+static long count_fields(const char **p, const char *end, const char *sep, size_t seplen)
+{
+	const char *c = *p;
+	long n = 1;
+	int quoted = 0;
+
+	for (; c < end && (quoted || !is_line_end(*c)); c++) {
+		if (*c == '"')
+			quoted = !quoted;
+		else if (!quoted && (size_t)(end - c) >= seplen && memcmp(c, sep, seplen) == 0) {
+			n++;
+			c += seplen - 1;
+		}
 	}
-	return rec_error_set(err, REC_EINVAL, "bad delimiter '%s'", s);
+	*p = c;
+	return n;
+}
+
+/* The separator of seps[] that splits the first line of buf into the most
+ * fields, at least two, and the second line, if buf holds it whole, into
+ * as many; the first of them on a tie, and a comma if none does. */
+static const struct named_sep *sniff(const char *buf, size_t len, int at_end)
+{
+	const char *end = buf + len;
+	const struct named_sep *best = &seps[0];
+	long most = 1;
+
+	for (size_t i = 0; i < NSEPS; i++) {
+		const char *p = buf;
+		long first, second;
+
+		if (!seps[i].sniff)
+			continue;
+		while (p < end && is_line_end(*p))
+			p++;
+		first = count_fields(&p, end, seps[i].s, strlen(seps[i].s));
+		while (p < end && is_line_end(*p))
+			p++;
+		if (p < end) {
+			second = count_fields(&p, end, seps[i].s, strlen(seps[i].s));
+			if ((p < end || at_end) && second != first)
+				continue;
+		}
+		if (first > most) {
+			most = first;
+			best = &seps[i];
+		}
+	}
+	return best;
+}
+
+void rec_csv_pick_separator(const struct rec_csv_options *opt, const char *buf, size_t len,
+			    int at_end, struct rec_csv_sep *sep)
+{
+	const struct named_sep *found;
+
+	memset(sep, 0, sizeof(*sep));
+	if (opt->separator) {
+		sep->len = strlen(opt->separator);
+		memcpy(sep->s, opt->separator, sep->len);
+		return;
+	}
+	sep->len = 1;
+	if (opt->delim) {
+		sep->s[0] = (char)opt->delim;
+		return;
+	}
+	found = sniff(buf, len < REC_CSV_SNIFF ? len : REC_CSV_SNIFF,
+		      at_end && len <= REC_CSV_SNIFF);
+	sep->len = strlen(found->s);
+	memcpy(sep->s, found->s, sep->len);
+	if (opt->report)
+		opt->report->separator = found->name;
+}
+
+int rec_csv_is_na(const char *na, const char *s, size_t len)
+{
+	if (!na)
+		return 0;
+	for (;;) {
+		size_t n = strcspn(na, ",");
+
+		if (n == len && memcmp(na, s, n) == 0)
+			return 1;
+		if (!na[n])
+			return 0;
+		na += n + 1;
+	}
 }
 
 void rec_csv_field(FILE *fp, const char *s, size_t len)

@@ -9,6 +9,25 @@
 
 struct rec_csv_buf;
 
+/* A field separator: one byte, or two ("::"). */
+struct rec_csv_sep {
+	char s[3];
+	size_t len;
+};
+
+/* How many bytes of the input's start the separator is picked from. */
+#define REC_CSV_SNIFF (1 << 16)
+
+/* The separator that opt gives, or else the one that splits the first
+ * lines of buf best: buf holds the input's first len bytes after any byte
+ * order mark, all of it if at_end.  A picked separator goes into
+ * opt->report. */
+void rec_csv_pick_separator(const struct rec_csv_options *opt, const char *buf, size_t len,
+			    int at_end, struct rec_csv_sep *sep);
+/* Is the field of len bytes at s one of the markers of missing values in
+ * na (comma-separated, or NULL)? */
+int rec_csv_is_na(const char *na, const char *s, size_t len);
+
 /* A read in progress: the columns, the row being read and the first
  * error, which stands until the read ends. */
 struct rec_csv_reader {
@@ -33,6 +52,10 @@ struct rec_csv_reader {
 	size_t *fieldlen;
 	char **header;
 	long nheader;
+	struct rec_csv_sep sep;
+	int sep_part;		/* a two-byte separator's first byte was
+				 * the last byte read */
+	int quoted;		/* the last byte read is inside quotes */
 };
 
 /* Work out each column's position from the options and the header in
@@ -57,6 +80,8 @@ struct rec_each_ctx {
 	rec_event_fn *fn;
 	void *ctx;
 	int64_t row;		/* data rows read: the time without a time column */
+	const char *na;		/* the markers of missing values, or NULL */
+	uint64_t missing;	/* events dropped for a missing value */
 };
 
 void rec_events_columns(struct rec_csv_column *col, const struct rec_csv_options *opt);

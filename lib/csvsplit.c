@@ -1,7 +1,8 @@
 /* csvsplit.c - plain events files split by hand, in parts on all threads.
  *
- * A regular file that is not gzip is read in blocks and split at its
- * delimiters and line ends in place, in parts on all threads.  The rows
+ * A regular file that is not gzip, with a separator of one byte, is read
+ * in blocks and split at its delimiters and line ends in place, in parts
+ * on all threads.  The rows
  * are the ones libcsv gives: CR and LF both end a row, and empty rows do
  * not count.  A quote, or a space or tab that is not the delimiter,
  * brings in libcsv's rules (quoting, trimming), so a file with one is
@@ -266,6 +267,29 @@ out:
 	return ok;
 }
 
+/* The separator of the file, as the general reader picks it, in *sep,
+ * and the classes of bytes it makes: 1, or 0 if the file is left to the
+ * general reader, which also takes separators of two bytes. */
+static int file_classes(const struct rec_csv_options *opt, int fd, off_t size,
+			struct rec_csv_sep *sep, struct classes *cls)
+{
+	off_t bom = bom_length(fd);
+	char *buf = NULL;
+	ssize_t got = 0;
+
+	if (!opt->delim && !opt->separator &&
+	    (!(buf = malloc(REC_CSV_SNIFF)) || (got = pread(fd, buf, REC_CSV_SNIFF, bom)) < 0)) {
+		free(buf);
+		return 0;
+	}
+	rec_csv_pick_separator(opt, buf, (size_t)got, bom + got >= size, sep);
+	free(buf);
+	if (sep->len != 1)
+		return 0;
+	byte_classes(cls, (unsigned char)sep->s[0]);
+	return 1;
+}
+
 /* Where part k of n of the data [data, size) starts: after a line end. */
 static off_t part_start(int fd, off_t data, off_t size, int k, int n)
 {
@@ -351,6 +375,16 @@ static int quick_time(const struct span *f, int64_t *out)
 	return 0;
 }
 
+/* Does a field of the row mark a missing value?  Such a row is left to
+ * rec_csv_parse_event, which drops it and counts it. */
+static int is_na(const struct part *pt, const struct span *f)
+{
+	for (int c = 0; pt->x.na && c < REC_NCOLS; c++)
+		if (pt->r.col[c].present && rec_csv_is_na(pt->x.na, f[c].s, f[c].len))
+			return 1;
+	return 0;
+}
+
 /* A good row taken as rec_csv_data_row would take it, without its indirection;
  * < 0 leaves the row to rec_csv_data_row, to be taken or reported there. */
 static int quick_row(struct part *pt, const struct span *f)
@@ -362,7 +396,7 @@ static int quick_row(struct part *pt, const struct span *f)
 	int64_t t = pt->x.row;
 	uint32_t u, i;
 
-	if (!user->len || !item->len || ev->n == ev->cap ||
+	if (!user->len || !item->len || ev->n == ev->cap || is_na(pt, f) ||
 	    (col[REC_COL_RATING].present && quick_rating(&f[REC_COL_RATING], &value) < 0) ||
 	    (col[REC_COL_TIME].present && quick_time(&f[REC_COL_TIME], &t) < 0) ||
 	    rec_dict_intern(ev->users, user->s, user->len, &u, NULL) < 0 ||
@@ -466,7 +500,7 @@ static long last_position(const struct rec_csv_reader *r)
 static int part_init(struct part *pt, const struct rec_csv_reader *head, int fd, off_t start,
 		     off_t end, const struct classes *cls)
 {
-	*pt = (struct part){ .r = *head, .x = { rec_events_take, &pt->ev, 0 } };
+	*pt = (struct part){ .r = *head, .x = { rec_events_take, &pt->ev, 0, head->opt->na, 0 } };
 	pt->r.ctx = &pt->x;
 	pt->r.err = &pt->err;
 	pt->r.line = 1;
@@ -513,8 +547,12 @@ static int parts_result(const struct part *pt, int n, long line, uint64_t *skipp
 		}
 		line += pt[k].rows;
 	}
-	for (int k = 0; skipped && k < n; k++)
-		*skipped += pt[k].r.skipped;
+	for (int k = 0; k < n; k++) {
+		if (skipped)
+			*skipped += pt[k].r.skipped;
+		if (pt[k].r.opt->report)
+			pt[k].r.opt->report->missing += pt[k].x.missing;
+	}
 	return n;
 }
 
@@ -591,8 +629,8 @@ int rec_events_read_parts(const char *path, const struct rec_csv_options *opt,
 	    (fd = open(path, O_RDONLY)) < 0)
 		return 0;
 	rec_events_columns(col, opt);
-	byte_classes(&cls, opt->delim ? opt->delim : ',');
 	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && !is_gzip(fd) &&
+	    file_classes(opt, fd, st.st_size, &head.sep, &cls) &&
 	    read_head(&head, fd, st.st_size, &cls, &data)) {
 		nparts = part_count(st.st_size - data);
 		if (!(ev = calloc((size_t)nparts, sizeof(*ev))))

@@ -45,20 +45,64 @@ static int is_decimal(const char *s, int fraction)
 	return end && !*end;
 }
 
+/* A byte as a message shows it in quotes: printable ASCII and the bytes
+ * of UTF-8 text as they are, the rest as an escape. */
+static void escape(unsigned char c, char out[5])
+{
+	static const char from[] = "\t\n\r\\'", to[] = "tnr\\'";
+	const char *e = c ? strchr(from, c) : NULL;
+
+	if (e)
+		snprintf(out, 5, "\\%c", to[e - from]);
+	else if (c < 0x20 || c == 0x7f)
+		snprintf(out, 5, "\\x%02x", c);
+	else
+		snprintf(out, 5, "%c", c);
+}
+
+const char *rec_quote(char *buf, size_t size, const char *s, size_t len)
+{
+	size_t n = 1, k;
+	char esc[5];
+
+	/* room for an escape, the cut mark and the NUL */
+	if (size < 10)
+		return "'...'";
+	buf[0] = '\'';
+	for (size_t i = 0; i < len; i++, n += k) {
+		escape((unsigned char)s[i], esc);
+		k = strlen(esc);
+		if (n + k + 5 > size) {
+			memcpy(buf + n, "'...", 5);
+			return buf;
+		}
+		memcpy(buf + n, esc, k);
+	}
+	memcpy(buf + n, "'", 2);
+	return buf;
+}
+
+/* s quoted in buf, of REC_QUOTED bytes. */
+static const char *quoted(const char *s, char *buf)
+{
+	return rec_quote(buf, REC_QUOTED, s, strlen(s));
+}
+
 int rec_parse_long(const char *s, long min, long max, long *out,
 		   const char *what, struct rec_error *err)
 {
+	char q[REC_QUOTED];
 	char *end;
 	long v;
 
 	errno = 0;
 	v = strtol(s, &end, 10);
 	if (!is_decimal(s, 0) || end == s || *end || errno == ERANGE)
-		return rec_error_set(err, REC_EPARSE, "bad %s '%s'", what, s);
+		return rec_error_set(err, REC_EPARSE, "bad %s %s", what, quoted(s, q));
 	if (v < min || v > max)
 		return rec_error_set(err, REC_EPARSE,
-				     "%s '%s' is out of range [%ld, %ld]",
-				     what, s, min, max);
+				     "%s %s is out of range [%ld, %ld]",
+				     what, quoted(s, q), min, max);
 	*out = v;
 	return 0;
 }
@@ -66,20 +110,21 @@ int rec_parse_long(const char *s, long min, long max, long *out,
 int rec_parse_u64(const char *s, uint64_t *out, const char *what,
 		  struct rec_error *err)
 {
+	char q[REC_QUOTED];
 	char *end;
 	unsigned long long v;
 
 	/* strtoull skips blanks and negates a minus sign: only digits pass. */
 	if (*s < '0' || *s > '9')
-		return rec_error_set(err, REC_EPARSE, "bad %s '%s'", what, s);
+		return rec_error_set(err, REC_EPARSE, "bad %s %s", what, quoted(s, q));
 	errno = 0;
 	v = strtoull(s, &end, 10);
 	if (*end)
-		return rec_error_set(err, REC_EPARSE, "bad %s '%s'", what, s);
+		return rec_error_set(err, REC_EPARSE, "bad %s %s", what, quoted(s, q));
 	if (errno == ERANGE)
 		return rec_error_set(err, REC_EPARSE,
-				     "%s '%s' is out of range [0, %llu]",
-				     what, s, (unsigned long long)UINT64_MAX);
+				     "%s %s is out of range [0, %llu]",
+				     what, quoted(s, q), (unsigned long long)UINT64_MAX);
 	*out = (uint64_t)v;
 	return 0;
 }
@@ -113,6 +158,7 @@ static int parse_plain_decimal(const char *s, double *out)
 int rec_parse_double(const char *s, double min, double max, double *out,
 		     const char *what, struct rec_error *err)
 {
+	char q[REC_QUOTED];
 	char *end;
 	double v;
 
@@ -123,12 +169,12 @@ int rec_parse_double(const char *s, double min, double max, double *out,
 	/* ERANGE: beyond a double, or a number that is not zero read as a
 	 * subnormal or as zero */
 	if (!is_decimal(s, 1) || end == s || *end || errno == ERANGE || !isfinite(v))
-		return rec_error_set(err, REC_EPARSE, "bad %s '%s'", what, s);
+		return rec_error_set(err, REC_EPARSE, "bad %s %s", what, quoted(s, q));
 check:
 	if (v < min || v > max)
 		return rec_error_set(err, REC_EPARSE,
-				     "%s '%s' is out of range [%g, %g]",
-				     what, s, min, max);
+				     "%s %s is out of range [%g, %g]",
+				     what, quoted(s, q), min, max);
 	*out = v;
 	return 0;
 }
@@ -136,12 +182,13 @@ check:
 int rec_parse_float(const char *s, double min, double max, float *out,
 		    const char *what, struct rec_error *err)
 {
+	char q[REC_QUOTED];
 	double v;
 
 	if (rec_parse_double(s, min, max, &v, what, err) < 0)
 		return REC_EPARSE;
 	if (v != 0 && (float)v == 0)
-		return rec_error_set(err, REC_EPARSE, "%s '%s' underflows to 0", what, s);
+		return rec_error_set(err, REC_EPARSE, "%s %s underflows to 0", what, quoted(s, q));
 	*out = (float)v;
 	return 0;
 }
@@ -235,13 +282,14 @@ static int parse_any_time(const char *s, int64_t *out)
 int rec_parse_time(const char *s, int64_t *out, const char *what,
 		   struct rec_error *err)
 {
+	char q[REC_QUOTED];
 	int64_t t;
 
 	if (parse_any_time(s, &t) < 0)
-		return rec_error_set(err, REC_EPARSE, "bad %s '%s'", what, s);
+		return rec_error_set(err, REC_EPARSE, "bad %s %s", what, quoted(s, q));
 	if (t < REC_TIME_MIN || t > REC_TIME_MAX)
 		return rec_error_set(err, REC_EPARSE,
-				     "%s '%s' is out of range (years 0001 to 9999)", what, s);
+				     "%s %s is out of range (years 0001 to 9999)", what, quoted(s, q));
 	*out = t;
 	return 0;
 }
@@ -249,6 +297,7 @@ int rec_parse_time(const char *s, int64_t *out, const char *what,
 int rec_parse_duration(const char *s, double *out, const char *what,
 		       struct rec_error *err)
 {
+	char q[REC_QUOTED];
 	static const struct { char unit; double seconds; } units[] = {
 		{ 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 86400 },
 		{ 'w', 604800 },
@@ -274,7 +323,7 @@ int rec_parse_duration(const char *s, double *out, const char *what,
 	*out = v * scale;
 	return 0;
 bad:
-	return rec_error_set(err, REC_EPARSE, "bad %s '%s'", what, s);
+	return rec_error_set(err, REC_EPARSE, "bad %s %s", what, quoted(s, q));
 }
 
 void rec_format_time(int64_t t, char *buf, size_t size)

@@ -48,6 +48,14 @@ const char *rec_error_str(const struct rec_error *err, char *buf, size_t size);
 
 /* --- numbers, times and durations (num.c) --- */
 
+/* The len bytes of s in single quotes for a message, in buf of size
+ * bytes: a tab, CR, LF, backslash and quote as \t \r \n \\ \', other
+ * control bytes as \xNN, and cut with "..." where buf is full.  Returns
+ * buf, or a constant if size is too small for anything. */
+const char *rec_quote(char *buf, size_t size, const char *s, size_t len);
+#define REC_QUOTED 86		/* the size of buf that shows 80 bytes */
+
+
 /* Parse a whole string as a plain decimal number within [min, max]; what
  * names the value in the error ("rating", "--lr").  Never accepts trailing
  * garbage, leading spaces, hex, "inf" or "nan". */
@@ -135,7 +143,8 @@ struct rec_dict *rec_dict_subset(const struct rec_dict *d, const uint8_t *keep,
 
 /* Which columns to read: a header name or a 1-based position each; NULL
  * means the default names (user|user_id, item|item_id, rating,
- * timestamp|ts|time).  Without a header the defaults are columns 1-4. */
+ * timestamp|ts|time), "none" no rating or time column.  Without a header
+ * the defaults are columns 1 and 2, and no rating or time. */
 struct rec_csv_options {
 	const char *user;
 	const char *item;
@@ -151,10 +160,27 @@ struct rec_csv_options {
 	int libcsv;		/* read through libcsv alone, never splitting
 				 * plain files by hand (the results are the
 				 * same: for tests that check it) */
+	const char *separator;	/* a separator of two bytes ("::") instead
+				 * of delim; with neither, the reader picks
+				 * one from the first lines */
+	const char *na;		/* missing-value markers, comma-separated
+				 * ("NA,null," has NA, null and the empty
+				 * field), or NULL */
+	struct rec_csv_report *report;	/* if set, what the read found */
 };
 
-/* Parse "-d" values: one character, "tab", "comma", "semicolon", "space". */
-int rec_parse_delim(const char *s, unsigned char *out, struct rec_error *err);
+/* What a read found out: the name of the separator it picked from the
+ * first lines (NULL if the options gave one), and the events it dropped
+ * for a missing value, added to what is there. */
+struct rec_csv_report {
+	const char *separator;
+	uint64_t missing;
+};
+
+/* Parse "-d" values into opt: one character, "\t" (also as the two
+ * characters backslash and t), "tab", "comma", "semicolon", "space",
+ * "pipe", or two characters such as "::". */
+int rec_parse_delim(const char *s, struct rec_csv_options *opt, struct rec_error *err);
 
 /* A column to read: what it is (for messages), its default header names
  * (comma-separated, matched without case), and the user's choice (a name

@@ -47,7 +47,8 @@ usage_error() {
 	run -0 --separate-stderr rec-pivot --progress --format long -o out.csv "$FIXTURES/events.csv"
 	assert_equal "$stderr" "rec-pivot: 8 events, 3 users, 4 items"
 	run -0 --separate-stderr rec-pivot -v --no-progress --format long -o out.csv "$FIXTURES/events.csv"
-	assert_equal "$stderr" "rec-pivot: 8 events, 3 users, 4 items"
+	assert_equal "$stderr" "rec-pivot: separator: comma
+rec-pivot: 8 events, 3 users, 4 items"
 	run -0 --separate-stderr rec-pivot --progress -q --format long -o out.csv "$FIXTURES/events.csv"
 	assert_equal "$stderr" ""
 	run -0 --separate-stderr rec-pivot --no-progress --format long -o out.csv "$FIXTURES/events.csv"
@@ -65,8 +66,10 @@ usage_error() {
 	[[ $stderr == *"bad --min-item 'many'"* ]]
 	usage_error --implicit high
 	[[ $stderr == *"bad --implicit 'high'"* ]]
-	usage_error -d ab
-	[[ $stderr == *"bad delimiter 'ab'"* ]]
+	usage_error -d abc
+	[[ $stderr == *"bad delimiter 'abc'"* ]]
+	usage_error -d '"'
+	[[ $stderr == *"bad delimiter '\"'"* ]]
 	usage_error -j two
 	usage_error --seed -5
 }
@@ -308,14 +311,44 @@ y,,1"
 	diff -u "$FIXTURES/events.csv" out.csv
 }
 
-@test "--no-header defaults to user, item, rating, timestamp by position" {
+@test "--no-header takes user and item from 1 and 2, a rating and time only from -r and -t" {
 	tail -n +2 "$FIXTURES/events.csv" > nh.csv
-	run -0 rec-pivot --no-header --format long -o out.csv nh.csv
+	run -0 rec-pivot --no-header -r 3 -t 4 --format long -o out.csv nh.csv
 	diff -u "$FIXTURES/events.csv" out.csv
-	cut -d, -f1,2 nh.csv > two.csv
-	run -0 rec-pivot --no-header --format long two.csv
+	# the third and fourth fields are not taken for a rating and a time
+	run -0 rec-pivot --no-header --format long nh.csv
 	assert_line --index 0 "user,item"
 	assert_line --index 1 "alice,i1"
+	run -0 rec-pivot --no-header -t 4 --format long nh.csv
+	assert_line --index 0 "user,item,timestamp"
+	assert_line --index 1 "alice,i1,1000"
+}
+
+@test "--no-header with a latitude in the third field makes no rating of it" {
+	printf '0\t2010-10-19T23:55:27Z\t30.2359\t-97.7951\t22847\n' > gw.tsv
+	printf '1\t2010-10-18T22:17:43Z\t30.2691\t-97.7493\t420315\n' >> gw.tsv
+	run -0 --separate-stderr rec-pivot --no-header -d tab -u 1 -i 5 -t 2 --stats -o gw.recd gw.tsv
+	assert_output "stat,value
+users,2
+items,2
+events,2
+density,0.5
+time_first,2010-10-18T22:17:43Z
+time_last,2010-10-19T23:55:27Z"
+}
+
+@test "-r none and -t none: every event counts 1, in file order" {
+	run -0 rec-pivot -r none -t none --format long "$FIXTURES/events.csv"
+	assert_line --index 0 "user,item"
+	run -0 rec-pivot -r none --format long "$FIXTURES/events.csv"
+	assert_line --index 0 "user,item,timestamp"
+	assert_line --index 1 "alice,i1,1000"
+	run -0 rec-pivot -t none --format long "$FIXTURES/events.csv"
+	assert_line --index 0 "user,item,rating"
+	assert_line --index 1 "alice,i1,5"
+	# user and item cannot be none
+	run -1 rec-pivot -u none --format long "$FIXTURES/events.csv"
+	assert_output "rec-pivot: $FIXTURES/events.csv:1: no user column 'none' in the header 'user,item,rating,timestamp'"
 }
 
 @test "-d takes a character or a name" {
@@ -324,6 +357,107 @@ y,,1"
 	diff -u "$FIXTURES/events.csv" a.csv
 	run -0 rec-pivot -d semicolon --format long -o b.csv semi.csv
 	diff -u "$FIXTURES/events.csv" b.csv
+}
+
+@test "-d takes \t, and :: that is read in quotes and beside a single colon" {
+	run -0 rec-pivot -d '\t' --format long -o a.csv "$FIXTURES/events-sniff.tsv"
+	run -0 rec-pivot -d "$(printf '\t')" --format long -o b.csv "$FIXTURES/events-sniff.tsv"
+	cmp a.csv b.csv
+	assert_equal "$(head -2 a.csv)" "user,item,rating,timestamp
+alice,i1,5,1000"
+	pivot_both 0 -d :: --format long "$FIXTURES/events-colons.dat"
+	assert_output "user,item,rating,timestamp
+alice,i1,5,1000
+alice,i2,3,1010
+bob::x,i2,2,1005
+bob,:i4,4.5,1030
+carol,i:1,1,1001"
+	# MovieLens 1M's ratings.dat, compressed and on standard input
+	printf '1::1193::5::978300760\n1::661::3::978302109\n' | gzip > ratings.dat.gz
+	run -0 rec-pivot --no-header -r 3 -t 4 --format long - < ratings.dat.gz
+	assert_output "user,item,rating,timestamp
+1,1193,5,978300760
+1,661,3,978302109"
+	# a NUL byte is reported where it is, as with a separator of one byte
+	printf 'user::item\nu::i\0x\n' > nul.dat
+	pivot_both 1 --format long nul.dat
+	assert_equal "$stderr" "rec-pivot: nul.dat:2:2: NUL byte in the field"
+}
+
+@test "without -d the separator is the one that splits the first lines best, told with -v" {
+	pivot_both 0 -v --format long "$FIXTURES/events-sniff.tsv"
+	assert_equal "${stderr_lines[0]}" "rec-pivot: separator: tab"
+	assert_line --index 3 "bob,i2,2,1005"
+	pivot_both 0 -v --format long "$FIXTURES/events-semi.csv"
+	assert_equal "${stderr_lines[0]}" "rec-pivot: separator: semicolon"
+	assert_line --index 2 "bob,i;2,3"
+	pivot_both 0 -v --format long "$FIXTURES/events-colons.dat"
+	assert_equal "${stderr_lines[0]}" "rec-pivot: separator: ::"
+	# a pipe splits the header into more fields, but not the next line alike
+	printf 'user,item|a|b|c\nu,i|x\n' > mixed.csv
+	pivot_both 0 -v -i 2 --format long mixed.csv
+	assert_equal "${stderr_lines[0]}" "rec-pivot: separator: comma"
+	assert_line --index 1 "u,i|x"
+	# a given separator is not told
+	pivot_both 0 -v -d tab --format long "$FIXTURES/events-sniff.tsv"
+	assert_equal "${stderr_lines[0]}" "rec-pivot: 3 events, 2 users, 2 items"
+}
+
+@test "a header without the user column is quoted, with the separator that would find it" {
+	pivot_both 1 -d comma --format long "$FIXTURES/events-sniff.tsv"
+	assert_equal "$stderr" "rec-pivot: $FIXTURES/events-sniff.tsv:1: no user column in the header 'user\titem\trating\ttimestamp' (with -d tab it would be 'user')"
+	pivot_both 1 -d tab -i item_id --format long "$FIXTURES/events.csv"
+	assert_equal "$stderr" "rec-pivot: $FIXTURES/events.csv:1: no user column in the header 'user,item,rating,timestamp' (with -d comma it would be 'user')"
+	printf 'who::what\nu::i\n' > w.dat
+	pivot_both 1 -d , -u what --format long w.dat
+	assert_equal "$stderr" "rec-pivot: w.dat:1: no user column 'what' in the header 'who::what' (with -d :: it would be 'what')"
+	# a long header is cut
+	{ printf 'c%d,' $(seq 1 40); printf 'item\n'; } > wide.csv
+	pivot_both 1 --format long wide.csv
+	assert_equal "$stderr" "rec-pivot: wide.csv:1: no user column in the header 'c1,c2,c3,c4,c5,c6,c7,c8,c9,c10,c11,c12,c13,c14,c15,c16,c17,c18,c19,c20,c21,c22,c'... (looked for user,user_id,userid)"
+}
+
+@test "bad values are quoted with escapes" {
+	printf 'user,item,rating\nu,i,"4\r"\nu,j,"\t\001\\x'"'"'"\nu,k,1\n' > esc.csv
+	pivot_both 1 --format long esc.csv
+	assert_equal "$stderr" "rec-pivot: esc.csv:2:3: bad rating '4\r'"
+	pivot_both 0 --skip-bad --format long esc.csv
+	printf 'user,item,rating\nu,j,"\t\001\\x'"'"'"\n' > esc2.csv
+	pivot_both 1 --format long esc2.csv
+	assert_equal "$stderr" "rec-pivot: esc2.csv:2:3: bad rating '\t\x01\\\\x\\''"
+}
+
+@test "--na drops events with a missing value; -v counts them" {
+	pivot_both 0 -v --na NA,null, --format long "$FIXTURES/na.csv"
+	assert_output "user,item,rating,timestamp
+alice,i1,5,1000
+carol,i3,5,1040"
+	assert_equal "${stderr_lines[1]}" "rec-pivot: dropped 4 events with a missing value"
+	# without the empty marker, an empty rating is a bad one
+	pivot_both 1 --na NA,null --format long "$FIXTURES/na.csv"
+	assert_equal "$stderr" "rec-pivot: $FIXTURES/na.csv:5:3: bad rating ''"
+	# a column not read is not looked at
+	pivot_both 0 -r none --na NA,null --format long "$FIXTURES/na.csv"
+	assert_line --index 1 "alice,i1,1000"
+	assert_line --index 2 "bob,i4,1030"
+}
+
+@test "one user or item in more than half of the events is warned of, unless -q" {
+	{ echo user,item; for i in $(seq 1 61); do echo "NA,i$i"; done
+	  for i in $(seq 1 39); do echo "u$i,i$i"; done; } > dg.csv
+	pivot_both 0 --stats -o dg.recd dg.csv
+	assert_equal "$stderr" "rec-pivot: warning: 61% of the events have user 'NA'; see --na"
+	pivot_both 0 -q -o dg.recd dg.csv
+	assert_equal "$stderr" ""
+	pivot_both 0 --na NA -o dg.recd dg.csv
+	assert_equal "$stderr" ""
+	# fewer than 100 events say too little to warn of
+	head -n 99 dg.csv > small.csv
+	pivot_both 0 -o small.recd small.csv
+	assert_equal "$stderr" ""
+	{ echo user,item; for i in $(seq 1 100); do echo "u$i,$((i % 2))"; done; } > half.csv
+	pivot_both 0 -o half.recd half.csv
+	assert_equal "$stderr" ""
 }
 
 @test "-u -i -r -t pick columns by header name" {
@@ -571,7 +705,7 @@ same_as_stdin() {
 
 @test "a missing item column is an error" {
 	run -1 rec-pivot --format long "$FIXTURES/no-item.csv"
-	assert_output "rec-pivot: $FIXTURES/no-item.csv:1: no item column in the header (looked for item,item_id,itemid)"
+	assert_output "rec-pivot: $FIXTURES/no-item.csv:1: no item column in the header 'user,product,rating,timestamp' (looked for item,item_id,itemid)"
 }
 
 @test "a row with too few fields is an error" {
@@ -675,7 +809,7 @@ same_as_stdin() {
 @test "a gzip file that is not a .recd is read as CSV" {
 	printf 'RECDATA' | gzip > almost.recd
 	run -1 rec-pivot --format long almost.recd
-	assert_output "rec-pivot: almost.recd:1: no user column in the header (looked for user,user_id,userid)"
+	assert_output "rec-pivot: almost.recd:1: no user column in the header 'RECDATA' (looked for user,user_id,userid)"
 }
 
 @test "a .recd cut short is refused" {
@@ -713,8 +847,9 @@ pivot_both() {
 
 @test "every fixture reads the same split by hand as through libcsv alone" {
 	local n=0 a b
-	for f in "$FIXTURES"/*.csv "$FIXTURES"/*.tsv; do
-		for opts in "" "--skip-bad" "--no-header" "--no-header --skip-bad" "-d tab --no-header"; do
+	for f in "$FIXTURES"/*.csv "$FIXTURES"/*.tsv "$FIXTURES"/*.dat; do
+		for opts in "" "--skip-bad" "--no-header" "--no-header --skip-bad" "-d tab --no-header" \
+			"--na NA,null,"; do
 			# shellcheck disable=SC2086
 			rec-pivot $opts -o split.recd "$f" > split.out 2> split.err && a=0 || a=$?
 			# shellcheck disable=SC2086
@@ -772,7 +907,7 @@ bad_row() {
 }
 
 @test "a byte order mark before the first row is skipped with --no-header" {
-	pivot_both 0 --no-header --format long "$FIXTURES/bom-noheader.csv"
+	pivot_both 0 --no-header -r 3 -t 4 --format long "$FIXTURES/bom-noheader.csv"
 	diff -u "$FIXTURES/events.csv" <(printf '%s\n' "$output")
 	# only at the start: further on, the same bytes are part of an ID
 	{ cat "$FIXTURES/bom-noheader.csv"; printf '\357\273\277dave,i1,2,1060\n'; } > late.csv

@@ -91,7 +91,7 @@ static void test_cases(void)
 		{ "\xef\xbb\xbf\"user\",item\na,x\n", 0, 0, 0, 0, "", 1, 0 },
 		{ "\xef\xbb\xbf" "a,x\nb,y\n", 0, 1, 0, 0, "", 2, 0 },
 		{ "\xef\xbb" "user,item\na,x\n", 0, 0, 0, REC_EPARSE,
-		  "in.csv:1: no user column in the header (looked for user,user_id,userid)", 0, 0 },
+		  "in.csv:1: no user column in the header '\xef\xbb" "user,item' (looked for user,user_id,userid)", 0, 0 },
 		{ "user,item\na,x\0y\nb,y\n", 20, 0, 0, REC_EPARSE,
 		  "in.csv:2:2: NUL byte in the field", 0, 0 },
 		{ "user,item\na,x\0y\nb,y\n", 20, 0, 1, 0, "", 1, 1 },
@@ -257,6 +257,24 @@ static void test_time_range(void)
 	CHECK(d == 900);
 }
 
+/* Quoting for messages: escapes, UTF-8 as it is, and the cut. */
+static void test_quote(void)
+{
+	char buf[REC_QUOTED], small[12];
+	char long_id[100];
+
+	CHECK(strcmp(rec_quote(buf, sizeof(buf), "a\tb\r\n\\'\001\177", 9),
+		     "'a\\tb\\r\\n\\\\\\'\\x01\\x7f'") == 0);
+	CHECK(strcmp(rec_quote(buf, sizeof(buf), "caf\xc3\xa9\0x", 7), "'caf\xc3\xa9\\x00x'") == 0);
+	memset(long_id, 'x', sizeof(long_id));
+	rec_quote(buf, sizeof(buf), long_id, sizeof(long_id));
+	CHECK(strlen(buf) == 85 && strcmp(buf + 81, "'...") == 0);
+	rec_quote(buf, sizeof(buf), long_id, 80);
+	CHECK(strlen(buf) == 82 && buf[81] == '\'');
+	CHECK(strcmp(rec_quote(small, sizeof(small), "\t\t\t\t", 4), "'\\t\\t\\t'...") == 0);
+	CHECK(strcmp(rec_quote(small, 5, "x", 1), "'...'") == 0);
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/rec-unit-csvXXXXXX";
@@ -267,6 +285,7 @@ int main(void)
 	test_parts();
 	test_plain_numbers();
 	test_time_range();
+	test_quote();
 	status = UNIT_STATUS();
 	CHECK(unlink(IN) == 0 && chdir("/") == 0 && rmdir(dir) == 0);
 	return status;
