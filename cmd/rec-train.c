@@ -263,7 +263,7 @@ static struct rec_model *resume(const struct options *o, const char *path,
 			 m->algo->name, o->algo);
 		bad_usage(me.msg);
 	}
-	if (!o->force && rec_check_overlap(data, m, path, &de) < 0)
+	if (path && !o->force && rec_check_overlap(data, m, path, &de) < 0)
 		rec_cli_fail(&de);
 	m->now = 0;
 	set_decay(m, o);
@@ -378,7 +378,8 @@ int main(int argc, char **argv)
 		if (rec_dataset_load(&data, input, &o.cli.csv, o.dedup, NULL, &e) < 0)
 			rec_cli_fail(&e);
 	}
-	check_data(m, &data, input, &o);
+	if (data.users)
+		check_data(m, &data, input, &o);
 	if (o.validation) {
 		if (rec_dataset_load(&validation, o.validation, &o.cli.csv, o.dedup, NULL, &e) < 0)
 			rec_cli_fail(&e);

@@ -187,8 +187,10 @@ static int header_column(struct rec_csv_reader *r, struct rec_csv_column *col)
 
 /* Work out the position of each column from the options and the header.
  * An optional column named "none" is absent.  Without a header, column c
- * defaults to position c + 1, and an optional column is absent unless a
- * position names it: a third field may be anything, not a rating. */
+ * defaults to position c + 1, and an optional column with default names
+ * is absent unless a position names it: a third field may be anything,
+ * not a rating.  An optional column without names is positional, present
+ * when the first row reaches it (rec_csv_settle_columns). */
 int rec_csv_resolve_columns(struct rec_csv_reader *r)
 {
 	char msg[512], q[REC_QUOTED];
@@ -201,7 +203,7 @@ int rec_csv_resolve_columns(struct rec_csv_reader *r)
 
 		col->present = 1;
 		if (col->optional && (col->want ? strcmp(col->want, "none") == 0 :
-				      r->opt->no_header)) {
+				      r->opt->no_header && col->names)) {
 			col->pos = -1;
 			col->present = 0;
 		} else if (col->want && is_position(col->want)) {
@@ -232,6 +234,12 @@ void rec_csv_settle_columns(struct rec_csv_reader *r)
 {
 	if (r->opt->no_header)
 		r->width = r->nfield;
+	for (int c = 0; c < r->ncol; c++)
+		if (r->opt->no_header && r->col[c].optional && !r->col[c].want &&
+		    !r->col[c].names && r->col[c].pos >= r->nfield) {
+			r->col[c].pos = -1;
+			r->col[c].present = 0;
+		}
 	r->settled = 1;
 }
 

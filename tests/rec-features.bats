@@ -84,7 +84,7 @@ stat() {
 		"$FIXTURES/attr-events.csv"
 	assert_output --partial "attr-no-id.csv:1: no item column in the header (looked for item,item_id,itemid)"
 	run -1 rec-pivot -o d.recd "$FIXTURES/no-item.csv"
-	assert_output --partial "no item column in the header (looked for item,item_id,itemid)"
+	assert_output --partial "no item column in the header 'user,product,rating,timestamp' (looked for item,item_id,itemid)"
 }
 
 @test "an empty ID and a feature name over 1 KB are errors" {
