@@ -24,7 +24,7 @@ OPENBLAS_INC := $(firstword $(wildcard /usr/include/x86_64-linux-gnu/openblas-pt
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -fopenmp -Ilib $(if $(OPENBLAS_INC),-I$(OPENBLAS_INC)) \
 	-DREC_VERSION='"$(VERSION)"' $(WARNINGS) $(CFLAGS) $(SAN_FLAGS) -MMD -MP
 ALL_LDFLAGS = -fopenmp $(LDFLAGS) $(SAN_FLAGS)
-LIBS = -lcsv -lz -lopenblas -lm
+LIBS = -lcsv -lz -lopenblas -lsodium -lm
 
 PROGRAMS = rec-pivot rec-split rec-train rec-recommend rec-eval
 LIB_SRC = $(wildcard lib/*.c)

@@ -14,7 +14,7 @@
 /* Codes of the common long options without a short twin. */
 enum {
 	OPT_VERSION = 256, OPT_NO_HEADER, OPT_SKIP_BAD, OPT_SEED, OPT_PROGRESS,
-	OPT_NO_PROGRESS, OPT_SHARD
+	OPT_NO_PROGRESS, OPT_SHARD, OPT_PSEUDONYMIZE
 };
 
 /* A common option: its getopt_long entry, the REC_CLI_* group a program
@@ -66,6 +66,10 @@ static const struct common_option common[] = {
 	{ { "shard", required_argument, NULL, OPT_SHARD }, REC_CLI_SHARD,
 	  "      --shard I/N        only the users of shard I of N: 64-bit FNV-1a of\n"
 	  "                         the user ID modulo N, plus 1 (see rec(7))\n" },
+	{ { "pseudonymize", required_argument, NULL, OPT_PSEUDONYMIZE }, REC_CLI_PSEUDO,
+	  "      --pseudonymize KEYFILE\n"
+	  "                         users as keyed hashes of their IDs under the\n"
+	  "                         key in KEYFILE (see rec(7))\n" },
 	{ { "quiet", no_argument, NULL, 'q' }, 0,
 	  "  -q, --quiet            say nothing on standard error but errors\n" },
 	{ { "verbose", no_argument, NULL, 'v' }, 0,
@@ -190,6 +194,7 @@ static int apply(struct rec_cli *c, int ch, const char *arg, struct rec_error *e
 		return 0;
 	case OPT_SEED: return rec_parse_u64(arg, &c->seed, "--seed", err);
 	case OPT_SHARD: return rec_parse_shard(arg, "--shard", &c->shard, err);
+	case OPT_PSEUDONYMIZE: c->key_file = arg; return 0;
 	case OPT_PROGRESS:
 	case OPT_NO_PROGRESS:
 		c->progress = ch == OPT_PROGRESS;
@@ -206,11 +211,19 @@ static int apply(struct rec_cli *c, int ch, const char *arg, struct rec_error *e
 }
 
 /* -v and -q overrule --progress and --no-progress: progress is part of
- * saying more, and -q says nothing. */
+ * saying more, and -q says nothing.  A key that cannot be had is a
+ * runtime error, not a usage one. */
 static void settle(struct rec_cli *c)
 {
+	struct rec_error e;
+
 	if (c->prog->takes & REC_CLI_PROGRESS && c->verbose)
 		c->progress = c->verbose > 0;
+	if (c->key_file) {
+		if (rec_pseudo_load(&c->key, c->key_file, &e) < 0)
+			rec_cli_fail(&e);
+		c->pseudo = &c->key;
+	}
 }
 
 int rec_cli_next(struct rec_cli *c, int argc, char **argv)

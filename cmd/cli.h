@@ -21,6 +21,7 @@ enum {
 	REC_CLI_SEED = 1 << 1,		/* --seed N */
 	REC_CLI_PROGRESS = 1 << 2,	/* --progress, --no-progress */
 	REC_CLI_SHARD = 1 << 3,		/* --shard I/N */
+	REC_CLI_PSEUDO = 1 << 4,	/* --pseudonymize KEYFILE */
 };
 
 /* What a program tells the parser about itself. */
@@ -46,6 +47,9 @@ struct rec_cli {
 	uint64_t seed;		/* --seed; REC_DEFAULT_SEED without one */
 	struct rec_shard shard;	/* --shard; n 0 without one */
 	struct rec_csv_options csv;
+	const char *key_file;		/* --pseudonymize */
+	const struct rec_pseudo *pseudo;	/* its key, loaded; NULL without */
+	struct rec_pseudo key;
 	/* the parser's own */
 	char shortopts[64];
 	struct option longopts[64];

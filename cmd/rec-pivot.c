@@ -14,7 +14,7 @@ enum {
 	OPT_DEDUP = REC_OPT_PROGRAM, OPT_MIN_USER, OPT_MIN_ITEM, OPT_IMPLICIT,
 	OPT_FORMAT, OPT_STATS,
 	OPT_ITEM_FEATURES, OPT_USER_FEATURES, OPT_MULTI, OPT_NUMERIC, OPT_MIN_FEATURE,
-	OPT_SHARDS, OPT_BY, OPT_NA
+	OPT_SHARDS, OPT_BY, OPT_NA, OPT_GENKEY, OPT_FORGET
 };
 
 struct options {
@@ -32,6 +32,8 @@ struct options {
 	uint32_t shards;	/* --shards N; 0 without */
 	int by_item;
 	struct rec_csv_report report;
+	const char *genkey;
+	const char *forget;
 };
 
 static const char synopsis[] =
@@ -42,7 +44,9 @@ static const char synopsis[] =
 	"                 [--shards N [--by user|item]] [-j N]\n"
 	"                 [--progress | --no-progress]\n"
 	"                 [-u COL] [-i COL] [-r COL] [-t COL] [-d C] [--no-header]\n"
-	"                 [--skip-bad] [--na LIST] [FILE ...]\n";
+	"                 [--skip-bad] [--na LIST] [--pseudonymize KEYFILE]\n"
+	"                 [--forget USERS] [FILE ...]\n"
+	"       rec-pivot --genkey FILE\n";
 
 static const struct option longopts[] = {
 	{ "dedup", required_argument, NULL, OPT_DEDUP },
@@ -59,6 +63,8 @@ static const struct option longopts[] = {
 	{ "shards", required_argument, NULL, OPT_SHARDS },
 	{ "by", required_argument, NULL, OPT_BY },
 	{ "na", required_argument, NULL, OPT_NA },
+	{ "genkey", required_argument, NULL, OPT_GENKEY },
+	{ "forget", required_argument, NULL, OPT_FORGET },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -86,10 +92,13 @@ static const struct rec_cli_program program = {
 	"      --by WHAT          with --shards: user (default) or item\n"
 	"      --na LIST          comma-separated markers of a missing value, such\n"
 	"                         as NA,null, (the last one empty): an event with\n"
-	"                         one in a column read is dropped (default none)\n",
+	"                         one in a column read is dropped (default none)\n"
+	"      --forget USERS     drop the users listed in USERS (one ID a line),\n"
+	"                         their events and their IDs\n"
+	"      --genkey FILE      write a new key for --pseudonymize to FILE\n",
 	.shortopts = "",
 	.longopts = longopts,
-	.takes = REC_CLI_OUTPUT | REC_CLI_PROGRESS,
+	.takes = REC_CLI_OUTPUT | REC_CLI_PROGRESS | REC_CLI_PSEUDO,
 };
 
 static void bad_usage(const char *msg, const char *arg)
@@ -160,6 +169,8 @@ static void parse_options(int argc, char **argv, struct options *o)
 			by = 1;
 			break;
 		case OPT_NA: o->cli.csv.na = optarg; break;
+		case OPT_GENKEY: o->genkey = optarg; break;
+		case OPT_FORGET: o->forget = optarg; break;
 		}
 	}
 	o->cli.csv.report = &o->report;
@@ -167,6 +178,8 @@ static void parse_options(int argc, char **argv, struct options *o)
 		bad_usage("--by goes with --shards", NULL);
 	if (o->shards && (!o->cli.output || strcmp(o->cli.output, "-") == 0))
 		bad_usage("--shards needs -o PREFIX", NULL);
+	if (o->genkey && (optind < argc || o->cli.output || o->cli.pseudo || o->forget))
+		bad_usage("--genkey goes alone", NULL);
 	if (o->shards && o->format != FORMAT_RECD)
 		bad_usage("--shards writes datasets: no --format", NULL);
 }
@@ -293,6 +306,26 @@ static void write_output(const struct rec_dataset *ds, const struct options *o)
 		rec_cli_fail(&e);
 }
 
+/* Make the users pseudonyms with --pseudonymize, then drop those of
+ * --forget, whose raw IDs the key maps alike. */
+static void protect(struct rec_dataset *ds, const struct options *o)
+{
+	struct rec_dict *ids;
+	struct rec_error e;
+	uint32_t gone;
+
+	if (rec_dataset_pseudonymize(ds, o->cli.pseudo, &e) < 0)
+		rec_cli_fail(&e);
+	if (!o->forget)
+		return;
+	if (rec_ids_read(&ids, o->forget, &e) < 0 ||
+	    rec_dataset_forget(ds, ids, o->cli.pseudo, &gone, &e) < 0)
+		rec_cli_fail(&e);
+	if (o->cli.verbose > 0)
+		warnx("forgot %u of %u users", gone, rec_dict_size(ids));
+	rec_dict_free(ids);
+}
+
 /* --shards: the datasets PREFIX-1.recd to PREFIX-N.recd. */
 static void write_shards(const struct rec_dataset *ds, const struct options *o)
 {
@@ -320,6 +353,11 @@ int main(int argc, char **argv)
 	int to_stdout;
 
 	parse_options(argc, argv, &o);
+	if (o.genkey) {
+		if (rec_pseudo_genkey(o.genkey, &e) < 0)
+			rec_cli_fail(&e);
+		return 0;
+	}
 	to_stdout = !o.cli.output || strcmp(o.cli.output, "-") == 0;
 	if (to_stdout && o.format == FORMAT_RECD && isatty(STDOUT_FILENO))
 		bad_usage("not writing a binary dataset to a terminal; use -o FILE", NULL);
@@ -341,6 +379,7 @@ int main(int argc, char **argv)
 		attach(&ds, o.item_features, 0, &o);
 	if (o.user_features)
 		attach(&ds, o.user_features, 1, &o);
+	protect(&ds, &o);
 	if (o.cli.progress)
 		fprintf(stderr, "rec-pivot: %llu events, %u users, %u items\n",
 			(unsigned long long)ds.nnz, ds.nusers, ds.nitems);

@@ -35,14 +35,15 @@ struct options {
 static const char synopsis[] =
 	"usage: rec-recommend -m MODEL [-qv] [-o FILE] [-n N] [--users FILE]\n"
 	"                     [--unknown popular|skip] [--items FILE] [--include-seen]\n"
-	"                     [--shard I/N] [-j N]\n"
+	"                     [--shard I/N] [-j N] [--pseudonymize KEYFILE]\n"
 	"       rec-recommend -m MODEL --predict FILE [--force] [-o FILE] [--shard I/N]\n"
 	"                     [-u COL] [-i COL] [-r COL] [-t COL] [-d C] [--no-header]\n"
 	"                     [--skip-bad]\n"
 	"       rec-recommend -m MODEL --stream [-q] [-o FILE] [-n N] [--items FILE]\n"
 	"                     [--include-seen] [--save FILE] [--emit before|after]\n"
 	"                     [--strict | --skip-bad] [--time column|file-order]\n"
-	"                     [-u COL] [-i COL] [-r COL] [-t COL] [-d C] [--no-header]\n";
+	"                     [-u COL] [-i COL] [-r COL] [-t COL] [-d C] [--no-header]\n"
+	"                     [--pseudonymize KEYFILE]\n";
 
 static const struct option longopts[] = {
 	{ "model", required_argument, NULL, 'm' },
@@ -91,7 +92,7 @@ static const struct rec_cli_program program = {
 	"                         for a model with a half-life\n",
 	.shortopts = "m:n:",
 	.longopts = longopts,
-	.takes = REC_CLI_OUTPUT | REC_CLI_SHARD,
+	.takes = REC_CLI_OUTPUT | REC_CLI_SHARD | REC_CLI_PSEUDO,
 };
 
 static void bad_usage(const char *msg)
@@ -157,6 +158,8 @@ static void parse_options(int argc, char **argv, struct options *o)
 		bad_usage("--strict and --skip-bad do not go together");
 	if (!o->predict && o->force)
 		bad_usage("--force goes with --predict");
+	if (o->predict && o->cli.pseudo)
+		bad_usage("--pseudonymize goes with --users or --stream, not --predict");
 	if (!o->users && o->unknown)
 		bad_usage("--unknown goes with --users");
 	if (!o->stream && !o->predict && reads_csv(&o->cli.csv))
@@ -328,7 +331,7 @@ static void known_users(struct rec_dict **ids, const struct rec_model *m,
 {
 	int skip = o->unknown && strcmp(o->unknown, "skip") == 0;
 	uint32_t n = rec_dict_size(*ids), unknown = 0;
-	int64_t *map = rec_dict_map(*ids, m->data.users);
+	int64_t *map = rec_pseudo_dict_map(*ids, m->data.users, o->cli.pseudo);
 	uint8_t *keep = malloc((size_t)n + 1);
 	uint32_t *remap = malloc(((size_t)n + 1) * sizeof(*remap));
 	struct rec_dict *known = NULL;
@@ -368,7 +371,7 @@ static void recommend(FILE *fp, const struct rec_model *m, const struct options 
 		known_users(&l.dict, m, o);
 		names = l.dict;
 		count = rec_dict_size(l.dict);
-		users = rec_dict_map(l.dict, m->data.users);
+		users = rec_pseudo_dict_map(l.dict, m->data.users, o->cli.pseudo);
 	} else {
 		users = rec_dict_map(m->data.users, m->data.users);
 	}
@@ -437,6 +440,7 @@ static void on_signal(int sig)
 struct streamer {
 	struct rec_stream s;
 	const struct job *j;
+	const struct rec_pseudo *pseudo;	/* maps the lines' users */
 	FILE *fp;
 	int emit_before;
 	int file_order;
@@ -468,13 +472,21 @@ static int handle_event(struct streamer *st, const struct rec_event *e,
 {
 	struct rec_user *u;
 	int64_t item = rec_dict_find(st->j->m->data.items, e->item, e->item_len);
+	char name[REC_PSEUDO_LEN + 1];
+	const char *id = e->user;
+	size_t len = e->user_len;
 	int rc;
 
 	/* Row numbers would be times from another clock than the model's. */
 	if (st->j->m->half_life > 0 && !st->file_order &&
 	    (rc = rec_check_time(e->has_time, "-", "the model's half-life", err)) < 0)
 		return rc;
-	if ((rc = rec_stream_user(&st->s, e->user, e->user_len, &u, err)) < 0)
+	if (st->pseudo) {
+		rec_pseudo_map(st->pseudo, id, len, name);
+		id = name;
+		len = REC_PSEUDO_LEN;
+	}
+	if ((rc = rec_stream_user(&st->s, id, len, &u, err)) < 0)
 		return rc;
 	if (st->emit_before && (rc = answer(st, e, u, err)) < 0)
 		return rc;
@@ -564,7 +576,8 @@ static void catch_signals(void)
 static void stream(FILE *fp, struct rec_model *m, struct options *o)
 {
 	struct job j = { m, candidates(m, o->items), (uint32_t)o->n, o->include_seen };
-	struct streamer st = { .j = &j, .fp = fp, .emit_before = o->emit_before,
+	struct streamer st = { .j = &j, .pseudo = o->cli.pseudo, .fp = fp,
+			       .emit_before = o->emit_before,
 			       .file_order = o->file_order, .quiet = o->cli.verbose < 0 };
 	size_t ni = m->data.nitems ? m->data.nitems : 1;
 	struct rec_error e = { 0 };
@@ -614,6 +627,8 @@ int main(int argc, char **argv)
 	parse_options(argc, argv, &o);
 	if (rec_model_load(&m, o.model, &e) < 0)
 		rec_cli_fail(&e);
+	if (o.cli.pseudo && !m->data.pseudonymous)
+		errx(1, "%s: its users are not pseudonymised; no --pseudonymize", o.model);
 	if (!(fp = rec_cli_open_output(o.cli.output, &e)))
 		rec_cli_fail(&e);
 	if (o.stream)

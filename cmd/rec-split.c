@@ -30,7 +30,7 @@ static const char synopsis[] =
 	"                 [--time column|file-order] [-j N] [--progress | --no-progress]\n"
 	"                 [--format recd|long] [--dedup RULE] [-u COL] [-i COL] [-r COL]\n"
 	"                 [-t COL] [-d C] [--no-header] [--skip-bad]\n"
-	"                 --train FILE --test FILE [FILE]\n";
+	"                 [--pseudonymize KEYFILE] --train FILE --test FILE [FILE]\n";
 
 static const struct option longopts[] = {
 	{ "method", required_argument, NULL, OPT_METHOD },
@@ -76,7 +76,7 @@ static const struct rec_cli_program program = {
 	"      --dedup RULE       for CSV input, as in rec-pivot (default last)\n",
 	.shortopts = "",
 	.longopts = longopts,
-	.takes = REC_CLI_SEED | REC_CLI_PROGRESS,
+	.takes = REC_CLI_SEED | REC_CLI_PROGRESS | REC_CLI_PSEUDO,
 };
 
 static void bad_usage(const char *msg)
@@ -198,7 +198,8 @@ static void load(struct rec_dataset *ds, const char *path, const struct options 
 	struct rec_error e;
 	uint64_t skipped = 0;
 
-	if (rec_dataset_load(ds, path, &o->cli.csv, o->dedup, &skipped, &e) < 0)
+	if (rec_dataset_load(ds, path, &o->cli.csv, o->dedup, &skipped, &e) < 0 ||
+	    rec_dataset_pseudonymize(ds, o->cli.pseudo, &e) < 0)
 		rec_cli_fail(&e);
 	if (o->cli.csv.skip_bad && skipped && o->cli.verbose >= 0)
 		warnx("skipped %llu bad rows", (unsigned long long)skipped);

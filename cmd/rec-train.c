@@ -11,7 +11,7 @@
 enum {
 	OPT_LR = REC_OPT_PROGRAM, OPT_REG, OPT_HALF_LIFE, OPT_NOW, OPT_VALIDATION,
 	OPT_DEDUP, OPT_INIT, OPT_FORCE, OPT_TIME, OPT_ITEM_FEATURES, OPT_USER_FEATURES,
-	OPT_MULTI, OPT_NUMERIC
+	OPT_MULTI, OPT_NUMERIC, OPT_FORGET
 };
 
 /* -p settings are applied after -a is known, whatever the order. */
@@ -42,6 +42,7 @@ struct options {
 	const char *item_features;
 	const char *user_features;
 	struct rec_features_options features;
+	const char *forget;
 };
 
 static const char synopsis[] =
@@ -50,8 +51,9 @@ static const char synopsis[] =
 	"                 [--validation FILE] [--progress | --no-progress] [-j N]\n"
 	"                 [--seed N] [--dedup RULE] [--force] [--time column|file-order]\n"
 	"                 [-u COL] [-i COL] [-r COL] [-t COL] [-d C] [--no-header]\n"
-	"                 [--skip-bad] [FILE]\n"
+	"                 [--skip-bad] [--pseudonymize KEYFILE] [FILE]\n"
 	"       rec-train --init MODEL [-a ALGO] [-qv] [-o FILE] [-e N] [--force]\n"
+	"                 [--forget USERS] [--pseudonymize KEYFILE]\n"
 	"                 [--half-life DURATION] [--now TIME] [--time column|file-order]\n"
 	"                 [--progress | --no-progress]\n"
 	"                 [-j N] [--seed N] [--dedup RULE] [-u COL] [-i COL] [-r COL]\n"
@@ -95,6 +97,7 @@ static const struct option longopts[] = {
 	{ "user-features", required_argument, NULL, OPT_USER_FEATURES },
 	{ "multi", required_argument, NULL, OPT_MULTI },
 	{ "numeric", required_argument, NULL, OPT_NUMERIC },
+	{ "forget", required_argument, NULL, OPT_FORGET },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -125,6 +128,9 @@ static const struct rec_cli_program program = {
 	"      --user-features FILE  the same for users\n"
 	"      --multi COL        attribute files as in rec-pivot: split COL's cells\n"
 	"      --numeric COL,...  these columns are numbers\n"
+	"      --forget USERS     with --init: remove the users listed in USERS (one\n"
+	"                         ID a line), their events and their influence,\n"
+	"                         before learning the events of FILE\n"
 	"      --dedup RULE       for CSV input, as in rec-pivot (default last)\n"
 	"      --force            train a rating model on equal ratings, or continue\n"
 	"                         a model on events whose users and items it\n"
@@ -132,7 +138,7 @@ static const struct rec_cli_program program = {
 	.more_help = list_algorithms,
 	.shortopts = "a:k:e:p:",
 	.longopts = longopts,
-	.takes = REC_CLI_OUTPUT | REC_CLI_SEED | REC_CLI_PROGRESS,
+	.takes = REC_CLI_OUTPUT | REC_CLI_SEED | REC_CLI_PROGRESS | REC_CLI_PSEUDO,
 };
 
 static void bad_usage(const char *msg)
@@ -199,6 +205,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case OPT_USER_FEATURES: o->user_features = optarg; break;
 		case OPT_MULTI: o->features.multi = optarg; break;
 		case OPT_NUMERIC: o->features.numeric = optarg; break;
+		case OPT_FORGET: o->forget = optarg; break;
 		case OPT_DEDUP:
 			if (rec_parse_dedup(optarg, &o->dedup, &e) < 0)
 				bad_usage(e.msg);
@@ -207,6 +214,10 @@ static void parse_options(int argc, char **argv, struct options *o)
 	}
 	if (!o->init && (o->item_features || o->user_features))
 		bad_usage("--item-features and --user-features go with --init");
+	if (!o->init && o->forget)
+		bad_usage("--forget goes with --init");
+	if (o->cli.pseudo && o->user_features)
+		bad_usage("--user-features would add raw user IDs: no --pseudonymize");
 	if (o->init)
 		check_init_options(o);
 	else if (!o->algo)
@@ -338,6 +349,38 @@ static void add_features(struct rec_model *m, const char *path, int users,
 		      (unsigned long long)dropped);
 }
 
+/* With a key, the users of data become pseudonyms, which m's must be
+ * already; without one, raw IDs must not join m's pseudonyms. */
+static void pseudonymize(struct rec_model *m, struct rec_dataset *data,
+			 const struct options *o)
+{
+	struct rec_error e;
+
+	if (o->init && o->cli.pseudo && !m->data.pseudonymous)
+		errx(1, "%s: its users are not pseudonymised; no --pseudonymize", o->init);
+	if (o->init && !o->cli.pseudo && m->data.pseudonymous && data->users &&
+	    !data->pseudonymous)
+		errx(1, "%s: its users are pseudonymised; give --pseudonymize KEYFILE", o->init);
+	if (data->users && rec_dataset_pseudonymize(data, o->cli.pseudo, &e) < 0)
+		rec_cli_fail(&e);
+}
+
+/* --forget: the users of its file leave m, and their influence with them. */
+static void forget(struct rec_model *m, struct options *o)
+{
+	struct rec_dict *ids;
+	struct rec_error e;
+	uint32_t gone;
+
+	o->train.passes = o->passes >= 0 ? (uint32_t)o->passes : 1;
+	if (rec_ids_read(&ids, o->forget, &e) < 0 ||
+	    rec_model_forget(m, ids, o->cli.pseudo, &o->train, &gone, &e) < 0)
+		rec_cli_fail(&e);
+	if (o->cli.verbose > 0)
+		warnx("forgot %u of %u users", gone, rec_dict_size(ids));
+	rec_dict_free(ids);
+}
+
 /* Continue m on the events of data. */
 static void train_more(struct rec_model *m, struct rec_dataset *data, struct options *o)
 {
@@ -367,8 +410,8 @@ int main(int argc, char **argv)
 	if (strcmp(output, "-") == 0 && isatty(STDOUT_FILENO))
 		bad_usage("not writing a binary model to a terminal; use -o FILE");
 	if (o.init) {
-		m = resume(&o, optind == argc && (o.item_features || o.user_features) ? NULL :
-			   input, &data);
+		m = resume(&o, optind == argc && (o.item_features || o.user_features ||
+						  o.forget) ? NULL : input, &data);
 		if (o.item_features)
 			add_features(m, o.item_features, 0, &o);
 		if (o.user_features)
@@ -378,10 +421,14 @@ int main(int argc, char **argv)
 		if (rec_dataset_load(&data, input, &o.cli.csv, o.dedup, NULL, &e) < 0)
 			rec_cli_fail(&e);
 	}
+	pseudonymize(m, &data, &o);
+	if (o.forget)
+		forget(m, &o);
 	if (data.users)
 		check_data(m, &data, input, &o);
 	if (o.validation) {
-		if (rec_dataset_load(&validation, o.validation, &o.cli.csv, o.dedup, NULL, &e) < 0)
+		if (rec_dataset_load(&validation, o.validation, &o.cli.csv, o.dedup, NULL, &e) < 0 ||
+		    rec_dataset_pseudonymize(&validation, o.cli.pseudo, &e) < 0)
 			rec_cli_fail(&e);
 		o.train.validation = &validation;
 	}

@@ -11,6 +11,7 @@
 #define META_LEN 24
 #define HAS_RATING 1u
 #define HAS_TIME 2u
+#define PSEUDONYMOUS 4u
 
 int rec_parse_dedup(const char *s, enum rec_dedup *out, struct rec_error *err)
 {
@@ -671,6 +672,7 @@ int rec_dataset_select(struct rec_dataset *dst, const struct rec_dataset *src,
 	dst->nitems = src->nitems;
 	dst->has_rating = src->has_rating;
 	dst->has_time = src->has_time;
+	dst->pseudonymous = src->pseudonymous;
 	dst->item_features = rec_features_ref(src->item_features);
 	dst->user_features = rec_features_ref(src->user_features);
 	if (dataset_alloc(dst, src->nusers, n) < 0) {
@@ -722,7 +724,8 @@ int rec_dataset_write_sections(struct rec_writer *w, const struct rec_dataset *d
 	/* nnz is a u64 written as two u32 halves, low first: little-endian. */
 	uint32_t meta[6] = { ds->nusers, ds->nitems, (uint32_t)ds->nnz,
 			     (uint32_t)(ds->nnz >> 32),
-			     (ds->has_rating ? HAS_RATING : 0) | (ds->has_time ? HAS_TIME : 0), 0 };
+			     (ds->has_rating ? HAS_RATING : 0) | (ds->has_time ? HAS_TIME : 0) |
+			     (ds->pseudonymous ? PSEUDONYMOUS : 0), 0 };
 
 	if (rec_writer_u32(w, meta, 6) < 0 ||
 	    rec_writer_dict(w, ds->users) < 0 ||
@@ -780,6 +783,7 @@ static int read_meta(struct rec_reader *r, struct rec_dataset *ds)
 		return rec_reader_fail(r, REC_EFORMAT, "more entries than the file holds");
 	ds->has_rating = !!(meta[4] & HAS_RATING);
 	ds->has_time = !!(meta[4] & HAS_TIME);
+	ds->pseudonymous = !!(meta[4] & PSEUDONYMOUS);
 	ds->nusers = meta[0];
 	ds->nitems = meta[1];
 	ds->nnz = nnz;

@@ -201,4 +201,14 @@ extern const struct rec_algo rec_algo_ials;
 extern const struct rec_algo rec_algo_content;
 extern const struct rec_algo rec_algo_hybrid;
 
+/* forget.c: keep[u] 0 for the users of ids that ds has (REC_EINVAL if
+ * it has user attributes); dropping them; and for a model, the same with
+ * its per-user state moved down and *touched the users to re-solve. */
+int rec_forget_mask(const struct rec_dataset *ds, const struct rec_dict *ids,
+		    const struct rec_pseudo *p, uint8_t **keep, uint32_t *gone,
+		    struct rec_error *err);
+int rec_forget_apply(struct rec_dataset *ds, const uint8_t *keep, struct rec_error *err);
+int rec_forget_partial(struct rec_model *m, const uint8_t *keep, uint8_t **touched,
+		       struct rec_error *err);
+
 #endif

@@ -251,6 +251,36 @@ int rec_model_update(struct rec_model *m, struct rec_events *ev,
 	return rc;
 }
 
+/* Families that keep per-user state and can re-solve part of the model
+ * forget by a partial update; the others are trained anew. */
+int rec_model_forget(struct rec_model *m, const struct rec_dict *ids,
+		     const struct rec_pseudo *p, const struct rec_train_options *opt,
+		     uint32_t *gone, struct rec_error *err)
+{
+	uint8_t *keep, *touched = NULL;
+	struct rec_dataset rest;
+	int rc = rec_forget_mask(&m->data, ids, p, &keep, gone, err);
+
+	if (rc < 0 || !*gone)
+		goto out;
+	if (!m->algo->update || !(m->algo->user_rows || m->algo->set_user_state)) {
+		if ((rc = rec_forget_apply(&m->data, keep, err)) < 0)
+			goto out;
+		if (m->algo->release)
+			m->algo->release(m);
+		rest = m->data;
+		memset(&m->data, 0, sizeof(m->data));
+		rc = rec_model_train(m, &rest, opt, err);
+	} else if ((rc = rec_forget_partial(m, keep, &touched, err)) == 0) {
+		rc = compute_popularity(m) < 0 ? rec_error_set(err, REC_ENOMEM, "out of memory") :
+		     m->algo->update(m, m->data.nusers, m->data.nitems, touched, opt, err);
+	}
+out:
+	free(keep);
+	free(touched);
+	return rc;
+}
+
 int rec_model_add_features(struct rec_model *m, int users, struct rec_features *f,
 			   uint64_t *dropped, struct rec_error *err)
 {

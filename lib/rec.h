@@ -355,6 +355,7 @@ struct rec_dataset {
 	int has_time;
 	struct rec_features *item_features;	/* or NULL (features.c) */
 	struct rec_features *user_features;
+	int pseudonymous;	/* user IDs are pseudonyms (pseudo.c) */
 };
 
 enum rec_dedup {
@@ -420,6 +421,48 @@ int rec_dataset_write_wide(const struct rec_dataset *ds, FILE *fp,
 			   struct rec_error *err);
 /* Counts, density, rating histogram and time range as "stat,value" CSV. */
 int rec_dataset_write_stats(const struct rec_dataset *ds, FILE *fp);
+
+/* --- pseudonymised user IDs (pseudo.c) --- */
+
+#define REC_PSEUDO_KEY_BYTES 32
+#define REC_PSEUDO_LEN 32	/* hex digits of a pseudonym: 16 bytes of the MAC */
+
+/* The secret of --pseudonymize. */
+struct rec_pseudo {
+	unsigned char key[REC_PSEUDO_KEY_BYTES];
+};
+
+/* Write a new random key to path, mode 0600; an existing file is refused
+ * (REC_EIO), never overwritten. */
+int rec_pseudo_genkey(const char *path, struct rec_error *err);
+/* Read the key at path: REC_EIO if unreadable, REC_EINVAL unless it
+ * holds exactly REC_PSEUDO_KEY_BYTES bytes. */
+int rec_pseudo_load(struct rec_pseudo *p, const char *path, struct rec_error *err);
+/* The pseudonym of the ID (len bytes): the first 16 bytes of its
+ * HMAC-SHA-256 under p's key, in lower-case hex, NUL-terminated. */
+void rec_pseudo_map(const struct rec_pseudo *p, const char *id, size_t len,
+		    char out[REC_PSEUDO_LEN + 1]);
+/* A new dictionary of the pseudonyms of d's IDs in d's order, or NULL
+ * with err set (out of memory, or two IDs with one pseudonym). */
+struct rec_dict *rec_pseudo_dict(const struct rec_dict *d, const struct rec_pseudo *p,
+				 struct rec_error *err);
+/* rec_dict_map of the pseudonyms of from's IDs (p NULL: of the IDs). */
+int64_t *rec_pseudo_dict_map(const struct rec_dict *from, const struct rec_dict *to,
+			     const struct rec_pseudo *p);
+/* Replace ds's user IDs by their pseudonyms and mark it pseudonymous;
+ * nothing if p is NULL or ds is pseudonymous already. */
+int rec_dataset_pseudonymize(struct rec_dataset *ds, const struct rec_pseudo *p,
+			     struct rec_error *err);
+
+/* Remove the users of ids (raw IDs, mapped with p unless it is NULL),
+ * their entries and their IDs from ds, renumbering the others in order;
+ * the items stay.  *gone counts the users found.  REC_EINVAL for a
+ * dataset with user attributes. */
+int rec_dataset_forget(struct rec_dataset *ds, const struct rec_dict *ids,
+		       const struct rec_pseudo *p, uint32_t *gone, struct rec_error *err);
+/* The IDs of the file at path, one a line (the first field), in a new
+ * dictionary in *out. */
+int rec_ids_read(struct rec_dict **out, const char *path, struct rec_error *err);
 
 /* --- splitting (split.c) --- */
 
@@ -699,6 +742,14 @@ int rec_model_rank(const struct rec_model *m, const int64_t *users, size_t count
  * nitems whose allow[i] is 0. */
 void rec_scores_exclude(float *scores, uint32_t nitems, const uint32_t *seen,
 			size_t nseen, const uint8_t *allow);
+/* Forget the users of ids (as rec_dataset_forget) and their influence:
+ * pop, itemknn, ease, content and sasrec are trained anew on the rest of
+ * their training data; families with an update re-solve (ials) or
+ * retrain (bpr, neumf, mf, hybrid) the users who share an item with a
+ * forgotten one, and their items, for opt->passes passes. */
+int rec_model_forget(struct rec_model *m, const struct rec_dict *ids,
+		     const struct rec_pseudo *p, const struct rec_train_options *opt,
+		     uint32_t *gone, struct rec_error *err);
 /* Add the users (or items) that f, read into the model's own dictionary,
  * has beyond the model's: they join it with their attributes and without
  * events, and the family grows its arrays for them without training, so
