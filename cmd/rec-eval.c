@@ -13,7 +13,7 @@
 enum {
 	OPT_TEST = REC_OPT_PROGRAM, OPT_TRAIN, OPT_PER_USER, OPT_FORMAT,
 	OPT_PREQUENTIAL, OPT_NO_UPDATE, OPT_WINDOW, OPT_PARTIAL, OPT_MERGE, OPT_FORCE,
-	OPT_TIME
+	OPT_TIME, OPT_ITEMS
 };
 
 struct options {
@@ -21,6 +21,7 @@ struct options {
 	const char *test;
 	const char *train;
 	const char *model;
+	const char *items;	/* -m ranks only these */
 	const char *output;
 	const char *input;
 	uint32_t k[MAX_K];	/* ascending, distinct */
@@ -40,7 +41,8 @@ struct options {
 };
 
 static const char synopsis[] =
-	"usage: rec-eval [-qv] [-k LIST] [--test FILE] [--train FILE] [-m MODEL]\n"
+	"usage: rec-eval [-qv] [-k LIST] [--test FILE] [--train FILE]\n"
+	"                [-m MODEL [--items FILE]]\n"
 	"                [--per-user] [--format csv|table] [--shard I/N [--partial]]\n"
 	"                [--force] [-o FILE] [-j N]\n"
 	"                [-u COL] [-i COL] [-r COL] [-t COL] [-d C] [--no-header]\n"
@@ -65,6 +67,7 @@ static const struct option longopts[] = {
 	{ "merge", no_argument, NULL, OPT_MERGE },
 	{ "force", no_argument, NULL, OPT_FORCE },
 	{ "time", required_argument, NULL, OPT_TIME },
+	{ "items", required_argument, NULL, OPT_ITEMS },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -83,6 +86,7 @@ static const struct rec_cli_program program = {
 	"                         diversity, popularity and gini\n"
 	"  -m, --model MODEL      rank every item for each test user with MODEL\n"
 	"                         (no FILE is read); adds auc\n"
+	"      --items FILE       with -m: rank only these items (one ID a line)\n"
 	"      --force            go on with a model that knows few test IDs\n"
 	"      --per-user         print user,metric,k,value rows instead of means\n"
 	"      --format F         csv (default) or table\n"
@@ -167,6 +171,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case 'k': parse_cutoffs(optarg, o); break;
 		case 'm': o->model = optarg; break;
 		case OPT_TEST: o->test = optarg; break;
+		case OPT_ITEMS: o->items = optarg; break;
 		case OPT_TRAIN: o->train = optarg; break;
 		case OPT_PER_USER: o->per_user = 1; break;
 		case OPT_FORMAT: parse_format(optarg, o); break;
@@ -205,6 +210,8 @@ static void parse_options(int argc, char **argv, struct options *o)
 		bad_usage("-m reads no FILE: the model ranks every item");
 	if (o->model && !o->prequential && !o->test)
 		bad_usage("-m needs --test FILE");
+	if (o->items && (!o->model || o->prequential))
+		bad_usage("--items goes with -m, without --prequential");
 }
 
 /* --- printing --- */
@@ -296,12 +303,17 @@ static void eval_lists(const struct options *o, const struct rec_eval_input *in,
 	struct rec_error e;
 	struct rec_eval ev;
 	size_t ignored = 0;
+	uint8_t *allow = NULL;
 
 	load_dataset(&test, o->test, o);
 	if ((m && !o->force && rec_check_overlap(&test, m, o->test, &e) < 0) ||
 	    rec_eval_init(&ev, &test, m ? m->data.items : in->items, o->k[o->nk - 1], &e) < 0)
 		rec_cli_fail(&e);
 	rec_eval_shard(&ev, &o->shard);
+	if (o->items && rec_candidates_read(&allow, o->items, m->data.items, m->data.nitems,
+					    &e) < 0)
+		rec_cli_fail(&e);
+	ev.allow = allow;
 	if ((m ? rec_eval_lists_rank(&ev, m, &e) : rec_eval_lists_read(&ev, in, &ignored, &e)) < 0)
 		rec_cli_fail(&e);
 	add_catalogue(o, m, &ev);
@@ -315,6 +327,7 @@ static void eval_lists(const struct options *o, const struct rec_eval_input *in,
 	rec_eval_acc_release(&acc);
 	rec_eval_release(&ev);
 	rec_dataset_release(&test);
+	free(allow);
 }
 
 /* --- prequential evaluation --- */

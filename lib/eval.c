@@ -679,7 +679,7 @@ int rec_eval_lists_rank(struct rec_eval *ev, const struct rec_model *m,
 	int64_t *umap = rec_dict_map(ev->test->users, m->data.users);
 	int64_t *users = malloc(((size_t)ev->n + 1) * sizeof(*users));
 	struct ranking r = { ev, m->data.nitems };
-	struct rec_rank_options ro = { .k = ev->kmax, .scored = auc_of_user,
+	struct rec_rank_options ro = { .k = ev->kmax, .allow = ev->allow, .scored = auc_of_user,
 				       .ranked = keep_lists, .ctx = &r };
 	int rc;
 

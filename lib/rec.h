@@ -699,6 +699,21 @@ int rec_model_rank(const struct rec_model *m, const int64_t *users, size_t count
  * nitems whose allow[i] is 0. */
 void rec_scores_exclude(float *scores, uint32_t nitems, const uint32_t *seen,
 			size_t nseen, const uint8_t *allow);
+/* IDs of a file, one a line without header, interned in a new dict in
+ * the order read: idx[0..n) (with repeats).  Released by rec_ids_release. */
+struct rec_ids {
+	struct rec_dict *dict;
+	uint32_t *idx;
+	size_t n;
+	size_t cap;
+};
+int rec_ids_read(struct rec_ids *l, const char *path, struct rec_error *err);
+void rec_ids_release(struct rec_ids *l);
+/* The candidate mask of the IDs in path: *allow, nitems + 1 bytes that the
+ * caller frees, 1 for the items of items listed; IDs not in items are
+ * left out. */
+int rec_candidates_read(uint8_t **allow, const char *path, const struct rec_dict *items,
+			uint32_t nitems, struct rec_error *err);
 /* Add the users (or items) that f, read into the model's own dictionary,
  * has beyond the model's: they join it with their attributes and without
  * events, and the family grows its arrays for them without training, so
@@ -1021,6 +1036,7 @@ struct rec_eval {
 				 * pair; or NULL */
 	struct rec_catalogue *cat;
 	uint32_t *clist;
+	const uint8_t *allow;	/* the candidates a model ranks, or NULL: all */
 };
 
 /* Start ev on test (which must outlive it), for lists of at most kmax of
