@@ -936,6 +936,7 @@ struct rec_eval_row {
 	uint32_t metric;
 	uint32_t k;
 	double value;
+	const char *scope;	/* a static prefix of the metric's name, or NULL */
 };
 
 struct rec_eval_rows {
@@ -1055,6 +1056,27 @@ int rec_eval_lists_rank(struct rec_eval *ev, const struct rec_model *m,
 			struct rec_error *err);
 /* The training set for the beyond-accuracy metrics. */
 int rec_eval_catalogue(struct rec_eval *ev, const struct rec_dataset *train,
+		       struct rec_error *err);
+/* The metrics of the cold start, beside those of all test users: the
+ * ranking metrics (and auc when ranked by a model) of the test users
+ * without training events (in users), and the ranking metrics of each
+ * test user's list against his test items without training events alone,
+ * of the users who have such items (in items); n* count the users. */
+struct rec_eval_cold {
+	struct rec_eval_acc users;
+	struct rec_eval_acc items;
+	uint32_t nusers;
+	uint32_t nitems;
+};
+/* The cold scopes of ev's lists with train as the training set; released
+ * by rec_eval_cold_release. */
+int rec_eval_cold(struct rec_eval_cold *c, const struct rec_eval *ev,
+		  const struct rec_dataset *train, const uint32_t *k, unsigned nk,
+		  struct rec_error *err);
+void rec_eval_cold_release(struct rec_eval_cold *c);
+/* The rows of the scopes that have users, their metrics' names led by
+ * cold_users: and cold_items:, added to rows. */
+int rec_eval_cold_rows(const struct rec_eval_cold *c, struct rec_eval_rows *rows,
 		       struct rec_error *err);
 /* Empty sums of what ev measures at k[0..nk). */
 int rec_eval_acc_start(struct rec_eval_acc *a, const struct rec_eval *ev,

@@ -50,3 +50,52 @@ pop_model() {
 	run -1 rec-eval -m m.recm --test test.csv --items cand
 	assert_output --partial "cand:2: empty ID"
 }
+
+# train.csv holds a, b, c; d and e have no training event, nor has u9.
+# The lists at k = 2 against the tests:
+#   u3 c e  test {c, e}: ndcg 1           cold items {e}: e second, 1/log2(3)
+#   u2 d    test {d}:    ndcg 1           cold items {d}: d first, 1
+#   u9 b a  test {a}:    1/log2(3)        a cold user, with no cold item
+# ndcg: all (2 + 0.630930)/3 = 0.876977, cold_users 0.630930,
+# cold_items (0.630930 + 1)/2 = 0.815465; mrr of cold_items (1/2 + 1)/2.
+@test "rec-eval --cold: the cold users' and the cold items' metrics, worked by hand" {
+	pop_model
+	printf 'user,item\nu3,c\nu3,e\nu2,d\nu9,a\n' > test.csv
+	printf 'user,item,rank\nu3,c,1\nu3,e,2\nu2,d,1\nu9,b,1\nu9,a,2\n' > recs.csv
+	run -0 rec-eval --cold --test test.csv --train train.csv -k 2 recs.csv
+	assert_equal "$(value ndcg 2)" 0.876977
+	assert_equal "$(value cold_users:ndcg 2)" 0.630930
+	assert_equal "$(value cold_users:mrr 2)" 0.500000
+	assert_equal "$(value cold_items:ndcg 2)" 0.815465
+	assert_equal "$(value cold_items:mrr 2)" 0.750000
+	assert_equal "$(value cold_items:precision 2)" 0.500000
+	# the scopes follow the overall rows, cold users first
+	assert_equal "$(sed -n 14p <<<"$output")" "cold_users:precision,2,0.500000"
+	assert_equal "$(tail -n 1 <<<"$output")" "cold_items:mrr,2,0.750000"
+	run -0 rec-eval --cold --format table --test test.csv --train train.csv -k 2 recs.csv
+	assert_line --regexp '^cold_items:ndcg +2 +0\.815465$'
+}
+
+@test "rec-eval --cold: a scope without users is left out; auc of cold users by a model" {
+	pop_model
+	# u3 is warm and c has events: no scope at all
+	printf 'user,item\nu3,c\n' > test.csv
+	run -0 rec-eval --cold -m m.recm --test test.csv -k 2
+	refute_output --partial cold_
+	# u9, unknown to the model, gets the popular items a, b: a first
+	printf 'user,item\nu3,c\nu9,a\n' > test.csv
+	run -0 rec-eval --cold -m m.recm --test test.csv -k 2
+	assert_equal "$(value cold_users:ndcg 2)" 1.000000
+	assert_equal "$(value cold_users:auc '')" 1.000000
+	refute_output --partial cold_items
+}
+
+@test "rec-eval --cold: needs a training set, and takes no --per-user" {
+	pop_model
+	printf 'user,item\nu3,c\n' > test.csv
+	printf 'user,item,rank\nu3,c,1\n' > recs.csv
+	run -2 rec-eval --cold --test test.csv recs.csv
+	assert_output --partial "--cold needs --train or -m"
+	run -2 rec-eval --cold --per-user -m m.recm --test test.csv
+	assert_output --partial "--cold needs"
+}
