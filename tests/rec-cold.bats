@@ -99,3 +99,47 @@ pop_model() {
 	run -2 rec-eval --cold --per-user -m m.recm --test test.csv
 	assert_output --partial "--cold needs"
 }
+
+# Users uA<n> saw three of a1-a4 (genre A), uB<n> three of b1-b4; a5 and
+# b5 have their genre and no events.
+sides() {
+	{
+		echo user,item
+		for s in A B; do
+			l=$(echo $s | tr AB ab)
+			for n in 1 2 3 4; do
+				for i in 1 2 3 4; do
+					if [ "$i" -ne "$n" ]; then echo "u$s$n,$l$i"; fi
+				done
+			done
+		done
+	} > events.csv
+	{
+		echo item,genre
+		for i in 1 2 3 4 5; do echo "a$i,A"; echo "b$i,B"; done
+	} > items.csv
+}
+
+@test "ials: an item with attributes and no events is recommended by them" {
+	sides
+	rec-pivot -o d.recd --item-features items.csv events.csv
+	rec-train -a ials -p factors=4 -o m.recm d.recd
+	run -0 rec-recommend -m m.recm -n 1
+	assert_line --regexp '^uA1,a5,1,'
+	assert_line --regexp '^uB1,b5,1,'
+	# without the map, a5 and b5 are never first
+	rec-train -a ials -p factors=4 -p attributes=0 -o m0.recm d.recd
+	run -0 rec-recommend -m m0.recm -n 1
+	refute_output --regexp ',[ab]5,1,'
+}
+
+@test "ials: --init --item-features places new items by their attributes" {
+	sides
+	grep -v '^[ab]5,' items.csv > old-items.csv
+	rec-pivot -o d.recd --item-features old-items.csv events.csv
+	rec-train -a ials -p factors=4 -o old.recm d.recd
+	rec-train --init old.recm --item-features items.csv -o new.recm
+	run -0 rec-recommend -m new.recm -n 1
+	assert_line --regexp '^uA1,a5,1,'
+	assert_line --regexp '^uB2,b5,1,'
+}
