@@ -13,7 +13,7 @@
 enum {
 	OPT_TEST = REC_OPT_PROGRAM, OPT_TRAIN, OPT_PER_USER, OPT_FORMAT,
 	OPT_PREQUENTIAL, OPT_NO_UPDATE, OPT_WINDOW, OPT_PARTIAL, OPT_MERGE, OPT_FORCE,
-	OPT_TIME
+	OPT_TIME, OPT_ITEMS, OPT_COLD
 };
 
 struct options {
@@ -21,11 +21,13 @@ struct options {
 	const char *test;
 	const char *train;
 	const char *model;
+	const char *items;	/* -m ranks only these */
 	const char *output;
 	const char *input;
 	uint32_t k[MAX_K];	/* ascending, distinct */
 	unsigned nk;
 	int per_user;
+	int cold;		/* also the cold users and items */
 	int table;
 	int verbose;
 	int prequential;
@@ -40,7 +42,8 @@ struct options {
 };
 
 static const char synopsis[] =
-	"usage: rec-eval [-qv] [-k LIST] [--test FILE] [--train FILE] [-m MODEL]\n"
+	"usage: rec-eval [-qv] [-k LIST] [--test FILE] [--train FILE]\n"
+	"                [-m MODEL [--items FILE]] [--cold]\n"
 	"                [--per-user] [--format csv|table] [--shard I/N [--partial]]\n"
 	"                [--force] [-o FILE] [-j N]\n"
 	"                [-u COL] [-i COL] [-r COL] [-t COL] [-d C] [--no-header]\n"
@@ -65,6 +68,8 @@ static const struct option longopts[] = {
 	{ "merge", no_argument, NULL, OPT_MERGE },
 	{ "force", no_argument, NULL, OPT_FORCE },
 	{ "time", required_argument, NULL, OPT_TIME },
+	{ "items", required_argument, NULL, OPT_ITEMS },
+	{ "cold", no_argument, NULL, OPT_COLD },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -83,6 +88,9 @@ static const struct rec_cli_program program = {
 	"                         diversity, popularity and gini\n"
 	"  -m, --model MODEL      rank every item for each test user with MODEL\n"
 	"                         (no FILE is read); adds auc\n"
+	"      --items FILE       with -m: rank only these items (one ID a line)\n"
+	"      --cold             also the metrics of the users and of the items\n"
+	"                         without training events\n"
 	"      --force            go on with a model that knows few test IDs\n"
 	"      --per-user         print user,metric,k,value rows instead of means\n"
 	"      --format F         csv (default) or table\n"
@@ -167,6 +175,8 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case 'k': parse_cutoffs(optarg, o); break;
 		case 'm': o->model = optarg; break;
 		case OPT_TEST: o->test = optarg; break;
+		case OPT_ITEMS: o->items = optarg; break;
+		case OPT_COLD: o->cold = 1; break;
 		case OPT_TRAIN: o->train = optarg; break;
 		case OPT_PER_USER: o->per_user = 1; break;
 		case OPT_FORMAT: parse_format(optarg, o); break;
@@ -205,15 +215,20 @@ static void parse_options(int argc, char **argv, struct options *o)
 		bad_usage("-m reads no FILE: the model ranks every item");
 	if (o->model && !o->prequential && !o->test)
 		bad_usage("-m needs --test FILE");
+	if (o->items && (!o->model || o->prequential))
+		bad_usage("--items goes with -m, without --prequential");
+	if (o->cold && (o->prequential || o->per_user || o->partial || (!o->train && !o->model)))
+		bad_usage("--cold needs --train or -m, and no --per-user or --partial");
 }
 
 /* --- printing --- */
 
-/* The means of acc or, with --per-user, the users' rows already in rows
- * (named from users), or with --partial acc as the part of the evaluation
- * of data, to the output. */
+/* The means of acc and of the cold scopes (none when NULL) or, with
+ * --per-user, the users' rows already in rows (named from users), or with
+ * --partial acc as the part of the evaluation of data, to the output. */
 static void report(const struct options *o, const struct rec_eval_acc *acc,
-		   struct rec_eval_rows *rows, const struct rec_dict *users, uint64_t data)
+		   const struct rec_eval_cold *cold, struct rec_eval_rows *rows,
+		   const struct rec_dict *users, uint64_t data)
 {
 	struct rec_eval_part part = { o->shard, data, 0 };
 	struct rec_error e;
@@ -221,7 +236,8 @@ static void report(const struct options *o, const struct rec_eval_acc *acc,
 
 	if (o->partial && o->model && rec_file_hash(o->model, &part.model, &e) < 0)
 		rec_cli_fail(&e);
-	if (!o->per_user && !o->partial && rec_eval_rows(acc, rows, &e) < 0)
+	if (!o->per_user && !o->partial && (rec_eval_rows(acc, rows, &e) < 0 ||
+					    (cold && rec_eval_cold_rows(cold, rows, &e) < 0)))
 		rec_cli_fail(&e);
 	if (!o->per_user)
 		users = NULL;
@@ -254,7 +270,7 @@ static void eval_predictions(const struct options *o, const struct rec_eval_inpu
 	if (o->verbose > 0)
 		fprintf(stderr, "rec-eval: %zu predictions of %u users\n", in->n,
 			rec_dict_size(in->users));
-	report(o, &acc, &rows, in->users, 0);
+	report(o, &acc, NULL, &rows, in->users, 0);
 	rec_eval_acc_release(&acc);
 }
 
@@ -267,10 +283,10 @@ static void load_dataset(struct rec_dataset *ds, const char *path,
 		rec_cli_fail(&e);
 }
 
-/* The beyond-accuracy metrics against --train or, without, the model's
- * training data; none with --per-user. */
+/* The beyond-accuracy metrics and the cold scopes against --train or,
+ * without, the model's training data; none with --per-user. */
 static void add_catalogue(const struct options *o, const struct rec_model *m,
-			  struct rec_eval *ev)
+			  struct rec_eval *ev, struct rec_eval_cold *cold)
 {
 	struct rec_dataset train;
 	struct rec_error e;
@@ -279,7 +295,9 @@ static void add_catalogue(const struct options *o, const struct rec_model *m,
 		return;
 	if (o->train)
 		load_dataset(&train, o->train, o);
-	if (rec_eval_catalogue(ev, o->train ? &train : &m->data, &e) < 0)
+	if (rec_eval_catalogue(ev, o->train ? &train : &m->data, &e) < 0 ||
+	    (o->cold && rec_eval_cold(cold, ev, o->train ? &train : &m->data, o->k,
+					  o->nk, &e) < 0))
 		rec_cli_fail(&e);
 	if (o->train)
 		rec_dataset_release(&train);
@@ -291,30 +309,38 @@ static void eval_lists(const struct options *o, const struct rec_eval_input *in,
 		       const struct rec_model *m)
 {
 	struct rec_eval_rows rows = { 0 };
+	struct rec_eval_cold cold = { 0 };
 	struct rec_dataset test;
 	struct rec_eval_acc acc;
 	struct rec_error e;
 	struct rec_eval ev;
 	size_t ignored = 0;
+	uint8_t *allow = NULL;
 
 	load_dataset(&test, o->test, o);
 	if ((m && !o->force && rec_check_overlap(&test, m, o->test, &e) < 0) ||
 	    rec_eval_init(&ev, &test, m ? m->data.items : in->items, o->k[o->nk - 1], &e) < 0)
 		rec_cli_fail(&e);
 	rec_eval_shard(&ev, &o->shard);
+	if (o->items && rec_candidates_read(&allow, o->items, m->data.items, m->data.nitems,
+					    &e) < 0)
+		rec_cli_fail(&e);
+	ev.allow = allow;
 	if ((m ? rec_eval_lists_rank(&ev, m, &e) : rec_eval_lists_read(&ev, in, &ignored, &e)) < 0)
 		rec_cli_fail(&e);
-	add_catalogue(o, m, &ev);
+	add_catalogue(o, m, &ev, &cold);
 	if (rec_eval_acc_start(&acc, &ev, o->k, o->nk, &e) < 0 ||
 	    rec_eval_add(&acc, &ev, 0, ev.n, o->per_user ? &rows : NULL, &e) < 0)
 		rec_cli_fail(&e);
 	if (o->verbose > 0)
 		fprintf(stderr, "rec-eval: %u test users evaluated; %zu rows of other users "
 			"ignored\n", ev.n, ignored);
-	report(o, &acc, &rows, test.users, o->partial ? rec_eval_identity(&ev) : 0);
+	report(o, &acc, &cold, &rows, test.users, o->partial ? rec_eval_identity(&ev) : 0);
 	rec_eval_acc_release(&acc);
+	rec_eval_cold_release(&cold);
 	rec_eval_release(&ev);
 	rec_dataset_release(&test);
+	free(allow);
 }
 
 /* --- prequential evaluation --- */
@@ -381,7 +407,7 @@ static void merge(const struct options *o)
 
 	if (rec_eval_parts_merge(&acc, o->parts, o->nparts, &e) < 0)
 		rec_cli_fail(&e);
-	report(o, &acc, &rows, NULL, 0);
+	report(o, &acc, NULL, &rows, NULL, 0);
 	rec_eval_acc_release(&acc);
 }
 

@@ -168,44 +168,11 @@ static void parse_options(int argc, char **argv, struct options *o)
 		bad_usage("unexpected operand");
 }
 
-/* IDs of a list file, one a line, interned into dict. */
-struct id_list {
-	struct rec_dict *dict;
-	uint32_t *idx;
-	size_t n;
-	size_t cap;
-};
-
-static int take_id(void *ctx, char *const *field, const size_t *len, struct rec_error *err)
+static void read_ids(const char *path, struct rec_ids *l)
 {
-	struct id_list *l = ctx;
-
-	if (!len[0])
-		return rec_error_set(err, REC_EPARSE, "empty ID");
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? 2 * l->cap : 256;
-		uint32_t *p = realloc(l->idx, cap * sizeof(*p));
-
-		if (!p)
-			return rec_error_set(err, REC_ENOMEM, "out of memory");
-		l->idx = p;
-		l->cap = cap;
-	}
-	if (rec_dict_intern(l->dict, field[0], len[0], &l->idx[l->n], NULL) < 0)
-		return rec_error_set(err, REC_ENOMEM, "out of memory");
-	l->n++;
-	return 0;
-}
-
-static void read_ids(const char *path, struct id_list *l)
-{
-	struct rec_csv_options opt = { .no_header = 1, .delim = ',' };
-	struct rec_csv_column col = { "ID", "", NULL, 0, 0, 0 };
 	struct rec_error e;
 
-	if (!(l->dict = rec_dict_new()))
-		errx(1, "out of memory");
-	if (rec_csv_read(path, &opt, &col, 1, take_id, l, NULL, &e) < 0)
+	if (rec_ids_read(l, path, &e) < 0)
 		rec_cli_fail(&e);
 }
 
@@ -213,23 +180,11 @@ static void read_ids(const char *path, struct id_list *l)
  * item, without --items. */
 static uint8_t *candidates(const struct rec_model *m, const char *path)
 {
-	uint8_t *allow;
-	struct id_list l = { 0 };
-	int64_t *map;
+	uint8_t *allow = NULL;
+	struct rec_error e;
 
-	if (!path)
-		return NULL;
-	if (!(allow = calloc((size_t)m->data.nitems + 1, 1)))
-		errx(1, "out of memory");
-	read_ids(path, &l);
-	if (!(map = rec_dict_map(l.dict, m->data.items)))
-		errx(1, "out of memory");
-	for (size_t j = 0; j < l.n; j++)
-		if (map[l.idx[j]] >= 0)
-			allow[map[l.idx[j]]] = 1;
-	free(map);
-	free(l.idx);
-	rec_dict_free(l.dict);
+	if (path && rec_candidates_read(&allow, path, m->data.items, m->data.nitems, &e) < 0)
+		rec_cli_fail(&e);
 	return allow;
 }
 
@@ -359,7 +314,7 @@ static void known_users(struct rec_dict **ids, const struct rec_model *m,
 static void recommend(FILE *fp, const struct rec_model *m, const struct options *o)
 {
 	struct job j = { m, candidates(m, o->items), (uint32_t)o->n, o->include_seen };
-	struct id_list l = { 0 };
+	struct rec_ids l = { 0 };
 	const struct rec_dict *names = m->data.users;
 	uint32_t *which;
 	int64_t *users;

@@ -52,7 +52,7 @@ static int push_row(struct rec_eval_rows *r, uint32_t user, enum rec_metric m,
 		r->row = p;
 		r->cap = cap;
 	}
-	r->row[r->n++] = (struct rec_eval_row){ user, m, rec_metric_has_k(m) ? k : 0, value };
+	r->row[r->n++] = (struct rec_eval_row){ user, m, rec_metric_has_k(m) ? k : 0, value, NULL };
 	return 0;
 }
 
@@ -64,6 +64,13 @@ void rec_eval_rows_release(struct rec_eval_rows *r)
 	memset(r, 0, sizeof(*r));
 }
 
+/* The row's metric name led by its scope, in buf[64]. */
+static const char *row_name(const struct rec_eval_row *w, char *buf)
+{
+	snprintf(buf, 64, "%s%s", w->scope ? w->scope : "", rec_metric_name(w->metric));
+	return buf;
+}
+
 /* Rows as CSV, each led by its user's name (with users) and by lead.  A
  * metric without a cut-off has k 0, which "%.0u" prints as nothing. */
 void rec_eval_rows_csv(FILE *fp, const struct rec_eval_rows *r, const struct rec_dict *users,
@@ -71,6 +78,7 @@ void rec_eval_rows_csv(FILE *fp, const struct rec_eval_rows *r, const struct rec
 {
 	for (size_t i = 0; i < r->n; i++) {
 		const struct rec_eval_row *w = &r->row[i];
+		char buf[64];
 
 		if (users) {
 			size_t len;
@@ -80,7 +88,7 @@ void rec_eval_rows_csv(FILE *fp, const struct rec_eval_rows *r, const struct rec
 			putc(',', fp);
 		}
 		/* events is a count */
-		fprintf(fp, "%s%s,%.0u,%.*f\n", lead, rec_metric_name(w->metric), w->k,
+		fprintf(fp, "%s%s,%.0u,%.*f\n", lead, row_name(w, buf), w->k,
 			w->metric == REC_M_EVENTS ? 0 : 6, w->value);
 	}
 }
@@ -95,7 +103,7 @@ static int max_int(int a, int b)
 void rec_eval_rows_table(FILE *fp, const struct rec_eval_rows *r, const struct rec_dict *users)
 {
 	int wu = 4, wm = 6, wk = 1, wv = 5;
-	char v[64];
+	char v[64], buf[64];
 
 	for (size_t i = 0; i < r->n; i++) {
 		const struct rec_eval_row *w = &r->row[i];
@@ -106,7 +114,7 @@ void rec_eval_rows_table(FILE *fp, const struct rec_eval_rows *r, const struct r
 			rec_dict_name(users, w->user, &len);
 			wu = max_int(wu, (int)len);
 		}
-		wm = max_int(wm, (int)strlen(rec_metric_name(w->metric)));
+		wm = max_int(wm, (int)strlen(row_name(w, buf)));
 		wk = max_int(wk, snprintf(v, sizeof(v), "%.0u", w->k));
 		wv = max_int(wv, snprintf(v, sizeof(v), "%.6f", w->value));
 	}
@@ -118,7 +126,7 @@ void rec_eval_rows_table(FILE *fp, const struct rec_eval_rows *r, const struct r
 
 		if (users)
 			fprintf(fp, "%-*s  ", wu, rec_dict_name(users, w->user, NULL));
-		fprintf(fp, "%-*s  %*.0u  %*.6f\n", wm, rec_metric_name(w->metric), wk, w->k,
+		fprintf(fp, "%-*s  %*.0u  %*.6f\n", wm, row_name(w, buf), wk, w->k,
 			wv, w->value);
 	}
 }
@@ -245,8 +253,9 @@ static double value(const struct rec_eval_acc *a, enum rec_metric m, unsigned ki
 	return finish(m, sum_of(a, m, ki), a->count[cell(a, m, ki)]);
 }
 
-int rec_eval_rows(const struct rec_eval_acc *a, struct rec_eval_rows *rows,
-		  struct rec_error *err)
+/* a's rows, their names led by scope (or by nothing when NULL). */
+static int scoped_rows(const struct rec_eval_acc *a, const char *scope,
+		       struct rec_eval_rows *rows, struct rec_error *err)
 {
 	uint64_t *scratch = malloc(((size_t)a->nitems + 1) * sizeof(*scratch));
 	int rc = scratch ? 0 : REC_ENOMEM;
@@ -255,10 +264,18 @@ int rec_eval_rows(const struct rec_eval_acc *a, struct rec_eval_rows *rows,
 		if (!(a->metrics & REC_M_BIT(m)))
 			continue;
 		for (unsigned ki = 0; ki < (rec_metric_has_k(m) ? a->nk : 1) && rc == 0; ki++)
-			rc = push_row(rows, REC_EVAL_ALL, m, a->k[ki], value(a, m, ki, scratch));
+			if ((rc = push_row(rows, REC_EVAL_ALL, m, a->k[ki],
+					   value(a, m, ki, scratch))) == 0)
+				rows->row[rows->n - 1].scope = scope;
 	}
 	free(scratch);
 	return rc < 0 ? rec_error_set(err, rc, "out of memory") : 0;
+}
+
+int rec_eval_rows(const struct rec_eval_acc *a, struct rec_eval_rows *rows,
+		  struct rec_error *err)
+{
+	return scoped_rows(a, NULL, rows, err);
 }
 
 /* The ranking metrics in the order of enum rec_metric, from precision. */
@@ -679,7 +696,7 @@ int rec_eval_lists_rank(struct rec_eval *ev, const struct rec_model *m,
 	int64_t *umap = rec_dict_map(ev->test->users, m->data.users);
 	int64_t *users = malloc(((size_t)ev->n + 1) * sizeof(*users));
 	struct ranking r = { ev, m->data.nitems };
-	struct rec_rank_options ro = { .k = ev->kmax, .scored = auc_of_user,
+	struct rec_rank_options ro = { .k = ev->kmax, .allow = ev->allow, .scored = auc_of_user,
 				       .ranked = keep_lists, .ctx = &r };
 	int rc;
 
@@ -740,13 +757,11 @@ static uint32_t cut(const struct rec_eval *ev, uint32_t u, uint32_t k)
 	return ev->len[u] < k ? ev->len[u] : k;
 }
 
-/* User u's ranking metrics at every cut-off and AUC, added to a and, with
- * rows, reported. */
-static int add_user(struct rec_eval_acc *a, const struct rec_eval *ev, uint32_t u,
-		    struct rec_eval_rows *rows)
+/* User u's list against test[0..ntest): the ranking metrics at every
+ * cut-off, added to a and, with rows, reported. */
+static int add_list(struct rec_eval_acc *a, const struct rec_eval *ev, uint32_t u,
+		    const uint32_t *test, uint32_t ntest, struct rec_eval_rows *rows)
 {
-	const uint32_t *test = ev->titem + ev->tptr[u];
-	uint32_t ntest = (uint32_t)(ev->tptr[u + 1] - ev->tptr[u]);
 	struct rec_rank_metrics x;
 	double v[NRANK];
 	int rc = 0;
@@ -759,6 +774,17 @@ static int add_user(struct rec_eval_acc *a, const struct rec_eval *ev, uint32_t 
 		for (int j = 0; j < NRANK && rows && rc == 0; j++)
 			rc = push_row(rows, ev->user[u], REC_M_PRECISION + j, a->k[ki], v[j]);
 	}
+	return rc;
+}
+
+/* User u's ranking metrics at every cut-off and AUC, added to a and, with
+ * rows, reported. */
+static int add_user(struct rec_eval_acc *a, const struct rec_eval *ev, uint32_t u,
+		    struct rec_eval_rows *rows)
+{
+	uint32_t ntest = (uint32_t)(ev->tptr[u + 1] - ev->tptr[u]);
+	int rc = add_list(a, ev, u, ev->titem + ev->tptr[u], ntest, rows);
+
 	if (rc < 0 || !ev->auc || ev->auc[u] < 0)
 		return rc;
 	add(a, REC_M_AUC, 0, ev->auc[u], 1);
@@ -834,6 +860,114 @@ int rec_eval_add(struct rec_eval_acc *a, const struct rec_eval *ev, uint32_t fir
 	for (unsigned ki = 0; ki < a->nk && beyond && rc == 0; ki++)
 		rc = add_beyond(a, ev, first, n, ki);
 	return rc < 0 ? rec_error_set(err, rc, "out of memory") : 0;
+}
+
+/* --- the cold start --- */
+
+void rec_eval_cold_release(struct rec_eval_cold *c)
+{
+	if (!c)
+		return;
+	rec_eval_acc_release(&c->users);
+	rec_eval_acc_release(&c->items);
+	memset(c, 0, sizeof(*c));
+}
+
+/* For each item of test, 1 when train has no event of it: a new array, or
+ * NULL. */
+static uint8_t *cold_items(const struct rec_dataset *test, const struct rec_dataset *train)
+{
+	int64_t *map = rec_dict_map(test->items, train->items);
+	uint8_t *seen = calloc((size_t)train->nitems + 1, 1);
+	uint8_t *cold = malloc((size_t)test->nitems + 1);
+
+	if (map && seen && cold) {
+		for (uint64_t e = 0; e < train->nnz; e++)
+			seen[train->col[e]] = 1;
+		for (uint32_t i = 0; i < test->nitems; i++)
+			cold[i] = map[i] < 0 || !seen[map[i]];
+	} else {
+		free(cold);
+		cold = NULL;
+	}
+	free(map);
+	free(seen);
+	return cold;
+}
+
+/* User u's list against his cold test items alone (ascending in the
+ * lists' indices through lmap, in buf), if he has any. */
+static int add_cold_items(struct rec_eval_cold *c, const struct rec_eval *ev, uint32_t u,
+			  const uint8_t *cold, const int64_t *lmap, uint32_t *buf)
+{
+	const struct rec_dataset *t = ev->test;
+	uint32_t tu = ev->user[u], n = 0;
+
+	for (uint64_t e = t->rowptr[tu]; e < t->rowptr[tu + 1]; e++)
+		if (cold[t->col[e]])
+			buf[n++] = lmap[t->col[e]] < 0 ? UINT32_MAX : (uint32_t)lmap[t->col[e]];
+	if (!n)
+		return 0;
+	qsort(buf, n, sizeof(*buf), cmp_u32);
+	c->nitems++;
+	return add_list(&c->items, ev, u, buf, n, NULL);
+}
+
+/* Each test user into the scopes he belongs to. */
+static int add_cold(struct rec_eval_cold *c, const struct rec_eval *ev,
+		    const struct rec_dataset *train, const uint8_t *cold, const int64_t *umap,
+		    const int64_t *lmap, uint32_t *buf)
+{
+	int rc = 0;
+
+	for (uint32_t u = 0; u < ev->n && rc == 0; u++) {
+		int64_t tu = umap[ev->user[u]];
+
+		if (tu < 0 || train->rowptr[tu + 1] == train->rowptr[tu]) {
+			c->nusers++;
+			rc = add_user(&c->users, ev, u, NULL);
+		}
+		if (rc == 0)
+			rc = add_cold_items(c, ev, u, cold, lmap, buf);
+	}
+	return rc;
+}
+
+int rec_eval_cold(struct rec_eval_cold *c, const struct rec_eval *ev,
+		  const struct rec_dataset *train, const uint32_t *k, unsigned nk,
+		  struct rec_error *err)
+{
+	const struct rec_dataset *t = ev->test;
+	uint8_t *cold = cold_items(t, train);
+	int64_t *umap = rec_dict_map(t->users, train->users);
+	int64_t *lmap = rec_dict_map(t->items, ev->items);
+	uint32_t *buf = malloc(((size_t)t->nitems + 1) * sizeof(*buf));
+	int rc = cold && umap && lmap && buf ? 0 : REC_ENOMEM;
+
+	memset(c, 0, sizeof(*c));
+	if (rc == 0 && (rec_eval_acc_init(&c->users, REC_EVAL_RANKING |
+					  (ev->auc ? REC_EVAL_SCORES : 0), k, nk, 0, err) < 0 ||
+			rec_eval_acc_init(&c->items, REC_EVAL_RANKING, k, nk, 0, err) < 0))
+		rc = REC_ENOMEM;
+	if (rc == 0)
+		rc = add_cold(c, ev, train, cold, umap, lmap, buf);
+	free(cold);
+	free(umap);
+	free(lmap);
+	free(buf);
+	if (rc < 0)
+		rec_eval_cold_release(c);
+	return rc < 0 ? rec_error_set(err, rc, "out of memory") : 0;
+}
+
+int rec_eval_cold_rows(const struct rec_eval_cold *c, struct rec_eval_rows *rows,
+		       struct rec_error *err)
+{
+	if (c->nusers && scoped_rows(&c->users, "cold_users:", rows, err) < 0)
+		return err->code;
+	if (c->nitems && scoped_rows(&c->items, "cold_items:", rows, err) < 0)
+		return err->code;
+	return 0;
 }
 
 /* --- evaluations in parts --- */

@@ -43,7 +43,7 @@
 
 enum {
 	HP_FACTORS, HP_EPOCHS, HP_REG, HP_REG_EXP, HP_UNOBSERVED, HP_ALPHA, HP_CG_STEPS,
-	HP_INIT, HP_PATIENCE, NHP
+	HP_INIT, HP_PATIENCE, HP_ATTRIBUTES, NHP
 };
 
 static const struct rec_hparam ials_hparams[NHP] = {
@@ -56,6 +56,7 @@ static const struct rec_hparam ials_hparams[NHP] = {
 	[HP_CG_STEPS] = { "cg_steps", 0, 0, 1000, 1, NULL },
 	[HP_INIT] = { "init", 0.1, 0, 10, 0, NULL },
 	[HP_PATIENCE] = { "patience", 3, 1, 100000, 1, NULL },
+	[HP_ATTRIBUTES] = { "attributes", 1, 0, 1, 1, NULL },
 };
 
 /* Entries gathered at a time into one rank update of a row's system. */
@@ -697,6 +698,102 @@ static void draw_rows(float *a, size_t from, size_t to, uint32_t k, double sd,
 		a[j] = (float)(sd * rec_rng_normal(rng));
 }
 
+/* --- items known by their attributes alone --- */
+
+/* The ridge of the map from attributes to item vectors. */
+#define MAP_RIDGE 1.0f
+
+/* Entry j of item i's attributes, the last (j == the row's length) a
+ * constant 1 in column nf, the map's intercept. */
+static void attribute(const struct rec_features *f, uint32_t i, uint64_t j, uint32_t nf,
+		      uint32_t *col, float *val)
+{
+	uint64_t at = i < f->nrows ? f->ptr[i] + j : 0;
+	int last = i >= f->nrows || at == f->ptr[i + 1];
+
+	*col = last ? nf : f->col[at];
+	*val = last ? 1 : f->val[at];
+}
+
+static uint64_t attributes_of(const struct rec_features *f, uint32_t i)
+{
+	return (i < f->nrows ? f->ptr[i + 1] - f->ptr[i] : 0) + 1;
+}
+
+/* The map w[c][j] (column-major, nf + 1 rows: nf attributes and the
+ * intercept) by ridge regression of the vectors of the items with events
+ * on their attributes: (X^T X + ridge I) W = X^T Q. */
+static int fit_map(const struct rec_model *m, const uint8_t *warm, uint32_t nf, float *w)
+{
+	const struct ials *s = m->state;
+	const struct rec_features *f = m->data.item_features;
+	int n = (int)nf + 1, k = (int)s->k, info;
+	float *a = calloc((size_t)n * n, sizeof(*a));
+	uint32_t c1, c2;
+	float v1, v2;
+
+	if (!a)
+		return REC_ENOMEM;
+	for (uint32_t i = 0; i < m->data.nitems; i++)
+		for (uint64_t x = 0; warm[i] && x < attributes_of(f, i); x++) {
+			attribute(f, i, x, nf, &c1, &v1);
+			for (uint64_t y = 0; y < attributes_of(f, i); y++) {
+				attribute(f, i, y, nf, &c2, &v2);
+				a[(size_t)c1 * n + c2] += v1 * v2;
+			}
+			for (int j = 0; j < k; j++)
+				w[(size_t)j * n + c1] += v1 * s->q[(size_t)i * k + j];
+		}
+	for (int c = 0; c < n; c++)
+		a[(size_t)c * n + c] += MAP_RIDGE;
+	sposv_("L", &n, &k, a, &n, w, &n, &info, 1);
+	free(a);
+	return info ? REC_EINVAL : 0;
+}
+
+/* With item attributes and attributes=1, each item without events gets
+ * the vector that the map fitted on the others gives from its attributes
+ * (Gantner et al., ICDM 2010), and the Gram matrix is brought up to date. */
+static int place_cold_items(struct rec_model *m)
+{
+	struct ials *s = m->state;
+	const struct rec_dataset *d = &m->data;
+	const struct rec_features *f = d->item_features;
+	uint32_t nf = f ? rec_dict_size(f->names) : 0, c;
+	uint8_t *warm;
+	float *w, v;
+	int rc;
+
+	if (!f || !m->hp[HP_ATTRIBUTES])
+		return 0;
+	warm = calloc((size_t)d->nitems + 1, 1);
+	w = calloc(((size_t)nf + 1) * s->k, sizeof(*w));
+	if (!warm || !w) {
+		rc = REC_ENOMEM;
+		goto out;
+	}
+	for (uint64_t e = 0; e < d->nnz; e++)
+		warm[d->col[e]] = 1;
+	if ((rc = fit_map(m, warm, nf, w)) < 0)
+		goto out;
+	for (uint32_t i = 0; i < d->nitems; i++) {
+		float *q = s->q + (size_t)i * s->k;
+
+		for (uint32_t j = 0; !warm[i] && j < s->k; j++)
+			q[j] = 0;
+		for (uint64_t x = 0; !warm[i] && x < attributes_of(f, i); x++) {
+			attribute(f, i, x, nf, &c, &v);
+			for (uint32_t j = 0; j < s->k; j++)
+				q[j] += v * w[(size_t)j * (nf + 1) + c];
+		}
+	}
+	gram_of(s->q, d->nitems, s->k, (float)m->hp[HP_UNOBSERVED], s->gram);
+out:
+	free(warm);
+	free(w);
+	return rc;
+}
+
 static int ials_train(struct rec_model *m, const struct rec_train_options *opt,
 		      struct rec_error *err)
 {
@@ -716,6 +813,8 @@ static int ials_train(struct rec_model *m, const struct rec_train_options *opt,
 	draw_rows(s->p, 0, m->data.nusers, s->k, m->hp[HP_INIT], &rng);
 	draw_rows(s->q, 0, m->data.nitems, s->k, m->hp[HP_INIT], &rng);
 	rc = rec_train_epochs(m, &e, opt, err);
+	if (rc >= 0 && place_cold_items(m) < 0)
+		rc = trained(REC_ENOMEM, err);
 out:
 	trainer_release(&t);
 	return rc < 0 ? rc : 0;
@@ -755,7 +854,7 @@ static int ials_update(struct rec_model *m, uint32_t old_users, uint32_t old_ite
 	draw_rows(s->q, old_items, d->nitems, s->k, m->hp[HP_INIT], &rng);
 	if (opt->passes == 0) {
 		gram_of(s->q, d->nitems, s->k, a0, s->gram);
-		return 0;
+		return place_cold_items(m) < 0 ? trained(REC_ENOMEM, err) : 0;
 	}
 	if (trainer_init(&t, m) < 0 || !(items = calloc((size_t)d->nitems + 1, 1))) {
 		rc = REC_ENOMEM;

@@ -750,6 +750,21 @@ void rec_scores_exclude(float *scores, uint32_t nitems, const uint32_t *seen,
 int rec_model_forget(struct rec_model *m, const struct rec_dict *ids,
 		     const struct rec_pseudo *p, const struct rec_train_options *opt,
 		     uint32_t *gone, struct rec_error *err);
+/* IDs of a file, one a line without header, interned in a new dict in
+ * the order read: idx[0..n) (with repeats).  Released by rec_ids_release. */
+struct rec_ids {
+	struct rec_dict *dict;
+	uint32_t *idx;
+	size_t n;
+	size_t cap;
+};
+int rec_ids_read(struct rec_ids *l, const char *path, struct rec_error *err);
+void rec_ids_release(struct rec_ids *l);
+/* The candidate mask of the IDs in path: *allow, nitems + 1 bytes that the
+ * caller frees, 1 for the items of items listed; IDs not in items are
+ * left out. */
+int rec_candidates_read(uint8_t **allow, const char *path, const struct rec_dict *items,
+			uint32_t nitems, struct rec_error *err);
 /* Add the users (or items) that f, read into the model's own dictionary,
  * has beyond the model's: they join it with their attributes and without
  * events, and the family grows its arrays for them without training, so
@@ -972,6 +987,7 @@ struct rec_eval_row {
 	uint32_t metric;
 	uint32_t k;
 	double value;
+	const char *scope;	/* a static prefix of the metric's name, or NULL */
 };
 
 struct rec_eval_rows {
@@ -1072,6 +1088,7 @@ struct rec_eval {
 				 * pair; or NULL */
 	struct rec_catalogue *cat;
 	uint32_t *clist;
+	const uint8_t *allow;	/* the candidates a model ranks, or NULL: all */
 };
 
 /* Start ev on test (which must outlive it), for lists of at most kmax of
@@ -1090,6 +1107,27 @@ int rec_eval_lists_rank(struct rec_eval *ev, const struct rec_model *m,
 			struct rec_error *err);
 /* The training set for the beyond-accuracy metrics. */
 int rec_eval_catalogue(struct rec_eval *ev, const struct rec_dataset *train,
+		       struct rec_error *err);
+/* The metrics of the cold start, beside those of all test users: the
+ * ranking metrics (and auc when ranked by a model) of the test users
+ * without training events (in users), and the ranking metrics of each
+ * test user's list against his test items without training events alone,
+ * of the users who have such items (in items); n* count the users. */
+struct rec_eval_cold {
+	struct rec_eval_acc users;
+	struct rec_eval_acc items;
+	uint32_t nusers;
+	uint32_t nitems;
+};
+/* The cold scopes of ev's lists with train as the training set; released
+ * by rec_eval_cold_release. */
+int rec_eval_cold(struct rec_eval_cold *c, const struct rec_eval *ev,
+		  const struct rec_dataset *train, const uint32_t *k, unsigned nk,
+		  struct rec_error *err);
+void rec_eval_cold_release(struct rec_eval_cold *c);
+/* The rows of the scopes that have users, their metrics' names led by
+ * cold_users: and cold_items:, added to rows. */
+int rec_eval_cold_rows(const struct rec_eval_cold *c, struct rec_eval_rows *rows,
 		       struct rec_error *err);
 /* Empty sums of what ev measures at k[0..nk). */
 int rec_eval_acc_start(struct rec_eval_acc *a, const struct rec_eval *ev,
