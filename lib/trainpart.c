@@ -39,8 +39,8 @@ void rec_train_part_release(struct rec_train_part *p)
 	memset(p, 0, sizeof(*p));
 }
 
-/* The entries of data as rows of one side of m, by ID; every row must be
- * in mark.  ptr (rows + 1), idx, val and time are new arrays in *e. */
+/* The entries of a dataset as rows of one side of a model, for
+ * rec_side_entries: ptr (rows + 2 for the building), idx, val, time. */
 struct side_build {
 	uint64_t *ptr;
 	uint32_t *idx;
@@ -83,8 +83,10 @@ static int place(const struct rec_dataset *d, const int64_t *umap, const int64_t
 	return 0;
 }
 
-/* Two passes over data's entries, users in order: count each row's, then
- * place them, so that each row keeps the order the data gives it. */
+/* The entries of d as rows of one side of m, by ID, each row in mark,
+ * into b (which the caller releases, whatever happens): two passes over
+ * d's entries, users in order, counting each row's and then placing them,
+ * so that each row keeps the order d gives it. */
 static int side_build(struct side_build *b, const struct rec_model *m,
 		      const struct rec_dataset *d, int items, const uint8_t *mark,
 		      const struct rec_shard *s, struct rec_error *err)
@@ -122,8 +124,6 @@ static int side_build(struct side_build *b, const struct rec_model *m,
 out:
 	free(umap);
 	free(imap);
-	if (rc < 0)
-		side_build_release(b);
 	return rc;
 }
 
