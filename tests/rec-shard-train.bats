@@ -144,3 +144,18 @@ refused() {
 	run -2 --separate-stderr rec-train --merge m0.recm -a ials -o out.recm x.part
 	assert_equal "${stderr_lines[0]}" "rec-train: --merge takes only MODEL, -o and the parts"
 }
+
+@test "samples/sharded.sh -t trains the model in sweeps under GNU parallel" {
+	command -v parallel > /dev/null ||
+		fail "GNU parallel is not installed: run build-aux/deps (package parallel)"
+	fixture
+	rec-split --method last --count 1 --train train.recd --test test.recd data.recd
+	REC_TRAIN_OPTS="-k 4" run -0 sh "$SAMPLES/sharded.sh" -n 3 -t 2 -k 5,10 \
+		train.recd test.recd model.recm out
+	rec-train -q -a ials -k 4 -e 2 -o whole.recm train.recd
+	cmp model.recm whole.recm
+	cmp out/sweep-1.recm <(rec-train -q -a ials -k 4 -e 1 -o - train.recd)
+	rec-recommend -m whole.recm -n 10 > recs.csv
+	assert_equal "$(cat out/metrics.csv)" \
+		"$(rec-eval --test test.recd --train train.recd -k 5,10 recs.csv)"
+}
