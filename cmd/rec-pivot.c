@@ -310,7 +310,7 @@ static void write_output(const struct rec_dataset *ds, const struct options *o)
  * --forget, whose raw IDs the key maps alike. */
 static void protect(struct rec_dataset *ds, const struct options *o)
 {
-	struct rec_dict *ids;
+	struct rec_ids ids;
 	struct rec_error e;
 	uint32_t gone;
 
@@ -319,11 +319,11 @@ static void protect(struct rec_dataset *ds, const struct options *o)
 	if (!o->forget)
 		return;
 	if (rec_ids_read(&ids, o->forget, &e) < 0 ||
-	    rec_dataset_forget(ds, ids, o->cli.pseudo, &gone, &e) < 0)
+	    rec_dataset_forget(ds, ids.dict, o->cli.pseudo, &gone, &e) < 0)
 		rec_cli_fail(&e);
 	if (o->cli.verbose > 0)
-		warnx("forgot %u of %u users", gone, rec_dict_size(ids));
-	rec_dict_free(ids);
+		warnx("forgot %u of %u users", gone, rec_dict_size(ids.dict));
+	rec_ids_release(&ids);
 }
 
 /* --shards: the datasets PREFIX-1.recd to PREFIX-N.recd. */

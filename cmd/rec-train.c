@@ -11,7 +11,7 @@
 enum {
 	OPT_LR = REC_OPT_PROGRAM, OPT_REG, OPT_HALF_LIFE, OPT_NOW, OPT_VALIDATION,
 	OPT_DEDUP, OPT_INIT, OPT_FORCE, OPT_TIME, OPT_ITEM_FEATURES, OPT_USER_FEATURES,
-	OPT_MULTI, OPT_NUMERIC, OPT_FORGET
+	OPT_MULTI, OPT_NUMERIC, OPT_FORGET, OPT_SOLVE, OPT_MERGE
 };
 
 /* -p settings are applied after -a is known, whatever the order. */
@@ -43,6 +43,8 @@ struct options {
 	const char *user_features;
 	struct rec_features_options features;
 	const char *forget;
+	int solve;		/* --solve: 1 users, 2 items */
+	const char *merge;
 };
 
 static const char synopsis[] =
@@ -59,7 +61,11 @@ static const char synopsis[] =
 	"                 [-j N] [--seed N] [--dedup RULE] [-u COL] [-i COL] [-r COL]\n"
 	"                 [-t COL] [-d C] [--no-header] [--skip-bad] [FILE]\n"
 	"       rec-train --init MODEL --item-features FILE | --user-features FILE\n"
-	"                 [--multi COL] [--numeric COL,...] [-qv] [-o FILE] [FILE]\n";
+	"                 [--multi COL] [--numeric COL,...] [-qv] [-o FILE] [FILE]\n"
+	"       rec-train --init MODEL --solve users|items --shard I/N [-qv] [-o PART]\n"
+	"                 [-j N] [--dedup RULE] [-u COL] [-i COL] [-r COL] [-t COL]\n"
+	"                 [-d C] [--no-header] [--skip-bad] [FILE]\n"
+	"       rec-train --merge MODEL [-qv] [-o FILE] PART...\n";
 
 static void list_algorithms(void)
 {
@@ -98,6 +104,8 @@ static const struct option longopts[] = {
 	{ "multi", required_argument, NULL, OPT_MULTI },
 	{ "numeric", required_argument, NULL, OPT_NUMERIC },
 	{ "forget", required_argument, NULL, OPT_FORGET },
+	{ "solve", required_argument, NULL, OPT_SOLVE },
+	{ "merge", required_argument, NULL, OPT_MERGE },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -131,6 +139,11 @@ static const struct rec_cli_program program = {
 	"      --forget USERS     with --init: remove the users listed in USERS (one\n"
 	"                         ID a line), their events and their influence,\n"
 	"                         before learning the events of FILE\n"
+	"      --solve users|items  with --init and --shard: one half sweep of ials\n"
+	"                         over the shard's users (items) of FILE against\n"
+	"                         MODEL's items (users), written as a part file\n"
+	"      --merge MODEL      write MODEL with the rows of the PART files, one\n"
+	"                         for each shard of one half sweep\n"
 	"      --dedup RULE       for CSV input, as in rec-pivot (default last)\n"
 	"      --force            train a rating model on equal ratings, or continue\n"
 	"                         a model on events whose users and items it\n"
@@ -138,7 +151,8 @@ static const struct rec_cli_program program = {
 	.more_help = list_algorithms,
 	.shortopts = "a:k:e:p:",
 	.longopts = longopts,
-	.takes = REC_CLI_OUTPUT | REC_CLI_SEED | REC_CLI_PROGRESS | REC_CLI_PSEUDO,
+	.takes = REC_CLI_OUTPUT | REC_CLI_SEED | REC_CLI_PROGRESS | REC_CLI_PSEUDO |
+		 REC_CLI_SHARD,
 };
 
 static void bad_usage(const char *msg)
@@ -174,6 +188,36 @@ static void check_init_options(struct options *o)
 	o->nsettings = 0;
 }
 
+/* --solve's argument: 1 for users, 2 for items. */
+static int parse_side(const char *arg)
+{
+	if (strcmp(arg, "users") == 0)
+		return 1;
+	if (strcmp(arg, "items") == 0)
+		return 2;
+	bad_usage("bad --solve (want users or items)");
+	return 0;
+}
+
+/* A half sweep in a shard solves once with the model's own parameters
+ * and time decay; a merge only joins parts. */
+static void check_shard_options(const struct options *o, int nargs)
+{
+	if (o->merge) {
+		if (o->init || o->solve || o->cli.shard.n || o->algo || o->nsettings ||
+		    o->validation || o->half_life || o->now)
+			bad_usage("--merge takes only MODEL, -o and the parts");
+		if (nargs < 1)
+			bad_usage("--merge wants the parts to merge");
+		return;
+	}
+	if (!o->solve || !o->cli.shard.n || !o->init)
+		bad_usage("--solve and --shard go together, with --init");
+	if (o->nsettings || o->validation || o->half_life || o->now || o->item_features ||
+	    o->user_features)
+		bad_usage("--solve keeps the model's parameters and decay");
+}
+
 static void parse_options(int argc, char **argv, struct options *o)
 {
 	struct rec_error e;
@@ -206,12 +250,16 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case OPT_MULTI: o->features.multi = optarg; break;
 		case OPT_NUMERIC: o->features.numeric = optarg; break;
 		case OPT_FORGET: o->forget = optarg; break;
+		case OPT_SOLVE: o->solve = parse_side(optarg); break;
+		case OPT_MERGE: o->merge = optarg; break;
 		case OPT_DEDUP:
 			if (rec_parse_dedup(optarg, &o->dedup, &e) < 0)
 				bad_usage(e.msg);
 			break;
 		}
 	}
+	if (o->solve || o->cli.shard.n || o->merge)
+		check_shard_options(o, argc - optind);
 	if (!o->init && (o->item_features || o->user_features))
 		bad_usage("--item-features and --user-features go with --init");
 	if (!o->init && o->forget)
@@ -220,9 +268,9 @@ static void parse_options(int argc, char **argv, struct options *o)
 		bad_usage("--user-features would add raw user IDs: no --pseudonymize");
 	if (o->init)
 		check_init_options(o);
-	else if (!o->algo)
+	else if (!o->algo && !o->merge)
 		bad_usage("no algorithm: give -a ALGO");
-	if (argc - optind > 1)
+	if (argc - optind > 1 && !o->merge)
 		bad_usage("one input file at most");
 	o->train.seed = o->cli.seed;
 	o->train.progress = o->cli.progress;
@@ -274,6 +322,8 @@ static struct rec_model *resume(const struct options *o, const char *path,
 			 m->algo->name, o->algo);
 		bad_usage(me.msg);
 	}
+	if (o->solve)
+		return m;
 	if (path && !o->force && rec_check_overlap(data, m, path, &de) < 0)
 		rec_cli_fail(&de);
 	m->now = 0;
@@ -368,17 +418,17 @@ static void pseudonymize(struct rec_model *m, struct rec_dataset *data,
 /* --forget: the users of its file leave m, and their influence with them. */
 static void forget(struct rec_model *m, struct options *o)
 {
-	struct rec_dict *ids;
+	struct rec_ids ids;
 	struct rec_error e;
 	uint32_t gone;
 
 	o->train.passes = o->passes >= 0 ? (uint32_t)o->passes : 1;
 	if (rec_ids_read(&ids, o->forget, &e) < 0 ||
-	    rec_model_forget(m, ids, o->cli.pseudo, &o->train, &gone, &e) < 0)
+	    rec_model_forget(m, ids.dict, o->cli.pseudo, &o->train, &gone, &e) < 0)
 		rec_cli_fail(&e);
 	if (o->cli.verbose > 0)
-		warnx("forgot %u of %u users", gone, rec_dict_size(ids));
-	rec_dict_free(ids);
+		warnx("forgot %u of %u users", gone, rec_dict_size(ids.dict));
+	rec_ids_release(&ids);
 }
 
 /* Continue m on the events of data. */
@@ -396,6 +446,48 @@ static void train_more(struct rec_model *m, struct rec_dataset *data, struct opt
 		rec_cli_fail(&e);
 }
 
+/* --solve: the shard's half sweep of m on data, written to output as a
+ * part of the model o->init. */
+static void solve_part(struct rec_model *m, struct rec_dataset *data, const struct options *o,
+		       const char *input, const char *output)
+{
+	struct rec_train_part part;
+	struct rec_error e;
+
+	if (rec_model_shardable(m, &e) < 0)
+		errx(1, "%s: %s", o->init, e.msg);
+	if (rec_train_part_solve(&part, m, data, o->solve == 2, &o->cli.shard, &e) < 0)
+		errx(1, "%s: %s", input, e.msg);
+	if (rec_file_hash(o->init, &part.model, &e) < 0 ||
+	    rec_train_part_write(&part, output, &e) < 0)
+		rec_cli_fail(&e);
+	rec_train_part_release(&part);
+}
+
+/* --merge: the model o->merge with the rows of the parts, to output. */
+static void merge_parts(const struct options *o, char **paths, int n, const char *output)
+{
+	struct rec_train_part *parts = calloc((size_t)n, sizeof(*parts));
+	struct rec_model *m;
+	struct rec_error e;
+	uint64_t hash;
+
+	if (!parts)
+		errx(1, "out of memory");
+	if (rec_model_load(&m, o->merge, &e) < 0 || rec_file_hash(o->merge, &hash, &e) < 0)
+		rec_cli_fail(&e);
+	for (int j = 0; j < n; j++)
+		if (rec_train_part_read(&parts[j], paths[j], &e) < 0)
+			rec_cli_fail(&e);
+	if (rec_train_merge(m, hash, parts, (const char *const *)paths, (uint32_t)n, &e) < 0 ||
+	    rec_model_save(m, output, &e) < 0)
+		rec_cli_fail(&e);
+	for (int j = 0; j < n; j++)
+		rec_train_part_release(&parts[j]);
+	free(parts);
+	rec_model_free(m);
+}
+
 int main(int argc, char **argv)
 {
 	struct options o = { .dedup = REC_DEDUP_LAST, .passes = -1 };
@@ -409,6 +501,10 @@ int main(int argc, char **argv)
 	output = o.cli.output ? o.cli.output : "-";
 	if (strcmp(output, "-") == 0 && isatty(STDOUT_FILENO))
 		bad_usage("not writing a binary model to a terminal; use -o FILE");
+	if (o.merge) {
+		merge_parts(&o, argv + optind, argc - optind, output);
+		return 0;
+	}
 	if (o.init) {
 		m = resume(&o, optind == argc && (o.item_features || o.user_features ||
 						  o.forget) ? NULL : input, &data);
@@ -426,6 +522,12 @@ int main(int argc, char **argv)
 		forget(m, &o);
 	if (data.users)
 		check_data(m, &data, input, &o);
+	if (o.solve) {
+		solve_part(m, &data, &o, input, output);
+		rec_dataset_release(&data);
+		rec_model_free(m);
+		return 0;
+	}
 	if (o.validation) {
 		if (rec_dataset_load(&validation, o.validation, &o.cli.csv, o.dedup, NULL, &e) < 0 ||
 		    rec_dataset_pseudonymize(&validation, o.cli.pseudo, &e) < 0)

@@ -148,27 +148,3 @@ int rec_forget_partial(struct rec_model *m, const uint8_t *keep, uint8_t **touch
 		return rec_error_set(err, REC_ENOMEM, "out of memory");
 	return rec_forget_apply(&m->data, keep, err);
 }
-
-static int take_id(void *ctx, char *const *field, const size_t *len, struct rec_error *err)
-{
-	if (!len[0])
-		return rec_error_set(err, REC_EPARSE, "empty ID");
-	if (rec_dict_intern(ctx, field[0], len[0], &(uint32_t){ 0 }, NULL) < 0)
-		return rec_error_set(err, REC_ENOMEM, "out of memory");
-	return 0;
-}
-
-int rec_ids_read(struct rec_dict **out, const char *path, struct rec_error *err)
-{
-	struct rec_csv_options opt = { .no_header = 1, .delim = ',' };
-	struct rec_csv_column col = { "ID", "", NULL, 0, 0, 0 };
-	int rc;
-
-	if (!(*out = rec_dict_new()))
-		return rec_error_set(err, REC_ENOMEM, "out of memory");
-	if ((rc = rec_csv_read(path, &opt, &col, 1, take_id, *out, NULL, err)) < 0) {
-		rec_dict_free(*out);
-		*out = NULL;
-	}
-	return rc;
-}

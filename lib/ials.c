@@ -48,7 +48,7 @@ enum {
 
 static const struct rec_hparam ials_hparams[NHP] = {
 	[HP_FACTORS] = { "factors", 64, 1, 4096, 1, NULL },
-	[HP_EPOCHS] = { "epochs", 10, 1, 100000, 1, NULL },
+	[HP_EPOCHS] = { "epochs", 10, 0, 100000, 1, NULL },
 	[HP_REG] = { "reg", 0.02, 0, 1e6, 0, NULL },
 	[HP_REG_EXP] = { "reg_exp", 1, 0, 4, 0, NULL },
 	[HP_UNOBSERVED] = { "unobserved", 0.3, 0, 1e6, 0, NULL },
@@ -812,12 +812,60 @@ static int ials_train(struct rec_model *m, const struct rec_train_options *opt,
 	rec_rng_seed(&rng, opt->seed);
 	draw_rows(s->p, 0, m->data.nusers, s->k, m->hp[HP_INIT], &rng);
 	draw_rows(s->q, 0, m->data.nitems, s->k, m->hp[HP_INIT], &rng);
+	/* complete for fold-in with 0 epochs: the start of training in shards */
+	gram_of(s->q, m->data.nitems, s->k, (float)m->hp[HP_UNOBSERVED], s->gram);
 	rc = rec_train_epochs(m, &e, opt, err);
 	if (rc >= 0 && place_cold_items(m) < 0)
 		rc = trained(REC_ENOMEM, err);
 out:
 	trainer_release(&t);
 	return rc < 0 ? rc : 0;
+}
+
+/* --- training in shards --- */
+
+float *rec_ials_rows(struct rec_model *m, int items, uint32_t *k)
+{
+	struct ials *s = m->state;
+
+	*k = s->k;
+	return items ? s->q : s->p;
+}
+
+void rec_ials_rows_changed(struct rec_model *m)
+{
+	struct ials *s = m->state;
+	int blas = rec_blas_serial();
+
+	gram_of(s->q, m->data.nitems, s->k, (float)m->hp[HP_UNOBSERVED], s->gram);
+	rec_blas_restore(blas);
+}
+
+int rec_ials_solve_rows(struct rec_model *m, int items, const struct rec_side_entries *e,
+			const uint8_t *mark, struct rec_error *err)
+{
+	const struct rec_dataset *d = &m->data;
+	struct ials *s = m->state;
+	uint32_t nrows = items ? d->nitems : d->nusers, ny = items ? d->nusers : d->nitems;
+	const float *y = items ? s->p : s->q;
+	float *gram = malloc((size_t)s->k * s->k * sizeof(*gram));
+	float *conf = malloc((e->ptr[nrows] + 1) * sizeof(*conf));
+	struct system sys;
+	struct rows rows = { nrows, e->ptr, e->idx, conf };
+	int rc = REC_ENOMEM, blas;
+
+	if (gram && conf) {
+		for (uint64_t j = 0; j < e->ptr[nrows]; j++)
+			conf[j] = confidence(m, e->val[j], e->time[j]);
+		blas = rec_blas_serial();
+		gram_of(y, ny, s->k, (float)m->hp[HP_UNOBSERVED], gram);
+		sys = system_of(m, y, ny, gram);
+		rc = solve_side(&sys, &rows, mark, items ? s->q : s->p);
+		rec_blas_restore(blas);
+	}
+	free(gram);
+	free(conf);
+	return trained(rc, err);
 }
 
 /* --- incremental training --- */

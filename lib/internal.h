@@ -211,4 +211,26 @@ int rec_forget_apply(struct rec_dataset *ds, const uint8_t *keep, struct rec_err
 int rec_forget_partial(struct rec_model *m, const uint8_t *keep, uint8_t **touched,
 		       struct rec_error *err);
 
+/* Training ials in shards (ials.c, for trainpart.c).  The entries of one
+ * side's rows in the model's indices: row r's are idx[ptr[r] ..
+ * ptr[r + 1]), rows of the other side, with values val and times time. */
+struct rec_side_entries {
+	const uint64_t *ptr;
+	const uint32_t *idx;
+	const float *val;
+	const int64_t *time;
+};
+
+/* Solve the rows r of one side (the items' if items, else the users')
+ * with mark[r] set from their entries e, against the other side as m holds
+ * it, in place: a half sweep of training over those rows.  REC_ENOMEM or
+ * REC_EINVAL with err filled, or 0. */
+int rec_ials_solve_rows(struct rec_model *m, int items, const struct rec_side_entries *e,
+			const uint8_t *mark, struct rec_error *err);
+/* One side's vectors, k floats a row, which the caller may replace. */
+float *rec_ials_rows(struct rec_model *m, int items, uint32_t *k);
+/* Bring up to date what the model derives from its vectors, after the
+ * caller replaced some. */
+void rec_ials_rows_changed(struct rec_model *m);
+
 #endif

@@ -460,9 +460,6 @@ int rec_dataset_pseudonymize(struct rec_dataset *ds, const struct rec_pseudo *p,
  * dataset with user attributes. */
 int rec_dataset_forget(struct rec_dataset *ds, const struct rec_dict *ids,
 		       const struct rec_pseudo *p, uint32_t *gone, struct rec_error *err);
-/* The IDs of the file at path, one a line (the first field), in a new
- * dictionary in *out. */
-int rec_ids_read(struct rec_dict **out, const char *path, struct rec_error *err);
 
 /* --- splitting (split.c) --- */
 
@@ -1171,6 +1168,42 @@ int rec_dataset_shard(struct rec_dataset *dst, const struct rec_dataset *src,
 uint64_t rec_dataset_hash(const struct rec_dataset *ds);
 uint64_t rec_catalogue_hash(const struct rec_catalogue *c);
 int rec_file_hash(const char *path, uint64_t *out, struct rec_error *err);
+
+/* --- training in shards (trainpart.c) --- */
+
+/* One shard's share of a half sweep of training: the solved vectors of
+ * one side's rows in the shard, for the model whose file has the hash
+ * model (rec_file_hash). */
+struct rec_train_part {
+	int items;		/* 1: the items' rows; 0: the users' */
+	struct rec_shard shard;
+	uint64_t model;
+	uint32_t k;		/* floats a row */
+	uint32_t nrows;
+	uint32_t *idx;		/* the rows' indices in the model, ascending */
+	float *rows;		/* nrows x k */
+};
+
+/* Can m's family be trained in shards?  REC_EINVAL with a message, or 0. */
+int rec_model_shardable(const struct rec_model *m, struct rec_error *err);
+/* Solve the rows of one side of m (ials) in shard s from the entries of
+ * data, matched to m by ID, each of whose rows of that side must be in s:
+ * m's vectors of those rows change and p receives them (p->model is left
+ * 0 for the caller).  REC_EINVAL with a message naming an ID that m lacks
+ * or that s does not hold, or a family that cannot be trained so. */
+int rec_train_part_solve(struct rec_train_part *p, struct rec_model *m,
+			 const struct rec_dataset *data, int items, const struct rec_shard *s,
+			 struct rec_error *err);
+int rec_train_part_write(const struct rec_train_part *p, const char *path,
+			 struct rec_error *err);
+int rec_train_part_read(struct rec_train_part *p, const char *path, struct rec_error *err);
+void rec_train_part_release(struct rec_train_part *p);
+/* Put the rows of the n parts (read from paths) into m, whose file has
+ * the hash given: they must be one side's parts of every shard of one
+ * count, each once, all of m.  REC_EINVAL naming the part at fault, with
+ * m untouched, or 0. */
+int rec_train_merge(struct rec_model *m, uint64_t hash, const struct rec_train_part *parts,
+		    const char *const *paths, uint32_t n, struct rec_error *err);
 
 /* --- evaluations in parts (eval.c) --- */
 
