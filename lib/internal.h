@@ -46,6 +46,10 @@ int rec_validation_init(struct rec_validation *v, const struct rec_model *m,
 			const struct rec_dataset *vd);
 double rec_validation_ndcg(const struct rec_model *m, struct rec_validation *v);
 void rec_validation_release(struct rec_validation *v);
+/* The NDCG@REC_VALID_K of trained model m on validation set vd into
+ * *metric: 0, REC_ENOMEM, or REC_EINVAL when m knows none of vd's users. */
+int rec_validation_metric(const struct rec_model *m, const struct rec_dataset *vd,
+			  struct rec_train_metric *metric, struct rec_error *err);
 
 /* What a family that trains in epochs tells rec_train_epochs. */
 struct rec_epochs {
