@@ -200,24 +200,46 @@ static void free_lists(struct options *o)
 	}
 }
 
+/* Is the value of s a list: has it a comma, and is it not one value
+ * that algo (if known) takes whole, like neumf's layers=32,16? */
+static int is_list(const struct setting *s, const struct rec_algo *algo)
+{
+	struct rec_model *m;
+	struct rec_error e;
+	char name[64];
+	int whole;
+
+	if (!strchr(s->value, ','))
+		return 0;
+	if (!algo || s->len >= sizeof(name) || !(m = rec_model_new(algo)))
+		return 1;
+	memcpy(name, s->name, s->len);
+	name[s->len] = '\0';
+	whole = rec_model_set(m, name, s->value, &e) == 0;
+	rec_model_free(m);
+	return !whole;
+}
+
 /* Move the settings with a list of values out of setting[] into param[];
  * a parameter listed may not be set twice. */
 static void take_lists(struct options *o)
 {
-	char msg[128];
+	const struct rec_algo *algo = o->algo ? rec_algo_find(o->algo) : NULL;
+	char list[MAX_SETTINGS], msg[128];
 	int kept = 0;
 
 	for (int i = 0; i < o->nsettings; i++)
+		list[i] = (char)is_list(&o->setting[i], algo);
+	for (int i = 0; i < o->nsettings; i++)
 		for (int j = 0; j < o->nsettings; j++)
-			if (j != i && strchr(o->setting[i].value, ',') &&
-			    same_name(&o->setting[i], &o->setting[j])) {
+			if (list[i] && j != i && same_name(&o->setting[i], &o->setting[j])) {
 				snprintf(msg, sizeof(msg), "'%.*s' has a list of values and is set twice",
 					 (int)(o->setting[i].len < 64 ? o->setting[i].len : 64),
 					 o->setting[i].name);
 				bad_usage(msg);
 			}
 	for (int i = 0; i < o->nsettings; i++) {
-		if (strchr(o->setting[i].value, ','))
+		if (list[i])
 			split_list(&o->setting[i], &o->param[o->nparams++]);
 		else
 			o->setting[kept++] = o->setting[i];
