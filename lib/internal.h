@@ -149,6 +149,14 @@ void rec_cpu_cap(enum rec_cpu_level most);
  * count to hand back to rec_blas_restore after the parallel region. */
 int rec_blas_serial(void);
 void rec_blas_restore(int threads);
+/* The work of one user, a fold-in or a scoring, on the calling thread
+ * alone, OpenMP and OpenBLAS alike (threads.c): rec_threads_one saves the
+ * counts in *saved for rec_threads_back to hand back. */
+struct rec_thread_counts {
+	int omp, blas;
+};
+void rec_threads_one(struct rec_thread_counts *saved);
+void rec_threads_back(const struct rec_thread_counts *saved);
 
 /* --- mf's hook for its unit test --- */
 
