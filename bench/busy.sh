@@ -6,11 +6,11 @@
 # loop (sh -c 'while :; do :; done'), and the default's ratio to -j 1;
 # then ials's training with -j 1 and -j 2, idle and beside the loop.
 #
-# The events: samples/events.csv and MovieLens 100K, split by time, the
-# first 90% to train on (ials with its defaults), the last 10% replayed or
-# streamed, as README's Freshness section does.  Each figure is the least
-# of REC_BENCH_RUNS runs (default 3); the machine's other load shows in
-# every one.  MovieLens 100K is skipped when absent.
+# The events: samples/events.csv and MovieLens 100K, split by time as
+# README's Freshness section does, the first 70% to train on (ials with
+# its defaults), the last 30% replayed or streamed.  Each figure is the
+# least of REC_BENCH_RUNS runs (default 3); the machine's other load shows
+# in every one.  MovieLens 100K is skipped when absent.
 . "$(dirname "$0")/helpers"
 
 BUSY=
@@ -52,11 +52,11 @@ versus() {
 	row "$label" "$one" "$SECS" "$(calc "$SECS / $one" 2)"
 }
 
-# replays NAME EVENTS: train ials on the first 90% of EVENTS by time, then
+# replays NAME EVENTS: train ials on the first 70% of EVENTS by time, then
 # time its replay and its stream of the rest, idle and busy.
 replays() {
 	rec-pivot -q -o "$TMP/data.recd" "$2"
-	rec-split -q --method temporal --ratio 0.1 --train "$TMP/early.recd" \
+	rec-split -q --method temporal --ratio 0.3 --train "$TMP/early.recd" \
 		--test "$TMP/later.recd" "$TMP/data.recd"
 	rec-pivot -q --format long -o "$TMP/later.csv" "$TMP/later.recd"
 	rec-train -q -a ials -o "$TMP/early.recm" "$TMP/early.recd"
