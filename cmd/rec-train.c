@@ -247,14 +247,21 @@ static void take_lists(struct options *o)
 	o->nsettings = kept;
 }
 
-/* --search needs a list and a validation set, and trains new models. */
-static void check_search_options(const struct options *o)
+/* --search needs a list and a validation set, and trains new models;
+ * without it, a value with a comma is one value, and -e, which was left
+ * unread for a list, is read now. */
+static void check_search_options(struct options *o)
 {
 	int table_out = !o->table || strcmp(o->table, "-") == 0;
+	struct rec_error e;
 
 	if (!o->search) {
-		if (o->nparams)
-			bad_usage("a list of values needs --search");
+		for (int i = 0; i < o->nsettings; i++)
+			if (o->setting[i].len == 6 && strncmp(o->setting[i].name, "epochs", 6) == 0 &&
+			    strchr(o->setting[i].value, ',') &&
+			    rec_parse_long(o->setting[i].value, 0, 100000, &o->passes, "--epochs",
+					   &e) < 0)
+				bad_usage(e.msg);
 		if (o->budget || o->table)
 			bad_usage("--search-budget and --search-table need --search");
 		return;
@@ -304,7 +311,8 @@ static void parse_options(int argc, char **argv, struct options *o)
 			break;
 		}
 	}
-	take_lists(o);
+	if (o->search)
+		take_lists(o);
 	check_search_options(o);
 	if (o->init)
 		check_init_options(o);

@@ -116,8 +116,11 @@ best_row() {
 	[[ "$output" == *"--search needs --validation FILE"* ]]
 	run -2 rec-train -a ials --search -p reg=0.1 --validation valid.recd -o m.recm train.recd
 	[[ "$output" == *"--search needs a list of values"* ]]
+	# Without --search a value with a comma is one value, a bad one here.
 	run -2 rec-train -a ials -k 2,3 -o m.recm train.recd
-	[[ "$output" == *"a list of values needs --search"* ]]
+	[[ "$output" == *"bad factors '2,3'"* ]]
+	run -2 rec-train -a ials -e 2,3 -o m.recm train.recd
+	[[ "$output" == *"bad --epochs '2,3'"* ]]
 	run -2 rec-train -a ials --search-budget 2 -o m.recm train.recd
 	[[ "$output" == *"need --search"* ]]
 	run -2 rec-train -a ials --search -k 2,3 --search-budget 0 --validation valid.recd \
