@@ -119,8 +119,65 @@ static void build_tables(struct rec_cli *c)
 	strcpy(c->shortopts + len, c->prog->shortopts);
 }
 
+static void free_arguments(char **argv)
+{
+	for (size_t i = 0; argv && argv[i]; i++)
+		free(argv[i]);
+	free(argv);
+}
+
+/* The program's arguments as the kernel keeps them, in a NULL-ended array
+ * that free_arguments frees; NULL if they cannot be read. */
+static char **own_arguments(void)
+{
+	FILE *fp = fopen("/proc/self/cmdline", "re");
+	char *arg = NULL, **argv = NULL, **grown;
+	size_t cap = 0, n = 0;
+
+	if (!fp)
+		return NULL;
+	while (getdelim(&arg, &cap, '\0', fp) > 0) {
+		if (!(grown = realloc(argv, (n + 2) * sizeof(*argv)))) {
+			free_arguments(argv);
+			argv = NULL;
+			break;
+		}
+		argv = grown;
+		argv[n + 1] = NULL;
+		if (!(argv[n++] = strdup(arg))) {
+			free_arguments(argv);
+			argv = NULL;
+			break;
+		}
+	}
+	free(arg);
+	fclose(fp);
+	return argv;
+}
+
+/* Idle threads of OpenMP and OpenBLAS sleep at once instead of spinning:
+ * where another job holds a core, a spinning thread takes the time that
+ * the thread it waits for needs, and two threads ran slower than one.
+ * Both runtimes read their environment when they load, before main, so
+ * the program runs itself again with it set, unless the user chose a
+ * policy (OMP_WAIT_POLICY or GOMP_SPINCOUNT).  If that fails, it goes on
+ * with the runtimes' own waits. */
+static void wait_passively(void)
+{
+	char **argv;
+
+	if (getenv("OMP_WAIT_POLICY") || getenv("GOMP_SPINCOUNT"))
+		return;
+	if (setenv("OMP_WAIT_POLICY", "passive", 1) < 0 ||
+	    setenv("OPENBLAS_THREAD_TIMEOUT", "4", 0) < 0 || !(argv = own_arguments()))
+		return;
+	execv("/proc/self/exe", argv);
+	free_arguments(argv);
+}
+
 void rec_cli_init(struct rec_cli *c, const struct rec_cli_program *prog)
 {
+	wait_passively();
 	set_allocator_policy();
 	*c = (struct rec_cli){ .prog = prog, .seed = REC_DEFAULT_SEED };
 	c->progress = (prog->takes & REC_CLI_PROGRESS) && isatty(STDERR_FILENO);

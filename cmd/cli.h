@@ -55,8 +55,9 @@ struct rec_cli {
 	struct option longopts[64];
 };
 
-/* Start a program: the allocator's policy for its run, and c with the
- * defaults of the common settings for prog. */
+/* Start a program: passive waits for idle threads (running the program
+ * again with them in its environment), the allocator's policy for its
+ * run, and c with the defaults of the common settings for prog. */
 void rec_cli_init(struct rec_cli *c, const struct rec_cli_program *prog);
 
 /* getopt_long over the common options and the program's own: handles the

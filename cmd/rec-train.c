@@ -11,7 +11,8 @@
 enum {
 	OPT_LR = REC_OPT_PROGRAM, OPT_REG, OPT_HALF_LIFE, OPT_NOW, OPT_VALIDATION,
 	OPT_DEDUP, OPT_INIT, OPT_FORCE, OPT_TIME, OPT_ITEM_FEATURES, OPT_USER_FEATURES,
-	OPT_MULTI, OPT_NUMERIC, OPT_FORGET, OPT_SOLVE, OPT_MERGE
+	OPT_MULTI, OPT_NUMERIC, OPT_FORGET, OPT_SOLVE, OPT_MERGE, OPT_SEARCH,
+	OPT_SEARCH_BUDGET, OPT_SEARCH_TABLE
 };
 
 /* -p settings are applied after -a is known, whatever the order. */
@@ -45,6 +46,13 @@ struct options {
 	const char *forget;
 	int solve;		/* --solve: 1 users, 2 items */
 	const char *merge;
+	/* --search: the -p settings with a list of values, taken out of
+	 * setting[] */
+	int search;
+	struct rec_search_param param[MAX_SETTINGS];
+	unsigned nparams;
+	long budget;
+	const char *table;
 };
 
 static const char synopsis[] =
@@ -58,6 +66,9 @@ static const char synopsis[] =
 	"                 [--forget USERS] [--pseudonymize KEYFILE]\n"
 	"                 [--half-life DURATION] [--now TIME] [--time column|file-order]\n"
 	"                 [--progress | --no-progress]\n"
+	"       rec-train --search -a ALGO --validation FILE [-p NAME=V1,V2,...]\n"
+	"                 [--search-budget N] [--search-table FILE] [-o FILE]\n"
+	"                 [training options] [FILE]\n"
 	"                 [-j N] [--seed N] [--dedup RULE] [-u COL] [-i COL] [-r COL]\n"
 	"                 [-t COL] [-d C] [--no-header] [--skip-bad] [FILE]\n"
 	"       rec-train --init MODEL --item-features FILE | --user-features FILE\n"
@@ -106,6 +117,9 @@ static const struct option longopts[] = {
 	{ "forget", required_argument, NULL, OPT_FORGET },
 	{ "solve", required_argument, NULL, OPT_SOLVE },
 	{ "merge", required_argument, NULL, OPT_MERGE },
+	{ "search", no_argument, NULL, OPT_SEARCH },
+	{ "search-budget", required_argument, NULL, OPT_SEARCH_BUDGET },
+	{ "search-table", required_argument, NULL, OPT_SEARCH_TABLE },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -147,7 +161,14 @@ static const struct rec_cli_program program = {
 	"      --dedup RULE       for CSV input, as in rec-pivot (default last)\n"
 	"      --force            train a rating model on equal ratings, or continue\n"
 	"                         a model on events whose users and items it\n"
-	"                         mostly does not know\n",
+	"                         mostly does not know\n"
+	"      --search           train on every combination of the values listed\n"
+	"                         in -k, -e, --lr, --reg and -p (NAME=V1,V2,...),\n"
+	"                         one after another, print each one's validation\n"
+	"                         metric as CSV and write the best model\n"
+	"      --search-budget N  try only N combinations, drawn with the seed\n"
+	"      --search-table FILE  write the table to FILE (default standard\n"
+	"                         output, the model then needing -o FILE)\n",
 	.more_help = list_algorithms,
 	.shortopts = "a:k:e:p:",
 	.longopts = longopts,
@@ -218,6 +239,121 @@ static void check_shard_options(const struct options *o, int nargs)
 		bad_usage("--solve keeps the model's parameters and decay");
 }
 
+/* Do the settings a and b name the same parameter? */
+static int same_name(const struct setting *a, const struct setting *b)
+{
+	return a->len == b->len && strncmp(a->name, b->name, a->len) == 0;
+}
+
+/* The list of values of s, NAME=V1,V2,..., into p: copies that
+ * free_lists frees. */
+static void split_list(const struct setting *s, struct rec_search_param *p)
+{
+	size_t len = strlen(s->value);
+	char *name = strndup(s->name, s->len), *text = strdup(s->value), msg[128];
+	const char **values = calloc(len + 1, sizeof(*values));
+	uint32_t n = 0;
+
+	if (!name || !text || !values)
+		errx(1, "out of memory");
+	values[n++] = text;
+	for (char *at = text; (at = strchr(at, ',')); ) {
+		*at++ = '\0';
+		values[n++] = at;
+	}
+	*p = (struct rec_search_param){ name, values, n };
+	for (uint32_t v = 0; v < n; v++)
+		if (!*values[v]) {
+			snprintf(msg, sizeof(msg), "an empty value in the list of '%.64s'", name);
+			bad_usage(msg);
+		}
+}
+
+static void free_lists(struct options *o)
+{
+	for (unsigned p = 0; p < o->nparams; p++) {
+		free((char *)o->param[p].name);
+		free((char *)o->param[p].values[0]);
+		free((void *)o->param[p].values);
+	}
+}
+
+/* Is the value of s a list: has it a comma, and is it not one value
+ * that algo (if known) takes whole, like neumf's layers=32,16? */
+static int is_list(const struct setting *s, const struct rec_algo *algo)
+{
+	struct rec_model *m;
+	struct rec_error e;
+	char name[64];
+	int whole;
+
+	if (!strchr(s->value, ','))
+		return 0;
+	if (!algo || s->len >= sizeof(name) || !(m = rec_model_new(algo)))
+		return 1;
+	memcpy(name, s->name, s->len);
+	name[s->len] = '\0';
+	whole = rec_model_set(m, name, s->value, &e) == 0;
+	rec_model_free(m);
+	return !whole;
+}
+
+/* Move the settings with a list of values out of setting[] into param[];
+ * a parameter listed may not be set twice. */
+static void take_lists(struct options *o)
+{
+	const struct rec_algo *algo = o->algo ? rec_algo_find(o->algo) : NULL;
+	char list[MAX_SETTINGS], msg[128];
+	int kept = 0;
+
+	for (int i = 0; i < o->nsettings; i++)
+		list[i] = (char)is_list(&o->setting[i], algo);
+	for (int i = 0; i < o->nsettings; i++)
+		for (int j = 0; j < o->nsettings; j++)
+			if (list[i] && j != i && same_name(&o->setting[i], &o->setting[j])) {
+				snprintf(msg, sizeof(msg), "'%.*s' has a list of values and is set twice",
+					 (int)(o->setting[i].len < 64 ? o->setting[i].len : 64),
+					 o->setting[i].name);
+				bad_usage(msg);
+			}
+	for (int i = 0; i < o->nsettings; i++) {
+		if (list[i])
+			split_list(&o->setting[i], &o->param[o->nparams++]);
+		else
+			o->setting[kept++] = o->setting[i];
+	}
+	o->nsettings = kept;
+}
+
+/* --search needs a list and a validation set, and trains new models;
+ * without it, a value with a comma is one value, and -e, which was left
+ * unread for a list, is read now. */
+static void check_search_options(struct options *o)
+{
+	int table_out = !o->table || strcmp(o->table, "-") == 0;
+	struct rec_error e;
+
+	if (!o->search) {
+		for (int i = 0; i < o->nsettings; i++)
+			if (o->setting[i].len == 6 && strncmp(o->setting[i].name, "epochs", 6) == 0 &&
+			    strchr(o->setting[i].value, ',') &&
+			    rec_parse_long(o->setting[i].value, 0, 100000, &o->passes, "--epochs",
+					   &e) < 0)
+				bad_usage(e.msg);
+		if (o->budget || o->table)
+			bad_usage("--search-budget and --search-table need --search");
+		return;
+	}
+	if (o->init)
+		bad_usage("--search trains new models; it takes no --init");
+	if (!o->nparams)
+		bad_usage("--search needs a list of values, as in -p reg=0.01,0.1");
+	if (!o->validation)
+		bad_usage("--search needs --validation FILE");
+	if (table_out && (!o->cli.output || strcmp(o->cli.output, "-") == 0))
+		bad_usage("--search prints its table on standard output; give the model -o FILE");
+}
+
 static void parse_options(int argc, char **argv, struct options *o)
 {
 	struct rec_error e;
@@ -229,7 +365,8 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case 'a': o->algo = optarg; break;
 		case 'k': add_setting(o, "factors", 7, optarg); break;
 		case 'e':
-			if (rec_parse_long(optarg, 0, 100000, &o->passes, "--epochs", &e) < 0)
+			if (!strchr(optarg, ',') &&
+			    rec_parse_long(optarg, 0, 100000, &o->passes, "--epochs", &e) < 0)
 				bad_usage(e.msg);
 			add_setting(o, "epochs", 6, optarg);
 			break;
@@ -252,12 +389,21 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case OPT_FORGET: o->forget = optarg; break;
 		case OPT_SOLVE: o->solve = parse_side(optarg); break;
 		case OPT_MERGE: o->merge = optarg; break;
+		case OPT_SEARCH: o->search = 1; break;
+		case OPT_SEARCH_BUDGET:
+			if (rec_parse_long(optarg, 1, 10000, &o->budget, "--search-budget", &e) < 0)
+				bad_usage(e.msg);
+			break;
+		case OPT_SEARCH_TABLE: o->table = optarg; break;
 		case OPT_DEDUP:
 			if (rec_parse_dedup(optarg, &o->dedup, &e) < 0)
 				bad_usage(e.msg);
 			break;
 		}
 	}
+	if (o->search)
+		take_lists(o);
+	check_search_options(o);
 	if (o->solve || o->cli.shard.n || o->merge)
 		check_shard_options(o, argc - optind);
 	if (!o->init && (o->item_features || o->user_features))
@@ -488,6 +634,58 @@ static void merge_parts(const struct options *o, char **paths, int n, const char
 	rec_model_free(m);
 }
 
+/* The table of a search as it goes: a header, then one row a combination. */
+struct table {
+	FILE *fp;
+	const struct options *o;
+	uint64_t rows;
+};
+
+static void table_row(void *ctx, const char *const *values,
+		      const struct rec_train_metric *metric)
+{
+	struct table *t = ctx;
+
+	if (!t->rows++) {
+		for (unsigned p = 0; p < t->o->nparams; p++)
+			fprintf(t->fp, "%s,", t->o->param[p].name);
+		fprintf(t->fp, "%s\n", metric->name);
+	}
+	for (unsigned p = 0; p < t->o->nparams; p++)
+		fprintf(t->fp, "%s,", values[p]);
+	fprintf(t->fp, "%.6f\n", metric->value);
+	fflush(t->fp);
+}
+
+/* --search: the best of the models that base with each combination of the
+ * lists trains on data, in place of base; the table of their validation
+ * metrics goes to --search-table or standard output. */
+static struct rec_model *search(struct options *o, struct rec_model *base,
+				struct rec_dataset *data)
+{
+	struct table t = { NULL, o, 0 };
+	struct rec_search_options so = {
+		.param = o->param, .nparams = o->nparams, .budget = (uint64_t)o->budget,
+		.train = o->train, .tried = table_row, .ctx = &t
+	};
+	struct rec_model *best;
+	struct rec_error e;
+	int rc;
+
+	if (rec_search_check(base, &so, &e) < 0)
+		bad_usage(e.msg);
+	if (!(t.fp = rec_cli_open_output(o->table, &e)))
+		rec_cli_fail(&e);
+	rc = rec_search(base, data, &so, &best, &e);
+	rec_dataset_release(data);
+	rec_model_free(base);
+	if (rc < 0)
+		rec_cli_fail(&e);
+	if (rec_cli_close_output(t.fp, o->table, &e) < 0)
+		rec_cli_fail(&e);
+	return best;
+}
+
 int main(int argc, char **argv)
 {
 	struct options o = { .dedup = REC_DEDUP_LAST, .passes = -1 };
@@ -539,6 +737,8 @@ int main(int argc, char **argv)
 			train_more(m, &data, &o);
 	} else if (data.nnz == 0)
 		errx(1, "%s: no events", strcmp(input, "-") ? input : "standard input");
+	else if (o.search)
+		m = search(&o, m, &data);
 	else if (rec_model_train(m, &data, &o.train, &e) < 0)
 		rec_cli_fail(&e);
 	if (rec_model_save(m, output, &e) < 0)
@@ -546,5 +746,6 @@ int main(int argc, char **argv)
 	rec_model_free(m);
 	if (o.validation)
 		rec_dataset_release(&validation);
+	free_lists(&o);
 	return 0;
 }

@@ -120,7 +120,7 @@ static const struct named_sep *other_separator(const struct rec_csv_reader *r,
 
 		if (len == r->sep.len && memcmp(seps[i].s, r->sep.s, len) == 0)
 			continue;
-		do {
+		for (;;) {
 			size_t n = (end = strstr(p, seps[i].s)) ? (size_t)(end - p) : strlen(p);
 
 			if (n < size) {
@@ -129,8 +129,10 @@ static const struct named_sep *other_separator(const struct rec_csv_reader *r,
 				if (name_matches(names, field))
 					return &seps[i];
 			}
+			if (!end)
+				break;
 			p = end + len;
-		} while (end);
+		}
 	}
 	return NULL;
 }

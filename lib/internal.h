@@ -69,6 +69,10 @@ int rec_validation_init(struct rec_validation *v, const struct rec_model *m,
 			const struct rec_dataset *vd);
 double rec_validation_ndcg(const struct rec_model *m, struct rec_validation *v);
 void rec_validation_release(struct rec_validation *v);
+/* The NDCG@REC_VALID_K of trained model m on validation set vd into
+ * *metric: 0, REC_ENOMEM, or REC_EINVAL when m knows none of vd's users. */
+int rec_validation_metric(const struct rec_model *m, const struct rec_dataset *vd,
+			  struct rec_train_metric *metric, struct rec_error *err);
 
 /* What a family that trains in epochs tells rec_train_epochs. */
 struct rec_epochs {
@@ -168,6 +172,14 @@ void rec_cpu_cap(enum rec_cpu_level most);
  * count to hand back to rec_blas_restore after the parallel region. */
 int rec_blas_serial(void);
 void rec_blas_restore(int threads);
+/* The work of one user, a fold-in or a scoring, on the calling thread
+ * alone, OpenMP and OpenBLAS alike (threads.c): rec_threads_one saves the
+ * counts in *saved for rec_threads_back to hand back. */
+struct rec_thread_counts {
+	int omp, blas;
+};
+void rec_threads_one(struct rec_thread_counts *saved);
+void rec_threads_back(const struct rec_thread_counts *saved);
 
 /* --- mf's hook for its unit test --- */
 

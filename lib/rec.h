@@ -568,12 +568,23 @@ struct rec_param {
 	uint64_t n;
 };
 
+/* The validation metric of a trained model: its name ("ndcg@10", or
+ * "rmse" where lower is better) and value, NaN when no epoch had one. */
+struct rec_train_metric {
+	const char *name;
+	double value;
+	int lower_better;
+};
+
 /* What training needs besides the data. */
 struct rec_train_options {
 	const struct rec_dataset *validation;	/* or NULL */
 	uint64_t seed;
 	int progress;		/* report each epoch on standard error */
 	uint32_t passes;	/* for update: passes over the new data */
+	/* Optional: a family that trains in epochs on a validation set
+	 * fills it for the model it keeps; the others leave it alone. */
+	struct rec_train_metric *metric;
 };
 
 struct rec_model;
@@ -1267,6 +1278,47 @@ int rec_replay_eval(struct rec_replay_eval *p, struct rec_model *m,
 		    const struct rec_events *ev, const struct rec_replay_eval_options *opt,
 		    struct rec_error *err);
 void rec_replay_eval_release(struct rec_replay_eval *p);
+
+/* --- hyperparameter search (search.c) --- */
+
+/* A hyperparameter searched over and its values, as -p NAME=VALUE takes
+ * them. */
+struct rec_search_param {
+	const char *name;
+	const char *const *values;
+	uint32_t nvalues;
+};
+
+/* How rec_search searches: the grid of every combination of the params'
+ * values, the first param varying slowest; train.validation is the set
+ * that scores them and train.seed the seed of every training. */
+struct rec_search_options {
+	const struct rec_search_param *param;
+	unsigned nparams;
+	uint64_t budget;	/* combinations to try, a sample drawn with the
+				 * seed, in grid order; 0: all */
+	struct rec_train_options train;
+	/* Called after each combination, from the calling thread and in
+	 * order: its values (one per param) and its validation metric. */
+	void (*tried)(void *ctx, const char *const *values,
+		      const struct rec_train_metric *metric);
+	void *ctx;
+};
+
+/* The combinations of opt's grid, or 0 if there are more than 2^32. */
+uint64_t rec_search_size(const struct rec_search_options *opt);
+/* Check that base's family takes every value of opt's params: 0, or
+ * REC_EINVAL naming the first bad one. */
+int rec_search_check(const struct rec_model *base, const struct rec_search_options *opt,
+		     struct rec_error *err);
+/* Train a model of base's family, hyperparameters and time decay with
+ * each combination on a copy of data and score it with the validation
+ * metric of its family's training (NDCG@10 over the trained model for a
+ * family that has none); *best gets the best model (the first of equals),
+ * which the caller frees.  0, or a REC_E* code with err filled. */
+int rec_search(const struct rec_model *base, const struct rec_dataset *data,
+	       const struct rec_search_options *opt, struct rec_model **best,
+	       struct rec_error *err);
 
 /* --- threads (threads.c) --- */
 

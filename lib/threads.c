@@ -34,3 +34,19 @@ void rec_blas_restore(int threads)
 {
 	openblas_set_num_threads(threads);
 }
+
+/* One user's products and solves take microseconds: waking other threads
+ * for them costs more than it saves, and far more when another job holds
+ * a core and a woken thread waits for its turn on one. */
+void rec_threads_one(struct rec_thread_counts *saved)
+{
+	saved->omp = omp_get_max_threads();
+	saved->blas = rec_blas_serial();
+	omp_set_num_threads(1);
+}
+
+void rec_threads_back(const struct rec_thread_counts *saved)
+{
+	omp_set_num_threads(saved->omp);
+	rec_blas_restore(saved->blas);
+}

@@ -152,12 +152,18 @@ uint64_t rec_user_seed(const struct rec_user *u)
 
 int rec_user_fold(const struct rec_model *m, struct rec_user *u)
 {
+	struct rec_thread_counts threads;
 	int rc = 0;
 
 	if (u->folded == u->n)
 		return 0;
-	if (m->algo->fold_in && (rc = m->algo->fold_in(m, u)) < 0)
-		return rc;
+	if (m->algo->fold_in) {
+		rec_threads_one(&threads);
+		rc = m->algo->fold_in(m, u);
+		rec_threads_back(&threads);
+		if (rc < 0)
+			return rc;
+	}
 	u->folded = u->n;
 	return 0;
 }
@@ -165,11 +171,15 @@ int rec_user_fold(const struct rec_model *m, struct rec_user *u)
 void rec_user_score(const struct rec_model *m, const struct rec_user *u,
 		    int include_seen, float *scores)
 {
+	struct rec_thread_counts threads;
+
 	if (u->n == 0) {
 		memcpy(scores, m->popularity, m->data.nitems * sizeof(*scores));
 		return;
 	}
+	rec_threads_one(&threads);
 	m->algo->score_user(m, u, scores);
+	rec_threads_back(&threads);
 	if (!include_seen)
 		rec_scores_exclude(scores, m->data.nitems, u->items, u->n, NULL);
 }

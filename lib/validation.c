@@ -153,6 +153,20 @@ static int validation_start(const struct rec_model *m, const struct rec_epochs *
 	return 0;
 }
 
+int rec_validation_metric(const struct rec_model *m, const struct rec_dataset *vd,
+			  struct rec_train_metric *metric, struct rec_error *err)
+{
+	static const struct rec_epochs ranking;		/* no rmse: NDCG */
+	struct rec_validation v = { 0 };
+	int rc = validation_start(m, &ranking, vd, &v, err);
+
+	if (rc == 0)
+		*metric = (struct rec_train_metric){ "ndcg@" XSTR(REC_VALID_K),
+						     rec_validation_ndcg(m, &v), 0 };
+	rec_validation_release(&v);
+	return rc;
+}
+
 /* Copy the model's learned arrays, as its family lists them for the
  * model file, into *copy (allocated on first use; the caller frees it),
  * or with back from *copy into the model.  REC_ENOMEM or 0. */
@@ -236,6 +250,9 @@ int rec_train_epochs(struct rec_model *m, const struct rec_epochs *e,
 				since >= e->patience ? "stopped early; " : "", kept, name,
 				kept_metric);
 	}
+	if (opt->metric && name)
+		*opt->metric = (struct rec_train_metric){
+			e->rmse ? "rmse" : "ndcg@" XSTR(REC_VALID_K), kept_metric, e->rmse != NULL };
 	rc = (int)kept;
 out:
 	free(copy);
