@@ -14,7 +14,9 @@
  * RecSys 2023) against negatives drawn uniformly, one set per sequence.
  * Adam steps on mini-batches of users; within a batch each thread runs
  * whole sequences, forward and backward, into its own gradient, so that
- * BLAS runs one thread inside the parallel region.
+ * BLAS runs one thread inside the parallel region, and the sequences'
+ * gradients join the batch's in the batch's order, so that the model does
+ * not depend on the number of threads.
  *
  * Positions count from the oldest event of the window, not back from the
  * newest as in the original, so that appending to a window that is not
@@ -867,7 +869,8 @@ struct trainer {
 	uint32_t nseq;
 	int threads;
 	struct work *work;	/* one per thread */
-	float *grad;		/* one array per thread */
+	float *grad;		/* one array per thread, zero between sequences */
+	float *sum;		/* the batch's gradient */
 	float *m1, *m2;
 	struct rec_nn_adam adam;
 	uint64_t seed;		/* each epoch's batches draw from seed + (epoch << 32) */
@@ -880,6 +883,7 @@ static void trainer_release(struct trainer *t)
 	free(t->work);
 	free(t->seq);
 	free(t->grad);
+	free(t->sum);
 	free(t->m1);
 	free(t->m2);
 }
@@ -897,7 +901,8 @@ static int trainer_init(struct trainer *t, struct rec_model *m, uint64_t seed)
 	t->adam.beta2 = ADAM_B2;
 	if (!(t->seq = malloc(((size_t)d->nusers + 1) * sizeof(*t->seq))) ||
 	    !(t->work = calloc((size_t)t->threads, sizeof(*t->work))) ||
-	    !(t->grad = malloc((size_t)t->threads * t->s->total * sizeof(*t->grad))) ||
+	    !(t->grad = calloc((size_t)t->threads * t->s->total, sizeof(*t->grad))) ||
+	    !(t->sum = calloc(t->s->total, sizeof(*t->sum))) ||
 	    !(t->m1 = calloc(t->s->total, sizeof(*t->m1))) ||
 	    !(t->m2 = calloc(t->s->total, sizeof(*t->m2))))
 		return REC_ENOMEM;
@@ -910,7 +915,7 @@ static int trainer_init(struct trainer *t, struct rec_model *m, uint64_t seed)
 	return 0;
 }
 
-/* Sum the threads' gradients into the first and take Adam's step. */
+/* Adam's step on the batch's gradient, which it leaves zero. */
 static void apply_gradient(struct trainer *t)
 {
 	size_t total = t->s->total, chunk = 4096;
@@ -920,14 +925,18 @@ static void apply_gradient(struct trainer *t)
 	for (size_t lo = 0; lo < total; lo += chunk) {
 		size_t hi = lo + chunk < total ? lo + chunk : total;
 
-		for (int i = 1; i < t->threads; i++) {
-			const float *g = t->grad + (size_t)i * total;
+		rec_nn_adam_update(&t->adam, lo, hi, t->s->w, t->sum, t->m1, t->m2);
+		memset(t->sum + lo, 0, (hi - lo) * sizeof(*t->sum));
+	}
+}
 
-			#pragma omp simd
-			for (size_t j = lo; j < hi; j++)
-				t->grad[j] += g[j];
-		}
-		rec_nn_adam_update(&t->adam, lo, hi, t->s->w, t->grad, t->m1, t->m2);
+/* Move one sequence's gradient g into the batch's sum, leaving g zero. */
+static void add_gradient(size_t n, float *g, float *sum)
+{
+	#pragma omp simd
+	for (size_t j = 0; j < n; j++) {
+		sum[j] += g[j];
+		g[j] = 0;
 	}
 }
 
@@ -959,20 +968,25 @@ static double run_batch(struct trainer *t, uint32_t *order, uint32_t n, uint64_t
 	}
 	scale = 1.0f / (float)positions;
 	qsort_r(order, n, sizeof(*order), by_length, (void *)d);
-	#pragma omp parallel reduction(+:loss)
+	#pragma omp parallel
 	{
 		int id = omp_get_thread_num();
 		float *grad = t->grad + (size_t)id * t->s->total;
 
-		memset(grad, 0, t->s->total * sizeof(*grad));
-		#pragma omp for schedule(dynamic, 1)
+		#pragma omp for ordered schedule(dynamic, 1)
 		for (uint32_t j = 0; j < n; j++) {
 			uint32_t u = order[j], len;
 			const uint32_t *items = window(m, u, t->s->len + 1, &len);
 			struct rec_rng rng;
+			double l;
 
 			rec_rng_seed(&rng, seed ^ (0x9e3779b97f4a7c15ULL * (u + 1)));
-			loss += sequence_step(m, &t->work[id], items, len, scale, &rng, grad);
+			l = sequence_step(m, &t->work[id], items, len, scale, &rng, grad);
+			#pragma omp ordered
+			{
+				add_gradient(t->s->total, grad, t->sum);
+				loss += l;
+			}
 		}
 	}
 	apply_gradient(t);

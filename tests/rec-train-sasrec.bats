@@ -45,6 +45,14 @@ small() {
 	! cmp -s one.recm three.recm
 }
 
+@test "sasrec writes the same model whatever the number of threads" {
+	small --seed 3 -o one.recm
+	small --seed 3 -j 2 -o two.recm
+	small --seed 3 -j 3 -o three.recm
+	cmp one.recm two.recm
+	cmp one.recm three.recm
+}
+
 @test "sasrec trains with two threads and reports its epochs" {
 	rec-split --method last --count 1 --train train.recd --test val.recd \
 		"$FIXTURES/sasrec-order.csv"
