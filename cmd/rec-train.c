@@ -96,7 +96,8 @@ static const struct rec_cli_program program = {
 	"      --half-life D      weight events by 2^(-age/D), D like 30d or 12h\n"
 	"      --now TIME         age is measured from TIME (default: newest event)\n"
 	"      --validation FILE  report a validation metric each epoch and stop\n"
-	"                         early when it stops improving\n"
+	"                         early when it stops improving; last: each\n"
+	"                         user's newest event, folded in afterwards\n"
 	"      --init MODEL       continue MODEL on the events of FILE: new users\n"
 	"                         and items join it, the users and items the events\n"
 	"                         touch are trained -e passes (default 1), the rest\n"
@@ -293,7 +294,7 @@ int main(int argc, char **argv)
 		if (rec_dataset_load(&data, input, &o.cli.csv, o.dedup, NULL, &e) < 0)
 			rec_cli_fail(&e);
 	}
-	if (o.validation) {
+	if (o.validation && strcmp(o.validation, "last") != 0) {
 		if (rec_dataset_load(&validation, o.validation, &o.cli.csv, o.dedup, NULL, &e) < 0)
 			rec_cli_fail(&e);
 		o.train.validation = &validation;
@@ -302,12 +303,14 @@ int main(int argc, char **argv)
 		train_more(m, &data, &o);
 	else if (data.nnz == 0)
 		errx(1, "%s: no events", strcmp(input, "-") ? input : "standard input");
-	else if (rec_model_train(m, &data, &o.train, &e) < 0)
+	else if ((o.validation && !o.train.validation ?
+		  rec_model_train_last(m, &data, &o.train, &e) :
+		  rec_model_train(m, &data, &o.train, &e)) < 0)
 		rec_cli_fail(&e);
 	if (rec_model_save(m, output, &e) < 0)
 		rec_cli_fail(&e);
 	rec_model_free(m);
-	if (o.validation)
+	if (o.train.validation)
 		rec_dataset_release(&validation);
 	return 0;
 }

@@ -61,6 +61,17 @@ small() {
 	[ "$(echo "$stderr" | grep -c '^epoch [0-9]*  loss [0-9.]*  validation ndcg@10 [0-9.]*  [0-9.]*s$')" -eq 3 ]
 }
 
+@test "sasrec --validation last equals the newest events folded in by hand" {
+	rec-split --method last --count 1 --train train.recd --test val.recd \
+		"$FIXTURES/sasrec-order.csv"
+	rec-train -a sasrec -k 16 -e 5 -p max_len=10 -p batch=16 -p dropout=0.1 \
+		--lr 0.01 -j 2 --validation val.recd -o m.recm train.recd
+	rec-pivot -q --format long val.recd |
+		rec-recommend -m m.recm --stream --save folded.recm > /dev/null
+	small -e 5 -j 2 --validation last -o last.recm
+	cmp last.recm folded.recm
+}
+
 # same_scores A B: the user,item,rank,score lines of A and B name the same
 # items in the same order with scores within 1e-5 (relative).
 same_scores() {
