@@ -14,11 +14,11 @@
  * recipe of Klenitskiy and Vasilev, RecSys 2023), or with loss=sampled by
  * the generalised binary cross-entropy of gSASRec (Petrov and Macdonald,
  * RecSys 2023) against negatives drawn uniformly, one set per sequence.
- * Adam steps on mini-batches of users; within a batch each thread runs
- * whole sequences, forward and backward, into its own gradient, so that
- * BLAS runs one thread inside the parallel region, and the sequences'
- * gradients join the batch's in the batch's order, so that the model does
- * not depend on the number of threads.
+ * Adam steps on mini-batches of users.  A batch's users are dealt to
+ * CHUNKS gradients, each summed by one thread from whole sequences,
+ * forward and backward, in the batch's order, so that BLAS runs one thread
+ * inside the parallel region; the chunks are then summed in their order,
+ * so that the model does not depend on the number of threads.
  *
  * With relative positions an event's keys and values in the first block
  * depend on its item alone, and in a later block on the events before it:
@@ -75,6 +75,10 @@ static const struct rec_hparam sasrec_hparams[NHP] = {
 /* Training's output layer scores at most LOGIT_FLOATS at once per
  * thread. */
 #define LOGIT_FLOATS (1u << 20)
+
+/* A batch's gradient comes in this many parts, user j of the batch in
+ * part j % CHUNKS: as many threads can share a batch. */
+#define CHUNKS 8
 
 /* The learned floats, one array: item embeddings (nitems x d) first, then
  * each block's relative positions (heads x max_len: the bias of the
@@ -902,8 +906,7 @@ struct trainer {
 	uint32_t nseq;
 	int threads;
 	struct work *work;	/* one per thread */
-	float *grad;		/* one array per thread, zero between sequences */
-	float *sum;		/* the batch's gradient */
+	float *grad;		/* CHUNKS arrays, the parts of the batch's gradient */
 	float *m1, *m2;
 	struct rec_nn_adam adam;
 	uint64_t seed;		/* each epoch's batches draw from seed + (epoch << 32) */
@@ -916,7 +919,6 @@ static void trainer_release(struct trainer *t)
 	free(t->work);
 	free(t->seq);
 	free(t->grad);
-	free(t->sum);
 	free(t->m1);
 	free(t->m2);
 }
@@ -934,8 +936,7 @@ static int trainer_init(struct trainer *t, struct rec_model *m, uint64_t seed)
 	t->adam.beta2 = ADAM_B2;
 	if (!(t->seq = malloc(((size_t)d->nusers + 1) * sizeof(*t->seq))) ||
 	    !(t->work = calloc((size_t)t->threads, sizeof(*t->work))) ||
-	    !(t->grad = calloc((size_t)t->threads * t->s->total, sizeof(*t->grad))) ||
-	    !(t->sum = calloc(t->s->total, sizeof(*t->sum))) ||
+	    !(t->grad = calloc(CHUNKS * t->s->total, sizeof(*t->grad))) ||
 	    !(t->m1 = calloc(t->s->total, sizeof(*t->m1))) ||
 	    !(t->m2 = calloc(t->s->total, sizeof(*t->m2))))
 		return REC_ENOMEM;
@@ -948,7 +949,8 @@ static int trainer_init(struct trainer *t, struct rec_model *m, uint64_t seed)
 	return 0;
 }
 
-/* Adam's step on the batch's gradient, which it leaves zero. */
+/* Sum the parts of the batch's gradient, in order, into the first, take
+ * Adam's step and leave every part zero. */
 static void apply_gradient(struct trainer *t)
 {
 	size_t total = t->s->total, chunk = 4096;
@@ -958,22 +960,21 @@ static void apply_gradient(struct trainer *t)
 	for (size_t lo = 0; lo < total; lo += chunk) {
 		size_t hi = lo + chunk < total ? lo + chunk : total;
 
-		rec_nn_adam_update(&t->adam, lo, hi, t->s->w, t->sum, t->m1, t->m2);
-		memset(t->sum + lo, 0, (hi - lo) * sizeof(*t->sum));
+		for (int i = 1; i < CHUNKS; i++) {
+			float *g = t->grad + (size_t)i * total;
+
+			#pragma omp simd
+			for (size_t j = lo; j < hi; j++)
+				t->grad[j] += g[j];
+			memset(g + lo, 0, (hi - lo) * sizeof(*g));
+		}
+		rec_nn_adam_update(&t->adam, lo, hi, t->s->w, t->grad, t->m1, t->m2);
+		memset(t->grad + lo, 0, (hi - lo) * sizeof(*t->grad));
 	}
 }
 
-/* Move one sequence's gradient g into the batch's sum, leaving g zero. */
-static void add_gradient(size_t n, float *g, float *sum)
-{
-	#pragma omp simd
-	for (size_t j = 0; j < n; j++) {
-		sum[j] += g[j];
-		g[j] = 0;
-	}
-}
-
-/* Longer rows first, so that the threads finish a batch together. */
+/* Longer rows first: dealt in turn to the chunks, they give each a like
+ * share of the batch's work. */
 static int by_length(const void *a, const void *b, void *ctx)
 {
 	const struct rec_dataset *d = ctx;
@@ -991,7 +992,7 @@ static double run_batch(struct trainer *t, uint32_t *order, uint32_t n, uint64_t
 	const struct rec_model *m = t->m;
 	const struct rec_dataset *d = &m->data;
 	uint64_t positions = 0;
-	double loss = 0;
+	double loss = 0, part[CHUNKS] = { 0 };
 	float scale;
 
 	for (uint32_t j = 0; j < n; j++) {
@@ -1001,27 +1002,22 @@ static double run_batch(struct trainer *t, uint32_t *order, uint32_t n, uint64_t
 	}
 	scale = 1.0f / (float)positions;
 	qsort_r(order, n, sizeof(*order), by_length, (void *)d);
-	#pragma omp parallel
-	{
-		int id = omp_get_thread_num();
-		float *grad = t->grad + (size_t)id * t->s->total;
+	#pragma omp parallel for schedule(dynamic, 1)
+	for (uint32_t c = 0; c < CHUNKS; c++) {
+		struct work *w = &t->work[omp_get_thread_num()];
+		float *grad = t->grad + c * t->s->total;
 
-		#pragma omp for ordered schedule(dynamic, 1)
-		for (uint32_t j = 0; j < n; j++) {
+		for (uint32_t j = c; j < n; j += CHUNKS) {
 			uint32_t u = order[j], len;
 			const uint32_t *items = window(m, u, t->s->len + 1, &len);
 			struct rec_rng rng;
-			double l;
 
 			rec_rng_seed(&rng, seed ^ (0x9e3779b97f4a7c15ULL * (u + 1)));
-			l = sequence_step(m, &t->work[id], items, len, scale, &rng, grad);
-			#pragma omp ordered
-			{
-				add_gradient(t->s->total, grad, t->sum);
-				loss += l;
-			}
+			part[c] += sequence_step(m, w, items, len, scale, &rng, grad);
 		}
 	}
+	for (uint32_t c = 0; c < CHUNKS; c++)
+		loss += part[c];
 	apply_gradient(t);
 	return loss / (double)positions;
 }
