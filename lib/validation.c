@@ -254,14 +254,37 @@ static int has_epochs(const struct rec_model *m)
 	return 0;
 }
 
+/* Add the events of ds, whose users and items are m's, to m's data, as
+ * rec_stream_merge adds what a stream learned. */
+static int add_events(struct rec_model *m, const struct rec_dataset *ds,
+		      struct rec_error *err)
+{
+	struct rec_train_options opt = { .passes = 0 };
+	struct rec_events ev;
+
+	if (rec_events_init(&ev, m->data.users, m->data.items) < 0)
+		return rec_error_set(err, REC_ENOMEM, "out of memory");
+	ev.has_rating = m->data.has_rating;
+	ev.has_time = m->data.has_time;
+	if (rec_events_add_dataset(&ev, ds) < 0) {
+		rec_events_release(&ev);
+		return rec_error_set(err, REC_ENOMEM, "out of memory");
+	}
+	return rec_model_update(m, &ev, &opt, err);
+}
+
 /* Learn the events of ds, whose users and items are m's, as a stream of
- * them would, and merge them into m. */
+ * them would, and merge them into m.  A family that cannot take a user's
+ * state back derives it from the events: it only takes the events, which
+ * spares holding a state for every user at once. */
 static int fold_dataset(struct rec_model *m, const struct rec_dataset *ds,
 			struct rec_error *err)
 {
 	struct rec_stream s;
 	int rc = 0;
 
+	if (!m->algo->user_rows && !m->algo->set_user_state)
+		return add_events(m, ds, err);
 	rec_stream_init(&s, m);
 	for (uint32_t u = 0; u < ds->nusers && rc == 0; u++) {
 		uint64_t e = ds->rowptr[u];
