@@ -139,7 +139,8 @@ static const struct rec_cli_program program = {
 	"      --time file-order  without a time column, rows in order are times\n"
 	"                         0, 1, ... for the half-life\n"
 	"      --validation FILE  report a validation metric each epoch and stop\n"
-	"                         early when it stops improving\n"
+	"                         early when it stops improving; last: each\n"
+	"                         user's newest event, folded in afterwards\n"
 	"      --init MODEL       continue MODEL on the events of FILE: new users\n"
 	"                         and items join it, the users and items the events\n"
 	"                         touch are trained -e passes (default 1), the rest\n"
@@ -348,7 +349,7 @@ static void check_search_options(struct options *o)
 		bad_usage("--search trains new models; it takes no --init");
 	if (!o->nparams)
 		bad_usage("--search needs a list of values, as in -p reg=0.01,0.1");
-	if (!o->validation)
+	if (!o->validation || strcmp(o->validation, "last") == 0)
 		bad_usage("--search needs --validation FILE");
 	if (table_out && (!o->cli.output || strcmp(o->cli.output, "-") == 0))
 		bad_usage("--search prints its table on standard output; give the model -o FILE");
@@ -726,7 +727,7 @@ int main(int argc, char **argv)
 		rec_model_free(m);
 		return 0;
 	}
-	if (o.validation) {
+	if (o.validation && strcmp(o.validation, "last") != 0) {
 		if (rec_dataset_load(&validation, o.validation, &o.cli.csv, o.dedup, NULL, &e) < 0 ||
 		    rec_dataset_pseudonymize(&validation, o.cli.pseudo, &e) < 0)
 			rec_cli_fail(&e);
@@ -739,12 +740,14 @@ int main(int argc, char **argv)
 		errx(1, "%s: no events", strcmp(input, "-") ? input : "standard input");
 	else if (o.search)
 		m = search(&o, m, &data);
-	else if (rec_model_train(m, &data, &o.train, &e) < 0)
+	else if ((o.validation && !o.train.validation ?
+		  rec_model_train_last(m, &data, &o.train, &e) :
+		  rec_model_train(m, &data, &o.train, &e)) < 0)
 		rec_cli_fail(&e);
 	if (rec_model_save(m, output, &e) < 0)
 		rec_cli_fail(&e);
 	rec_model_free(m);
-	if (o.validation)
+	if (o.train.validation)
 		rec_dataset_release(&validation);
 	free_lists(&o);
 	return 0;

@@ -131,8 +131,9 @@ static void softmax(int n, float *s)
 		s[j] *= sum;
 }
 
-void rec_nn_attention(int n, int d, int h, const float *qkv, float *probs,
-		      const float *drop, float *out, float *scratch)
+void rec_nn_attention(int n, int d, int h, const float *qkv, const float *bias,
+		      int bias_ld, float *probs, const float *drop, float *out,
+		      float *scratch)
 {
 	int dh = d / h, ld = 3 * d;
 	float scale = 1.0f / sqrtf((float)dh);
@@ -144,7 +145,11 @@ void rec_nn_attention(int n, int d, int h, const float *qkv, float *probs,
 		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, n, dh, scale, q, ld,
 			    k, ld, 0.0f, p, n);
 		for (int i = 0; i < n; i++) {
-			softmax(i + 1, p + (size_t)i * n);
+			float *row = p + (size_t)i * n;
+
+			for (int j = 0; bias && j <= i; j++)
+				row[j] += bias[hh * bias_ld + i - j];
+			softmax(i + 1, row);
 			memset(p + (size_t)i * n + i + 1, 0, (size_t)(n - i - 1) * sizeof(*p));
 		}
 		if (drop) {
@@ -161,11 +166,12 @@ void rec_nn_attention(int n, int d, int h, const float *qkv, float *probs,
 }
 
 /* Through O = A V, A = P * drop, P the causal softmax of S = Q K^T /
- * sqrt(dh): dV = A^T dO, dP = (dO V^T) * drop, dS = P (dP - rowsum(P dP))
- * / sqrt(dh), dQ = dS K and dK = dS^T Q. */
+ * sqrt(dh) + B: dV = A^T dO, dP = (dO V^T) * drop, dB = P (dP - rowsum(P
+ * dP)), summed along each diagonal, dS = dB / sqrt(dh), dQ = dS K and dK
+ * = dS^T Q. */
 void rec_nn_attention_back(int n, int d, int h, const float *qkv, const float *probs,
 			   const float *drop, const float *dout, float *dqkv,
-			   float *scratch)
+			   float *dbias, int bias_ld, float *scratch)
 {
 	int dh = d / h, ld = 3 * d;
 	float scale = 1.0f / sqrtf((float)dh);
@@ -194,8 +200,12 @@ void rec_nn_attention_back(int n, int d, int h, const float *qkv, const float *p
 				rec_nn_mul((size_t)i + 1, dr, m + (size_t)i * n);
 			for (int j = 0; j <= i; j++)
 				dot += pr[j] * dr[j];
-			for (int j = 0; j <= i; j++)
-				dr[j] = pr[j] * (dr[j] - dot) * scale;
+			for (int j = 0; j <= i; j++) {
+				dr[j] = pr[j] * (dr[j] - dot);
+				if (dbias)
+					dbias[hh * bias_ld + i - j] += dr[j];
+				dr[j] *= scale;
+			}
 			memset(dr + i + 1, 0, (size_t)(n - i - 1) * sizeof(*dr));
 		}
 		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, dh, n, 1.0f, da, n,
@@ -206,14 +216,17 @@ void rec_nn_attention_back(int n, int d, int h, const float *qkv, const float *p
 }
 
 void rec_nn_attention_step(int n, int d, int h, const float *q, const float *k,
-			   const float *v, int ld, float *out, float *scratch)
+			   const float *v, int ld, const float *bias, float *out,
+			   float *scratch)
 {
 	int dh = d / h;
 	float scale = 1.0f / sqrtf((float)dh);
 
 	for (int hh = 0; hh < h; hh++) {
+		if (bias)
+			memcpy(scratch, bias + (size_t)hh * n, (size_t)n * sizeof(*scratch));
 		cblas_sgemv(CblasRowMajor, CblasNoTrans, n, dh, scale, k + hh * dh, ld,
-			    q + hh * dh, 1, 0.0f, scratch, 1);
+			    q + hh * dh, 1, bias ? 1.0f : 0.0f, scratch, 1);
 		softmax(n, scratch);
 		cblas_sgemv(CblasRowMajor, CblasTrans, n, dh, 1.0f, v + hh * dh, ld,
 			    scratch, 1, 0.0f, out + hh * dh, 1);

@@ -34,20 +34,25 @@ void rec_nn_layernorm_back(int n, int d, const float *xhat, const float *rstd,
 
 /* Causal self-attention of n positions with h heads.  Each row of qkv[n x
  * 3d] holds a position's query, key and value side by side, head after
- * head within each.  Position i attends to positions 0..i; probs[h x n x
- * n] keeps the weights (zero above the diagonal), drop[h x n x n] scales
- * them for dropout (NULL: none); out is n x d; scratch holds n x n. */
-void rec_nn_attention(int n, int d, int h, const float *qkv, float *probs,
-		      const float *drop, float *out, float *scratch);
-/* dqkv[n x 3d] from dout[n x d]; scratch holds 2 n x n. */
+ * head within each.  Position i attends to positions 0..i, the logit of
+ * j raised by bias[hh x bias_ld + i - j] in head hh (bias NULL: none);
+ * probs[h x n x n] keeps the weights (zero above the diagonal), drop[h x n
+ * x n] scales them for dropout (NULL: none); out is n x d; scratch holds
+ * n x n. */
+void rec_nn_attention(int n, int d, int h, const float *qkv, const float *bias,
+		      int bias_ld, float *probs, const float *drop, float *out,
+		      float *scratch);
+/* dqkv[n x 3d] from dout[n x d], and dbias (laid out as bias; NULL: none)
+ * accumulates; scratch holds 2 n x n. */
 void rec_nn_attention_back(int n, int d, int h, const float *qkv, const float *probs,
 			   const float *drop, const float *dout, float *dqkv,
-			   float *scratch);
-/* The newest of n positions attending to all n: q[d] against the keys and
- * values in rows 0..n-1 of k and v (ld floats apart); out is d;
- * scratch holds n. */
+			   float *dbias, int bias_ld, float *scratch);
+/* One position attending to n: q[d] against the keys and values in rows
+ * 0..n-1 of k and v (ld floats apart), the logit of row j raised by
+ * bias[hh x n + j] in head hh (NULL: none); out is d; scratch holds n. */
 void rec_nn_attention_step(int n, int d, int h, const float *q, const float *k,
-			   const float *v, int ld, float *out, float *scratch);
+			   const float *v, int ld, const float *bias, float *out,
+			   float *scratch);
 
 /* x = max(x, 0); backward: dy = 0 where the output y is 0. */
 void rec_nn_relu(size_t n, float *x);

@@ -487,6 +487,11 @@ int rec_parse_split_method(const char *s, enum rec_split_method *out,
 /* Mark each entry of ds: mask[e] = 1 for test, 0 for train. */
 int rec_split_mask(const struct rec_dataset *ds, const struct rec_split_options *opt,
 		   uint8_t *mask, struct rec_error *err);
+/* Carve each user's newest event out of ds, as --method last --count 1
+ * does, into last, and the other events into rest; one event of each
+ * user stays in rest.  Both share ds's dictionaries. */
+int rec_dataset_carve_last(const struct rec_dataset *ds, struct rec_dataset *rest,
+			   struct rec_dataset *last, struct rec_error *err);
 
 /* --- item and user attributes (features.c) --- */
 
@@ -709,6 +714,13 @@ int rec_model_check_hparams(const struct rec_model *m, struct rec_error *err);
  * empty).  Computes the popularity, then the family's parameters. */
 int rec_model_train(struct rec_model *m, struct rec_dataset *data,
 		    const struct rec_train_options *opt, struct rec_error *err);
+/* rec_model_train, validated on each user's newest event: a family that
+ * trains in epochs trains without those events, stops early on them, and
+ * then folds them in as a stream does, so that the model holds every
+ * event of data; the others train on all of data.  opt->validation is
+ * ignored. */
+int rec_model_train_last(struct rec_model *m, struct rec_dataset *data,
+			 const struct rec_train_options *opt, struct rec_error *err);
 /* Weight of an event at time t under the model's half-life (1 without). */
 double rec_model_decay(const struct rec_model *m, int64_t t);
 int rec_model_save(struct rec_model *m, const char *path, struct rec_error *err);

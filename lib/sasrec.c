@@ -1,28 +1,35 @@
 /* sasrec.c - self-attentive sequential recommendation (Kang and McAuley,
  * ICDM 2018): each user's last max_len events, oldest first, go through
- * item embeddings (scaled by sqrt(hidden)) plus learned positional
- * embeddings, then blocks of pre-norm causal self-attention and a
- * point-wise feed-forward pair with ReLU, each with dropout and a
- * residual connection, then a last layer normalisation.  The hidden state
- * at a position scores every item by its dot product with the item's
- * embedding, which the input shares.
+ * item embeddings (scaled by sqrt(hidden)), then blocks of pre-norm causal
+ * self-attention and a point-wise feed-forward pair with ReLU, each with
+ * dropout and a residual connection, then a last layer normalisation.
+ * Order enters as relative positions: each block's attention logit of an
+ * earlier event is raised by a learned bias for its distance, one per
+ * head (Shaw et al., NAACL 2018, reduced to a scalar as in T5, Raffel et
+ * al., JMLR 2020).  The hidden state at a position scores every item by
+ * its dot product with the item's embedding, which the input shares.
  *
  * Training predicts each event of a window from the ones before it, by
  * softmax cross-entropy over all items at every position (the "SASRec+"
  * recipe of Klenitskiy and Vasilev, RecSys 2023), or with loss=sampled by
  * the generalised binary cross-entropy of gSASRec (Petrov and Macdonald,
  * RecSys 2023) against negatives drawn uniformly, one set per sequence.
- * Adam steps on mini-batches of users; within a batch each thread runs
- * whole sequences, forward and backward, into its own gradient, so that
- * BLAS runs one thread inside the parallel region.
+ * Adam steps on mini-batches of users.  A batch's users are dealt to
+ * CHUNKS gradients, each summed by one thread from whole sequences,
+ * forward and backward, in the batch's order, so that BLAS runs one thread
+ * inside the parallel region; the chunks are then summed in their order,
+ * so that the model does not depend on the number of threads.
  *
- * Positions count from the oldest event of the window, not back from the
- * newest as in the original, so that appending to a window that is not
- * full changes no earlier position: fold-in keeps each block's keys and
- * values and computes only the new position (O(max_len x hidden +
- * hidden^2) an event).  Once the window is full it slides, every
- * position's embedding changes, and fold-in encodes the window anew
- * (O(max_len^2 x hidden + max_len x hidden^2) an event). */
+ * With relative positions an event's keys and values in the first block
+ * depend on its item alone, and in a later block on the events before it:
+ * appending to a window changes none of them.  Fold-in keeps each block's
+ * keys and values in a ring of max_len slots and computes only the new
+ * event against them (O(max_len x hidden + hidden^2) an event), the newest
+ * taking the oldest's slot once the window is full, as sliding-window
+ * attention with a rolling cache does (Beltagy et al., Longformer, 2020).
+ * The later blocks' cached keys and values then keep what each event saw
+ * of the events before the window, where encoding the window anew would
+ * not. */
 #include <cblas.h>
 #include <math.h>
 #include <omp.h>
@@ -83,12 +90,18 @@ static int sasrec_check_hparams(const struct rec_model *m, struct rec_error *err
  * thread. */
 #define LOGIT_FLOATS (1u << 20)
 
+/* A batch's gradient comes in this many parts, user j of the batch in
+ * part j % CHUNKS: as many threads can share a batch. */
+#define CHUNKS 8
+
 /* The learned floats, one array: item embeddings (nitems x d) first, then
- * positions (max_len x d), the blocks, and the last normalisation's gain
- * and bias.  The same layout serves gradients and Adam's moments. */
+ * each block's relative positions (heads x max_len: the bias of the
+ * attention logits by distance, 0 the position itself), the blocks, and
+ * the last normalisation's gain and bias.  The same layout serves
+ * gradients and Adam's moments. */
 struct sasrec {
 	uint32_t d, len, nblocks, heads, nitems;
-	size_t pos_at, blocks_at, final_at, total;
+	size_t rel_at, blocks_at, final_at, total;
 	float *w;
 };
 
@@ -122,6 +135,12 @@ static struct block block_at(const struct sasrec *s, float *base, uint32_t b)
 	k.w2 = k.b1 + d;
 	k.b2 = k.w2 + d * d;
 	return k;
+}
+
+/* Block b's relative positions within such an array. */
+static float *rel_at(const struct sasrec *s, float *base, uint32_t b)
+{
+	return base + s->rel_at + (size_t)b * s->heads * s->len;
 }
 
 /* --- the user's rows, in time order --- */
@@ -195,8 +214,8 @@ static int sasrec_init(struct rec_model *m)
 	s->nblocks = (uint32_t)m->hp[HP_BLOCKS];
 	s->heads = (uint32_t)m->hp[HP_HEADS];
 	s->nitems = m->data.nitems;
-	s->pos_at = (size_t)s->nitems * s->d;
-	s->blocks_at = s->pos_at + (size_t)s->len * s->d;
+	s->rel_at = (size_t)s->nitems * s->d;
+	s->blocks_at = s->rel_at + (size_t)s->nblocks * s->heads * s->len;
 	s->final_at = s->blocks_at + s->nblocks * block_floats(s->d);
 	s->total = s->final_at + 2 * (size_t)s->d;
 	if (!(s->w = calloc(s->total, sizeof(*s->w))))
@@ -219,9 +238,9 @@ static unsigned sasrec_params(struct rec_model *m, struct rec_param *p)
 {
 	struct sasrec *s = m->state;
 
-	p[0] = (struct rec_param){ { 'I', 'E', 'M', 'B' }, s->w, NULL, s->pos_at };
-	p[1] = (struct rec_param){ { 'P', 'E', 'M', 'B' }, s->w + s->pos_at, NULL,
-				   s->blocks_at - s->pos_at };
+	p[0] = (struct rec_param){ { 'I', 'E', 'M', 'B' }, s->w, NULL, s->rel_at };
+	p[1] = (struct rec_param){ { 'R', 'P', 'O', 'S' }, s->w + s->rel_at, NULL,
+				   s->blocks_at - s->rel_at };
 	p[2] = (struct rec_param){ { 'B', 'L', 'K', 'S' }, s->w + s->blocks_at, NULL,
 				   s->total - s->blocks_at };
 	return 3;
@@ -235,9 +254,9 @@ float *rec_sasrec_weights(struct rec_model *m, size_t *n)
 	return s->w;
 }
 
-/* Embeddings N(0, init^2 / d); dense layers U(-1/sqrt(fan_in),
- * 1/sqrt(fan_in)) as PyTorch draws them; gains 1, biases of the
- * normalisations 0. */
+/* Embeddings N(0, init^2 / d); relative positions 0; dense layers
+ * U(-1/sqrt(fan_in), 1/sqrt(fan_in)) as PyTorch draws them; gains 1,
+ * biases of the normalisations 0. */
 static void init_weights(const struct rec_model *m, uint64_t seed)
 {
 	struct sasrec *s = m->state;
@@ -246,7 +265,7 @@ static void init_weights(const struct rec_model *m, uint64_t seed)
 	struct rec_rng rng;
 
 	rec_rng_seed(&rng, seed);
-	for (size_t j = 0; j < s->blocks_at; j++)
+	for (size_t j = 0; j < s->rel_at; j++)
 		s->w[j] = (float)(sd * rec_rng_normal(&rng));
 	for (size_t j = s->blocks_at; j < s->final_at; j++)
 		s->w[j] = bound * (float)(2 * rec_rng_uniform(&rng) - 1);
@@ -394,8 +413,8 @@ static void block_forward(const struct sasrec *s, struct work *w, uint32_t b, in
 	rec_nn_dense(n, d, 3 * d, A->a, k.wqkv, k.bqkv, A->qkv);
 	if (rng)
 		rec_nn_dropout_mask(rng, (size_t)h * n * n, p, A->pdrop);
-	rec_nn_attention(n, d, h, A->qkv, A->probs, rng ? A->pdrop : NULL, A->att,
-			 w->scratch);
+	rec_nn_attention(n, d, h, A->qkv, rel_at(s, s->w, b), (int)s->len, A->probs,
+			 rng ? A->pdrop : NULL, A->att, w->scratch);
 	rec_nn_dense(n, d, d, A->att, k.wo, k.bo, w->t1);
 	residual(rng, p, nd, A->odrop, w->t1, w->x);
 	rec_nn_layernorm(n, d, w->x, k.ln2_g, k.ln2_b, A->xhat2, A->rstd2, A->c);
@@ -417,7 +436,6 @@ static void encode(const struct sasrec *s, struct work *w, const uint32_t *items
 {
 	size_t d = s->d;
 	float scale = sqrtf((float)d);
-	const float *pos = s->w + s->pos_at;
 
 	if (p <= 0)
 		rng = NULL;
@@ -427,7 +445,7 @@ static void encode(const struct sasrec *s, struct work *w, const uint32_t *items
 
 		#pragma omp simd
 		for (size_t c = 0; c < d; c++)
-			x[c] = e[c] * scale + pos[t * d + c];
+			x[c] = e[c] * scale;
 	}
 	if (rng) {
 		rec_nn_dropout_mask(rng, n * d, p, w->x0drop);
@@ -461,7 +479,7 @@ static void block_backward(const struct sasrec *s, struct work *w, uint32_t b, i
 	rec_nn_mul(nd, w->t1, dropout ? A->odrop : NULL);
 	rec_nn_dense_back(n, d, d, A->att, k.wo, w->t1, w->t2, 0, g.wo, g.bo);
 	rec_nn_attention_back(n, d, h, A->qkv, A->probs, dropout ? A->pdrop : NULL, w->t2,
-			      w->dqkv, w->scratch);
+			      w->dqkv, rel_at(s, grad, b), (int)s->len, w->scratch);
 	rec_nn_dense_back(n, d, 3 * d, A->a, k.wqkv, w->dqkv, w->t1, 0, g.wqkv, g.bqkv);
 	rec_nn_layernorm_back(n, d, A->xhat1, A->rstd1, k.ln1_g, w->t1, w->dx, g.ln1_g,
 			      g.ln1_b);
@@ -473,7 +491,7 @@ static void backward(const struct sasrec *s, struct work *w, const uint32_t *ite
 		     int n, int dropout, float *grad)
 {
 	size_t d = s->d;
-	float scale = sqrtf((float)d), *dpos = grad + s->pos_at;
+	float scale = sqrtf((float)d);
 
 	memset(w->dx, 0, n * d * sizeof(*w->dx));
 	rec_nn_layernorm_back(n, (int)d, w->xhatf, w->rstdf, s->w + s->final_at, w->t2,
@@ -486,10 +504,8 @@ static void backward(const struct sasrec *s, struct work *w, const uint32_t *ite
 		const float *dx = w->dx + t * d;
 
 		#pragma omp simd
-		for (size_t c = 0; c < d; c++) {
+		for (size_t c = 0; c < d; c++)
 			de[c] += scale * dx[c];
-			dpos[t * d + c] += dx[c];
-		}
 	}
 }
 
@@ -734,12 +750,14 @@ static float sasrec_predict(const struct rec_model *m, int64_t user, int64_t ite
 
 /* --- fold-in ---
  *
- * A user's state: the positions filled (at most max_len), the hidden
- * state of the last one (d), then each block's keys and values of every
- * position (max_len x d each). */
+ * A user's state: the positions filled (at most max_len), the slot of
+ * the next event, the hidden state of the last one (d), then each block's
+ * keys and values of every slot (max_len x d each), a ring: once the
+ * window is full, a new event takes the oldest one's slot. */
 
 #define STATE_COUNT 0
-#define STATE_HIDDEN 1
+#define STATE_NEXT 1
+#define STATE_HIDDEN 2
 
 static size_t cache_at(const struct sasrec *s, uint32_t b)
 {
@@ -772,6 +790,7 @@ static void state_from_window(const struct sasrec *s, struct work *w,
 		}
 	}
 	state[STATE_COUNT] = (float)n;
+	state[STATE_NEXT] = (float)(n % s->len);
 }
 
 static int encode_state(const struct rec_model *m, const uint32_t *items, uint32_t n,
@@ -802,33 +821,52 @@ static void sasrec_user_state(const struct rec_model *m, uint32_t user, float *s
 }
 
 /* Scratch of one step: x, a, xhat, qkv (3d), att, t (d each), probs
- * (max_len) and rstd (1). */
+ * (max_len), the relative positions of the slots (heads x max_len) and
+ * rstd (1). */
 static size_t step_floats(const struct sasrec *s)
 {
-	return 8 * (size_t)s->d + s->len + 1;
+	return 8 * (size_t)s->d + (1 + (size_t)s->heads) * s->len + 1;
 }
 
-/* Append item at position pos (below max_len) of the cached window. */
-static void step(const struct sasrec *s, float *state, uint32_t item, uint32_t pos,
-		 float *buf)
+/* Block b's relative positions of the n filled slots, seen from the event
+ * in slot next, into bias[heads x n]. */
+static void slot_bias(const struct sasrec *s, uint32_t b, uint32_t n, uint32_t next,
+		      float *bias)
+{
+	const float *rel = rel_at(s, s->w, b);
+
+	for (uint32_t h = 0; h < s->heads; h++)
+		for (uint32_t j = 0; j < n; j++)
+			bias[h * n + j] = rel[h * s->len + (next + s->len - j) % s->len];
+}
+
+/* Append item to the cached window: in the next slot, which is the oldest
+ * event's once the window is full. */
+static void step(const struct sasrec *s, float *state, uint32_t item, float *buf)
 {
 	int d = (int)s->d;
 	float *x = buf, *a = x + d, *xhat = a + d, *qkv = xhat + d, *att = qkv + 3 * d;
-	float *t = att + d, *probs = t + d, *rstd = probs + s->len;
-	const float *e = s->w + (size_t)item * d, *p = s->w + s->pos_at + (size_t)pos * d;
+	float *t = att + d, *probs = t + d, *bias = probs + s->len;
+	float *rstd = bias + (size_t)s->heads * s->len;
+	const float *e = s->w + (size_t)item * d;
 	float scale = sqrtf((float)d);
+	uint32_t slot = (uint32_t)state[STATE_NEXT], n = (uint32_t)state[STATE_COUNT];
 
+	if (n < s->len)
+		n++;
 	for (int c = 0; c < d; c++)
-		x[c] = e[c] * scale + p[c];
+		x[c] = e[c] * scale;
 	for (uint32_t b = 0; b < s->nblocks; b++) {
 		struct block k = block_at(s, s->w, b);
 		float *kc = state + cache_at(s, b), *vc = kc + (size_t)s->len * d;
 
 		rec_nn_layernorm(1, d, x, k.ln1_g, k.ln1_b, xhat, rstd, a);
 		rec_nn_dense(1, d, 3 * d, a, k.wqkv, k.bqkv, qkv);
-		memcpy(kc + (size_t)pos * d, qkv + d, (size_t)d * sizeof(*kc));
-		memcpy(vc + (size_t)pos * d, qkv + 2 * d, (size_t)d * sizeof(*vc));
-		rec_nn_attention_step((int)pos + 1, d, (int)s->heads, qkv, kc, vc, d, att, probs);
+		memcpy(kc + (size_t)slot * d, qkv + d, (size_t)d * sizeof(*kc));
+		memcpy(vc + (size_t)slot * d, qkv + 2 * d, (size_t)d * sizeof(*vc));
+		slot_bias(s, b, n, slot, bias);
+		rec_nn_attention_step((int)n, d, (int)s->heads, qkv, kc, vc, d, bias, att,
+				      probs);
 		rec_nn_dense(1, d, d, att, k.wo, k.bo, t);
 		residual(NULL, 0, (size_t)d, NULL, t, x);
 		rec_nn_layernorm(1, d, x, k.ln2_g, k.ln2_b, xhat, rstd, a);
@@ -839,24 +877,25 @@ static void step(const struct sasrec *s, float *state, uint32_t item, uint32_t p
 	}
 	rec_nn_layernorm(1, d, x, s->w + s->final_at, s->w + s->final_at + d, xhat, rstd,
 			 state + STATE_HIDDEN);
-	state[STATE_COUNT] = (float)(pos + 1);
+	state[STATE_COUNT] = (float)n;
+	state[STATE_NEXT] = (float)((slot + 1) % s->len);
 }
 
-/* New events join the cached window one position at a time while it has
- * room; past that the window slides and is encoded anew. */
+/* New events join the cached window one at a time, each computing only
+ * its own position against the cached keys and values; a state that does
+ * not match the events folded is encoded anew. */
 static int sasrec_fold_in(const struct rec_model *m, struct rec_user *u)
 {
 	const struct sasrec *s = m->state;
-	uint32_t count = (uint32_t)u->state[STATE_COUNT];
 	uint32_t filled = u->folded < s->len ? u->folded : s->len;
 	float *buf;
 
-	if (count != filled || count + (u->n - u->folded) > s->len)
+	if ((uint32_t)u->state[STATE_COUNT] != filled)
 		return encode_state(m, u->items, u->n, u->state);
 	if (!(buf = malloc(step_floats(s) * sizeof(*buf))))
 		return REC_ENOMEM;
 	for (uint32_t j = u->folded; j < u->n; j++)
-		step(s, u->state, u->items[j], count++, buf);
+		step(s, u->state, u->items[j], buf);
 	free(buf);
 	return 0;
 }
@@ -881,7 +920,7 @@ struct trainer {
 	uint32_t nseq;
 	int threads;
 	struct work *work;	/* one per thread */
-	float *grad;		/* one array per thread */
+	float *grad;		/* CHUNKS arrays, the parts of the batch's gradient */
 	float *m1, *m2;
 	struct rec_nn_adam adam;
 	uint64_t seed;		/* each epoch's batches draw from seed + (epoch << 32) */
@@ -911,7 +950,7 @@ static int trainer_init(struct trainer *t, struct rec_model *m, uint64_t seed)
 	t->adam.beta2 = ADAM_B2;
 	if (!(t->seq = malloc(((size_t)d->nusers + 1) * sizeof(*t->seq))) ||
 	    !(t->work = calloc((size_t)t->threads, sizeof(*t->work))) ||
-	    !(t->grad = malloc((size_t)t->threads * t->s->total * sizeof(*t->grad))) ||
+	    !(t->grad = calloc(CHUNKS * t->s->total, sizeof(*t->grad))) ||
 	    !(t->m1 = calloc(t->s->total, sizeof(*t->m1))) ||
 	    !(t->m2 = calloc(t->s->total, sizeof(*t->m2))))
 		return REC_ENOMEM;
@@ -924,7 +963,8 @@ static int trainer_init(struct trainer *t, struct rec_model *m, uint64_t seed)
 	return 0;
 }
 
-/* Sum the threads' gradients into the first and take Adam's step. */
+/* Sum the parts of the batch's gradient, in order, into the first, take
+ * Adam's step and leave every part zero. */
 static void apply_gradient(struct trainer *t)
 {
 	size_t total = t->s->total, chunk = 4096;
@@ -934,18 +974,21 @@ static void apply_gradient(struct trainer *t)
 	for (size_t lo = 0; lo < total; lo += chunk) {
 		size_t hi = lo + chunk < total ? lo + chunk : total;
 
-		for (int i = 1; i < t->threads; i++) {
-			const float *g = t->grad + (size_t)i * total;
+		for (int i = 1; i < CHUNKS; i++) {
+			float *g = t->grad + (size_t)i * total;
 
 			#pragma omp simd
 			for (size_t j = lo; j < hi; j++)
 				t->grad[j] += g[j];
+			memset(g + lo, 0, (hi - lo) * sizeof(*g));
 		}
 		rec_nn_adam_update(&t->adam, lo, hi, t->s->w, t->grad, t->m1, t->m2);
+		memset(t->grad + lo, 0, (hi - lo) * sizeof(*t->grad));
 	}
 }
 
-/* Longer rows first, so that the threads finish a batch together. */
+/* Longer rows first: dealt in turn to the chunks, they give each a like
+ * share of the batch's work. */
 static int by_length(const void *a, const void *b, void *ctx)
 {
 	const struct rec_dataset *d = ctx;
@@ -963,7 +1006,7 @@ static double run_batch(struct trainer *t, uint32_t *order, uint32_t n, uint64_t
 	const struct rec_model *m = t->m;
 	const struct rec_dataset *d = &m->data;
 	uint64_t positions = 0;
-	double loss = 0;
+	double loss = 0, part[CHUNKS] = { 0 };
 	float scale;
 
 	for (uint32_t j = 0; j < n; j++) {
@@ -973,22 +1016,22 @@ static double run_batch(struct trainer *t, uint32_t *order, uint32_t n, uint64_t
 	}
 	scale = 1.0f / (float)positions;
 	qsort_r(order, n, sizeof(*order), by_length, (void *)d);
-	#pragma omp parallel reduction(+:loss)
-	{
-		int id = omp_get_thread_num();
-		float *grad = t->grad + (size_t)id * t->s->total;
+	#pragma omp parallel for schedule(dynamic, 1)
+	for (uint32_t c = 0; c < CHUNKS; c++) {
+		struct work *w = &t->work[omp_get_thread_num()];
+		float *grad = t->grad + c * t->s->total;
 
-		memset(grad, 0, t->s->total * sizeof(*grad));
-		#pragma omp for schedule(dynamic, 1)
-		for (uint32_t j = 0; j < n; j++) {
+		for (uint32_t j = c; j < n; j += CHUNKS) {
 			uint32_t u = order[j], len;
 			const uint32_t *items = window(m, u, t->s->len + 1, &len);
 			struct rec_rng rng;
 
 			rec_rng_seed(&rng, seed ^ (0x9e3779b97f4a7c15ULL * (u + 1)));
-			loss += sequence_step(m, &t->work[id], items, len, scale, &rng, grad);
+			part[c] += sequence_step(m, w, items, len, scale, &rng, grad);
 		}
 	}
+	for (uint32_t c = 0; c < CHUNKS; c++)
+		loss += part[c];
 	apply_gradient(t);
 	return loss / (double)positions;
 }

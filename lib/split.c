@@ -192,3 +192,20 @@ int rec_split_mask(const struct rec_dataset *ds, const struct rec_split_options 
 		return rec_error_set(err, rc, "out of memory");
 	return 0;
 }
+
+int rec_dataset_carve_last(const struct rec_dataset *ds, struct rec_dataset *rest,
+			   struct rec_dataset *last, struct rec_error *err)
+{
+	struct rec_split_options opt = { .method = REC_SPLIT_LAST, .count = 1 };
+	uint8_t *mask = malloc(ds->nnz + 1);
+	int rc;
+
+	if (!mask)
+		return rec_error_set(err, REC_ENOMEM, "out of memory");
+	if ((rc = rec_split_mask(ds, &opt, mask, err)) == 0 &&
+	    (rc = rec_dataset_select(rest, ds, mask, 0, err)) == 0 &&
+	    (rc = rec_dataset_select(last, ds, mask, 1, err)) < 0)
+		rec_dataset_release(rest);
+	free(mask);
+	return rc;
+}

@@ -259,3 +259,87 @@ out:
 	rec_validation_release(&v);
 	return rc;
 }
+
+/* --- validation on each user's newest event --- */
+
+/* Does m's family take a number of epochs? */
+static int has_epochs(const struct rec_model *m)
+{
+	for (unsigned i = 0; i < m->algo->nhparams; i++)
+		if (strcmp(m->algo->hparams[i].name, "epochs") == 0)
+			return 1;
+	return 0;
+}
+
+/* Add the events of ds, whose users and items are m's, to m's data, as
+ * rec_stream_merge adds what a stream learned. */
+static int add_events(struct rec_model *m, const struct rec_dataset *ds,
+		      struct rec_error *err)
+{
+	struct rec_train_options opt = { .passes = 0 };
+	struct rec_events ev;
+
+	if (rec_events_init(&ev, m->data.users, m->data.items) < 0)
+		return rec_error_set(err, REC_ENOMEM, "out of memory");
+	ev.has_rating = m->data.has_rating;
+	ev.has_time = m->data.has_time;
+	if (rec_events_add_dataset(&ev, ds) < 0) {
+		rec_events_release(&ev);
+		return rec_error_set(err, REC_ENOMEM, "out of memory");
+	}
+	return rec_model_update(m, &ev, &opt, err);
+}
+
+/* Learn the events of ds, whose users and items are m's, as a stream of
+ * them would, and merge them into m.  A family that cannot take a user's
+ * state back derives it from the events: it only takes the events, which
+ * spares holding a state for every user at once. */
+static int fold_dataset(struct rec_model *m, const struct rec_dataset *ds,
+			struct rec_error *err)
+{
+	struct rec_stream s;
+	int rc = 0;
+
+	if (!m->algo->user_rows && !m->algo->set_user_state)
+		return add_events(m, ds, err);
+	rec_stream_init(&s, m);
+	for (uint32_t u = 0; u < ds->nusers && rc == 0; u++) {
+		uint64_t e = ds->rowptr[u];
+		struct rec_user *user;
+		size_t len;
+		const char *id;
+
+		if (e == ds->rowptr[u + 1])
+			continue;
+		id = rec_dict_name(ds->users, u, &len);
+		rc = rec_stream_user(&s, id, len, &user, err);
+		for (; rc == 0 && e < ds->rowptr[u + 1]; e++)
+			rc = rec_stream_learn(&s, user, ds->col[e], ds->val[e], ds->time[e], err);
+	}
+	if (rc == 0)
+		rc = rec_stream_merge(&s, err);
+	rec_stream_release(&s);
+	return rc;
+}
+
+int rec_model_train_last(struct rec_model *m, struct rec_dataset *data,
+			 const struct rec_train_options *opt, struct rec_error *err)
+{
+	struct rec_train_options o = *opt;
+	struct rec_dataset rest, last;
+	int rc;
+
+	o.validation = NULL;
+	if (!has_epochs(m))
+		return rec_model_train(m, data, &o, err);
+	rc = rec_dataset_carve_last(data, &rest, &last, err);
+	rec_dataset_release(data);
+	if (rc < 0)
+		return rc;
+	o.validation = &last;
+	if ((rc = rec_model_train(m, &rest, &o, err)) >= 0)
+		rc = fold_dataset(m, &last, err);
+	rec_dataset_release(&rest);
+	rec_dataset_release(&last);
+	return rc;
+}

@@ -205,3 +205,28 @@ b,y,1,0.577350259"
 	assert_output --partial "solver=gibbs"
 	assert_output --partial "lambda=500"
 }
+
+@test "--validation last stops early on each user's newest event, then folds it in" {
+	rec-split --method last --count 1 --train train.recd --test val.recd \
+		"$FIXTURES/sasrec-order.csv"
+	rec-pivot -q --format long -o val.csv val.recd
+	for algo in mf bpr ials neumf; do
+		run -0 --separate-stderr rec-train -j1 -a "$algo" -e 3 --progress --force \
+			--validation last -o last.recm "$FIXTURES/sasrec-order.csv"
+		grep -q '^epoch 3 .* validation ' <<<"$stderr" || fail "$algo: $stderr"
+		rec-train -j1 -a "$algo" -e 3 --force --validation val.recd -o m.recm train.recd
+		rec-recommend -m m.recm --stream --save folded.recm < val.csv > /dev/null
+		cmp last.recm folded.recm || fail "$algo differs from the fold by hand"
+	done
+	# Without epochs, the validation set is not used: all events train.
+	rec-train -j1 -a ease --validation last -o last.recm "$FIXTURES/sasrec-order.csv"
+	rec-train -j1 -a ease -o m.recm "$FIXTURES/sasrec-order.csv"
+	cmp last.recm m.recm
+}
+
+@test "--validation last needs a user with two events" {
+	printf 'user,item\na,x\nb,y\n' > one.csv
+	run -1 rec-train -a bpr --validation last -o m.recm one.csv
+	assert_output "rec-train: no user of the validation set has events in the training set"
+	[ ! -e m.recm ]
+}
