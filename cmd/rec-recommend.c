@@ -12,7 +12,8 @@
 
 enum {
 	OPT_USERS = REC_OPT_PROGRAM, OPT_ITEMS, OPT_INCLUDE_SEEN, OPT_PREDICT,
-	OPT_STREAM, OPT_SAVE, OPT_EMIT, OPT_FORCE, OPT_UNKNOWN, OPT_STRICT, OPT_TIME
+	OPT_STREAM, OPT_SAVE, OPT_EMIT, OPT_FORCE, OPT_UNKNOWN, OPT_STRICT, OPT_TIME,
+	OPT_EXPLAIN
 };
 
 struct options {
@@ -30,17 +31,19 @@ struct options {
 	const char *unknown;	/* popular or skip */
 	int strict;
 	int file_order;		/* --time file-order */
+	long explain;		/* reasons per item; 0: no because column */
 };
 
 static const char synopsis[] =
 	"usage: rec-recommend -m MODEL [-qv] [-o FILE] [-n N] [--users FILE]\n"
 	"                     [--unknown popular|skip] [--items FILE] [--include-seen]\n"
-	"                     [--shard I/N] [-j N]\n"
+	"                     [--explain[=N]] [--shard I/N] [-j N]\n"
 	"       rec-recommend -m MODEL --predict FILE [--force] [-o FILE] [--shard I/N]\n"
 	"                     [-u COL] [-i COL] [-r COL] [-t COL] [-d C] [--no-header]\n"
 	"                     [--skip-bad]\n"
 	"       rec-recommend -m MODEL --stream [-q] [-o FILE] [-n N] [--items FILE]\n"
-	"                     [--include-seen] [--save FILE] [--emit before|after]\n"
+	"                     [--include-seen] [--explain[=N]] [--save FILE]\n"
+	"                     [--emit before|after]\n"
 	"                     [--strict | --skip-bad] [--time column|file-order]\n"
 	"                     [-u COL] [-i COL] [-r COL] [-t COL] [-d C] [--no-header]\n";
 
@@ -58,6 +61,7 @@ static const struct option longopts[] = {
 	{ "unknown", required_argument, NULL, OPT_UNKNOWN },
 	{ "strict", no_argument, NULL, OPT_STRICT },
 	{ "time", required_argument, NULL, OPT_TIME },
+	{ "explain", optional_argument, NULL, OPT_EXPLAIN },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -75,6 +79,9 @@ static const struct rec_cli_program program = {
 	"                         list (skip); either way they are counted\n"
 	"      --items FILE       candidates: only these items (one ID a line)\n"
 	"      --include-seen     also recommend items the user had in training\n"
+	"      --explain[=N]      add a column because: up to N items (default 3) of\n"
+	"                         the user's history with their shares of the score,\n"
+	"                         as item:share separated by |, or popular\n"
 	"      --predict FILE     score the (user, item) pairs of FILE (.recd or CSV)\n"
 	"      --force            predict with a model that predicts no ratings, or\n"
 	"                         that knows few of the pairs' users and items\n"
@@ -141,6 +148,12 @@ static void parse_options(int argc, char **argv, struct options *o)
 			if (rec_parse_time_source(optarg, &o->file_order, &e) < 0)
 				bad_usage(e.msg);
 			break;
+		case OPT_EXPLAIN:
+			o->explain = 3;
+			if (optarg && rec_parse_long(optarg, 1, 1000, &o->explain, "--explain",
+						     &e) < 0)
+				bad_usage(e.msg);
+			break;
 		}
 	}
 	if (!o->model)
@@ -159,6 +172,8 @@ static void parse_options(int argc, char **argv, struct options *o)
 		bad_usage("--force goes with --predict");
 	if (!o->users && o->unknown)
 		bad_usage("--unknown goes with --users");
+	if (o->predict && o->explain)
+		bad_usage("--explain does not go with --predict");
 	if (!o->stream && !o->predict && reads_csv(&o->cli.csv))
 		bad_usage("the events-CSV options go with --predict or --stream");
 	if (optind < argc)
@@ -235,6 +250,7 @@ struct job {
 	const uint8_t *allow;
 	uint32_t n;
 	int include_seen;
+	uint32_t explain;	/* reasons per item; 0: none */
 };
 
 /* The top-n of the candidates from scores, which it overwrites; returns
@@ -247,28 +263,76 @@ static uint32_t pick(const struct job *j, float *scores, uint32_t *idx, float *v
 	return rec_topn(scores, ni, j->n, idx, val);
 }
 
-static void print_list(FILE *fp, const struct rec_model *m, const char *user,
-		       size_t ulen, const uint32_t *idx, const float *val, uint32_t n)
+/* The because field of one row: its reasons as item:share separated by
+ * '|', or popular. */
+static void print_because(FILE *fp, const struct rec_model *m, const struct rec_reason *r,
+			  uint32_t n, int popular)
 {
+	char *buf = NULL;
+	size_t size = 0;
+	FILE *mem = open_memstream(&buf, &size);
+
+	if (!mem)
+		errx(1, "out of memory");
+	if (popular)
+		fputs("popular", mem);
+	for (uint32_t x = 0; !popular && x < n; x++) {
+		size_t len;
+		const char *item = rec_dict_name(m->data.items, r[x].item, &len);
+
+		fprintf(mem, "%s%.*s:%.9g", x ? "|" : "", (int)len, item, r[x].share);
+	}
+	if (fclose(mem) == EOF)
+		errx(1, "out of memory");
+	putc(',', fp);
+	rec_csv_field(fp, buf, size);
+	free(buf);
+}
+
+/* The rows of one list; with j->explain, each with its because field
+ * from u, the user as the list was made for him. */
+static void print_list(FILE *fp, const struct job *j, const struct rec_user *u,
+		       const char *user, size_t ulen, const uint32_t *idx, const float *val,
+		       uint32_t n)
+{
+	struct rec_reason *reasons = NULL;
+	uint32_t *count = NULL;
+	struct rec_error e;
+	int popular = 0;
+
+	if (j->explain) {
+		reasons = malloc(((size_t)n * j->explain + 1) * sizeof(*reasons));
+		count = malloc(((size_t)n + 1) * sizeof(*count));
+		if (!reasons || !count)
+			errx(1, "out of memory");
+		if ((popular = rec_explain(j->m, u, idx, n, j->explain, reasons, count, &e)) < 0)
+			rec_cli_fail(&e);
+	}
 	for (uint32_t r = 0; r < n; r++) {
 		size_t len;
-		const char *item = rec_dict_name(m->data.items, idx[r], &len);
+		const char *item = rec_dict_name(j->m->data.items, idx[r], &len);
 
 		rec_csv_field(fp, user, ulen);
 		putc(',', fp);
 		rec_csv_field(fp, item, len);
-		fprintf(fp, ",%u,%.9g\n", r + 1, val[r]);
+		fprintf(fp, ",%u,%.9g", r + 1, val[r]);
+		if (j->explain)
+			print_because(fp, j->m, reasons + (size_t)r * j->explain, count[r],
+				      popular);
+		putc('\n', fp);
 	}
+	free(reasons);
+	free(count);
 }
 
 /* Where the lists of rec_model_rank go: the users named in names at
  * places which[0..], in order. */
 struct printer {
 	FILE *fp;
-	const struct rec_model *m;
+	const struct job *j;
+	const int64_t *users;	/* model indices, -1 for unknown */
 	const struct rec_dict *names;
 	const uint32_t *which;
-	uint32_t n;
 };
 
 static void print_lists(void *ctx, size_t first, uint32_t n, const uint32_t *idx,
@@ -279,9 +343,14 @@ static void print_lists(void *ctx, size_t first, uint32_t n, const uint32_t *idx
 	for (uint32_t t = 0; t < n; t++) {
 		size_t len;
 		const char *name = rec_dict_name(p->names, p->which[first + t], &len);
+		int64_t user = p->users[first + t];
+		struct rec_user u = { 0 };
 
-		print_list(p->fp, p->m, name, len, idx + (size_t)t * p->n,
-			   val + (size_t)t * p->n, found[t]);
+		if (p->j->explain && user >= 0 && rec_user_start(p->j->m, (uint32_t)user, &u) < 0)
+			errx(1, "out of memory");
+		print_list(p->fp, p->j, &u, name, len, idx + (size_t)t * p->j->n,
+			   val + (size_t)t * p->j->n, found[t]);
+		rec_user_release(&u);
 	}
 }
 
@@ -290,12 +359,12 @@ static void print_lists(void *ctx, size_t first, uint32_t n, const uint32_t *idx
 static void recommend_all(FILE *fp, const struct job *j, const int64_t *users,
 			  size_t count, const struct rec_dict *names, const uint32_t *which)
 {
-	struct printer p = { fp, j->m, names, which, j->n };
+	struct printer p = { fp, j, users, names, which };
 	struct rec_rank_options ro = { .k = j->n, .include_seen = j->include_seen,
 				       .allow = j->allow, .ranked = print_lists, .ctx = &p };
 	struct rec_error e;
 
-	fputs("user,item,rank,score\n", fp);
+	fputs(j->explain ? "user,item,rank,score,because\n" : "user,item,rank,score\n", fp);
 	if (rec_model_rank(j->m, users, count, &ro, &e) < 0)
 		rec_cli_fail(&e);
 }
@@ -355,7 +424,8 @@ static void known_users(struct rec_dict **ids, const struct rec_model *m,
 
 static void recommend(FILE *fp, const struct rec_model *m, const struct options *o)
 {
-	struct job j = { m, candidates(m, o->items), (uint32_t)o->n, o->include_seen };
+	struct job j = { m, candidates(m, o->items), (uint32_t)o->n, o->include_seen,
+			 (uint32_t)o->explain };
 	struct id_list l = { 0 };
 	const struct rec_dict *names = m->data.users;
 	uint32_t *which;
@@ -456,7 +526,7 @@ static int answer(struct streamer *st, const struct rec_event *e, const struct r
 
 	rec_user_score(st->j->m, u, st->j->include_seen, st->scores);
 	found = pick(st->j, st->scores, st->idx, st->val);
-	print_list(st->fp, st->j->m, e->user, e->user_len, st->idx, st->val, found);
+	print_list(st->fp, st->j, u, e->user, e->user_len, st->idx, st->val, found);
 	putc('\n', st->fp);
 	if (fflush(st->fp) == EOF || ferror(st->fp))
 		return rec_error_set(err, REC_EIO, "write failed: %s", strerror(errno));
@@ -563,7 +633,8 @@ static void catch_signals(void)
 
 static void stream(FILE *fp, struct rec_model *m, struct options *o)
 {
-	struct job j = { m, candidates(m, o->items), (uint32_t)o->n, o->include_seen };
+	struct job j = { m, candidates(m, o->items), (uint32_t)o->n, o->include_seen,
+			 (uint32_t)o->explain };
 	struct streamer st = { .j = &j, .fp = fp, .emit_before = o->emit_before,
 			       .file_order = o->file_order, .quiet = o->cli.verbose < 0 };
 	size_t ni = m->data.nitems ? m->data.nitems : 1;

@@ -623,6 +623,17 @@ struct rec_algo {
 	 * uses them (indices in range, ...).  REC_EFORMAT with a message that
 	 * names the section, or 0. */
 	int (*check)(const struct rec_model *m, struct rec_error *err);
+
+	/* Optional: why u's scores are what they are, for a family whose
+	 * score is a sum over the history: contrib[t * u->n + j] gets the
+	 * part of items[t]'s score owed to u's event j, the parts of an item
+	 * summing to its score_user score.  Returns 1 when the scores are the
+	 * popularity and owe nothing to the history, REC_ENOMEM, or 0. */
+	int (*explain)(const struct rec_model *m, const struct rec_user *u,
+		       const uint32_t *items, uint32_t n, float *contrib);
+	/* Optional: the items' learned vectors, nitems rows of *width
+	 * floats, for the similarity of two items. */
+	const float *(*item_vectors)(const struct rec_model *m, uint32_t *width);
 };
 
 /* A trained model: its family and hyperparameters, the training data
@@ -779,6 +790,26 @@ int rec_stream_learn(struct rec_stream *s, struct rec_user *u, uint32_t item,
 /* Make what the stream learned part of the model: its events join the
  * training data and its users' states replace the trained ones. */
 int rec_stream_merge(struct rec_stream *s, struct rec_error *err);
+
+/* --- explanations (explain.c) --- */
+
+/* One reason for an item of a list: an item of the user's history and
+ * its share of the item's score. */
+struct rec_reason {
+	uint32_t item;
+	float share;
+};
+
+/* Why items[0..n) are in u's list (u folded in): for each, up to top
+ * items of u's history with their shares of its score (none of 0), the
+ * largest first, at reasons[t * top] with how many at count[t].  Exact through
+ * the family's explain; otherwise by occlusion, each share the drop of
+ * the score when u is folded in again without that item.  Returns 1
+ * when the scores are the popularity (u has no events, or the family
+ * ranks by it), 0, or REC_ENOMEM with err filled. */
+int rec_explain(const struct rec_model *m, const struct rec_user *u, const uint32_t *items,
+		uint32_t n, uint32_t top, struct rec_reason *reasons, uint32_t *count,
+		struct rec_error *err);
 
 /* --- prequential evaluation (replay.c) --- */
 
