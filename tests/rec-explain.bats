@@ -17,28 +17,19 @@ sum_check() {
 	} END { print rows " rows"; exit bad }' "$1"
 }
 
-@test "itemknn: the shares sum to the score" {
-	rec-train -q -a itemknn -o m.recm "$FIXTURES/split.csv"
+# shares_sum FAMILY: train FAMILY on split.csv and check every row.
+shares_sum() {
+	rec-train -q -a "$1" -o m.recm "$FIXTURES/split.csv"
 	rec-recommend -m m.recm -n 4 --explain=100 -o out.csv
-	run sum_check out.csv
-	assert_success
-	assert_output "19 rows"
+	sum_check out.csv
 }
 
-@test "ease: the shares sum to the score" {
-	rec-train -q -a ease -o m.recm "$FIXTURES/split.csv"
-	rec-recommend -m m.recm -n 4 --explain=100 -o out.csv
-	run sum_check out.csv
-	assert_success
-	assert_output "19 rows"
-}
-
-@test "ials: the shares sum to the score" {
-	rec-train -q -a ials -o m.recm "$FIXTURES/split.csv"
-	rec-recommend -m m.recm -n 4 --explain=100 -o out.csv
-	run sum_check out.csv
-	assert_success
-	assert_output "19 rows"
+@test "itemknn, ease and ials: the shares sum to the score" {
+	for family in itemknn ease ials; do
+		run shares_sum "$family"
+		assert_success
+		assert_output "19 rows"
+	done
 }
 
 # Items x = {a, b}, y = {a, b, c}, z = {c}: cos(x, y) = 2 / sqrt(6),
