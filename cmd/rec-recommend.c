@@ -12,7 +12,8 @@
 
 enum {
 	OPT_USERS = REC_OPT_PROGRAM, OPT_ITEMS, OPT_INCLUDE_SEEN, OPT_PREDICT,
-	OPT_STREAM, OPT_SAVE, OPT_EMIT, OPT_FORCE, OPT_UNKNOWN, OPT_STRICT, OPT_TIME
+	OPT_STREAM, OPT_SAVE, OPT_EMIT, OPT_FORCE, OPT_UNKNOWN, OPT_STRICT, OPT_TIME,
+	OPT_EXPLAIN, OPT_DIVERSIFY, OPT_SIMILARITY, OPT_MAX_PER
 };
 
 struct options {
@@ -30,17 +31,26 @@ struct options {
 	const char *unknown;	/* popular or skip */
 	int strict;
 	int file_order;		/* --time file-order */
+	long explain;		/* reasons per item; 0: no because column */
+	double lambda;		/* --diversify; -1: not given */
+	int similarity;		/* enum rec_similarity_kind */
+	char *max_per;		/* --max-per's FEATURE */
+	long max_n;		/* and its N */
 };
 
 static const char synopsis[] =
 	"usage: rec-recommend -m MODEL [-qv] [-o FILE] [-n N] [--users FILE]\n"
 	"                     [--unknown popular|skip] [--items FILE] [--include-seen]\n"
-	"                     [--shard I/N] [-j N] [--pseudonymize KEYFILE]\n"
+	"                     [--explain[=N]] [--diversify LAMBDA]\n"
+	"                     [--similarity attributes|vectors|cooccurrence]\n"
+	"                     [--max-per FEATURE=N] [--shard I/N] [-j N]\n"
+	"                     [--pseudonymize KEYFILE]\n"
 	"       rec-recommend -m MODEL --predict FILE [--force] [-o FILE] [--shard I/N]\n"
 	"                     [-u COL] [-i COL] [-r COL] [-t COL] [-d C] [--no-header]\n"
 	"                     [--skip-bad]\n"
 	"       rec-recommend -m MODEL --stream [-q] [-o FILE] [-n N] [--items FILE]\n"
-	"                     [--include-seen] [--save FILE] [--emit before|after]\n"
+	"                     [--include-seen] [--explain[=N]] [--save FILE]\n"
+	"                     [--emit before|after]\n"
 	"                     [--strict | --skip-bad] [--time column|file-order]\n"
 	"                     [-u COL] [-i COL] [-r COL] [-t COL] [-d C] [--no-header]\n"
 	"                     [--pseudonymize KEYFILE]\n";
@@ -59,6 +69,10 @@ static const struct option longopts[] = {
 	{ "unknown", required_argument, NULL, OPT_UNKNOWN },
 	{ "strict", no_argument, NULL, OPT_STRICT },
 	{ "time", required_argument, NULL, OPT_TIME },
+	{ "explain", optional_argument, NULL, OPT_EXPLAIN },
+	{ "diversify", required_argument, NULL, OPT_DIVERSIFY },
+	{ "similarity", required_argument, NULL, OPT_SIMILARITY },
+	{ "max-per", required_argument, NULL, OPT_MAX_PER },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -76,6 +90,14 @@ static const struct rec_cli_program program = {
 	"                         list (skip); either way they are counted\n"
 	"      --items FILE       candidates: only these items (one ID a line)\n"
 	"      --include-seen     also recommend items the user had in training\n"
+	"      --explain[=N]      add a column because: up to N items (default 3) of\n"
+	"                         the user's history with their shares of the score,\n"
+	"                         as item:share separated by |, or popular\n"
+	"      --diversify LAMBDA re-rank the top 5N by maximal marginal relevance:\n"
+	"                         (1 - LAMBDA) relevance - LAMBDA similarity\n"
+	"      --similarity WHAT  of two items: attributes, vectors or cooccurrence\n"
+	"                         (default: the first that the model has)\n"
+	"      --max-per F=N      at most N items of a list with any one F=... attribute\n"
 	"      --predict FILE     score the (user, item) pairs of FILE (.recd or CSV)\n"
 	"      --force            predict with a model that predicts no ratings, or\n"
 	"                         that knows few of the pairs' users and items\n"
@@ -105,6 +127,21 @@ static int reads_csv(const struct rec_csv_options *csv)
 {
 	return csv->user || csv->item || csv->rating || csv->time || csv->delim ||
 	       csv->no_header || csv->skip_bad;
+}
+
+/* --max-per FEATURE=N, split at the last '='. */
+static void parse_max_per(const char *arg, struct options *o)
+{
+	const char *eq = strrchr(arg, '=');
+	struct rec_error e;
+
+	if (!eq || eq == arg)
+		bad_usage("--max-per is FEATURE=N");
+	if (rec_parse_long(eq + 1, 1, 1000000, &o->max_n, "--max-per", &e) < 0)
+		bad_usage(e.msg);
+	free(o->max_per);
+	if (!(o->max_per = strndup(arg, (size_t)(eq - arg))))
+		errx(1, "out of memory");
 }
 
 static void parse_options(int argc, char **argv, struct options *o)
@@ -142,6 +179,23 @@ static void parse_options(int argc, char **argv, struct options *o)
 			if (rec_parse_time_source(optarg, &o->file_order, &e) < 0)
 				bad_usage(e.msg);
 			break;
+		case OPT_DIVERSIFY:
+			if (rec_parse_double(optarg, 0, 1, &o->lambda, "--diversify", &e) < 0)
+				bad_usage(e.msg);
+			break;
+		case OPT_SIMILARITY:
+			if ((o->similarity = rec_similarity_parse(optarg)) < 0)
+				bad_usage("--similarity is attributes, vectors or cooccurrence");
+			break;
+		case OPT_MAX_PER:
+			parse_max_per(optarg, o);
+			break;
+		case OPT_EXPLAIN:
+			o->explain = 3;
+			if (optarg && rec_parse_long(optarg, 1, 1000, &o->explain, "--explain",
+						     &e) < 0)
+				bad_usage(e.msg);
+			break;
 		}
 	}
 	if (!o->model)
@@ -162,6 +216,12 @@ static void parse_options(int argc, char **argv, struct options *o)
 		bad_usage("--pseudonymize goes with --users or --stream, not --predict");
 	if (!o->users && o->unknown)
 		bad_usage("--unknown goes with --users");
+	if (o->predict && o->explain)
+		bad_usage("--explain does not go with --predict");
+	if (o->predict && (o->lambda >= 0 || o->max_per))
+		bad_usage("--diversify and --max-per do not go with --predict");
+	if (o->similarity && o->lambda < 0)
+		bad_usage("--similarity goes with --diversify");
 	if (!o->stream && !o->predict && reads_csv(&o->cli.csv))
 		bad_usage("the events-CSV options go with --predict or --stream");
 	if (optind < argc)
@@ -193,6 +253,9 @@ struct job {
 	const uint8_t *allow;
 	uint32_t n;
 	int include_seen;
+	uint32_t explain;	/* reasons per item; 0: none */
+	const struct rec_diversify *div;	/* or NULL */
+	uint32_t pool;		/* the candidates ranked: n, or 5n to diversify */
 };
 
 /* The top-n of the candidates from scores, which it overwrites; returns
@@ -202,31 +265,91 @@ static uint32_t pick(const struct job *j, float *scores, uint32_t *idx, float *v
 	uint32_t ni = j->m->data.nitems;
 
 	rec_scores_exclude(scores, ni, NULL, 0, j->allow);
-	return rec_topn(scores, ni, j->n, idx, val);
+	return rec_topn(scores, ni, j->pool, idx, val);
 }
 
-static void print_list(FILE *fp, const struct rec_model *m, const char *user,
-		       size_t ulen, const uint32_t *idx, const float *val, uint32_t n)
+/* The because field of one row: its reasons as item:share separated by
+ * '|', or popular. */
+static void print_because(FILE *fp, const struct rec_model *m, const struct rec_reason *r,
+			  uint32_t n, int popular)
 {
+	char *buf = NULL;
+	size_t size = 0;
+	FILE *mem = open_memstream(&buf, &size);
+
+	if (!mem)
+		errx(1, "out of memory");
+	if (popular)
+		fputs("popular", mem);
+	for (uint32_t x = 0; !popular && x < n; x++) {
+		size_t len;
+		const char *item = rec_dict_name(m->data.items, r[x].item, &len);
+
+		fprintf(mem, "%s%.*s:%.9g", x ? "|" : "", (int)len, item, r[x].share);
+	}
+	if (fclose(mem) == EOF)
+		errx(1, "out of memory");
+	putc(',', fp);
+	rec_csv_field(fp, buf, size);
+	free(buf);
+}
+
+/* The rows of one list; with j->explain, each with its because field
+ * from u, the user as the list was made for him. */
+static void print_list(FILE *fp, const struct job *j, const struct rec_user *u,
+		       const char *user, size_t ulen, const uint32_t *idx, const float *val,
+		       uint32_t n)
+{
+	struct rec_reason *reasons = NULL;
+	uint32_t *count = NULL, *chosen = NULL;
+	float *chosen_val = NULL;
+	struct rec_error e;
+	int popular = 0;
+
+	if (j->div) {
+		chosen = malloc(((size_t)j->n + 1) * sizeof(*chosen));
+		chosen_val = malloc(((size_t)j->n + 1) * sizeof(*chosen_val));
+		if (!chosen || !chosen_val ||
+		    rec_diversify_list(j->div, idx, val, n, j->n, chosen, chosen_val, &n) < 0)
+			errx(1, "out of memory");
+		idx = chosen;
+		val = chosen_val;
+	}
+	if (j->explain) {
+		reasons = malloc(((size_t)n * j->explain + 1) * sizeof(*reasons));
+		count = malloc(((size_t)n + 1) * sizeof(*count));
+		if (!reasons || !count)
+			errx(1, "out of memory");
+		if ((popular = rec_explain(j->m, u, idx, n, j->explain, reasons, count, &e)) < 0)
+			rec_cli_fail(&e);
+	}
 	for (uint32_t r = 0; r < n; r++) {
 		size_t len;
-		const char *item = rec_dict_name(m->data.items, idx[r], &len);
+		const char *item = rec_dict_name(j->m->data.items, idx[r], &len);
 
 		rec_csv_field(fp, user, ulen);
 		putc(',', fp);
 		rec_csv_field(fp, item, len);
-		fprintf(fp, ",%u,%.9g\n", r + 1, val[r]);
+		fprintf(fp, ",%u,%.9g", r + 1, val[r]);
+		if (j->explain)
+			print_because(fp, j->m, reasons + (size_t)r * j->explain, count[r],
+				      popular);
+		putc('\n', fp);
 	}
+	free(reasons);
+	free(count);
+	free(chosen);
+	free(chosen_val);
 }
 
 /* Where the lists of rec_model_rank go: the users named in names at
  * places which[0..], in order. */
 struct printer {
 	FILE *fp;
-	const struct rec_model *m;
+	const struct job *j;
+	const int64_t *users;	/* model indices, -1 for unknown */
 	const struct rec_dict *names;
 	const uint32_t *which;
-	uint32_t n;
 };
 
 static void print_lists(void *ctx, size_t first, uint32_t n, const uint32_t *idx,
@@ -237,9 +360,14 @@ static void print_lists(void *ctx, size_t first, uint32_t n, const uint32_t *idx
 	for (uint32_t t = 0; t < n; t++) {
 		size_t len;
 		const char *name = rec_dict_name(p->names, p->which[first + t], &len);
+		int64_t user = p->users[first + t];
+		struct rec_user u = { 0 };
 
-		print_list(p->fp, p->m, name, len, idx + (size_t)t * p->n,
-			   val + (size_t)t * p->n, found[t]);
+		if (p->j->explain && user >= 0 && rec_user_start(p->j->m, (uint32_t)user, &u) < 0)
+			errx(1, "out of memory");
+		print_list(p->fp, p->j, &u, name, len, idx + (size_t)t * p->j->pool,
+			   val + (size_t)t * p->j->pool, found[t]);
+		rec_user_release(&u);
 	}
 }
 
@@ -248,12 +376,12 @@ static void print_lists(void *ctx, size_t first, uint32_t n, const uint32_t *idx
 static void recommend_all(FILE *fp, const struct job *j, const int64_t *users,
 			  size_t count, const struct rec_dict *names, const uint32_t *which)
 {
-	struct printer p = { fp, j->m, names, which, j->n };
-	struct rec_rank_options ro = { .k = j->n, .include_seen = j->include_seen,
+	struct printer p = { fp, j, users, names, which };
+	struct rec_rank_options ro = { .k = j->pool, .include_seen = j->include_seen,
 				       .allow = j->allow, .ranked = print_lists, .ctx = &p };
 	struct rec_error e;
 
-	fputs("user,item,rank,score\n", fp);
+	fputs(j->explain ? "user,item,rank,score,because\n" : "user,item,rank,score\n", fp);
 	if (rec_model_rank(j->m, users, count, &ro, &e) < 0)
 		rec_cli_fail(&e);
 }
@@ -311,15 +439,62 @@ static void known_users(struct rec_dict **ids, const struct rec_model *m,
 	free(map);
 }
 
+/* The lists' re-ranking, when --diversify or --max-per asks for one, in
+ * div with its similarity in sim: a candidate pool of 5n. */
+static void diversify(struct job *j, const struct options *o, struct rec_diversify *div,
+		      struct rec_similarity *sim)
+{
+	struct rec_error e;
+
+	memset(div, 0, sizeof(*div));
+	memset(sim, 0, sizeof(*sim));
+	if (o->lambda < 0 && !o->max_per)
+		return;
+	div->lambda = o->lambda < 0 ? 0 : o->lambda;
+	div->sim = sim;
+	if (div->lambda > 0 &&
+	    rec_similarity_init(sim, (enum rec_similarity_kind)o->similarity, &j->m->data,
+				j->m, &e) < 0)
+		rec_cli_fail(&e);
+	if (div->lambda > 0 && o->cli.verbose > 0)
+		fprintf(stderr, "rec-recommend: similarity: %s\n",
+			rec_similarity_name(sim->kind));
+	if (o->max_per && rec_diversify_cap(div, j->m->data.item_features, o->max_per,
+					    (uint32_t)o->max_n, &e) < 0)
+		rec_cli_fail(&e);
+	j->div = div;
+	j->pool = 5 * j->n;
+}
+
+/* The job of o's lists, its re-ranking in div and sim; end_job releases
+ * them. */
+static void start_job(struct job *j, const struct rec_model *m, const struct options *o,
+		      struct rec_diversify *div, struct rec_similarity *sim)
+{
+	*j = (struct job){ m, candidates(m, o->items), (uint32_t)o->n, o->include_seen,
+			   (uint32_t)o->explain, NULL, (uint32_t)o->n };
+	diversify(j, o, div, sim);
+}
+
+static void end_job(struct job *j, struct rec_diversify *div, struct rec_similarity *sim)
+{
+	free((void *)j->allow);
+	free(div->capped);
+	rec_similarity_release(sim);
+}
+
 static void recommend(FILE *fp, const struct rec_model *m, const struct options *o)
 {
-	struct job j = { m, candidates(m, o->items), (uint32_t)o->n, o->include_seen };
+	struct rec_diversify div;
+	struct rec_similarity sim;
+	struct job j;
 	struct rec_ids l = { 0 };
 	const struct rec_dict *names = m->data.users;
 	uint32_t *which;
 	int64_t *users;
 	size_t count = m->data.nusers;
 
+	start_job(&j, m, o, &div, &sim);
 	if (o->users) {
 		/* Each listed user once, in the order first listed. */
 		read_ids(o->users, &l);
@@ -338,7 +513,7 @@ static void recommend(FILE *fp, const struct rec_model *m, const struct options 
 	free(users);
 	free(l.idx);
 	rec_dict_free(l.dict);
-	free((void *)j.allow);
+	end_job(&j, &div, &sim);
 }
 
 static void predict(FILE *fp, const struct rec_model *m, const struct options *o)
@@ -415,7 +590,7 @@ static int answer(struct streamer *st, const struct rec_event *e, const struct r
 
 	rec_user_score(st->j->m, u, st->j->include_seen, st->scores);
 	found = pick(st->j, st->scores, st->idx, st->val);
-	print_list(st->fp, st->j->m, e->user, e->user_len, st->idx, st->val, found);
+	print_list(st->fp, st->j, u, e->user, e->user_len, st->idx, st->val, found);
 	putc('\n', st->fp);
 	if (fflush(st->fp) == EOF || ferror(st->fp))
 		return rec_error_set(err, REC_EIO, "write failed: %s", strerror(errno));
@@ -530,7 +705,9 @@ static void catch_signals(void)
 
 static void stream(FILE *fp, struct rec_model *m, struct options *o)
 {
-	struct job j = { m, candidates(m, o->items), (uint32_t)o->n, o->include_seen };
+	struct rec_diversify div;
+	struct rec_similarity sim;
+	struct job j;
 	struct streamer st = { .j = &j, .pseudo = o->cli.pseudo, .fp = fp,
 			       .emit_before = o->emit_before,
 			       .file_order = o->file_order, .quiet = o->cli.verbose < 0 };
@@ -539,9 +716,10 @@ static void stream(FILE *fp, struct rec_model *m, struct options *o)
 	uint64_t skipped = 0;
 	int rc;
 
+	start_job(&j, m, o, &div, &sim);
 	st.scores = malloc(ni * sizeof(*st.scores));
-	st.idx = malloc(j.n * sizeof(*st.idx));
-	st.val = malloc(j.n * sizeof(*st.val));
+	st.idx = malloc(j.pool * sizeof(*st.idx));
+	st.val = malloc(j.pool * sizeof(*st.val));
 	if (!st.scores || !st.idx || !st.val || rec_stream_init(&st.s, m) < 0)
 		errx(1, "out of memory");
 	if (o->cli.verbose > 0 && !(st.latency = malloc((st.caplat = 1024) * sizeof(*st.latency))))
@@ -569,12 +747,12 @@ static void stream(FILE *fp, struct rec_model *m, struct options *o)
 	free(st.scores);
 	free(st.idx);
 	free(st.val);
-	free((void *)j.allow);
+	end_job(&j, &div, &sim);
 }
 
 int main(int argc, char **argv)
 {
-	struct options o = { .n = 10 };
+	struct options o = { .n = 10, .lambda = -1 };
 	struct rec_model *m;
 	struct rec_error e;
 	FILE *fp;
@@ -593,6 +771,7 @@ int main(int argc, char **argv)
 	else
 		recommend(fp, m, &o);
 	rec_model_free(m);
+	free(o.max_per);
 	if (rec_cli_close_output(fp, o.cli.output, &e) < 0)
 		rec_cli_fail(&e);
 	return 0;

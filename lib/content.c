@@ -258,6 +258,59 @@ static float content_predict(const struct rec_model *m, int64_t user, int64_t it
 	return s;
 }
 
+/* The weighted vectors' dot product of items a and b, both with rows:
+ * the sum over their common features of the values times idf squared. */
+static double shared(const struct rec_model *m, uint32_t a, uint32_t b)
+{
+	const struct rec_features *f = item_features(m);
+	const struct content *c = m->state;
+	uint64_t x = f->ptr[a], y = f->ptr[b];
+	double dot = 0;
+
+	while (x < f->ptr[a + 1] && y < f->ptr[b + 1]) {
+		if (f->col[x] < f->col[y]) {
+			x++;
+		} else if (f->col[x] > f->col[y]) {
+			y++;
+		} else {
+			dot += (double)f->val[x] * f->val[y] * c->idf[f->col[x]] *
+			       c->idf[f->col[x]];
+			x++;
+			y++;
+		}
+	}
+	return dot;
+}
+
+/* The profile is the sum of the events' weighted vectors, and the score
+ * its dot product with the item's over the profile's length: linear in
+ * the events for that length. */
+static int content_explain(const struct rec_model *m, const struct rec_user *u,
+			   const uint32_t *items, uint32_t n, float *contrib)
+{
+	const struct rec_features *f = item_features(m);
+	const struct content *c = m->state;
+	float *owned;
+	const float *p = profile_of(m, u, &owned);
+	double len;
+
+	if (!p)
+		return REC_ENOMEM;
+	len = length(p, content_state_size(m));
+	for (uint32_t t = 0; t < n; t++)
+		for (uint32_t j = 0; j < u->n; j++) {
+			uint32_t a = u->items[j], b = items[t];
+			float w = rec_event_weight(m, u->values[j], u->times[j],
+						   m->hp[HP_WEIGHTING] == 1);
+
+			contrib[(size_t)t * u->n + j] = !f || a >= f->nrows ||
+				b >= f->nrows || len <= 0 ? 0 :
+				(float)(w * c->scale[a] * shared(m, a, b) * c->scale[b] / len);
+		}
+	free(owned);
+	return 0;
+}
+
 static void content_release(struct rec_model *m)
 {
 	struct content *c = m->state;
@@ -288,4 +341,5 @@ const struct rec_algo rec_algo_content = {
 	.score_user = content_score_user,
 	.check = content_check,
 	.update = content_update,
+	.explain = content_explain,
 };

@@ -381,6 +381,25 @@ static void ease_score_user(const struct rec_model *m, const struct rec_user *u,
 		scatter(m, s, scores);
 }
 
+/* Each event adds its weight times the row of B of its item at the
+ * listed item's column. */
+static int ease_explain(const struct rec_model *m, const struct rec_user *u,
+			const uint32_t *items, uint32_t n, float *contrib)
+{
+	const struct ease *s = m->state;
+
+	for (uint32_t t = 0; t < n; t++)
+		for (uint32_t j = 0; j < u->n; j++) {
+			uint32_t p = s->pos[u->items[j]], q = s->pos[items[t]];
+
+			contrib[(size_t)t * u->n + j] = p == NONE || q == NONE ? 0 :
+				rec_event_weight(m, u->values[j], u->times[j],
+						 m->hp[HP_WEIGHTING] == 1) *
+				s->b[(size_t)p * s->k + q];
+		}
+	return 0;
+}
+
 static void ease_score(const struct rec_model *m, uint32_t user, float *scores)
 {
 	struct rec_user u;
@@ -434,4 +453,5 @@ const struct rec_algo rec_algo_ease = {
 	.score_user = ease_score_user,
 	.release = ease_release,
 	.check = ease_check,
+	.explain = ease_explain,
 };

@@ -198,6 +198,31 @@ static void knn_score_user(const struct rec_model *m, const struct rec_user *u,
 	}
 }
 
+/* Each event adds its weight times the item's similarity to the listed
+ * item, if the listed item is among its neighbours. */
+static int knn_explain(const struct rec_model *m, const struct rec_user *u,
+		       const uint32_t *items, uint32_t n, float *contrib)
+{
+	const struct knn *knn = m->state;
+
+	for (uint32_t j = 0; j < u->n; j++) {
+		const uint32_t *nbr = knn->nbr + (size_t)u->items[j] * knn->k;
+		const float *sim = knn->sim + (size_t)u->items[j] * knn->k;
+		float w = rec_event_weight(m, u->values[j], u->times[j],
+					   m->hp[HP_WEIGHTING] == 1);
+
+		for (uint32_t t = 0; t < n; t++) {
+			float *c = contrib + (size_t)t * u->n + j;
+
+			*c = 0;
+			for (uint32_t r = 0; r < knn->k && nbr[r] != UINT32_MAX; r++)
+				if (nbr[r] == items[t])
+					*c += w * sim[r];
+		}
+	}
+	return 0;
+}
+
 static void knn_score(const struct rec_model *m, uint32_t user, float *scores)
 {
 	struct rec_user u;
@@ -252,4 +277,5 @@ const struct rec_algo rec_algo_itemknn = {
 	.score_user = knn_score_user,
 	.release = knn_release,
 	.check = knn_check,
+	.explain = knn_explain,
 };

@@ -23,6 +23,18 @@ static void pop_score_user(const struct rec_model *m, const struct rec_user *u,
 	pop_score(m, 0, scores);
 }
 
+/* The scores are the popularity, whatever the history. */
+static int pop_explain(const struct rec_model *m, const struct rec_user *u,
+		       const uint32_t *items, uint32_t n, float *contrib)
+{
+	(void)m;
+	(void)u;
+	(void)items;
+	(void)n;
+	(void)contrib;
+	return 1;
+}
+
 static float pop_predict(const struct rec_model *m, int64_t user, int64_t item)
 {
 	(void)user;
@@ -37,4 +49,5 @@ const struct rec_algo rec_algo_pop = {
 	.predict = pop_predict,
 	.ratings = 0,
 	.score_user = pop_score_user,
+	.explain = pop_explain,
 };

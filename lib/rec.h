@@ -679,6 +679,17 @@ struct rec_algo {
 	 * uses them (indices in range, ...).  REC_EFORMAT with a message that
 	 * names the section, or 0. */
 	int (*check)(const struct rec_model *m, struct rec_error *err);
+
+	/* Optional: why u's scores are what they are, for a family whose
+	 * score is a sum over the history: contrib[t * u->n + j] gets the
+	 * part of items[t]'s score owed to u's event j, the parts of an item
+	 * summing to its score_user score.  Returns 1 when the scores are the
+	 * popularity and owe nothing to the history, REC_ENOMEM, or 0. */
+	int (*explain)(const struct rec_model *m, const struct rec_user *u,
+		       const uint32_t *items, uint32_t n, float *contrib);
+	/* Optional: the items' learned vectors, nitems rows of *width
+	 * floats, for the similarity of two items. */
+	const float *(*item_vectors)(const struct rec_model *m, uint32_t *width);
 };
 
 /* A trained model: its family and hyperparameters, the training data
@@ -866,6 +877,26 @@ int rec_stream_learn(struct rec_stream *s, struct rec_user *u, uint32_t item,
  * training data and its users' states replace the trained ones. */
 int rec_stream_merge(struct rec_stream *s, struct rec_error *err);
 
+/* --- explanations (explain.c) --- */
+
+/* One reason for an item of a list: an item of the user's history and
+ * its share of the item's score. */
+struct rec_reason {
+	uint32_t item;
+	float share;
+};
+
+/* Why items[0..n) are in u's list (u folded in): for each, up to top
+ * items of u's history with their shares of its score (none of 0), the
+ * largest first, at reasons[t * top] with how many at count[t].  Exact through
+ * the family's explain; otherwise by occlusion, each share the drop of
+ * the score when u is folded in again without that item.  Returns 1
+ * when the scores are the popularity (u has no events, or the family
+ * ranks by it), 0, or REC_ENOMEM with err filled. */
+int rec_explain(const struct rec_model *m, const struct rec_user *u, const uint32_t *items,
+		uint32_t n, uint32_t top, struct rec_reason *reasons, uint32_t *count,
+		struct rec_error *err);
+
 /* --- prequential evaluation (replay.c) --- */
 
 /* One replayed event: its index in the events and time, the rank of its
@@ -968,6 +999,63 @@ double rec_metrics_diversity(const struct rec_catalogue *c, const uint32_t *list
  * sorts count in place. */
 double rec_metrics_coverage(const uint64_t *count, uint32_t nitems);
 double rec_metrics_gini(uint64_t *count, uint32_t nitems);
+
+/* --- similarity of items and diversity (diversify.c) --- */
+
+/* Where the similarity of two items comes from: the cosine of their
+ * attribute vectors, of the model's item vectors, or of their sets of
+ * training users; auto takes the first that the data and model have. */
+enum rec_similarity_kind {
+	REC_SIM_AUTO, REC_SIM_ATTRIBUTES, REC_SIM_VECTORS, REC_SIM_COOCCURRENCE
+};
+
+struct rec_similarity {
+	enum rec_similarity_kind kind;
+	const struct rec_features *f;	/* attributes */
+	const float *vec;		/* vectors: rows of width floats */
+	uint32_t width;
+	double *norm;			/* attributes and vectors: per item */
+	struct rec_catalogue cat;	/* cooccurrence */
+};
+
+/* The kind called name (attributes, vectors, cooccurrence), or -1. */
+int rec_similarity_parse(const char *name);
+const char *rec_similarity_name(enum rec_similarity_kind kind);
+/* Similarity of kind over the items of train, with m (or NULL) for the
+ * vectors; REC_EINVAL when they lack what the kind needs. */
+int rec_similarity_init(struct rec_similarity *s, enum rec_similarity_kind kind,
+			const struct rec_dataset *train, const struct rec_model *m,
+			struct rec_error *err);
+void rec_similarity_release(struct rec_similarity *s);
+/* The cosine of items a and b, 0 when either has an empty vector. */
+double rec_similarity(const struct rec_similarity *s, uint32_t a, uint32_t b);
+/* The mean over the pairs of list[0..n) of 1 - similarity; -1 below two
+ * items. */
+double rec_similarity_diversity(const struct rec_similarity *s, const uint32_t *list,
+				uint32_t n);
+
+/* Maximal marginal relevance (Carbonell and Goldstein 1998): each next
+ * item of the list maximises (1 - lambda) relevance - lambda times its
+ * largest similarity to those chosen, relevance being the score min-max
+ * normalised over the candidates.  With a cap, at most max_per items of
+ * a list have any one feature f with capped[f]. */
+struct rec_diversify {
+	double lambda;
+	const struct rec_similarity *sim;
+	const struct rec_features *f;	/* for the cap, or NULL */
+	uint8_t *capped;		/* per feature of f */
+	uint32_t max_per;
+};
+
+/* Cap the features of f named prefix=...: REC_EINVAL if there are none. */
+int rec_diversify_cap(struct rec_diversify *d, const struct rec_features *f,
+		      const char *prefix, uint32_t max_per, struct rec_error *err);
+/* Choose up to n of the candidates cand[0..nc) with scores score[0..nc),
+ * best first, into idx and val (their scores), how many in *found.
+ * REC_ENOMEM or 0. */
+int rec_diversify_list(const struct rec_diversify *d, const uint32_t *cand,
+		       const float *score, uint32_t nc, uint32_t n, uint32_t *idx,
+		       float *val, uint32_t *found);
 
 /* --- evaluation (eval.c) --- */
 

@@ -1,0 +1,100 @@
+#!/usr/bin/env bats
+# rec-recommend --diversify, --similarity and --max-per.
+
+setup() {
+	load test_helper
+	# Popularity p 4, q 3, r 2, s 1; users of p {1,2,3,4}, q {1,2,3},
+	# r {5,6}, s {1}.
+	printf 'user,item\n1,p\n2,p\n3,p\n4,p\n1,q\n2,q\n3,q\n5,r\n6,r\n1,s\n' > mmr.csv
+	printf 'item,genres\np,Action\nq,Action|Comedy\nr,Action\ns,Drama\n' > genres.csv
+}
+
+@test "LAMBDA 0 gives the plain list" {
+	rec-train -q -a itemknn -o m.recm "$FIXTURES/split.csv"
+	rec-recommend -m m.recm -n 3 -o plain.csv
+	run rec-recommend -m m.recm -n 3 --diversify 0
+	assert_success
+	assert_output "$(cat plain.csv)"
+}
+
+# Relevance min-max normalised: p 1, q 2/3, r 1/3, s 0.  Co-occurrence:
+# cos(p, q) = 3 / sqrt(12) = 0.866, cos(p, r) = 0, cos(p, s) = 1/2,
+# cos(q, s) = 1 / sqrt(3), r shares no user.  At LAMBDA 1/2: p first;
+# then r (1/6) beats q (1/3 - 0.433) and s (0 - 1/4); then q (-0.1) beats
+# s (-1/4).
+@test "a hand-worked case of maximal marginal relevance" {
+	rec-train -q -a pop -o pop.recm mmr.csv
+	run --separate-stderr rec-recommend -v -m pop.recm -n 3 --users <(echo new) \
+		--diversify 0.5
+	assert_success
+	assert_output "user,item,rank,score
+new,p,1,4
+new,r,2,2
+new,q,3,3"
+	[[ $stderr == *"similarity: cooccurrence"* ]]
+	run rec-recommend -q -m pop.recm -n 3 --users <(echo new) --diversify 0.2
+	assert_output "user,item,rank,score
+new,p,1,4
+new,q,2,3
+new,r,3,2"
+}
+
+@test "--max-per holds on every list" {
+	rec-pivot -q -o g.recd --multi genres --item-features genres.csv mmr.csv
+	rec-train -q -a itemknn -o m.recm g.recd
+	rec-recommend -m m.recm -n 4 --include-seen --max-per genres=1 -o out.csv
+	run awk -F, 'BEGIN { g["p"] = "A"; g["q"] = "AC"; g["r"] = "A"; g["s"] = "D" }
+		NR > 1 { n = split(g[$2], c, ""); for (x = 1; x <= n; x++)
+			if (++count[$1 SUBSEP c[x]] > 1) print "user " $1 " has two of " c[x]
+			lists[$1] = 1 }
+		END { for (u in lists) k++; print k " lists" }' out.csv
+	assert_output "6 lists"
+	run rec-recommend -q -m m.recm -n 3 --users <(echo new) --max-per genres=1
+	assert_output "user,item,rank,score
+new,p,1,4
+new,s,2,1"
+}
+
+@test "--similarity attributes uses the attributes; absent sources are errors" {
+	rec-pivot -q -o g.recd --multi genres --item-features genres.csv mmr.csv
+	rec-train -q -a pop -o pop.recm g.recd
+	run --separate-stderr rec-recommend -v -m pop.recm -n 2 --users <(echo new) \
+		--diversify 0.9
+	[[ $stderr == *"similarity: attributes"* ]]
+	# r shares Action with p; s shares nothing.
+	assert_output "user,item,rank,score
+new,p,1,4
+new,s,2,1"
+	run -1 rec-recommend -m pop.recm --diversify 0.5 --similarity vectors
+	assert_output --partial "needs a model whose family learns item vectors; not pop"
+	rec-train -q -a pop -o plain.recm mmr.csv
+	run -1 rec-recommend -m plain.recm --diversify 0.5 --similarity attributes
+	assert_output --partial "needs item attributes"
+	run -1 rec-recommend -m plain.recm --max-per genres=1
+	assert_output --partial "no item attribute is named 'genres=...'"
+}
+
+@test "ials: vectors by default, in the stream too" {
+	rec-train -q -a ials -o m.recm "$FIXTURES/split.csv"
+	run --separate-stderr rec-recommend -v -m m.recm -n 2 --diversify 0.5
+	assert_success
+	[[ $stderr == *"similarity: vectors"* ]]
+	run rec-recommend -m m.recm --stream -n 2 --diversify 0.5 <<<'user,item
+u1,f'
+	assert_success
+	assert_equal "${#lines[@]}" 2
+}
+
+@test "bad --diversify, --similarity and --max-per are usage errors" {
+	rec-train -q -a pop -o pop.recm mmr.csv
+	run -2 rec-recommend -m pop.recm --diversify 2
+	assert_output --partial "--diversify"
+	run -2 rec-recommend -m pop.recm --diversify 0.5 --similarity colour
+	assert_output --partial "--similarity is attributes, vectors or cooccurrence"
+	run -2 rec-recommend -m pop.recm --similarity vectors
+	assert_output --partial "--similarity goes with --diversify"
+	run -2 rec-recommend -m pop.recm --max-per genres
+	assert_output --partial "--max-per is FEATURE=N"
+	run -2 rec-recommend -m pop.recm --max-per genres=0
+	assert_output --partial "--max-per"
+}
