@@ -21,13 +21,17 @@ SAN_FLAGS = -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover
 endif
 
 OPENBLAS_INC := $(firstword $(wildcard /usr/include/x86_64-linux-gnu/openblas-pthread /usr/include/$(shell $(CC) -dumpmachine)/openblas-pthread /usr/include/openblas))
-ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -fopenmp -Ilib $(if $(OPENBLAS_INC),-I$(OPENBLAS_INC)) \
+# The library by layer: system helpers, file formats, data, the model
+# interface, the model families, evaluation.  Headers are found in any.
+LIB_DIRS = sys format data model family eval
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -fopenmp -Ilib $(LIB_DIRS:%=-Ilib/%) \
+	$(if $(OPENBLAS_INC),-I$(OPENBLAS_INC)) \
 	-DREC_VERSION='"$(VERSION)"' $(WARNINGS) $(CFLAGS) $(SAN_FLAGS) -MMD -MP
 ALL_LDFLAGS = -fopenmp $(LDFLAGS) $(SAN_FLAGS)
 LIBS = -lcsv -lz -lopenblas -lsodium -lm
 
 PROGRAMS = rec-pivot rec-split rec-train rec-recommend rec-eval
-LIB_SRC = $(wildcard lib/*.c)
+LIB_SRC = $(wildcard $(LIB_DIRS:%=lib/%/*.c))
 LIB_OBJ = $(LIB_SRC:%.c=$(O)/%.o)
 LIBREC = $(O)/librec.a
 # The command line that the programs share, linked into each.

@@ -2,7 +2,7 @@
  * the library, the --shard I/N parser, and a part of an evaluation that
  * reads back as the sums written.
  *
- * The hashes were computed with this Python, independent of lib/shard.c:
+ * The hashes were computed with this Python, independent of lib/data/shard.c:
  *
  *	def fnv1a64(b):
  *	    h = 0xcbf29ce484222325
