@@ -13,6 +13,7 @@
  */
 #include <err.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
@@ -60,6 +61,15 @@
  * after PEAK_HOUR (UTC), depending on the start's time of day. */
 #define DIURNAL		0.5
 #define PEAK_HOUR	20.0
+
+/* Attributes: the genre a catalogue lists for an item is a random one
+ * with probability P_MISLABEL; the genres a user names at sign-up are
+ * the early taste's, each a random one with probability P_MISNAME.  They
+ * come from a generator of their own, so the events are the same with or
+ * without them. */
+#define P_MISLABEL	0.1
+#define P_MISNAME	0.2
+#define ATTR_SEED	0x61747472ULL	/* mixed into the seed */
 
 struct user {
 	double t;		/* next event, seconds after the start */
@@ -113,7 +123,8 @@ struct gen {
 
 static const char synopsis[] =
 	"usage: genevents [--events N] [--users N] [--items N] [--seed N]\n"
-	"                 [--start TIME] [--days N] [-o FILE]\n";
+	"                 [--start TIME] [--days N] [--item-features FILE]\n"
+	"                 [--user-features FILE] [-o FILE]\n";
 
 static void usage(void)
 {
@@ -129,6 +140,11 @@ static void usage(void)
 	      "      --start TIME first second of the log, in seconds since\n"
 	      "                   the epoch (default 1735689600, 2025-01-01)\n"
 	      "      --days N     days the log spans (default 365)\n"
+	      "      --item-features FILE  also write item,genres CSV: each\n"
+	      "                   item's genre, 1 in 10 drawn at random\n"
+	      "      --user-features FILE  also write user,genres CSV: the\n"
+	      "                   genres of each user's early taste joined by\n"
+	      "                   |, 1 in 5 drawn at random\n"
 	      "  -o FILE          write to FILE; none or - is standard output\n"
 	      "  -h, --help       print this help and exit\n", stdout);
 }
@@ -426,6 +442,71 @@ static void make_users(struct gen *g, double span, uint32_t cap)
 		draw_taste(g, us, 1, rec_rng_uniform(&g->rng) < 0.5);
 	}
 	g->seen = xcalloc(words, sizeof(*g->seen));
+}
+
+/* Open path for writing, or exit. */
+static FILE *create(const char *path)
+{
+	FILE *fp = fopen(path, "w");
+
+	if (!fp)
+		err(1, "%s", path);
+	return fp;
+}
+
+/* Close fp, written to name, or exit if anything went wrong with it. */
+static void finish(FILE *fp, const char *name)
+{
+	if (fflush(fp) || ferror(fp) || fclose(fp))
+		err(1, "%s", name);
+}
+
+/* The genre k as a catalogue lists it: wrong with probability p. */
+static uint32_t label(struct gen *g, struct rec_rng *rng, uint32_t k,
+		      double p)
+{
+	if (rec_rng_uniform(rng) < p)
+		return (uint32_t)rec_rng_below(rng, g->ngenres);
+	return k;
+}
+
+static void write_item_features(struct gen *g, struct rec_rng *rng,
+				const char *path)
+{
+	FILE *fp = create(path);
+
+	fputs("item,genres\n", fp);
+	for (uint32_t i = 0; i < g->nitems; i++)
+		fprintf(fp, "i%" PRIu32 ",g%" PRIu32 "\n", i + 1,
+			label(g, rng, g->items[i].genre, P_MISLABEL) + 1);
+	finish(fp, path);
+}
+
+/* One line a user: the genres of the early taste, each named once. */
+static void write_user_features(struct gen *g, struct rec_rng *rng,
+				const char *path)
+{
+	FILE *fp = create(path);
+
+	fputs("user,genres\n", fp);
+	for (uint32_t u = 0; u < g->nusers; u++) {
+		const struct user *us = &g->users[u];
+		uint32_t named[NFAV], n = 0;
+
+		fprintf(fp, "u%" PRIu32 ",", u + 1);
+		for (int j = 0; j < us->nfav[0]; j++) {
+			uint32_t k = label(g, rng, us->g[0][j], P_MISNAME), m;
+
+			for (m = 0; m < n && named[m] != k; m++)
+				;
+			if (m < n)
+				continue;
+			fprintf(fp, "%sg%" PRIu32, n ? "|" : "", k + 1);
+			named[n++] = k;
+		}
+		fputc('\n', fp);
+	}
+	finish(fp, path);
 }
 
 static uint64_t mix64(uint64_t z)
@@ -756,13 +837,16 @@ int main(int argc, char **argv)
 		{ "seed", required_argument, NULL, 's' },
 		{ "start", required_argument, NULL, 'S' },
 		{ "days", required_argument, NULL, 'd' },
+		{ "item-features", required_argument, NULL, 'I' },
+		{ "user-features", required_argument, NULL, 'U' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct gen g;
 	long events = 50000, users = 0, items = 0, seed = REC_DEFAULT_SEED;
 	long start = 1735689600, days = 365;
-	const char *out = NULL;
+	const char *out = NULL, *item_out = NULL, *user_out = NULL;
+	struct rec_rng attr_rng;
 	FILE *fp = stdout;
 	uint32_t cap;
 	int c;
@@ -788,6 +872,12 @@ int main(int argc, char **argv)
 			break;
 		case 'd':
 			days = parse_opt(optarg, 1, 36500, "--days");
+			break;
+		case 'I':
+			item_out = optarg;
+			break;
+		case 'U':
+			user_out = optarg;
 			break;
 		case 'o':
 			out = optarg;
@@ -846,17 +936,20 @@ int main(int argc, char **argv)
 
 	if (out && !strcmp(out, "-"))
 		out = NULL;
-	if (out && !(fp = fopen(out, "w")))
-		err(1, "%s", out);
+	if (out)
+		fp = create(out);
 	if (setvbuf(fp, NULL, _IOFBF, 1 << 20))
 		err(1, "setvbuf");
 	rec_rng_seed(&g.rng, (uint64_t)seed);
 	make_items(&g);
 	make_users(&g, (double)days * DAY, cap);
+	rec_rng_seed(&attr_rng, (uint64_t)seed ^ ATTR_SEED);
+	if (item_out)
+		write_item_features(&g, &attr_rng, item_out);
+	if (user_out)
+		write_user_features(&g, &attr_rng, user_out);
 	generate(&g, fp, start, (double)days * DAY);
-
-	if (fflush(fp) || ferror(fp) || fclose(fp))
-		err(1, "%s", out ? out : "stdout");
+	finish(fp, out ? out : "stdout");
 	free(g.seen);
 	free(g.users);
 	free(g.items);
