@@ -13,7 +13,7 @@
 enum {
 	OPT_TEST = REC_OPT_PROGRAM, OPT_TRAIN, OPT_PER_USER, OPT_FORMAT,
 	OPT_PREQUENTIAL, OPT_NO_UPDATE, OPT_WINDOW, OPT_PARTIAL, OPT_MERGE, OPT_FORCE,
-	OPT_TIME, OPT_ITEMS, OPT_COLD
+	OPT_TIME, OPT_ITEMS, OPT_COLD, OPT_SIMILARITY
 };
 
 struct options {
@@ -28,6 +28,7 @@ struct options {
 	unsigned nk;
 	int per_user;
 	int cold;		/* also the cold users and items */
+	int similarity;		/* of the diversity: enum rec_similarity_kind */
 	int table;
 	int verbose;
 	int prequential;
@@ -43,7 +44,7 @@ struct options {
 
 static const char synopsis[] =
 	"usage: rec-eval [-qv] [-k LIST] [--test FILE] [--train FILE]\n"
-	"                [-m MODEL [--items FILE]] [--cold]\n"
+	"                [-m MODEL [--items FILE]] [--cold] [--similarity KIND]\n"
 	"                [--per-user] [--format csv|table] [--shard I/N [--partial]]\n"
 	"                [--force] [-o FILE] [-j N]\n"
 	"                [-u COL] [-i COL] [-r COL] [-t COL] [-d C] [--no-header]\n"
@@ -70,6 +71,7 @@ static const struct option longopts[] = {
 	{ "time", required_argument, NULL, OPT_TIME },
 	{ "items", required_argument, NULL, OPT_ITEMS },
 	{ "cold", no_argument, NULL, OPT_COLD },
+	{ "similarity", required_argument, NULL, OPT_SIMILARITY },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -91,6 +93,7 @@ static const struct rec_cli_program program = {
 	"      --items FILE       with -m: rank only these items (one ID a line)\n"
 	"      --cold             also the metrics of the users and of the items\n"
 	"                         without training events\n"
+	"      --similarity KIND  diversity by attributes, vectors or cooccurrence\n"
 	"      --force            go on with a model that knows few test IDs\n"
 	"      --per-user         print user,metric,k,value rows instead of means\n"
 	"      --format F         csv (default) or table\n"
@@ -115,15 +118,6 @@ static const struct rec_cli_program program = {
 static void bad_usage(const char *msg)
 {
 	rec_cli_usage_error(synopsis, msg);
-}
-
-/* "5,10,20": the cut-offs, sorted, without repeats. */
-static void parse_cutoffs(const char *arg, struct options *o)
-{
-	struct rec_error e;
-
-	if (rec_parse_cutoffs(arg, K_LIMIT, o->k, MAX_K, &o->nk, &e) < 0)
-		bad_usage(e.msg);
 }
 
 static void parse_format(const char *arg, struct options *o)
@@ -172,11 +166,15 @@ static void parse_options(int argc, char **argv, struct options *o)
 	rec_cli_init(&cli, &program);
 	while ((c = rec_cli_next(&cli, argc, argv)) != -1) {
 		switch (c) {
-		case 'k': parse_cutoffs(optarg, o); break;
+		case 'k':
+			if (rec_parse_cutoffs(optarg, K_LIMIT, o->k, MAX_K, &o->nk, &e) < 0)
+				bad_usage(e.msg);
+			break;
 		case 'm': o->model = optarg; break;
 		case OPT_TEST: o->test = optarg; break;
 		case OPT_ITEMS: o->items = optarg; break;
 		case OPT_COLD: o->cold = 1; break;
+		case OPT_SIMILARITY: o->similarity = rec_similarity_parse(optarg); break;
 		case OPT_TRAIN: o->train = optarg; break;
 		case OPT_PER_USER: o->per_user = 1; break;
 		case OPT_FORMAT: parse_format(optarg, o); break;
@@ -219,6 +217,10 @@ static void parse_options(int argc, char **argv, struct options *o)
 		bad_usage("--items goes with -m, without --prequential");
 	if (o->cold && (o->prequential || o->per_user || o->partial || (!o->train && !o->model)))
 		bad_usage("--cold needs --train or -m, and no --per-user or --partial");
+	if (o->similarity < 0)
+		bad_usage("--similarity is attributes, vectors or cooccurrence");
+	if (o->similarity && (o->prequential || o->per_user || o->partial || (!o->train && !o->model)))
+		bad_usage("--similarity needs --train or -m; no --per-user, --partial, --prequential");
 }
 
 /* --- printing --- */
@@ -296,6 +298,7 @@ static void add_catalogue(const struct options *o, const struct rec_model *m,
 	if (o->train)
 		load_dataset(&train, o->train, o);
 	if (rec_eval_catalogue(ev, o->train ? &train : &m->data, &e) < 0 ||
+	    rec_eval_similarity(ev, o->similarity, o->train ? &train : &m->data, m, &e) < 0 ||
 	    (o->cold && rec_eval_cold(cold, ev, o->train ? &train : &m->data, o->k,
 					  o->nk, &e) < 0))
 		rec_cli_fail(&e);

@@ -1011,6 +1011,7 @@ enum rec_similarity_kind {
 
 struct rec_similarity {
 	enum rec_similarity_kind kind;
+	uint32_t nitems;		/* those of train */
 	const struct rec_features *f;	/* attributes */
 	const float *vec;		/* vectors: rows of width floats */
 	uint32_t width;
@@ -1027,7 +1028,8 @@ int rec_similarity_init(struct rec_similarity *s, enum rec_similarity_kind kind,
 			const struct rec_dataset *train, const struct rec_model *m,
 			struct rec_error *err);
 void rec_similarity_release(struct rec_similarity *s);
-/* The cosine of items a and b, 0 when either has an empty vector. */
+/* The cosine of items a and b, 0 when either has an empty vector or is
+ * not an item of train. */
 double rec_similarity(const struct rec_similarity *s, uint32_t a, uint32_t b);
 /* The mean over the pairs of list[0..n) of 1 - similarity; -1 below two
  * items. */
@@ -1197,6 +1199,9 @@ struct rec_eval {
 	struct rec_catalogue *cat;
 	uint32_t *clist;
 	const uint8_t *allow;	/* the candidates a model ranks, or NULL: all */
+	struct rec_similarity *sim;	/* the diversity's, or NULL: co-occurrence
+					 * in the catalogue */
+	struct rec_features *attrs;	/* held for sim */
 };
 
 /* Start ev on test (which must outlive it), for lists of at most kmax of
@@ -1216,6 +1221,14 @@ int rec_eval_lists_rank(struct rec_eval *ev, const struct rec_model *m,
 /* The training set for the beyond-accuracy metrics. */
 int rec_eval_catalogue(struct rec_eval *ev, const struct rec_dataset *train,
 		       struct rec_error *err);
+/* Measure the diversity by the similarity of kind: of the attributes of
+ * train, the catalogue's training set, or of the item vectors of m (which
+ * must outlive ev and have ranked the lists); co-occurrence, the default,
+ * changes nothing.  After rec_eval_catalogue; REC_EINVAL when train or m
+ * lacks what the kind needs. */
+int rec_eval_similarity(struct rec_eval *ev, enum rec_similarity_kind kind,
+			const struct rec_dataset *train, const struct rec_model *m,
+			struct rec_error *err);
 /* The metrics of the cold start, beside those of all test users: the
  * ranking metrics (and auc when ranked by a model) of the test users
  * without training events (in users), and the ranking metrics of each

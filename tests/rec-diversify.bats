@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
-# rec-recommend --diversify, --similarity and --max-per.
+# rec-recommend --diversify, --similarity and --max-per; rec-eval
+# --similarity.
 
 setup() {
 	load test_helper
@@ -97,4 +98,58 @@ u1,f'
 	assert_output --partial "--max-per is FEATURE=N"
 	run -2 rec-recommend -m pop.recm --max-per genres=0
 	assert_output --partial "--max-per"
+}
+
+# Attribute cosines: cos(p, q) = cos(q, r) = 1 / sqrt(2), cos(p, r) = 1,
+# s and the unknown z share nothing.  At k 2: user 7 [p,q] 1 - 0.7071,
+# user 8 [q,s] 1, mean 0.646447.  At k 4: user 7 (0.2929 + 0 + 1 +
+# 0.2929 + 1 + 1) / 6 = 0.597631, user 8 [q,s,z] 1, mean 0.798816.
+@test "rec-eval --similarity attributes: a hand-worked diversity" {
+	rec-pivot -q -o g.recd --multi genres --item-features genres.csv mmr.csv
+	printf 'user,item,rank,score\n7,p,1,4\n7,q,2,3\n7,r,3,2\n7,s,4,1\n8,q,1,3\n8,s,2,1\n8,z,3,0\n' > recs.csv
+	printf 'user,item\n7,p\n8,s\n' > test.csv
+	run rec-eval --test test.csv --train g.recd -k 2,4 --similarity attributes recs.csv
+	assert_success
+	assert_line "diversity,2,0.646447"
+	assert_line "diversity,4,0.798816"
+	# The other rows do not change.
+	rec-eval --test test.csv --train g.recd -k 2,4 recs.csv | grep -v '^diversity' > plain.csv
+	assert_equal "$(grep -v '^diversity' <<<"$output")" "$(cat plain.csv)"
+	run -1 rec-eval --test test.csv --train mmr.csv --similarity attributes recs.csv
+	assert_output --partial "needs item attributes"
+}
+
+@test "rec-eval: co-occurrence is the default; vectors need a family that has them" {
+	rec-pivot -q -o g.recd --multi genres --item-features genres.csv mmr.csv
+	rec-train -q -a pop -o pop.recm g.recd
+	rec-eval -m pop.recm --test mmr.csv -k 2,3 -o default.csv
+	run rec-eval -m pop.recm --test mmr.csv -k 2,3 --similarity cooccurrence
+	assert_success
+	assert_output "$(cat default.csv)"
+	grep -q '^diversity,3,' default.csv
+	run rec-eval -m pop.recm --test mmr.csv -k 2,3 --similarity attributes
+	assert_success
+	refute_output "$(cat default.csv)"
+	run -1 rec-eval -m pop.recm --test mmr.csv --similarity vectors
+	assert_output --partial "needs a model whose family learns item vectors; not pop"
+	run -1 rec-eval --test mmr.csv --train g.recd --similarity vectors <(echo user,item,rank,score)
+	assert_output --partial "needs a model whose family learns item vectors"
+	rec-train -q -a ials -o ials.recm "$FIXTURES/split.csv"
+	run rec-eval -m ials.recm --test "$FIXTURES/split.csv" --similarity vectors
+	assert_success
+	assert_line --regexp '^diversity,10,[01]\.[0-9]+$'
+}
+
+@test "rec-eval: bad --similarity and its conflicts are usage errors" {
+	rec-train -q -a pop -o pop.recm mmr.csv
+	run -2 rec-eval -m pop.recm --test mmr.csv --similarity colour
+	assert_output --partial "--similarity is attributes, vectors or cooccurrence"
+	run -2 rec-eval -m pop.recm --test mmr.csv --similarity attributes --partial
+	assert_output --partial "--similarity needs"
+	run -2 rec-eval -m pop.recm --test mmr.csv --similarity attributes --per-user
+	assert_output --partial "--similarity needs"
+	run -2 rec-eval --test mmr.csv --similarity attributes <(echo user,item,rank,score)
+	assert_output --partial "--similarity needs --train or -m"
+	run -2 rec-eval --merge --similarity cooccurrence part
+	assert_output --partial "--similarity"
 }

@@ -520,6 +520,10 @@ void rec_eval_release(struct rec_eval *ev)
 	rec_catalogue_release(ev->cat);
 	free(ev->cat);
 	free(ev->clist);
+	if (ev->sim)
+		rec_similarity_release(ev->sim);
+	free(ev->sim);
+	rec_features_free(ev->attrs);
 	memset(ev, 0, sizeof(*ev));
 }
 
@@ -742,6 +746,28 @@ out:
 	return rc < 0 ? rec_error_set(err, rc, "out of memory") : 0;
 }
 
+int rec_eval_similarity(struct rec_eval *ev, enum rec_similarity_kind kind,
+			const struct rec_dataset *train, const struct rec_model *m,
+			struct rec_error *err)
+{
+	int vectors = kind == REC_SIM_VECTORS && m;
+	int rc;
+
+	if (kind == REC_SIM_AUTO || kind == REC_SIM_COOCCURRENCE)
+		return 0;
+	if (!(ev->sim = calloc(1, sizeof(*ev->sim))))
+		return rec_error_set(err, REC_ENOMEM, "out of memory");
+	if ((rc = rec_similarity_init(ev->sim, kind, vectors ? &m->data : train, m, err)) < 0) {
+		free(ev->sim);
+		ev->sim = NULL;
+		return rc;
+	}
+	/* The attributes are train's, which may go before ev. */
+	if (kind == REC_SIM_ATTRIBUTES)
+		ev->attrs = rec_features_ref(train->item_features);
+	return 0;
+}
+
 int rec_eval_acc_start(struct rec_eval_acc *a, const struct rec_eval *ev,
 		       const uint32_t *k, unsigned nk, struct rec_error *err)
 {
@@ -791,6 +817,20 @@ static int add_user(struct rec_eval_acc *a, const struct rec_eval *ev, uint32_t 
 	return rows ? push_row(rows, ev->user[u], REC_M_AUC, 0, ev->auc[u]) : 0;
 }
 
+/* The diversity of user u's list at cut-off k by ev's similarity, whose
+ * vectors are indexed as the lists are and attributes as the catalogue,
+ * or by co-occurrence in the catalogue with held's words. */
+static double diversity(const struct rec_eval *ev, uint32_t u, uint32_t k, uint64_t *held)
+{
+	const struct rec_similarity *s = ev->sim;
+	size_t at = (size_t)u * ev->kmax;
+
+	if (!s)
+		return rec_metrics_diversity(ev->cat, ev->clist + at, cut(ev, u, k), held);
+	return rec_similarity_diversity(s, (s->kind == REC_SIM_VECTORS ? ev->list :
+					    ev->clist) + at, cut(ev, u, k));
+}
+
 /* The diversity at cut-off k of users [first, first + n) into div, in
  * parallel: the lists of popular items cost the most. */
 static int diversities(const struct rec_eval *ev, uint32_t first, uint32_t n, uint32_t k,
@@ -809,9 +849,7 @@ static int diversities(const struct rec_eval *ev, uint32_t first, uint32_t n, ui
 		#pragma omp for schedule(dynamic, 16)
 		for (uint32_t j = 0; j < n; j++)
 			if (held)
-				div[j] = rec_metrics_diversity(ev->cat, ev->clist +
-							       (size_t)(first + j) * ev->kmax,
-							       cut(ev, first + j, k), held);
+				div[j] = diversity(ev, first + j, k, held);
 		free(held);
 	}
 	return failed ? REC_ENOMEM : 0;

@@ -71,6 +71,7 @@ int rec_similarity_init(struct rec_similarity *s, enum rec_similarity_kind kind,
 	int rc;
 
 	memset(s, 0, sizeof(*s));
+	s->nitems = train->nitems;
 	s->kind = kind == REC_SIM_AUTO ? choose(train, m) : kind;
 	if (s->kind == REC_SIM_ATTRIBUTES && !(s->f = train->item_features))
 		return rec_error_set(err, REC_EINVAL, "the similarity of attributes needs "
@@ -128,11 +129,11 @@ double rec_similarity(const struct rec_similarity *s, uint32_t a, uint32_t b)
 	const struct rec_catalogue *c = &s->cat;
 	double dot;
 
+	if (a >= s->nitems || b >= s->nitems)
+		return 0;
 	if (s->kind == REC_SIM_COOCCURRENCE) {
 		uint64_t na, nb;
 
-		if (a >= c->nitems || b >= c->nitems)
-			return 0;
 		na = c->ptr[a + 1] - c->ptr[a];
 		nb = c->ptr[b + 1] - c->ptr[b];
 		dot = sparse_dot(c->user, NULL, c->ptr[a], c->ptr[a + 1], c->ptr[b],
