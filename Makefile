@@ -99,15 +99,18 @@ fuzz: deps all
 deps:
 	@sh build-aux/deps
 
+# The builds of check use every online CPU.
+JOBS ?= $(shell getconf _NPROCESSORS_ONLN)
+
 # The suite runs twice: on the developer build, then on binaries built
 # with AddressSanitizer and UndefinedBehaviorSanitizer.
 check: deps
-	$(MAKE) DEVELOPER=1 all units
-	$(MAKE) DEVELOPER=1 O=build/san BIN=build/san/bin SANITIZE=address,undefined all units
+	$(MAKE) -j$(JOBS) DEVELOPER=1 all units
+	$(MAKE) -j$(JOBS) DEVELOPER=1 O=build/san BIN=build/san/bin SANITIZE=address,undefined all units
 	sh build-aux/manlint $(MANPAGES)
 	REC_BIN=$(CURDIR)/bin bats tests
 	REC_BIN=$(CURDIR)/build/san/bin bats tests
-	$(MAKE) FUZZ_SECONDS=10 fuzz
+	$(MAKE) -j$(JOBS) FUZZ_SECONDS=10 fuzz
 
 demo: deps all
 	@sh samples/demo.sh
