@@ -118,7 +118,10 @@ demo: deps all
 $(BIN)/sgemm-floor: $(O)/bench/sgemm-floor.o
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
-bench: deps all $(BIN)/sgemm-floor
+$(BIN)/explain-check: $(O)/bench/explain-check.o $(LIBREC)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+bench: deps all $(BIN)/sgemm-floor $(BIN)/explain-check
 	@sh bench/run
 
 install: all
