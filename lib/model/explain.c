@@ -68,11 +68,20 @@ static int occlude(const struct rec_model *m, const struct rec_user *u,
 	return rc;
 }
 
-static int by_item(const void *a, const void *b)
-{
-	const struct rec_reason *x = a, *y = b;
+/* An event of the history: its item and its place. */
+struct event {
+	uint32_t item, j;
+};
 
-	return (x->item > y->item) - (x->item < y->item);
+/* By item, then by place: the order in which the parts of an item's
+ * events are added up. */
+static int by_item_event(const void *a, const void *b)
+{
+	const struct event *x = a, *y = b;
+
+	if (x->item != y->item)
+		return (x->item > y->item) - (x->item < y->item);
+	return (x->j > y->j) - (x->j < y->j);
 }
 
 /* The largest share first; the lower item index first among equals. */
@@ -82,33 +91,60 @@ static int by_share(const void *a, const void *b)
 
 	if (x->share != y->share)
 		return x->share < y->share ? 1 : -1;
-	return by_item(a, b);
+	return (x->item > y->item) - (x->item < y->item);
+}
+
+static void swap(struct rec_reason *a, struct rec_reason *b)
+{
+	struct rec_reason t = *a;
+
+	*a = *b;
+	*b = t;
+}
+
+/* Put the k first of r[0..n) by by_share at its front, in no order
+ * (Hoare's selection): a list wants a few reasons of a long history. */
+static void select_first(struct rec_reason *r, uint32_t n, uint32_t k)
+{
+	uint32_t lo = 0, hi = n;
+
+	while (lo < k && k < hi) {
+		uint32_t p = lo;
+
+		swap(&r[lo + (hi - lo) / 2], &r[hi - 1]);
+		for (uint32_t x = lo; x < hi - 1; x++)
+			if (by_share(&r[x], &r[hi - 1]) < 0)
+				swap(&r[x], &r[p++]);
+		swap(&r[p], &r[hi - 1]);
+		if (p < k)
+			lo = p + 1;
+		else
+			hi = p;
+	}
 }
 
 /* The top reasons of one listed item from its events' parts c[0..u->n),
- * the parts of an item's events added up and those of 0 left out;
- * returns how many. */
-static uint32_t top_reasons(const struct rec_user *u, const float *c, uint32_t top,
-			    struct rec_reason *all, struct rec_reason *out)
+ * ev the history by_item_event: the parts of an item's events added up
+ * and those of 0 left out; returns how many. */
+static uint32_t top_reasons(const struct rec_user *u, const struct event *ev,
+			    const float *c, uint32_t top, struct rec_reason *all,
+			    struct rec_reason *out)
 {
-	uint32_t n = 0, kept;
+	uint32_t n = 0, kept = 0;
 
-	for (uint32_t j = 0; j < u->n; j++)
-		all[j] = (struct rec_reason){ u->items[j], c[j] };
-	qsort(all, u->n, sizeof(*all), by_item);
-	for (uint32_t j = 0; j < u->n; j++) {
-		if (n && all[n - 1].item == all[j].item)
-			all[n - 1].share += all[j].share;
+	for (uint32_t x = 0; x < u->n; x++) {
+		if (n && all[n - 1].item == ev[x].item)
+			all[n - 1].share += c[ev[x].j];
 		else
-			all[n++] = all[j];
+			all[n++] = (struct rec_reason){ ev[x].item, c[ev[x].j] };
 	}
-	qsort(all, n, sizeof(*all), by_share);
 	/* An item that owes the score nothing is no reason. */
-	kept = 0;
-	for (uint32_t j = 0; j < n; j++)
-		if (all[j].share != 0)
-			all[kept++] = all[j];
+	for (uint32_t x = 0; x < n; x++)
+		if (all[x].share != 0)
+			all[kept++] = all[x];
 	n = kept < top ? kept : top;
+	select_first(all, kept, n);
+	qsort(all, n, sizeof(*all), by_share);
 	memcpy(out, all, n * sizeof(*out));
 	return n;
 }
@@ -119,22 +155,29 @@ int rec_explain(const struct rec_model *m, const struct rec_user *u, const uint3
 {
 	float *contrib;
 	struct rec_reason *all;
+	struct event *ev;
 	int rc;
 
 	if (u->n == 0)
 		return 1;
 	contrib = malloc(((size_t)n * u->n + 1) * sizeof(*contrib));
 	all = malloc(u->n * sizeof(*all));
-	if (!contrib || !all)
+	ev = malloc(u->n * sizeof(*ev));
+	if (!contrib || !all || !ev)
 		rc = REC_ENOMEM;
 	else if (m->algo->explain)
 		rc = m->algo->explain(m, u, items, n, contrib);
 	else
 		rc = occlude(m, u, items, n, contrib);
+	for (uint32_t j = 0; rc == 0 && j < u->n; j++)
+		ev[j] = (struct event){ u->items[j], j };
+	if (rc == 0)
+		qsort(ev, u->n, sizeof(*ev), by_item_event);
 	for (uint32_t t = 0; rc == 0 && t < n; t++)
-		count[t] = top_reasons(u, contrib + (size_t)t * u->n, top, all,
+		count[t] = top_reasons(u, ev, contrib + (size_t)t * u->n, top, all,
 				       reasons + (size_t)t * top);
 	free(contrib);
 	free(all);
+	free(ev);
 	return rc == REC_ENOMEM ? rec_error_set(err, rc, "out of memory") : rc;
 }
