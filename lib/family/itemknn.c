@@ -199,27 +199,36 @@ static void knn_score_user(const struct rec_model *m, const struct rec_user *u,
 }
 
 /* Each event adds its weight times the item's similarity to the listed
- * item, if the listed item is among its neighbours. */
+ * item, if the listed item is among its neighbours.  Each neighbour list
+ * is read once, the listed items found by slot[item], 1 + their place. */
 static int knn_explain(const struct rec_model *m, const struct rec_user *u,
 		       const uint32_t *items, uint32_t n, float *contrib)
 {
 	const struct knn *knn = m->state;
+	uint32_t *slot = calloc((size_t)m->data.nitems + 1, sizeof(*slot));
 
+	if (!slot)
+		return REC_ENOMEM;
+	memset(contrib, 0, (size_t)n * u->n * sizeof(*contrib));
+	for (uint32_t t = n; t-- > 0;)
+		slot[items[t]] = t + 1;
 	for (uint32_t j = 0; j < u->n; j++) {
 		const uint32_t *nbr = knn->nbr + (size_t)u->items[j] * knn->k;
 		const float *sim = knn->sim + (size_t)u->items[j] * knn->k;
 		float w = rec_event_weight(m, u->values[j], u->times[j],
 					   m->hp[HP_WEIGHTING] == 1);
 
-		for (uint32_t t = 0; t < n; t++) {
-			float *c = contrib + (size_t)t * u->n + j;
-
-			*c = 0;
-			for (uint32_t r = 0; r < knn->k && nbr[r] != UINT32_MAX; r++)
-				if (nbr[r] == items[t])
-					*c += w * sim[r];
-		}
+		for (uint32_t r = 0; r < knn->k && nbr[r] != UINT32_MAX; r++)
+			if (slot[nbr[r]])
+				contrib[(size_t)(slot[nbr[r]] - 1) * u->n + j] += w * sim[r];
 	}
+	/* An item listed twice owes the same to each of its places. */
+	for (uint32_t t = 0; t < n; t++)
+		if (slot[items[t]] != t + 1)
+			memcpy(contrib + (size_t)t * u->n,
+			       contrib + (size_t)(slot[items[t]] - 1) * u->n,
+			       u->n * sizeof(*contrib));
+	free(slot);
 	return 0;
 }
 
