@@ -294,80 +294,129 @@ static void print_because(FILE *fp, const struct rec_model *m, const struct rec_
 	free(buf);
 }
 
-/* The rows of one list; with j->explain, each with its because field
- * from u, the user as the list was made for him. */
-static void print_list(FILE *fp, const struct job *j, const struct rec_user *u,
-		       const char *user, size_t ulen, const uint32_t *idx, const float *val,
-		       uint32_t n)
-{
-	struct rec_reason *reasons = NULL;
-	uint32_t *count = NULL, *chosen = NULL;
-	float *chosen_val = NULL;
-	struct rec_error e;
-	int popular = 0;
+/* A round of lists as they are printed, x at idx + x * n and val + x * n
+ * with len[x] entries, re-ranked if the job diversifies; with explain,
+ * their reasons as rec_explain_users leaves them. */
+struct lists {
+	uint32_t cap;		/* lists */
+	uint32_t *idx, *len, *count;
+	float *val;
+	struct rec_reason *reasons;
+	int *popular;
+};
 
-	if (j->div) {
-		chosen = malloc(((size_t)j->n + 1) * sizeof(*chosen));
-		chosen_val = malloc(((size_t)j->n + 1) * sizeof(*chosen_val));
-		if (!chosen || !chosen_val ||
-		    rec_diversify_list(j->div, idx, val, n, j->n, chosen, chosen_val, &n) < 0)
-			errx(1, "out of memory");
-		idx = chosen;
-		val = chosen_val;
+/* At most this many reasons in a round. */
+#define ROUND_REASONS (1u << 20)
+
+/* Room for a round of up to users lists of j; lists_release frees it. */
+static void lists_init(struct lists *l, const struct job *j, uint32_t users)
+{
+	size_t rows = (size_t)users * j->n + 1, top = j->explain ? j->explain : 1;
+
+	l->cap = users;
+	l->idx = malloc(rows * sizeof(*l->idx));
+	l->val = malloc(rows * sizeof(*l->val));
+	l->len = malloc(((size_t)users + 1) * sizeof(*l->len));
+	l->count = malloc(rows * sizeof(*l->count));
+	l->reasons = malloc(rows * top * sizeof(*l->reasons));
+	l->popular = calloc((size_t)users + 1, sizeof(*l->popular));
+	if (!l->idx || !l->val || !l->len || !l->count || !l->reasons || !l->popular)
+		errx(1, "out of memory");
+}
+
+static void lists_release(struct lists *l)
+{
+	free(l->idx);
+	free(l->val);
+	free(l->len);
+	free(l->count);
+	free(l->reasons);
+	free(l->popular);
+}
+
+/* List x of l: the n ranked candidates idx and val, re-ranked when j
+ * diversifies. */
+static void take_list(const struct job *j, struct lists *l, uint32_t x, const uint32_t *idx,
+		      const float *val, uint32_t n)
+{
+	uint32_t *to = l->idx + (size_t)x * j->n;
+	float *to_val = l->val + (size_t)x * j->n;
+
+	if (!j->div) {
+		memcpy(to, idx, n * sizeof(*to));
+		memcpy(to_val, val, n * sizeof(*to_val));
+		l->len[x] = n;
+	} else if (rec_diversify_list(j->div, idx, val, n, j->n, to, to_val, &l->len[x]) < 0) {
+		errx(1, "out of memory");
 	}
-	if (j->explain) {
-		reasons = malloc(((size_t)n * j->explain + 1) * sizeof(*reasons));
-		count = malloc(((size_t)n + 1) * sizeof(*count));
-		if (!reasons || !count)
-			errx(1, "out of memory");
-		if ((popular = rec_explain(j->m, u, idx, n, j->explain, reasons, count, &e)) < 0)
-			rec_cli_fail(&e);
-	}
-	for (uint32_t r = 0; r < n; r++) {
+}
+
+/* The rows of list x of l; with j->explain, each with its because
+ * field. */
+static void print_list(FILE *fp, const struct job *j, const struct lists *l, uint32_t x,
+		       const char *user, size_t ulen)
+{
+	size_t at = (size_t)x * j->n;
+
+	for (uint32_t r = 0; r < l->len[x]; r++) {
 		size_t len;
-		const char *item = rec_dict_name(j->m->data.items, idx[r], &len);
+		const char *item = rec_dict_name(j->m->data.items, l->idx[at + r], &len);
 
 		rec_csv_field(fp, user, ulen);
 		putc(',', fp);
 		rec_csv_field(fp, item, len);
-		fprintf(fp, ",%u,%.9g", r + 1, val[r]);
+		fprintf(fp, ",%u,%.9g", r + 1, l->val[at + r]);
 		if (j->explain)
-			print_because(fp, j->m, reasons + (size_t)r * j->explain, count[r],
-				      popular);
+			print_because(fp, j->m, l->reasons + (at + r) * j->explain,
+				      l->count[at + r], l->popular[x]);
 		putc('\n', fp);
 	}
-	free(reasons);
-	free(count);
-	free(chosen);
-	free(chosen_val);
 }
 
 /* Where the lists of rec_model_rank go: the users named in names at
- * places which[0..], in order. */
+ * places which[0..], in order, a round of lists at a time. */
 struct printer {
 	FILE *fp;
 	const struct job *j;
 	const int64_t *users;	/* model indices, -1 for unknown */
 	const struct rec_dict *names;
 	const uint32_t *which;
+	struct lists l;
 };
+
+/* The lists of users[first..first + n), their explanations made across
+ * threads, then printed in order. */
+static void print_round(struct printer *p, size_t first, uint32_t n, const uint32_t *idx,
+			const float *val, const uint32_t *found)
+{
+	const struct job *j = p->j;
+	struct rec_error e;
+
+	for (uint32_t t = 0; t < n; t++)
+		take_list(j, &p->l, t, idx + (size_t)t * j->pool, val + (size_t)t * j->pool,
+			  found[t]);
+	if (j->explain &&
+	    rec_explain_users(j->m, p->users + first, n, p->l.idx, p->l.len, j->n, j->explain,
+			      p->l.reasons, p->l.count, p->l.popular, &e) < 0)
+		rec_cli_fail(&e);
+	for (uint32_t t = 0; t < n; t++) {
+		size_t len;
+		const char *name = rec_dict_name(p->names, p->which[first + t], &len);
+
+		print_list(p->fp, j, &p->l, t, name, len);
+	}
+}
 
 static void print_lists(void *ctx, size_t first, uint32_t n, const uint32_t *idx,
 			const float *val, const uint32_t *found)
 {
-	const struct printer *p = ctx;
+	struct printer *p = ctx;
 
-	for (uint32_t t = 0; t < n; t++) {
-		size_t len;
-		const char *name = rec_dict_name(p->names, p->which[first + t], &len);
-		int64_t user = p->users[first + t];
-		struct rec_user u = { 0 };
+	for (uint32_t t = 0; t < n; t += p->l.cap) {
+		uint32_t round = n - t < p->l.cap ? n - t : p->l.cap;
 
-		if (p->j->explain && user >= 0 && rec_user_start(p->j->m, (uint32_t)user, &u) < 0)
-			errx(1, "out of memory");
-		print_list(p->fp, p->j, &u, name, len, idx + (size_t)t * p->j->pool,
-			   val + (size_t)t * p->j->pool, found[t]);
-		rec_user_release(&u);
+		print_round(p, first + t, round, idx + (size_t)t * p->j->pool,
+			    val + (size_t)t * p->j->pool, found + t);
 	}
 }
 
@@ -376,14 +425,17 @@ static void print_lists(void *ctx, size_t first, uint32_t n, const uint32_t *idx
 static void recommend_all(FILE *fp, const struct job *j, const int64_t *users,
 			  size_t count, const struct rec_dict *names, const uint32_t *which)
 {
-	struct printer p = { fp, j, users, names, which };
+	struct printer p = { fp, j, users, names, which, { 0 } };
 	struct rec_rank_options ro = { .k = j->pool, .include_seen = j->include_seen,
 				       .allow = j->allow, .ranked = print_lists, .ctx = &p };
+	uint32_t round = ROUND_REASONS / (j->n * (j->explain ? j->explain : 1));
 	struct rec_error e;
 
+	lists_init(&p.l, j, round ? round : 1);
 	fputs(j->explain ? "user,item,rank,score,because\n" : "user,item,rank,score\n", fp);
 	if (rec_model_rank(j->m, users, count, &ro, &e) < 0)
 		rec_cli_fail(&e);
+	lists_release(&p.l);
 }
 
 /* Keep the users of shard s, in order: users[0..count) compacted to them
@@ -579,6 +631,7 @@ struct streamer {
 	float *scores;
 	uint32_t *idx;
 	float *val;
+	struct lists l;		/* the answer */
 	double *latency;	/* with -v: seconds per event */
 	size_t nlat, caplat;
 };
@@ -586,11 +639,18 @@ struct streamer {
 static int answer(struct streamer *st, const struct rec_event *e, const struct rec_user *u,
 		  struct rec_error *err)
 {
-	uint32_t found;
+	const struct job *j = st->j;
+	struct lists *l = &st->l;
+	int rc = 0;
 
-	rec_user_score(st->j->m, u, st->j->include_seen, st->scores);
-	found = pick(st->j, st->scores, st->idx, st->val);
-	print_list(st->fp, st->j, u, e->user, e->user_len, st->idx, st->val, found);
+	rec_user_score(j->m, u, j->include_seen, st->scores);
+	take_list(j, l, 0, st->idx, st->val, pick(j, st->scores, st->idx, st->val));
+	if (j->explain &&
+	    (rc = rec_explain(j->m, u, l->idx, l->len[0], j->explain, l->reasons, l->count,
+			      err)) < 0)
+		return rc;
+	l->popular[0] = j->explain && rc > 0;
+	print_list(st->fp, j, l, 0, e->user, e->user_len);
 	putc('\n', st->fp);
 	if (fflush(st->fp) == EOF || ferror(st->fp))
 		return rec_error_set(err, REC_EIO, "write failed: %s", strerror(errno));
@@ -722,6 +782,7 @@ static void stream(FILE *fp, struct rec_model *m, struct options *o)
 	st.val = malloc(j.pool * sizeof(*st.val));
 	if (!st.scores || !st.idx || !st.val || rec_stream_init(&st.s, m) < 0)
 		errx(1, "out of memory");
+	lists_init(&st.l, &j, 1);
 	if (o->cli.verbose > 0 && !(st.latency = malloc((st.caplat = 1024) * sizeof(*st.latency))))
 		errx(1, "out of memory");
 	catch_signals();
@@ -747,6 +808,7 @@ static void stream(FILE *fp, struct rec_model *m, struct options *o)
 	free(st.scores);
 	free(st.idx);
 	free(st.val);
+	lists_release(&st.l);
 	end_job(&j, &div, &sim);
 }
 

@@ -896,6 +896,16 @@ struct rec_reason {
 int rec_explain(const struct rec_model *m, const struct rec_user *u, const uint32_t *items,
 		uint32_t n, uint32_t top, struct rec_reason *reasons, uint32_t *count,
 		struct rec_error *err);
+/* rec_explain of many users' lists across threads: users[x] (an index of
+ * the model's dictionary, as trained, or -1 for an unknown user) for the
+ * n[x] items at items + x * stride, his reasons at reasons + x * stride *
+ * top and counts at count + x * stride, rec_explain's 1 or 0 in
+ * popular[x].  Call it from one thread.  0, or a REC_E* code with err
+ * filled by the first user that failed. */
+int rec_explain_users(const struct rec_model *m, const int64_t *users, uint32_t nu,
+		      const uint32_t *items, const uint32_t *n, uint32_t stride, uint32_t top,
+		      struct rec_reason *reasons, uint32_t *count, int *popular,
+		      struct rec_error *err);
 
 /* --- prequential evaluation (replay.c) --- */
 

@@ -181,3 +181,47 @@ int rec_explain(const struct rec_model *m, const struct rec_user *u, const uint3
 	free(ev);
 	return rc == REC_ENOMEM ? rec_error_set(err, rc, "out of memory") : rc;
 }
+
+/* One user's part of rec_explain_users: his training history and state. */
+static int explain_user(const struct rec_model *m, int64_t user, const uint32_t *items,
+			uint32_t n, uint32_t top, struct rec_reason *reasons, uint32_t *count,
+			struct rec_error *err)
+{
+	struct rec_user u = { 0 };
+	int rc = 0;
+
+	if (user >= 0 && (rc = rec_user_start(m, (uint32_t)user, &u)) < 0)
+		return rec_error_set(err, rc, "out of memory");
+	rc = rec_explain(m, &u, items, n, top, reasons, count, err);
+	rec_user_release(&u);
+	return rc;
+}
+
+int rec_explain_users(const struct rec_model *m, const int64_t *users, uint32_t nu,
+		      const uint32_t *items, const uint32_t *n, uint32_t stride, uint32_t top,
+		      struct rec_reason *reasons, uint32_t *count, int *popular,
+		      struct rec_error *err)
+{
+	int blas = rec_blas_serial(), rc = 0;
+	uint32_t failed = nu;
+
+	#pragma omp parallel for schedule(dynamic, 1)
+	for (uint32_t x = 0; x < nu; x++) {
+		struct rec_error e;
+		size_t at = (size_t)x * stride;
+		int r = explain_user(m, users[x], items + at, n[x], top, reasons + at * top,
+				     count + at, &e);
+
+		popular[x] = r > 0;
+		if (r < 0) {
+			#pragma omp critical(rec_explain_users)
+			if (x < failed) {
+				failed = x;
+				rc = r;
+				*err = e;
+			}
+		}
+	}
+	rec_blas_restore(blas);
+	return rc;
+}
