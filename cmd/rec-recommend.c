@@ -269,29 +269,33 @@ static uint32_t pick(const struct job *j, float *scores, uint32_t *idx, float *v
 }
 
 /* The because field of one row: its reasons as item:share separated by
- * '|', or popular. */
+ * '|', or popular, made in *buf of *cap bytes, which it grows. */
 static void print_because(FILE *fp, const struct rec_model *m, const struct rec_reason *r,
-			  uint32_t n, int popular)
+			  uint32_t n, int popular, char **buf, size_t *cap)
 {
-	char *buf = NULL;
 	size_t size = 0;
-	FILE *mem = open_memstream(&buf, &size);
 
-	if (!mem)
-		errx(1, "out of memory");
-	if (popular)
-		fputs("popular", mem);
 	for (uint32_t x = 0; !popular && x < n; x++) {
 		size_t len;
 		const char *item = rec_dict_name(m->data.items, r[x].item, &len);
 
-		fprintf(mem, "%s%.*s:%.9g", x ? "|" : "", (int)len, item, r[x].share);
+		/* '|', the item, ':' and a float of %.9g, at most 16 bytes */
+		if (size + len + 20 > *cap) {
+			*cap = 2 * (size + len + 20);
+			if (!(*buf = realloc(*buf, *cap)))
+				errx(1, "out of memory");
+		}
+		if (x)
+			(*buf)[size++] = '|';
+		memcpy(*buf + size, item, len);
+		size += len;
+		size += (size_t)snprintf(*buf + size, *cap - size, ":%.9g", r[x].share);
 	}
-	if (fclose(mem) == EOF)
-		errx(1, "out of memory");
 	putc(',', fp);
-	rec_csv_field(fp, buf, size);
-	free(buf);
+	if (popular)
+		fputs("popular", fp);
+	else
+		rec_csv_field(fp, *buf ? *buf : "", size);
 }
 
 /* A round of lists as they are printed, x at idx + x * n and val + x * n
@@ -303,6 +307,8 @@ struct lists {
 	float *val;
 	struct rec_reason *reasons;
 	int *popular;
+	char *field;		/* a because field as it is made */
+	size_t field_cap;
 };
 
 /* At most this many reasons in a round. */
@@ -320,6 +326,8 @@ static void lists_init(struct lists *l, const struct job *j, uint32_t users)
 	l->count = malloc(rows * sizeof(*l->count));
 	l->reasons = malloc(rows * top * sizeof(*l->reasons));
 	l->popular = calloc((size_t)users + 1, sizeof(*l->popular));
+	l->field = NULL;
+	l->field_cap = 0;
 	if (!l->idx || !l->val || !l->len || !l->count || !l->reasons || !l->popular)
 		errx(1, "out of memory");
 }
@@ -332,6 +340,7 @@ static void lists_release(struct lists *l)
 	free(l->count);
 	free(l->reasons);
 	free(l->popular);
+	free(l->field);
 }
 
 /* List x of l: the n ranked candidates idx and val, re-ranked when j
@@ -353,7 +362,7 @@ static void take_list(const struct job *j, struct lists *l, uint32_t x, const ui
 
 /* The rows of list x of l; with j->explain, each with its because
  * field. */
-static void print_list(FILE *fp, const struct job *j, const struct lists *l, uint32_t x,
+static void print_list(FILE *fp, const struct job *j, struct lists *l, uint32_t x,
 		       const char *user, size_t ulen)
 {
 	size_t at = (size_t)x * j->n;
@@ -368,7 +377,8 @@ static void print_list(FILE *fp, const struct job *j, const struct lists *l, uin
 		fprintf(fp, ",%u,%.9g", r + 1, l->val[at + r]);
 		if (j->explain)
 			print_because(fp, j->m, l->reasons + (at + r) * j->explain,
-				      l->count[at + r], l->popular[x]);
+				      l->count[at + r], l->popular[x], &l->field,
+				      &l->field_cap);
 		putc('\n', fp);
 	}
 }
