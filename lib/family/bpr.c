@@ -27,6 +27,7 @@
 
 #include "internal.h"
 #include "nn.h"
+#include "pairs.h"
 
 #define NONE UINT32_MAX
 
@@ -60,13 +61,6 @@ static const double default_lr[] = {
 /* Draws of an unseen item before giving up on a user who has seen nearly
  * everything. */
 #define MAX_DRAWS 64
-
-/* Fold-in: SGD passes over the history, at least FOLD_MIN_STEPS steps so
- * that a short history moves a new user's zero vector, and their learning
- * rate. */
-#define FOLD_PASSES 3
-#define FOLD_MIN_STEPS 200
-#define FOLD_LR 0.1f
 
 /* The learned arrays; the same layout serves the solvers' moments. */
 struct bpr_params {
@@ -278,10 +272,7 @@ static uint32_t draw_negative(const struct rec_model *m, const float *pu,
 struct trainer {
 	struct rec_model *m;
 	struct bpr *s;
-	uint32_t *user;		/* per entry */
-	uint32_t *seen;		/* each row's items in ascending order */
-	uint32_t *order;	/* the entries an epoch visits */
-	uint64_t n;		/* how many */
+	struct rec_pairs pairs;
 	struct bpr_params m1, m2;	/* Adam's moments; AdaGrad's sums in m2 */
 	uint32_t width;		/* floats of m2 per row: k for Adam, 1 for AdaGrad */
 	float *scratch;		/* 3 k floats per thread */
@@ -370,13 +361,14 @@ static double fit_triple(const struct trainer *t, uint32_t u, uint32_t i, uint32
 	return w * rec_nn_softplus(-x);
 }
 
-static double fit_entry(const struct trainer *t, uint64_t e, float *g,
-			struct rec_rng *rng, uint64_t step)
+static double fit_entry(const void *ctx, uint64_t e, float *g, struct rec_rng *rng,
+			uint64_t step)
 {
+	const struct trainer *t = ctx;
 	const struct rec_dataset *d = &t->m->data;
-	uint32_t u = t->user[e], k = t->s->k, j;
+	uint32_t u = t->pairs.user[e], k = t->s->k, j;
 	uint64_t a = d->rowptr[u];
-	struct seen seen = { t->seen + a, (uint32_t)(d->rowptr[u + 1] - a), 0 };
+	struct seen seen = { t->pairs.seen + a, (uint32_t)(d->rowptr[u + 1] - a), 0 };
 	float sj;
 
 	j = draw_negative(t->m, t->s->w.p + (size_t)u * k, &seen, t->negatives, rng, &sj);
@@ -386,41 +378,18 @@ static double fit_entry(const struct trainer *t, uint64_t e, float *g,
 			  (float)rec_model_decay(t->m, d->time[e]), g, step);
 }
 
-/* One pass over the entries in a fresh order, shared out among the
- * threads in chunks as they come free, so that a thread slowed by other
- * work on the machine does not hold the epoch back; each draws negatives
- * from its own stream.  *mean gets the mean loss of the triples. */
+/* One pass over the entries; *mean gets the mean loss of the triples. */
 static int run_epoch(void *ctx, uint32_t ep, struct rec_rng *rng, double *mean,
 		     struct rec_error *err)
 {
 	struct trainer *t = ctx;
-	uint64_t n = t->n, base = t->step, seed = rec_rng_next(rng);
-	double loss = 0;
 
 	(void)ep;
 	(void)err;
-	rec_rng_shuffle_u32(rng, t->order, n);
-	#pragma omp parallel reduction(+:loss)
-	{
-		int id = omp_get_thread_num();
-		float *g = t->scratch + (size_t)id * 3 * t->s->k;
-		struct rec_rng r;
-
-		rec_rng_seed(&r, seed + (uint64_t)id);
-		#pragma omp for schedule(dynamic, 1024)
-		for (uint64_t a = 0; a < n; a++)
-			loss += fit_entry(t, t->order[a], g, &r, base + a + 1);
-	}
-	t->step += n;
-	*mean = loss / (double)(n ? n : 1);
+	*mean = rec_pairs_epoch(&t->pairs, rng, fit_entry, t, t->scratch, 3 * (size_t)t->s->k,
+				t->step);
+	t->step += t->pairs.n;
 	return 0;
-}
-
-static int by_index(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return (x > y) - (x < y);
 }
 
 /* Set up training over the entries of the users with visit[u] (all users
@@ -441,23 +410,9 @@ static int trainer_init(struct trainer *t, struct rec_model *m, const uint8_t *v
 	t->reg = (float)m->hp[HP_REG];
 	t->reg_bias = (float)m->hp[HP_REG_BIAS];
 	t->negatives = (uint32_t)m->hp[HP_NEGATIVES];
-	t->user = rec_alloc_large((d->nnz + 1) * sizeof(*t->user));
-	t->seen = rec_alloc_large((d->nnz + 1) * sizeof(*t->seen));
-	t->order = rec_alloc_large((d->nnz + 1) * sizeof(*t->order));
 	t->scratch = malloc((size_t)omp_get_max_threads() * 3 * k * sizeof(float));
-	if (!t->user || !t->seen || !t->order || !t->scratch)
+	if (rec_pairs_init(&t->pairs, d, visit) < 0 || !t->scratch)
 		return REC_ENOMEM;
-	memcpy(t->seen, d->col, d->nnz * sizeof(*t->seen));
-	#pragma omp parallel for schedule(dynamic, 64)
-	for (uint32_t u = 0; u < d->nusers; u++)
-		qsort(t->seen + d->rowptr[u], d->rowptr[u + 1] - d->rowptr[u],
-		      sizeof(*t->seen), by_index);
-	for (uint32_t u = 0; u < d->nusers; u++)
-		for (uint64_t e = d->rowptr[u]; e < d->rowptr[u + 1]; e++) {
-			t->user[e] = u;
-			if (!visit || visit[u])
-				t->order[t->n++] = (uint32_t)e;
-		}
 	if (t->solver == SOLVER_ADAM && params_alloc(&t->m1, d->nusers, d->nitems, k) < 0)
 		return REC_ENOMEM;
 	t->width = t->solver == SOLVER_ADAM ? k : 1;
@@ -466,11 +421,11 @@ static int trainer_init(struct trainer *t, struct rec_model *m, const uint8_t *v
 	return 0;
 }
 
-static void trainer_release(struct trainer *t)
+static void trainer_release(void *ctx)
 {
-	free(t->user);
-	free(t->seen);
-	free(t->order);
+	struct trainer *t = ctx;
+
+	rec_pairs_release(&t->pairs);
 	free(t->scratch);
 	params_free(&t->m1);
 	params_free(&t->m2);
@@ -484,41 +439,36 @@ static void init_factors(struct rec_model *m, uint64_t seed)
 	struct rec_rng rng;
 
 	rec_rng_seed(&rng, seed);
-	for (size_t j = 0; j < (size_t)d->nusers * s->k; j++)
-		s->w.p[j] = (float)(sd * rec_rng_normal(&rng));
-	for (size_t j = 0; j < (size_t)d->nitems * s->k; j++)
-		s->w.q[j] = (float)(sd * rec_rng_normal(&rng));
+	rec_pairs_normal(s->w.p, (size_t)d->nusers * s->k, sd, &rng);
+	rec_pairs_normal(s->w.q, (size_t)d->nitems * s->k, sd, &rng);
 	memset(s->w.b, 0, d->nitems * sizeof(*s->w.b));
 }
 
-/* Epochs with early stopping on opt->validation, which update leaves
- * out. */
-static int train_epochs(struct trainer *t, uint32_t epochs,
-			const struct rec_train_options *opt, struct rec_error *err)
+/* Training (since NULL) with the model's solver, early stopping on
+ * opt->validation; an update's with plain SGD and the old items fixed. */
+static int setup(void *ctx, struct rec_model *m, const struct rec_pairs_since *since,
+		 struct rec_epochs *e)
 {
-	struct rec_epochs e = { epochs, (uint32_t)t->m->hp[HP_PATIENCE], 0, "loss",
-				run_epoch, NULL, t };
+	struct trainer *t = ctx;
+	int rc = trainer_init(t, m, since ? since->touched : NULL,
+			      since ? SOLVER_SGD : (int)m->hp[HP_SOLVER]);
 
-	return rec_train_epochs(t->m, &e, opt, err);
+	t->fixed_items = since ? since->items : 0;
+	*e = (struct rec_epochs){ (uint32_t)m->hp[HP_EPOCHS], (uint32_t)m->hp[HP_PATIENCE], 0,
+				  "loss", run_epoch, NULL, t };
+	return rc;
 }
+
+static const struct rec_pairs_family bpr_family = {
+	"bpr", setup, trainer_release, init_factors
+};
 
 static int bpr_train(struct rec_model *m, const struct rec_train_options *opt,
 		     struct rec_error *err)
 {
 	struct trainer t;
-	int rc;
 
-	if (m->data.nnz > UINT32_MAX)
-		return rec_error_set(err, REC_EINVAL, "bpr trains on at most 2^32 events");
-	if (trainer_init(&t, m, NULL, (int)m->hp[HP_SOLVER]) < 0) {
-		rc = rec_error_set(err, REC_ENOMEM, "out of memory");
-		goto out;
-	}
-	init_factors(m, opt->seed);
-	rc = train_epochs(&t, (uint32_t)m->hp[HP_EPOCHS], opt, err);
-out:
-	trainer_release(&t);
-	return rc < 0 ? rc : 0;
+	return rec_pairs_train(m, &bpr_family, &t, NULL, opt, err);
 }
 
 /* --- incremental training --- */
@@ -540,28 +490,15 @@ static int bpr_update(struct rec_model *m, uint32_t old_users, uint32_t old_item
 {
 	struct bpr *s = m->state;
 	const struct rec_dataset *d = &m->data;
-	struct rec_train_options quiet = *opt;
+	struct rec_pairs_since since = { old_users, old_items, touched };
 	struct trainer t;
 	size_t k = s->k;
-	int rc;
 
 	if (rec_grow_floats(&s->w.p, old_users * k, d->nusers * k) < 0 ||
 	    rec_grow_floats(&s->w.q, old_items * k, d->nitems * k) < 0 ||
 	    rec_grow_floats(&s->w.b, old_items, d->nitems) < 0)
 		return rec_error_set(err, REC_ENOMEM, "out of memory");
-	if (!opt->passes)
-		return 0;
-	if (d->nnz > UINT32_MAX)
-		return rec_error_set(err, REC_EINVAL, "bpr trains on at most 2^32 events");
-	quiet.validation = NULL;
-	rc = trainer_init(&t, m, touched, SOLVER_SGD);
-	t.fixed_items = old_items;
-	if (rc < 0)
-		rc = rec_error_set(err, rc, "out of memory");
-	else
-		rc = train_epochs(&t, opt->passes, &quiet, err);
-	trainer_release(&t);
-	return rc < 0 ? rc : 0;
+	return rec_pairs_train(m, &bpr_family, &t, &since, opt, err);
 }
 
 /* --- fold-in --- */
@@ -588,38 +525,38 @@ static void fold_step(const struct rec_model *m, float *pu, uint32_t i, uint32_t
 
 	#pragma omp simd
 	for (uint32_t f = 0; f < s->k; f++)
-		pu[f] += FOLD_LR * (d * (qi[f] - qj[f]) - reg * pu[f]);
+		pu[f] += REC_PAIRS_FOLD_LR * (d * (qi[f] - qj[f]) - reg * pu[f]);
+}
+
+/* What a fold-in's steps share. */
+struct fold {
+	const struct rec_model *m;
+	float *pu;
+	struct seen seen;
+	uint32_t candidates;
+};
+
+static void fold_event(void *ctx, uint32_t i, float w, struct rec_rng *rng)
+{
+	const struct fold *f = ctx;
+	float sj;
+	uint32_t j = draw_negative(f->m, f->pu, &f->seen, f->candidates, rng, &sj);
+
+	if (j != NONE)
+		fold_step(f->m, f->pu, i, j, sj, w);
 }
 
 static int bpr_fold_in(const struct rec_model *m, struct rec_user *u)
 {
-	uint32_t ni = m->data.nitems, candidates = (uint32_t)m->hp[HP_NEGATIVES];
-	uint64_t steps = (uint64_t)u->n * FOLD_PASSES;
+	struct fold f = { m, u->state, { NULL, 0, 0 }, (uint32_t)m->hp[HP_NEGATIVES] };
 	uint32_t *table = NULL;
-	float *weight = rec_user_weights(m, u);
-	struct seen seen;
-	struct rec_rng rng;
+	int rc;
 
-	if (!weight || seen_hash(&seen, u, ni, &table) < 0) {
-		free(weight);
+	if (seen_hash(&f.seen, u, m->data.nitems, &table) < 0)
 		return REC_ENOMEM;
-	}
-	rec_rng_seed(&rng, rec_user_seed(u));
-	if (u->n && steps < FOLD_MIN_STEPS)
-		steps = FOLD_MIN_STEPS;
-	for (uint64_t step = 0; step < steps; step++) {
-		uint32_t e = (uint32_t)(step % u->n), j;
-		float sj;
-
-		if (u->items[e] >= ni)
-			continue;
-		j = draw_negative(m, u->state, &seen, candidates, &rng, &sj);
-		if (j != NONE)
-			fold_step(m, u->state, u->items[e], j, sj, weight[e]);
-	}
+	rc = rec_pairs_fold(m, u, fold_event, &f);
 	free(table);
-	free(weight);
-	return 0;
+	return rc;
 }
 
 static void bpr_score_user(const struct rec_model *m, const struct rec_user *u,

@@ -31,6 +31,7 @@
 
 #include "internal.h"
 #include "nn.h"
+#include "pairs.h"
 
 #define NONE UINT32_MAX
 
@@ -58,11 +59,7 @@ static const struct rec_hparam hybrid_hparams[NHP] = {
 /* Draws of an unseen item with events before giving up, for loss=bpr. */
 #define MAX_DRAWS 64
 
-/* Fold-in, as bpr's: SGD passes over the history, at least FOLD_MIN_STEPS
- * steps, at FOLD_LR; and incremental training's plain SGD rate. */
-#define FOLD_PASSES 3
-#define FOLD_MIN_STEPS 200
-#define FOLD_LR 0.1f
+/* Incremental training's plain SGD rate. */
 #define UPDATE_LR 0.05f
 
 /* The learned arrays; the same layout, one float a row, holds AdaGrad's
@@ -319,10 +316,7 @@ static float hybrid_predict(const struct rec_model *m, int64_t user, int64_t ite
 struct trainer {
 	struct rec_model *m;
 	struct hybrid *h;
-	uint32_t *user;		/* per entry */
-	uint32_t *seen;		/* each row's items in ascending order */
-	uint32_t *order;	/* the entries an epoch visits */
-	uint64_t n;
+	struct rec_pairs pairs;
 	struct rows acc;	/* AdaGrad's sums; none for plain SGD */
 	float *scratch;		/* SCRATCH k floats per thread */
 	float lr, reg, reg_bias;
@@ -460,13 +454,16 @@ static float slope(const struct trainer *t, float x, float weight, float decay)
 
 /* One step on the event e and a negative drawn for it; returns the
  * weighted loss before the step. */
-static double fit_entry(const struct trainer *t, uint64_t e, float *g, struct rec_rng *rng)
+static double fit_entry(const void *ctx, uint64_t e, float *g, struct rec_rng *rng,
+			uint64_t step)
 {
+	const struct trainer *t = ctx;
 	const struct rec_dataset *ds = &t->m->data;
-	uint32_t u = t->user[e], i = ds->col[e], k = t->h->k, j;
+	uint32_t u = t->pairs.user[e], i = ds->col[e], k = t->h->k, j;
 	float si, sj, weight, x, decay = (float)rec_model_decay(t->m, ds->time[e]);
-	const uint32_t *seen = t->seen + ds->rowptr[u];
+	const uint32_t *seen = t->pairs.seen + ds->rowptr[u];
 
+	(void)step;
 	user_vector(t->m, u, g);
 	si = item_vector(t->m, i, g + k) + rec_dot(g, g + k, k);
 	j = negative(t, g, si, seen, (uint32_t)(ds->rowptr[u + 1] - ds->rowptr[u]), rng,
@@ -479,38 +476,17 @@ static double fit_entry(const struct trainer *t, uint64_t e, float *g, struct re
 	       decay * rec_nn_softplus(-x);
 }
 
-/* One pass over the entries in a fresh order, shared out among threads
- * in chunks, each drawing from its own stream. */
+/* One pass over the entries; *mean gets the mean loss. */
 static int run_epoch(void *ctx, uint32_t ep, struct rec_rng *rng, double *mean,
 		     struct rec_error *err)
 {
 	struct trainer *t = ctx;
-	uint64_t n = t->n, seed = rec_rng_next(rng);
-	double loss = 0;
 
 	(void)ep;
 	(void)err;
-	rec_rng_shuffle_u32(rng, t->order, n);
-	#pragma omp parallel reduction(+:loss)
-	{
-		int id = omp_get_thread_num();
-		struct rec_rng r;
-
-		rec_rng_seed(&r, seed + (uint64_t)id);
-		#pragma omp for schedule(dynamic, 1024)
-		for (uint64_t a = 0; a < n; a++)
-			loss += fit_entry(t, t->order[a],
-					  t->scratch + (size_t)id * SCRATCH * t->h->k, &r);
-	}
-	*mean = loss / (double)(n ? n : 1);
+	*mean = rec_pairs_epoch(&t->pairs, rng, fit_entry, t, t->scratch,
+				SCRATCH * (size_t)t->h->k, 0);
 	return 0;
-}
-
-static int ascending(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return (x > y) - (x < y);
 }
 
 /* Training over the entries of the users with visit[u] (all when NULL),
@@ -518,7 +494,6 @@ static int ascending(const void *a, const void *b)
 static int trainer_init(struct trainer *t, struct rec_model *m, const uint8_t *visit,
 			int sgd)
 {
-	const struct rec_dataset *ds = &m->data;
 	struct hybrid *h = m->state;
 
 	memset(t, 0, sizeof(*t));
@@ -530,32 +505,17 @@ static int trainer_init(struct trainer *t, struct rec_model *m, const uint8_t *v
 	t->loss = (int)m->hp[HP_LOSS];
 	t->negatives = (uint32_t)m->hp[HP_NEGATIVES];
 	t->max_sampled = (uint32_t)m->hp[HP_MAX_SAMPLED];
-	t->user = rec_alloc_large((ds->nnz + 1) * sizeof(*t->user));
-	t->seen = rec_alloc_large((ds->nnz + 1) * sizeof(*t->seen));
-	t->order = rec_alloc_large((ds->nnz + 1) * sizeof(*t->order));
 	t->scratch = malloc((size_t)omp_get_max_threads() * SCRATCH * h->k * sizeof(float));
-	if (!t->user || !t->seen || !t->order || !t->scratch)
+	if (!t->scratch || (!sgd && rows_alloc(&t->acc, m, h->nuf, h->nif, 1) < 0))
 		return REC_ENOMEM;
-	if (!sgd && rows_alloc(&t->acc, m, h->nuf, h->nif, 1) < 0)
-		return REC_ENOMEM;
-	memcpy(t->seen, ds->col, ds->nnz * sizeof(*t->seen));
-	for (uint32_t u = 0; u < ds->nusers; u++) {
-		qsort(t->seen + ds->rowptr[u], ds->rowptr[u + 1] - ds->rowptr[u],
-		      sizeof(*t->seen), ascending);
-		for (uint64_t e = ds->rowptr[u]; e < ds->rowptr[u + 1]; e++) {
-			t->user[e] = u;
-			if (!visit || visit[u])
-				t->order[t->n++] = (uint32_t)e;
-		}
-	}
-	return 0;
+	return rec_pairs_init(&t->pairs, &m->data, visit);
 }
 
-static void trainer_release(struct trainer *t)
+static void trainer_release(void *ctx)
 {
-	free(t->user);
-	free(t->seen);
-	free(t->order);
+	struct trainer *t = ctx;
+
+	rec_pairs_release(&t->pairs);
 	free(t->scratch);
 	rows_free(&t->acc);
 }
@@ -576,38 +536,36 @@ static void init_rows(struct rec_model *m, uint64_t seed)
 	for (uint32_t i = 0; i < ds->nitems; i++)
 		for (uint32_t c = 0; m->popularity[i] > 0 && c < h->k; c++)
 			h->w.q[(size_t)i * h->k + c] = (float)(sd * rec_rng_normal(&rng));
-	for (size_t x = 0; x < (size_t)h->nuf * h->k; x++)
-		h->w.pf[x] = (float)(sd * rec_rng_normal(&rng));
-	for (size_t x = 0; x < (size_t)h->nif * h->k; x++)
-		h->w.qf[x] = (float)(sd * rec_rng_normal(&rng));
+	rec_pairs_normal(h->w.pf, (size_t)h->nuf * h->k, sd, &rng);
+	rec_pairs_normal(h->w.qf, (size_t)h->nif * h->k, sd, &rng);
 }
 
-static int train_epochs(struct trainer *t, uint32_t epochs,
-			const struct rec_train_options *opt, struct rec_error *err)
+/* Training (since NULL) by AdaGrad, early stopping on opt->validation;
+ * an update's by plain SGD with the old items and the attributes fixed. */
+static int setup(void *ctx, struct rec_model *m, const struct rec_pairs_since *since,
+		 struct rec_epochs *e)
 {
-	struct rec_epochs e = { epochs, (uint32_t)t->m->hp[HP_PATIENCE], 0,
-				t->loss == LOSS_WARP ? "warp loss" : "loss", run_epoch, NULL, t };
+	struct trainer *t = ctx;
+	int rc = trainer_init(t, m, since ? since->touched : NULL, since != NULL);
 
-	return rec_train_epochs(t->m, &e, opt, err);
+	t->fixed_items = since ? since->items : 0;
+	t->fixed_attributes = since != NULL;
+	*e = (struct rec_epochs){ (uint32_t)m->hp[HP_EPOCHS], (uint32_t)m->hp[HP_PATIENCE], 0,
+				  t->loss == LOSS_WARP ? "warp loss" : "loss", run_epoch, NULL,
+				  t };
+	return rc;
 }
+
+static const struct rec_pairs_family hybrid_family = {
+	"hybrid", setup, trainer_release, init_rows
+};
 
 static int hybrid_train(struct rec_model *m, const struct rec_train_options *opt,
 			struct rec_error *err)
 {
 	struct trainer t;
-	int rc;
 
-	if (m->data.nnz > UINT32_MAX)
-		return rec_error_set(err, REC_EINVAL, "hybrid trains on at most 2^32 events");
-	if (trainer_init(&t, m, NULL, 0) < 0) {
-		rc = rec_error_set(err, REC_ENOMEM, "out of memory");
-		goto out;
-	}
-	init_rows(m, opt->seed);
-	rc = train_epochs(&t, (uint32_t)m->hp[HP_EPOCHS], opt, err);
-out:
-	trainer_release(&t);
-	return rc < 0 ? rc : 0;
+	return rec_pairs_train(m, &hybrid_family, &t, NULL, opt, err);
 }
 
 int rec_hybrid_step(struct rec_model *m, uint32_t user, uint32_t item, uint32_t negative,
@@ -638,29 +596,15 @@ static int hybrid_update(struct rec_model *m, uint32_t old_users, uint32_t old_i
 {
 	struct hybrid *h = m->state;
 	const struct rec_dataset *ds = &m->data;
-	struct rec_train_options quiet = *opt;
+	struct rec_pairs_since since = { old_users, old_items, touched };
 	struct trainer t;
 	size_t k = h->k;
-	int rc;
 
 	if (rec_grow_floats(&h->w.p, old_users * k, ds->nusers * k) < 0 ||
 	    rec_grow_floats(&h->w.q, old_items * k, ds->nitems * k) < 0 ||
 	    rec_grow_floats(&h->w.b, old_items, ds->nitems) < 0)
 		return rec_error_set(err, REC_ENOMEM, "out of memory");
-	if (!opt->passes)
-		return 0;
-	if (ds->nnz > UINT32_MAX)
-		return rec_error_set(err, REC_EINVAL, "hybrid trains on at most 2^32 events");
-	quiet.validation = NULL;
-	rc = trainer_init(&t, m, touched, 1);
-	t.fixed_items = old_items;
-	t.fixed_attributes = 1;
-	if (rc < 0)
-		rc = rec_error_set(err, rc, "out of memory");
-	else
-		rc = train_epochs(&t, opt->passes, &quiet, err);
-	trainer_release(&t);
-	return rc < 0 ? rc : 0;
+	return rec_pairs_train(m, &hybrid_family, &t, &since, opt, err);
 }
 
 /* --- fold-in --- */
@@ -704,56 +648,42 @@ static void fold_step(const struct rec_model *m, float *pu, const float *qi, flo
 	float d = w / (1 + expf(bi + rec_dot(pu, qi, h->k) - sj));
 
 	for (uint32_t c = 0; c < h->k; c++)
-		pu[c] += FOLD_LR * (d * (qi[c] - qj[c]) - reg * pu[c]);
+		pu[c] += REC_PAIRS_FOLD_LR * (d * (qi[c] - qj[c]) - reg * pu[c]);
 }
 
-/* The known items of u's history, ascending, into a new array. */
-static uint32_t *sorted_history(const struct rec_model *m, const struct rec_user *u,
-				uint32_t *n)
-{
-	uint32_t *s = malloc(((size_t)u->n + 1) * sizeof(*s));
+/* What a fold-in's steps share: a trainer for the negatives, the user's
+ * vector, the composed qi and qj in q, the history's items ascending. */
+struct fold {
+	struct trainer t;
+	float *pu, *q;
+	uint32_t *seen, ns;
+};
 
-	*n = 0;
-	for (uint32_t e = 0; s && e < u->n; e++)
-		if (u->items[e] < m->data.nitems)
-			s[(*n)++] = u->items[e];
-	if (s)
-		qsort(s, *n, sizeof(*s), ascending);
-	return s;
+static void fold_event(void *ctx, uint32_t i, float weight, struct rec_rng *rng)
+{
+	struct fold *f = ctx;
+	const struct rec_model *m = f->t.m;
+	uint32_t k = f->t.h->k, j;
+	float bi = item_vector(m, i, f->q), sj, w;
+
+	j = negative(&f->t, f->pu, 0, f->seen, f->ns, rng, f->q + k, &sj, &w);
+	if (j != NONE)
+		fold_step(m, f->pu, f->q, bi, f->q + k, sj, weight);
 }
 
 static int hybrid_fold_in(const struct rec_model *m, struct rec_user *u)
 {
 	const struct hybrid *h = m->state;
-	struct trainer t = { .m = (struct rec_model *)m, .h = (struct hybrid *)h,
-			     .negatives = (uint32_t)m->hp[HP_NEGATIVES] };
-	uint64_t steps = (uint64_t)u->n * FOLD_PASSES;
-	float *weight = rec_user_weights(m, u), *q = malloc(2 * (size_t)h->k * sizeof(*q));
-	uint32_t ns, *seen = sorted_history(m, u, &ns);
-	struct rec_rng rng;
+	struct fold f = { .t = { .m = (struct rec_model *)m, .h = (struct hybrid *)h,
+				 .negatives = (uint32_t)m->hp[HP_NEGATIVES] },
+			  .pu = u->state, .q = malloc(2 * (size_t)h->k * sizeof(*f.q)) };
 	int rc = REC_ENOMEM;
 
-	if (!weight || !q || !seen)
-		goto out;
-	rec_rng_seed(&rng, rec_user_seed(u));
-	if (u->n && steps < FOLD_MIN_STEPS)
-		steps = FOLD_MIN_STEPS;
-	for (uint64_t step = 0; step < steps; step++) {
-		uint32_t e = (uint32_t)(step % u->n), j;
-		float bi, sj, w;
-
-		if (u->items[e] >= m->data.nitems)
-			continue;
-		bi = item_vector(m, u->items[e], q);
-		j = negative(&t, u->state, 0, seen, ns, &rng, q + h->k, &sj, &w);
-		if (j != NONE)
-			fold_step(m, u->state, q, bi, q + h->k, sj, weight[e]);
-	}
-	rc = 0;
-out:
-	free(weight);
-	free(q);
-	free(seen);
+	f.seen = rec_pairs_history(m, u, &f.ns);
+	if (f.q && f.seen)
+		rc = rec_pairs_fold(m, u, fold_event, &f);
+	free(f.q);
+	free(f.seen);
 	return rc;
 }
 

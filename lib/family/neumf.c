@@ -33,6 +33,7 @@
 
 #include "internal.h"
 #include "nn.h"
+#include "pairs.h"
 
 #define NONE UINT32_MAX
 
@@ -515,13 +516,6 @@ static float neumf_predict(const struct rec_model *m, int64_t user, int64_t item
 
 /* --- negative sampling --- */
 
-static int by_index(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return (x > y) - (x < y);
-}
-
 /* An item drawn uniformly among those not in seen[0..n), or NONE after
  * MAX_DRAWS draws. */
 static uint32_t draw_negative(uint32_t nitems, const uint32_t *seen, uint32_t n,
@@ -548,10 +542,7 @@ struct batch {
 struct trainer {
 	struct rec_model *m;
 	struct neumf *s;
-	uint32_t *owner;	/* the user of each entry */
-	uint32_t *seen;		/* each row's items in ascending order */
-	uint32_t *order;	/* the entries an epoch visits */
-	uint64_t n;		/* how many */
+	struct rec_pairs pairs;
 	uint32_t per;		/* rows per event: 1 + negatives */
 	uint32_t events;	/* events per batch */
 	struct batch b;
@@ -569,11 +560,11 @@ struct trainer {
 	struct rec_nn_adam adam;
 };
 
-static void trainer_release(struct trainer *t)
+static void trainer_release(void *ctx)
 {
-	free(t->owner);
-	free(t->seen);
-	free(t->order);
+	struct trainer *t = ctx;
+
+	rec_pairs_release(&t->pairs);
 	free(t->b.user);
 	free(t->b.item);
 	free(t->b.label);
@@ -591,26 +582,6 @@ static void trainer_release(struct trainer *t)
 	free(t->touched_item);
 	free(t->umark);
 	free(t->imark);
-}
-
-/* Each user's items in ascending order, and the owner of each entry. */
-static int sort_rows(struct trainer *t)
-{
-	const struct rec_dataset *d = &t->m->data;
-
-	t->owner = rec_alloc_large((d->nnz + 1) * sizeof(*t->owner));
-	t->seen = rec_alloc_large((d->nnz + 1) * sizeof(*t->seen));
-	if (!t->owner || !t->seen)
-		return REC_ENOMEM;
-	memcpy(t->seen, d->col, d->nnz * sizeof(*t->seen));
-	#pragma omp parallel for schedule(dynamic, 64)
-	for (uint32_t u = 0; u < d->nusers; u++)
-		qsort(t->seen + d->rowptr[u], d->rowptr[u + 1] - d->rowptr[u],
-		      sizeof(*t->seen), by_index);
-	for (uint32_t u = 0; u < d->nusers; u++)
-		for (uint64_t e = d->rowptr[u]; e < d->rowptr[u + 1]; e++)
-			t->owner[e] = u;
-	return 0;
 }
 
 /* Set up training over the events of the users with visit[u] (all when
@@ -636,8 +607,7 @@ static int trainer_init(struct trainer *t, struct rec_model *m, const uint8_t *v
 	slice = (rows > cands ? rows : cands) / (size_t)t->threads + 1;
 	if (slice > INT32_MAX / MAX_SIZE)
 		return REC_ENOMEM;
-	if (sort_rows(t) < 0 ||
-	    !(t->order = rec_alloc_large((d->nnz + 1) * sizeof(*t->order))) ||
+	if (rec_pairs_init(&t->pairs, d, visit) < 0 ||
 	    !(t->b.user = malloc(rows * sizeof(*t->b.user))) ||
 	    !(t->b.item = malloc(rows * sizeof(*t->b.item))) ||
 	    !(t->b.label = malloc(rows * sizeof(*t->b.label))) ||
@@ -658,9 +628,6 @@ static int trainer_init(struct trainer *t, struct rec_model *m, const uint8_t *v
 	    weights_alloc(&t->m1, t->s, d->nusers, d->nitems) < 0 ||
 	    weights_alloc(&t->m2, t->s, d->nusers, d->nitems) < 0)
 		return REC_ENOMEM;
-	for (uint64_t e = 0; e < d->nnz; e++)
-		if (!visit || visit[t->owner[e]])
-			t->order[t->n++] = (uint32_t)e;
 	return 0;
 }
 
@@ -675,17 +642,17 @@ static uint32_t build_batch(struct trainer *t, const uint32_t *order, uint32_t n
 
 	*ncand = 0;
 	for (uint32_t a = 0; a < n; a++) {
-		uint32_t e = order[a], u = t->owner[e];
+		uint32_t e = order[a], u = t->pairs.user[e];
 		uint64_t lo = d->rowptr[u];
 		uint32_t len = (uint32_t)(d->rowptr[u + 1] - lo), j = NONE;
 		float w = (float)rec_model_decay(t->m, d->time[e]);
 
 		for (uint32_t r = 0; r < t->per; r++, rows++) {
 			if (r && t->candidates == 1)
-				j = draw_negative(d->nitems, t->seen + lo, len, rng);
+				j = draw_negative(d->nitems, t->pairs.seen + lo, len, rng);
 			for (uint32_t c = 0; r && t->candidates > 1 && c < t->candidates; c++) {
 				t->cand_user[*ncand] = u;
-				t->cand_item[(*ncand)++] = draw_negative(d->nitems, t->seen + lo,
+				t->cand_item[(*ncand)++] = draw_negative(d->nitems, t->pairs.seen + lo,
 									 len, rng);
 			}
 			t->b.user[rows] = u;
@@ -873,34 +840,17 @@ static int run_epoch(void *ctx, uint32_t ep, struct rec_rng *rng, double *mean,
 
 	(void)ep;
 	(void)err;
-	rec_rng_shuffle_u32(rng, t->order, t->n);
+	rec_rng_shuffle_u32(rng, t->pairs.order, t->pairs.n);
 	blas = rec_blas_serial();
-	for (uint64_t a = 0; a < t->n; a += t->events) {
-		uint32_t n = t->n - a < t->events ? (uint32_t)(t->n - a) : t->events;
+	for (uint64_t a = 0; a < t->pairs.n; a += t->events) {
+		uint32_t n = t->pairs.n - a < t->events ? (uint32_t)(t->pairs.n - a) : t->events;
 
-		loss += run_batch(t, t->order + a, n, rng, t->umark, t->imark);
+		loss += run_batch(t, t->pairs.order + a, n, rng, t->umark, t->imark);
 		rows += (uint64_t)n * t->per;
 	}
 	rec_blas_restore(blas);
 	*mean = rows ? loss / (double)rows : 0;
 	return 0;
-}
-
-/* Epochs with early stopping on opt->validation, which update leaves
- * out. */
-static int train_epochs(struct trainer *t, uint32_t epochs,
-			const struct rec_train_options *opt, struct rec_error *err)
-{
-	struct rec_epochs e = { epochs, (uint32_t)t->m->hp[HP_PATIENCE], 0, "loss",
-				run_epoch, NULL, t };
-
-	return rec_train_epochs(t->m, &e, opt, err);
-}
-
-static void fill_normal(float *x, size_t n, double sd, struct rec_rng *rng)
-{
-	for (size_t j = 0; j < n; j++)
-		x[j] = (float)(sd * rec_rng_normal(rng));
 }
 
 /* Embeddings N(0, init^2); dense layers He's N(0, 2 / fan-in) for the
@@ -912,80 +862,84 @@ static void init_weights(struct rec_model *m, uint64_t seed)
 	struct rec_rng rng;
 
 	rec_rng_seed(&rng, seed);
-	fill_normal(s->p.user, (size_t)d->nusers * s->dim, m->hp[HP_INIT], &rng);
-	fill_normal(s->p.item, (size_t)d->nitems * s->dim, m->hp[HP_INIT], &rng);
+	rec_pairs_normal(s->p.user, (size_t)d->nusers * s->dim, m->hp[HP_INIT], &rng);
+	rec_pairs_normal(s->p.item, (size_t)d->nitems * s->dim, m->hp[HP_INIT], &rng);
 	memset(s->p.net, 0, s->nnet * sizeof(float));
 	for (uint32_t l = 1; l < s->nsizes; l++)
-		fill_normal(s->p.net + s->w[l], (size_t)s->size[l - 1] * s->size[l],
-			    sqrt(2.0 / s->size[l - 1]), &rng);
-	fill_normal(s->p.net + s->h, s->f + last_size(s), sqrt(1.0 / (s->f + last_size(s))),
-		    &rng);
+		rec_pairs_normal(s->p.net + s->w[l], (size_t)s->size[l - 1] * s->size[l],
+				 sqrt(2.0 / s->size[l - 1]), &rng);
+	rec_pairs_normal(s->p.net + s->h, s->f + last_size(s),
+			 sqrt(1.0 / (s->f + last_size(s))), &rng);
 }
+
+static int neumf_fold_in(const struct rec_model *m, struct rec_user *u);
+
+/* Fold each user from old_users on into his embeddings: it gives a new
+ * user the start that a few passes of Adam, a step of about lr each, would
+ * not. */
+static int fold_new_users(struct rec_model *m, uint32_t old_users)
+{
+	struct neumf *s = m->state;
+
+	for (uint32_t u = old_users; u < m->data.nusers; u++) {
+		struct rec_user view;
+
+		rec_user_view(m, u, &view);
+		view.state = s->p.user + (size_t)u * s->dim;
+		if (neumf_fold_in(m, &view) < 0)
+			return REC_ENOMEM;
+	}
+	return 0;
+}
+
+/* Training (since NULL), early stopping on opt->validation; an update's
+ * over the touched users' events, the new users folded in first, with the
+ * network fixed: a step of the shared weights would move every user's
+ * scores, and the new events speak for a few users only. */
+static int setup(void *ctx, struct rec_model *m, const struct rec_pairs_since *since,
+		 struct rec_epochs *e)
+{
+	struct trainer *t = ctx;
+
+	memset(t, 0, sizeof(*t));
+	*e = (struct rec_epochs){ (uint32_t)m->hp[HP_EPOCHS], (uint32_t)m->hp[HP_PATIENCE], 0,
+				  "loss", run_epoch, NULL, t };
+	if (since && fold_new_users(m, since->users) < 0)
+		return REC_ENOMEM;
+	return trainer_init(t, m, since ? since->touched : NULL, !since);
+}
+
+static const struct rec_pairs_family neumf_family = {
+	"neumf", setup, trainer_release, init_weights
+};
 
 static int neumf_train(struct rec_model *m, const struct rec_train_options *opt,
 		       struct rec_error *err)
 {
 	struct trainer t;
-	int rc;
 
-	if (m->data.nnz > UINT32_MAX)
-		return rec_error_set(err, REC_EINVAL, "neumf trains on at most 2^32 events");
-	if (trainer_init(&t, m, NULL, 1) < 0) {
-		rc = rec_error_set(err, REC_ENOMEM, "out of memory");
-		goto out;
-	}
-	init_weights(m, opt->seed);
-	rc = train_epochs(&t, (uint32_t)m->hp[HP_EPOCHS], opt, err);
-out:
-	trainer_release(&t);
-	return rc < 0 ? rc : 0;
+	return rec_pairs_train(m, &neumf_family, &t, NULL, opt, err);
 }
 
 /* --- incremental training --- */
 
-static int neumf_fold_in(const struct rec_model *m, struct rec_user *u);
-
 /* Grow the tables for the new users and items, which start at zero, then
- * fold each new user's events into his embeddings and run passes epochs
- * over the events of the touched users alone, with the network fixed: a
- * step of the shared weights would move every user's scores, and the new
- * events speak for a few users only.  The fold gives a new user the start
- * that a few passes of Adam, a step of about lr each, would not. */
+ * train over the events of the touched users alone. */
 static int neumf_update(struct rec_model *m, uint32_t old_users, uint32_t old_items,
 			const uint8_t *touched, const struct rec_train_options *opt,
 			struct rec_error *err)
 {
 	struct neumf *s = m->state;
 	const struct rec_dataset *d = &m->data;
-	struct rec_train_options quiet = *opt;
+	struct rec_pairs_since since = { old_users, old_items, touched };
 	struct trainer t;
-	int rc;
 
 	if (rec_grow_floats(&s->p.user, (size_t)old_users * s->dim,
 			    (size_t)d->nusers * s->dim) < 0 ||
 	    rec_grow_floats(&s->p.item, (size_t)old_items * s->dim,
 			    (size_t)d->nitems * s->dim) < 0)
 		return rec_error_set(err, REC_ENOMEM, "out of memory");
-	if (!opt->passes)
-		return 0;
-	if (d->nnz > UINT32_MAX)
-		return rec_error_set(err, REC_EINVAL, "neumf trains on at most 2^32 events");
-	for (uint32_t u = old_users; u < d->nusers; u++) {
-		struct rec_user view;
-
-		rec_user_view(m, u, &view);
-		view.state = s->p.user + (size_t)u * s->dim;
-		if (neumf_fold_in(m, &view) < 0)
-			return rec_error_set(err, REC_ENOMEM, "out of memory");
-	}
-	quiet.validation = NULL;
-	rc = trainer_init(&t, m, touched, 0);
-	if (rc < 0)
-		rc = rec_error_set(err, rc, "out of memory");
-	else
-		rc = train_epochs(&t, opt->passes, &quiet, err);
-	trainer_release(&t);
-	return rc < 0 ? rc : 0;
+	return rec_pairs_train(m, &neumf_family, &t, &since, opt, err);
 }
 
 /* --- fold-in --- */
@@ -1059,9 +1013,9 @@ static void fold_steps(const struct rec_model *m, struct rec_user *u, struct pas
 static int neumf_fold_in(const struct rec_model *m, struct rec_user *u)
 {
 	const struct neumf *s = m->state;
-	uint32_t per = 1 + (uint32_t)m->hp[HP_NEGATIVES], nseen = 0;
+	uint32_t per = 1 + (uint32_t)m->hp[HP_NEGATIVES], nseen;
 	size_t cap = (size_t)(u->n < FOLD_EVENTS ? u->n : FOLD_EVENTS) * per + 1;
-	uint32_t *seen = malloc((u->n + 1) * sizeof(*seen));
+	uint32_t *seen = rec_pairs_history(m, u, &nseen);
 	struct batch b = { calloc(cap, sizeof(uint32_t)), malloc(cap * sizeof(uint32_t)),
 			   malloc(cap * sizeof(float)), malloc(cap * sizeof(float)) };
 	float *g = malloc(3 * s->dim * sizeof(*g));
@@ -1071,10 +1025,6 @@ static int neumf_fold_in(const struct rec_model *m, struct rec_user *u)
 	if (!seen || !b.user || !b.item || !b.label || !b.weight || !g ||
 	    cap > INT32_MAX / MAX_SIZE || pass_init(&p, s, (uint32_t)cap, 0) < 0)
 		goto out;
-	for (uint32_t e = 0; e < u->n; e++)
-		if (u->items[e] < m->data.nitems)
-			seen[nseen++] = u->items[e];
-	qsort(seen, nseen, sizeof(*seen), by_index);
 	fold_steps(m, u, &p, seen, nseen, &b, g);
 	rc = 0;
 out:
