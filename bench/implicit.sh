@@ -155,6 +155,6 @@ large() {
 	esac
 }
 
-dataset "MovieLens 100K" "$DATA/movielens-100k/u.data" -d tab --no-header
+dataset "MovieLens 100K" "$DATA/movielens-100k/u.data" -d tab --no-header -r 3 -t 4
 dataset "MovieLens latest-small" "$DATA/movielens-latest-small/ratings.csv" -i movieId
 large

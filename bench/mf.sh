@@ -48,8 +48,8 @@ split() {
 
 	section "$name: $prefix-train.txt / $prefix-test.txt"
 	need "$SPLITS/$prefix-train.txt" "$SPLITS/$prefix-test.txt" || return 0
-	rec-pivot -q -d tab --no-header -o "$TMP/train.recd" "$SPLITS/$prefix-train.txt" &&
-		rec-pivot -q -d tab --no-header -o "$TMP/test.recd" "$SPLITS/$prefix-test.txt" ||
+	rec-pivot -q -d tab --no-header -r 3 -t 4 -o "$TMP/train.recd" "$SPLITS/$prefix-train.txt" &&
+		rec-pivot -q -d tab --no-header -r 3 -t 4 -o "$TMP/test.recd" "$SPLITS/$prefix-test.txt" ||
 		return 0
 	printf '  rec-train %s\n' "$MF"
 	row "threads" "train s" "peak MB" "test RMSE"

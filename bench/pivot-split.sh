@@ -49,7 +49,7 @@ movielens() {
 
 	section "MovieLens 100K (u.data, tab separated)"
 	need "$data" || return 0
-	reading "$data" 100000 '\t' -d tab --no-header || return 0
+	reading "$data" 100000 '\t' -d tab --no-header -r 3 -t 4 || return 0
 	splitting 100000
 	rec-pivot --stats -o /dev/null "$TMP/events.recd" > "$TMP/stats.csv"
 	rec-split -q --method last --count 1 --train "$TMP/train.recd" \

@@ -48,6 +48,6 @@ dataset() {
 	done
 }
 
-dataset "MovieLens 100K" "$DATA/movielens-100k/u.data" --no-header -d tab
+dataset "MovieLens 100K" "$DATA/movielens-100k/u.data" --no-header -d tab -r 3 -t 4
 dataset "MovieLens latest-small" "$DATA/movielens-latest-small/ratings.csv" -u userId -i movieId
 exit 0
