@@ -226,26 +226,6 @@ static void load(struct rec_dataset *ds, char **files, int nfiles, const struct 
 		      (unsigned long long)o->report.missing);
 }
 
-/* The ID that more than half the events share, if one does, with its
- * count in *most: a user's or an item's (items), of n IDs. */
-static uint32_t dominant(const struct rec_dataset *ds, int items, uint32_t n, uint64_t *most)
-{
-	uint64_t *count = calloc((size_t)n + 1, sizeof(*count));
-	uint32_t top = 0;
-
-	if (!count)
-		errx(1, "out of memory");
-	for (uint32_t u = 0; u < ds->nusers; u++)
-		for (uint64_t e = ds->rowptr[u]; e < ds->rowptr[u + 1]; e++)
-			count[items ? ds->col[e] : u]++;
-	for (uint32_t i = 1; i < n; i++)
-		if (count[i] > count[top])
-			top = i;
-	*most = count[top];
-	free(count);
-	return top;
-}
-
 /* Warn of a user or item ID that more than half of 100 events or more
  * share: most often a marker of a missing value, such as NA, that made
  * one user or item of all the events without one. */
@@ -256,14 +236,16 @@ static void warn_dominant(const struct rec_dataset *ds)
 	for (int items = 0; items < 2 && ds->nnz >= 100; items++) {
 		const struct rec_dict *d = items ? ds->items : ds->users;
 		uint64_t most;
-		uint32_t id = dominant(ds, items, items ? ds->nitems : ds->nusers, &most);
+		int64_t id = rec_dataset_dominant(ds, items, &most);
 		char q[REC_QUOTED];
 		size_t len;
 		const char *name;
 
+		if (id < 0)
+			errx(1, "out of memory");
 		if (most * 2 <= ds->nnz)
 			continue;
-		name = rec_dict_name(d, id, &len);
+		name = rec_dict_name(d, (uint32_t)id, &len);
 		warnx("warning: %llu%% of the events have %s %s; see --na",
 		      (unsigned long long)(most * 100 / ds->nnz), what[items],
 		      rec_quote(q, sizeof(q), name, len));

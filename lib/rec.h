@@ -421,6 +421,9 @@ int rec_dataset_write_wide(const struct rec_dataset *ds, FILE *fp,
 			   struct rec_error *err);
 /* Counts, density, rating histogram and time range as "stat,value" CSV. */
 int rec_dataset_write_stats(const struct rec_dataset *ds, FILE *fp);
+/* The user (or with items, the item) that most entries of ds have, with
+ * its count of entries in *most; -1 when out of memory. */
+int64_t rec_dataset_dominant(const struct rec_dataset *ds, int items, uint64_t *most);
 
 /* --- pseudonymised user IDs (pseudo.c) --- */
 

@@ -1152,3 +1152,21 @@ int rec_columns_build(const struct rec_dataset *ds, struct rec_columns *c)
 	free(next);
 	return 0;
 }
+
+int64_t rec_dataset_dominant(const struct rec_dataset *ds, int items, uint64_t *most)
+{
+	uint32_t n = items ? ds->nitems : ds->nusers, top = 0;
+	uint64_t *count = calloc((size_t)n + 1, sizeof(*count));
+
+	if (!count)
+		return -1;
+	for (uint32_t u = 0; u < ds->nusers; u++)
+		for (uint64_t e = ds->rowptr[u]; e < ds->rowptr[u + 1]; e++)
+			count[items ? ds->col[e] : u]++;
+	for (uint32_t i = 1; i < n; i++)
+		if (count[i] > count[top])
+			top = i;
+	*most = count[top];
+	free(count);
+	return top;
+}
