@@ -24,7 +24,7 @@ OPENBLAS_INC := $(firstword $(wildcard /usr/include/x86_64-linux-gnu/openblas-pt
 # The library by layer: system helpers, file formats, data, the model
 # interface, the model families, evaluation.  Headers are found in any.
 LIB_DIRS = sys format data model family eval
-ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -fopenmp -Ilib $(LIB_DIRS:%=-Ilib/%) \
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -fopenmp -Ilib $(LIB_DIRS:%=-Ilib/%) -Icmd/common \
 	$(if $(OPENBLAS_INC),-I$(OPENBLAS_INC)) \
 	-DREC_VERSION='"$(VERSION)"' $(WARNINGS) $(CFLAGS) $(SAN_FLAGS) -MMD -MP
 ALL_LDFLAGS = -fopenmp $(LDFLAGS) $(SAN_FLAGS)
@@ -35,7 +35,7 @@ LIB_SRC = $(wildcard $(LIB_DIRS:%=lib/%/*.c))
 LIB_OBJ = $(LIB_SRC:%.c=$(O)/%.o)
 LIBREC = $(O)/librec.a
 # The command line that the programs share, linked into each.
-CLI_OBJ = $(O)/cmd/cli.o
+CLI_OBJ = $(O)/cmd/common/cli.o
 PROGS = $(PROGRAMS:%=$(BIN)/%)
 MANPAGES = $(wildcard man/*.[1-9])
 GENEVENTS = $(BIN)/genevents

@@ -181,6 +181,18 @@ static unsigned knn_params(struct rec_model *m, struct rec_param *p)
 	return 2;
 }
 
+/* The neighbours of the item of u's event j and their similarities, in
+ * *nbr and *sim; returns the event's weight. */
+static float event_neighbours(const struct rec_model *m, const struct rec_user *u,
+			      uint32_t j, const uint32_t **nbr, const float **sim)
+{
+	const struct knn *knn = m->state;
+
+	*nbr = knn->nbr + (size_t)u->items[j] * knn->k;
+	*sim = knn->sim + (size_t)u->items[j] * knn->k;
+	return rec_event_weight(m, u->values[j], u->times[j], m->hp[HP_WEIGHTING] == 1);
+}
+
 static void knn_score_user(const struct rec_model *m, const struct rec_user *u,
 			   float *scores)
 {
@@ -188,10 +200,9 @@ static void knn_score_user(const struct rec_model *m, const struct rec_user *u,
 
 	memset(scores, 0, m->data.nitems * sizeof(*scores));
 	for (uint32_t j = 0; j < u->n; j++) {
-		const uint32_t *nbr = knn->nbr + (size_t)u->items[j] * knn->k;
-		const float *sim = knn->sim + (size_t)u->items[j] * knn->k;
-		float w = rec_event_weight(m, u->values[j], u->times[j],
-					   m->hp[HP_WEIGHTING] == 1);
+		const uint32_t *nbr;
+		const float *sim;
+		float w = event_neighbours(m, u, j, &nbr, &sim);
 
 		for (uint32_t r = 0; r < knn->k && nbr[r] != UINT32_MAX; r++)
 			scores[nbr[r]] += w * sim[r];
@@ -213,10 +224,9 @@ static int knn_explain(const struct rec_model *m, const struct rec_user *u,
 	for (uint32_t t = n; t-- > 0;)
 		slot[items[t]] = t + 1;
 	for (uint32_t j = 0; j < u->n; j++) {
-		const uint32_t *nbr = knn->nbr + (size_t)u->items[j] * knn->k;
-		const float *sim = knn->sim + (size_t)u->items[j] * knn->k;
-		float w = rec_event_weight(m, u->values[j], u->times[j],
-					   m->hp[HP_WEIGHTING] == 1);
+		const uint32_t *nbr;
+		const float *sim;
+		float w = event_neighbours(m, u, j, &nbr, &sim);
 
 		for (uint32_t r = 0; r < knn->k && nbr[r] != UINT32_MAX; r++)
 			if (slot[nbr[r]])
