@@ -110,6 +110,9 @@ static inline float rec_dot(const float *a, const float *b, size_t n)
 	return sum;
 }
 
+/* qsort's order of uint32_t, ascending. */
+int rec_cmp_u32(const void *a, const void *b);
+
 /* Is x among sorted[0..n), which is in ascending order?  A binary search
  * without branches on the data, which a random x would mispredict half
  * the time. */

@@ -981,17 +981,27 @@ double rec_metrics_auc(const float *scores, uint32_t n, const uint32_t *test,
 
 /* The training set as the beyond-accuracy metrics see it: the users of
  * catalogue item i are user[ptr[i]..ptr[i+1]), ascending; nusers counts
- * the users with at least one training entry. */
+ * the users with at least one training entry.  The nhot items with the
+ * most users (hot[i] is item i's rank among them, else UINT32_MAX) have
+ * the users they share with each other counted once, in common[], so
+ * that pairs of popular items cost a look-up. */
 struct rec_catalogue {
 	uint32_t nusers;
 	uint32_t user_ids;	/* users are indexed below it */
 	uint32_t nitems;
 	uint64_t *ptr;
 	uint32_t *user;
+	uint32_t nhot;
+	uint32_t *hot;
+	uint32_t *common;	/* of hot ranks a < b, row a after row a - 1 */
 };
 
 int rec_catalogue_init(struct rec_catalogue *c, const struct rec_dataset *train);
 void rec_catalogue_release(struct rec_catalogue *c);
+
+/* |U_a intersect U_b|: how many training users have both items a and b
+ * (0 when either is outside the catalogue). */
+uint64_t rec_catalogue_common(const struct rec_catalogue *c, uint32_t a, uint32_t b);
 
 /* Over one list of catalogue indices, where an index >= c->nitems is an
  * item that no training user has: the sum of -log2 p(i), with p(i) the

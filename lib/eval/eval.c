@@ -11,7 +11,7 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "rec.h"
+#include "internal.h"
 
 #define NO_USER UINT32_MAX
 #define NRANK (REC_M_MRR - REC_M_PRECISION + 1)
@@ -29,13 +29,6 @@ const char *rec_metric_name(enum rec_metric m)
 int rec_metric_has_k(enum rec_metric m)
 {
 	return m != REC_M_RMSE && m != REC_M_MAE && m != REC_M_AUC && m != REC_M_EVENTS;
-}
-
-static int cmp_u32(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return (x > y) - (x < y);
 }
 
 /* --- rows --- */
@@ -542,7 +535,7 @@ static void test_items(struct rec_eval *ev, const int64_t *map)
 
 			ev->titem[at + n] = x < 0 ? UINT32_MAX : (uint32_t)x;
 		}
-		qsort(ev->titem + at, n, sizeof(*ev->titem), cmp_u32);
+		qsort(ev->titem + at, n, sizeof(*ev->titem), rec_cmp_u32);
 		at += n;
 	}
 	ev->tptr[ev->n] = at;
@@ -946,7 +939,7 @@ static int add_cold_items(struct rec_eval_cold *c, const struct rec_eval *ev, ui
 			buf[n++] = lmap[t->col[e]] < 0 ? UINT32_MAX : (uint32_t)lmap[t->col[e]];
 	if (!n)
 		return 0;
-	qsort(buf, n, sizeof(*buf), cmp_u32);
+	qsort(buf, n, sizeof(*buf), rec_cmp_u32);
 	c->nitems++;
 	return add_list(&c->items, ev, u, buf, n, NULL);
 }

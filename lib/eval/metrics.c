@@ -3,6 +3,7 @@
  * and the beyond-accuracy metrics of lists against the training set.
  * Nothing here reads or writes files; sums are in double. */
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -141,7 +142,110 @@ void rec_catalogue_release(struct rec_catalogue *c)
 		return;
 	free(c->ptr);
 	free(c->user);
+	free(c->hot);
+	free(c->common);
 	memset(c, 0, sizeof(*c));
+}
+
+/* |U_i|, the number of training users of item i (0 outside the catalogue). */
+static uint64_t item_users(const struct rec_catalogue *c, uint32_t i)
+{
+	return i < c->nitems ? c->ptr[i + 1] - c->ptr[i] : 0;
+}
+
+/* Pairs of items with fewer users cost little to intersect; the table of
+ * hot pairs grows with the square of their number (4096: 32 MiB). */
+#define HOT_MAX 4096
+#define HOT_MIN_USERS 16
+
+/* Where the pair of hot ranks a < b is counted in common[]: row a holds
+ * b = a + 1 .. nhot - 1. */
+static size_t pair_at(uint32_t nhot, uint32_t a, uint32_t b)
+{
+	return (size_t)a * (2 * (size_t)nhot - a - 1) / 2 + (b - a - 1);
+}
+
+static int more_users(const void *a, const void *b, void *cat)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	uint64_t nx = item_users(cat, x), ny = item_users(cat, y);
+
+	return nx != ny ? (nx < ny) - (nx > ny) : (x > y) - (x < y);
+}
+
+/* Rank the items with at least HOT_MIN_USERS users by their number, most
+ * first (ties by index), and keep the first HOT_MAX as the hot ones. */
+static int rank_hot(struct rec_catalogue *c)
+{
+	uint32_t *order = malloc(((size_t)c->nitems + 1) * sizeof(*order)), n = 0;
+
+	c->hot = malloc(((size_t)c->nitems + 1) * sizeof(*c->hot));
+	if (!order || !c->hot) {
+		free(order);
+		return REC_ENOMEM;
+	}
+	for (uint32_t i = 0; i < c->nitems; i++) {
+		c->hot[i] = UINT32_MAX;
+		if (item_users(c, i) >= HOT_MIN_USERS)
+			order[n++] = i;
+	}
+	qsort_r(order, n, sizeof(*order), more_users, c);
+	c->nhot = n < HOT_MAX ? n : HOT_MAX;
+	for (uint32_t r = 0; r < c->nhot; r++)
+		c->hot[order[r]] = r;
+	free(order);
+	return 0;
+}
+
+/* The hot ranks of user u's items into ranks[], ascending; their number. */
+static uint32_t user_hot_ranks(const struct rec_catalogue *c, const struct rec_dataset *train,
+			       uint32_t u, uint32_t *ranks)
+{
+	uint32_t n = 0;
+
+	for (uint64_t e = train->rowptr[u]; e < train->rowptr[u + 1]; e++)
+		if (c->hot[train->col[e]] != UINT32_MAX)
+			ranks[n++] = c->hot[train->col[e]];
+	qsort(ranks, n, sizeof(*ranks), rec_cmp_u32);
+	return n;
+}
+
+/* Count the users that each pair of hot items shares.  Every thread reads
+ * every user but counts only the rows a with a % threads == its number,
+ * so no two threads write one count and the counts are the same on any
+ * number of threads. */
+static int count_hot_pairs(struct rec_catalogue *c, const struct rec_dataset *train)
+{
+	uint64_t longest = 0;
+	int failed = 0;
+
+	c->common = calloc((size_t)c->nhot * c->nhot / 2 + 1, sizeof(*c->common));
+	if (!c->common)
+		return REC_ENOMEM;
+	for (uint32_t u = 0; u < train->nusers; u++)
+		if (train->rowptr[u + 1] - train->rowptr[u] > longest)
+			longest = train->rowptr[u + 1] - train->rowptr[u];
+	#pragma omp parallel
+	{
+		uint32_t *ranks = malloc((longest + 1) * sizeof(*ranks));
+		uint32_t self = (uint32_t)omp_get_thread_num();
+		uint32_t threads = (uint32_t)omp_get_num_threads();
+
+		if (!ranks) {
+			#pragma omp atomic write
+			failed = 1;
+		}
+		for (uint32_t u = 0; ranks && u < train->nusers; u++) {
+			uint32_t n = user_hot_ranks(c, train, u, ranks);
+
+			for (uint32_t i = 0; i < n; i++)
+				if (ranks[i] % threads == self)
+					for (uint32_t j = i + 1; j < n; j++)
+						c->common[pair_at(c->nhot, ranks[i], ranks[j])]++;
+		}
+		free(ranks);
+	}
+	return failed ? REC_ENOMEM : 0;
 }
 
 /* Transpose the training rows into each item's users, in ascending user
@@ -169,13 +273,44 @@ int rec_catalogue_init(struct rec_catalogue *c, const struct rec_dataset *train)
 	/* Each ptr[i] has moved to the end of item i: shift back by one. */
 	memmove(c->ptr + 1, c->ptr, (size_t)train->nitems * sizeof(*c->ptr));
 	c->ptr[0] = 0;
+	if (rank_hot(c) < 0 || count_hot_pairs(c, train) < 0) {
+		rec_catalogue_release(c);
+		return REC_ENOMEM;
+	}
 	return 0;
 }
 
-/* |U_i|, the number of training users of item i (0 outside the catalogue). */
-static uint64_t item_users(const struct rec_catalogue *c, uint32_t i)
+static int is_hot(const struct rec_catalogue *c, uint32_t i)
 {
-	return i < c->nitems ? c->ptr[i + 1] - c->ptr[i] : 0;
+	return i < c->nitems && c->hot[i] != UINT32_MAX;
+}
+
+/* The users of the smaller of items a and b found, one by one, among the
+ * larger's by binary search. */
+static uint64_t intersect(const struct rec_catalogue *c, uint32_t a, uint32_t b)
+{
+	uint64_t n = 0;
+
+	if (item_users(c, a) > item_users(c, b))
+		return intersect(c, b, a);
+	for (uint64_t e = c->ptr[a]; e < c->ptr[a + 1]; e++)
+		n += rec_sorted_has(c->user + c->ptr[b], (uint32_t)item_users(c, b), c->user[e]);
+	return n;
+}
+
+uint64_t rec_catalogue_common(const struct rec_catalogue *c, uint32_t a, uint32_t b)
+{
+	uint32_t ra, rb;
+
+	if (a >= c->nitems || b >= c->nitems)
+		return 0;
+	if (a == b)
+		return item_users(c, a);
+	ra = c->hot[a];
+	rb = c->hot[b];
+	if (ra == UINT32_MAX || rb == UINT32_MAX)
+		return intersect(c, a, b);
+	return c->common[ra < rb ? pair_at(c->nhot, ra, rb) : pair_at(c->nhot, rb, ra)];
 }
 
 double rec_metrics_novelty_sum(const struct rec_catalogue *c, const uint32_t *list,
@@ -206,26 +341,28 @@ double rec_metrics_popularity_sum(const struct rec_catalogue *c,
 /* 1 - cosine of items a and b that share common users; cos(a, b) =
  * |U_a intersect U_b| / sqrt(|U_a| |U_b|), 0 when either set is empty. */
 static double dissimilarity(const struct rec_catalogue *c, uint32_t a, uint32_t b,
-			    uint32_t common)
+			    uint64_t common)
 {
 	uint64_t na = item_users(c, a), nb = item_users(c, b);
 
-	return na && nb ? 1 - common / sqrt((double)na * (double)nb) : 1;
+	return na && nb ? 1 - (double)common / sqrt((double)na * (double)nb) : 1;
 }
 
-/* Set or clear bit `bit` of held[] for every user of item i. */
+/* Set or clear bit `bit` of held[] for every user of item i, unless i is
+ * hot: the pairs with a hot item are counted apart. */
 static void mark_users(const struct rec_catalogue *c, uint32_t i, uint64_t *held,
 		       uint64_t bit)
 {
-	if (i >= c->nitems)
+	if (i >= c->nitems || is_hot(c, i))
 		return;
 	for (uint64_t e = c->ptr[i]; e < c->ptr[i + 1]; e++)
 		held[c->user[e]] = bit ? held[c->user[e]] | bit : 0;
 }
 
 /* Pairs of list[i] with the later items of list[first..first+64), whose
- * users hold their bits: one pass over list[i]'s users counts every
- * pair's common users at once. */
+ * users hold their bits unless they are hot: one pass over list[i]'s
+ * users counts every pair's common users at once, and the pairs with a
+ * hot item take theirs from the catalogue. */
 static double pairs_with_block(const struct rec_catalogue *c, const uint32_t *list,
 			       uint32_t n, uint32_t i, uint32_t first,
 			       const uint64_t *held)
@@ -234,12 +371,16 @@ static double pairs_with_block(const struct rec_catalogue *c, const uint32_t *li
 	uint64_t later = i < first ? ~0ULL : i + 1 - first >= 64 ? 0 : ~0ULL << (i + 1 - first);
 	double s = 0;
 
-	if (list[i] < c->nitems)
+	if (list[i] < c->nitems && !is_hot(c, list[i]))
 		for (uint64_t e = c->ptr[list[i]]; e < c->ptr[list[i] + 1]; e++)
 			for (uint64_t m = held[c->user[e]] & later; m; m &= m - 1)
 				common[__builtin_ctzll(m)]++;
-	for (uint32_t j = i < first ? first : i + 1; j < end; j++)
-		s += dissimilarity(c, list[i], list[j], common[j - first]);
+	for (uint32_t j = i < first ? first : i + 1; j < end; j++) {
+		uint64_t both = is_hot(c, list[i]) || is_hot(c, list[j]) ?
+			rec_catalogue_common(c, list[i], list[j]) : common[j - first];
+
+		s += dissimilarity(c, list[i], list[j], both);
+	}
 	return s;
 }
 

@@ -136,8 +136,7 @@ double rec_similarity(const struct rec_similarity *s, uint32_t a, uint32_t b)
 
 		na = c->ptr[a + 1] - c->ptr[a];
 		nb = c->ptr[b + 1] - c->ptr[b];
-		dot = sparse_dot(c->user, NULL, c->ptr[a], c->ptr[a + 1], c->ptr[b],
-				 c->ptr[b + 1]);
+		dot = (double)rec_catalogue_common(c, a, b);
 		return na && nb ? dot / sqrt((double)na * (double)nb) : 0;
 	}
 	if (s->norm[a] == 0 || s->norm[b] == 0)

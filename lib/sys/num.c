@@ -7,7 +7,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "rec.h"
+#include "internal.h"
 
 /* Where the plain decimal number at the start of s ends: a sign, digits
  * with at most one point (if fraction) and an exponent (if fraction), or
@@ -336,7 +336,7 @@ void rec_format_time(int64_t t, char *buf, size_t size)
 		snprintf(buf, size, "%lld", (long long)t);
 }
 
-static int cmp_u32(const void *a, const void *b)
+int rec_cmp_u32(const void *a, const void *b)
 {
 	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
 
@@ -366,7 +366,7 @@ int rec_parse_cutoffs(const char *s, uint32_t max, uint32_t *k, unsigned cap,
 			break;
 		s += len + 1;
 	}
-	qsort(k, got, sizeof(*k), cmp_u32);
+	qsort(k, got, sizeof(*k), rec_cmp_u32);
 	*n = 0;
 	for (unsigned i = 0; i < got; i++)
 		if (i == 0 || k[i] != k[i - 1])

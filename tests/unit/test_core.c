@@ -3,6 +3,7 @@
  * Files are written in the current directory. */
 #include <dirent.h>
 #include <math.h>
+#include <omp.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -819,36 +820,41 @@ static void test_auc(void)
 	CHECK(rec_metrics_auc(tied, 3, all, 0) == -1);
 }
 
-/* Diversity against its definition, pair by pair, over a list of 70
- * items: longer than the 64 whose pairs the metric counts at once. */
-static void test_diversity(void)
+/* How many users of ds have item a, item b and both, counted by rows. */
+static void count_by_rows(const struct rec_dataset *ds, uint32_t a, uint32_t b,
+			  double *na, double *nb, double *both)
 {
-	struct rec_dataset ds;
+	*na = *nb = *both = 0;
+	for (uint32_t u = 0; u < ds->nusers; u++) {
+		int ha = 0, hb = 0;
+
+		for (uint64_t e = ds->rowptr[u]; e < ds->rowptr[u + 1]; e++) {
+			ha |= ds->col[e] == a;
+			hb |= ds->col[e] == b;
+		}
+		*na += ha;
+		*nb += hb;
+		*both += ha && hb;
+	}
+}
+
+/* Diversity against its definition, pair by pair, over a list of 70
+ * items (longer than the 64 whose pairs the metric counts at once) of
+ * ds's items, and every pair's common users. */
+static void check_diversity(const struct rec_dataset *ds)
+{
 	struct rec_catalogue c;
 	uint32_t list[70];
 	uint64_t *held;
-	double want = 0;
+	double want = 0, na, nb, both;
 
-	make_random(&ds, 90, 100, 3000, 11);
-	CHECK(rec_catalogue_init(&c, &ds) == 0);
+	CHECK(rec_catalogue_init(&c, ds) == 0);
 	held = calloc(c.user_ids, sizeof(*held));
 	for (uint32_t i = 0; i < 70; i++)
 		list[i] = (i * 37) % c.nitems;
 	for (uint32_t a = 0; a < 70; a++)
 		for (uint32_t b = a + 1; b < 70; b++) {
-			double na = 0, nb = 0, both = 0;
-
-			for (uint32_t u = 0; u < ds.nusers; u++) {
-				int ha = 0, hb = 0;
-
-				for (uint64_t e = ds.rowptr[u]; e < ds.rowptr[u + 1]; e++) {
-					ha |= ds.col[e] == list[a];
-					hb |= ds.col[e] == list[b];
-				}
-				na += ha;
-				nb += hb;
-				both += ha && hb;
-			}
+			count_by_rows(ds, list[a], list[b], &na, &nb, &both);
 			want += na && nb ? 1 - both / sqrt(na * nb) : 1;
 		}
 	want /= 70 * 69 / 2;
@@ -856,9 +862,41 @@ static void test_diversity(void)
 	for (uint32_t u = 0; u < c.user_ids; u++)
 		CHECK(held[u] == 0);
 	CHECK(rec_metrics_diversity(&c, list, 1, held) == -1);
+	for (uint32_t a = 0; a < c.nitems; a++)
+		for (uint32_t b = 0; b < c.nitems; b++) {
+			count_by_rows(ds, a, b, &na, &nb, &both);
+			CHECK(rec_catalogue_common(&c, a, b) == (uint64_t)both);
+		}
+	CHECK(rec_catalogue_common(&c, 0, c.nitems) == 0);
 	free(held);
 	rec_catalogue_release(&c);
-	rec_dataset_release(&ds);
+}
+
+/* Uniform picks make every item hot (16 or more users); picks of three
+ * densities make some hot and leave others to be counted list by list.
+ * Two threads must count the hot pairs as one does. */
+static void test_diversity(void)
+{
+	struct rec_dataset uniform, mixed;
+	struct rec_catalogue one, two;
+	int threads = omp_get_max_threads();
+
+	make_random(&uniform, 90, 100, 3000, 11);
+	make_picks(&mixed, 90, 100, 0.06, 11);
+	check_diversity(&uniform);
+	check_diversity(&mixed);
+	omp_set_num_threads(1);
+	CHECK(rec_catalogue_init(&one, &mixed) == 0);
+	omp_set_num_threads(2);
+	CHECK(rec_catalogue_init(&two, &mixed) == 0);
+	omp_set_num_threads(threads);
+	CHECK(one.nhot > 0 && one.nhot < one.nitems && one.nhot == two.nhot);
+	CHECK(memcmp(one.common, two.common,
+		     (size_t)one.nhot * (one.nhot - 1) / 2 * sizeof(*one.common)) == 0);
+	rec_catalogue_release(&one);
+	rec_catalogue_release(&two);
+	rec_dataset_release(&uniform);
+	rec_dataset_release(&mixed);
 }
 
 int main(void)
