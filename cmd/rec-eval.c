@@ -1,5 +1,6 @@
 /* rec-eval - measure recommendations, predictions or a model against a
  * test set and print the metrics as CSV. */
+#include <err.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,18 +41,20 @@ struct options {
 	size_t nparts;
 	int force;
 	int file_order;		/* --time file-order */
+	struct rec_pseudo key;
+	const struct rec_pseudo *pseudo;	/* --pseudonymize: &key, else NULL */
 };
 
 static const char synopsis[] =
 	"usage: rec-eval [-qv] [-k LIST] [--test FILE] [--train FILE]\n"
 	"                [-m MODEL [--items FILE]] [--cold] [--similarity KIND]\n"
 	"                [--per-user] [--format csv|table] [--shard I/N [--partial]]\n"
-	"                [--force] [-o FILE] [-j N]\n"
+	"                [--force] [--pseudonymize KEYFILE] [-o FILE] [-j N]\n"
 	"                [-u COL] [-i COL] [-r COL] [-t COL] [-d C] [--no-header]\n"
 	"                [--skip-bad] [FILE]\n"
 	"       rec-eval --prequential -m MODEL [-q] [-k LIST] [--no-update]\n"
 	"                [--window DURATION | --per-user] [--time column|file-order]\n"
-	"                [-o FILE] [-u COL] [-i COL]\n"
+	"                [--pseudonymize KEYFILE] [-o FILE] [-u COL] [-i COL]\n"
 	"                [-r COL] [-t COL] [-d C] [--no-header] [--skip-bad] [FILE]\n"
 	"       rec-eval --merge [-q] [--format csv|table] [-o FILE] PART ...\n";
 
@@ -112,7 +115,7 @@ static const struct rec_cli_program program = {
 	"The events-CSV options apply to --test and --train:\n",
 	.shortopts = "k:m:",
 	.longopts = longopts,
-	.takes = REC_CLI_OUTPUT | REC_CLI_SHARD,
+	.takes = REC_CLI_OUTPUT | REC_CLI_SHARD | REC_CLI_PSEUDO,
 };
 
 static void bad_usage(const char *msg)
@@ -147,7 +150,8 @@ static void check_prequential(const struct options *o)
 static void check_parts(const struct options *o)
 {
 	if (o->parts && (o->test || o->train || o->model || o->per_user || o->shard.n ||
-			 o->partial || o->prequential || o->nk != 1 || o->k[0] != 10))
+			 o->partial || o->prequential || o->pseudo || o->nk != 1 ||
+			 o->k[0] != 10))
 		bad_usage("--merge takes the parts alone, with --format and -o");
 	if (o->parts && !o->nparts)
 		bad_usage("--merge needs the parts to merge");
@@ -196,6 +200,8 @@ static void parse_options(int argc, char **argv, struct options *o)
 	o->csv = cli.csv;
 	o->output = cli.output;
 	o->verbose = cli.verbose;
+	o->key = cli.key;
+	o->pseudo = cli.pseudo ? &o->key : NULL;
 	o->shard = cli.shard.n || !o->partial ? cli.shard : (struct rec_shard){ 1, 1 };
 	if (o->parts) {
 		o->parts = argv + optind;
@@ -281,8 +287,24 @@ static void load_dataset(struct rec_dataset *ds, const char *path,
 {
 	struct rec_error e;
 
-	if (rec_dataset_load(ds, path, &o->csv, REC_DEDUP_LAST, NULL, &e) < 0)
+	if (rec_dataset_load(ds, path, &o->csv, REC_DEDUP_LAST, NULL, &e) < 0 ||
+	    rec_dataset_pseudonymize(ds, o->pseudo, &e) < 0)
 		rec_cli_fail(&e);
+}
+
+/* With --pseudonymize, the raw IDs of users become their pseudonyms, the
+ * indices staying. */
+static void pseudonymize(struct rec_dict **users, const struct options *o)
+{
+	struct rec_dict *named;
+	struct rec_error e;
+
+	if (!o->pseudo)
+		return;
+	if (!(named = rec_pseudo_dict(*users, o->pseudo, &e)))
+		rec_cli_fail(&e);
+	rec_dict_free(*users);
+	*users = named;
 }
 
 /* The beyond-accuracy metrics and the cold scopes against --train or,
@@ -391,7 +413,10 @@ static void prequential(const struct options *o, struct rec_model *m)
 	struct rec_events ev;
 	struct rec_error e;
 
-	if (rec_replay_load(&ev, o->input, &o->csv, &e) < 0 ||
+	if (rec_replay_load(&ev, o->input, &o->csv, &e) < 0)
+		rec_cli_fail(&e);
+	pseudonymize(&ev.users, o);
+	if (
 	    (o->window > 0 && !o->file_order &&
 	     rec_check_time(ev.has_time, o->input, "--window", &e) < 0) ||
 	    rec_replay_eval(&p, m, &ev, &ro, &e) < 0)
@@ -427,6 +452,8 @@ int main(int argc, char **argv)
 	} else if (o.model) {
 		if (rec_model_load(&m, o.model, &e) < 0)
 			rec_cli_fail(&e);
+		if (o.pseudo && !m->data.pseudonymous)
+			errx(1, "%s: its users are not pseudonymised; no --pseudonymize", o.model);
 		if (o.prequential)
 			prequential(&o, m);
 		else
@@ -434,6 +461,7 @@ int main(int argc, char **argv)
 	} else {
 		if (rec_eval_input_read(&in, o.input, &e) < 0)
 			rec_cli_fail(&e);
+		pseudonymize(&in.users, &o);
 		rec_eval_input_shard(&in, &o.shard);
 		if (in.predictions)
 			eval_predictions(&o, &in);

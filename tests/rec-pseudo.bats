@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # Pseudonymised user IDs: rec-pivot --genkey, and --pseudonymize on
-# rec-pivot, rec-split, rec-train and rec-recommend.
+# rec-pivot, rec-split, rec-train, rec-recommend and rec-eval.
 
 setup() {
 	load test_helper
@@ -105,6 +105,38 @@ no_raw_ids() {
 	assert_line --index 1 --regexp '^[0-9a-f]{32},item[0-9],1,'
 }
 
+@test "rec-eval --pseudonymize measures raw lists and events against pseudonymised data" {
+	rec-pivot --genkey key
+	rec-split --method last --count 1 --train train.recd --test test.recd "$EVENTS"
+	rec-split --pseudonymize key --method last --count 1 --train ptrain.recd \
+		--test ptest.recd "$EVENTS"
+	rec-pivot --format long -o test.csv test.recd
+	rec-train -q -a itemknn -o plain.recm train.recd
+	rec-train -q -a itemknn --pseudonymize key -o pseudo.recm ptrain.recd
+	printf '%s\n' $USERS > users.txt
+	rec-recommend -m plain.recm -n 3 --users users.txt > plain-lists.csv
+	rec-recommend -m pseudo.recm -n 3 --users users.txt --pseudonymize key > raw-lists.csv
+	rec-eval --test test.recd --train train.recd -k 3 plain-lists.csv > plain.csv
+	# Lists named by raw IDs, the test set pseudonymised or a raw CSV.
+	for t in ptest.recd test.csv; do
+		run -0 rec-eval --pseudonymize key --test "$t" --train ptrain.recd -k 3 raw-lists.csv
+		assert_output "$(cat plain.csv)"
+	done
+	# Without the key the raw names match no pseudonymised test user.
+	run -0 rec-eval --test ptest.recd -k 3 raw-lists.csv
+	refute_output "$(cat plain.csv)"
+	# The per-user rows name users by their pseudonyms only.
+	run -0 rec-eval --pseudonymize key --test test.csv -k 3 --per-user raw-lists.csv
+	refute_output --partial alice
+	assert_line --index 1 --regexp '^[0-9a-f]{32},'
+	rec-eval --prequential -m plain.recm -k 3 test.csv > plain.csv
+	run -0 rec-eval --prequential --pseudonymize key -m pseudo.recm -k 3 test.csv
+	assert_output "$(cat plain.csv)"
+	rec-eval -m plain.recm --test test.csv -k 3 > plain.csv
+	run -0 rec-eval --pseudonymize key -m pseudo.recm --test test.csv -k 3
+	assert_output "$(cat plain.csv)"
+}
+
 @test "bad key files and keys that do not fit the data" {
 	printf 'short' > short
 	run -1 rec-pivot --pseudonymize short -o x.recd "$EVENTS"
@@ -125,8 +157,14 @@ no_raw_ids() {
 	rec-train -q -a pop --pseudonymize key -o pseudo.recm "$EVENTS"
 	run -1 rec-train --init pseudo.recm -o m.recm "$EVENTS"
 	assert_output "rec-train: pseudo.recm: its users are pseudonymised; give --pseudonymize KEYFILE"
-	run -2 rec-eval --pseudonymize key --test x.recd
-	assert_output --partial "option '--pseudonymize' has no use here"
+	run -1 rec-eval --pseudonymize key -m plain.recm --test "$EVENTS"
+	assert_output "rec-eval: plain.recm: its users are not pseudonymised; no --pseudonymize"
+	run -1 rec-eval --prequential --pseudonymize key -m plain.recm "$EVENTS"
+	assert_output "rec-eval: plain.recm: its users are not pseudonymised; no --pseudonymize"
+	run -1 rec-eval --pseudonymize short --test "$EVENTS" "$EVENTS"
+	assert_output "rec-eval: short: a key has 32 bytes, this file fewer"
+	run -2 rec-eval --merge --pseudonymize key part
+	assert_output --partial "--merge takes the parts alone"
 	run -2 rec-recommend -m pseudo.recm --predict "$EVENTS" --pseudonymize key
 	assert_output --partial "not --predict"
 }
