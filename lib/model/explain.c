@@ -7,6 +7,7 @@
  * listed item's score is that item's share.  It costs a fold-in and a
  * scoring of every item per distinct item of the history, and the shares
  * need not sum to the score. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -68,84 +69,55 @@ static int occlude(const struct rec_model *m, const struct rec_user *u,
 	return rc;
 }
 
-/* An event of the history: its item and its place. */
-struct event {
-	uint32_t item, j;
-};
-
-/* By item, then by place: the order in which the parts of an item's
- * events are added up. */
-static int by_item_event(const void *a, const void *b)
+static int by_key(const void *a, const void *b)
 {
-	const struct event *x = a, *y = b;
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
 
-	if (x->item != y->item)
-		return (x->item > y->item) - (x->item < y->item);
-	return (x->j > y->j) - (x->j < y->j);
+	return (x > y) - (x < y);
 }
 
-/* The largest share first; the lower item index first among equals. */
-static int by_share(const void *a, const void *b)
+/* The history's distinct items in index order into items, and for each
+ * event the place of its item there into group; key is scratch of u->n.
+ * Returns how many. */
+static uint32_t group_events(const struct rec_user *u, uint32_t *items, uint32_t *group,
+			     uint64_t *key)
 {
-	const struct rec_reason *x = a, *y = b;
+	uint32_t n = 0;
 
-	if (x->share != y->share)
-		return x->share < y->share ? 1 : -1;
-	return (x->item > y->item) - (x->item < y->item);
-}
+	for (uint32_t j = 0; j < u->n; j++)
+		key[j] = (uint64_t)u->items[j] << 32 | j;
+	qsort(key, u->n, sizeof(*key), by_key);
+	for (uint32_t x = 0; x < u->n; x++) {
+		uint32_t item = (uint32_t)(key[x] >> 32);
 
-static void swap(struct rec_reason *a, struct rec_reason *b)
-{
-	struct rec_reason t = *a;
-
-	*a = *b;
-	*b = t;
-}
-
-/* Put the k first of r[0..n) by by_share at its front, in no order
- * (Hoare's selection): a list wants a few reasons of a long history. */
-static void select_first(struct rec_reason *r, uint32_t n, uint32_t k)
-{
-	uint32_t lo = 0, hi = n;
-
-	while (lo < k && k < hi) {
-		uint32_t p = lo;
-
-		swap(&r[lo + (hi - lo) / 2], &r[hi - 1]);
-		for (uint32_t x = lo; x < hi - 1; x++)
-			if (by_share(&r[x], &r[hi - 1]) < 0)
-				swap(&r[x], &r[p++]);
-		swap(&r[p], &r[hi - 1]);
-		if (p < k)
-			lo = p + 1;
-		else
-			hi = p;
+		if (n == 0 || items[n - 1] != item)
+			items[n++] = item;
+		group[(uint32_t)key[x]] = n - 1;
 	}
+	return n;
 }
 
 /* The top reasons of one listed item from its events' parts c[0..u->n),
- * ev the history by_item_event: the parts of an item's events added up
- * and those of 0 left out; returns how many. */
-static uint32_t top_reasons(const struct rec_user *u, const struct event *ev,
-			    const float *c, uint32_t top, struct rec_reason *all,
-			    struct rec_reason *out)
+ * with the history's nd distinct items and the events' groups of
+ * group_events: the parts of an item's events added up in their order,
+ * the largest sums first, the lower item first among equals (rec_topn's
+ * order), those of 0 left out; returns how many. */
+static uint32_t top_reasons(const struct rec_user *u, const uint32_t *items,
+			    const uint32_t *group, uint32_t nd, const float *c, uint32_t top,
+			    float *share, uint32_t *pos, float *val, struct rec_reason *out)
 {
-	uint32_t n = 0, kept = 0;
+	uint32_t n;
 
-	for (uint32_t x = 0; x < u->n; x++) {
-		if (n && all[n - 1].item == ev[x].item)
-			all[n - 1].share += c[ev[x].j];
-		else
-			all[n++] = (struct rec_reason){ ev[x].item, c[ev[x].j] };
-	}
+	memset(share, 0, nd * sizeof(*share));
+	for (uint32_t j = 0; j < u->n; j++)
+		share[group[j]] += c[j];
 	/* An item that owes the score nothing is no reason. */
+	#pragma omp simd
+	for (uint32_t x = 0; x < nd; x++)
+		share[x] = share[x] == 0 ? -INFINITY : share[x];
+	n = rec_topn(share, nd, top, pos, val);
 	for (uint32_t x = 0; x < n; x++)
-		if (all[x].share != 0)
-			all[kept++] = all[x];
-	n = kept < top ? kept : top;
-	select_first(all, kept, n);
-	qsort(all, n, sizeof(*all), by_share);
-	memcpy(out, all, n * sizeof(*out));
+		out[x] = (struct rec_reason){ items[pos[x]], val[x] };
 	return n;
 }
 
@@ -153,32 +125,32 @@ int rec_explain(const struct rec_model *m, const struct rec_user *u, const uint3
 		uint32_t n, uint32_t top, struct rec_reason *reasons, uint32_t *count,
 		struct rec_error *err)
 {
-	float *contrib;
-	struct rec_reason *all;
-	struct event *ev;
+	size_t h = u->n;
+	float *contrib, *share;
+	uint32_t *distinct, nd;
+	uint64_t *key;
 	int rc;
 
 	if (u->n == 0)
 		return 1;
-	contrib = malloc(((size_t)n * u->n + 1) * sizeof(*contrib));
-	all = malloc(u->n * sizeof(*all));
-	ev = malloc(u->n * sizeof(*ev));
-	if (!contrib || !all || !ev)
+	contrib = malloc(((size_t)n * h + 2 * h) * sizeof(*contrib));
+	distinct = malloc(3 * h * sizeof(*distinct));
+	key = malloc(h * sizeof(*key));
+	if (!contrib || !distinct || !key)
 		rc = REC_ENOMEM;
 	else if (m->algo->explain)
 		rc = m->algo->explain(m, u, items, n, contrib);
 	else
 		rc = occlude(m, u, items, n, contrib);
-	for (uint32_t j = 0; rc == 0 && j < u->n; j++)
-		ev[j] = (struct event){ u->items[j], j };
-	if (rc == 0)
-		qsort(ev, u->n, sizeof(*ev), by_item_event);
+	share = contrib + (size_t)n * h;
+	nd = rc == 0 ? group_events(u, distinct, distinct + h, key) : 0;
 	for (uint32_t t = 0; rc == 0 && t < n; t++)
-		count[t] = top_reasons(u, ev, contrib + (size_t)t * u->n, top, all,
+		count[t] = top_reasons(u, distinct, distinct + h, nd, contrib + (size_t)t * h,
+				       top, share, distinct + 2 * h, share + h,
 				       reasons + (size_t)t * top);
 	free(contrib);
-	free(all);
-	free(ev);
+	free(distinct);
+	free(key);
 	return rc == REC_ENOMEM ? rec_error_set(err, rc, "out of memory") : rc;
 }
 
