@@ -13,15 +13,17 @@
 #     between a row's score and the sum of all its shares (--explain=1000,
 #     more than any user's history), as written with nine digits: absolute
 #     and relative to the score (the target: 1e-5).
-#  3. Cost: wall seconds of rec-recommend -n 10 of every user with and
-#     without --explain, for ials and itemknn, the least and the median of
-#     EXPLAIN_RUNS runs (default 7) after a warm-up (targets: at most 3x for
-#     ials, 2x for itemknn).
+#  3. Cost: rec-recommend -j 1 -n 10 of every user with and without
+#     --explain, for ials and itemknn: user+sys CPU seconds and wall
+#     seconds of ten runs in a row (one run is too short for the clock),
+#     the two alternating, EXPLAIN_RUNS times (default 3); the ratio of
+#     each pair, least, median and most (targets: at most 3x for ials, 2x
+#     for itemknn).  CPU time is the figure to trust on a busy machine.
 . "$(dirname "$0")/helpers"
 
 THREADS=2
 SPLIT="rec-split --method user --ratio 0.2 --seed 1"
-EXPLAIN_RUNS=${EXPLAIN_RUNS:-7}
+EXPLAIN_RUNS=${EXPLAIN_RUNS:-3}
 ALGORITHMS=$(algorithms ials itemknn ease bpr)
 
 # faithful ALGO: the rate of rows whose reason is faithful.
@@ -48,33 +50,40 @@ deviation() {
 		END { printf "%.3g abs, %.3g rel", max, rel }' "$TMP/lists.csv")"
 }
 
-# walls CMD...: EXPLAIN_RUNS wall times of CMD after a warm-up, in
-# nanosecond clock readings; leaves the least in LEAST and the median in
-# MEDIAN, in seconds.
-walls() {
-	"$@" > /dev/null || return 1
-	: > "$TMP/walls"
-	n=0
-	while [ "$n" -lt "$EXPLAIN_RUNS" ]; do
-		start=$(date +%s%N)
-		"$@" > /dev/null || return 1
-		echo $(($(date +%s%N) - start)) >> "$TMP/walls"
-		n=$((n + 1))
-	done
-	sort -n "$TMP/walls" > "$TMP/walls.sorted"
-	LEAST=$(awk 'NR == 1 { printf "%.3f", $1 / 1e9 }' "$TMP/walls.sorted")
-	MEDIAN=$(awk '{ t[NR] = $1 } END {
-			m = NR % 2 ? t[(NR + 1) / 2] : (t[NR / 2] + t[NR / 2 + 1]) / 2
-			printf "%.3f", m / 1e9 }' "$TMP/walls.sorted")
+# ten MODEL [--explain]: "wall cpu" seconds of ten runs of rec-recommend
+# -j 1 -n 10 in a row.
+ten() {
+	/usr/bin/time -f '%e %U %S' -o "$TMP/time" sh -c '
+		for run in 1 2 3 4 5 6 7 8 9 10; do
+			rec-recommend -m "$0" -j 1 -n 10 $1 > /dev/null || exit 1
+		done' "$@" || return 1
+	awk '{ printf "%s %.2f", $1, $2 + $3 }' "$TMP/time"
 }
 
-# cost ALGO: rec-recommend -n 10 with and without --explain.
+# spread FILE: the least, median and most of a column of numbers.
+spread() {
+	sort -n "$1" | awk '{ v[NR] = $1 } END {
+		printf "%.2f %.2f %.2f", v[1], v[int((NR + 1) / 2)], v[NR] }'
+}
+
+# cost ALGO: the ratios of --explain's CPU and wall seconds to the plain
+# lists', EXPLAIN_RUNS pairs after a warm-up of each.
 cost() {
-	walls rec-recommend -m "$TMP/$1.recm" -j "$THREADS" -n 10 || return 0
-	plain_least=$LEAST plain_median=$MEDIAN
-	walls rec-recommend -m "$TMP/$1.recm" -j "$THREADS" -n 10 --explain || return 0
-	row "$1" "$plain_least" "$plain_median" "$LEAST" "$MEDIAN" \
-		"$(calc "$LEAST / $plain_least" 2)" "$(calc "$MEDIAN / $plain_median" 2)"
+	ten "$TMP/$1.recm" > /dev/null && ten "$TMP/$1.recm" --explain > /dev/null || return 0
+	: > "$TMP/cpu"
+	: > "$TMP/wall"
+	n=0
+	while [ "$n" -lt "$EXPLAIN_RUNS" ]; do
+		plain=$(ten "$TMP/$1.recm") && explained=$(ten "$TMP/$1.recm" --explain) ||
+			return 0
+		echo "$plain $explained" | awk '{ print $4 / $2 }' >> "$TMP/cpu"
+		echo "$plain $explained" | awk '{ print $3 / $1 }' >> "$TMP/wall"
+		printf '  %-22s %11s %11s %11s %11s\n' "$1 (10 runs)" $plain $explained
+		n=$((n + 1))
+	done
+	row "" "least" "median" "most"
+	row "$1 x cpu" $(spread "$TMP/cpu")
+	row "$1 x wall" $(spread "$TMP/wall")
 }
 
 section "MovieLens 100K, every rating a positive, $SPLIT"
@@ -105,8 +114,8 @@ for algo in $ALGORITHMS; do
 	esac
 done
 
-section "cost: rec-recommend -n 10 -j $THREADS, seconds, $EXPLAIN_RUNS runs after a warm-up"
-row "" "least" "median" "explain" "median" "x least" "x median"
+section "cost: rec-recommend -j 1 -n 10, seconds of 10 runs, $EXPLAIN_RUNS pairs after a warm-up"
+row "" "wall" "cpu" "explain" "cpu"
 for algo in $ALGORITHMS; do
 	case $algo in
 	ials | itemknn) cost "$algo" ;;

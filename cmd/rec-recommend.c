@@ -289,7 +289,8 @@ static void print_because(FILE *fp, const struct rec_model *m, const struct rec_
 			(*buf)[size++] = '|';
 		memcpy(*buf + size, item, len);
 		size += len;
-		size += (size_t)snprintf(*buf + size, *cap - size, ":%.9g", r[x].share);
+		(*buf)[size++] = ':';
+		size += (size_t)strfromf(*buf + size, *cap - size, "%.9g", r[x].share);
 	}
 	putc(',', fp);
 	if (popular)

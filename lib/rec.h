@@ -1060,10 +1060,11 @@ double rec_similarity_diversity(const struct rec_similarity *s, const uint32_t *
 				uint32_t n);
 
 /* Maximal marginal relevance (Carbonell and Goldstein 1998): each next
- * item of the list maximises (1 - lambda) relevance - lambda times its
- * largest similarity to those chosen, relevance being the score min-max
- * normalised over the candidates.  With a cap, at most max_per items of
- * a list have any one feature f with capped[f]. */
+ * item chosen maximises (1 - lambda) relevance - lambda times its mean
+ * similarity to those chosen (Ziegler et al. 2005), relevance being the
+ * score min-max normalised over the candidates; the chosen are listed by
+ * score.  With a cap, at most max_per items of a list have any one
+ * feature f with capped[f]. */
 struct rec_diversify {
 	double lambda;
 	const struct rec_similarity *sim;

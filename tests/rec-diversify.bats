@@ -21,8 +21,10 @@ setup() {
 # Relevance min-max normalised: p 1, q 2/3, r 1/3, s 0.  Co-occurrence:
 # cos(p, q) = 3 / sqrt(12) = 0.866, cos(p, r) = 0, cos(p, s) = 1/2,
 # cos(q, s) = 1 / sqrt(3), r shares no user.  At LAMBDA 1/2: p first;
-# then r (1/6) beats q (1/3 - 0.433) and s (0 - 1/4); then q (-0.1) beats
-# s (-1/4).
+# then r (1/6) beats q (1/3 - 0.433) and s (0 - 1/4); then q, its mean
+# similarity 0.433 (1/3 - 0.217), beats s, 1/4 (0 - 1/8); listed by score.
+# At 0.9: p, r (1/30), then s (-0.9 / 4) beats q (0.067 - 0.9 x 0.433).
+# At 0.2: p, q (0.533 - 0.173) beats r (0.267), then r.
 @test "a hand-worked case of maximal marginal relevance" {
 	rec-train -q -a pop -o pop.recm mmr.csv
 	run --separate-stderr rec-recommend -v -m pop.recm -n 3 --users <(echo new) \
@@ -30,14 +32,22 @@ setup() {
 	assert_success
 	assert_output "user,item,rank,score
 new,p,1,4
-new,r,2,2
-new,q,3,3"
-	[[ $stderr == *"similarity: cooccurrence"* ]]
-	run rec-recommend -q -m pop.recm -n 3 --users <(echo new) --diversify 0.2
-	assert_output "user,item,rank,score
-new,p,1,4
 new,q,2,3
 new,r,3,2"
+	[[ $stderr == *"similarity: cooccurrence"* ]]
+	run rec-recommend -q -m pop.recm -n 3 --users <(echo new) --diversify 0.9
+	assert_output "user,item,rank,score
+new,p,1,4
+new,r,2,2
+new,s,3,1"
+	run rec-recommend -q -m pop.recm -n 2 --users <(echo new) --diversify 0.2
+	assert_output "user,item,rank,score
+new,p,1,4
+new,q,2,3"
+	run rec-recommend -q -m pop.recm -n 2 --users <(echo new) --diversify 0.5
+	assert_output "user,item,rank,score
+new,p,1,4
+new,r,2,2"
 }
 
 @test "--max-per holds on every list" {

@@ -1006,43 +1006,52 @@ static void ials_score_user(const struct rec_model *m, const struct rec_user *u,
 
 /* Hu, Koren and Volinsky (2008), section 5: with W the inverse of the
  * user's matrix, the user's vector is W sum_j c_j y_j, so item i's score
- * is the sum over the history of c_j y_i^T W y_j.  One factorisation of
- * the user's system, then z = W y_i for each listed item and c_j y_j^T z
- * for each entry; repeated events of an item owe nothing beyond the last,
- * as in the fold-in. */
+ * is the sum over the history of c_j y_i^T W y_j.  One factorisation
+ * U^T U of the user's matrix, then Z = Y_listed W by two triangular
+ * solves of all listed items at once and Z Y_history^T in one product,
+ * whose entry of item t and entry j times c_j is j's share; repeated
+ * events of an item owe nothing beyond the last, as in the fold-in. */
 static int ials_explain(const struct rec_model *m, const struct rec_user *u,
 			const uint32_t *items, uint32_t n, float *contrib)
 {
 	const struct ials *s = m->state;
 	struct system sys = system_of(m, s->q, m->data.nitems, s->gram);
-	size_t h = u->n ? u->n : 1;
+	size_t h = u->n ? u->n : 1, k = s->k;
 	uint32_t *last = calloc((size_t)m->data.nitems + 1, sizeof(*last));
 	uint32_t *idx = malloc(h * sizeof(*idx)), ne;
-	float *conf = malloc(h * sizeof(*conf)), *x = malloc(2 * s->k * sizeof(*x));
+	float *conf = malloc(h * sizeof(*conf)), *x = malloc((k + h * (k + n)) * sizeof(*x));
+	float *z = malloc(((size_t)n * k + 1) * sizeof(*z)), *yh = x + k, *dot = yh + h * k;
 	struct work w = { 0 };
 	int rc = REC_ENOMEM;
 
-	if (!last || !idx || !conf || !x || work_init(&w, s->k) < 0)
+	if (!last || !idx || !conf || !x || !z || work_init(&w, s->k) < 0)
 		goto out;
 	memset(contrib, 0, (size_t)n * u->n * sizeof(*contrib));
 	rc = 0;
 	ne = history_entries(m, u, last, idx, conf);
 	/* The exact solve leaves the factor of the user's matrix in w.a. */
-	if (ne == 0 || solve_row(&sys, idx, conf, ne, 1, x, &w) < 0)
+	if (n == 0 || ne == 0 || solve_row(&sys, idx, conf, ne, 1, x, &w) < 0)
 		goto out;
-	for (uint32_t t = 0; t < n; t++) {
-		memcpy(w.b, s->q + (size_t)items[t] * s->k, s->k * sizeof(*w.b));
-		substitute(w.a, w.b, x + s->k, s->k);
+	gather(&sys, items, n, z);
+	gather(&sys, idx, ne, yh);
+	cblas_strsm(CblasRowMajor, CblasRight, CblasUpper, CblasNoTrans, CblasNonUnit, (int)n,
+		    (int)k, 1, w.a, (int)k, z, (int)k);
+	cblas_strsm(CblasRowMajor, CblasRight, CblasUpper, CblasTrans, CblasNonUnit, (int)n,
+		    (int)k, 1, w.a, (int)k, z, (int)k);
+	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)ne, (int)k, 1, z,
+		    (int)k, yh, (int)k, 0, dot, (int)ne);
+	for (uint32_t t = 0; t < n; t++)
 		for (uint32_t j = 0, e = 0; j < u->n; j++)
-			if (u->items[j] < m->data.nitems && last[u->items[j]] == j + 1)
-				contrib[(size_t)t * u->n + j] = conf[e++] *
-					rec_dot(s->q + (size_t)u->items[j] * s->k, x + s->k, s->k);
-	}
+			if (u->items[j] < m->data.nitems && last[u->items[j]] == j + 1) {
+				contrib[(size_t)t * u->n + j] = conf[e] * dot[(size_t)t * ne + e];
+				e++;
+			}
 out:
 	free(last);
 	free(idx);
 	free(conf);
 	free(x);
+	free(z);
 	work_release(&w);
 	return rc;
 }

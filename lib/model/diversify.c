@@ -1,6 +1,12 @@
 /* diversify.c - the similarity of two items, and lists re-ranked by
  * maximal marginal relevance (Carbonell and Goldstein, SIGIR 1998) with
- * an optional cap on the items that share an attribute. */
+ * an optional cap on the items that share an attribute.  A candidate's
+ * penalty is its mean similarity to the items chosen, as in the topic
+ * diversification of Ziegler, McNee, Konstan and Lausen (WWW 2005), not
+ * Carbonell and Goldstein's largest: the mean is what the intra-list
+ * diversity measures, and on MovieLens 100K it bought more diversity for
+ * the same loss of NDCG than the largest or the greedy determinantal
+ * point process of Chen, Zhang and Zhou (NeurIPS 2018). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -204,14 +210,14 @@ static int fits(const struct rec_diversify *d, uint32_t *used, uint32_t i, int a
 /* The candidate of the largest marginal relevance among those not taken
  * that fit the cap; nc when there is none.  The earlier wins a tie. */
 static uint32_t best(const struct rec_diversify *d, const uint32_t *cand, uint32_t nc,
-		     const double *rel, const double *most, const uint8_t *taken,
+		     const double *rel, const double *mean, const uint8_t *taken,
 		     uint32_t *used)
 {
 	uint32_t pick = nc;
 	double top = -INFINITY;
 
 	for (uint32_t c = 0; c < nc; c++) {
-		double v = (1 - d->lambda) * rel[c] - d->lambda * most[c];
+		double v = (1 - d->lambda) * rel[c] - d->lambda * mean[c];
 
 		if (!taken[c] && (pick == nc || v > top) && fits(d, used, cand[c], 0)) {
 			pick = c;
@@ -221,20 +227,37 @@ static uint32_t best(const struct rec_diversify *d, const uint32_t *cand, uint32
 	return pick;
 }
 
+/* Order the n chosen items idx and val by score, the higher first, the
+ * earlier chosen first among equals. */
+static void by_score(uint32_t *idx, float *val, uint32_t n)
+{
+	for (uint32_t x = 1; x < n; x++) {
+		uint32_t i = idx[x], y = x;
+		float v = val[x];
+
+		for (; y > 0 && val[y - 1] < v; y--) {
+			idx[y] = idx[y - 1];
+			val[y] = val[y - 1];
+		}
+		idx[y] = i;
+		val[y] = v;
+	}
+}
+
 int rec_diversify_list(const struct rec_diversify *d, const uint32_t *cand,
 		       const float *score, uint32_t nc, uint32_t n, uint32_t *idx,
 		       float *val, uint32_t *found)
 {
 	double *rel = malloc(((size_t)nc + 1) * sizeof(*rel)), lo = INFINITY, hi = -INFINITY;
-	double *most = calloc((size_t)nc + 1, sizeof(*most));
+	double *mean = calloc((size_t)nc + 1, sizeof(*mean));
 	uint8_t *taken = calloc((size_t)nc + 1, 1);
 	uint32_t *used = d->f ? calloc((size_t)rec_dict_size(d->f->names) + 1,
 				       sizeof(*used)) : NULL;
 
 	*found = 0;
-	if (!rel || !most || !taken || (d->f && !used)) {
+	if (!rel || !mean || !taken || (d->f && !used)) {
 		free(rel);
-		free(most);
+		free(mean);
 		free(taken);
 		free(used);
 		return REC_ENOMEM;
@@ -246,7 +269,7 @@ int rec_diversify_list(const struct rec_diversify *d, const uint32_t *cand,
 	for (uint32_t c = 0; c < nc; c++)
 		rel[c] = hi > lo ? (score[c] - lo) / (hi - lo) : 1;
 	while (*found < n) {
-		uint32_t p = best(d, cand, nc, rel, most, taken, used);
+		uint32_t p = best(d, cand, nc, rel, mean, taken, used);
 
 		if (p == nc)
 			break;
@@ -257,11 +280,14 @@ int rec_diversify_list(const struct rec_diversify *d, const uint32_t *cand,
 		for (uint32_t c = 0; c < nc && d->lambda > 0; c++) {
 			double sim = taken[c] ? 0 : rec_similarity(d->sim, cand[c], cand[p]);
 
-			most[c] = *found == 1 || sim > most[c] ? sim : most[c];
+			mean[c] += (sim - mean[c]) / *found;
 		}
 	}
+	/* The diversity of a list does not depend on its order, but
+	 * accuracy does: the most relevant of the chosen go first. */
+	by_score(idx, val, *found);
 	free(rel);
-	free(most);
+	free(mean);
 	free(taken);
 	free(used);
 	return 0;
