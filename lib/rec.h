@@ -582,6 +582,7 @@ struct rec_train_metric {
 	const char *name;
 	double value;
 	int lower_better;
+	uint32_t epoch;		/* the epoch kept; 0 for a family without */
 };
 
 /* What training needs besides the data. */
@@ -1424,6 +1425,8 @@ struct rec_search_options {
 	uint64_t budget;	/* combinations to try, a sample drawn with the
 				 * seed, in grid order; 0: all */
 	struct rec_train_options train;
+	int refit;		/* train the best combination again on data and
+				 * the validation set, for the epochs it kept */
 	/* Called after each combination, from the calling thread and in
 	 * order: its values (one per param) and its validation metric. */
 	void (*tried)(void *ctx, const char *const *values,
@@ -1441,7 +1444,9 @@ int rec_search_check(const struct rec_model *base, const struct rec_search_optio
  * each combination on a copy of data and score it with the validation
  * metric of its family's training (NDCG@10 over the trained model for a
  * family that has none); *best gets the best model (the first of equals),
- * which the caller frees.  0, or a REC_E* code with err filled. */
+ * or with opt->refit that combination trained on data and the validation
+ * set together, for as many epochs as its validation kept; the caller
+ * frees it.  0, or a REC_E* code with err filled. */
 int rec_search(const struct rec_model *base, const struct rec_dataset *data,
 	       const struct rec_search_options *opt, struct rec_model **best,
 	       struct rec_error *err);
