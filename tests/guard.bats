@@ -3,7 +3,8 @@
 # right: a model and data that share few IDs, a rating model on equal
 # ratings, --predict without ratings, time options on data without times,
 # users the model does not know; temporal splits by the share of events;
-# bad lines of a stream.
+# bad lines of a stream; a model or a dataset where the other, or CSV, is
+# wanted.
 
 setup() {
 	load test_helper
@@ -188,4 +189,27 @@ rec-recommend: 4 bad lines skipped in all"
 	usage_message rec-recommend "--strict and --skip-bad do not go together" -m knn.recm \
 		--stream --strict --skip-bad
 	usage_message rec-recommend "--strict and --time go with --stream" -m knn.recm --strict
+}
+
+@test "a model where events or CSV are wanted is named a model" {
+	msg="mf.recm: a model (.recm), not CSV"
+	refuses rec-pivot "$msg" mf.recm
+	refuses rec-pivot "standard input: a model (.recm), not CSV" - < mf.recm
+	refuses rec-split "$msg" --train a.recd --test b.recd mf.recm
+	refuses rec-train "$msg" -a pop -o m.recm mf.recm
+	refuses rec-eval "$msg" --prequential -m pop.recm mf.recm
+	refuses rec-eval "$msg" --test "$FIXTURES/tiny.csv" mf.recm
+	refuses rec-recommend "$msg" -m pop.recm --users mf.recm
+}
+
+@test "a dataset where a model or CSV is wanted is named a dataset" {
+	rec-pivot -o tiny.recd "$FIXTURES/tiny.csv"
+	refuses rec-recommend "tiny.recd: a dataset (.recd), not a model (.recm)" -m tiny.recd
+	refuses rec-eval "tiny.recd: a dataset (.recd), not a model (.recm)" -m tiny.recd \
+		--test tiny.recd
+	refuses rec-train "tiny.recd: a dataset (.recd), not a model (.recm)" --init tiny.recd \
+		-o m.recm tiny.recd
+	refuses rec-pivot "tiny.recd: a dataset (.recd), not CSV" tiny.recd "$FIXTURES/tiny.csv"
+	refuses rec-eval "tiny.recd: a dataset (.recd), not CSV" --test tiny.recd tiny.recd
+	refuses rec-recommend "tiny.recd: a dataset (.recd), not CSV" -m pop.recm --users tiny.recd
 }
