@@ -38,7 +38,7 @@ dataset() {
 			--validation "$TMP/val.recd" -o "$TMP/search.recm" "$TMP/fit.recd" || continue
 		best=$(awk -F, 'NR > 1 && $NF > b { b = $NF; v = $1 "/" $2 } END { print v }' \
 			"$TMP/out")
-		row "search${refit:- (refit)}" "$(ndcg "$TMP/search.recm")" "$SECS" \
+		row "search ${refit:-(refit)}" "$(ndcg "$TMP/search.recm")" "$SECS" \
 			"reg/unobs $best"
 	done
 }
