@@ -44,10 +44,11 @@ static const struct common_option common[] = {
 	  "                         none with --no-header); without one, or with\n"
 	  "                         -t none, file order\n" },
 	{ { "delimiter", required_argument, NULL, 'd' }, 0,
-	  "  -d, --delimiter C      field separator: a character, tab, \\t or two\n"
-	  "                         characters such as :: (default: the one of\n"
-	  "                         comma, tab, semicolon, pipe and :: that splits\n"
-	  "                         the first line in most fields, the second alike)\n" },
+	  "  -d, --delimiter C      field separator: a character, \\t, two characters\n"
+	  "                         such as ::, or a name: tab, comma, semicolon,\n"
+	  "                         space or pipe (default: the one of comma, tab,\n"
+	  "                         semicolon, pipe and :: that splits the first\n"
+	  "                         line in most fields, the second alike)\n" },
 	{ { "no-header", no_argument, NULL, OPT_NO_HEADER }, 0,
 	  "      --no-header        the first line is data, columns are positions\n" },
 	{ { "skip-bad", no_argument, NULL, OPT_SKIP_BAD }, 0,
