@@ -131,12 +131,11 @@ static void bad_usage(const char *msg)
 static int second_of(const char *arg, const char *option, const char *first,
 		     const char *second)
 {
-	char msg[160], q[REC_QUOTED];
+	char want[64];
 
 	if (strcmp(arg, first) != 0 && strcmp(arg, second) != 0) {
-		snprintf(msg, sizeof(msg), "bad %s %s (want %s or %s)", option,
-			 rec_quote(q, sizeof(q), arg, strlen(arg)), first, second);
-		bad_usage(msg);
+		snprintf(want, sizeof(want), "%s or %s", first, second);
+		rec_cli_bad_value(synopsis, option, arg, want);
 	}
 	return strcmp(arg, second) == 0;
 }
@@ -188,7 +187,11 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case OPT_TEST: o->test = optarg; break;
 		case OPT_ITEMS: o->items = optarg; break;
 		case OPT_COLD: o->cold = 1; break;
-		case OPT_SIMILARITY: o->similarity = rec_similarity_parse(optarg); break;
+		case OPT_SIMILARITY:
+			if ((o->similarity = rec_similarity_parse(optarg)) < 0)
+				rec_cli_bad_value(synopsis, "--similarity", optarg,
+						  "attributes, vectors or cooccurrence");
+			break;
 		case OPT_TRAIN: o->train = optarg; break;
 		case OPT_PER_USER: o->per_user = 1; break;
 		case OPT_FORMAT: o->table = second_of(optarg, "--format", "csv", "table"); break;
@@ -232,8 +235,6 @@ static void parse_options(int argc, char **argv, struct options *o)
 		bad_usage("--items goes with -m, without --prequential");
 	if (o->cold && (o->prequential || o->per_user || o->partial || (!o->train && !o->model)))
 		bad_usage("--cold needs --train or -m, and no --per-user or --partial");
-	if (o->similarity < 0)
-		bad_usage("--similarity is attributes, vectors or cooccurrence");
 	if (o->similarity && (o->prequential || o->per_user || o->partial || (!o->train && !o->model)))
 		bad_usage("--similarity needs --train or -m; no --per-user, --partial, --prequential");
 }

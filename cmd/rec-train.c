@@ -225,7 +225,7 @@ static int parse_side(const char *arg)
 		return 1;
 	if (strcmp(arg, "items") == 0)
 		return 2;
-	bad_usage("bad --solve (want users or items)");
+	rec_cli_bad_value(synopsis, "--solve", arg, "users or items");
 	return 0;
 }
 
@@ -262,6 +262,7 @@ static void split_list(const struct setting *s, struct rec_search_param *p)
 	char *name = strndup(s->name, s->len), *text = strdup(s->value), msg[128];
 	const char **values = calloc(len + 1, sizeof(*values));
 	uint32_t n = 0;
+	char q[REC_QUOTED];
 
 	if (!name || !text || !values)
 		errx(1, "out of memory");
@@ -273,7 +274,8 @@ static void split_list(const struct setting *s, struct rec_search_param *p)
 	*p = (struct rec_search_param){ name, values, n };
 	for (uint32_t v = 0; v < n; v++)
 		if (!*values[v]) {
-			snprintf(msg, sizeof(msg), "an empty value in the list of '%.64s'", name);
+			snprintf(msg, sizeof(msg), "an empty value in the list of %s",
+				 rec_quoted(name, q));
 			bad_usage(msg);
 		}
 }
@@ -312,7 +314,7 @@ static int is_list(const struct setting *s, const struct rec_algo *algo)
 static void take_lists(struct options *o)
 {
 	const struct rec_algo *algo = o->algo ? rec_algo_find(o->algo) : NULL;
-	char list[MAX_SETTINGS], msg[128];
+	char list[MAX_SETTINGS], msg[128], q[REC_QUOTED];
 	int kept = 0;
 
 	for (int i = 0; i < o->nsettings; i++)
@@ -320,9 +322,8 @@ static void take_lists(struct options *o)
 	for (int i = 0; i < o->nsettings; i++)
 		for (int j = 0; j < o->nsettings; j++)
 			if (list[i] && j != i && same_name(&o->setting[i], &o->setting[j])) {
-				snprintf(msg, sizeof(msg), "'%.*s' has a list of values and is set twice",
-					 (int)(o->setting[i].len < 64 ? o->setting[i].len : 64),
-					 o->setting[i].name);
+				snprintf(msg, sizeof(msg), "%s has a list of values and is set twice",
+					 rec_quote(q, sizeof(q), o->setting[i].name, o->setting[i].len));
 				bad_usage(msg);
 			}
 	for (int i = 0; i < o->nsettings; i++) {
@@ -493,10 +494,10 @@ static struct rec_model *configure(const struct options *o)
 	const struct rec_algo *algo = rec_algo_find(o->algo);
 	struct rec_model *m;
 	struct rec_error e;
-	char text[128];
+	char text[128], q[REC_QUOTED];
 
 	if (!algo) {
-		snprintf(text, sizeof(text), "unknown algorithm '%.64s'", o->algo);
+		snprintf(text, sizeof(text), "unknown algorithm %s", rec_quoted(o->algo, q));
 		bad_usage(text);
 	}
 	if (!(m = rec_model_new(algo)))
@@ -506,8 +507,8 @@ static struct rec_model *configure(const struct options *o)
 		char name[64];
 
 		if (s->len >= sizeof(name)) {
-			rec_error_set(&e, REC_EINVAL, "%s has no parameter '%.*s'",
-				      algo->name, (int)s->len, s->name);
+			rec_error_set(&e, REC_EINVAL, "%s has no parameter %s", algo->name,
+				      rec_quote(q, sizeof(q), s->name, s->len));
 			bad_usage(e.msg);
 		}
 		memcpy(name, s->name, s->len);

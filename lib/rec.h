@@ -54,6 +54,8 @@ const char *rec_error_str(const struct rec_error *err, char *buf, size_t size);
  * buf, or a constant if size is too small for anything. */
 const char *rec_quote(char *buf, size_t size, const char *s, size_t len);
 #define REC_QUOTED 86		/* the size of buf that shows 80 bytes */
+/* The string s quoted as rec_quote does, in buf of REC_QUOTED bytes. */
+const char *rec_quoted(const char *s, char *buf);
 
 
 /* Parse a whole string as a plain decimal number within [min, max]; what

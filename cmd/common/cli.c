@@ -341,6 +341,15 @@ void rec_cli_usage_error(const char *synopsis, const char *msg)
 	exit(2);
 }
 
+void rec_cli_bad_value(const char *synopsis, const char *option, const char *value,
+		       const char *want)
+{
+	char msg[256], q[REC_QUOTED];
+
+	snprintf(msg, sizeof(msg), "bad %s %s (want %s)", option, rec_quoted(value, q), want);
+	rec_cli_usage_error(synopsis, msg);
+}
+
 void rec_cli_fail(const struct rec_error *e)
 {
 	char buf[1024];
