@@ -5,11 +5,12 @@
 # ials with its defaults, of the search's best values trained again on
 # the training and validation sets (the default), and of the search's
 # own model (--no-refit), with the values chosen and the seconds of each;
-# on Last.fm (user_artists.dat), MovieLens 100K and latest-small.
+# on Last.fm (user_artists.dat), MovieLens 100K, latest-small and 200,000
+# generated events: the four data sets that chose ials's defaults.
 . "$(dirname "$0")/helpers"
 
 THREADS=2
-GRID="-p reg=0.0005,0.001,0.002,0.005,0.01,0.02 -p unobserved=0.1,0.3"
+GRID="-p reg=0.1,0.2,0.3,0.5 -p unobserved=0.05,0.1,0.3"
 
 # ndcg MODEL: the test NDCG@10 of MODEL.
 ndcg() {
@@ -48,3 +49,5 @@ dataset "MovieLens 100K" "$DATA/movielens-100k/u.data" -d tab --no-header -r 3 -
 	--implicit 0
 dataset "MovieLens latest-small" "$DATA/movielens-latest-small/ratings.csv" -i movieId \
 	--implicit 0
+genevents -n 200000 -o "$TMP/events.csv" &&
+	dataset "generated, 200,000 events (genevents)" "$TMP/events.csv" --implicit 0
