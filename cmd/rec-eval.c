@@ -14,7 +14,7 @@
 enum {
 	OPT_TEST = REC_OPT_PROGRAM, OPT_TRAIN, OPT_PER_USER, OPT_FORMAT,
 	OPT_PREQUENTIAL, OPT_NO_UPDATE, OPT_WINDOW, OPT_PARTIAL, OPT_MERGE, OPT_FORCE,
-	OPT_TIME, OPT_ITEMS, OPT_COLD, OPT_SIMILARITY
+	OPT_TIME, OPT_ITEMS, OPT_COLD, OPT_SIMILARITY, OPT_TIME_FORMAT
 };
 
 struct options {
@@ -41,6 +41,7 @@ struct options {
 	size_t nparts;
 	int force;
 	int file_order;		/* --time file-order */
+	int iso;		/* --time-format iso */
 	struct rec_pseudo key;
 	const struct rec_pseudo *pseudo;	/* --pseudonymize: &key, else NULL */
 };
@@ -53,8 +54,9 @@ static const char synopsis[] =
 	"                [-u COL] [-i COL] [-r COL] [-t COL] [-d C] [--no-header]\n"
 	"                [--skip-bad] [FILE]\n"
 	"       rec-eval --prequential -m MODEL [-q] [-k LIST] [--no-update]\n"
-	"                [--window DURATION | --per-user] [--time column|file-order]\n"
-	"                [--pseudonymize KEYFILE] [-o FILE] [-u COL] [-i COL]\n"
+	"                [--window DURATION [--time-format seconds|iso] | --per-user]\n"
+	"                [--time column|file-order] [--pseudonymize KEYFILE]\n"
+	"                [-o FILE] [-u COL] [-i COL]\n"
 	"                [-r COL] [-t COL] [-d C] [--no-header] [--skip-bad] [FILE]\n"
 	"       rec-eval --merge [-q] [--format csv|table] [-o FILE] PART ...\n";
 
@@ -68,6 +70,7 @@ static const struct option longopts[] = {
 	{ "prequential", no_argument, NULL, OPT_PREQUENTIAL },
 	{ "no-update", no_argument, NULL, OPT_NO_UPDATE },
 	{ "window", required_argument, NULL, OPT_WINDOW },
+	{ "time-format", required_argument, NULL, OPT_TIME_FORMAT },
 	{ "partial", no_argument, NULL, OPT_PARTIAL },
 	{ "merge", no_argument, NULL, OPT_MERGE },
 	{ "force", no_argument, NULL, OPT_FORCE },
@@ -107,6 +110,9 @@ static const struct rec_cli_program program = {
 	"      --window D         with --prequential: also per window of length D\n"
 	"                         (like 1d), each row led by the window's start;\n"
 	"                         --per-user: by the user's events before\n"
+	"      --time-format F    with --window: the start in seconds since the\n"
+	"                         epoch (seconds, the default) or as ISO 8601 UTC\n"
+	"                         (iso), like 2025-01-01T00:00:00Z\n"
 	"      --partial          write the sums behind the metrics (of the shard's\n"
 	"                         users with --shard), a part for --merge\n"
 	"      --merge            print the metrics of the parts 1 to N of one\n"
@@ -123,15 +129,18 @@ static void bad_usage(const char *msg)
 	rec_cli_usage_error(synopsis, msg);
 }
 
-static void parse_format(const char *arg, struct options *o)
+/* Is arg the second of the two values that option takes, or the first?
+ * Anything else is a usage error. */
+static int second_of(const char *arg, const char *option, const char *first,
+		     const char *second)
 {
-	char msg[128];
+	char want[64];
 
-	if (strcmp(arg, "csv") != 0 && strcmp(arg, "table") != 0) {
-		snprintf(msg, sizeof(msg), "bad --format '%.64s' (want csv or table)", arg);
-		bad_usage(msg);
+	if (strcmp(arg, first) != 0 && strcmp(arg, second) != 0) {
+		snprintf(want, sizeof(want), "%s or %s", first, second);
+		rec_cli_bad_value(synopsis, option, arg, want);
 	}
-	o->table = strcmp(arg, "table") == 0;
+	return strcmp(arg, second) == 0;
 }
 
 static void check_prequential(const struct options *o)
@@ -142,6 +151,10 @@ static void check_prequential(const struct options *o)
 		bad_usage("--prequential takes neither --test, --train nor --format");
 	if (o->per_user && o->window > 0)
 		bad_usage("--window and --per-user do not go together");
+	if (o->iso && !(o->window > 0))
+		bad_usage("--time-format goes with --window");
+	if (o->iso && o->file_order)
+		bad_usage("--time-format iso wants times, not --time file-order's rows");
 	if (o->shard.n || o->partial)
 		bad_usage("--prequential takes neither --shard nor --partial");
 }
@@ -178,10 +191,14 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case OPT_TEST: o->test = optarg; break;
 		case OPT_ITEMS: o->items = optarg; break;
 		case OPT_COLD: o->cold = 1; break;
-		case OPT_SIMILARITY: o->similarity = rec_similarity_parse(optarg); break;
+		case OPT_SIMILARITY:
+			if ((o->similarity = rec_similarity_parse(optarg)) < 0)
+				rec_cli_bad_value(synopsis, "--similarity", optarg,
+						  "attributes, vectors or cooccurrence");
+			break;
 		case OPT_TRAIN: o->train = optarg; break;
 		case OPT_PER_USER: o->per_user = 1; break;
-		case OPT_FORMAT: parse_format(optarg, o); break;
+		case OPT_FORMAT: o->table = second_of(optarg, "--format", "csv", "table"); break;
 		case OPT_PREQUENTIAL: o->prequential = 1; break;
 		case OPT_PARTIAL: o->partial = 1; break;
 		case OPT_MERGE: o->parts = argv; break;
@@ -195,6 +212,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 			if (rec_parse_duration(optarg, &o->window, "--window", &e) < 0)
 				bad_usage(e.msg);
 			break;
+		case OPT_TIME_FORMAT: o->iso = second_of(optarg, "--time-format", "seconds", "iso"); break;
 		}
 	}
 	o->csv = cli.csv;
@@ -213,8 +231,8 @@ static void parse_options(int argc, char **argv, struct options *o)
 	o->input = optind < argc ? argv[optind] : "-";
 	if (o->prequential)
 		check_prequential(o);
-	else if (o->no_update || o->window > 0)
-		bad_usage("--no-update and --window go with --prequential");
+	else if (o->no_update || o->window > 0 || o->iso)
+		bad_usage("--no-update, --window and --time-format go with --prequential");
 	if (o->model && !o->prequential && optind < argc)
 		bad_usage("-m reads no FILE: the model ranks every item");
 	if (o->model && !o->prequential && !o->test)
@@ -223,8 +241,6 @@ static void parse_options(int argc, char **argv, struct options *o)
 		bad_usage("--items goes with -m, without --prequential");
 	if (o->cold && (o->prequential || o->per_user || o->partial || (!o->train && !o->model)))
 		bad_usage("--cold needs --train or -m, and no --per-user or --partial");
-	if (o->similarity < 0)
-		bad_usage("--similarity is attributes, vectors or cooccurrence");
 	if (o->similarity && (o->prequential || o->per_user || o->partial || (!o->train && !o->model)))
 		bad_usage("--similarity needs --train or -m; no --per-user, --partial, --prequential");
 }
@@ -378,13 +394,16 @@ static void print_replay(const struct options *o, const struct rec_replay_eval *
 	struct rec_eval_rows rows = { 0 };
 	struct rec_error e;
 	FILE *fp;
-	char key[32];
+	char time[32], key[sizeof(time) + 1];
 
 	if (!(fp = rec_cli_open_output(o->output, &e)))
 		rec_cli_fail(&e);
 	fprintf(fp, "%s%smetric,k,value\n", grouped ? by : "", grouped ? "," : "");
 	for (size_t g = 0; g <= p->n; g++) {
-		if (g)
+		if (g && o->iso) {
+			rec_format_time(p->group[g - 1].key, time, sizeof(time));
+			snprintf(key, sizeof(key), "%s,", time);
+		} else if (g)
 			snprintf(key, sizeof(key), "%lld,", (long long)p->group[g - 1].key);
 		else
 			snprintf(key, sizeof(key), "%s", grouped ? "," : "");

@@ -103,10 +103,10 @@ static const struct rec_cli_program program = {
 
 static void bad_usage(const char *msg, const char *arg)
 {
-	char text[600];
+	char text[600], q[REC_QUOTED];
 
 	if (msg && arg)
-		snprintf(text, sizeof(text), "%s '%s'", msg, arg);
+		snprintf(text, sizeof(text), "%s %s", msg, rec_quoted(arg, q));
 	rec_cli_usage_error(synopsis, msg && arg ? text : msg);
 }
 

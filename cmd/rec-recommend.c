@@ -165,13 +165,13 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case OPT_SAVE: o->save = optarg; break;
 		case OPT_EMIT:
 			if (strcmp(optarg, "before") && strcmp(optarg, "after"))
-				bad_usage("--emit is before or after");
+				rec_cli_bad_value(synopsis, "--emit", optarg, "before or after");
 			o->emit_before = strcmp(optarg, "before") == 0;
 			break;
 		case OPT_FORCE: o->force = 1; break;
 		case OPT_UNKNOWN:
 			if (strcmp(optarg, "popular") && strcmp(optarg, "skip"))
-				bad_usage("--unknown is popular or skip");
+				rec_cli_bad_value(synopsis, "--unknown", optarg, "popular or skip");
 			o->unknown = optarg;
 			break;
 		case OPT_STRICT: o->strict = 1; break;
@@ -185,7 +185,8 @@ static void parse_options(int argc, char **argv, struct options *o)
 			break;
 		case OPT_SIMILARITY:
 			if ((o->similarity = rec_similarity_parse(optarg)) < 0)
-				bad_usage("--similarity is attributes, vectors or cooccurrence");
+				rec_cli_bad_value(synopsis, "--similarity", optarg,
+						  "attributes, vectors or cooccurrence");
 			break;
 		case OPT_MAX_PER:
 			parse_max_per(optarg, o);

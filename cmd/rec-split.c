@@ -101,7 +101,7 @@ static void parse_fold(const char *arg, struct rec_split_options *s)
 	const char *slash = strchr(arg, '/');
 
 	if (!slash || slash - arg >= (long)sizeof(text))
-		bad_usage("bad --fold (want I/K, such as 1/5)");
+		rec_cli_bad_value(synopsis, "--fold", arg, "I/K, such as 1/5");
 	memcpy(text, arg, (size_t)(slash - arg));
 	text[slash - arg] = '\0';
 	k = parse_long(slash + 1, 2, 1000000, "--fold count");
@@ -150,7 +150,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case OPT_TEST: o->test = optarg; break;
 		case OPT_FORMAT:
 			if (strcmp(optarg, "long") != 0 && strcmp(optarg, "recd") != 0)
-				bad_usage("bad --format (want recd or long)");
+				rec_cli_bad_value(synopsis, "--format", optarg, "recd or long");
 			o->long_format = strcmp(optarg, "long") == 0;
 			break;
 		case OPT_DEDUP:

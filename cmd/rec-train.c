@@ -1,6 +1,7 @@
 /* rec-train - train a model on a dataset and write it (.recm). */
 #include <err.h>
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +13,7 @@ enum {
 	OPT_LR = REC_OPT_PROGRAM, OPT_REG, OPT_HALF_LIFE, OPT_NOW, OPT_VALIDATION,
 	OPT_DEDUP, OPT_INIT, OPT_FORCE, OPT_TIME, OPT_ITEM_FEATURES, OPT_USER_FEATURES,
 	OPT_MULTI, OPT_NUMERIC, OPT_FORGET, OPT_SOLVE, OPT_MERGE, OPT_SEARCH,
-	OPT_SEARCH_BUDGET, OPT_SEARCH_TABLE
+	OPT_SEARCH_BUDGET, OPT_SEARCH_TABLE, OPT_NO_REFIT
 };
 
 /* -p settings are applied after -a is known, whatever the order. */
@@ -53,6 +54,7 @@ struct options {
 	unsigned nparams;
 	long budget;
 	const char *table;
+	int no_refit;
 };
 
 static const char synopsis[] =
@@ -67,7 +69,8 @@ static const char synopsis[] =
 	"                 [--half-life DURATION] [--now TIME] [--time column|file-order]\n"
 	"                 [--progress | --no-progress]\n"
 	"       rec-train --search -a ALGO --validation FILE [-p NAME=V1,V2,...]\n"
-	"                 [--search-budget N] [--search-table FILE] [-o FILE]\n"
+	"                 [--search-budget N] [--search-table FILE] [--no-refit]\n"
+	"                 [-o FILE]\n"
 	"                 [training options] [FILE]\n"
 	"                 [-j N] [--seed N] [--dedup RULE] [-u COL] [-i COL] [-r COL]\n"
 	"                 [-t COL] [-d C] [--no-header] [--skip-bad] [FILE]\n"
@@ -120,6 +123,7 @@ static const struct option longopts[] = {
 	{ "search", no_argument, NULL, OPT_SEARCH },
 	{ "search-budget", required_argument, NULL, OPT_SEARCH_BUDGET },
 	{ "search-table", required_argument, NULL, OPT_SEARCH_TABLE },
+	{ "no-refit", no_argument, NULL, OPT_NO_REFIT },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -169,7 +173,11 @@ static const struct rec_cli_program program = {
 	"                         metric as CSV and write the best model\n"
 	"      --search-budget N  try only N combinations, drawn with the seed\n"
 	"      --search-table FILE  write the table to FILE (default standard\n"
-	"                         output, the model then needing -o FILE)\n",
+	"                         output, the model then needing -o FILE)\n"
+	"      --no-refit         write the best model as the search trained it;\n"
+	"                         by default its values are trained again on FILE\n"
+	"                         and the validation set together, for the\n"
+	"                         epochs that early stopping kept\n",
 	.more_help = list_algorithms,
 	.shortopts = "a:k:e:p:",
 	.longopts = longopts,
@@ -217,7 +225,7 @@ static int parse_side(const char *arg)
 		return 1;
 	if (strcmp(arg, "items") == 0)
 		return 2;
-	bad_usage("bad --solve (want users or items)");
+	rec_cli_bad_value(synopsis, "--solve", arg, "users or items");
 	return 0;
 }
 
@@ -254,6 +262,7 @@ static void split_list(const struct setting *s, struct rec_search_param *p)
 	char *name = strndup(s->name, s->len), *text = strdup(s->value), msg[128];
 	const char **values = calloc(len + 1, sizeof(*values));
 	uint32_t n = 0;
+	char q[REC_QUOTED];
 
 	if (!name || !text || !values)
 		errx(1, "out of memory");
@@ -265,7 +274,8 @@ static void split_list(const struct setting *s, struct rec_search_param *p)
 	*p = (struct rec_search_param){ name, values, n };
 	for (uint32_t v = 0; v < n; v++)
 		if (!*values[v]) {
-			snprintf(msg, sizeof(msg), "an empty value in the list of '%.64s'", name);
+			snprintf(msg, sizeof(msg), "an empty value in the list of %s",
+				 rec_quoted(name, q));
 			bad_usage(msg);
 		}
 }
@@ -304,7 +314,7 @@ static int is_list(const struct setting *s, const struct rec_algo *algo)
 static void take_lists(struct options *o)
 {
 	const struct rec_algo *algo = o->algo ? rec_algo_find(o->algo) : NULL;
-	char list[MAX_SETTINGS], msg[128];
+	char list[MAX_SETTINGS], msg[128], q[REC_QUOTED];
 	int kept = 0;
 
 	for (int i = 0; i < o->nsettings; i++)
@@ -312,9 +322,8 @@ static void take_lists(struct options *o)
 	for (int i = 0; i < o->nsettings; i++)
 		for (int j = 0; j < o->nsettings; j++)
 			if (list[i] && j != i && same_name(&o->setting[i], &o->setting[j])) {
-				snprintf(msg, sizeof(msg), "'%.*s' has a list of values and is set twice",
-					 (int)(o->setting[i].len < 64 ? o->setting[i].len : 64),
-					 o->setting[i].name);
+				snprintf(msg, sizeof(msg), "%s has a list of values and is set twice",
+					 rec_quote(q, sizeof(q), o->setting[i].name, o->setting[i].len));
 				bad_usage(msg);
 			}
 	for (int i = 0; i < o->nsettings; i++) {
@@ -341,8 +350,8 @@ static void check_search_options(struct options *o)
 			    rec_parse_long(o->setting[i].value, 0, 100000, &o->passes, "--epochs",
 					   &e) < 0)
 				bad_usage(e.msg);
-		if (o->budget || o->table)
-			bad_usage("--search-budget and --search-table need --search");
+		if (o->budget || o->table || o->no_refit)
+			bad_usage("--search-budget, --search-table and --no-refit need --search");
 		return;
 	}
 	if (o->init)
@@ -396,6 +405,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 				bad_usage(e.msg);
 			break;
 		case OPT_SEARCH_TABLE: o->table = optarg; break;
+		case OPT_NO_REFIT: o->no_refit = 1; break;
 		case OPT_DEDUP:
 			if (rec_parse_dedup(optarg, &o->dedup, &e) < 0)
 				bad_usage(e.msg);
@@ -484,10 +494,10 @@ static struct rec_model *configure(const struct options *o)
 	const struct rec_algo *algo = rec_algo_find(o->algo);
 	struct rec_model *m;
 	struct rec_error e;
-	char text[128];
+	char text[128], q[REC_QUOTED];
 
 	if (!algo) {
-		snprintf(text, sizeof(text), "unknown algorithm '%.64s'", o->algo);
+		snprintf(text, sizeof(text), "unknown algorithm %s", rec_quoted(o->algo, q));
 		bad_usage(text);
 	}
 	if (!(m = rec_model_new(algo)))
@@ -497,8 +507,8 @@ static struct rec_model *configure(const struct options *o)
 		char name[64];
 
 		if (s->len >= sizeof(name)) {
-			rec_error_set(&e, REC_EINVAL, "%s has no parameter '%.*s'",
-				      algo->name, (int)s->len, s->name);
+			rec_error_set(&e, REC_EINVAL, "%s has no parameter %s", algo->name,
+				      rec_quote(q, sizeof(q), s->name, s->len));
 			bad_usage(e.msg);
 		}
 		memcpy(name, s->name, s->len);
@@ -658,6 +668,17 @@ static void table_row(void *ctx, const char *const *values,
 	fflush(t->fp);
 }
 
+/* -v: what the search's best values were trained again on. */
+static void report_refit(const struct rec_model *m, const struct options *o)
+{
+	double epochs = rec_model_get(m, "epochs");
+	char more[32] = "";
+
+	if (!isnan(epochs))
+		snprintf(more, sizeof(more), ", %g epochs", epochs);
+	warnx("refit on the training set and %s%s", o->validation, more);
+}
+
 /* --search: the best of the models that base with each combination of the
  * lists trains on data, in place of base; the table of their validation
  * metrics goes to --search-table or standard output. */
@@ -667,7 +688,7 @@ static struct rec_model *search(struct options *o, struct rec_model *base,
 	struct table t = { NULL, o, 0 };
 	struct rec_search_options so = {
 		.param = o->param, .nparams = o->nparams, .budget = (uint64_t)o->budget,
-		.train = o->train, .tried = table_row, .ctx = &t
+		.train = o->train, .refit = !o->no_refit, .tried = table_row, .ctx = &t
 	};
 	struct rec_model *best;
 	struct rec_error e;
@@ -684,6 +705,8 @@ static struct rec_model *search(struct options *o, struct rec_model *base,
 		rec_cli_fail(&e);
 	if (rec_cli_close_output(t.fp, o->table, &e) < 0)
 		rec_cli_fail(&e);
+	if (!o->no_refit && o->cli.verbose > 0)
+		report_refit(best, o);
 	return best;
 }
 

@@ -54,6 +54,8 @@ const char *rec_error_str(const struct rec_error *err, char *buf, size_t size);
  * buf, or a constant if size is too small for anything. */
 const char *rec_quote(char *buf, size_t size, const char *s, size_t len);
 #define REC_QUOTED 86		/* the size of buf that shows 80 bytes */
+/* The string s quoted as rec_quote does, in buf of REC_QUOTED bytes. */
+const char *rec_quoted(const char *s, char *buf);
 
 
 /* Parse a whole string as a plain decimal number within [min, max]; what
@@ -332,6 +334,9 @@ int rec_reader_error(struct rec_reader *r, struct rec_error *err);
 
 /* Does the file start (after gzip) with this magic?  1 yes, 0 no, <0 error. */
 int rec_file_has_magic(const char *path, const char *magic, struct rec_error *err);
+/* What the n bytes at head begin: "model (.recm)" or "dataset (.recd)"
+ * for those magics, else NULL; a static string. */
+const char *rec_file_kind(const char *head, size_t n);
 
 /* --- datasets (dataset.c): the sparse user x item matrix --- */
 
@@ -582,6 +587,7 @@ struct rec_train_metric {
 	const char *name;
 	double value;
 	int lower_better;
+	uint32_t epoch;		/* the epoch kept; 0 for a family without */
 };
 
 /* What training needs besides the data. */
@@ -1435,6 +1441,8 @@ struct rec_search_options {
 	uint64_t budget;	/* combinations to try, a sample drawn with the
 				 * seed, in grid order; 0: all */
 	struct rec_train_options train;
+	int refit;		/* train the best combination again on data and
+				 * the validation set, for the epochs it kept */
 	/* Called after each combination, from the calling thread and in
 	 * order: its values (one per param) and its validation metric. */
 	void (*tried)(void *ctx, const char *const *values,
@@ -1452,7 +1460,9 @@ int rec_search_check(const struct rec_model *base, const struct rec_search_optio
  * each combination on a copy of data and score it with the validation
  * metric of its family's training (NDCG@10 over the trained model for a
  * family that has none); *best gets the best model (the first of equals),
- * which the caller frees.  0, or a REC_E* code with err filled. */
+ * or with opt->refit that combination trained on data and the validation
+ * set together, for as many epochs as its validation kept; the caller
+ * frees it.  0, or a REC_E* code with err filled. */
 int rec_search(const struct rec_model *base, const struct rec_dataset *data,
 	       const struct rec_search_options *opt, struct rec_model **best,
 	       struct rec_error *err);

@@ -3,7 +3,8 @@
 # right: a model and data that share few IDs, a rating model on equal
 # ratings, --predict without ratings, time options on data without times,
 # users the model does not know; temporal splits by the share of events;
-# bad lines of a stream.
+# bad lines of a stream; a model or a dataset where the other, or CSV, is
+# wanted.
 
 setup() {
 	load test_helper
@@ -137,7 +138,7 @@ a,z,1,1
 c,y,1,1"
 	run -0 --separate-stderr rec-recommend -q -m pop.recm -n 1 --users users.txt --unknown popular
 	assert_equal "$stderr" ""
-	usage_message rec-recommend "--unknown is popular or skip" -m pop.recm --users users.txt --unknown drop
+	usage_message rec-recommend "bad --unknown 'drop' (want popular or skip)" -m pop.recm --users users.txt --unknown drop
 	usage_message rec-recommend "--unknown goes with --users" -m pop.recm --unknown skip
 }
 
@@ -188,4 +189,62 @@ rec-recommend: 4 bad lines skipped in all"
 	usage_message rec-recommend "--strict and --skip-bad do not go together" -m knn.recm \
 		--stream --strict --skip-bad
 	usage_message rec-recommend "--strict and --time go with --stream" -m knn.recm --strict
+}
+
+@test "a model where events or CSV are wanted is named a model" {
+	msg="mf.recm: a model (.recm), not CSV"
+	refuses rec-pivot "$msg" mf.recm
+	refuses rec-pivot "standard input: a model (.recm), not CSV" - < mf.recm
+	refuses rec-split "$msg" --train a.recd --test b.recd mf.recm
+	refuses rec-train "$msg" -a pop -o m.recm mf.recm
+	refuses rec-eval "$msg" --prequential -m pop.recm mf.recm
+	refuses rec-eval "$msg" --test "$FIXTURES/tiny.csv" mf.recm
+	refuses rec-recommend "$msg" -m pop.recm --users mf.recm
+}
+
+@test "a dataset where a model or CSV is wanted is named a dataset" {
+	rec-pivot -o tiny.recd "$FIXTURES/tiny.csv"
+	refuses rec-recommend "tiny.recd: a dataset (.recd), not a model (.recm)" -m tiny.recd
+	refuses rec-eval "tiny.recd: a dataset (.recd), not a model (.recm)" -m tiny.recd \
+		--test tiny.recd
+	refuses rec-train "tiny.recd: a dataset (.recd), not a model (.recm)" --init tiny.recd \
+		-o m.recm tiny.recd
+	refuses rec-pivot "tiny.recd: a dataset (.recd), not CSV" tiny.recd "$FIXTURES/tiny.csv"
+	refuses rec-eval "tiny.recd: a dataset (.recd), not CSV" --test tiny.recd tiny.recd
+	refuses rec-recommend "tiny.recd: a dataset (.recd), not CSV" -m pop.recm --users tiny.recd
+}
+
+@test "bad values of options, data and files are quoted with escapes: a CR shows as \\r" {
+	local x=$'x\r' tiny="$FIXTURES/tiny.csv"
+	local -a cmds=(
+		"rec-pivot --dedup X $tiny" "rec-pivot --format X $tiny" "rec-pivot -d X $tiny"
+		"rec-pivot -u X $tiny" "rec-split --method X --train a --test b $tiny"
+		"rec-split --format X --train a --test b $tiny"
+		"rec-split --method kfold --fold X --train a --test b $tiny"
+		"rec-split --method temporal --before X --train a --test b $tiny"
+		"rec-train -a X -o m $tiny" "rec-train -a ials -p X=1 -o m $tiny"
+		"rec-train -a ials -p factors=X -o m $tiny" "rec-train -a mf -p solver=X -o m $tiny"
+		"rec-train -a ials -e X -o m $tiny" "rec-train -a pop --time X -o m $tiny"
+		"rec-train -a pop --half-life X -o m $tiny" "rec-train --init pop.recm --solve X"
+		"rec-train -a ials --search -p X=1,2 --validation $tiny -o m $tiny"
+		"rec-eval --format X" "rec-eval -k X" "rec-eval --shard X"
+		"rec-eval -m pop.recm --test $tiny --similarity X"
+		"rec-eval --prequential -m pop.recm --window 1d --time-format X $tiny"
+		"rec-recommend -m pop.recm -n X" "rec-recommend -m pop.recm --unknown X --users $tiny"
+		"rec-recommend -m pop.recm --diversify 0.5 --similarity X"
+		"rec-recommend -m pop.recm --stream --emit X"
+	)
+	for cmd in "${cmds[@]}"; do
+		# shellcheck disable=SC2086
+		run --separate-stderr ${cmd//X/$x}
+		[[ $status -eq 1 || $status -eq 2 ]] &&
+			[[ "${stderr_lines[0]}" == *"x\\r"* && "$stderr" != *$'\r'* ]] ||
+			{ echo "$cmd: ${stderr_lines[0]}"; false; }
+	done
+	printf 'user,item,rating\nu,i,"4\r"\n' > cr.csv
+	run -1 --separate-stderr rec-pivot -o d.recd cr.csv
+	assert_equal "$stderr" "rec-pivot: cr.csv:2:3: bad rating '4\\r'"
+	printf 'user,item,rank\na,"x\r",1\na,"x\r",2\n' > recs.csv
+	run -1 --separate-stderr rec-eval --test "$tiny" recs.csv
+	assert_equal "$stderr" "rec-eval: recs.csv:3: item 'x\\r' is listed twice for user 'a'"
 }

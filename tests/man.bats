@@ -205,3 +205,41 @@ check_examples() {
 	[ "${#others[@]}" -gt 0 ] || skip "no other pages"
 	check_examples "${others[@]}"
 }
+
+@test "man: --help and rec-pivot(1) name the same separators of -d, each taken" {
+	local prog name
+
+	man_names=$(render "$ROOT/man/rec-pivot.1" | grep -A1 '^ *-d, --delimiter' |
+		sed -n 's/.*one of the names \([a-z, ]*\) and \([a-z]*\)\..*/\1, \2/p' |
+		tr -d ' ' | tr , '\n' | sort)
+	[ -n "$man_names" ]
+	for prog in rec-pivot rec-split rec-train rec-recommend rec-eval; do
+		help_names=$("$prog" --help | sed -n '/^  -d, --delimiter/,/^  -/p' | tr -d '\n' |
+			sed -n 's/.*or a name: \([a-z, ]*\) or \([a-z]*\) .*/\1, \2/p' |
+			tr -d ' ' | tr , '\n' | sort)
+		diff -u <(echo "$man_names") <(echo "$help_names")
+	done
+	# Each name is taken: data may then be wrong (1), the usage is not (2).
+	for name in $man_names; do
+		run rec-pivot -q -d "$name" -o /dev/null /dev/null
+		[ "$status" -eq 1 ]
+	done
+	run -2 rec-pivot -q -d colon -o /dev/null /dev/null
+}
+
+@test "man: every algorithm's scores are described in rec-recommend(1) and rec-formats(5)" {
+	local algo
+
+	algos=$(rec-train --help | sed -n '/^Algorithms/,$p' | sed -n 's/^  \([a-z]*\) .*/\1/p')
+	[ "$(echo "$algos" | wc -l)" -ge 10 ]
+	scores=$(render "$ROOT/man/rec-recommend.1" | sed -n '/^   Scores$/,/^   Streaming$/p')
+	recs=$(render "$ROOT/man/rec-formats.5" | sed -n '/^   Recommendations CSV$/,/^   Predictions CSV$/p')
+	models=$(render "$ROOT/man/rec-formats.5" | sed -n '/^   Model$/,/^   Part of a training/p')
+	for algo in $algos; do
+		# in the list of scores, and in that of unknown users' and items'
+		[ "$(grep -cE "^ {5,}$algo( |,|$)|, $algo(,| |$)" <<<"$scores")" -ge 2 ] ||
+			{ echo "rec-recommend(1) Scores: $algo"; false; }
+		grep -qE "^ {5,}$algo( |$)" <<<"$recs" || { echo "rec-formats(5) scores: $algo"; false; }
+		grep -qE "^ {5,}$algo( |$)" <<<"$models" || { echo "rec-formats(5) Model: $algo"; false; }
+	done
+}

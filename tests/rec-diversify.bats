@@ -101,7 +101,7 @@ u1,f'
 	run -2 rec-recommend -m pop.recm --diversify 2
 	assert_output --partial "--diversify"
 	run -2 rec-recommend -m pop.recm --diversify 0.5 --similarity colour
-	assert_output --partial "--similarity is attributes, vectors or cooccurrence"
+	assert_output --partial "bad --similarity 'colour' (want attributes, vectors or cooccurrence)"
 	run -2 rec-recommend -m pop.recm --similarity vectors
 	assert_output --partial "--similarity goes with --diversify"
 	run -2 rec-recommend -m pop.recm --max-per genres
@@ -153,7 +153,7 @@ u1,f'
 @test "rec-eval: bad --similarity and its conflicts are usage errors" {
 	rec-train -q -a pop -o pop.recm mmr.csv
 	run -2 rec-eval -m pop.recm --test mmr.csv --similarity colour
-	assert_output --partial "--similarity is attributes, vectors or cooccurrence"
+	assert_output --partial "bad --similarity 'colour' (want attributes, vectors or cooccurrence)"
 	run -2 rec-eval -m pop.recm --test mmr.csv --similarity attributes --partial
 	assert_output --partial "--similarity needs"
 	run -2 rec-eval -m pop.recm --test mmr.csv --similarity attributes --per-user

@@ -65,6 +65,24 @@ events,,4"
 302,events,,2"
 }
 
+@test "--time-format iso prints the windows' starts as ISO 8601 UTC" {
+	run -0 rec-eval -q --prequential -m pop.recm -k 2 --window 2s --time-format iso replay.csv
+	assert_output "$(rec-eval -q --prequential -m pop.recm -k 2 --window 2s replay.csv |
+		sed 's/^300,/1970-01-01T00:05:00Z,/; s/^302,/1970-01-01T00:05:02Z,/')"
+	run -0 rec-eval -q --prequential -m pop.recm -k 2 --window 1d --time-format seconds \
+		replay.csv
+	[ "${lines[5]}" = "0,hr,2,1.000000" ]
+	run -2 rec-eval --prequential -m pop.recm --time-format iso replay.csv
+	assert_output --partial "--time-format goes with --window"
+	run -2 rec-eval --prequential -m pop.recm --window 2 --time file-order \
+		--time-format iso replay.csv
+	assert_output --partial "--time-format iso wants times"
+	run -2 rec-eval --prequential -m pop.recm --window 2s --time-format $'iso\r' replay.csv
+	assert_output --partial "bad --time-format 'iso\\r' (want seconds or iso)"
+	run -2 rec-eval --time-format iso --test replay.csv replay.csv
+	assert_output --partial "go with --prequential"
+}
+
 @test "--per-user groups by the events the user had before" {
 	# before: new 0 then 1, a 2, d 0; ranks 2 and 1 in both groups.
 	run -0 rec-eval -q --prequential -m pop.recm -k 1 --per-user replay.csv

@@ -69,7 +69,7 @@ new,x,4,3"
 @test "a dataset given as a model is refused" {
 	rec-pivot -o data.recd "$FIXTURES/tiny.csv"
 	run -1 rec-recommend -m data.recd
-	assert_output --partial "data.recd: bad magic: not a RECMODEL file"
+	assert_output --partial "data.recd: a dataset (.recd), not a model (.recm)"
 }
 
 @test "a truncated model is refused" {

@@ -135,7 +135,7 @@ refused() {
 	run -2 --separate-stderr rec-train --init m0.recm --solve users -o out.recm u-1.recd
 	assert_equal "${stderr_lines[0]}" "rec-train: --solve and --shard go together, with --init"
 	run -2 --separate-stderr rec-train --init m0.recm --solve both --shard 1/4 -o out.recm
-	assert_equal "${stderr_lines[0]}" "rec-train: bad --solve (want users or items)"
+	assert_equal "${stderr_lines[0]}" "rec-train: bad --solve 'both' (want users or items)"
 	run -2 --separate-stderr rec-train --init m0.recm --solve users --shard 1/4 -e 2 \
 		-o out.recm u-1.recd
 	assert_equal "${stderr_lines[0]}" "rec-train: --solve keeps the model's parameters and decay"

@@ -121,5 +121,5 @@ new,b,1,0.166666672"
 	run -2 rec-recommend -m knn.recm --save x.recm
 	assert_output --partial "--save needs --stream"
 	run -2 rec-recommend -m knn.recm --stream --emit sometime
-	assert_output --partial "--emit is before or after"
+	assert_output --partial "bad --emit 'sometime' (want before or after)"
 }

@@ -1,6 +1,8 @@
 #!/usr/bin/env bats
 # rec-train --search: the table of a grid's validation metrics, the best
-# model, a seeded sample of the grid, and the command lines it refuses.
+# model trained again on the training and validation sets (or, with
+# --no-refit, as the search trained it), a seeded sample of the grid, and
+# the command lines it refuses.
 #
 # ease-groups.csv: users p* have only items a*, users q* only b*; each
 # user's newest event is held out for validation.
@@ -40,8 +42,51 @@ best_row() {
 	done
 }
 
-@test "--search writes the best model, the one that training its values alone writes" {
-	rec-train -j1 -a ials -e 4 --search -k 2,4 -p unobserved=0.1,1 -p alpha=0,5 \
+# both_csv: the events of train.recd, then those of valid.recd, as CSV.
+both_csv() {
+	rec-pivot --format long train.recd
+	rec-pivot --format long valid.recd | tail -n +2
+}
+
+# lists MODEL: every user's scores of every item not seen, sorted.
+lists() {
+	rec-recommend -m "$1" -n 100 | cut -d, -f1,2,4 | sort
+}
+
+@test "--search trains the best values again on the training and validation events" {
+	rec-train -j1 -a itemknn --search -p neighbors=1,50 -p shrink=0,10 \
+		--validation valid.recd -o best.recm train.recd > table.csv
+	IFS=, read -r neighbors shrink <<<"$(best_row < table.csv)"
+	both_csv > both.csv
+	rec-train -j1 -a itemknn -p neighbors="$neighbors" -p shrink="$shrink" -o both.recm both.csv
+	rec-train -j1 -a itemknn -p neighbors="$neighbors" -p shrink="$shrink" -o train.recm \
+		train.recd
+	diff -u <(lists both.recm) <(lists best.recm)
+	! diff -q <(lists train.recm) <(lists best.recm)
+	# The validation events are seen: no list holds them.
+	rec-recommend -m best.recm -n 100 | cut -d, -f1,2 | grep -Fxf <(rec-pivot --format long \
+		valid.recd | tail -n +2) && false
+	rec-train -j1 -a itemknn --search --no-refit -p neighbors=1,50 -p shrink=0,10 \
+		--validation valid.recd -o kept.recm train.recd > table.csv
+	cmp kept.recm train.recm
+}
+
+@test "--search trains the best values again for the epochs that early stopping kept" {
+	run -0 --separate-stderr rec-train -v -j1 -a ials -e 30 --search -k 2,4 \
+		--validation valid.recd -o best.recm train.recd
+	k=$(printf '%s\n' "${lines[@]}" | best_row)
+	kept=$(rec-train -j1 -a ials -e 30 -k "$k" --progress -o direct.recm \
+		--validation valid.recd train.recd 2>&1 | sed -n 's/.*kept epoch \([0-9]*\):.*/\1/p')
+	[ "$kept" -lt 30 ]
+	[[ "$stderr" == *"refit on the training set and valid.recd, $kept epochs"* ]]
+	# The refit's progress, after the search's last kept epoch, has as many
+	# epochs, without validation.
+	[ "$(printf '%s\n' "${stderr_lines[@]}" | tac | sed '/kept epoch/q' |
+		grep -c '^epoch [0-9]*  loss [0-9.]*  [0-9.]*s$')" -eq "$kept" ]
+}
+
+@test "--search --no-refit writes the best model, the one that training its values alone writes" {
+	rec-train -j1 -a ials -e 4 --search --no-refit -k 2,4 -p unobserved=0.1,1 -p alpha=0,5 \
 		--validation valid.recd -o best.recm train.recd > table.csv
 	IFS=, read -r k unobserved alpha <<<"$(best_row < table.csv)"
 	rec-train -j1 -a ials -e 4 -k "$k" -p unobserved="$unobserved" -p alpha="$alpha" \
@@ -50,7 +95,7 @@ best_row() {
 }
 
 @test "--search scores a family without epochs by the NDCG@10 of rec-eval -m" {
-	rec-train -j1 -a ease --search -p lambda=0.5,50,5000 --validation valid.recd \
+	rec-train -j1 -a ease --search --no-refit -p lambda=0.5,50,5000 --validation valid.recd \
 		-o best.recm train.recd > table.csv
 	[ "$(head -1 table.csv)" = "lambda,ndcg@10" ]
 	[ "$(wc -l < table.csv)" -eq 4 ]
@@ -65,7 +110,7 @@ best_row() {
 @test "--search scores mf on ratings by the validation RMSE and keeps the lowest" {
 	rec-split --method last --count 1 --train rtrain.recd --test rvalid.recd \
 		"$FIXTURES/split.csv"
-	rec-train -j1 -a mf -k 2 --search -p reg=0.01,10 -p solver=sgd,adam -e 5 \
+	rec-train -j1 -a mf -k 2 --search --no-refit -p reg=0.01,10 -p solver=sgd,adam -e 5 \
 		--validation rvalid.recd -o best.recm rtrain.recd > table.csv
 	[ "$(head -1 table.csv)" = "reg,solver,rmse" ]
 	[ "$(wc -l < table.csv)" -eq 5 ]
@@ -122,6 +167,8 @@ best_row() {
 	run -2 rec-train -a ials -e 2,3 -o m.recm train.recd
 	[[ "$output" == *"bad --epochs '2,3'"* ]]
 	run -2 rec-train -a ials --search-budget 2 -o m.recm train.recd
+	[[ "$output" == *"need --search"* ]]
+	run -2 rec-train -a ials --no-refit -o m.recm train.recd
 	[[ "$output" == *"need --search"* ]]
 	run -2 rec-train -a ials --search -k 2,3 --search-budget 0 --validation valid.recd \
 		-o m.recm train.recd

@@ -44,10 +44,11 @@ static const struct common_option common[] = {
 	  "                         none with --no-header); without one, or with\n"
 	  "                         -t none, file order\n" },
 	{ { "delimiter", required_argument, NULL, 'd' }, 0,
-	  "  -d, --delimiter C      field separator: a character, tab, \\t or two\n"
-	  "                         characters such as :: (default: the one of\n"
-	  "                         comma, tab, semicolon, pipe and :: that splits\n"
-	  "                         the first line in most fields, the second alike)\n" },
+	  "  -d, --delimiter C      field separator: a character, \\t, two characters\n"
+	  "                         such as ::, or a name: tab, comma, semicolon,\n"
+	  "                         space or pipe (default: the one of comma, tab,\n"
+	  "                         semicolon, pipe and :: that splits the first\n"
+	  "                         line in most fields, the second alike)\n" },
 	{ { "no-header", no_argument, NULL, OPT_NO_HEADER }, 0,
 	  "      --no-header        the first line is data, columns are positions\n" },
 	{ { "skip-bad", no_argument, NULL, OPT_SKIP_BAD }, 0,
@@ -338,6 +339,15 @@ void rec_cli_usage_error(const char *synopsis, const char *msg)
 	fprintf(stderr, "%sTry '%s --help' for more information.\n", synopsis,
 		program_invocation_short_name);
 	exit(2);
+}
+
+void rec_cli_bad_value(const char *synopsis, const char *option, const char *value,
+		       const char *want)
+{
+	char msg[256], q[REC_QUOTED];
+
+	snprintf(msg, sizeof(msg), "bad %s %s (want %s)", option, rec_quoted(value, q), want);
+	rec_cli_usage_error(synopsis, msg);
 }
 
 void rec_cli_fail(const struct rec_error *e)

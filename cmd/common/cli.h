@@ -72,6 +72,10 @@ void rec_cli_fail(const struct rec_error *e) __attribute__((noreturn));
 /* A bad command line: "program: msg" (unless msg is NULL), the synopsis
  * and where to find help, on standard error; exit 2. */
 void rec_cli_usage_error(const char *synopsis, const char *msg) __attribute__((noreturn));
+/* A bad value of an option as a usage error: "bad OPTION 'VALUE' (want
+ * WANT)", the value quoted with escapes. */
+void rec_cli_bad_value(const char *synopsis, const char *option, const char *value,
+		       const char *want) __attribute__((noreturn));
 
 /* Open a text output: standard output for NULL or "-", else the file. */
 FILE *rec_cli_open_output(const char *path, struct rec_error *err);

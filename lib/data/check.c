@@ -93,9 +93,11 @@ int rec_check_time(int has_time, const char *name, const char *what,
 
 int rec_parse_time_source(const char *s, int *file_order, struct rec_error *err)
 {
+	char q[REC_QUOTED];
+
 	if (strcmp(s, "column") != 0 && strcmp(s, "file-order") != 0)
 		return rec_error_set(err, REC_EINVAL,
-				     "bad --time '%s' (want column or file-order)", s);
+				     "bad --time %s (want column or file-order)", rec_quoted(s, q));
 	*file_order = strcmp(s, "file-order") == 0;
 	return 0;
 }

@@ -22,7 +22,9 @@ int rec_parse_dedup(const char *s, enum rec_dedup *out, struct rec_error *err)
 			*out = (enum rec_dedup)i;
 			return 0;
 		}
-	return rec_error_set(err, REC_EINVAL, "bad --dedup '%s'", s);
+	char q[REC_QUOTED];
+
+	return rec_error_set(err, REC_EINVAL, "bad --dedup %s", rec_quoted(s, q));
 }
 
 void rec_dataset_release(struct rec_dataset *ds)
@@ -862,7 +864,8 @@ static int check_rows(const struct rec_dataset *ds, struct rec_error *err)
 static int check_row(const struct rec_dataset *ds, uint32_t u, uint32_t *stamp,
 		     struct rec_error *err)
 {
-	const char *user = rec_dict_name(ds->users, u, NULL);
+	char qu[REC_QUOTED], qi[REC_QUOTED];
+	const char *user = rec_quoted(rec_dict_name(ds->users, u, NULL), qu);
 
 	for (uint64_t e = ds->rowptr[u]; e < ds->rowptr[u + 1]; e++) {
 		uint32_t i = ds->col[e];
@@ -871,20 +874,20 @@ static int check_row(const struct rec_dataset *ds, uint32_t u, uint32_t *stamp,
 			return rec_error_set(err, REC_EFORMAT, "section 'COLS': item index "
 					     "%u out of range (items %u)", i, ds->nitems);
 		if (stamp[i] == u + 1)
-			return rec_error_set(err, REC_EFORMAT, "section 'COLS': user '%s' "
-					     "has item '%s' twice", user,
-					     rec_dict_name(ds->items, i, NULL));
+			return rec_error_set(err, REC_EFORMAT, "section 'COLS': user %s "
+					     "has item %s twice", user,
+					     rec_quoted(rec_dict_name(ds->items, i, NULL), qi));
 		stamp[i] = u + 1;
 		if (!isfinite(ds->val[e]))
 			return rec_error_set(err, REC_EFORMAT, "section 'VALS': value '%g' "
-					     "of user '%s' is not finite", ds->val[e], user);
+					     "of user %s is not finite", ds->val[e], user);
 		if (ds->time[e] < REC_TIME_MIN || ds->time[e] > REC_TIME_MAX)
 			return rec_error_set(err, REC_EFORMAT, "section 'TIME': time %lld of "
-					     "user '%s' is outside the years 0001 to 9999",
+					     "user %s is outside the years 0001 to 9999",
 					     (long long)ds->time[e], user);
 		if (e > ds->rowptr[u] && ds->time[e] < ds->time[e - 1])
 			return rec_error_set(err, REC_EFORMAT, "section 'TIME': the events "
-					     "of user '%s' are not in time order", user);
+					     "of user %s are not in time order", user);
 	}
 	return 0;
 }

@@ -113,6 +113,7 @@ static int find_id(struct attr_reader *a, struct rec_error *err)
 {
 	const char *names = strcmp(a->what, "user") == 0 ? "user,user_id,userid" :
 			    "item,item_id,itemid";
+	char q[REC_QUOTED];
 	long pos;
 
 	if (a->want && rec_parse_long(a->want, 1, WIDE_MAX_COLUMNS, &pos, "column", NULL) == 0)
@@ -122,8 +123,8 @@ static int find_id(struct attr_reader *a, struct rec_error *err)
 	if (a->id >= 0)
 		return 0;
 	if (a->want)
-		return rec_error_set(err, REC_EINVAL, "no %s column '%s' in the header",
-				     a->what, a->want);
+		return rec_error_set(err, REC_EINVAL, "no %s column %s in the header",
+				     a->what, rec_quoted(a->want, q));
 	return rec_error_set(err, REC_EINVAL, "no %s column in the header (looked for %s)",
 			     a->what, names);
 }
@@ -378,6 +379,7 @@ int rec_features_read(struct rec_features **out, const char *path, const char *w
 		.what = what, .want = strcmp(what, "user") == 0 ? opt->user : opt->item,
 		.ids = ids, .names = rec_dict_new(), .fo = fo,
 	};
+	char q[REC_QUOTED];
 	int rc;
 
 	*out = NULL;
@@ -390,8 +392,8 @@ int rec_features_read(struct rec_features **out, const char *path, const char *w
 		return rec_error_set(err, REC_ENOMEM, "out of memory");
 	rc = rec_csv_read(path, &o, col, WIDE_MAX_COLUMNS, take, &a, skipped, err);
 	if (rc == 0 && a.feature < 0 && fo->multi && find_column(&a, fo->multi) < 0) {
-		rc = rec_error_set(err, REC_EINVAL, "no --multi column '%s' in the header",
-				   fo->multi);
+		rc = rec_error_set(err, REC_EINVAL, "no --multi column %s in the header",
+				   rec_quoted(fo->multi, q));
 		rec_error_at(err, path, 1, 0);
 	}
 	if (rc == 0 && build(&a, rec_dict_size(ids), out) < 0)

@@ -54,13 +54,13 @@ int rec_shard_has(const struct rec_shard *s, const char *id, size_t len)
 int rec_parse_shard(const char *arg, const char *what, struct rec_shard *s,
 		    struct rec_error *err)
 {
-	char text[32], name[64];
+	char text[32], name[64], q[REC_QUOTED];
 	const char *slash = strchr(arg, '/');
 	long i, n;
 
 	if (!slash || slash - arg >= (long)sizeof(text))
-		return rec_error_set(err, REC_EPARSE, "bad %s '%s' (want I/N, such as 2/8)",
-				     what, arg);
+		return rec_error_set(err, REC_EPARSE, "bad %s %s (want I/N, such as 2/8)",
+				     what, rec_quoted(arg, q));
 	memcpy(text, arg, (size_t)(slash - arg));
 	text[slash - arg] = '\0';
 	snprintf(name, sizeof(name), "%s count", what);

@@ -16,7 +16,9 @@ int rec_parse_split_method(const char *s, enum rec_split_method *out,
 			*out = (enum rec_split_method)i;
 			return 0;
 		}
-	return rec_error_set(err, REC_EINVAL, "bad --method '%s'", s);
+	char q[REC_QUOTED];
+
+	return rec_error_set(err, REC_EINVAL, "bad --method %s", rec_quoted(s, q));
 }
 
 /* A random permutation of 0..n-1. */

@@ -619,8 +619,10 @@ static int duplicate_item(const struct rec_eval *ev, const struct rec_eval_input
 {
 	const char *item = rec_dict_name(in->items, r->item, NULL);
 	const char *user = rec_dict_name(ev->test->users, ev->user[r->user], NULL);
+	char qi[REC_QUOTED], qu[REC_QUOTED];
 
-	rec_error_set(err, REC_EPARSE, "item '%s' is listed twice for user '%s'", item, user);
+	rec_error_set(err, REC_EPARSE, "item %s is listed twice for user %s", rec_quoted(item, qi),
+		      rec_quoted(user, qu));
 	rec_error_at(err, in->name, r->line, 0);
 	return REC_EPARSE;
 }
@@ -1205,40 +1207,42 @@ static int field_u64(struct part_in *in, int f, uint64_t *v)
 /* A number of exactly digits hexadecimal digits. */
 static int field_hex(struct part_in *in, int f, size_t digits, uint64_t *v)
 {
-	char *end;
+	char *end, q[REC_QUOTED];
 
 	errno = 0;
 	*v = strtoull(in->field[f], &end, 16);
 	if (strlen(in->field[f]) != digits || strspn(in->field[f], "0123456789abcdef") != digits ||
 	    *end || errno)
-		return at(in, rec_error_set(in->err, REC_EPARSE, "bad %s '%s'", in->field[0],
-					    in->field[f]));
+		return at(in, rec_error_set(in->err, REC_EPARSE, "bad %s %s", in->field[0],
+					    rec_quoted(in->field[f], q)));
 	return 0;
 }
 
 /* A number as %a writes it. */
 static int field_double(struct part_in *in, int f, double *v)
 {
-	char *end;
+	char *end, q[REC_QUOTED];
 
 	errno = 0;
 	*v = strtod(in->field[f], &end);
 	if (end == in->field[f] || *end || errno || !isfinite(*v))
-		return at(in, rec_error_set(in->err, REC_EPARSE, "bad %s '%s'", in->field[0],
-					    in->field[f]));
+		return at(in, rec_error_set(in->err, REC_EPARSE, "bad %s %s", in->field[0],
+					    rec_quoted(in->field[f], q)));
 	return 0;
 }
 
 static int field_i128(struct part_in *in, int f, __int128 *v)
 {
 	const char *s = in->field[f];
+	char q[REC_QUOTED];
 	unsigned __int128 x = 0, limit = ~(unsigned __int128)0 >> 1;
 	int neg = *s == '-';
 
 	for (s += neg; *s >= '0' && *s <= '9' && x <= limit / 10; s++)
 		x = x * 10 + (unsigned)(*s - '0');
 	if (*s || s == in->field[f] + neg || x > limit)
-		return at(in, rec_error_set(in->err, REC_EPARSE, "bad sum '%s'", in->field[f]));
+		return at(in, rec_error_set(in->err, REC_EPARSE, "bad sum %s",
+					    rec_quoted(in->field[f], q)));
 	*v = neg ? -(__int128)x : (__int128)x;
 	return 0;
 }
@@ -1275,6 +1279,7 @@ static int read_identity(struct part_in *in, struct rec_eval_part *p)
 static int read_shape(struct part_in *in, struct rec_eval_acc *a)
 {
 	uint32_t metrics = 0, k[PART_MAX_K];
+	char q[REC_QUOTED];
 	long v, nitems;
 	int rc, m, nk;
 
@@ -1284,8 +1289,8 @@ static int read_shape(struct part_in *in, struct rec_eval_acc *a)
 		for (m = 0; m < REC_NMETRICS && strcmp(in->field[f], metric_name[m]); m++)
 			;
 		if (m == REC_NMETRICS)
-			return at(in, rec_error_set(in->err, REC_EPARSE, "unknown metric '%s'",
-						    in->field[f]));
+			return at(in, rec_error_set(in->err, REC_EPARSE, "unknown metric %s",
+						    rec_quoted(in->field[f], q)));
 		metrics |= REC_M_BIT(m);
 	}
 	if ((rc = expect(in, "k", 0)) < 0)

@@ -49,9 +49,9 @@ enum {
 static const struct rec_hparam ials_hparams[NHP] = {
 	[HP_FACTORS] = { "factors", 64, 1, 4096, 1, NULL },
 	[HP_EPOCHS] = { "epochs", 10, 0, 100000, 1, NULL },
-	[HP_REG] = { "reg", 0.02, 0, 1e6, 0, NULL },
-	[HP_REG_EXP] = { "reg_exp", 1, 0, 4, 0, NULL },
-	[HP_UNOBSERVED] = { "unobserved", 0.3, 0, 1e6, 0, NULL },
+	[HP_REG] = { "reg", 0.3, 0, 1e6, 0, NULL },
+	[HP_REG_EXP] = { "reg_exp", 0.5, 0, 4, 0, NULL },
+	[HP_UNOBSERVED] = { "unobserved", 0.1, 0, 1e6, 0, NULL },
 	[HP_ALPHA] = { "alpha", 0, 0, 1e6, 0, NULL },
 	[HP_CG_STEPS] = { "cg_steps", 0, 0, 1000, 1, NULL },
 	[HP_INIT] = { "init", 0.1, 0, 10, 0, NULL },

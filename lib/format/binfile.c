@@ -566,9 +566,15 @@ static int read_header(struct rec_reader *r, const char *magic,
 	r->total = HEADER_LEN + 4;
 	if (reader_take(r, h, REC_MAGIC_LEN, 1) < 0 ||
 	    memcmp(h, magic, REC_MAGIC_LEN) != 0) {
+		const char *kind = r->err.code ? NULL : rec_file_kind((const char *)h, REC_MAGIC_LEN);
+		const char *wanted = rec_file_kind(magic, REC_MAGIC_LEN);
+
 		memset(&r->err, 0, sizeof(r->err));
-		snprintf(text, sizeof(text), "bad magic: not a %.*s file",
-			 (int)strcspn(magic, "\n"), magic);
+		if (kind && wanted)
+			snprintf(text, sizeof(text), "a %s, not a %s", kind, wanted);
+		else
+			snprintf(text, sizeof(text), "bad magic: not a %.*s file",
+				 (int)strcspn(magic, "\n"), magic);
 		return rec_reader_fail(r, REC_EFORMAT, text);
 	}
 	if (reader_take(r, h + REC_MAGIC_LEN, HEADER_LEN - REC_MAGIC_LEN, 1) < 0)
@@ -824,6 +830,19 @@ static int stdin_rewindable(off_t *start)
 fail:
 	fclose(tmp);
 	return -1;
+}
+
+const char *rec_file_kind(const char *head, size_t n)
+{
+	static const char *const kind[][2] = {
+		{ REC_MODEL_MAGIC, "model (.recm)" },
+		{ REC_DATASET_MAGIC, "dataset (.recd)" },
+	};
+
+	for (size_t k = 0; n >= REC_MAGIC_LEN && k < sizeof(kind) / sizeof(kind[0]); k++)
+		if (memcmp(head, kind[k][0], REC_MAGIC_LEN) == 0)
+			return kind[k][1];
+	return NULL;
 }
 
 int rec_file_has_magic(const char *path, const char *magic, struct rec_error *err)

@@ -527,12 +527,17 @@ static int parse_stream(struct rec_csv_reader *r, gzFile gz, int fd, struct csv_
 {
 	enum { CHUNK = 1 << 20 };
 	char *buf = malloc(CHUNK);
+	const char *kind;
 	int n = 0, rc;
 
 	if (!buf)
 		return rec_error_set(r->err, REC_ENOMEM, "out of memory");
 	if (!stopped(r))
 		n = read_start(r, gz, fd, buf, CHUNK);
+	if (n > 0 && (kind = rec_file_kind(buf, (size_t)n))) {
+		free(buf);
+		return rec_error_set(r->err, REC_EFORMAT, "a %s, not CSV", kind);
+	}
 	rec_csv_pick_separator(r->opt, buf, n > 0 ? (size_t)n : 0, fd < 0 && n < CHUNK, &r->sep);
 	csv_set_delim(p, r->sep.len == 1 ? (unsigned char)r->sep.s[0] : '\0');
 	while (n > 0) {

@@ -82,20 +82,21 @@ int rec_model_set(struct rec_model *m, const char *name, const char *value,
 {
 	int i = find_hparam(m->algo, name);
 	const struct rec_hparam *h;
+	char q[REC_QUOTED];
 	double v;
 
 	if (i < 0)
-		return rec_error_set(err, REC_EINVAL, "%s has no parameter '%s'",
-				     m->algo->name, name);
+		return rec_error_set(err, REC_EINVAL, "%s has no parameter %s",
+				     m->algo->name, rec_quoted(name, q));
 	h = &m->algo->hparams[i];
 	if (h->choices) {
 		if (parse_choice(h, value, &v) < 0)
-			return rec_error_set(err, REC_EINVAL, "bad %s '%s'", name, value);
+			return rec_error_set(err, REC_EINVAL, "bad %s %s", name, rec_quoted(value, q));
 	} else if (rec_parse_double(value, h->min, h->max, &v, name, err) < 0) {
 		return REC_EINVAL;
 	} else if (h->integer && v != floor(v)) {
-		return rec_error_set(err, REC_EINVAL, "%s '%s' is not a whole number",
-				     name, value);
+		return rec_error_set(err, REC_EINVAL, "%s %s is not a whole number",
+				     name, rec_quoted(value, q));
 	}
 	m->hp[i] = v;
 	return 0;
@@ -417,9 +418,10 @@ static int apply_setting(struct rec_model **m, char *line, struct rec_error *err
 {
 	char *eq = strchr(line, '=');
 	const char *value;
+	char q[REC_QUOTED];
 
 	if (!eq)
-		return rec_error_set(err, REC_EFORMAT, "bad setting '%s'", line);
+		return rec_error_set(err, REC_EFORMAT, "bad setting %s", rec_quoted(line, q));
 	*eq = '\0';
 	value = eq + 1;
 	if (strcmp(line, "algo") == 0) {
@@ -428,7 +430,8 @@ static int apply_setting(struct rec_model **m, char *line, struct rec_error *err
 		if (*m)
 			return rec_error_set(err, REC_EFORMAT, "two algorithms named");
 		if (!algo)
-			return rec_error_set(err, REC_EFORMAT, "unknown algorithm '%s'", value);
+			return rec_error_set(err, REC_EFORMAT, "unknown algorithm %s",
+					     rec_quoted(value, q));
 		return (*m = rec_model_new(algo)) ? 0 : rec_error_set(err, REC_ENOMEM, "out of memory");
 	}
 	if (!*m)

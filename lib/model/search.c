@@ -3,8 +3,11 @@
  * scored on a validation set, the best kept.  The combinations train one
  * after another, each on the family's own threads with the same seed, so
  * that the best model is the very one that training its combination
- * alone would give. */
+ * alone would give.  A refit then trains the best combination on the
+ * training and validation events together: what the search held out to
+ * choose is not lost to the model it writes. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -90,6 +93,29 @@ static int set_combination(struct rec_model *m, const struct rec_search_options 
 	return 0;
 }
 
+/* A new model with base's settings and combination c, its values' text
+ * into values: 0, or a REC_E* code with err filled. */
+static int configure(const struct rec_model *base, const struct rec_search_options *opt,
+		     uint64_t c, const char **values, struct rec_model **out,
+		     struct rec_error *err)
+{
+	struct rec_model *m = rec_model_new(base->algo);
+	int rc;
+
+	*out = NULL;
+	if (!m)
+		return rec_error_set(err, REC_ENOMEM, "out of memory");
+	memcpy(m->hp, base->hp, sizeof(m->hp));
+	m->half_life = base->half_life;
+	m->now = base->now;
+	if ((rc = set_combination(m, opt, c, values, err)) < 0) {
+		rec_model_free(m);
+		return rc;
+	}
+	*out = m;
+	return 0;
+}
+
 /* Train a model with base's settings and combination c on a copy of data
  * (all: a mask of zeros that selects every entry) into *out, which the
  * caller frees, and score it into *metric. */
@@ -99,21 +125,69 @@ static int train_one(const struct rec_model *base, const struct rec_dataset *dat
 		     struct rec_train_metric *metric, struct rec_error *err)
 {
 	struct rec_train_options train = opt->train;
-	struct rec_model *m = rec_model_new(base->algo);
+	struct rec_model *m;
 	struct rec_dataset copy;
 	int rc;
 
-	*metric = (struct rec_train_metric){ NULL, NAN, 0 };
+	*metric = (struct rec_train_metric){ NULL, NAN, 0, 0 };
 	train.metric = metric;
-	if (!m)
-		return rec_error_set(err, REC_ENOMEM, "out of memory");
-	memcpy(m->hp, base->hp, sizeof(m->hp));
-	m->half_life = base->half_life;
-	m->now = base->now;
-	if ((rc = set_combination(m, opt, c, values, err)) < 0 ||
-	    (rc = rec_dataset_select(&copy, data, all, 0, err)) < 0 ||
+	if ((rc = configure(base, opt, c, values, &m, err)) < 0)
+		return rc;
+	if ((rc = rec_dataset_select(&copy, data, all, 0, err)) < 0 ||
 	    (rc = rec_model_train(m, &copy, &train, err)) < 0 ||
 	    (!metric->name && (rc = rec_validation_metric(m, train.validation, metric, err)) < 0)) {
+		rec_model_free(m);
+		return rc;
+	}
+	*out = m;
+	return 0;
+}
+
+/* The entries of data, then those of more, into *both: data's IDs come
+ * first and in data's order, so that its attributes, which both shares,
+ * still belong to them.  0, or a REC_E* code with err filled. */
+static int join(struct rec_dataset *both, const struct rec_dataset *data,
+		const struct rec_dataset *more, struct rec_error *err)
+{
+	struct rec_events ev;
+	int rc;
+
+	if (rec_events_init(&ev, NULL, NULL) < 0)
+		return rec_error_set(err, REC_ENOMEM, "out of memory");
+	if (rec_events_add_dataset(&ev, data) < 0 || rec_events_add_dataset(&ev, more) < 0) {
+		rec_events_release(&ev);
+		return rec_error_set(err, REC_ENOMEM, "out of memory");
+	}
+	if ((rc = rec_dataset_from_events(both, &ev, REC_DEDUP_LAST, err)) < 0)
+		return rc;
+	both->pseudonymous = data->pseudonymous;
+	both->item_features = rec_features_ref(data->item_features);
+	both->user_features = rec_features_ref(data->user_features);
+	return 0;
+}
+
+/* Train combination c of base again on data and the validation set
+ * together, for the epochs that its validation kept (metric), into *out,
+ * which the caller frees. */
+static int refit(const struct rec_model *base, const struct rec_dataset *data,
+		 const struct rec_search_options *opt, uint64_t c,
+		 const struct rec_train_metric *metric, const char **values,
+		 struct rec_model **out, struct rec_error *err)
+{
+	struct rec_train_options train = opt->train;
+	struct rec_dataset both;
+	struct rec_model *m;
+	char epochs[16];
+	int rc;
+
+	train.validation = NULL;
+	train.metric = NULL;
+	snprintf(epochs, sizeof(epochs), "%u", metric->epoch);
+	if ((rc = configure(base, opt, c, values, &m, err)) < 0)
+		return rc;
+	if ((metric->epoch && (rc = rec_model_set(m, "epochs", epochs, err)) < 0) ||
+	    (rc = join(&both, data, opt->train.validation, err)) < 0 ||
+	    (rc = rec_model_train(m, &both, &train, err)) < 0) {
 		rec_model_free(m);
 		return rc;
 	}
@@ -135,10 +209,10 @@ int rec_search(const struct rec_model *base, const struct rec_dataset *data,
 	       const struct rec_search_options *opt, struct rec_model **best,
 	       struct rec_error *err)
 {
-	uint64_t size = rec_search_size(opt), n, *pick = NULL;
+	uint64_t size = rec_search_size(opt), n, *pick = NULL, winner = 0;
 	const char **values = calloc(opt->nparams + 1, sizeof(*values));
 	uint8_t *all = calloc(data->nnz + 1, 1);
-	struct rec_train_metric kept = { NULL, NAN, 0 };
+	struct rec_train_metric kept = { NULL, NAN, 0, 0 };
 	int rc = REC_ENOMEM;
 
 	*best = NULL;
@@ -163,11 +237,17 @@ int rec_search(const struct rec_model *base, const struct rec_dataset *data,
 			rec_model_free(*best);
 			*best = m;
 			kept = metric;
+			winner = pick[j];
 		} else {
 			rec_model_free(m);
 		}
 	}
 	rc = 0;
+	if (opt->refit) {
+		rec_model_free(*best);
+		*best = NULL;
+		rc = refit(base, data, opt, winner, &kept, values, best, err);
+	}
 out:
 	if (rc < 0) {
 		rec_model_free(*best);

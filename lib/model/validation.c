@@ -162,7 +162,7 @@ int rec_validation_metric(const struct rec_model *m, const struct rec_dataset *v
 
 	if (rc == 0)
 		*metric = (struct rec_train_metric){ "ndcg@" XSTR(REC_VALID_K),
-						     rec_validation_ndcg(m, &v), 0 };
+						     rec_validation_ndcg(m, &v), 0, 0 };
 	rec_validation_release(&v);
 	return rc;
 }
@@ -252,7 +252,8 @@ int rec_train_epochs(struct rec_model *m, const struct rec_epochs *e,
 	}
 	if (opt->metric && name)
 		*opt->metric = (struct rec_train_metric){
-			e->rmse ? "rmse" : "ndcg@" XSTR(REC_VALID_K), kept_metric, e->rmse != NULL };
+			e->rmse ? "rmse" : "ndcg@" XSTR(REC_VALID_K), kept_metric, e->rmse != NULL,
+			kept };
 	rc = (int)kept;
 out:
 	free(copy);

@@ -82,8 +82,7 @@ const char *rec_quote(char *buf, size_t size, const char *s, size_t len)
 	return buf;
 }
 
-/* s quoted in buf, of REC_QUOTED bytes. */
-static const char *quoted(const char *s, char *buf)
+const char *rec_quoted(const char *s, char *buf)
 {
 	return rec_quote(buf, REC_QUOTED, s, strlen(s));
 }
@@ -98,11 +97,11 @@ int rec_parse_long(const char *s, long min, long max, long *out,
 	errno = 0;
 	v = strtol(s, &end, 10);
 	if (!is_decimal(s, 0) || end == s || *end || errno == ERANGE)
-		return rec_error_set(err, REC_EPARSE, "bad %s %s", what, quoted(s, q));
+		return rec_error_set(err, REC_EPARSE, "bad %s %s", what, rec_quoted(s, q));
 	if (v < min || v > max)
 		return rec_error_set(err, REC_EPARSE,
 				     "%s %s is out of range [%ld, %ld]",
-				     what, quoted(s, q), min, max);
+				     what, rec_quoted(s, q), min, max);
 	*out = v;
 	return 0;
 }
@@ -116,15 +115,15 @@ int rec_parse_u64(const char *s, uint64_t *out, const char *what,
 
 	/* strtoull skips blanks and negates a minus sign: only digits pass. */
 	if (*s < '0' || *s > '9')
-		return rec_error_set(err, REC_EPARSE, "bad %s %s", what, quoted(s, q));
+		return rec_error_set(err, REC_EPARSE, "bad %s %s", what, rec_quoted(s, q));
 	errno = 0;
 	v = strtoull(s, &end, 10);
 	if (*end)
-		return rec_error_set(err, REC_EPARSE, "bad %s %s", what, quoted(s, q));
+		return rec_error_set(err, REC_EPARSE, "bad %s %s", what, rec_quoted(s, q));
 	if (errno == ERANGE)
 		return rec_error_set(err, REC_EPARSE,
 				     "%s %s is out of range [0, %llu]",
-				     what, quoted(s, q), (unsigned long long)UINT64_MAX);
+				     what, rec_quoted(s, q), (unsigned long long)UINT64_MAX);
 	*out = (uint64_t)v;
 	return 0;
 }
@@ -169,12 +168,12 @@ int rec_parse_double(const char *s, double min, double max, double *out,
 	/* ERANGE: beyond a double, or a number that is not zero read as a
 	 * subnormal or as zero */
 	if (!is_decimal(s, 1) || end == s || *end || errno == ERANGE || !isfinite(v))
-		return rec_error_set(err, REC_EPARSE, "bad %s %s", what, quoted(s, q));
+		return rec_error_set(err, REC_EPARSE, "bad %s %s", what, rec_quoted(s, q));
 check:
 	if (v < min || v > max)
 		return rec_error_set(err, REC_EPARSE,
 				     "%s %s is out of range [%g, %g]",
-				     what, quoted(s, q), min, max);
+				     what, rec_quoted(s, q), min, max);
 	*out = v;
 	return 0;
 }
@@ -188,7 +187,7 @@ int rec_parse_float(const char *s, double min, double max, float *out,
 	if (rec_parse_double(s, min, max, &v, what, err) < 0)
 		return REC_EPARSE;
 	if (v != 0 && (float)v == 0)
-		return rec_error_set(err, REC_EPARSE, "%s %s underflows to 0", what, quoted(s, q));
+		return rec_error_set(err, REC_EPARSE, "%s %s underflows to 0", what, rec_quoted(s, q));
 	*out = (float)v;
 	return 0;
 }
@@ -286,10 +285,10 @@ int rec_parse_time(const char *s, int64_t *out, const char *what,
 	int64_t t;
 
 	if (parse_any_time(s, &t) < 0)
-		return rec_error_set(err, REC_EPARSE, "bad %s %s", what, quoted(s, q));
+		return rec_error_set(err, REC_EPARSE, "bad %s %s", what, rec_quoted(s, q));
 	if (t < REC_TIME_MIN || t > REC_TIME_MAX)
 		return rec_error_set(err, REC_EPARSE,
-				     "%s %s is out of range (years 0001 to 9999)", what, quoted(s, q));
+				     "%s %s is out of range (years 0001 to 9999)", what, rec_quoted(s, q));
 	*out = t;
 	return 0;
 }
@@ -323,7 +322,7 @@ int rec_parse_duration(const char *s, double *out, const char *what,
 	*out = v * scale;
 	return 0;
 bad:
-	return rec_error_set(err, REC_EPARSE, "bad %s %s", what, quoted(s, q));
+	return rec_error_set(err, REC_EPARSE, "bad %s %s", what, rec_quoted(s, q));
 }
 
 void rec_format_time(int64_t t, char *buf, size_t size)
