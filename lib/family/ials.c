@@ -43,8 +43,12 @@
 
 enum {
 	HP_FACTORS, HP_EPOCHS, HP_REG, HP_REG_EXP, HP_UNOBSERVED, HP_ALPHA, HP_CG_STEPS,
-	HP_INIT, HP_PATIENCE, HP_ATTRIBUTES, NHP
+	HP_INIT, HP_PATIENCE, HP_ATTRIBUTES, HP_SOLVER, NHP
 };
+
+enum { SOLVER_CHOLESKY, SOLVER_CG };
+
+static const char *const solvers[] = { "cholesky", "cg", NULL };
 
 static const struct rec_hparam ials_hparams[NHP] = {
 	[HP_FACTORS] = { "factors", 64, 1, 4096, 1, NULL },
@@ -53,10 +57,11 @@ static const struct rec_hparam ials_hparams[NHP] = {
 	[HP_REG_EXP] = { "reg_exp", 1, 0, 4, 0, NULL },
 	[HP_UNOBSERVED] = { "unobserved", 0.3, 0, 1e6, 0, NULL },
 	[HP_ALPHA] = { "alpha", 0, 0, 1e6, 0, NULL },
-	[HP_CG_STEPS] = { "cg_steps", 0, 0, 1000, 1, NULL },
+	[HP_CG_STEPS] = { "cg_steps", 3, 0, 1000, 1, NULL },
 	[HP_INIT] = { "init", 0.1, 0, 10, 0, NULL },
 	[HP_PATIENCE] = { "patience", 3, 1, 100000, 1, NULL },
 	[HP_ATTRIBUTES] = { "attributes", 1, 0, 1, 1, NULL },
+	[HP_SOLVER] = { "solver", SOLVER_CG, 0, 1, 1, solvers },
 };
 
 /* Entries gathered at a time into one rank update of a row's system. */
@@ -188,7 +193,7 @@ static struct system system_of(const struct rec_model *m, const float *y, uint32
 
 	return (struct system){
 		.k = s->k,
-		.cg_steps = (uint32_t)m->hp[HP_CG_STEPS],
+		.cg_steps = m->hp[HP_SOLVER] == SOLVER_CG ? (uint32_t)m->hp[HP_CG_STEPS] : 0,
 		.y = y,
 		.gram = gram,
 		.unobserved = (float)m->hp[HP_UNOBSERVED],
@@ -457,6 +462,9 @@ static int solve_row(const struct system *sys, const uint32_t *idx, const float 
 	for (uint32_t j = 0; j < n; j++)
 		total += conf[j];
 	lambda = (float)(sys->reg * pow(total, sys->reg_exp));
+	/* Conjugate gradients cannot tell: the matrix has rank n at most. */
+	if (lambda == 0 && sys->unobserved == 0 && n < sys->k)
+		return REC_EINVAL;
 	if (sys->cg_steps && !exact) {
 		conjugate_gradient(sys, idx, conf, n, lambda, x, w);
 		return 0;
@@ -871,7 +879,8 @@ int rec_ials_solve_rows(struct rec_model *m, int items, const struct rec_side_en
 /* --- incremental training --- */
 
 /* Conjugate-gradient steps that an update gives each item it re-solves,
- * from the item's vector so far (unless the model sets its own).  On the
+ * from the item's vector so far, when the model's solver is the exact one
+ * (a cg model's own cg_steps otherwise).  On the
  * MovieLens sets, an item's first step takes it nearly all the way that
  * three would: NDCG@10 falls by 0.1%. */
 #define UPDATE_CG_STEPS 1
@@ -917,6 +926,7 @@ static int ials_update(struct rec_model *m, uint32_t old_users, uint32_t old_ite
 
 		gram_of(s->q, d->nitems, s->k, a0, s->gram);
 		sys = system_of(m, s->q, d->nitems, s->gram);
+		sys.cg_steps = 0;
 		if ((rc = solve_side(&sys, &t.x.users, touched, s->p)) < 0)
 			break;
 		gram_of(s->p, d->nusers, s->k, a0, t.scratch);

@@ -174,18 +174,19 @@ static double user_error(struct rec_model *m, uint32_t u, const float *got)
  * corrections c - unobserved are negative; a half-life that spreads the
  * weights over two orders of magnitude; a square-root penalty. */
 static const char *const normal_settings[] = {
-	"alpha=0.5", "unobserved=2", "reg=0.3", "reg_exp=0.5", "epochs=4", NULL
+	"alpha=0.5", "unobserved=2", "reg=0.3", "reg_exp=0.5", "epochs=4", "solver=cholesky",
+	NULL
 };
 
 /* The same at 16 factors, where the rank updates may take another path
  * (a multiple of 16 on a CPU with 512-bit vectors). */
 static const char *const normal_settings_16[] = {
 	"alpha=0.5", "unobserved=2", "reg=0.3", "reg_exp=0.5", "epochs=4", "factors=16",
-	NULL
+	"solver=cholesky", NULL
 };
 
-/* Training ends on the users' exact solve: each trained vector solves his
- * normal equations. */
+/* With the cholesky solver, training ends on the users' exact solve: each
+ * trained vector solves his normal equations. */
 static void check_normal_equations(const char *const *settings)
 {
 	struct rec_model *m = train(1, 1000, settings);
@@ -245,7 +246,7 @@ static void check_conjugate_gradient(void)
 {
 	static const char *const set[] = {
 		"alpha=0.5", "unobserved=2", "reg=0.3", "reg_exp=0.5", "epochs=4",
-		"cg_steps=8", NULL
+		"solver=cg", "cg_steps=8", NULL
 	};
 	struct rec_model *m = train(1, 1000, set);
 	double worst = 0;
