@@ -61,7 +61,7 @@ static const struct rec_hparam ials_hparams[NHP] = {
 	[HP_INIT] = { "init", 0.1, 0, 10, 0, NULL },
 	[HP_PATIENCE] = { "patience", 3, 1, 100000, 1, NULL },
 	[HP_ATTRIBUTES] = { "attributes", 1, 0, 1, 1, NULL },
-	[HP_SOLVER] = { "solver", SOLVER_CG, 0, 1, 1, solvers },
+	[HP_SOLVER] = { "solver", SOLVER_CHOLESKY, 0, 1, 1, solvers },
 };
 
 /* Entries gathered at a time into one rank update of a row's system. */
