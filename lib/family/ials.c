@@ -359,15 +359,14 @@ static int factor_solve(struct work *w, uint32_t k, float *x)
 	return 0;
 }
 
-/* Solve the row's system by Cholesky factorisation: (c_j - unobserved)
- * y_j y_j^T added to a, a chunk of gathered rows at a time, and c_j y_j
- * to b. */
-static int exact_solve(const struct system *sys, const uint32_t *idx, const float *conf,
-		       uint32_t n, float lambda, float *x, struct work *w)
+/* Add (c_j - unobserved) y_j y_j^T of the n entries to the upper
+ * triangle of w->a, a chunk of gathered rows at a time, and make w->b
+ * sum c_j y_j. */
+static void add_entries(const struct system *sys, const uint32_t *idx, const float *conf,
+			uint32_t n, struct work *w)
 {
 	uint32_t k = sys->k, pos = 0, neg = CHUNK;
 
-	start_matrix(sys, lambda, w->a);
 	memset(w->b, 0, k * sizeof(*w->b));
 	for (uint32_t j = 0; j < n; j++) {
 		const float *y = sys->y + (size_t)idx[j] * k;
@@ -387,7 +386,15 @@ static int exact_solve(const struct system *sys, const uint32_t *idx, const floa
 		}
 	}
 	add_gathered(sys, w, pos, neg);
-	return factor_solve(w, k, x);
+}
+
+/* Solve the row's system by Cholesky factorisation. */
+static int exact_solve(const struct system *sys, const uint32_t *idx, const float *conf,
+		       uint32_t n, float lambda, float *x, struct work *w)
+{
+	start_matrix(sys, lambda, w->a);
+	add_entries(sys, idx, conf, n, w);
+	return factor_solve(w, sys->k, x);
 }
 
 /* Copy the rows of y of n entries into z. */
@@ -1047,9 +1054,10 @@ static void sums_add(struct sums *sm, const struct system *sys, uint32_t item, f
 	}
 }
 
-/* New sums for the whole history, through history_entries. */
+/* New sums for the whole history, through history_entries and the rank
+ * updates of the exact solve, in w. */
 static struct sums *sums_new(const struct rec_model *m, const struct system *sys,
-			     const struct rec_user *u)
+			     const struct rec_user *u, struct work *w)
 {
 	size_t k = sys->k, n = u->n ? u->n : 1;
 	struct sums *sm = calloc(1, sizeof(*sm) + (k + k * k) * sizeof(double));
@@ -1059,9 +1067,17 @@ static struct sums *sums_new(const struct rec_model *m, const struct system *sys
 
 	if (sm && last && idx && conf) {
 		n = history_entries(m, u, last, idx, conf);
+		memset(w->a, 0, k * k * sizeof(*w->a));
+		add_entries(sys, idx, conf, (uint32_t)n, w);
+		sm->entries = (uint32_t)n;
 		sm->total = sys->prior;
 		for (uint32_t j = 0; j < n; j++)
-			sums_add(sm, sys, idx[j], conf[j], 1);
+			sm->total += conf[j];
+		for (size_t f = 0; f < k; f++) {
+			sm->v[f] = w->b[f];
+			for (size_t g = f; g < k; g++)
+				sm->v[k + f * k + g] = w->a[f * k + g];
+		}
 		sm->events = u->n;
 	} else {
 		free(sm);
@@ -1123,7 +1139,7 @@ static int sums_solve(const struct system *sys, const struct sums *sm, float *x,
 static int fold_from_sums(const struct rec_model *m, const struct system *sys,
 			  struct rec_user *u, struct work *w)
 {
-	if (!u->sums && !(u->sums = sums_new(m, sys, u)))
+	if (!u->sums && !(u->sums = sums_new(m, sys, u, w)))
 		return REC_ENOMEM;
 	sums_catch_up(m, sys, u->sums, u);
 	return sums_solve(sys, u->sums, u->state, w);
