@@ -24,12 +24,13 @@
  *
  * over the row's entries j.  Y^T Y is shared by the rows and computed once
  * per half sweep, so a row costs its entries times k^2 / 2 in a rank
- * update of its gathered rows and one k x k Cholesky solve; with
- * cg_steps, a few conjugate-gradient steps from the row's current vector
+ * update of its gathered rows and one k x k Cholesky solve; with the cg
+ * solver, cg_steps conjugate-gradient steps from the row's current vector
  * instead, each of its entries times 2k plus k^2 (Takacs, Pilaszy and
  * Tikk, RecSys 2011).  An epoch solves the items and then the users, so
- * that training ends on the users' exact solve against the final items:
- * the solve that fold-in repeats for a streamed user. */
+ * that training with the exact solver ends on the users' exact solve
+ * against the final items: the solve that fold-in repeats for a streamed
+ * user with either solver. */
 #include <cblas.h>
 #include <math.h>
 #include <stdlib.h>
@@ -917,9 +918,9 @@ int rec_ials_solve_rows(struct rec_model *m, int items, const struct rec_side_en
 
 /* Conjugate-gradient steps that an update gives each item it re-solves,
  * from the item's vector so far, when the model's solver is the exact one
- * (a cg model's own cg_steps otherwise).  On the
- * MovieLens sets, an item's first step takes it nearly all the way that
- * three would: NDCG@10 falls by 0.1%. */
+ * (a cg model's own cg_steps otherwise).  On the MovieLens sets, an
+ * item's first step takes it nearly all the way that three would: NDCG@10
+ * falls by 0.1%. */
 #define UPDATE_CG_STEPS 1
 
 /* New users and items start from draws as in training.  Each pass solves
