@@ -61,13 +61,14 @@ stream_latency() {
 	head -n 5001 "$TMP/new.csv" > "$TMP/stream.csv"
 	printf '%s: %s items; floor (one 1 x 64 x %s product) %s us\n' \
 		"$name" "$items" "$items" "$floor"
-	printf '  %-8s %10s %8s %8s %8s\n' model events/s p50_us p99_us max_us
+	printf '  %-8s %10s %8s %8s %8s %10s\n' model events/s p50_us p99_us max_us p99/floor
 	for algo in $models; do
 		# shellcheck disable=SC2046
 		rec-train -q -j 1 -a "$algo" $(options "$algo") -o "$TMP/m.recm" "$TMP/old.csv"
 		rec-recommend -q -v -j 1 -m "$TMP/m.recm" --stream < "$TMP/stream.csv" \
-			2>&1 > /dev/null | awk -v a="$algo" '/latency/ {
-				printf "  %-8s %10s %8s %8s %8s\n", a, $4, $9, $11, $13 }'
+			2>&1 > /dev/null | awk -v a="$algo" -v floor="$floor" '/latency/ {
+				printf "  %-8s %10s %8s %8s %8s %9.2fx\n", a, $4, $9, $11, $13,
+					$11 / floor }'
 	done
 }
 

@@ -7,7 +7,10 @@
 # few thousandths.  With REC_BENCH_LARGE=1, the scale on
 # 2x10^7 generated events: ials seconds per iteration, ease on the 10,000
 # most popular items, and rec-eval -m over every user beside the bare
-# matrix products it cannot beat.
+# matrix products it cannot beat.  ials's two solvers side by side: NDCG@10
+# and processor seconds of -p solver=cholesky and -p solver=cg on the
+# per-user splits, and seconds per iteration at scale and on 2x10^6
+# generated events over 182,000 items.
 . "$(dirname "$0")/helpers"
 
 THREADS=2
@@ -67,6 +70,49 @@ over_seeds() {
 	done
 }
 
+# cpu CMD...: run CMD, its standard output to /dev/null, leaving its
+# processor seconds (user + system) in CPU.
+cpu() {
+	/usr/bin/time -f '%U %S' -o "$TMP/cpu" "$@" > /dev/null 2> "$TMP/err" || return 1
+	CPU=$(awk '{ printf "%.2f", $1 + $2 }' "$TMP/cpu")
+}
+
+# solvers: ials with each solver on the per-user split of $TMP/all.recd
+# drawn with seeds 1 to SEEDS, one thread: NDCG@10's mean, the largest
+# difference of a seed's NDCG@10 from the exact solver's, and the mean
+# processor seconds of training.
+solvers() {
+	case " $ALGORITHMS " in
+	*" ials "*) ;;
+	*) return 0 ;;
+	esac
+	: > "$TMP/solvers.csv"
+	seed=1
+	while [ "$seed" -le "$SEEDS" ]; do
+		rec-split -q --method user --ratio 0.2 --seed "$seed" --train "$TMP/train.recd" \
+			--test "$TMP/test.recd" "$TMP/all.recd" || return 0
+		for solver in cholesky cg; do
+			cpu rec-train -a ials -p solver=$solver -j 1 -q -o "$TMP/model.recm" \
+				"$TMP/train.recd" &&
+				rec-eval -m "$TMP/model.recm" -j "$THREADS" --test "$TMP/test.recd" \
+					-k 10 -o "$TMP/eval.csv" || continue
+			echo "$seed,$solver,$(metric "$TMP/eval.csv" ndcg 10),$CPU" >> "$TMP/solvers.csv"
+		done
+		seed=$((seed + 1))
+	done
+	printf '  ials -p solver=, rec-split --method user --ratio 0.2, seeds 1 to %s, -j 1\n' \
+		"$SEEDS"
+	row "" "NDCG@10" "max |diff|" "train cpu s"
+	for solver in cholesky cg; do
+		# shellcheck disable=SC2046
+		row $(awk -F, -v s="$solver" '$2 == "cholesky" { exact[$1] = $3 }
+			$2 == s { n++; sum += $3; cpu += $4; d = $3 - exact[$1]
+				if (d < 0) d = -d; if (d > max) max = d }
+			END { if (n) printf "%s %.4f %.4f %.2f", s, sum / n, max, cpu / n }' \
+			"$TMP/solvers.csv")
+	done
+}
+
 # dataset NAME FILE PIVOT-OPTIONS...: binarise, split both ways, measure.
 dataset() {
 	name=$1 file=$2
@@ -78,25 +124,62 @@ dataset() {
 		--test "$TMP/test.recd" "$TMP/all.recd" || return 0
 	measure "rec-split --method user --ratio 0.2 --seed 1"
 	over_seeds
+	solvers
 	rec-split -q --method last --count 1 --train "$TMP/train.recd" \
 		--test "$TMP/test.recd" "$TMP/all.recd" || return 0
 	measure "rec-split --method last --count 1"
 }
 
-# ials_iterations FACTORS: one iteration's seconds, from the times that
-# rec-train --progress reports after each of three iterations.
+# ials_iterations FACTORS [SOLVER]: one iteration's seconds, from the
+# times that rec-train --progress reports after each of three iterations,
+# with the default solver or SOLVER.
 ials_iterations() {
-	clock rec-train -a ials -k "$1" -e 3 --progress -j "$THREADS" \
+	name="ials -k $1${2:+ -p solver=$2}"
+	clock rec-train -a ials -k "$1" ${2:+-p solver=$2} -e 3 --progress -j "$THREADS" \
 		-o "$TMP/ials.recm" "$TMP/train.recd" || return 1
 	per=$(awk '/^epoch/ { t[++n] = $NF + 0 }
 		END { if (n > 1) printf "%.2f", (t[n] - t[1]) / (n - 1) }' "$TMP/err")
 	if [ -n "$per" ]; then
-		figure "ials -k $1: seconds per iteration" "$per" s
+		figure "$name: seconds per iteration" "$per" s
 	else
-		skip "ials -k $1: no times in its progress"
+		skip "$name: no times in its progress"
 	fi
-	figure "ials -k $1 -e 3: training" "$SECS" s
-	figure "ials -k $1: peak RSS" "$(calc "$KB / 1024" 0)" MB
+	figure "$name -e 3: training" "$SECS" s
+	figure "$name: peak RSS" "$(calc "$KB / 1024" 0)" MB
+}
+
+# solver_seconds SOLVER: processor seconds of one iteration of ials -k 64
+# with SOLVER on $TMP/train.recd, on one thread: those of -e 4 less those
+# of -e 0, over 4.
+solver_seconds() {
+	cpu rec-train -a ials -k 64 -p solver="$1" -e 0 -j 1 -o "$TMP/ials.recm" \
+		"$TMP/train.recd" || return 1
+	start=$CPU
+	cpu rec-train -a ials -k 64 -p solver="$1" -e 4 -j 1 -o "$TMP/ials.recm" \
+		"$TMP/train.recd" || return 1
+	figure "ials -k 64 -p solver=$1: cpu s per iteration, -j 1" \
+		"$(calc "($CPU - $start) / 4" 2)" s
+}
+
+# wide: ials's solvers where most rows are short and the k^3 of the exact
+# solve weighs most: 2x10^6 generated events over 182,000 items.
+wide() {
+	section "2x10^6 generated events, 182,000 items"
+	if [ "$REC_BENCH_LARGE" != 1 ]; then
+		skip "set REC_BENCH_LARGE=1 to run it"
+		return 0
+	fi
+	case " $ALGORITHMS " in
+	*" ials "*) ;;
+	*) skip "ials: rec-train does not list it"; return 0 ;;
+	esac
+	genevents -n 2000000 -i 182000 -o "$TMP/events.csv" &&
+		rec-pivot -q --implicit 0 -o "$TMP/train.recd" "$TMP/events.csv" || return 0
+	rm -f "$TMP/events.csv"
+	for solver in cholesky cg; do
+		ials_iterations 64 "$solver"
+		solver_seconds "$solver"
+	done
 }
 
 ease_top() {
@@ -142,7 +225,13 @@ large() {
 		--test "$TMP/test.recd" "$TMP/all.recd" || return 0
 	rm -f "$TMP/all.recd"
 	case " $ALGORITHMS " in
-	*" ials "*) ials_iterations 64 && ials_iterations 128 ;;
+	*" ials "*)
+		for solver in cholesky cg; do
+			ials_iterations 64 "$solver"
+			solver_seconds "$solver"
+		done
+		ials_iterations 128
+		ials_iterations 128 cg ;;
 	*) skip "ials: rec-train does not list it" ;;
 	esac
 	case " $ALGORITHMS " in
@@ -158,3 +247,4 @@ large() {
 dataset "MovieLens 100K" "$DATA/movielens-100k/u.data" -d tab --no-header -r 3 -t 4
 dataset "MovieLens latest-small" "$DATA/movielens-latest-small/ratings.csv" -i movieId
 large
+wide

@@ -607,7 +607,8 @@ struct rec_model;
  * them: what streaming and incremental training fold new events into.
  * values hold the events' raw values (the rating, or 1); a family
  * weights them by rec_model_decay as it does in training.  state holds
- * rec_user_state_size floats; events [0, folded) are already in it. */
+ * rec_user_state_size floats; events [0, folded) are already in it.
+ * sums, NULL at the start, is the family's to fill for its next fold. */
 struct rec_user {
 	uint32_t n, cap;
 	uint32_t *items;
@@ -615,6 +616,7 @@ struct rec_user {
 	int64_t *times;
 	uint32_t folded;
 	float *state;
+	void *sums;		/* the family's, kept between folds; freed with u */
 };
 
 /* One model family.  init allocates the learned arrays for the model's

@@ -51,9 +51,9 @@ sweeps() {
 }
 
 @test "the sweeps keep the model's time decay, confidences and conjugate gradients" {
-	fixture --half-life 30d -p alpha=2 -p cg_steps=2 -p unobserved=0.1
+	fixture --half-life 30d -p alpha=2 -p solver=cg -p cg_steps=2 -p unobserved=0.1
 	sweeps 2
-	rec-train -q -a ials -k 4 -e 2 --half-life 30d -p alpha=2 -p cg_steps=2 \
+	rec-train -q -a ials -k 4 -e 2 --half-life 30d -p alpha=2 -p solver=cg -p cg_steps=2 \
 		-p unobserved=0.1 -o whole.recm data.recd
 	cmp sweep-2.recm whole.recm
 	# the scores agree as well, and a sharded model serves as any other

@@ -58,10 +58,46 @@ own_group() {
 }
 
 @test "ials: conjugate-gradient steps learn the groups too" {
-	rec-train -j1 -a ials -p cg_steps=3 -o m.recm "$GROUPS_CSV"
+	rec-train -j1 -a ials -p solver=cg -o m.recm "$GROUPS_CSV"
 	run -0 rec-recommend -m m.recm -n 1
 	[ "${#lines[@]}" -eq 13 ]
 	echo "$output" | own_group
+}
+
+# scores MODEL: user,item,score of every pair, seen ones too, sorted.
+scores() {
+	rec-recommend -m "$1" -n 8 --include-seen | sed 1d | cut -d, -f1,2,4 | sort
+}
+
+@test "ials: conjugate gradients of as many steps as factors give the exact solve" {
+	rec-train -j1 -a ials -k 4 -e 5 -o exact.recm "$GROUPS_CSV"
+	rec-train -j1 -a ials -k 4 -e 5 -p solver=cg -p cg_steps=8 -o cg.recm "$GROUPS_CSV"
+	join -t, <(scores exact.recm | sed 's/,/:/') <(scores cg.recm | sed 's/,/:/') |
+		awk -F, '{ d = $2 - $3; if (d < 0) d = -d; if (d > 1e-4) bad++; n++ }
+			END { exit bad > 0 || n != 96 }'
+	# three steps, the default, come close but not as close
+	rec-train -j1 -a ials -k 4 -e 5 -p solver=cg -o three.recm "$GROUPS_CSV"
+	! cmp -s <(scores cg.recm) <(scores three.recm)
+}
+
+@test "ials: the model file records the solver, which --init and streams keep" {
+	rec-train -j1 -a ials -o exact.recm "$GROUPS_CSV"
+	rec-train -j1 -a ials -p solver=cg -p cg_steps=2 -o cg.recm "$GROUPS_CSV"
+	gzip -dc exact.recm | grep -aqx 'solver=cholesky'
+	gzip -dc cg.recm | grep -aqx 'solver=cg'
+	gzip -dc cg.recm | grep -aqx 'cg_steps=2'
+	printf 'user,item\nnew,b1\nnew,b2\np1,a3\n' > ev.csv
+	rec-train -j1 --init cg.recm -e 2 -o grown.recm ev.csv
+	gzip -dc grown.recm | grep -aqx 'solver=cg'
+	run -0 rec-recommend -m grown.recm -n 1 --users <(printf 'new\np1\n')
+	assert_line --index 1 --regexp '^new,b[34],1,'
+	assert_line --index 2 --regexp '^p1,a4,1,'
+	run -0 rec-recommend -m cg.recm --stream -n 1 --save streamed.recm < ev.csv
+	assert_line --index 1 --regexp '^new,b[34],1,'
+	assert_line --index 2 --regexp '^p1,a4,1,'
+	gzip -dc streamed.recm | grep -aqx 'solver=cg'
+	run -2 rec-train -a ials -p solver=lu -o m.recm "$GROUPS_CSV"
+	assert_output --partial "solver"
 }
 
 @test "ials --validation keeps the best epoch, which rec-eval confirms" {
@@ -158,7 +194,10 @@ mix,a[34],2,"
 }
 
 @test "ials refuses a system that is not positive definite and names reg" {
-	run -1 rec-train -a ials -p reg=0 -p unobserved=0 -o m.recm "$GROUPS_CSV"
-	assert_output --partial "raise reg or unobserved"
-	[ ! -e m.recm ]
+	for solver in cholesky cg; do
+		run -1 rec-train -a ials -p solver=$solver -p reg=0 -p unobserved=0 -o m.recm \
+			"$GROUPS_CSV"
+		assert_output --partial "raise reg or unobserved"
+		[ ! -e m.recm ]
+	done
 }

@@ -24,12 +24,13 @@
  *
  * over the row's entries j.  Y^T Y is shared by the rows and computed once
  * per half sweep, so a row costs its entries times k^2 / 2 in a rank
- * update of its gathered rows and one k x k Cholesky solve; with
- * cg_steps, a few conjugate-gradient steps from the row's current vector
+ * update of its gathered rows and one k x k Cholesky solve; with the cg
+ * solver, cg_steps conjugate-gradient steps from the row's current vector
  * instead, each of its entries times 2k plus k^2 (Takacs, Pilaszy and
  * Tikk, RecSys 2011).  An epoch solves the items and then the users, so
- * that training ends on the users' exact solve against the final items:
- * the solve that fold-in repeats for a streamed user. */
+ * that training with the exact solver ends on the users' exact solve
+ * against the final items: the solve that fold-in repeats for a streamed
+ * user with either solver. */
 #include <cblas.h>
 #include <math.h>
 #include <stdlib.h>
@@ -43,8 +44,12 @@
 
 enum {
 	HP_FACTORS, HP_EPOCHS, HP_REG, HP_REG_EXP, HP_UNOBSERVED, HP_ALPHA, HP_CG_STEPS,
-	HP_INIT, HP_PATIENCE, HP_ATTRIBUTES, NHP
+	HP_INIT, HP_PATIENCE, HP_ATTRIBUTES, HP_SOLVER, NHP
 };
+
+enum { SOLVER_CHOLESKY, SOLVER_CG };
+
+static const char *const solvers[] = { "cholesky", "cg", NULL };
 
 static const struct rec_hparam ials_hparams[NHP] = {
 	[HP_FACTORS] = { "factors", 64, 1, 4096, 1, NULL },
@@ -53,10 +58,11 @@ static const struct rec_hparam ials_hparams[NHP] = {
 	[HP_REG_EXP] = { "reg_exp", 0.5, 0, 4, 0, NULL },
 	[HP_UNOBSERVED] = { "unobserved", 0.1, 0, 1e6, 0, NULL },
 	[HP_ALPHA] = { "alpha", 0, 0, 1e6, 0, NULL },
-	[HP_CG_STEPS] = { "cg_steps", 0, 0, 1000, 1, NULL },
+	[HP_CG_STEPS] = { "cg_steps", 3, 0, 1000, 1, NULL },
 	[HP_INIT] = { "init", 0.1, 0, 10, 0, NULL },
 	[HP_PATIENCE] = { "patience", 3, 1, 100000, 1, NULL },
 	[HP_ATTRIBUTES] = { "attributes", 1, 0, 1, 1, NULL },
+	[HP_SOLVER] = { "solver", SOLVER_CHOLESKY, 0, 1, 1, solvers },
 };
 
 /* Entries gathered at a time into one rank update of a row's system. */
@@ -188,7 +194,7 @@ static struct system system_of(const struct rec_model *m, const float *y, uint32
 
 	return (struct system){
 		.k = s->k,
-		.cg_steps = (uint32_t)m->hp[HP_CG_STEPS],
+		.cg_steps = m->hp[HP_SOLVER] == SOLVER_CG ? (uint32_t)m->hp[HP_CG_STEPS] : 0,
 		.y = y,
 		.gram = gram,
 		.unobserved = (float)m->hp[HP_UNOBSERVED],
@@ -331,19 +337,37 @@ static void substitute(const float *u, float *b, float *x, uint32_t k)
 	}
 }
 
-/* Solve the row's system by Cholesky factorisation: (c_j - unobserved)
- * y_j y_j^T added to a, a chunk of gathered rows at a time, and c_j y_j
- * to b. */
-static int exact_solve(const struct system *sys, const uint32_t *idx, const float *conf,
-		       uint32_t n, float lambda, float *x, struct work *w)
+/* The upper triangle of a = unobserved Y^T Y + lambda I, where a row's
+ * entries are added. */
+static void start_matrix(const struct system *sys, float lambda, float *a)
+{
+	uint32_t k = sys->k;
+
+	for (uint32_t f = 0; f < k; f++) {
+		memcpy(a + (size_t)f * k + f, sys->gram + (size_t)f * k + f,
+		       (k - f) * sizeof(*a));
+		a[(size_t)f * k + f] += lambda;
+	}
+}
+
+/* x = the solve of w->a x = w->b by Cholesky factorisation, which leaves
+ * the factor in w->a: REC_EINVAL if a is not positive definite. */
+static int factor_solve(struct work *w, uint32_t k, float *x)
+{
+	if (rec_cholesky(w->a, (int)k) != 0)
+		return REC_EINVAL;
+	substitute(w->a, w->b, x, k);
+	return 0;
+}
+
+/* Add (c_j - unobserved) y_j y_j^T of the n entries to the upper
+ * triangle of w->a, a chunk of gathered rows at a time, and make w->b
+ * sum c_j y_j. */
+static void add_entries(const struct system *sys, const uint32_t *idx, const float *conf,
+			uint32_t n, struct work *w)
 {
 	uint32_t k = sys->k, pos = 0, neg = CHUNK;
 
-	for (uint32_t f = 0; f < k; f++) {
-		memcpy(w->a + (size_t)f * k + f, sys->gram + (size_t)f * k + f,
-		       (k - f) * sizeof(*w->a));
-		w->a[(size_t)f * k + f] += lambda;
-	}
 	memset(w->b, 0, k * sizeof(*w->b));
 	for (uint32_t j = 0; j < n; j++) {
 		const float *y = sys->y + (size_t)idx[j] * k;
@@ -363,10 +387,15 @@ static int exact_solve(const struct system *sys, const uint32_t *idx, const floa
 		}
 	}
 	add_gathered(sys, w, pos, neg);
-	if (rec_cholesky(w->a, (int)k) != 0)
-		return REC_EINVAL;
-	substitute(w->a, w->b, x, k);
-	return 0;
+}
+
+/* Solve the row's system by Cholesky factorisation. */
+static int exact_solve(const struct system *sys, const uint32_t *idx, const float *conf,
+		       uint32_t n, float lambda, float *x, struct work *w)
+{
+	start_matrix(sys, lambda, w->a);
+	add_entries(sys, idx, conf, n, w);
+	return factor_solve(w, sys->k, x);
 }
 
 /* Copy the rows of y of n entries into z. */
@@ -440,6 +469,21 @@ static void conjugate_gradient(const struct system *sys, const uint32_t *idx,
 	}
 }
 
+/* lambda for a row of the weight total: prior plus its entries'
+ * confidences. */
+static float penalty(const struct system *sys, double total)
+{
+	return (float)(sys->reg * pow(total, sys->reg_exp));
+}
+
+/* Is the matrix of a row of n entries singular whatever its entries?  It
+ * has rank n at most without a penalty or a weight on the pairs without
+ * entries; conjugate gradients could not tell. */
+static int surely_singular(const struct system *sys, float lambda, uint32_t n)
+{
+	return lambda == 0 && sys->unobserved == 0 && n < sys->k;
+}
+
 /* Solve one row from its n entries (other-side indices and confidences)
  * into x; exact forces the Cholesky solve whatever cg_steps says.  A row
  * without entries is 0.  Returns REC_EINVAL if the system is not positive
@@ -456,7 +500,9 @@ static int solve_row(const struct system *sys, const uint32_t *idx, const float 
 	}
 	for (uint32_t j = 0; j < n; j++)
 		total += conf[j];
-	lambda = (float)(sys->reg * pow(total, sys->reg_exp));
+	lambda = penalty(sys, total);
+	if (surely_singular(sys, lambda, n))
+		return REC_EINVAL;
 	if (sys->cg_steps && !exact) {
 		conjugate_gradient(sys, idx, conf, n, lambda, x, w);
 		return 0;
@@ -871,9 +917,10 @@ int rec_ials_solve_rows(struct rec_model *m, int items, const struct rec_side_en
 /* --- incremental training --- */
 
 /* Conjugate-gradient steps that an update gives each item it re-solves,
- * from the item's vector so far (unless the model sets its own).  On the
- * MovieLens sets, an item's first step takes it nearly all the way that
- * three would: NDCG@10 falls by 0.1%. */
+ * from the item's vector so far, when the model's solver is the exact one
+ * (a cg model's own cg_steps otherwise).  On the MovieLens sets, an
+ * item's first step takes it nearly all the way that three would: NDCG@10
+ * falls by 0.1%. */
 #define UPDATE_CG_STEPS 1
 
 /* New users and items start from draws as in training.  Each pass solves
@@ -917,6 +964,7 @@ static int ials_update(struct rec_model *m, uint32_t old_users, uint32_t old_ite
 
 		gram_of(s->q, d->nitems, s->k, a0, s->gram);
 		sys = system_of(m, s->q, d->nitems, s->gram);
+		sys.cg_steps = 0;
 		if ((rc = solve_side(&sys, &t.x.users, touched, s->p)) < 0)
 			break;
 		gram_of(s->p, d->nusers, s->k, a0, t.scratch);
@@ -971,31 +1019,172 @@ static uint32_t history_entries(const struct rec_model *m, const struct rec_user
 	return n;
 }
 
-/* The user's exact solve against the items, as training's last half
- * sweep did it; a system that is not positive definite gives 0. */
-static int ials_fold_in(const struct rec_model *m, struct rec_user *u)
+/* A streamed user's sums over his entries, kept between his events so
+ * that a heavy user's next event costs an update of k^2/2 and one
+ * factorisation, not a pass over his whole history: in double, since
+ * an item's later event takes its earlier one out again. */
+struct sums {
+	uint32_t events;	/* of the history, in the sums */
+	uint32_t entries;
+	double total;		/* prior plus the entries' confidences */
+	double v[];		/* k: sum c_j y_j; k x k, upper triangle:
+				 * sum (c_j - unobserved) y_j y_j^T */
+};
+
+/* Only a user of this many events per factor keeps sums: below it, the
+ * pass over his history costs less than the factorisation, and his k^2
+ * doubles would outweigh his history many times. */
+#define SUMS_EVENTS_PER_FACTOR 2
+
+/* Add an entry of item and confidence c to the sums, or take it out
+ * (sign -1). */
+static void sums_add(struct sums *sm, const struct system *sys, uint32_t item, float c,
+		     int sign)
 {
-	const struct ials *s = m->state;
-	struct system sys = system_of(m, s->q, m->data.nitems, s->gram);
+	const float *y = sys->y + (size_t)item * sys->k;
+	double *b = sm->v, *a = sm->v + sys->k, w = sign * ((double)c - sys->unobserved);
+
+	sm->entries += sign;
+	sm->total += sign * (double)c;
+	for (uint32_t f = 0; f < sys->k; f++) {
+		double *row = a + (size_t)f * sys->k, wf = w * y[f];
+
+		b[f] += sign * (double)c * y[f];
+		for (uint32_t g = f; g < sys->k; g++)
+			row[g] += wf * y[g];
+	}
+}
+
+/* New sums for the whole history, through history_entries and the rank
+ * updates of the exact solve, in w. */
+static struct sums *sums_new(const struct rec_model *m, const struct system *sys,
+			     const struct rec_user *u, struct work *w)
+{
+	size_t k = sys->k, n = u->n ? u->n : 1;
+	struct sums *sm = calloc(1, sizeof(*sm) + (k + k * k) * sizeof(double));
+	uint32_t *last = calloc((size_t)m->data.nitems + 1, sizeof(*last));
+	uint32_t *idx = malloc(n * sizeof(*idx));
+	float *conf = malloc(n * sizeof(*conf));
+
+	if (sm && last && idx && conf) {
+		n = history_entries(m, u, last, idx, conf);
+		memset(w->a, 0, k * k * sizeof(*w->a));
+		add_entries(sys, idx, conf, (uint32_t)n, w);
+		sm->entries = (uint32_t)n;
+		sm->total = sys->prior;
+		for (uint32_t j = 0; j < n; j++)
+			sm->total += conf[j];
+		for (size_t f = 0; f < k; f++) {
+			sm->v[f] = w->b[f];
+			for (size_t g = f; g < k; g++)
+				sm->v[k + f * k + g] = w->a[f * k + g];
+		}
+		sm->events = u->n;
+	} else {
+		free(sm);
+		sm = NULL;
+	}
+	free(last);
+	free(idx);
+	free(conf);
+	return sm;
+}
+
+/* Bring the sums up to u's newest events: each replaces the entry of an
+ * earlier event of its item, if there is one. */
+static void sums_catch_up(const struct rec_model *m, const struct system *sys,
+			  struct sums *sm, const struct rec_user *u)
+{
+	for (uint32_t j = sm->events; j < u->n; j++) {
+		uint32_t item = u->items[j], x = j;
+
+		if (item >= m->data.nitems)
+			continue;
+		while (x-- > 0 && u->items[x] != item)
+			;
+		if (x != UINT32_MAX)
+			sums_add(sm, sys, item, confidence(m, u->values[x], u->times[x]), -1);
+		sums_add(sm, sys, item, confidence(m, u->values[j], u->times[j]), 1);
+	}
+	sm->events = u->n;
+}
+
+/* x = the exact solve from the sums. */
+static int sums_solve(const struct system *sys, const struct sums *sm, float *x,
+		      struct work *w)
+{
+	uint32_t k = sys->k;
+	float lambda = penalty(sys, sm->total);
+
+	if (sm->entries == 0) {
+		memset(x, 0, k * sizeof(*x));
+		return 0;
+	}
+	if (surely_singular(sys, lambda, sm->entries))
+		return REC_EINVAL;
+	start_matrix(sys, lambda, w->a);
+	for (uint32_t f = 0; f < k; f++) {
+		const double *row = sm->v + k + (size_t)f * k;
+
+		w->b[f] = (float)sm->v[f];
+		for (uint32_t g = f; g < k; g++)
+			w->a[(size_t)f * k + g] += (float)row[g];
+	}
+	return factor_solve(w, k, x);
+}
+
+/* The user's exact solve from his whole history, as training's last half
+ * sweep did it with the cholesky solver.  Without time decay, a user of
+ * many events keeps his sums (the weights of the others move with each
+ * new event). */
+static int fold_from_sums(const struct rec_model *m, const struct system *sys,
+			  struct rec_user *u, struct work *w)
+{
+	if (!u->sums && !(u->sums = sums_new(m, sys, u, w)))
+		return REC_ENOMEM;
+	sums_catch_up(m, sys, u->sums, u);
+	return sums_solve(sys, u->sums, u->state, w);
+}
+
+/* The user's exact solve from the history's entries. */
+static int fold_from_history(const struct rec_model *m, const struct system *sys,
+			     struct rec_user *u, struct work *w)
+{
 	size_t n = u->n ? u->n : 1;
 	uint32_t *last = calloc((size_t)m->data.nitems + 1, sizeof(*last));
 	uint32_t *idx = malloc(n * sizeof(*idx));
 	float *conf = malloc(n * sizeof(*conf));
-	struct work w = { 0 };
 	int rc = REC_ENOMEM;
 
-	if (!last || !idx || !conf || work_init(&w, s->k) < 0)
-		goto out;
-	n = history_entries(m, u, last, idx, conf);
-	if (solve_row(&sys, idx, conf, (uint32_t)n, 1, u->state, &w) < 0)
-		memset(u->state, 0, s->k * sizeof(*u->state));
-	rc = 0;
-out:
+	if (last && idx && conf) {
+		n = history_entries(m, u, last, idx, conf);
+		rc = solve_row(sys, idx, conf, (uint32_t)n, 1, u->state, w);
+	}
 	free(last);
 	free(idx);
 	free(conf);
-	work_release(&w);
 	return rc;
+}
+
+/* The user's exact solve against the items; a system that is not
+ * positive definite gives 0. */
+static int ials_fold_in(const struct rec_model *m, struct rec_user *u)
+{
+	const struct ials *s = m->state;
+	struct system sys = system_of(m, s->q, m->data.nitems, s->gram);
+	struct work w;
+	int rc;
+
+	if (work_init(&w, s->k) < 0)
+		return REC_ENOMEM;
+	if (m->half_life <= 0 && u->n >= SUMS_EVENTS_PER_FACTOR * s->k)
+		rc = fold_from_sums(m, &sys, u, &w);
+	else
+		rc = fold_from_history(m, &sys, u, &w);
+	if (rc == REC_EINVAL)
+		memset(u->state, 0, s->k * sizeof(*u->state));
+	work_release(&w);
+	return rc == REC_ENOMEM ? rc : 0;
 }
 
 static void ials_score_user(const struct rec_model *m, const struct rec_user *u,

@@ -16,6 +16,7 @@ void rec_user_release(struct rec_user *u)
 	free(u->values);
 	free(u->times);
 	free(u->state);
+	free(u->sums);
 	memset(u, 0, sizeof(*u));
 }
 

@@ -2,7 +2,8 @@
  * normal equations built over every item and solved in double precision,
  * with confidences, negative correction weights, time decay and the
  * frequency-scaled penalty all in play; fold-in against the trained vector
- * and against the normal equations; conjugate gradients against the exact
+ * and against the normal equations, from the kept sums of a heavy user
+ * against the whole history; conjugate gradients against the exact
  * solve; planted groups; predictions; incremental training.  What every
  * family promises is in test_contract.c. */
 #include <math.h>
@@ -174,18 +175,19 @@ static double user_error(struct rec_model *m, uint32_t u, const float *got)
  * corrections c - unobserved are negative; a half-life that spreads the
  * weights over two orders of magnitude; a square-root penalty. */
 static const char *const normal_settings[] = {
-	"alpha=0.5", "unobserved=2", "reg=0.3", "reg_exp=0.5", "epochs=4", NULL
+	"alpha=0.5", "unobserved=2", "reg=0.3", "reg_exp=0.5", "epochs=4", "solver=cholesky",
+	NULL
 };
 
 /* The same at 16 factors, where the rank updates may take another path
  * (a multiple of 16 on a CPU with 512-bit vectors). */
 static const char *const normal_settings_16[] = {
 	"alpha=0.5", "unobserved=2", "reg=0.3", "reg_exp=0.5", "epochs=4", "factors=16",
-	NULL
+	"solver=cholesky", NULL
 };
 
-/* Training ends on the users' exact solve: each trained vector solves his
- * normal equations. */
+/* With the cholesky solver, training ends on the users' exact solve: each
+ * trained vector solves his normal equations. */
 static void check_normal_equations(const char *const *settings)
 {
 	struct rec_model *m = train(1, 1000, settings);
@@ -239,13 +241,48 @@ static void check_fold_in(void)
 	rec_model_free(m);
 }
 
+/* A streamed user of many events keeps the sums of his normal equations
+ * between events: after each of 60 events, some of an item seen before,
+ * one of an item the model lacks, his vector is the one that a fold from
+ * the whole history gives (the path of a model whose weights decay, here
+ * by nothing in a double). */
+static void check_fold_sums(void)
+{
+	struct rec_model *m = train(1, 1000, normal_settings);
+	uint32_t k = rec_user_state_size(m);
+	struct rec_user kept, whole;
+	double worst = 0;
+
+	CHECK(rec_user_start(m, m->data.nusers, &kept) == 0);
+	CHECK(rec_user_start(m, m->data.nusers, &whole) == 0);
+	for (uint32_t e = 0; e < 60; e++) {
+		uint32_t item = e == 30 ? NITEMS + 2 : (e * 7) % (NITEMS - 3);
+		float value = (float)(e % 4);
+
+		CHECK(rec_user_push(&kept, item, value, m->now) == 0);
+		CHECK(rec_user_push(&whole, item, value, m->now) == 0);
+		m->half_life = 0;
+		CHECK(rec_user_fold(m, &kept) == 0);
+		m->half_life = 1e300;
+		CHECK(rec_user_fold(m, &whole) == 0);
+		for (uint32_t f = 0; f < k; f++)
+			worst = fmax(worst, fabs(kept.state[f] - whole.state[f]) /
+					    (1 + fabs(whole.state[f])));
+	}
+	CHECK(worst < 1e-5);
+	CHECK(kept.sums != NULL && whole.sums == NULL);
+	rec_user_release(&kept);
+	rec_user_release(&whole);
+	rec_model_free(m);
+}
+
 /* With as many steps as factors, conjugate gradients solve each row's
  * system nearly exactly at every half sweep. */
 static void check_conjugate_gradient(void)
 {
 	static const char *const set[] = {
 		"alpha=0.5", "unobserved=2", "reg=0.3", "reg_exp=0.5", "epochs=4",
-		"cg_steps=8", NULL
+		"solver=cg", "cg_steps=8", NULL
 	};
 	struct rec_model *m = train(1, 1000, set);
 	double worst = 0;
@@ -410,6 +447,7 @@ int main(void)
 	check_normal_equations(normal_settings);
 	check_normal_equations(normal_settings_16);
 	check_fold_in();
+	check_fold_sums();
 	check_conjugate_gradient();
 	m = train(7, 0, planted_settings);
 	check_planted(m);
