@@ -462,7 +462,9 @@ struct gibbs {
  * rows adj[] of x, then zeros up to len, a multiple of 4: the
  * counterparts' factors, one factor at a time.  With SSE, four rows and
  * four factors at a time: a sweep moves every rating's counterpart twice,
- * and one at a time took a quarter of the sweep. */
+ * and one at a time took a quarter of the sweep.  The last four may run
+ * past k into the row's bias and one, which h has room for and nobody
+ * reads. */
 static void transpose(const float *x, uint32_t dim, uint32_t k, const uint32_t *adj,
 		      uint32_t n, const float *sc, uint32_t len, float *h)
 {
@@ -474,7 +476,7 @@ static void transpose(const float *x, uint32_t dim, uint32_t k, const uint32_t *
 		for (uint32_t i = 0; i < 4; i++)
 			r[i] = x + (size_t)adj[j + i < n ? j + i : n - 1] * dim;
 #ifdef __SSE__
-		for (__m128 s = _mm_loadu_ps(sc + j); c + 4 <= k; c += 4) {
+		for (__m128 s = _mm_loadu_ps(sc + j); c < k && c + 4 <= dim; c += 4) {
 			__m128 a = _mm_loadu_ps(r[0] + c), b = _mm_loadu_ps(r[1] + c);
 			__m128 e = _mm_loadu_ps(r[2] + c), f = _mm_loadu_ps(r[3] + c);
 
