@@ -449,10 +449,11 @@ struct gibbs {
 	struct rec_model *m;
 	uint32_t k, dim;
 	struct side side[2];	/* users, items */
-	float *res;		/* per entry: rating minus prediction */
+	float *res;		/* per entry: rating minus prediction, times scale */
 	float *sw;		/* per entry: square root of the time-decay weight */
 	float *scale;		/* per entry: square root of the precision */
 	float *noise;		/* per user: a_u */
+	float shift;		/* mu's last move, not yet in the residuals */
 	float *sums;		/* 2 per user, for sample_noise_mean */
 	double wtotal;		/* sum of all weights */
 	double alpha;		/* noise precision */
@@ -505,33 +506,33 @@ static void transpose(const float *x, uint32_t dim, uint32_t k, const uint32_t *
  * root of its precision: the residuals r, the scales sc (which are also
  * what the row's bias multiplies), and in h the counterparts' factors;
  * padded with zeros to len entries so that the passes need no scalar
- * tail. */
+ * tail.  The users' side, which holds every rating, takes mu's move. */
 static void gather_row(const struct gibbs *g, int s, uint32_t row, uint32_t len,
 		       float *r, float *sc, float *h)
 {
 	const struct side *me = &g->side[s];
 	uint64_t a = me->ptr[row];
 	uint32_t n = (uint32_t)(me->ptr[row + 1] - a);
+	float shift = s ? 0 : g->shift;
 
 	for (uint32_t j = 0; j < n; j++) {
 		uint64_t e = me->ent ? me->ent[a + j] : a + j;
 
 		sc[j] = g->scale[e];
-		r[j] = sc[j] * g->res[e];
+		r[j] = g->res[e] - sc[j] * shift;
 	}
 	for (uint32_t j = n; j < len; j++)
 		sc[j] = r[j] = 0;
 	transpose(g->side[!s].x, g->dim, g->k, me->adj + a, n, sc, len, h);
 }
 
-static void scatter_row(struct gibbs *g, int s, uint32_t row, const float *r,
-			const float *sc)
+static void scatter_row(struct gibbs *g, int s, uint32_t row, const float *r)
 {
 	const struct side *me = &g->side[s];
 	uint64_t a = me->ptr[row];
 
 	for (uint64_t j = 0; j < me->ptr[row + 1] - a; j++)
-		g->res[me->ent ? me->ent[a + j] : a + j] = r[j] / sc[j];
+		g->res[me->ent ? me->ent[a + j] : a + j] = r[j];
 }
 
 /* Over n ratings, move the residuals r by -(da pa + db pb), then sum for
@@ -702,7 +703,7 @@ static void sample_rows(struct gibbs *g, int s, uint64_t seed)
 		rec_rng_seed(&rng, seed + row);
 		rec_rng_normals(&rng, z, g->k + 1);
 		sample_coords(g, me, (size_t)row * dim, r, sc, h, len, z);
-		scatter_row(g, s, row, r, sc);
+		scatter_row(g, s, row, r);
 	}
 }
 
@@ -985,14 +986,16 @@ static void sample_noise_mean(struct gibbs *g, struct rec_rng *rng)
 	float *sums = g->sums, *wsum = sums + d->nusers;
 	uint64_t seed = rec_rng_next(rng);
 	double ss = 0, pr = 0;
-	float dlt;
 
 	#pragma omp parallel for schedule(dynamic, USER_CHUNK)
 	for (uint32_t u = 0; u < d->nusers; u++) {
 		float su = 0;
 
-		for (uint64_t e = d->rowptr[u]; e < d->rowptr[u + 1]; e++)
-			su += g->sw[e] * g->res[e] * g->sw[e] * g->res[e];
+		for (uint64_t e = d->rowptr[u]; e < d->rowptr[u + 1]; e++) {
+			float v = g->sw[e] * (g->res[e] / g->scale[e]);
+
+			su += v * v;
+		}
 		sums[u] = su;
 	}
 	for (uint32_t u = 0; u < d->nusers; u++)
@@ -1008,10 +1011,11 @@ static void sample_noise_mean(struct gibbs *g, struct rec_rng *rng)
 				      (NOISE_SHAPE + g->alpha * sums[u] / 2));
 		sc = sqrtf((float)g->alpha * g->noise[u]);
 		for (uint64_t e = d->rowptr[u]; e < d->rowptr[u + 1]; e++) {
-			float v = sc * g->sw[e];
+			float v = sc * g->sw[e], res = g->res[e] / g->scale[e];
 
 			g->scale[e] = v > MIN_SCALE ? v : MIN_SCALE;
-			s += g->scale[e] * g->scale[e] * g->res[e];
+			g->res[e] = g->scale[e] * res;
+			s += g->scale[e] * g->res[e];
 		}
 		sums[u] = s;
 	}
@@ -1021,14 +1025,12 @@ static void sample_noise_mean(struct gibbs *g, struct rec_rng *rng)
 		pr += (double)g->alpha * g->noise[u] * wsum[u];
 	}
 	g->mu_cmean = g->mu;
+	g->shift = 0;
 	if (pr <= 0)
 		return;
 	g->mu_cmean += ss / pr;
-	dlt = (float)(ss / pr + rec_rng_normal(rng) / sqrt(pr));
-	g->mu += dlt;
-	#pragma omp parallel for schedule(dynamic, ENTRY_CHUNK)
-	for (uint64_t e = 0; e < d->nnz; e++)
-		g->res[e] -= dlt;
+	g->shift = (float)(ss / pr + rec_rng_normal(rng) / sqrt(pr));
+	g->mu += g->shift;
 }
 
 /* One sweep over every variable; returns the training RMSE. */
@@ -1067,8 +1069,11 @@ static double gibbs_sweep(struct gibbs *g, struct rec_rng *rng)
 		}
 	}
 	#pragma omp parallel for schedule(static) reduction(+:ss)
-	for (uint64_t e = 0; e < d->nnz; e++)
-		ss += (double)g->res[e] * g->res[e];
+	for (uint64_t e = 0; e < d->nnz; e++) {
+		double res = g->res[e] / g->scale[e];
+
+		ss += res * res;
+	}
 	return sqrt(ss / (double)(d->nnz ? d->nnz : 1));
 }
 
@@ -1244,6 +1249,7 @@ static struct gibbs *gibbs_new(struct rec_model *m, const float *weight)
 		g->noise[u] = 1;
 		for (uint64_t e = d->rowptr[u]; e < d->rowptr[u + 1]; e++) {
 			g->sw[e] = sqrtf(weight[e]);
+			g->scale[e] = 1;
 			g->sums[d->nusers + u] += weight[e];
 			g->res[e] = d->val[e] - g->mu -
 				rec_dot(g->side[0].x + (size_t)u * g->dim,
