@@ -712,31 +712,67 @@ static void sample_rows(struct gibbs *g, int s, uint64_t seed)
  * the sums again for every row, and each pass waited on that. */
 #define BLOCK 32
 
-/* acc = the sum over the n rows adj[] of x of norm[row] x[row]. */
+#ifdef __SSE__
+/* acc[c .. c + 4 w) = the sum over the n rows adj[] of x of norm[row]
+ * x[row][c .. c + 4 w), w registers held through the rows. */
+static inline __attribute__((always_inline)) void
+sum_block(const float *x, uint32_t dim, uint32_t c, const float *norm, const uint32_t *adj,
+	  uint64_t n, float *acc, const int w)
+{
+	__m128 s[BLOCK / 4];
+
+	#pragma GCC unroll 8
+	for (int b = 0; b < w; b++)
+		s[b] = _mm_setzero_ps();
+	for (uint64_t a = 0; a < n; a++) {
+		const float *row = x + (size_t)adj[a] * dim + c;
+		__m128 nr = _mm_set1_ps(norm[adj[a]]);
+
+		#pragma GCC unroll 8
+		for (int b = 0; b < w; b++)
+			s[b] = _mm_add_ps(s[b], _mm_mul_ps(nr, _mm_loadu_ps(row + 4 * b)));
+	}
+	#pragma GCC unroll 8
+	for (int b = 0; b < w; b++)
+		_mm_storeu_ps(acc + c + 4 * b, s[b]);
+}
+
+/* sum_block over the widest block that fits, of at most BLOCK floats;
+ * returns the width in floats. */
+static uint32_t sum_widest(const float *x, uint32_t dim, uint32_t c, const float *norm,
+			   const uint32_t *adj, uint64_t n, float *acc)
+{
+	switch ((dim - c) / 4 < BLOCK / 4 ? (dim - c) / 4 : BLOCK / 4) {
+	case 1:
+		sum_block(x, dim, c, norm, adj, n, acc, 1);
+		return 4;
+	case 2:
+		sum_block(x, dim, c, norm, adj, n, acc, 2);
+		return 8;
+	case 3:
+		sum_block(x, dim, c, norm, adj, n, acc, 3);
+		return 12;
+	case BLOCK / 4:
+		sum_block(x, dim, c, norm, adj, n, acc, BLOCK / 4);
+		return BLOCK;
+	default:
+		sum_block(x, dim, c, norm, adj, n, acc, 4);
+		return 16;
+	}
+}
+#endif
+
+/* acc = the sum over the n rows adj[] of x of norm[row] x[row]: with SSE
+ * a block of coordinates at a time, so that the 12 of 10 factors take one
+ * pass, then the last few one at a time. */
 static void sum_rows(const float *x, uint32_t dim, const float *norm, const uint32_t *adj,
 		     uint64_t n, float *acc)
 {
 	uint32_t c = 0;
 
 #ifdef __SSE__
-	for (; c + BLOCK <= dim; c += BLOCK) {
-		__m128 s[BLOCK / 4];
-
-		#pragma GCC unroll 8
-		for (int b = 0; b < BLOCK / 4; b++)
-			s[b] = _mm_setzero_ps();
-		for (uint64_t a = 0; a < n; a++) {
-			const float *row = x + (size_t)adj[a] * dim + c;
-			__m128 nr = _mm_set1_ps(norm[adj[a]]);
-
-			#pragma GCC unroll 8
-			for (int b = 0; b < BLOCK / 4; b++)
-				s[b] = _mm_add_ps(s[b], _mm_mul_ps(nr, _mm_loadu_ps(row + 4 * b)));
-		}
-		#pragma GCC unroll 8
-		for (int b = 0; b < BLOCK / 4; b++)
-			_mm_storeu_ps(acc + c + 4 * b, s[b]);
-	}
+	while (c + 4 <= dim)
+		c += sum_widest(x, dim, c, norm, adj, n, acc);
 #endif
 	for (; c < dim; c++) {
 		float s = 0;
@@ -821,66 +857,7 @@ static void move_rows_avx512(float *restrict x, uint32_t dim, const float *norm,
 	}
 }
 
-/* And with AVX2: up to 32 coordinates in registers, those past dim
- * under a mask, so that the 12 of 10 factors take one pass and not the
- * portable loop's one pass per coordinate. */
-__attribute__((target("arch=x86-64-v3")))
-static inline __m256i lanes_below(uint32_t left)
-{
-	static const int32_t ones[16] = { -1, -1, -1, -1, -1, -1, -1, -1 };
-
-	return _mm256_loadu_si256((const __m256i *)(ones + 8 - (left < 8 ? left : 8)));
-}
-
-__attribute__((target("arch=x86-64-v3")))
-static inline __attribute__((always_inline)) void
-sum_block_avx2(const float *x, uint32_t dim, uint32_t c, const float *norm,
-	       const uint32_t *adj, uint64_t n, float *acc, const int w)
-{
-	__m256i m[4];
-	__m256 s[4];
-
-	#pragma GCC unroll 4
-	for (int b = 0; b < w; b++) {
-		uint32_t from = c + 8 * (uint32_t)b;
-
-		m[b] = lanes_below(from < dim ? dim - from : 0);
-		s[b] = _mm256_setzero_ps();
-	}
-	for (uint64_t a = 0; a < n; a++) {
-		const float *row = x + (size_t)adj[a] * dim + c;
-		__m256 nr = _mm256_set1_ps(norm[adj[a]]);
-
-		#pragma GCC unroll 4
-		for (int b = 0; b < w; b++)
-			s[b] = _mm256_add_ps(s[b], _mm256_mul_ps(nr, _mm256_maskload_ps(row + 8 * b,
-											m[b])));
-	}
-	#pragma GCC unroll 4
-	for (int b = 0; b < w; b++)
-		_mm256_maskstore_ps(acc + c + 8 * b, m[b], s[b]);
-}
-
-__attribute__((target("arch=x86-64-v3")))
-static void sum_rows_avx2(const float *x, uint32_t dim, const float *norm,
-			  const uint32_t *adj, uint64_t n, float *acc)
-{
-	for (uint32_t c = 0; c < dim; c += 32)
-		switch (((dim - c > 32 ? 32 : dim - c) + 7) / 8) {
-		case 1:
-			sum_block_avx2(x, dim, c, norm, adj, n, acc, 1);
-			break;
-		case 2:
-			sum_block_avx2(x, dim, c, norm, adj, n, acc, 2);
-			break;
-		case 3:
-			sum_block_avx2(x, dim, c, norm, adj, n, acc, 3);
-			break;
-		default:
-			sum_block_avx2(x, dim, c, norm, adj, n, acc, 4);
-		}
-}
-
+/* And with AVX2, the portable loop eight floats at a time. */
 __attribute__((target("arch=x86-64-v3")))
 static void move_rows_avx2(float *restrict x, uint32_t dim, const float *norm,
 			   const uint32_t *adj, uint64_t n, const float *restrict dlt)
@@ -910,7 +887,6 @@ static void sample_implicit(struct gibbs *g, int s, float *buf, struct rec_rng *
 		sum = sum_rows_avx512;
 		move = move_rows_avx512;
 	} else if (rec_cpu_has(REC_CPU_AVX2)) {
-		sum = sum_rows_avx2;
 		move = move_rows_avx2;
 	}
 #endif
