@@ -1009,13 +1009,11 @@ static void sample_noise_mean(struct gibbs *g, struct rec_rng *rng)
 	g->mu += g->shift;
 }
 
-/* One sweep over every variable; returns the training RMSE. */
-static double gibbs_sweep(struct gibbs *g, struct rec_rng *rng)
+/* One sweep over every variable. */
+static void gibbs_sweep(struct gibbs *g, struct rec_rng *rng)
 {
-	const struct rec_dataset *d = &g->m->data;
 	uint32_t dim = g->dim;
 	uint64_t seed;
-	double ss = 0;
 
 	g->sweeps++;
 	sample_noise_mean(g, rng);
@@ -1044,6 +1042,15 @@ static double gibbs_sweep(struct gibbs *g, struct rec_rng *rng)
 			sample_implicit(g, s, g->buf + (size_t)omp_get_thread_num() * g->scratch, &r);
 		}
 	}
+}
+
+/* The sample's training RMSE: a pass of its own, for the progress report
+ * alone. */
+static double gibbs_rmse(const struct gibbs *g)
+{
+	const struct rec_dataset *d = &g->m->data;
+	double ss = 0;
+
 	#pragma omp parallel for schedule(static) reduction(+:ss)
 	for (uint64_t e = 0; e < d->nnz; e++) {
 		double res = g->res[e] / g->scale[e];
@@ -1339,6 +1346,7 @@ struct epochs {
 	const struct rec_dataset *validation;
 	int64_t *umap, *imap;
 	uint32_t burnin;
+	int report;		/* the progress report wants the loss */
 };
 
 /* One epoch, or sweep of the sampler, whose sample joins the mean past
@@ -1350,9 +1358,15 @@ static int epoch(void *ctx, uint32_t ep, struct rec_rng *rng, double *loss,
 	struct trainer *t = c->t;
 
 	(void)err;
-	*loss = t->gibbs ? gibbs_sweep(t->gibbs, rng) : run_epoch(t, rng);
-	if (t->gibbs && ep > c->burnin)
-		gibbs_keep(t->gibbs);
+	if (!t->gibbs) {
+		*loss = run_epoch(t, rng);
+	} else {
+		gibbs_sweep(t->gibbs, rng);
+		if (c->report)
+			*loss = gibbs_rmse(t->gibbs);
+		if (ep > c->burnin)
+			gibbs_keep(t->gibbs);
+	}
 	t->lr *= (float)t->m->hp[HP_LR_DECAY];
 	return 0;
 }
@@ -1376,7 +1390,7 @@ static int train_epochs(struct trainer *t, const struct rec_train_options *opt,
 {
 	struct rec_model *m = t->m;
 	const struct rec_dataset *v = opt->validation;
-	struct epochs c = { t, v, NULL, NULL, 0 };
+	struct epochs c = { t, v, NULL, NULL, 0, opt->progress };
 	struct rec_epochs e = { (uint32_t)m->hp[HP_EPOCHS], (uint32_t)m->hp[HP_PATIENCE], 0,
 				"train rmse", epoch, validation, &c };
 	int rc;
