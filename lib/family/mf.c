@@ -712,75 +712,53 @@ static void sample_rows(struct gibbs *g, int s, uint64_t seed)
  * the sums again for every row, and each pass waited on that. */
 #define BLOCK 32
 
-#ifdef __SSE__
-/* acc[c .. c + 4 w) = the sum over the n rows adj[] of x of norm[row]
- * x[row][c .. c + 4 w), w registers held through the rows. */
+/* acc[c .. c + w) = the sum over the n rows adj[] of x of norm[row]
+ * x[row][c .. c + w), the sums held in registers through the rows when w
+ * is a constant. */
 static inline __attribute__((always_inline)) void
 sum_block(const float *x, uint32_t dim, uint32_t c, const float *norm, const uint32_t *adj,
-	  uint64_t n, float *acc, const int w)
+	  uint64_t n, float *acc, const uint32_t w)
 {
-	__m128 s[BLOCK / 4];
+	float s[BLOCK] = { 0 };
 
-	#pragma GCC unroll 8
-	for (int b = 0; b < w; b++)
-		s[b] = _mm_setzero_ps();
 	for (uint64_t a = 0; a < n; a++) {
 		const float *row = x + (size_t)adj[a] * dim + c;
-		__m128 nr = _mm_set1_ps(norm[adj[a]]);
+		float nr = norm[adj[a]];
 
-		#pragma GCC unroll 8
-		for (int b = 0; b < w; b++)
-			s[b] = _mm_add_ps(s[b], _mm_mul_ps(nr, _mm_loadu_ps(row + 4 * b)));
+		#pragma GCC unroll 32
+		for (uint32_t f = 0; f < w; f++)
+			s[f] += nr * row[f];
 	}
-	#pragma GCC unroll 8
-	for (int b = 0; b < w; b++)
-		_mm_storeu_ps(acc + c + 4 * b, s[b]);
+	memcpy(acc + c, s, w * sizeof(*s));
 }
 
-/* sum_block over the widest block that fits, of at most BLOCK floats;
- * returns the width in floats. */
-static uint32_t sum_widest(const float *x, uint32_t dim, uint32_t c, const float *norm,
-			   const uint32_t *adj, uint64_t n, float *acc)
-{
-	switch ((dim - c) / 4 < BLOCK / 4 ? (dim - c) / 4 : BLOCK / 4) {
-	case 1:
-		sum_block(x, dim, c, norm, adj, n, acc, 1);
-		return 4;
-	case 2:
-		sum_block(x, dim, c, norm, adj, n, acc, 2);
-		return 8;
-	case 3:
-		sum_block(x, dim, c, norm, adj, n, acc, 3);
-		return 12;
-	case BLOCK / 4:
-		sum_block(x, dim, c, norm, adj, n, acc, BLOCK / 4);
-		return BLOCK;
-	default:
-		sum_block(x, dim, c, norm, adj, n, acc, 4);
-		return 16;
-	}
-}
-#endif
-
-/* acc = the sum over the n rows adj[] of x of norm[row] x[row]: with SSE
- * a block of coordinates at a time, so that the 12 of 10 factors take one
- * pass, then the last few one at a time. */
+/* acc = the sum over the n rows adj[] of x of norm[row] x[row]: a block of
+ * coordinates at a time, so that the 12 of 10 factors take one pass, the
+ * last one to three one at a time. */
 static void sum_rows(const float *x, uint32_t dim, const float *norm, const uint32_t *adj,
 		     uint64_t n, float *acc)
 {
-	uint32_t c = 0;
+	uint32_t c = 0, w;
 
-#ifdef __SSE__
-	while (c + 4 <= dim)
-		c += sum_widest(x, dim, c, norm, adj, n, acc);
-#endif
-	for (; c < dim; c++) {
-		float s = 0;
-
-		for (uint64_t a = 0; a < n; a++)
-			s += norm[adj[a]] * x[(size_t)adj[a] * dim + c];
-		acc[c] = s;
+	while (dim - c >= BLOCK) {
+		sum_block(x, dim, c, norm, adj, n, acc, BLOCK);
+		c += BLOCK;
 	}
+	/* Each width a constant of its own call, so that its sums stay in
+	 * registers. */
+	for (; dim - c >= 4; c += w) {
+		w = dim - c >= 16 ? 16 : (dim - c) & ~3u;
+		if (w == 16)
+			sum_block(x, dim, c, norm, adj, n, acc, 16);
+		else if (w == 12)
+			sum_block(x, dim, c, norm, adj, n, acc, 12);
+		else if (w == 8)
+			sum_block(x, dim, c, norm, adj, n, acc, 8);
+		else
+			sum_block(x, dim, c, norm, adj, n, acc, 4);
+	}
+	for (; c < dim; c++)
+		sum_block(x, dim, c, norm, adj, n, acc, 1);
 }
 
 /* x[row] -= norm[row] dlt for the n rows adj[] of x. */
