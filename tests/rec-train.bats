@@ -74,6 +74,21 @@ b,y,1,0.577350259"
 	cmp a.recm b.recm
 }
 
+@test "mf's init of 0 is 1 for the sampler and 0.1 for the gradient solvers" {
+	for solver in gibbs:1 sgd:0.1; do
+		rec-train -j1 -a mf -k 4 -e 5 -p solver="${solver%:*}" -o a.recm "$FIXTURES/tiny.csv"
+		rec-train -j1 -a mf -k 4 -e 5 -p solver="${solver%:*}" -p init="${solver#*:}" \
+			-o b.recm "$FIXTURES/tiny.csv"
+		rec-train -j1 -a mf -k 4 -e 5 -p solver="${solver%:*}" -p init=0.5 \
+			-o c.recm "$FIXTURES/tiny.csv"
+		rec-recommend -m a.recm --predict "$FIXTURES/tiny.csv" > a.csv
+		rec-recommend -m b.recm --predict "$FIXTURES/tiny.csv" > b.csv
+		rec-recommend -m c.recm --predict "$FIXTURES/tiny.csv" > c.csv
+		diff -u a.csv b.csv
+		run -1 cmp -s a.csv c.csv
+	done
+}
+
 @test "mf predictions stay within the training ratings" {
 	rec-train -j1 -a mf -k 4 -e 50 --lr 0.05 -o m.recm "$FIXTURES/tiny.csv"
 	run -0 rec-recommend -m m.recm --predict "$FIXTURES/tiny.csv"
