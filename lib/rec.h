@@ -565,6 +565,8 @@ struct rec_hparam {
 	double max;
 	int integer;
 	const char *const *choices;	/* names of the values 0, 1, ...; or NULL */
+	const char *unsaved;	/* the value that a model file saved before the
+				 * parameter existed implies; NULL: def */
 };
 
 /* A learned array, saved as one section of the model file: n floats at

@@ -412,6 +412,20 @@ static int in_section(struct rec_error *err, const char *tag)
 	return rec_error_set(err, REC_EFORMAT, "section '%.4s': %s", tag, text);
 }
 
+/* A new model of the family named in a file: a parameter that the file
+ * may predate takes the value that its absence implies. */
+static int model_from_file(struct rec_model **m, const struct rec_algo *algo,
+			   struct rec_error *err)
+{
+	if (!(*m = rec_model_new(algo)))
+		return rec_error_set(err, REC_ENOMEM, "out of memory");
+	for (unsigned i = 0; i < algo->nhparams; i++)
+		if (algo->hparams[i].unsaved &&
+		    rec_model_set(*m, algo->hparams[i].name, algo->hparams[i].unsaved, err) < 0)
+			return REC_EFORMAT;
+	return 0;
+}
+
 /* Apply one "name=value" line of the ALGO section. */
 static int apply_setting(struct rec_model **m, char *line, struct rec_error *err)
 {
@@ -429,7 +443,7 @@ static int apply_setting(struct rec_model **m, char *line, struct rec_error *err
 			return rec_error_set(err, REC_EFORMAT, "two algorithms named");
 		if (!algo)
 			return rec_error_set(err, REC_EFORMAT, "unknown algorithm '%s'", value);
-		return (*m = rec_model_new(algo)) ? 0 : rec_error_set(err, REC_ENOMEM, "out of memory");
+		return model_from_file(m, algo, err);
 	}
 	if (!*m)
 		return rec_error_set(err, REC_EFORMAT, "settings before the algorithm");
