@@ -5,11 +5,15 @@
  *
  * B is built and inverted in place, items x items floats.  With max_items
  * only the most popular items get a row and a column; the others score
- * -INFINITY, so they are never recommended.  With keep=N each column of B
- * keeps its N weights of largest magnitude, the pruning of a learned
- * weight matrix by magnitude (Han et al., NIPS 2015) applied to EASE's
- * item-item matrix, and the model holds them by row, as scoring reads
- * them. */
+ * -INFINITY, so they are never recommended.
+ *
+ * With keep=N B is sparse, N weights a column, as in the sparse
+ * approximation of Steck (Markov random fields for collaborative
+ * filtering, NeurIPS 2019): P chooses the N items of largest partial
+ * correlation with each item, and each column is then fitted anew on its
+ * N items alone, a small ridge regression, rather than cut from the dense
+ * B, whose small weights sum to much.  The model holds B by row, as
+ * scoring reads it. */
 #include <cblas.h>
 #include <math.h>
 #include <omp.h>
@@ -357,24 +361,15 @@ static void mirror_upper(float *a, uint32_t k)
 					a[(size_t)i * k + j] = a[(size_t)j * k + i];
 }
 
-/* The factors that turn P's columns into B's: -1 / P_jj. */
-static float *column_scales(const float *a, uint32_t k)
-{
-	float *r = malloc((k ? k : 1) * sizeof(*r));
-
-	if (r)
-		for (uint32_t j = 0; j < k; j++)
-			r[j] = (float)(-1.0 / a[(size_t)j * k + j]);
-	return r;
-}
-
 /* Turn P into B in place: B_ij = -P_ij / P_jj, B_jj = 0. */
 static int scale_columns(float *a, uint32_t k)
 {
-	float *r = column_scales(a, k);
+	float *r = malloc((k ? k : 1) * sizeof(*r));
 
 	if (!r)
 		return REC_ENOMEM;
+	for (uint32_t j = 0; j < k; j++)
+		r[j] = (float)(-1.0 / a[(size_t)j * k + j]);
 	#pragma omp parallel for schedule(static)
 	for (uint32_t i = 0; i < k; i++) {
 		float *row = a + (size_t)i * k;
@@ -387,30 +382,49 @@ static int scale_columns(float *a, uint32_t k)
 	return 0;
 }
 
-/* Column q of B, its weights B_pq = P_pq / -P_qq, is row q of P scaled,
- * P being symmetric: its n weights of largest magnitude (ties to the
- * lower row) go to rows[] ascending and to w[].  mag and val are scratch
- * of k and n floats. */
-static void prune_column(const float *a, uint32_t k, uint32_t q, float scale,
-			 uint32_t n, float *mag, float *val, uint32_t *rows, float *w)
+/* The n rows that column q of B keeps, ascending in rows[]: those of
+ * the largest partial correlations with item q, |P_pq| / sqrt(P_pp P_qq),
+ * in the order of |P_pq| / sqrt(P_pp) (ties to the lower row), from P in
+ * a.  mag and val are scratch of k and
+ * n floats. */
+static void choose_rows(const float *a, uint32_t k, uint32_t q, uint32_t n,
+			float *mag, float *val, uint32_t *rows)
 {
-	const float *pq = a + (size_t)q * k;
+	const float *pq = a + (size_t)q * k;	/* row q of P: P is symmetric */
 	uint32_t t = 0;
 
 	for (uint32_t p = 0; p < k; p++)
-		mag[p] = fabsf(pq[p]);
+		mag[p] = fabsf(pq[p]) / sqrtf(a[(size_t)p * k + p]);
 	mag[q] = -INFINITY;
 	rec_topn(mag, k, n, rows, val);
 	for (uint32_t j = 0; j < n; j++)
 		mag[rows[j]] = -1;
 	for (uint32_t p = 0; p < k; p++)
-		if (mag[p] == -1) {
-			rows[t] = p;
-			w[t++] = pq[p] * scale;
-		}
+		if (mag[p] == -1)
+			rows[t++] = p;
 }
 
-/* Lay out the columns' kept weights, n a column in rows[] and w[], by row,
+/* Column q's weights on its kept rows S: the ridge regression of item q's
+ * column of X on those of S alone, b = G_SS^-1 G_Sq, from the upper
+ * triangle of G in g; EASE's B is the same with S every other item.
+ * work holds n (n + 1) floats. */
+static int fit_column(const float *g, uint32_t k, uint32_t q, uint32_t n,
+		      const uint32_t *rows, float *work, float *w)
+{
+	float *gss = work, *rhs = work + (size_t)n * n;
+
+	for (uint32_t i = 0; i < n; i++) {
+		for (uint32_t j = i; j < n; j++)
+			gss[(size_t)i * n + j] = g[(size_t)rows[i] * k + rows[j]];
+		rhs[i] = rows[i] < q ? g[(size_t)rows[i] * k + q] : g[(size_t)q * k + rows[i]];
+	}
+	if (rec_cholesky_solve(gss, (int)n, rhs) != 0)
+		return REC_EINVAL;
+	memcpy(w, rhs, n * sizeof(*w));
+	return 0;
+}
+
+/* Lay out the columns' weights, n a column in rows[] and w[], by row,
  * each row's columns ascending. */
 static void rows_from_columns(struct ease *s, const uint32_t *rows, const float *w)
 {
@@ -434,16 +448,12 @@ static void rows_from_columns(struct ease *s, const uint32_t *rows, const float 
 	ptr[k] = (uint32_t)nnz;
 }
 
-/* Keep the n weights of largest magnitude of each column of B, from P. */
-static int prune(struct ease *s, const float *a)
+/* Each column's rows, chosen from P in a, n a column into rows[]. */
+static int choose_all(const float *a, uint32_t k, uint32_t n, uint32_t *rows)
 {
-	uint32_t k = s->k, n = s->n;
-	size_t nnz = (size_t)k * n;
-	uint32_t *rows = malloc(nnz * sizeof(*rows));
-	float *w = malloc(nnz * sizeof(*w)), *r = column_scales(a, k);
-	int rc = rows && w && r ? 0 : REC_ENOMEM;
+	int rc = 0;
 
-	#pragma omp parallel if (rc == 0)
+	#pragma omp parallel
 	{
 		float *mag = malloc(((size_t)k + n) * sizeof(*mag));
 
@@ -454,18 +464,37 @@ static int prune(struct ease *s, const float *a)
 		#pragma omp for schedule(dynamic, 16)
 		for (uint32_t q = 0; q < k; q++)
 			if (mag)
-				prune_column(a, k, q, r[q], n, mag, mag + k,
-					     rows + (size_t)q * n, w + (size_t)q * n);
+				choose_rows(a, k, q, n, mag, mag + k, rows + (size_t)q * n);
 		free(mag);
 	}
-	if (rc == 0)
-		rows_from_columns(s, rows, w);
-	free(rows);
-	free(w);
-	free(r);
 	return rc;
 }
 
+/* Each column's weights on its rows, from G in g, n a column into w[].
+ * The small solves run one BLAS thread each. */
+static int fit_all(const float *g, uint32_t k, uint32_t n, const uint32_t *rows, float *w)
+{
+	int rc = 0, blas = rec_blas_serial();
+
+	#pragma omp parallel
+	{
+		float *work = malloc(((size_t)n * n + n) * sizeof(*work));
+		int mine = work ? 0 : REC_ENOMEM;
+
+		#pragma omp for schedule(dynamic, 16)
+		for (uint32_t q = 0; q < k; q++)
+			if (mine == 0)
+				mine = fit_column(g, k, q, n, rows + (size_t)q * n, work,
+						  w + (size_t)q * n);
+		if (mine < 0) {
+			#pragma omp atomic write
+			rc = mine;
+		}
+		free(work);
+	}
+	rec_blas_restore(blas);
+	return rc;
+}
 /* Invert G in place.  Outside any parallel region BLAS may use every
  * thread that -j allows, as rec_threads left it. */
 static int invert(float *a, uint32_t k, struct rec_error *err)
@@ -497,10 +526,28 @@ static int refuse(const struct ease *s, struct rec_error *err)
 			     s->k, have / 1e9, floor(sqrt(have / 2 / sizeof(float))));
 }
 
-/* P inverted into B, dense in place, or pruned from a into sparse B. */
-static int finish(struct ease *s, float *a)
+/* Sparse B: P in a chooses each column's rows; then G, built again in a,
+ * fits the weights on them. */
+static int fit_sparse(const struct rec_model *m, struct ease *s, const struct sparse *x,
+		      float *a, struct rec_error *err)
 {
-	return s->n ? prune(s, a) : scale_columns(a, s->k);
+	size_t nnz = (size_t)s->k * s->n;
+	uint32_t *rows = malloc(nnz * sizeof(*rows));
+	float *w = malloc(nnz * sizeof(*w));
+	int rc = rows && w ? choose_all(a, s->k, s->n, rows) : REC_ENOMEM;
+
+	if (rc == 0) {
+		gram_upper(m, s->k, x, a);
+		rc = fit_all(a, s->k, s->n, rows, w);
+	}
+	if (rc == 0)
+		rows_from_columns(s, rows, w);
+	free(rows);
+	free(w);
+	if (rc == REC_EINVAL)
+		return rec_error_set(err, REC_EINVAL, "ease: a column's X^T X + lambda I "
+				     "is not positive definite; raise lambda");
+	return rc < 0 ? rec_error_set(err, REC_ENOMEM, "out of memory") : 0;
 }
 
 static int ease_train(struct rec_model *m, const struct rec_train_options *opt,
@@ -509,7 +556,7 @@ static int ease_train(struct rec_model *m, const struct rec_train_options *opt,
 	struct ease *s = m->state;
 	struct sparse x = { 0 };
 	float *a = s->n ? dense_matrix(s->k) : s->b;
-	double start = omp_get_wtime(), gram;
+	double start = omp_get_wtime(), gram, inverse = 0;
 	int rc;
 
 	if (!a) {
@@ -523,11 +570,17 @@ static int ease_train(struct rec_model *m, const struct rec_train_options *opt,
 	}
 	gram_upper(m, s->k, &x, a);
 	gram = omp_get_wtime();
-	if ((rc = invert(a, s->k, err)) == 0 && finish(s, a) < 0)
+	if ((rc = invert(a, s->k, err)) < 0)
+		goto out;
+	inverse = omp_get_wtime();
+	if (s->n)
+		rc = fit_sparse(m, s, &x, a, err);
+	else if (scale_columns(a, s->k) < 0)
 		rc = rec_error_set(err, REC_ENOMEM, "out of memory");
 	if (opt->progress && rc == 0)
-		fprintf(stderr, "ease: %u items, lambda %g: gram %.3fs, inverse %.3fs\n",
-			s->k, m->hp[HP_LAMBDA], gram - start, omp_get_wtime() - gram);
+		fprintf(stderr, "ease: %u items, lambda %g: gram %.3fs, inverse %.3fs, "
+			"%u weights a column %.3fs\n", s->k, m->hp[HP_LAMBDA], gram - start,
+			inverse - gram, s->n ? s->n : s->k, omp_get_wtime() - inverse);
 out:
 	if (a != s->b)
 		free(a);
