@@ -102,8 +102,9 @@ static int check_sparse(const struct ease *s, struct rec_error *err)
 			uint32_t q = s->col[t];
 
 			if (q >= s->k || q == p || (t > s->rowptr[p] && q <= s->col[t - 1]))
-				rc = rec_error_set(err, REC_EFORMAT, "section 'BCOL': row %u "
-						   "has column %u out of range, order or place", p, q);
+				rc = rec_error_set(err, REC_EFORMAT, "section 'BCOL': column "
+						   "%u of row %u is out of range, out of order "
+						   "or on the diagonal", q, p);
 			else
 				count[q]++;
 		}
