@@ -123,7 +123,7 @@ refused() {
 	assert_output "rec-recommend: bad.recm: section 'BWGT': value 'nan' at index 0 is not finite"
 	hostile m.recm bad.recm ALGO.keep=4000000000
 	run -1 rec-recommend -m bad.recm -n 2
-	assert_output --partial "bad.recm: section 'BMAT' is missing"
+	assert_output "rec-recommend: bad.recm: unknown required section 'BROW'"
 }
 
 @test "an ials model with extreme event times or reference time is refused" {
