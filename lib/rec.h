@@ -552,7 +552,7 @@ int rec_features_extend(struct rec_features **out, const struct rec_features *ol
 
 #define REC_MODEL_MAGIC "RECMODEL"
 #define REC_MODEL_MAJOR 1
-#define REC_MODEL_MINOR 0
+#define REC_MODEL_MINOR 1
 #define REC_MAX_HPARAMS 24
 #define REC_MAX_PARAMS 16
 
