@@ -136,6 +136,21 @@ refused() {
 	assert_output "rec-recommend: bad.recm: section 'ALGO': now '9223372036854775807' is out of range (years 0001 to 9999)"
 }
 
+@test "a model loaded only to rank checks the values and times it leaves out" {
+	rec-train -a ials -k 2 -e 2 -o m.recm d.recd
+	hostile m.recm bad.recm VALS+4:f32=nan
+	for prog in 'rec-recommend -n 2' 'rec-eval --test d.recd'; do
+		run -1 $prog -m bad.recm
+		assert_output "${prog%% *}: bad.recm: section 'VALS': value 'nan' of user 'alice' is not finite"
+	done
+	hostile m.recm bad.recm TIME+0:i64=1015
+	run -1 rec-eval --test d.recd -m bad.recm
+	assert_output "rec-eval: bad.recm: section 'TIME': the events of user 'alice' are not in time order"
+	hostile m.recm bad.recm ROWS+16:u64=2
+	run -1 rec-recommend -n 2 -m bad.recm
+	assert_output "rec-recommend: bad.recm: section 'ROWS': row pointers go backwards at user 1"
+}
+
 @test "a sasrec model with a NaN weight is refused" {
 	rec-train -a sasrec -k 4 -e 1 -p max_len=4 -o m.recm d.recd
 	hostile m.recm bad.recm IEMB+12:f32=nan

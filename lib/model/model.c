@@ -548,7 +548,7 @@ static int read_popularity(struct rec_reader *r, const struct rec_section *s,
 	return check_finite(s->tag, m->popularity, m->data.nitems, err);
 }
 
-static int load_sections(struct rec_reader *r, struct rec_model **m,
+static int load_sections(struct rec_reader *r, struct rec_model **m, int ranking,
 			 struct rec_error *err)
 {
 	struct rec_param p[REC_MAX_PARAMS];
@@ -560,6 +560,8 @@ static int load_sections(struct rec_reader *r, struct rec_model **m,
 		if (memcmp(s->tag, algo_tag, 4) == 0 && !*m) {
 			if ((rc = read_algo(r, s, m, err)) < 0)
 				return rc;
+			if (ranking && (*m)->algo->ranks_without_values)
+				seen |= REC_DATASET_UNREAD;
 			continue;
 		}
 		if (!*m)
@@ -587,7 +589,8 @@ static int load_sections(struct rec_reader *r, struct rec_model **m,
 	return started ? 0 : rec_error_set(err, REC_EFORMAT, "the model has no parameters");
 }
 
-int rec_model_load(struct rec_model **out, const char *path, struct rec_error *err)
+static int load(struct rec_model **out, const char *path, int ranking,
+		struct rec_error *err)
 {
 	struct rec_reader *r;
 	struct rec_model *m = NULL;
@@ -596,7 +599,7 @@ int rec_model_load(struct rec_model **out, const char *path, struct rec_error *e
 	*out = NULL;
 	if ((rc = rec_reader_open(&r, path, REC_MODEL_MAGIC, REC_MODEL_MAJOR, NULL, err)) < 0)
 		return rc;
-	rc = load_sections(r, &m, err);
+	rc = load_sections(r, &m, ranking, err);
 	if (rc < 0) {
 		if (rec_reader_error(r, NULL) < 0)
 			rec_reader_error(r, err);
@@ -611,4 +614,14 @@ int rec_model_load(struct rec_model **out, const char *path, struct rec_error *e
 	}
 	*out = m;
 	return 0;
+}
+
+int rec_model_load(struct rec_model **out, const char *path, struct rec_error *err)
+{
+	return load(out, path, 0, err);
+}
+
+int rec_model_load_ranking(struct rec_model **out, const char *path, struct rec_error *err)
+{
+	return load(out, path, 1, err);
 }
