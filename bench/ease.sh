@@ -28,9 +28,13 @@ one_user() {
 		END { printf "%.2f-%.2f %.2f-%.2f", cl, ch, wl, wh }' "$TMP/times"
 }
 
-# sizes_and_times: each variant trained on $TMP/train.recd: its file size,
-# training seconds and one user's load and recommendation.
+# sizes_and_times SEED: each variant trained on $TMP/train.recd: its file
+# size, training seconds and the load and list of the test set's first
+# user.
 sizes_and_times() {
+	rec-pivot --format long "$TMP/test.recd" | awk -F, 'NR == 2 { print $1 }' > "$TMP/one.txt"
+	printf '  rec-split --method user --ratio 0.2 --seed %s; one user: %s\n' "$1" \
+		"$(cat "$TMP/one.txt")"
 	row "" "MB" "% of dense" "train s" "1 user cpu s" "wall s"
 	dense_bytes=
 	for v in $VARIANTS; do
@@ -45,23 +49,23 @@ sizes_and_times() {
 	done
 }
 
+# ndcg_of_variants SEED: each variant's NDCG@10 on the split of SEED,
+# added to $TMP/ndcg.csv.
+ndcg_of_variants() {
+	for v in $VARIANTS; do
+		rec-train -a ease -p keep="${v#*:}" -j "$THREADS" -q -o "$TMP/m.recm" \
+			"$TMP/train.recd" || continue
+		rec-eval -m "$TMP/m.recm" -j "$THREADS" --test "$TMP/test.recd" -k 10 \
+			-o "$TMP/eval.csv" || continue
+		echo "${v%%:*},$1,$(metric "$TMP/eval.csv" ndcg 10)" >> "$TMP/ndcg.csv"
+	done
+}
+
 # ndcg_over_seeds: NDCG@10 of each variant over the per-user splits of
 # $TMP/all.recd drawn with seeds 1 to EASE_SEEDS.
 ndcg_over_seeds() {
 	: > "$TMP/ndcg.csv"
-	seed=1
-	while [ "$seed" -le "$EASE_SEEDS" ]; do
-		rec-split -q --method user --ratio 0.2 --seed "$seed" --train "$TMP/train.recd" \
-			--test "$TMP/test.recd" "$TMP/all.recd" || return 0
-		for v in $VARIANTS; do
-			rec-train -a ease -p keep="${v#*:}" -j "$THREADS" -q -o "$TMP/m.recm" \
-				"$TMP/train.recd" &&
-				rec-eval -m "$TMP/m.recm" -j "$THREADS" --test "$TMP/test.recd" -k 10 \
-					-o "$TMP/eval.csv" || continue
-			echo "${v%%:*},$seed,$(metric "$TMP/eval.csv" ndcg 10)" >> "$TMP/ndcg.csv"
-		done
-		seed=$((seed + 1))
-	done
+	each_split "$EASE_SEEDS" ndcg_of_variants || return 0
 	printf '  NDCG@10, rec-split --method user --ratio 0.2, seeds 1 to %s\n' "$EASE_SEEDS"
 	row "" "mean" "min" "max" "vs dense"
 	# shellcheck disable=SC2046
@@ -78,18 +82,15 @@ ndcg_over_seeds() {
 		done
 }
 
-# dataset NAME FILE [--ndcg] PIVOT-OPTIONS...
+# dataset NAME FILE yes|no PIVOT-OPTIONS...: sizes and times on the split
+# of seed 1, and with yes NDCG@10 over EASE_SEEDS splits.
 dataset() {
 	name=$1 file=$2 ndcg=$3
 	shift 3
 	section "$name, every rating a positive"
 	need "$file" || return 0
 	rec-pivot -q --implicit 0 "$@" -o "$TMP/all.recd" "$file" || return 0
-	rec-split -q --method user --ratio 0.2 --seed 1 --train "$TMP/train.recd" \
-		--test "$TMP/test.recd" "$TMP/all.recd" || return 0
-	rec-pivot --format long "$TMP/test.recd" | awk -F, 'NR == 2 { print $1 }' > "$TMP/one.txt"
-	printf '  rec-split --method user --ratio 0.2 --seed 1; one user: %s\n' "$(cat "$TMP/one.txt")"
-	sizes_and_times
+	each_split 1 sizes_and_times || return 0
 	[ "$ndcg" = yes ] && ndcg_over_seeds
 	return 0
 }
