@@ -386,8 +386,7 @@ static int scale_columns(float *a, uint32_t k)
 /* The n rows that column q of B keeps, ascending in rows[]: those of
  * the largest partial correlations with item q, |P_pq| / sqrt(P_pp P_qq),
  * in the order of |P_pq| / sqrt(P_pp) (ties to the lower row), from P in
- * a.  mag and val are scratch of k and
- * n floats. */
+ * a.  mag and val are scratch of k and n floats. */
 static void choose_rows(const float *a, uint32_t k, uint32_t q, uint32_t n,
 			float *mag, float *val, uint32_t *rows)
 {
@@ -496,6 +495,7 @@ static int fit_all(const float *g, uint32_t k, uint32_t n, const uint32_t *rows,
 	rec_blas_restore(blas);
 	return rc;
 }
+
 /* Invert G in place.  Outside any parallel region BLAS may use every
  * thread that -j allows, as rec_threads left it. */
 static int invert(float *a, uint32_t k, struct rec_error *err)
