@@ -1568,7 +1568,6 @@ const struct rec_algo rec_algo_mf = {
 	.user_state = mf_user_state,
 	.fold_in = mf_fold_in,
 	.score_user = mf_score_user,
-	.ranks_without_values = 1,
 	.update = mf_update,
 	.set_user_state = mf_set_user_state,
 };
