@@ -147,6 +147,13 @@ u2,a,3,0.200000003"
 	run -0 rec-train -a ease -p max_items=100 -o m.recm many.csv
 }
 
+@test "ease refuses a keep whose weights overflow the 32-bit row pointers" {
+	awk 'BEGIN { print "user,item"; for (i = 0; i < 70000; i++) print "u" i % 10 ",i" i }' > many.csv
+	run -1 rec-train -a ease -p keep=65536 -o m.recm many.csv
+	assert_output "rec-train: keep 65536 for 70000 items makes more than 2^32 weights; lower keep, or keep=0 for a dense matrix"
+	[ ! -e m.recm ]
+}
+
 @test "ease refuses a singular G and asks for a larger lambda" {
 	# lambda = 0: X^T X of ease-hand.csv has determinant 0.
 	run -1 rec-train -a ease -p lambda=0 -o m.recm "$FIXTURES/ease-hand.csv"
