@@ -469,7 +469,8 @@ int main(int argc, char **argv)
 	if (o.parts) {
 		merge(&o);
 	} else if (o.model) {
-		if (rec_model_load(&m, o.model, &e) < 0)
+		if ((o.prequential ? rec_model_load(&m, o.model, &e) :
+		     rec_model_load_ranking(&m, o.model, &e)) < 0)
 			rec_cli_fail(&e);
 		if (o.pseudo && !m->data.pseudonymous)
 			errx(1, "%s: its users are not pseudonymised; no --pseudonymize", o.model);

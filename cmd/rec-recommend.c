@@ -832,7 +832,8 @@ int main(int argc, char **argv)
 	FILE *fp;
 
 	parse_options(argc, argv, &o);
-	if (rec_model_load(&m, o.model, &e) < 0)
+	if ((o.stream || o.explain ? rec_model_load(&m, o.model, &e) :
+	     rec_model_load_ranking(&m, o.model, &e)) < 0)
 		rec_cli_fail(&e);
 	if (o.cli.pseudo && !m->data.pseudonymous)
 		errx(1, "%s: its users are not pseudonymised; no --pseudonymize", o.model);

@@ -557,7 +557,7 @@ int rec_features_extend(struct rec_features **out, const struct rec_features *ol
 
 #define REC_MODEL_MAGIC "RECMODEL"
 #define REC_MODEL_MAJOR 1
-#define REC_MODEL_MINOR 0
+#define REC_MODEL_MINOR 1
 #define REC_MAX_HPARAMS 24
 #define REC_MAX_PARAMS 16
 
@@ -570,6 +570,8 @@ struct rec_hparam {
 	double max;
 	int integer;
 	const char *const *choices;	/* names of the values 0, 1, ...; or NULL */
+	const char *unsaved;	/* the value that a model file saved before the
+				 * parameter existed implies; NULL: def */
 };
 
 /* A learned array, saved as one section of the model file: n floats at
@@ -701,6 +703,9 @@ struct rec_algo {
 	/* Optional: the items' learned vectors, nitems rows of *width
 	 * floats, for the similarity of two items. */
 	const float *(*item_vectors)(const struct rec_model *m, uint32_t *width);
+	/* score, score_block, score_cold and predict read the learned arrays
+	 * and no values or times of the training events. */
+	int ranks_without_values;
 };
 
 /* A trained model: its family and hyperparameters, the training data
@@ -747,6 +752,11 @@ int rec_model_train_last(struct rec_model *m, struct rec_dataset *data,
 double rec_model_decay(const struct rec_model *m, int64_t t);
 int rec_model_save(struct rec_model *m, const char *path, struct rec_error *err);
 int rec_model_load(struct rec_model **m, const char *path, struct rec_error *err);
+/* rec_model_load for scoring, ranking and predicting the trained users
+ * and no more: for a family that ranks without them, the training events'
+ * values and times are checked as they are read and left out (NULL), so
+ * fold-in, training, explanations and saving need rec_model_load. */
+int rec_model_load_ranking(struct rec_model **m, const char *path, struct rec_error *err);
 
 /* Score every item for user (index into the model's dictionary, or -1 for
  * an unknown user, who gets the popularity, as does a known user without

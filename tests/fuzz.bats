@@ -30,7 +30,8 @@ setup() {
 		run -0 "$REC_BIN/fuzz/$t" "$@"
 		[ "${#lines[@]}" -eq "$#" ] || fail "$t ran ${#lines[@]} of $# seeds"
 	done
-	[ -s seeds/recm/sasrec ] && [ -s seeds/recm/ials ] && [ -s seeds/recm/itemknn ]
+	[ -s seeds/recm/sasrec ] && [ -s seeds/recm/ials ] && [ -s seeds/recm/itemknn ] &&
+		[ -s seeds/recm/ease-sparse ]
 }
 
 @test "the regression inputs replay" {

@@ -98,10 +98,32 @@ refused() {
 
 @test "an ease model over more items than memory holds, saved without its matrix, is refused" {
 	{ echo user,item; seq 90000 | awk '{ print "u" $1 % 3 ",i" $1 }'; } > many.csv
-	rec-train -a ease -p max_items=2 -o m.recm many.csv
+	rec-train -a ease -p max_items=2 -p keep=0 -o m.recm many.csv
 	hostile m.recm bad.recm ALGO.max_items=0 -BMAT
 	run -1 rec-recommend -m bad.recm -n 2
 	assert_output --partial "rec-recommend: bad.recm: section 'BMAT' is missing"
+}
+
+@test "a sparse ease model with a weight out of place or bad row pointers is refused" {
+	# keep=1 over 4 items: row pointers 0 1 2 3 4, columns 2 3 0 1.
+	rec-train -a ease -p keep=1 -o m.recm d.recd
+	for edit in 'BCOL+0:u32=9 column 9 of row 0 is out of range, out of order or on the diagonal' \
+		'BCOL+0:u32=0 column 0 of row 0 is out of range, out of order or on the diagonal' \
+		'BCOL+0:u32=1 column 1 has 2 weights, not 1' \
+		'BROW+8:u32=0 BROW'"'"': row pointers go backwards at row 1' \
+		'BROW+16:u32=5 BROW'"'"': row pointers run from 0 to 5, not from 0 to 4'; do
+		hostile m.recm bad.recm "${edit%% *}"
+		run -1 rec-recommend -m bad.recm -n 2
+		msg=${edit#* }
+		case $msg in BROW*) msg="section '$msg" ;; *) msg="section 'BCOL': $msg" ;; esac
+		assert_output "rec-recommend: bad.recm: $msg"
+	done
+	hostile m.recm bad.recm BWGT+0:f32=nan
+	run -1 rec-recommend -m bad.recm -n 2
+	assert_output "rec-recommend: bad.recm: section 'BWGT': value 'nan' at index 0 is not finite"
+	hostile m.recm bad.recm ALGO.keep=4000000000
+	run -1 rec-recommend -m bad.recm -n 2
+	assert_output "rec-recommend: bad.recm: unknown required section 'BROW'"
 }
 
 @test "an ials model with extreme event times or reference time is refused" {
@@ -112,6 +134,21 @@ refused() {
 	hostile m.recm bad.recm ALGO.now=9223372036854775807
 	run -1 rec-recommend -m bad.recm -n 2
 	assert_output "rec-recommend: bad.recm: section 'ALGO': now '9223372036854775807' is out of range (years 0001 to 9999)"
+}
+
+@test "a model loaded only to rank checks the values and times it leaves out" {
+	rec-train -a ials -k 2 -e 2 -o m.recm d.recd
+	hostile m.recm bad.recm VALS+4:f32=nan
+	for prog in 'rec-recommend -n 2' 'rec-eval --test d.recd'; do
+		run -1 $prog -m bad.recm
+		assert_output "${prog%% *}: bad.recm: section 'VALS': value 'nan' of user 'alice' is not finite"
+	done
+	hostile m.recm bad.recm TIME+0:i64=1015
+	run -1 rec-eval --test d.recd -m bad.recm
+	assert_output "rec-eval: bad.recm: section 'TIME': the events of user 'alice' are not in time order"
+	hostile m.recm bad.recm ROWS+16:u64=2
+	run -1 rec-recommend -n 2 -m bad.recm
+	assert_output "rec-recommend: bad.recm: section 'ROWS': row pointers go backwards at user 1"
 }
 
 @test "a sasrec model with a NaN weight is refused" {

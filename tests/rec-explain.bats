@@ -17,9 +17,10 @@ sum_check() {
 	} END { print rows " rows"; exit bad }' "$1"
 }
 
-# shares_sum FAMILY: train FAMILY on split.csv and check every row.
+# shares_sum FAMILY [OPTION...]: train FAMILY on split.csv and check
+# every row.
 shares_sum() {
-	rec-train -q -a "$1" -o m.recm "$FIXTURES/split.csv"
+	rec-train -q -a "$@" -o m.recm "$FIXTURES/split.csv"
 	rec-recommend -m m.recm -n 4 --explain=100 -o out.csv
 	sum_check out.csv
 }
@@ -30,6 +31,12 @@ shares_sum() {
 		assert_success
 		assert_output "19 rows"
 	done
+}
+
+@test "ease with a sparse B: the shares sum to the score" {
+	run shares_sum ease -p keep=2
+	assert_success
+	assert_output "19 rows"
 }
 
 # Items x = {a, b}, y = {a, b, c}, z = {c}: cos(x, y) = 2 / sqrt(6),

@@ -46,6 +46,16 @@ gone() {
 	done
 }
 
+@test "ease with a sparse B forgets exactly" {
+	rec-pivot -o data.recd "$EVENTS"
+	rec-pivot --forget forget.txt -o rest.recd data.recd
+	rec-train -q -a ease -p keep=2 -o full.recm data.recd
+	rec-train -q -a ease -p keep=2 -o want.recm rest.recd
+	rec-train -q --init full.recm --forget forget.txt -o got.recm
+	cmp want.recm got.recm
+	gone got.recm bob carol
+}
+
 @test "forgetting pseudonymised users maps the raw IDs with the key" {
 	rec-pivot --genkey key
 	rec-pivot --pseudonymize key -o data.recd "$EVENTS"

@@ -93,6 +93,38 @@ u2,a,3,0.200000003"
 	refute_line --partial ",c,"
 }
 
+@test "ease with keep=1 fits each column on its one item of largest partial correlation" {
+	# P's partial correlations |P_pq| / sqrt(P_pp P_qq): a-b and b-c
+	# 2 / sqrt(20), a-c 1 / 5.  Column a keeps b, column c keeps b, and
+	# column b keeps a (the tie with c goes to the lower row).  Each weight
+	# is then G_pq / G_pp, the ridge regression on one item: B_ba = B_bc =
+	# 1/3, B_ab = 1/2, the others 0.  u1 = (1 1 0) scores (1/3 1/2 1/3), u2
+	# = (0 1 1) scores (1/3 0 1/3).
+	rec-train -a ease -p lambda=1 -p keep=1 -o m.recm "$FIXTURES/ease-hand.csv"
+	run -0 rec-recommend -m m.recm -n 3 --include-seen
+	printf 'u1,b,0.5\nu1,a,0.333333333\nu1,c,0.333333333\nu2,a,0.333333333\nu2,c,0.333333333\nu2,b,0\n' > want
+	echo "$output" | near want
+	printf 'user,item\nu1,c\nu2,b\n' > pairs.csv
+	run -0 rec-recommend -m m.recm --predict pairs.csv --force
+	assert_line "u1,c,,0.333333313"
+	assert_line "u2,b,,0"
+}
+
+# ease-hand-1.0.recm: ease-hand.csv with lambda=1 by a build before keep,
+# whose models are dense and say nothing of keep.
+@test "ease with keep=0 or keep of every other item is dense, and an older dense model loads" {
+	rec-train -a ease -p lambda=1 -p keep=0 -o dense.recm "$FIXTURES/ease-hand.csv"
+	rec-train -a ease -p lambda=1 -p keep=2 -o all.recm "$FIXTURES/ease-hand.csv"
+	rec-train -a ease -p lambda=1 -p keep=1 -o sparse.recm "$FIXTURES/ease-hand.csv"
+	gzip -dc < dense.recm | grep -a -q BMAT
+	gzip -dc < all.recm | grep -a -q BMAT
+	run -1 grep -a -c BMAT <(gzip -dc < sparse.recm)
+	gzip -dc < sparse.recm | grep -a -q BWGT
+	diff <(rec-recommend -m dense.recm -n 3) <(rec-recommend -m all.recm -n 3)
+	diff <(rec-recommend -m dense.recm -n 3) \
+		<(rec-recommend -m "$FIXTURES/ease-hand-1.0.recm" -n 3)
+}
+
 @test "ease recommendations stay within a planted group" {
 	# Users p* have only items a*, users q* only b*: G is block diagonal,
 	# so is B, and no item of the other group gets a score above 0.
@@ -115,14 +147,23 @@ u2,a,3,0.200000003"
 	run -0 rec-train -a ease -p max_items=100 -o m.recm many.csv
 }
 
+@test "ease refuses a keep whose weights overflow the 32-bit row pointers" {
+	awk 'BEGIN { print "user,item"; for (i = 0; i < 70000; i++) print "u" i % 10 ",i" i }' > many.csv
+	run -1 rec-train -a ease -p keep=65536 -o m.recm many.csv
+	assert_output "rec-train: keep 65536 for 70000 items makes more than 2^32 weights; lower keep, or keep=0 for a dense matrix"
+	[ ! -e m.recm ]
+}
+
 @test "ease refuses a singular G and asks for a larger lambda" {
 	# lambda = 0: X^T X of ease-hand.csv has determinant 0.
 	run -1 rec-train -a ease -p lambda=0 -o m.recm "$FIXTURES/ease-hand.csv"
 	assert_output --partial "raise lambda"
 }
 
-@test "ease: one thread gives byte-identical models" {
-	rec-train -j1 -a ease -o a.recm "$BATS_TEST_DIRNAME/../samples/events.csv"
-	rec-train -j1 -a ease -o b.recm "$BATS_TEST_DIRNAME/../samples/events.csv"
-	cmp a.recm b.recm
+@test "ease: one thread gives byte-identical models, dense and sparse" {
+	for keep in 0 3; do
+		rec-train -j1 -a ease -p keep=$keep -o a.recm "$BATS_TEST_DIRNAME/../samples/events.csv"
+		rec-train -j1 -a ease -p keep=$keep -o b.recm "$BATS_TEST_DIRNAME/../samples/events.csv"
+		cmp a.recm b.recm
+	done
 }

@@ -792,7 +792,9 @@ static int read_meta(struct rec_reader *r, struct rec_dataset *ds)
 	return 0;
 }
 
-static int read_body(struct rec_reader *r, struct rec_dataset *ds, int which)
+static int check_unread(struct rec_reader *r, const struct rec_dataset *ds, int which);
+
+static int read_body(struct rec_reader *r, struct rec_dataset *ds, int which, int unread)
 {
 	static const enum rec_type type[NSEC] = {
 		[SEC_ROWS] = REC_U64, [SEC_COLS] = REC_U32, [SEC_VALS] = REC_F32,
@@ -806,6 +808,8 @@ static int read_body(struct rec_reader *r, struct rec_dataset *ds, int which)
 	case SEC_USER: return rec_reader_dict(r, ds->nusers, &ds->users);
 	case SEC_ITEM: return rec_reader_dict(r, ds->nitems, &ds->items);
 	}
+	if (unread && (which == SEC_VALS || which == SEC_TIME))
+		return check_unread(r, ds, which);
 	rc = rec_reader_array(r, type[which], which == SEC_ROWS ? (size_t)ds->nusers + 1 :
 			      (size_t)ds->nnz, &p);
 	switch (which) {
@@ -837,7 +841,8 @@ int rec_dataset_read_section(struct rec_reader *r, const struct rec_section *s,
 		return REC_EFORMAT;
 	}
 	*seen |= 1u << which;
-	if ((rc = read_body(r, ds, which)) == REC_ENOMEM)
+	rc = read_body(r, ds, which, (*seen & REC_DATASET_UNREAD) && (*seen & 1u << SEC_ROWS));
+	if (rc == REC_ENOMEM)
 		rec_reader_fail(r, REC_ENOMEM, "out of memory");
 	return rc < 0 ? rc : 1;
 }
@@ -858,9 +863,39 @@ static int check_rows(const struct rec_dataset *ds, struct rec_error *err)
 	return 0;
 }
 
+static int check_value(const struct rec_dataset *ds, uint32_t u, float v,
+		       struct rec_error *err)
+{
+	char qu[REC_QUOTED];
+
+	if (isfinite(v))
+		return 0;
+	return rec_error_set(err, REC_EFORMAT, "section 'VALS': value '%g' of user %s "
+			     "is not finite", v, rec_quoted(rec_dict_name(ds->users, u, NULL), qu));
+}
+
+/* Entry e's time t in range, and not before the entry before it in user
+ * u's row, whose time is prev. */
+static int check_time(const struct rec_dataset *ds, uint32_t u, uint64_t e, int64_t t,
+		      int64_t prev, struct rec_error *err)
+{
+	char qu[REC_QUOTED];
+	const char *user = rec_quoted(rec_dict_name(ds->users, u, NULL), qu);
+
+	if (t < REC_TIME_MIN || t > REC_TIME_MAX)
+		return rec_error_set(err, REC_EFORMAT, "section 'TIME': time %lld of "
+				     "user %s is outside the years 0001 to 9999",
+				     (long long)t, user);
+	if (e > ds->rowptr[u] && t < prev)
+		return rec_error_set(err, REC_EFORMAT, "section 'TIME': the events "
+				     "of user %s are not in time order", user);
+	return 0;
+}
+
 /* What the writers guarantee of user u's entries: items in range and
  * each once (stamp[i] == u + 1 marks item i seen in this row), finite
- * values, times in range and in order. */
+ * values, times in range and in order; values and times that loading
+ * left out were checked as they went by. */
 static int check_row(const struct rec_dataset *ds, uint32_t u, uint32_t *stamp,
 		     struct rec_error *err)
 {
@@ -878,16 +913,82 @@ static int check_row(const struct rec_dataset *ds, uint32_t u, uint32_t *stamp,
 					     "has item %s twice", user,
 					     rec_quoted(rec_dict_name(ds->items, i, NULL), qi));
 		stamp[i] = u + 1;
-		if (!isfinite(ds->val[e]))
-			return rec_error_set(err, REC_EFORMAT, "section 'VALS': value '%g' "
-					     "of user %s is not finite", ds->val[e], user);
-		if (ds->time[e] < REC_TIME_MIN || ds->time[e] > REC_TIME_MAX)
-			return rec_error_set(err, REC_EFORMAT, "section 'TIME': time %lld of "
-					     "user %s is outside the years 0001 to 9999",
-					     (long long)ds->time[e], user);
-		if (e > ds->rowptr[u] && ds->time[e] < ds->time[e - 1])
-			return rec_error_set(err, REC_EFORMAT, "section 'TIME': the events "
-					     "of user %s are not in time order", user);
+		if (ds->val && check_value(ds, u, ds->val[e], err) < 0)
+			return REC_EFORMAT;
+		if (ds->time && check_time(ds, u, e, ds->time[e],
+					   e > ds->rowptr[u] ? ds->time[e - 1] : 0, err) < 0)
+			return REC_EFORMAT;
+	}
+	return 0;
+}
+
+#define UNREAD_CHUNK 4096
+
+/* Entries [e0, e0 + n) of the values v, user *u's the first: the first
+ * that is not finite, if any, names its user in err. */
+static int check_values(const struct rec_dataset *ds, uint64_t e0, const float *v,
+			size_t n, uint32_t *u, struct rec_error *err)
+{
+	float zero = 0;
+
+	#pragma omp simd reduction(+:zero)
+	for (size_t j = 0; j < n; j++)
+		zero += v[j] * 0;
+	for (size_t j = 0; zero != 0 && j < n; j++) {
+		while (ds->rowptr[*u + 1] <= e0 + j)
+			(*u)++;
+		if (check_value(ds, *u, v[j], err) < 0)
+			return REC_EFORMAT;
+	}
+	return 0;
+}
+
+/* Entries [e0, e0 + n) of the times t, user *u's the first, after the
+ * time *prev, row by row. */
+static int check_times(const struct rec_dataset *ds, uint64_t e0, const int64_t *t,
+		       size_t n, uint32_t *u, int64_t *prev, struct rec_error *err)
+{
+	for (uint64_t e = e0, end = e0 + n; e < end;) {
+		uint64_t stop;
+
+		while (ds->rowptr[*u + 1] <= e)
+			(*u)++;
+		stop = ds->rowptr[*u + 1] < end ? ds->rowptr[*u + 1] : end;
+		for (; e < stop; e++) {
+			int64_t x = t[e - e0];
+
+			if ((x < REC_TIME_MIN || x > REC_TIME_MAX || x < *prev) &&
+			    check_time(ds, *u, e, x, *prev, err) < 0)
+				return REC_EFORMAT;
+			*prev = x;
+		}
+	}
+	return 0;
+}
+
+/* VALS or TIME checked as rec_dataset_check would, a chunk at a time as
+ * the bytes go by, and not kept; the row pointers, read before, are
+ * checked first, since they say whose entry each one is. */
+static int check_unread(struct rec_reader *r, const struct rec_dataset *ds, int which)
+{
+	union { float v[UNREAD_CHUNK]; int64_t t[UNREAD_CHUNK]; } buf;
+	struct rec_error err;
+	int64_t prev = 0;
+	uint32_t u = 0;
+
+	if (check_rows(ds, &err) < 0)
+		return rec_reader_fail(r, REC_EFORMAT, err.msg);
+	for (uint64_t e0 = 0; e0 < ds->nnz; e0 += UNREAD_CHUNK) {
+		size_t n = ds->nnz - e0 < UNREAD_CHUNK ? (size_t)(ds->nnz - e0) : UNREAD_CHUNK;
+		int rc = which == SEC_VALS ? rec_reader_f32(r, buf.v, n) :
+			 rec_reader_i64(r, buf.t, n);
+
+		if (rc < 0)
+			return rc;
+		rc = which == SEC_VALS ? check_values(ds, e0, buf.v, n, &u, &err) :
+		     check_times(ds, e0, buf.t, n, &u, &prev, &err);
+		if (rc < 0)
+			return rec_reader_fail(r, REC_EFORMAT, err.msg);
 	}
 	return 0;
 }

@@ -581,5 +581,6 @@ const struct rec_algo rec_algo_bpr = {
 	.user_rows = bpr_user_rows,
 	.fold_in = bpr_fold_in,
 	.score_user = bpr_score_user,
+	.ranks_without_values = 1,
 	.update = bpr_update,
 };

@@ -3,9 +3,17 @@
  * form.  With G = X^T X + lambda I and P = G^-1, B_ij = -P_ij / P_jj, and
  * a user's scores are x_u B: the sum of the rows of B of the user's items.
  *
- * B is dense, items x items floats, built and inverted in place.  With
- * max_items only the most popular items get a row and a column; the others
- * score -INFINITY, so they are never recommended. */
+ * B is built and inverted in place, items x items floats.  With max_items
+ * only the most popular items get a row and a column; the others score
+ * -INFINITY, so they are never recommended.
+ *
+ * With keep=N B is sparse, N weights a column, as in the sparse
+ * approximation of Steck (Markov random fields for collaborative
+ * filtering, NeurIPS 2019): P chooses the N items of largest partial
+ * correlation with each item, and each column is then fitted anew on its
+ * N items alone, a small ridge regression, rather than cut from the dense
+ * B, whose small weights sum to much.  The model holds B by row, as
+ * scoring reads it. */
 #include <cblas.h>
 #include <math.h>
 #include <omp.h>
@@ -18,8 +26,9 @@
 
 #define NONE UINT32_MAX
 #define TILE 64
+#define KEEP_DEFAULT 256
 
-enum { HP_LAMBDA, HP_WEIGHTING, HP_MAX_ITEMS };
+enum { HP_LAMBDA, HP_WEIGHTING, HP_MAX_ITEMS, HP_KEEP };
 
 static const char *const weightings[] = { "implicit", "rating", NULL };
 
@@ -27,15 +36,86 @@ static const struct rec_hparam ease_hparams[] = {
 	[HP_LAMBDA] = { "lambda", 500, 0, 1e12, 0, NULL },
 	[HP_WEIGHTING] = { "weighting", 0, 0, 1, 1, weightings },
 	[HP_MAX_ITEMS] = { "max_items", 0, 0, 4294967294.0, 1, NULL },
+	/* Models saved before keep existed are dense. */
+	[HP_KEEP] = { "keep", KEEP_DEFAULT, 0, 4294967294.0, 1, NULL, "0" },
 };
 
 struct ease {
-	uint32_t k;		/* items kept: the rows and columns of b */
-	uint32_t *pos;		/* nitems: each item's row of b, or NONE */
-	float *b;		/* k x k, row-major; NULL when too big */
+	uint32_t k;		/* items kept: the rows and columns of B */
+	uint32_t *pos;		/* nitems: each item's row of B, or NONE */
+	float *b;		/* dense B, k x k, row-major; NULL when too big
+				 * or when B is sparse */
+	uint32_t n;		/* sparse B: weights kept per column; 0: dense */
+	uint32_t *rowptr;	/* k + 1: where each row's weights start */
+	uint32_t *col;		/* k n: their columns, ascending in a row */
+	float *w;		/* k n: the weights */
 };
 
 static double matrix_bytes(uint32_t k);
+
+static uint32_t kept_items(const struct rec_model *m)
+{
+	uint32_t n = m->data.nitems, max = (uint32_t)m->hp[HP_MAX_ITEMS];
+
+	return max && max < n ? max : n;
+}
+
+/* The weights kept per column, or 0 when B stays dense: keep=0, or a
+ * keep that leaves every weight of a column. */
+static uint32_t kept_per_column(const struct rec_model *m, uint32_t k)
+{
+	double keep = m->hp[HP_KEEP];
+
+	return keep > 0 && keep + 1 < k ? (uint32_t)keep : 0;
+}
+
+/* Row pointers are 32 bits wide. */
+static int ease_check_hparams(const struct rec_model *m, struct rec_error *err)
+{
+	uint32_t k = kept_items(m);
+
+	if ((uint64_t)k * kept_per_column(m, k) > UINT32_MAX)
+		return rec_error_set(err, REC_EINVAL, "keep %g for %u items makes more than "
+				     "2^32 weights; lower keep, or keep=0 for a dense matrix",
+				     m->hp[HP_KEEP], k);
+	return 0;
+}
+
+/* Sparse B: row pointers from 0 to k n, never going back; in each row,
+ * columns ascending, in range and off the diagonal; n in each column. */
+static int check_sparse(const struct ease *s, struct rec_error *err)
+{
+	uint32_t *count = calloc(s->k ? s->k : 1, sizeof(*count));
+	int rc = 0;
+
+	if (!count)
+		return rec_error_set(err, REC_ENOMEM, "out of memory");
+	if (s->rowptr[0] != 0 || s->rowptr[s->k] != s->k * s->n)
+		rc = rec_error_set(err, REC_EFORMAT, "section 'BROW': row pointers run from "
+				   "%u to %u, not from 0 to %u", s->rowptr[0], s->rowptr[s->k],
+				   s->k * s->n);
+	for (uint32_t p = 0; p < s->k && rc == 0; p++) {
+		if (s->rowptr[p + 1] < s->rowptr[p])
+			rc = rec_error_set(err, REC_EFORMAT, "section 'BROW': row pointers "
+					   "go backwards at row %u", p);
+		for (uint32_t t = s->rowptr[p]; t < s->rowptr[p + 1] && rc == 0; t++) {
+			uint32_t q = s->col[t];
+
+			if (q >= s->k || q == p || (t > s->rowptr[p] && q <= s->col[t - 1]))
+				rc = rec_error_set(err, REC_EFORMAT, "section 'BCOL': column "
+						   "%u of row %u is out of range, out of order "
+						   "or on the diagonal", q, p);
+			else
+				count[q]++;
+		}
+	}
+	for (uint32_t q = 0; q < s->k && rc == 0; q++)
+		if (count[q] != s->n)
+			rc = rec_error_set(err, REC_EFORMAT, "section 'BCOL': column %u has %u "
+					   "weights, not %u", q, count[q], s->n);
+	free(count);
+	return rc;
+}
 
 /* What training leaves: the matrix, and the kept items' rows numbered
  * 0, 1, ... k - 1 in index order, on which scoring's scatter relies. */
@@ -44,7 +124,7 @@ static int ease_check(const struct rec_model *m, struct rec_error *err)
 	const struct ease *s = m->state;
 	uint32_t next = 0;
 
-	if (!s->b)
+	if (!s->n && !s->b)
 		return rec_error_set(err, REC_EFORMAT, "section 'BMAT' is missing: %u items "
 				     "need %.1f GB, more than this machine has", s->k,
 				     matrix_bytes(s->k) / 1e9);
@@ -59,7 +139,7 @@ static int ease_check(const struct rec_model *m, struct rec_error *err)
 	if (next != s->k)
 		return rec_error_set(err, REC_EFORMAT, "section 'KEEP': %u items kept, "
 				     "not %u", next, s->k);
-	return 0;
+	return s->n ? check_sparse(s, err) : 0;
 }
 
 static float entry_weight(const struct rec_model *m, uint64_t e)
@@ -82,23 +162,41 @@ static double matrix_bytes(uint32_t k)
 	return (double)k * k * sizeof(float);
 }
 
-/* A matrix that cannot fit in memory is not allocated, so that training
- * can refuse it with a useful message rather than "out of memory". */
+/* The k x k matrix that training works in, or NULL where it cannot fit
+ * in memory, so that training can refuse it with a useful message rather
+ * than "out of memory". */
+static float *dense_matrix(uint32_t k)
+{
+	if (matrix_bytes(k) > physical_memory())
+		return NULL;
+	return malloc(k ? matrix_bytes(k) : 1);
+}
+
+/* The arrays of B as the model file holds them: dense, or sparse when
+ * keep prunes it; training builds a sparse B in a dense matrix of its
+ * own. */
 static int ease_init(struct rec_model *m)
 {
 	struct ease *s = calloc(1, sizeof(*s));
-	uint32_t n = m->data.nitems, max = (uint32_t)m->hp[HP_MAX_ITEMS];
+	uint32_t n = m->data.nitems;
+	size_t nnz;
 
 	if (!s)
 		return REC_ENOMEM;
 	m->state = s;
-	s->k = max && max < n ? max : n;
+	s->k = kept_items(m);
+	s->n = kept_per_column(m, s->k);
 	if (!(s->pos = malloc((n ? n : 1) * sizeof(*s->pos))))
 		return REC_ENOMEM;
-	if (matrix_bytes(s->k) > physical_memory())
-		return 0;
-	s->b = malloc(s->k ? matrix_bytes(s->k) : 1);
-	return s->b ? 0 : REC_ENOMEM;
+	if (!s->n) {
+		s->b = dense_matrix(s->k);
+		return s->b || matrix_bytes(s->k) > physical_memory() ? 0 : REC_ENOMEM;
+	}
+	nnz = (size_t)s->k * s->n;
+	s->rowptr = malloc(((size_t)s->k + 1) * sizeof(*s->rowptr));
+	s->col = malloc(nnz * sizeof(*s->col));
+	s->w = malloc(nnz * sizeof(*s->w));
+	return s->rowptr && s->col && s->w ? 0 : REC_ENOMEM;
 }
 
 static int by_popularity(const void *a, const void *b, void *ctx)
@@ -231,15 +329,14 @@ out:
  * threads.  This costs about half the sum of the squared user lengths, far
  * below the users x items^2 / 2 of dense rank-k updates at the densities
  * of usage logs. */
-static void gram_upper(const struct rec_model *m, const struct ease *s,
-		       const struct sparse *x)
+static void gram_upper(const struct rec_model *m, uint32_t k, const struct sparse *x,
+		       float *g)
 {
-	uint32_t k = s->k;
 	float lambda = (float)m->hp[HP_LAMBDA];
 
 	#pragma omp parallel for schedule(dynamic, 8)
 	for (uint32_t p = 0; p < k; p++) {
-		float *row = s->b + (size_t)p * k;
+		float *row = g + (size_t)p * k;
 
 		memset(row, 0, k * sizeof(*row));
 		for (uint64_t a = x->cptr[p]; a < x->cptr[p + 1]; a++) {
@@ -286,26 +383,138 @@ static int scale_columns(float *a, uint32_t k)
 	return 0;
 }
 
+/* The n rows that column q of B keeps, ascending in rows[]: those of
+ * the largest partial correlations with item q, |P_pq| / sqrt(P_pp P_qq),
+ * in the order of |P_pq| / sqrt(P_pp) (ties to the lower row), from P in
+ * a.  mag and val are scratch of k and n floats. */
+static void choose_rows(const float *a, uint32_t k, uint32_t q, uint32_t n,
+			float *mag, float *val, uint32_t *rows)
+{
+	const float *pq = a + (size_t)q * k;	/* row q of P: P is symmetric */
+	uint32_t t = 0;
+
+	for (uint32_t p = 0; p < k; p++)
+		mag[p] = fabsf(pq[p]) / sqrtf(a[(size_t)p * k + p]);
+	mag[q] = -INFINITY;
+	rec_topn(mag, k, n, rows, val);
+	for (uint32_t j = 0; j < n; j++)
+		mag[rows[j]] = -1;
+	for (uint32_t p = 0; p < k; p++)
+		if (mag[p] == -1)
+			rows[t++] = p;
+}
+
+/* Column q's weights on its kept rows S: the ridge regression of item q's
+ * column of X on those of S alone, b = G_SS^-1 G_Sq, from the upper
+ * triangle of G in g; EASE's B is the same with S every other item.
+ * work holds n (n + 1) floats. */
+static int fit_column(const float *g, uint32_t k, uint32_t q, uint32_t n,
+		      const uint32_t *rows, float *work, float *w)
+{
+	float *gss = work, *rhs = work + (size_t)n * n;
+
+	for (uint32_t i = 0; i < n; i++) {
+		for (uint32_t j = i; j < n; j++)
+			gss[(size_t)i * n + j] = g[(size_t)rows[i] * k + rows[j]];
+		rhs[i] = rows[i] < q ? g[(size_t)rows[i] * k + q] : g[(size_t)q * k + rows[i]];
+	}
+	if (rec_cholesky_solve(gss, (int)n, rhs) != 0)
+		return REC_EINVAL;
+	memcpy(w, rhs, n * sizeof(*w));
+	return 0;
+}
+
+/* Lay out the columns' weights, n a column in rows[] and w[], by row,
+ * each row's columns ascending. */
+static void rows_from_columns(struct ease *s, const uint32_t *rows, const float *w)
+{
+	uint32_t k = s->k, *ptr = s->rowptr;
+	size_t nnz = (size_t)k * s->n;
+
+	memset(ptr, 0, ((size_t)k + 1) * sizeof(*ptr));
+	for (size_t t = 0; t < nnz; t++)
+		ptr[rows[t] + 1]++;
+	for (uint32_t p = 0; p < k; p++)
+		ptr[p + 1] += ptr[p];
+	/* ptr[p + 1] ends row p; filling from the last column down leaves it
+	 * where row p starts. */
+	for (size_t t = nnz; t-- > 0;) {
+		uint32_t at = --ptr[rows[t] + 1];
+
+		s->col[at] = (uint32_t)(t / s->n);
+		s->w[at] = w[t];
+	}
+	memmove(ptr, ptr + 1, (size_t)k * sizeof(*ptr));
+	ptr[k] = (uint32_t)nnz;
+}
+
+/* Each column's rows, chosen from P in a, n a column into rows[]. */
+static int choose_all(const float *a, uint32_t k, uint32_t n, uint32_t *rows)
+{
+	int rc = 0;
+
+	#pragma omp parallel
+	{
+		float *mag = malloc(((size_t)k + n) * sizeof(*mag));
+
+		if (!mag) {
+			#pragma omp atomic write
+			rc = REC_ENOMEM;
+		}
+		#pragma omp for schedule(dynamic, 16)
+		for (uint32_t q = 0; q < k; q++)
+			if (mag)
+				choose_rows(a, k, q, n, mag, mag + k, rows + (size_t)q * n);
+		free(mag);
+	}
+	return rc;
+}
+
+/* Each column's weights on its rows, from G in g, n a column into w[].
+ * The small solves run one BLAS thread each. */
+static int fit_all(const float *g, uint32_t k, uint32_t n, const uint32_t *rows, float *w)
+{
+	int rc = 0, blas = rec_blas_serial();
+
+	#pragma omp parallel
+	{
+		float *work = malloc(((size_t)n * n + n) * sizeof(*work));
+		int mine = work ? 0 : REC_ENOMEM;
+
+		#pragma omp for schedule(dynamic, 16)
+		for (uint32_t q = 0; q < k; q++)
+			if (mine == 0)
+				mine = fit_column(g, k, q, n, rows + (size_t)q * n, work,
+						  w + (size_t)q * n);
+		if (mine < 0) {
+			#pragma omp atomic write
+			rc = mine;
+		}
+		free(work);
+	}
+	rec_blas_restore(blas);
+	return rc;
+}
+
 /* Invert G in place.  Outside any parallel region BLAS may use every
  * thread that -j allows, as rec_threads left it. */
-static int invert(struct ease *s, struct rec_error *err)
+static int invert(float *a, uint32_t k, struct rec_error *err)
 {
 	int info;
 
-	if (s->k == 0)
+	if (k == 0)
 		return 0;
-	info = rec_cholesky(s->b, (int)s->k);
+	info = rec_cholesky(a, (int)k);
 	if (info == 0)
-		info = rec_cholesky_inverse(s->b, (int)s->k);
+		info = rec_cholesky_inverse(a, (int)k);
 	if (info > 0)
 		return rec_error_set(err, REC_EINVAL, "ease: X^T X + lambda I is not "
 				     "positive definite; raise lambda");
 	if (info < 0)
 		return rec_error_set(err, REC_ENOMEM, "ease: inversion failed (%d)",
 				     (int)info);
-	mirror_upper(s->b, s->k);
-	return scale_columns(s->b, s->k) < 0 ?
-		rec_error_set(err, REC_ENOMEM, "out of memory") : 0;
+	mirror_upper(a, k);
+	return 0;
 }
 
 static int refuse(const struct ease *s, struct rec_error *err)
@@ -318,27 +527,64 @@ static int refuse(const struct ease *s, struct rec_error *err)
 			     s->k, have / 1e9, floor(sqrt(have / 2 / sizeof(float))));
 }
 
+/* Sparse B: P in a chooses each column's rows; then G, built again in a,
+ * fits the weights on them. */
+static int fit_sparse(const struct rec_model *m, struct ease *s, const struct sparse *x,
+		      float *a, struct rec_error *err)
+{
+	size_t nnz = (size_t)s->k * s->n;
+	uint32_t *rows = malloc(nnz * sizeof(*rows));
+	float *w = malloc(nnz * sizeof(*w));
+	int rc = rows && w ? choose_all(a, s->k, s->n, rows) : REC_ENOMEM;
+
+	if (rc == 0) {
+		gram_upper(m, s->k, x, a);
+		rc = fit_all(a, s->k, s->n, rows, w);
+	}
+	if (rc == 0)
+		rows_from_columns(s, rows, w);
+	free(rows);
+	free(w);
+	if (rc == REC_EINVAL)
+		return rec_error_set(err, REC_EINVAL, "ease: a column's X^T X + lambda I "
+				     "is not positive definite; raise lambda");
+	return rc < 0 ? rec_error_set(err, REC_ENOMEM, "out of memory") : 0;
+}
+
 static int ease_train(struct rec_model *m, const struct rec_train_options *opt,
 		      struct rec_error *err)
 {
 	struct ease *s = m->state;
 	struct sparse x = { 0 };
-	double start = omp_get_wtime(), gram;
+	float *a = s->n ? dense_matrix(s->k) : s->b;
+	double start = omp_get_wtime(), gram, inverse = 0;
 	int rc;
 
-	if (!s->b)
-		return refuse(s, err);
+	if (!a) {
+		rc = matrix_bytes(s->k) > physical_memory() ? refuse(s, err) :
+		     rec_error_set(err, REC_ENOMEM, "out of memory");
+		goto out;
+	}
 	if (keep_items(m, s) < 0 || sparse_build(m, s, &x) < 0) {
 		rc = rec_error_set(err, REC_ENOMEM, "out of memory");
 		goto out;
 	}
-	gram_upper(m, s, &x);
+	gram_upper(m, s->k, &x, a);
 	gram = omp_get_wtime();
-	rc = invert(s, err);
+	if ((rc = invert(a, s->k, err)) < 0)
+		goto out;
+	inverse = omp_get_wtime();
+	if (s->n)
+		rc = fit_sparse(m, s, &x, a, err);
+	else if (scale_columns(a, s->k) < 0)
+		rc = rec_error_set(err, REC_ENOMEM, "out of memory");
 	if (opt->progress && rc == 0)
-		fprintf(stderr, "ease: %u items, lambda %g: gram %.3fs, inverse %.3fs\n",
-			s->k, m->hp[HP_LAMBDA], gram - start, omp_get_wtime() - gram);
+		fprintf(stderr, "ease: %u items, lambda %g: gram %.3fs, inverse %.3fs, "
+			"%u weights a column %.3fs\n", s->k, m->hp[HP_LAMBDA], gram - start,
+			inverse - gram, s->n ? s->n : s->k, omp_get_wtime() - inverse);
 out:
+	if (a != s->b)
+		free(a);
 	sparse_free(&x);
 	return rc;
 }
@@ -349,9 +595,17 @@ static unsigned ease_params(struct rec_model *m, struct rec_param *p)
 	unsigned n = 0;
 
 	p[n++] = (struct rec_param){ { 'K', 'E', 'E', 'P' }, NULL, s->pos, m->data.nitems };
-	if (s->b)
+	if (s->n) {
+		p[n++] = (struct rec_param){ { 'B', 'R', 'O', 'W' }, NULL, s->rowptr,
+					     (uint64_t)s->k + 1 };
+		p[n++] = (struct rec_param){ { 'B', 'C', 'O', 'L' }, NULL, s->col,
+					     (uint64_t)s->k * s->n };
+		p[n++] = (struct rec_param){ { 'B', 'W', 'G', 'T' }, s->w, NULL,
+					     (uint64_t)s->k * s->n };
+	} else if (s->b) {
 		p[n++] = (struct rec_param){ { 'B', 'M', 'A', 'T' }, s->b, NULL,
 					     (uint64_t)s->k * s->k };
+	}
 	return n;
 }
 
@@ -361,6 +615,38 @@ static void scatter(const struct rec_model *m, const struct ease *s, float *scor
 {
 	for (uint32_t i = m->data.nitems; i-- > 0;)
 		scores[i] = s->pos[i] == NONE ? -INFINITY : scores[s->pos[i]];
+}
+
+/* scores += x B_p., where B_p. is row p of B. */
+static void add_row(const struct ease *s, uint32_t p, float x, float *scores)
+{
+	if (!s->n) {
+		cblas_saxpy((int)s->k, x, s->b + (size_t)p * s->k, 1, scores, 1);
+		return;
+	}
+	for (uint32_t t = s->rowptr[p]; t < s->rowptr[p + 1]; t++)
+		scores[s->col[t]] += x * s->w[t];
+}
+
+/* B_pq, of a dense B or found in row p of a sparse one, where a weight
+ * left out is 0. */
+static float weight_at(const struct ease *s, uint32_t p, uint32_t q)
+{
+	uint32_t lo = 0, hi = 0;
+
+	if (!s->n)
+		return s->b[(size_t)p * s->k + q];
+	lo = s->rowptr[p];
+	hi = s->rowptr[p + 1];
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (s->col[mid] < q)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < s->rowptr[p + 1] && s->col[lo] == q ? s->w[lo] : 0;
 }
 
 static void ease_score_user(const struct rec_model *m, const struct rec_user *u,
@@ -373,9 +659,8 @@ static void ease_score_user(const struct rec_model *m, const struct rec_user *u,
 		uint32_t p = s->pos[u->items[j]];
 
 		if (p != NONE)
-			cblas_saxpy((int)s->k, rec_event_weight(m, u->values[j], u->times[j],
-								m->hp[HP_WEIGHTING] == 1),
-				    s->b + (size_t)p * s->k, 1, scores, 1);
+			add_row(s, p, rec_event_weight(m, u->values[j], u->times[j],
+						       m->hp[HP_WEIGHTING] == 1), scores);
 	}
 	if (s->k < m->data.nitems)
 		scatter(m, s, scores);
@@ -394,8 +679,7 @@ static int ease_explain(const struct rec_model *m, const struct rec_user *u,
 
 			contrib[(size_t)t * u->n + j] = p == NONE || q == NONE ? 0 :
 				rec_event_weight(m, u->values[j], u->times[j],
-						 m->hp[HP_WEIGHTING] == 1) *
-				s->b[(size_t)p * s->k + q];
+						 m->hp[HP_WEIGHTING] == 1) * weight_at(s, p, q);
 		}
 	return 0;
 }
@@ -422,7 +706,7 @@ static float ease_predict(const struct rec_model *m, int64_t user, int64_t item)
 		uint32_t p = s->pos[d->col[e]];
 
 		if (p != NONE)
-			v += entry_weight(m, e) * s->b[(size_t)p * s->k + s->pos[item]];
+			v += entry_weight(m, e) * weight_at(s, p, s->pos[item]);
 	}
 	return v;
 }
@@ -435,6 +719,9 @@ static void ease_release(struct rec_model *m)
 		return;
 	free(s->pos);
 	free(s->b);
+	free(s->rowptr);
+	free(s->col);
+	free(s->w);
 	free(s);
 	m->state = NULL;
 }
@@ -453,5 +740,6 @@ const struct rec_algo rec_algo_ease = {
 	.score_user = ease_score_user,
 	.release = ease_release,
 	.check = ease_check,
+	.check_hparams = ease_check_hparams,
 	.explain = ease_explain,
 };

@@ -1269,6 +1269,7 @@ const struct rec_algo rec_algo_ials = {
 	.user_rows = ials_user_rows,
 	.fold_in = ials_fold_in,
 	.score_user = ials_score_user,
+	.ranks_without_values = 1,
 	.update = ials_update,
 	.explain = ials_explain,
 	.item_vectors = ials_item_vectors,

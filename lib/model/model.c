@@ -413,6 +413,20 @@ static int in_section(struct rec_error *err, const char *tag)
 	return rec_error_set(err, REC_EFORMAT, "section '%.4s': %s", tag, text);
 }
 
+/* A new model of the family named in a file: a parameter that the file
+ * may predate takes the value that its absence implies. */
+static int model_from_file(struct rec_model **m, const struct rec_algo *algo,
+			   struct rec_error *err)
+{
+	if (!(*m = rec_model_new(algo)))
+		return rec_error_set(err, REC_ENOMEM, "out of memory");
+	for (unsigned i = 0; i < algo->nhparams; i++)
+		if (algo->hparams[i].unsaved &&
+		    rec_model_set(*m, algo->hparams[i].name, algo->hparams[i].unsaved, err) < 0)
+			return REC_EFORMAT;
+	return 0;
+}
+
 /* Apply one "name=value" line of the ALGO section. */
 static int apply_setting(struct rec_model **m, char *line, struct rec_error *err)
 {
@@ -432,7 +446,7 @@ static int apply_setting(struct rec_model **m, char *line, struct rec_error *err
 		if (!algo)
 			return rec_error_set(err, REC_EFORMAT, "unknown algorithm %s",
 					     rec_quoted(value, q));
-		return (*m = rec_model_new(algo)) ? 0 : rec_error_set(err, REC_ENOMEM, "out of memory");
+		return model_from_file(m, algo, err);
 	}
 	if (!*m)
 		return rec_error_set(err, REC_EFORMAT, "settings before the algorithm");
@@ -537,7 +551,7 @@ static int read_popularity(struct rec_reader *r, const struct rec_section *s,
 	return check_finite(s->tag, m->popularity, m->data.nitems, err);
 }
 
-static int load_sections(struct rec_reader *r, struct rec_model **m,
+static int load_sections(struct rec_reader *r, struct rec_model **m, int ranking,
 			 struct rec_error *err)
 {
 	struct rec_param p[REC_MAX_PARAMS];
@@ -549,6 +563,8 @@ static int load_sections(struct rec_reader *r, struct rec_model **m,
 		if (memcmp(s->tag, algo_tag, 4) == 0 && !*m) {
 			if ((rc = read_algo(r, s, m, err)) < 0)
 				return rc;
+			if (ranking && (*m)->algo->ranks_without_values)
+				seen |= REC_DATASET_UNREAD;
 			continue;
 		}
 		if (!*m)
@@ -576,7 +592,8 @@ static int load_sections(struct rec_reader *r, struct rec_model **m,
 	return started ? 0 : rec_error_set(err, REC_EFORMAT, "the model has no parameters");
 }
 
-int rec_model_load(struct rec_model **out, const char *path, struct rec_error *err)
+static int load(struct rec_model **out, const char *path, int ranking,
+		struct rec_error *err)
 {
 	struct rec_reader *r;
 	struct rec_model *m = NULL;
@@ -585,7 +602,7 @@ int rec_model_load(struct rec_model **out, const char *path, struct rec_error *e
 	*out = NULL;
 	if ((rc = rec_reader_open(&r, path, REC_MODEL_MAGIC, REC_MODEL_MAJOR, NULL, err)) < 0)
 		return rc;
-	rc = load_sections(r, &m, err);
+	rc = load_sections(r, &m, ranking, err);
 	if (rc < 0) {
 		if (rec_reader_error(r, NULL) < 0)
 			rec_reader_error(r, err);
@@ -600,4 +617,14 @@ int rec_model_load(struct rec_model **out, const char *path, struct rec_error *e
 	}
 	*out = m;
 	return 0;
+}
+
+int rec_model_load(struct rec_model **out, const char *path, struct rec_error *err)
+{
+	return load(out, path, 0, err);
+}
+
+int rec_model_load_ranking(struct rec_model **out, const char *path, struct rec_error *err)
+{
+	return load(out, path, 1, err);
 }

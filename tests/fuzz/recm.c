@@ -1,5 +1,6 @@
 /* recm.c - fuzz target: the model reader of every family, and a loaded
- * model's scoring, ranking, prediction and fold-in.
+ * model's scoring, ranking, prediction and fold-in; then the reader that
+ * loads only to rank, and ranking.
  *
  * The input is a .recm file as rec_model_save makes it, uncompressed and
  * without its trailing CRC-32, which the target appends.  The seeds hold
@@ -96,6 +97,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			stream(m, scores);
 			free(scores);
 		}
+		rec_model_free(m);
+	}
+	/* Loaded only to rank, a model keeps no training values or times. */
+	if (rec_model_load_ranking(&m, f.path, &err) == 0) {
+		if ((scores = malloc(((size_t)m->data.nitems + 1) * sizeof(*scores))))
+			score_and_rank(m, scores);
+		free(scores);
 		rec_model_free(m);
 	}
 	fuzz_file_close(&f);

@@ -56,3 +56,6 @@ for algo in $("$bin/rec-train" --help | sed -n '/^Algorithms/,$p' | awk '/^  [a-
 done
 "$bin/rec-train" -q -j 1 -a mf -k 2 --half-life 10s -o "$tmp/mf-rated.recm" "$fixtures/events.csv"
 unframe "$tmp/mf-rated.recm" "$out/recm/mf-rated"
+# ease with a sparse B, whose few items a default keep leaves dense
+"$bin/rec-train" -q -j 1 -a ease -p keep=2 -o "$tmp/ease-sparse.recm" "$fixtures/stream-train.csv"
+unframe "$tmp/ease-sparse.recm" "$out/recm/ease-sparse"
