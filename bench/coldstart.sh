@@ -21,6 +21,8 @@
 SEEDS=${COLD_SEEDS:-1 2 3}
 ALGORITHMS=$(algorithms content hybrid ials pop)
 BASELINE=$ROOT/bench/coldstart-baseline.py
+# Debian's python3 with its numpy (python3-numpy), whatever else PATH has
+PYTHON=${PYTHON:-/usr/bin/python3}
 ML=$DATA/movielens-100k
 LS=$DATA/movielens-latest-small
 
@@ -45,7 +47,7 @@ features_100k() {
 # quoted title or tag may hold commas).
 features_latest() {
 	{
-		echo "item,feature"
+		echo "movieId,feature"
 		awk 'NR > 1 { sub(/\r$/, ""); id = $0; sub(/,.*/, "", id); g = $0; sub(/.*,/, "", g)
 			n = split(g, gs, "|")
 			for (j = 1; j <= n; j++) if (gs[j] !~ /^\(/) print id ",genre=" gs[j]
@@ -88,8 +90,8 @@ cold_items() {
 			set -- "$@" "$v"
 		done
 		base=-
-		if have python3 && python3 -c 'import numpy' 2>/dev/null; then
-			base=$(python3 "$BASELINE" "$TMP/tr.csv" "$TMP/te.csv" \
+		if "$PYTHON" -c 'import numpy' 2>/dev/null; then
+			base=$("$PYTHON" "$BASELINE" "$TMP/tr.csv" "$TMP/te.csv" \
 				"$TMP/items.csv" "$TMP/cold-items" "$seed") || base=-
 		fi
 		row "$seed" "$@" "$base" "$(ratio "${ndcg_hybrid:--}" "$base")" \
@@ -122,7 +124,7 @@ cold_users() {
 # add_items: rec-train --init of 1,000 new items on latest-small.
 add_items() {
 	section "Adding 1,000 items by their attributes, latest-small (wall s)"
-	awk -F, 'NR == 1 { print; next } { n[$1] = n[$1] "," $2 } END {
+	awk -F, 'NR == 1 { print "item,feature"; next } { n[$1] = n[$1] "," $2 } END {
 		k = 0; for (i in n) ids[k++] = i
 		for (j = 0; j < 1000; j++) { m = split(substr(n[ids[j % k]], 2), f, ",")
 			for (x = 1; x <= m; x++) print "new" j "," f[x] } }' \
@@ -138,9 +140,10 @@ if need "$ML/u.data" "$ML/u.item" "$ML/u.user"; then
 	features_100k > "$TMP/all-features.csv"
 	common "$TMP/all-features.csv" > "$TMP/items.csv"
 	users_100k > "$TMP/users.csv"
-	rec-pivot -q --implicit 0 --no-header -d tab -r 3 -t 4 -o "$TMP/all.recd" \
-		--item-features "$TMP/items.csv" --user-features "$TMP/users.csv" \
-		"$ML/u.data" && cold_items "MovieLens 100K" && cold_users
+	awk 'BEGIN { print "user,item,rating,time" } { print $1 "," $2 "," $3 "," $4 }' \
+		"$ML/u.data" > "$TMP/events.csv"
+	rec-pivot -q --implicit 0 -o "$TMP/all.recd" --item-features "$TMP/items.csv" \
+		--user-features "$TMP/users.csv" "$TMP/events.csv" && cold_items "MovieLens 100K" && cold_users
 fi
 if need "$LS/ratings.csv" "$LS/movies.csv" "$LS/tags.csv"; then
 	features_latest > "$TMP/all-features.csv"
