@@ -13,7 +13,7 @@ import sys
 
 import numpy as np
 
-FACTORS, EPOCHS, REG, ALPHA, RIDGE = 32, 15, 0.1, 10.0, 1.0
+FACTORS, EPOCHS, REG, ALPHA, RIDGE = 32, 15, 0.01, 1.0, 1.0
 
 
 def events(path):

@@ -700,8 +700,17 @@ static void draw_rows(float *a, size_t from, size_t to, uint32_t k, double sd,
 
 /* --- items known by their attributes alone --- */
 
-/* The ridge of the map from attributes to item vectors. */
-#define MAP_RIDGE 1.0f
+/* The ridge of the map from attributes to item vectors: on MovieLens
+ * 100K and latest-small, 1 gave cold items' NDCG@10 0.22 and 0.25, 30
+ * gave 0.28 and 0.29 (with map_weight). */
+#define MAP_RIDGE 30.0f
+
+/* An item's weight in the map's fit: the vector of an item of few events
+ * says little about what its attributes are worth. */
+static float map_weight(const struct rec_model *m, uint32_t i)
+{
+	return logf(1 + m->popularity[i]);
+}
 
 /* Entry j of item i's attributes, the last (j == the row's length) a
  * constant 1 in column nf, the map's intercept. */
@@ -722,7 +731,8 @@ static uint64_t attributes_of(const struct rec_features *f, uint32_t i)
 
 /* The map w[c][j] (column-major, nf + 1 rows: nf attributes and the
  * intercept) by ridge regression of the vectors of the items with events
- * on their attributes: (X^T X + ridge I) W = X^T Q. */
+ * on their attributes, each item weighted (D): (X^T D X + ridge I) W =
+ * X^T D Q. */
 static int fit_map(const struct rec_model *m, const uint8_t *warm, uint32_t nf, float *w)
 {
 	const struct ials *s = m->state;
@@ -739,10 +749,10 @@ static int fit_map(const struct rec_model *m, const uint8_t *warm, uint32_t nf, 
 			attribute(f, i, x, nf, &c1, &v1);
 			for (uint64_t y = 0; y < attributes_of(f, i); y++) {
 				attribute(f, i, y, nf, &c2, &v2);
-				a[(size_t)c1 * n + c2] += v1 * v2;
+				a[(size_t)c1 * n + c2] += map_weight(m, i) * v1 * v2;
 			}
 			for (int j = 0; j < k; j++)
-				w[(size_t)j * n + c1] += v1 * s->q[(size_t)i * k + j];
+				w[(size_t)j * n + c1] += map_weight(m, i) * v1 * s->q[(size_t)i * k + j];
 		}
 	for (int c = 0; c < n; c++)
 		a[(size_t)c * n + c] += MAP_RIDGE;
