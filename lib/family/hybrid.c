@@ -561,12 +561,73 @@ static const struct rec_pairs_family hybrid_family = {
 	"hybrid", setup, trainer_release, init_rows
 };
 
+/* The ridge of the map from attributes to composed item rows. */
+#define MAP_RIDGE 30.0f
+
+/* The composed vector and bias (k + 1 floats) that the map w gives item i
+ * from its attributes, into v; then the own row and bias that make them
+ * so.  part is k scratch floats. */
+static void place_item(struct rec_model *m, uint32_t i, const float *w, float *v,
+		       float *part)
+{
+	struct hybrid *h = m->state;
+	float *own = h->w.q + (size_t)i * h->k, bias;
+
+	rec_attribute_map_apply(m->data.item_features, i, w, h->k + 1, v);
+	memset(own, 0, h->k * sizeof(*own));
+	h->w.b[i] = 0;
+	bias = item_vector(m, i, part);
+	for (uint32_t c = 0; c < h->k; c++)
+		own[c] = v[c] - part[c];
+	h->w.b[i] = v[h->k] - bias;
+}
+
+/* The items from old on without events but with attributes get the
+ * composed rows that a ridge map from attributes to the composed rows of
+ * the items with events gives them (Gantner et al., ICDM 2010), each item
+ * weighted in the fit by the log of its events: on MovieLens 100K and
+ * latest-small this ranked cold items better than the sum of their
+ * attributes' vectors.  Their own rows take the difference. */
+static int place_cold_items(struct rec_model *m, uint32_t old)
+{
+	struct hybrid *h = m->state;
+	const struct rec_dataset *d = &m->data;
+	size_t width = (size_t)h->k + 1;
+	float *y = malloc(((size_t)d->nitems * width + 1) * sizeof(*y));
+	float *weight = calloc((size_t)d->nitems + 1, sizeof(*weight));
+	float *w = malloc(((size_t)h->nif + 1) * width * sizeof(*w));
+	float *v = malloc((width + h->k) * sizeof(*v));
+	int rc = REC_ENOMEM;
+
+	if (y && weight && w && v) {
+		for (uint32_t i = 0; i < d->nitems; i++) {
+			weight[i] = logf(1 + m->popularity[i]);
+			if (weight[i] > 0)
+				y[i * width + h->k] = item_vector(m, i, y + i * width);
+		}
+		rc = rec_attribute_map_fit(d->item_features, d->nitems, weight, y,
+					   (uint32_t)width, MAP_RIDGE, w);
+	}
+	for (uint32_t i = old; rc == 0 && i < d->nitems; i++)
+		if (weight[i] == 0 && row_scale(d->item_features, i) > 0)
+			place_item(m, i, w, v, v + width);
+	free(y);
+	free(weight);
+	free(w);
+	free(v);
+	return rc;
+}
+
 static int hybrid_train(struct rec_model *m, const struct rec_train_options *opt,
 			struct rec_error *err)
 {
+	struct hybrid *h = m->state;
 	struct trainer t;
+	int rc = rec_pairs_train(m, &hybrid_family, &t, NULL, opt, err);
 
-	return rec_pairs_train(m, &hybrid_family, &t, NULL, opt, err);
+	if (rc == 0 && h->nif && place_cold_items(m, 0) < 0)
+		return rec_error_set(err, REC_ENOMEM, "out of memory");
+	return rc;
 }
 
 int rec_hybrid_step(struct rec_model *m, uint32_t user, uint32_t item, uint32_t negative,
@@ -587,10 +648,11 @@ int rec_hybrid_step(struct rec_model *m, uint32_t user, uint32_t item, uint32_t 
 	return rc;
 }
 
-/* Grow the own rows for new users and items, which start at zero and so
- * score by their attributes alone; then, as bpr does, passes of plain SGD
- * over the touched users' events moving their own vectors and the new
- * items', the old items and every attribute fixed. */
+/* Grow the own rows for new users and items, which start at zero; then,
+ * as bpr does, passes of plain SGD over the touched users' events moving
+ * their own vectors and the new items', the old items and every attribute
+ * fixed.  The new items still without events are then placed by the
+ * attribute map. */
 static int hybrid_update(struct rec_model *m, uint32_t old_users, uint32_t old_items,
 			 const uint8_t *touched, const struct rec_train_options *opt,
 			 struct rec_error *err)
@@ -600,12 +662,16 @@ static int hybrid_update(struct rec_model *m, uint32_t old_users, uint32_t old_i
 	struct rec_pairs_since since = { old_users, old_items, touched };
 	struct trainer t;
 	size_t k = h->k;
+	int rc;
 
 	if (rec_grow_floats(&h->w.p, old_users * k, ds->nusers * k) < 0 ||
 	    rec_grow_floats(&h->w.q, old_items * k, ds->nitems * k) < 0 ||
 	    rec_grow_floats(&h->w.b, old_items, ds->nitems) < 0)
 		return rec_error_set(err, REC_ENOMEM, "out of memory");
-	return rec_pairs_train(m, &hybrid_family, &t, &since, opt, err);
+	rc = rec_pairs_train(m, &hybrid_family, &t, &since, opt, err);
+	if (rc == 0 && h->nif && place_cold_items(m, old_items) < 0)
+		return rec_error_set(err, REC_ENOMEM, "out of memory");
+	return rc;
 }
 
 /* --- fold-in --- */
