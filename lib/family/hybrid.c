@@ -561,8 +561,8 @@ static const struct rec_pairs_family hybrid_family = {
 	"hybrid", setup, trainer_release, init_rows
 };
 
-/* The ridge of the map from attributes to composed item rows. */
-#define MAP_RIDGE 30.0f
+/* The ridge of the map from attributes to composed item rows, as ials's. */
+#define MAP_RIDGE 100.0f
 
 /* The composed vector and bias (k + 1 floats) that the map w gives item i
  * from its attributes, into v; then the own row and bias that make them

@@ -702,9 +702,10 @@ static void draw_rows(float *a, size_t from, size_t to, uint32_t k, double sd,
 /* --- items known by their attributes alone --- */
 
 /* The ridge of the map from attributes to item vectors: on MovieLens
- * 100K and latest-small, 1 gave cold items' NDCG@10 0.22 and 0.25, 30
- * gave 0.28 and 0.29 (with the weights of place_cold_items). */
-#define MAP_RIDGE 30.0f
+ * 100K and latest-small (bench/coldstart.sh, seed 1), 1 gave cold items'
+ * NDCG@10 0.22 and 0.25, 100 gave 0.29 and 0.29 (with the weights of
+ * place_cold_items). */
+#define MAP_RIDGE 100.0f
 
 /* With item attributes and attributes=1, each item without events gets
  * the vector that the map fitted on the others gives from its attributes
