@@ -123,7 +123,7 @@ sides() {
 @test "ials: an item with attributes and no events is recommended by them" {
 	sides
 	rec-pivot -o d.recd --item-features items.csv events.csv
-	rec-train -a ials -p factors=4 -o m.recm d.recd
+	rec-train -a ials -p factors=4 -p map_reg=1 -o m.recm d.recd
 	run -0 rec-recommend -m m.recm -n 1
 	assert_line --regexp '^uA1,a5,1,'
 	assert_line --regexp '^uB1,b5,1,'
@@ -137,7 +137,7 @@ sides() {
 	sides
 	grep -v '^[ab]5,' items.csv > old-items.csv
 	rec-pivot -o d.recd --item-features old-items.csv events.csv
-	rec-train -a ials -p factors=4 -o old.recm d.recd
+	rec-train -a ials -p factors=4 -p map_reg=1 -o old.recm d.recd
 	rec-train --init old.recm --item-features items.csv -o new.recm
 	run -0 rec-recommend -m new.recm -n 1
 	assert_line --regexp '^uA1,a5,1,'

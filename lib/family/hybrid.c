@@ -38,7 +38,7 @@
 
 enum {
 	HP_FACTORS, HP_EPOCHS, HP_LR, HP_REG, HP_REG_BIAS, HP_INIT, HP_LOSS,
-	HP_NEGATIVES, HP_MAX_SAMPLED, HP_PATIENCE, HP_COLD_REG, NHP
+	HP_NEGATIVES, HP_MAX_SAMPLED, HP_PATIENCE, HP_COLD_REG, HP_MAP_REG, NHP
 };
 
 enum { LOSS_BPR, LOSS_WARP };
@@ -56,6 +56,7 @@ static const struct rec_hparam hybrid_hparams[NHP] = {
 	[HP_MAX_SAMPLED] = { "max_sampled", 100, 1, 100000, 1, NULL },
 	[HP_PATIENCE] = { "patience", 5, 1, 100000, 1, NULL },
 	[HP_COLD_REG] = { "cold_reg", 100, 1e-6, 1e9, 0, NULL },
+	[HP_MAP_REG] = { "map_reg", 100, 1e-6, 1e9, 0, NULL },
 };
 
 /* Draws of an unseen item with events before giving up, for loss=bpr. */
@@ -561,9 +562,6 @@ static const struct rec_pairs_family hybrid_family = {
 	"hybrid", setup, trainer_release, init_rows
 };
 
-/* The ridge of the map from attributes to composed item rows, as ials's. */
-#define MAP_RIDGE 100.0f
-
 /* The composed vector and bias (k + 1 floats) that the map w gives item i
  * from its attributes, into v; then the own row and bias that make them
  * so.  part is k scratch floats. */
@@ -606,7 +604,7 @@ static int place_cold_items(struct rec_model *m, uint32_t old)
 				y[i * width + h->k] = item_vector(m, i, y + i * width);
 		}
 		rc = rec_attribute_map_fit(d->item_features, d->nitems, weight, y,
-					   (uint32_t)width, MAP_RIDGE, w);
+					   (uint32_t)width, (float)m->hp[HP_MAP_REG], w);
 	}
 	for (uint32_t i = old; rc == 0 && i < d->nitems; i++)
 		if (weight[i] == 0 && row_scale(d->item_features, i) > 0)

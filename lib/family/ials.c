@@ -44,7 +44,7 @@
 
 enum {
 	HP_FACTORS, HP_EPOCHS, HP_REG, HP_REG_EXP, HP_UNOBSERVED, HP_ALPHA, HP_CG_STEPS,
-	HP_INIT, HP_PATIENCE, HP_ATTRIBUTES, NHP
+	HP_INIT, HP_PATIENCE, HP_ATTRIBUTES, HP_MAP_REG, NHP
 };
 
 static const struct rec_hparam ials_hparams[NHP] = {
@@ -58,6 +58,7 @@ static const struct rec_hparam ials_hparams[NHP] = {
 	[HP_INIT] = { "init", 0.1, 0, 10, 0, NULL },
 	[HP_PATIENCE] = { "patience", 3, 1, 100000, 1, NULL },
 	[HP_ATTRIBUTES] = { "attributes", 1, 0, 1, 1, NULL },
+	[HP_MAP_REG] = { "map_reg", 100, 1e-6, 1e9, 0, NULL },
 };
 
 /* Entries gathered at a time into one rank update of a row's system. */
@@ -701,17 +702,14 @@ static void draw_rows(float *a, size_t from, size_t to, uint32_t k, double sd,
 
 /* --- items known by their attributes alone --- */
 
-/* The ridge of the map from attributes to item vectors: on MovieLens
- * 100K and latest-small (bench/coldstart.sh, seed 1), 1 gave cold items'
- * NDCG@10 0.22 and 0.25, 100 gave 0.29 and 0.29 (with the weights of
- * place_cold_items). */
-#define MAP_RIDGE 100.0f
-
 /* With item attributes and attributes=1, each item without events gets
  * the vector that the map fitted on the others gives from its attributes
  * (Gantner et al., ICDM 2010), and the Gram matrix is brought up to date.
  * An item weighs the log of its events in the fit: the vector of an item
- * of few events says little about what its attributes are worth. */
+ * of few events says little about what its attributes are worth.  On
+ * MovieLens 100K and latest-small (bench/coldstart.sh, seed 1), the
+ * ridge map_reg 1 gave cold items NDCG@10 0.22 and 0.25, 100 gave 0.29
+ * and 0.29. */
 static int place_cold_items(struct rec_model *m)
 {
 	struct ials *s = m->state;
@@ -727,7 +725,8 @@ static int place_cold_items(struct rec_model *m)
 	if (weight && w) {
 		for (uint32_t i = 0; i < d->nitems; i++)
 			weight[i] = logf(1 + m->popularity[i]);
-		rc = rec_attribute_map_fit(f, d->nitems, weight, s->q, s->k, MAP_RIDGE, w);
+		rc = rec_attribute_map_fit(f, d->nitems, weight, s->q, s->k,
+					   (float)m->hp[HP_MAP_REG], w);
 	}
 	for (uint32_t i = 0; rc == 0 && i < d->nitems; i++)
 		if (weight[i] == 0)
