@@ -708,7 +708,7 @@ static void draw_rows(float *a, size_t from, size_t to, uint32_t k, double sd,
  * An item weighs the log of its events in the fit: the vector of an item
  * of few events says little about what its attributes are worth.  On
  * MovieLens 100K and latest-small (bench/coldstart.sh, seed 1), the
- * ridge map_reg 1 gave cold items NDCG@10 0.22 and 0.25, 100 gave 0.29
+ * ridge map_reg 1 gave cold items NDCG@10 0.20 and 0.24, 100 gave 0.29
  * and 0.29. */
 static int place_cold_items(struct rec_model *m)
 {
