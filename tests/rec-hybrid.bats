@@ -70,6 +70,23 @@ items() {
 	assert_equal "$(cut -d, -f1-3 <<<"$got")" "$(cut -d, -f1-3 <<<"$output")"
 }
 
+# u1 (side A) saw x, u2 (B) saw y.  Centred, their attributes are
+# (1/2, -1/2) and (-1/2, 1/2); for u9 (A), z = (X^T X + I)^-1 (1/2, -1/2)
+# = (1/4, -1/4), so x scores its mean 1/2 plus u1's weight 1/4, and y
+# 1/2 - 1/4.  A large cold_reg leaves the mean.
+@test "hybrid: a user without events scores by the regression on attributes, by hand" {
+	printf 'user,item\nu1,x\nu2,y\n' > two.csv
+	printf 'user,side\nu1,A\nu2,B\nu9,A\n' > two-users.csv
+	rec-pivot -o two.recd --user-features two-users.csv two.csv
+	rec-train -a hybrid -k 2 -e 1 -p cold_reg=1 -o m.recm two.recd
+	run -0 rec-recommend -m m.recm -n 2 --users <(echo u9)
+	assert_line 'u9,x,1,0.75'
+	assert_line 'u9,y,2,0.25'
+	rec-train -a hybrid -k 2 -e 1 -p cold_reg=1e9 -o m.recm two.recd
+	run -0 rec-recommend -m m.recm -n 2 --users <(echo u9)
+	assert_line --regexp '^u9,[xy],1,0\.5$'
+}
+
 @test "content: a user with attributes and no events gets the popularity" {
 	rec-train -a content -o m.recm d.recd
 	rec-train -a pop -o pop.recm d.recd
