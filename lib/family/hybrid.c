@@ -163,13 +163,11 @@ static float row_scale(const struct rec_features *f, uint32_t r)
 	return sum > 0 ? (float)(1 / sum) : 0;
 }
 
-/* v = own[0..k) plus the weighted vectors (rows of vecs) of the attributes
- * of row r of f.  Returns the row's weight. */
-static float compose(const struct rec_features *f, uint32_t r, const float *own,
-		     const float *vecs, uint32_t k, float *v)
+/* v = own[0..k) plus the vectors (rows of vecs) of the attributes of row
+ * r of f, each weighted by its value times s, the row's weight. */
+static void compose_with(const struct rec_features *f, uint32_t r, float s, const float *own,
+			 const float *vecs, uint32_t k, float *v)
 {
-	float s = row_scale(f, r);
-
 	memcpy(v, own, k * sizeof(*v));
 	for (uint64_t e = s > 0 ? f->ptr[r] : 0; s > 0 && e < f->ptr[r + 1]; e++) {
 		const float *x = vecs + (size_t)f->col[e] * k;
@@ -179,6 +177,15 @@ static float compose(const struct rec_features *f, uint32_t r, const float *own,
 		for (uint32_t c = 0; c < k; c++)
 			v[c] += a * x[c];
 	}
+}
+
+/* The same with the row's weight worked out, and returned. */
+static float compose(const struct rec_features *f, uint32_t r, const float *own,
+		     const float *vecs, uint32_t k, float *v)
+{
+	float s = row_scale(f, r);
+
+	compose_with(f, r, s, own, vecs, k, v);
 	return s;
 }
 
@@ -189,16 +196,37 @@ static float user_vector(const struct rec_model *m, uint32_t u, float *v)
 	return compose(m->data.user_features, u, h->w.p + (size_t)u * h->k, h->w.pf, h->k, v);
 }
 
-/* Item i's composed vector into v; returns its composed bias. */
-static float item_vector(const struct rec_model *m, uint32_t i, float *v)
+/* Item i's composed vector into v, for the row weight s; returns its
+ * composed bias. */
+static float item_vector_with(const struct rec_model *m, uint32_t i, float s, float *v)
 {
 	const struct hybrid *h = m->state;
 	const struct rec_features *f = m->data.item_features;
-	float s = compose(f, i, h->w.q + (size_t)i * h->k, h->w.qf, h->k, v), b = h->w.b[i];
+	float b = h->w.b[i];
 
+	compose_with(f, i, s, h->w.q + (size_t)i * h->k, h->w.qf, h->k, v);
 	for (uint64_t e = s > 0 ? f->ptr[i] : 0; s > 0 && e < f->ptr[i + 1]; e++)
 		b += s * f->val[e] * h->w.bf[f->col[e]];
 	return b;
+}
+
+static float item_vector(const struct rec_model *m, uint32_t i, float *v)
+{
+	return item_vector_with(m, i, row_scale(m->data.item_features, i), v);
+}
+
+/* Item i's score for the composed user vector pu, for the row weight s,
+ * without composing the item's vector. */
+static float item_score(const struct rec_model *m, uint32_t i, float s, const float *pu)
+{
+	const struct hybrid *h = m->state;
+	const struct rec_features *f = m->data.item_features;
+	float sum = h->w.b[i] + rec_dot(pu, h->w.q + (size_t)i * h->k, h->k);
+
+	for (uint64_t e = s > 0 ? f->ptr[i] : 0; s > 0 && e < f->ptr[i + 1]; e++)
+		sum += s * f->val[e] * (h->w.bf[f->col[e]] +
+					rec_dot(pu, h->w.qf + (size_t)f->col[e] * h->k, h->k));
+	return sum;
 }
 
 /* The attribute part of item i's score, from t[f] = bf[f] + qf[f] . pu. */
@@ -326,11 +354,29 @@ struct trainer {
 	uint32_t negatives, max_sampled;
 	uint32_t fixed_items;	/* items below this keep their parameters */
 	int fixed_attributes;	/* and the attributes keep theirs */
+	float *uscale, *iscale;	/* each row's row_scale, or NULL */
+	float *composed;	/* with attributes, the items' composed rows (k
+				 * floats, then the bias) as the epoch began */
 };
 
-/* A thread's scratch: the composed pu, qi, qj, their gradients, and a
- * weighted gradient. */
-#define SCRATCH 7
+/* Row r's weight of its attributes, as row_scale, from the trainer's
+ * copy when it has one: training asks for it at every step. */
+static float scale_of(const float *copy, const struct rec_features *f, uint32_t r)
+{
+	return copy ? copy[r] : row_scale(f, r);
+}
+
+static float *scales(const struct rec_features *f, uint32_t n)
+{
+	float *s = malloc(((size_t)n + 1) * sizeof(*s));
+
+	for (uint32_t r = 0; s && r < n; r++)
+		s[r] = row_scale(f, r);
+	return s;
+}
+
+/* A thread's scratch: the composed pu, qi, qj and their gradients. */
+#define SCRATCH 6
 
 /* An item j drawn for positive i of user u (vector pu, row seen[0..ns)):
  * a uniform draw among items with events that u has not seen.  NONE when
@@ -349,6 +395,17 @@ static uint32_t draw(const struct trainer *t, const uint32_t *seen, uint32_t ns,
 	return NONE;
 }
 
+/* Item j's score for pu by the composed rows of the epoch's start: good
+ * enough to choose among the draws, and one product where composing the
+ * item takes one for each of its attributes. */
+static float composed_score(const struct trainer *t, uint32_t j, const float *pu)
+{
+	uint32_t k = t->h->k;
+	const float *row = t->composed + (size_t)j * (k + 1);
+
+	return row[k] + rec_dot(pu, row, k);
+}
+
 /* The negative for the pair (pu, s_ui) and the weight of the step on it
  * in *weight (the loss's slope at it is folded in by the caller); its
  * composed vector in qj and score in *sj.  NONE if there is none. */
@@ -357,59 +414,56 @@ static uint32_t negative(const struct trainer *t, const float *pu, float si,
 			 float *sj, float *weight)
 {
 	const struct rec_model *m = t->m;
-	uint32_t k = t->h->k, best = NONE, tries = t->loss == LOSS_WARP ? t->max_sampled :
-			t->negatives;
+	const struct rec_features *f = m->data.item_features;
+	uint32_t best = NONE, tries = t->loss == LOSS_WARP ? t->max_sampled : t->negatives;
 	float top = -INFINITY;
 
+	*weight = 1;
 	for (uint32_t d = 1; d <= tries; d++) {
 		uint32_t j = draw(t, seen, ns, rng);
 		float v;
 
 		if (j == NONE)
 			break;
-		v = item_vector(m, j, qj) + rec_dot(pu, qj, k);
+		v = t->composed ? composed_score(t, j, pu) :
+		    item_score(m, j, scale_of(t->iscale, f, j), pu);
 		if (t->loss == LOSS_WARP && v > si - 1) {
-			*sj = v;
 			*weight = logf(fmaxf(1, floorf((float)(m->data.nitems - 1) / (float)d)));
-			return j;
+			best = j;
+			break;
 		}
 		if (t->loss == LOSS_BPR && (best == NONE || v > top)) {
 			best = j;
 			top = v;
 		}
 	}
-	if (best != NONE) {
-		*sj = item_vector(m, best, qj) + rec_dot(pu, qj, k);
-		*weight = 1;
-	}
+	if (best != NONE)
+		*sj = item_vector_with(m, best, scale_of(t->iscale, f, best), qj) +
+		      rec_dot(pu, qj, t->h->k);
 	return best;
 }
 
 /* Step a composed row down the gradient g: its own row own (AdaGrad sum
  * *own_acc) unless own is NULL, and each attribute of row r of f (rows
- * vecs, sums vacc) unless the attributes are fixed; ws is scratch. */
+ * vecs, sums vacc) unless the attributes are fixed. */
 static void step_rows(const struct trainer *t, const struct rec_features *f, uint32_t r,
-		      float *own, float *own_acc, float *vecs, float *vacc, uint32_t width,
-		      const float *g, float reg, float *ws)
+		      const float *copy, float *own, float *own_acc, float *vecs, float *vacc,
+		      uint32_t width, const float *g, float reg)
 {
-	float s = t->fixed_attributes ? 0 : row_scale(f, r);
+	float s = t->fixed_attributes ? 0 : scale_of(copy, f, r);
 
 	if (own)
 		rec_nn_row_step(own, own_acc, g, width, reg, t->lr);
 	for (uint64_t e = s > 0 ? f->ptr[r] : 0; s > 0 && e < f->ptr[r + 1]; e++) {
 		uint32_t c = f->col[e];
-		float a = s * f->val[e];
 
-		for (uint32_t x = 0; x < width; x++)
-			ws[x] = a * g[x];
-		rec_nn_row_step(vecs + (size_t)c * width, vacc ? vacc + c : NULL, ws, width,
-				reg, t->lr);
+		rec_nn_row_step_scaled(vecs + (size_t)c * width, vacc ? vacc + c : NULL, g,
+				       s * f->val[e], width, reg, t->lr);
 	}
 }
 
 /* Item i's vector along g and its bias along db, unless i is fixed. */
-static void step_item(const struct trainer *t, uint32_t i, const float *g, float db,
-		      float *ws)
+static void step_item(const struct trainer *t, uint32_t i, const float *g, float db)
 {
 	const struct rec_features *f = t->m->data.item_features;
 	struct rows *w = &t->h->w;
@@ -418,10 +472,10 @@ static void step_item(const struct trainer *t, uint32_t i, const float *g, float
 
 	if (i < t->fixed_items)
 		return;
-	step_rows(t, f, i, w->q + (size_t)i * k, a->q ? a->q + i : NULL, w->qf, a->qf, k,
-		  g, t->reg, ws);
-	step_rows(t, f, i, w->b + i, a->b ? a->b + i : NULL, w->bf, a->bf, 1, &db,
-		  t->reg_bias, ws);
+	step_rows(t, f, i, t->iscale, w->q + (size_t)i * k, a->q ? a->q + i : NULL, w->qf,
+		  a->qf, k, g, t->reg);
+	step_rows(t, f, i, t->iscale, w->b + i, a->b ? a->b + i : NULL, w->bf, a->bf, 1, &db,
+		  t->reg_bias);
 }
 
 /* One step on user u, item i and item j, whose composed vectors g holds
@@ -434,17 +488,17 @@ static void fit_pair(const struct trainer *t, uint32_t u, uint32_t i, uint32_t j
 	const struct rows *a = &t->acc;
 	uint32_t k = t->h->k;
 	float *pu = g, *qi = g + k, *qj = g + 2 * k, *gp = g + 3 * k, *gi = g + 4 * k,
-	      *gj = g + 5 * k, *ws = g + 6 * k;
+	      *gj = g + 5 * k;
 
 	for (uint32_t c = 0; c < k; c++) {
 		gp[c] = d * (qi[c] - qj[c]);
 		gi[c] = d * pu[c];
 		gj[c] = -d * pu[c];
 	}
-	step_rows(t, t->m->data.user_features, u, w->p + (size_t)u * k,
-		  a->p ? a->p + u : NULL, w->pf, a->pf, k, gp, t->reg, ws);
-	step_item(t, i, gi, d, ws);
-	step_item(t, j, gj, -d, ws);
+	step_rows(t, t->m->data.user_features, u, t->uscale, w->p + (size_t)u * k,
+		  a->p ? a->p + u : NULL, w->pf, a->pf, k, gp, t->reg);
+	step_item(t, i, gi, d);
+	step_item(t, j, gj, -d);
 }
 
 /* The slope of the weighted loss in x = s_ui - s_uj, for a negative of
@@ -466,8 +520,10 @@ static double fit_entry(const void *ctx, uint64_t e, float *g, struct rec_rng *r
 	const uint32_t *seen = t->pairs.seen + ds->rowptr[u];
 
 	(void)step;
-	user_vector(t->m, u, g);
-	si = item_vector(t->m, i, g + k) + rec_dot(g, g + k, k);
+	compose_with(ds->user_features, u, scale_of(t->uscale, ds->user_features, u),
+		     t->h->w.p + (size_t)u * k, t->h->w.pf, k, g);
+	si = item_vector_with(t->m, i, scale_of(t->iscale, ds->item_features, i), g + k) +
+	     rec_dot(g, g + k, k);
 	j = negative(t, g, si, seen, (uint32_t)(ds->rowptr[u + 1] - ds->rowptr[u]), rng,
 		     g + 2 * k, &sj, &weight);
 	if (j == NONE)
@@ -486,6 +542,11 @@ static int run_epoch(void *ctx, uint32_t ep, struct rec_rng *rng, double *mean,
 
 	(void)ep;
 	(void)err;
+	for (uint32_t i = 0; t->composed && i < t->m->data.nitems; i++) {
+		float *row = t->composed + (size_t)i * (t->h->k + 1);
+
+		row[t->h->k] = item_vector_with(t->m, i, t->iscale[i], row);
+	}
 	*mean = rec_pairs_epoch(&t->pairs, rng, fit_entry, t, t->scratch,
 				SCRATCH * (size_t)t->h->k, 0);
 	return 0;
@@ -519,6 +580,9 @@ static void trainer_release(void *ctx)
 
 	rec_pairs_release(&t->pairs);
 	free(t->scratch);
+	free(t->uscale);
+	free(t->iscale);
+	free(t->composed);
 	rows_free(&t->acc);
 }
 
@@ -552,6 +616,13 @@ static int setup(void *ctx, struct rec_model *m, const struct rec_pairs_since *s
 
 	t->fixed_items = since ? since->items : 0;
 	t->fixed_attributes = since != NULL;
+	t->uscale = scales(m->data.user_features, m->data.nusers);
+	t->iscale = scales(m->data.item_features, m->data.nitems);
+	if (m->data.item_features)
+		t->composed = malloc(((size_t)m->data.nitems * (t->h->k + 1) + 1) *
+				     sizeof(*t->composed));
+	if (!t->uscale || !t->iscale || (m->data.item_features && !t->composed))
+		rc = rc ? rc : REC_ENOMEM;
 	*e = (struct rec_epochs){ (uint32_t)m->hp[HP_EPOCHS], (uint32_t)m->hp[HP_PATIENCE], 0,
 				  t->loss == LOSS_WARP ? "warp loss" : "loss", run_epoch, NULL,
 				  t };
