@@ -9,7 +9,8 @@
  *
  * Training visits every event (u,i) and an item j that u has not seen,
  * drawn uniformly from the items with events: with loss=bpr the best
- * scored of `negatives` draws, and a step up the gradient of ln
+ * scored of `negatives` draws (scored, with attributes, by the items'
+ * composed rows as the epoch began), and a step up the gradient of ln
  * sigmoid(s(u,i) - s(u,j)) (Rendle et al., UAI 2009); with loss=warp
  * (Weston, Bengio and Usunier, IJCAI 2011), draws until one scores above
  * s(u,i) - 1, at most max_sampled of them, and a step on the margin's
@@ -18,10 +19,11 @@
  * own and attribute rows alike, each weighted by the event's time decay;
  * threads share the rows without locks (Hogwild).
  *
- * Items and users without events keep a zero own vector, so that what
- * scores them is their attributes alone; such items are never drawn as
- * negatives, which would push down the attributes that they share with
- * no positive.  A streamed user's state is his composed vector, refitted
+ * Items without events are never drawn as negatives, which would push
+ * down the attributes that they share with no positive; after training
+ * a ridge map from attributes places them (Gantner et al., ICDM 2010).
+ * Users without events are scored by a regression on their attributes
+ * (attributes.c).  A streamed user's state is his composed vector, refitted
  * from his history by SGD steps of the bpr loss with the items fixed. */
 #include <cblas.h>
 #include <math.h>
