@@ -143,3 +143,14 @@ sides() {
 	assert_line --regexp '^uA1,a5,1,'
 	assert_line --regexp '^uB2,b5,1,'
 }
+
+@test "--init --item-features: a new item's attributes in another order than the model's" {
+	printf 'user,item\nu1,a\nu2,b\n' > e.csv
+	printf 'item,feature\na,x\nb,y\n' > f.csv
+	rec-pivot -o d.recd --item-features f.csv e.csv
+	rec-train -a ials -p factors=2 -o m.recm d.recd
+	printf 'item,feature\nc,y\nc,x\n' > new.csv
+	rec-train --init m.recm --item-features new.csv -o new.recm
+	run -0 rec-recommend -m new.recm -n 3 --users <(echo u1)
+	assert_line --regexp '^u1,c,'
+}
