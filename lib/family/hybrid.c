@@ -357,8 +357,8 @@ struct trainer {
 	uint32_t fixed_items;	/* items below this keep their parameters */
 	int fixed_attributes;	/* and the attributes keep theirs */
 	float *uscale, *iscale;	/* each row's row_scale, or NULL */
-	float *composed;	/* with attributes, the items' composed rows (k
-				 * floats, then the bias) as the epoch began */
+	float *composed;	/* with attributes, the items' composed vectors
+				 * (nitems x k), then biases, as the epoch began */
 };
 
 /* Row r's weight of its attributes, as row_scale, from the trainer's
@@ -403,9 +403,9 @@ static uint32_t draw(const struct trainer *t, const uint32_t *seen, uint32_t ns,
 static float composed_score(const struct trainer *t, uint32_t j, const float *pu)
 {
 	uint32_t k = t->h->k;
-	const float *row = t->composed + (size_t)j * (k + 1);
 
-	return row[k] + rec_dot(pu, row, k);
+	return t->composed[(size_t)t->m->data.nitems * k + j] +
+	       rec_dot(pu, t->composed + (size_t)j * k, k);
 }
 
 /* The negative for the pair (pu, s_ui) and the weight of the step on it
@@ -544,11 +544,9 @@ static int run_epoch(void *ctx, uint32_t ep, struct rec_rng *rng, double *mean,
 
 	(void)ep;
 	(void)err;
-	for (uint32_t i = 0; t->composed && i < t->m->data.nitems; i++) {
-		float *row = t->composed + (size_t)i * (t->h->k + 1);
-
-		row[t->h->k] = item_vector_with(t->m, i, t->iscale[i], row);
-	}
+	for (uint32_t i = 0; t->composed && i < t->m->data.nitems; i++)
+		t->composed[(size_t)t->m->data.nitems * t->h->k + i] =
+			item_vector_with(t->m, i, t->iscale[i], t->composed + (size_t)i * t->h->k);
 	*mean = rec_pairs_epoch(&t->pairs, rng, fit_entry, t, t->scratch,
 				SCRATCH * (size_t)t->h->k, 0);
 	return 0;
