@@ -92,7 +92,7 @@ cold_items() {
 		done
 		base=-
 		if "$PYTHON" -c 'import numpy' 2>/dev/null; then
-			base=$("$PYTHON" "$BASELINE" "$TMP/tr.csv" "$TMP/te.csv" \
+			base=$(OPENBLAS_NUM_THREADS=1 "$PYTHON" "$BASELINE" "$TMP/tr.csv" "$TMP/te.csv" \
 				"$TMP/items.csv" "$TMP/cold-items" "$seed") || base=-
 		fi
 		row "$seed" "$@" "$base" "$(ratio "${ndcg_hybrid:--}" "$base")" \
