@@ -55,11 +55,11 @@ def main():
         candidates = [line.strip() for line in f if line.strip()]
     users = {u: n for n, u in enumerate(sorted({u for u, _ in train + test}))}
     warm = sorted({i for _, i in train})
-    items = {i: n for n, i in enumerate(warm + [c for c in candidates if c not in set(warm)])}
+    known = set(warm)
+    items = {i: n for n, i in enumerate(warm + [c for c in candidates if c not in known])}
     p, q = ials([(users[u], items[i]) for u, i in train], len(users), len(warm),
                 rng)
-    feats, x = {}, np.zeros((len(items), 0))
-    rows = []
+    feats, rows = {}, []
     with open(items_path, newline="") as f:
         for r in list(csv.reader(f))[1:]:
             if r[0] in items:
