@@ -122,6 +122,7 @@ $(BIN)/explain-check: $(O)/bench/explain-check.o $(LIBREC)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
 bench: deps all $(BIN)/sgemm-floor $(BIN)/explain-check
+	@sh build-aux/deps python3-numpy
 	@sh bench/run
 
 install: all

@@ -124,7 +124,7 @@ sides() {
 @test "ials: an item with attributes and no events is recommended by them" {
 	sides
 	rec-pivot -o d.recd --item-features items.csv events.csv
-	rec-train -a ials -p factors=4 -o m.recm d.recd
+	rec-train -a ials -p factors=4 -p map_reg=1 -o m.recm d.recd
 	run -0 rec-recommend -m m.recm -n 2
 	assert_line --regexp '^uA1,a5,2,'
 	assert_line --regexp '^uB1,b5,2,'
@@ -138,9 +138,20 @@ sides() {
 	sides
 	grep -v '^[ab]5,' items.csv > old-items.csv
 	rec-pivot -o d.recd --item-features old-items.csv events.csv
-	rec-train -a ials -p factors=4 -o old.recm d.recd
+	rec-train -a ials -p factors=4 -p map_reg=1 -o old.recm d.recd
 	rec-train --init old.recm --item-features items.csv -o new.recm
 	run -0 rec-recommend -m new.recm -n 2
 	assert_line --regexp '^uA1,a5,2,'
 	assert_line --regexp '^uB2,b5,2,'
+}
+
+@test "--init --item-features: a new item's attributes in another order than the model's" {
+	printf 'user,item\nu1,a\nu2,b\n' > e.csv
+	printf 'item,feature\na,x\nb,y\n' > f.csv
+	rec-pivot -o d.recd --item-features f.csv e.csv
+	rec-train -a ials -p factors=2 -o m.recm d.recd
+	printf 'item,feature\nc,y\nc,x\n' > new.csv
+	rec-train --init m.recm --item-features new.csv -o new.recm
+	run -0 rec-recommend -m new.recm -n 3 --users <(echo u1)
+	assert_line --regexp '^u1,c,'
 }

@@ -443,6 +443,24 @@ static void row_of(const struct rec_features *f, uint32_t r, uint64_t *lo, uint6
 	}
 }
 
+/* Entries [lo, hi) of f in ascending feature order, by insertion: a
+ * row's attributes are few. */
+static void sort_row(struct rec_features *f, uint64_t lo, uint64_t hi)
+{
+	for (uint64_t e = lo + 1; e < hi; e++) {
+		uint32_t c = f->col[e];
+		float v = f->val[e];
+		uint64_t at = e;
+
+		for (; at > lo && f->col[at - 1] > c; at--) {
+			f->col[at] = f->col[at - 1];
+			f->val[at] = f->val[at - 1];
+		}
+		f->col[at] = c;
+		f->val[at] = v;
+	}
+}
+
 int rec_features_extend(struct rec_features **out, const struct rec_features *old,
 			const struct rec_features *add, uint32_t from, uint64_t *dropped)
 {
@@ -470,6 +488,8 @@ int rec_features_extend(struct rec_features **out, const struct rec_features *ol
 				f->val[w++] = src->val[e];
 			}
 		}
+		/* the new rows' names map to the old indices in another order */
+		sort_row(f, f->ptr[r], w);
 		f->ptr[r + 1] = w;
 	}
 	f->nnz = w;

@@ -9,7 +9,8 @@
  *
  * Training visits every event (u,i) and an item j that u has not seen,
  * drawn uniformly from the items with events: with loss=bpr the best
- * scored of `negatives` draws, and a step up the gradient of ln
+ * scored of `negatives` draws (scored, with attributes, by the items'
+ * composed rows as the epoch began), and a step up the gradient of ln
  * sigmoid(s(u,i) - s(u,j)) (Rendle et al., UAI 2009); with loss=warp
  * (Weston, Bengio and Usunier, IJCAI 2011), draws until one scores above
  * s(u,i) - 1, at most max_sampled of them, and a step on the margin's
@@ -18,10 +19,11 @@
  * own and attribute rows alike, each weighted by the event's time decay;
  * threads share the rows without locks (Hogwild).
  *
- * Items and users without events keep a zero own vector, so that what
- * scores them is their attributes alone; such items are never drawn as
- * negatives, which would push down the attributes that they share with
- * no positive.  A streamed user's state is his composed vector, refitted
+ * Items without events are never drawn as negatives, which would push
+ * down the attributes that they share with no positive; after training
+ * a ridge map from attributes places them (Gantner et al., ICDM 2010).
+ * Users without events are scored by a regression on their attributes
+ * (attributes.c).  A streamed user's state is his composed vector, refitted
  * from his history by SGD steps of the bpr loss with the items fixed. */
 #include <cblas.h>
 #include <math.h>
@@ -29,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "attributes.h"
 #include "internal.h"
 #include "nn.h"
 #include "pairs.h"
@@ -37,7 +40,7 @@
 
 enum {
 	HP_FACTORS, HP_EPOCHS, HP_LR, HP_REG, HP_REG_BIAS, HP_INIT, HP_LOSS,
-	HP_NEGATIVES, HP_MAX_SAMPLED, HP_PATIENCE, NHP
+	HP_NEGATIVES, HP_MAX_SAMPLED, HP_PATIENCE, HP_COLD_REG, HP_MAP_REG, NHP
 };
 
 enum { LOSS_BPR, LOSS_WARP };
@@ -54,6 +57,8 @@ static const struct rec_hparam hybrid_hparams[NHP] = {
 	[HP_NEGATIVES] = { "negatives", 5, 1, 1000, 1, NULL },
 	[HP_MAX_SAMPLED] = { "max_sampled", 100, 1, 100000, 1, NULL },
 	[HP_PATIENCE] = { "patience", 5, 1, 100000, 1, NULL },
+	[HP_COLD_REG] = { "cold_reg", 100, 1e-6, 1e9, 0, NULL },
+	[HP_MAP_REG] = { "map_reg", 100, 1e-6, 1e9, 0, NULL },
 };
 
 /* Draws of an unseen item with events before giving up, for loss=bpr. */
@@ -160,13 +165,11 @@ static float row_scale(const struct rec_features *f, uint32_t r)
 	return sum > 0 ? (float)(1 / sum) : 0;
 }
 
-/* v = own[0..k) plus the weighted vectors (rows of vecs) of the attributes
- * of row r of f.  Returns the row's weight. */
-static float compose(const struct rec_features *f, uint32_t r, const float *own,
-		     const float *vecs, uint32_t k, float *v)
+/* v = own[0..k) plus the vectors (rows of vecs) of the attributes of row
+ * r of f, each weighted by its value times s, the row's weight. */
+static void compose_with(const struct rec_features *f, uint32_t r, float s, const float *own,
+			 const float *vecs, uint32_t k, float *v)
 {
-	float s = row_scale(f, r);
-
 	memcpy(v, own, k * sizeof(*v));
 	for (uint64_t e = s > 0 ? f->ptr[r] : 0; s > 0 && e < f->ptr[r + 1]; e++) {
 		const float *x = vecs + (size_t)f->col[e] * k;
@@ -176,6 +179,15 @@ static float compose(const struct rec_features *f, uint32_t r, const float *own,
 		for (uint32_t c = 0; c < k; c++)
 			v[c] += a * x[c];
 	}
+}
+
+/* The same with the row's weight worked out, and returned. */
+static float compose(const struct rec_features *f, uint32_t r, const float *own,
+		     const float *vecs, uint32_t k, float *v)
+{
+	float s = row_scale(f, r);
+
+	compose_with(f, r, s, own, vecs, k, v);
 	return s;
 }
 
@@ -186,16 +198,37 @@ static float user_vector(const struct rec_model *m, uint32_t u, float *v)
 	return compose(m->data.user_features, u, h->w.p + (size_t)u * h->k, h->w.pf, h->k, v);
 }
 
-/* Item i's composed vector into v; returns its composed bias. */
-static float item_vector(const struct rec_model *m, uint32_t i, float *v)
+/* Item i's composed vector into v, for the row weight s; returns its
+ * composed bias. */
+static float item_vector_with(const struct rec_model *m, uint32_t i, float s, float *v)
 {
 	const struct hybrid *h = m->state;
 	const struct rec_features *f = m->data.item_features;
-	float s = compose(f, i, h->w.q + (size_t)i * h->k, h->w.qf, h->k, v), b = h->w.b[i];
+	float b = h->w.b[i];
 
+	compose_with(f, i, s, h->w.q + (size_t)i * h->k, h->w.qf, h->k, v);
 	for (uint64_t e = s > 0 ? f->ptr[i] : 0; s > 0 && e < f->ptr[i + 1]; e++)
 		b += s * f->val[e] * h->w.bf[f->col[e]];
 	return b;
+}
+
+static float item_vector(const struct rec_model *m, uint32_t i, float *v)
+{
+	return item_vector_with(m, i, row_scale(m->data.item_features, i), v);
+}
+
+/* Item i's score for the composed user vector pu, for the row weight s,
+ * without composing the item's vector. */
+static float item_score(const struct rec_model *m, uint32_t i, float s, const float *pu)
+{
+	const struct hybrid *h = m->state;
+	const struct rec_features *f = m->data.item_features;
+	float sum = h->w.b[i] + rec_dot(pu, h->w.q + (size_t)i * h->k, h->k);
+
+	for (uint64_t e = s > 0 ? f->ptr[i] : 0; s > 0 && e < f->ptr[i + 1]; e++)
+		sum += s * f->val[e] * (h->w.bf[f->col[e]] +
+					rec_dot(pu, h->w.qf + (size_t)f->col[e] * h->k, h->k));
+	return sum;
 }
 
 /* The attribute part of item i's score, from t[f] = bf[f] + qf[f] . pu. */
@@ -282,14 +315,13 @@ static void hybrid_score(const struct rec_model *m, uint32_t user, float *scores
 	hybrid_score_block(m, &user, 1, scores);
 }
 
-/* A user without events scores by his attributes' vectors: 1 if he has
- * attributes, else 0 (and the popularity serves him). */
+/* A user without events scores by the ridge regression of the events of
+ * the users with events on their attributes (attributes.c), which ranked
+ * MovieLens 100K's cold users better than his attributes' vectors: 1 if
+ * he has attributes, else 0 (and the popularity serves him). */
 static int hybrid_score_cold(const struct rec_model *m, uint32_t user, float *scores)
 {
-	if (row_scale(m->data.user_features, user) <= 0)
-		return 0;
-	hybrid_score(m, user, scores);
-	return 1;
+	return rec_attribute_user_scores(m, user, (float)m->hp[HP_COLD_REG], scores);
 }
 
 /* An unknown user scores the item's composed bias; an unknown item 0. */
@@ -324,11 +356,29 @@ struct trainer {
 	uint32_t negatives, max_sampled;
 	uint32_t fixed_items;	/* items below this keep their parameters */
 	int fixed_attributes;	/* and the attributes keep theirs */
+	float *uscale, *iscale;	/* each row's row_scale, or NULL */
+	float *composed;	/* with attributes, the items' composed vectors
+				 * (nitems x k), then biases, as the epoch began */
 };
 
-/* A thread's scratch: the composed pu, qi, qj, their gradients, and a
- * weighted gradient. */
-#define SCRATCH 7
+/* Row r's weight of its attributes, as row_scale, from the trainer's
+ * copy when it has one: training asks for it at every step. */
+static float scale_of(const float *copy, const struct rec_features *f, uint32_t r)
+{
+	return copy ? copy[r] : row_scale(f, r);
+}
+
+static float *scales(const struct rec_features *f, uint32_t n)
+{
+	float *s = malloc(((size_t)n + 1) * sizeof(*s));
+
+	for (uint32_t r = 0; s && r < n; r++)
+		s[r] = row_scale(f, r);
+	return s;
+}
+
+/* A thread's scratch: the composed pu, qi, qj and their gradients. */
+#define SCRATCH 6
 
 /* An item j drawn for positive i of user u (vector pu, row seen[0..ns)):
  * a uniform draw among items with events that u has not seen.  NONE when
@@ -347,6 +397,17 @@ static uint32_t draw(const struct trainer *t, const uint32_t *seen, uint32_t ns,
 	return NONE;
 }
 
+/* Item j's score for pu by the composed rows of the epoch's start: good
+ * enough to choose among the draws, and one product where composing the
+ * item takes one for each of its attributes. */
+static float composed_score(const struct trainer *t, uint32_t j, const float *pu)
+{
+	uint32_t k = t->h->k;
+
+	return t->composed[(size_t)t->m->data.nitems * k + j] +
+	       rec_dot(pu, t->composed + (size_t)j * k, k);
+}
+
 /* The negative for the pair (pu, s_ui) and the weight of the step on it
  * in *weight (the loss's slope at it is folded in by the caller); its
  * composed vector in qj and score in *sj.  NONE if there is none. */
@@ -355,59 +416,56 @@ static uint32_t negative(const struct trainer *t, const float *pu, float si,
 			 float *sj, float *weight)
 {
 	const struct rec_model *m = t->m;
-	uint32_t k = t->h->k, best = NONE, tries = t->loss == LOSS_WARP ? t->max_sampled :
-			t->negatives;
+	const struct rec_features *f = m->data.item_features;
+	uint32_t best = NONE, tries = t->loss == LOSS_WARP ? t->max_sampled : t->negatives;
 	float top = -INFINITY;
 
+	*weight = 1;
 	for (uint32_t d = 1; d <= tries; d++) {
 		uint32_t j = draw(t, seen, ns, rng);
 		float v;
 
 		if (j == NONE)
 			break;
-		v = item_vector(m, j, qj) + rec_dot(pu, qj, k);
+		v = t->composed ? composed_score(t, j, pu) :
+		    item_score(m, j, scale_of(t->iscale, f, j), pu);
 		if (t->loss == LOSS_WARP && v > si - 1) {
-			*sj = v;
 			*weight = logf(fmaxf(1, floorf((float)(m->data.nitems - 1) / (float)d)));
-			return j;
+			best = j;
+			break;
 		}
 		if (t->loss == LOSS_BPR && (best == NONE || v > top)) {
 			best = j;
 			top = v;
 		}
 	}
-	if (best != NONE) {
-		*sj = item_vector(m, best, qj) + rec_dot(pu, qj, k);
-		*weight = 1;
-	}
+	if (best != NONE)
+		*sj = item_vector_with(m, best, scale_of(t->iscale, f, best), qj) +
+		      rec_dot(pu, qj, t->h->k);
 	return best;
 }
 
 /* Step a composed row down the gradient g: its own row own (AdaGrad sum
  * *own_acc) unless own is NULL, and each attribute of row r of f (rows
- * vecs, sums vacc) unless the attributes are fixed; ws is scratch. */
+ * vecs, sums vacc) unless the attributes are fixed. */
 static void step_rows(const struct trainer *t, const struct rec_features *f, uint32_t r,
-		      float *own, float *own_acc, float *vecs, float *vacc, uint32_t width,
-		      const float *g, float reg, float *ws)
+		      const float *copy, float *own, float *own_acc, float *vecs, float *vacc,
+		      uint32_t width, const float *g, float reg)
 {
-	float s = t->fixed_attributes ? 0 : row_scale(f, r);
+	float s = t->fixed_attributes ? 0 : scale_of(copy, f, r);
 
 	if (own)
 		rec_nn_row_step(own, own_acc, g, width, reg, t->lr);
 	for (uint64_t e = s > 0 ? f->ptr[r] : 0; s > 0 && e < f->ptr[r + 1]; e++) {
 		uint32_t c = f->col[e];
-		float a = s * f->val[e];
 
-		for (uint32_t x = 0; x < width; x++)
-			ws[x] = a * g[x];
-		rec_nn_row_step(vecs + (size_t)c * width, vacc ? vacc + c : NULL, ws, width,
-				reg, t->lr);
+		rec_nn_row_step_scaled(vecs + (size_t)c * width, vacc ? vacc + c : NULL, g,
+				       s * f->val[e], width, reg, t->lr);
 	}
 }
 
 /* Item i's vector along g and its bias along db, unless i is fixed. */
-static void step_item(const struct trainer *t, uint32_t i, const float *g, float db,
-		      float *ws)
+static void step_item(const struct trainer *t, uint32_t i, const float *g, float db)
 {
 	const struct rec_features *f = t->m->data.item_features;
 	struct rows *w = &t->h->w;
@@ -416,10 +474,10 @@ static void step_item(const struct trainer *t, uint32_t i, const float *g, float
 
 	if (i < t->fixed_items)
 		return;
-	step_rows(t, f, i, w->q + (size_t)i * k, a->q ? a->q + i : NULL, w->qf, a->qf, k,
-		  g, t->reg, ws);
-	step_rows(t, f, i, w->b + i, a->b ? a->b + i : NULL, w->bf, a->bf, 1, &db,
-		  t->reg_bias, ws);
+	step_rows(t, f, i, t->iscale, w->q + (size_t)i * k, a->q ? a->q + i : NULL, w->qf,
+		  a->qf, k, g, t->reg);
+	step_rows(t, f, i, t->iscale, w->b + i, a->b ? a->b + i : NULL, w->bf, a->bf, 1, &db,
+		  t->reg_bias);
 }
 
 /* One step on user u, item i and item j, whose composed vectors g holds
@@ -432,17 +490,17 @@ static void fit_pair(const struct trainer *t, uint32_t u, uint32_t i, uint32_t j
 	const struct rows *a = &t->acc;
 	uint32_t k = t->h->k;
 	float *pu = g, *qi = g + k, *qj = g + 2 * k, *gp = g + 3 * k, *gi = g + 4 * k,
-	      *gj = g + 5 * k, *ws = g + 6 * k;
+	      *gj = g + 5 * k;
 
 	for (uint32_t c = 0; c < k; c++) {
 		gp[c] = d * (qi[c] - qj[c]);
 		gi[c] = d * pu[c];
 		gj[c] = -d * pu[c];
 	}
-	step_rows(t, t->m->data.user_features, u, w->p + (size_t)u * k,
-		  a->p ? a->p + u : NULL, w->pf, a->pf, k, gp, t->reg, ws);
-	step_item(t, i, gi, d, ws);
-	step_item(t, j, gj, -d, ws);
+	step_rows(t, t->m->data.user_features, u, t->uscale, w->p + (size_t)u * k,
+		  a->p ? a->p + u : NULL, w->pf, a->pf, k, gp, t->reg);
+	step_item(t, i, gi, d);
+	step_item(t, j, gj, -d);
 }
 
 /* The slope of the weighted loss in x = s_ui - s_uj, for a negative of
@@ -464,8 +522,10 @@ static double fit_entry(const void *ctx, uint64_t e, float *g, struct rec_rng *r
 	const uint32_t *seen = t->pairs.seen + ds->rowptr[u];
 
 	(void)step;
-	user_vector(t->m, u, g);
-	si = item_vector(t->m, i, g + k) + rec_dot(g, g + k, k);
+	compose_with(ds->user_features, u, scale_of(t->uscale, ds->user_features, u),
+		     t->h->w.p + (size_t)u * k, t->h->w.pf, k, g);
+	si = item_vector_with(t->m, i, scale_of(t->iscale, ds->item_features, i), g + k) +
+	     rec_dot(g, g + k, k);
 	j = negative(t, g, si, seen, (uint32_t)(ds->rowptr[u + 1] - ds->rowptr[u]), rng,
 		     g + 2 * k, &sj, &weight);
 	if (j == NONE)
@@ -484,6 +544,9 @@ static int run_epoch(void *ctx, uint32_t ep, struct rec_rng *rng, double *mean,
 
 	(void)ep;
 	(void)err;
+	for (uint32_t i = 0; t->composed && i < t->m->data.nitems; i++)
+		t->composed[(size_t)t->m->data.nitems * t->h->k + i] =
+			item_vector_with(t->m, i, t->iscale[i], t->composed + (size_t)i * t->h->k);
 	*mean = rec_pairs_epoch(&t->pairs, rng, fit_entry, t, t->scratch,
 				SCRATCH * (size_t)t->h->k, 0);
 	return 0;
@@ -517,6 +580,9 @@ static void trainer_release(void *ctx)
 
 	rec_pairs_release(&t->pairs);
 	free(t->scratch);
+	free(t->uscale);
+	free(t->iscale);
+	free(t->composed);
 	rows_free(&t->acc);
 }
 
@@ -550,6 +616,13 @@ static int setup(void *ctx, struct rec_model *m, const struct rec_pairs_since *s
 
 	t->fixed_items = since ? since->items : 0;
 	t->fixed_attributes = since != NULL;
+	t->uscale = scales(m->data.user_features, m->data.nusers);
+	t->iscale = scales(m->data.item_features, m->data.nitems);
+	if (m->data.item_features)
+		t->composed = malloc(((size_t)m->data.nitems * (t->h->k + 1) + 1) *
+				     sizeof(*t->composed));
+	if (!t->uscale || !t->iscale || (m->data.item_features && !t->composed))
+		rc = rc ? rc : REC_ENOMEM;
 	*e = (struct rec_epochs){ (uint32_t)m->hp[HP_EPOCHS], (uint32_t)m->hp[HP_PATIENCE], 0,
 				  t->loss == LOSS_WARP ? "warp loss" : "loss", run_epoch, NULL,
 				  t };
@@ -560,12 +633,70 @@ static const struct rec_pairs_family hybrid_family = {
 	"hybrid", setup, trainer_release, init_rows
 };
 
+/* The composed vector and bias (k + 1 floats) that the map w gives item i
+ * from its attributes, into v; then the own row and bias that make them
+ * so.  part is k scratch floats. */
+static void place_item(struct rec_model *m, uint32_t i, const float *w, float *v,
+		       float *part)
+{
+	struct hybrid *h = m->state;
+	float *own = h->w.q + (size_t)i * h->k, bias;
+
+	rec_attribute_map_apply(m->data.item_features, i, w, h->k + 1, v);
+	memset(own, 0, h->k * sizeof(*own));
+	h->w.b[i] = 0;
+	bias = item_vector(m, i, part);
+	for (uint32_t c = 0; c < h->k; c++)
+		own[c] = v[c] - part[c];
+	h->w.b[i] = v[h->k] - bias;
+}
+
+/* The items from old on without events but with attributes get the
+ * composed rows that a ridge map from attributes to the composed rows of
+ * the items with events gives them (Gantner et al., ICDM 2010), each item
+ * weighted in the fit by the log of its events: on MovieLens 100K and
+ * latest-small this ranked cold items better than the sum of their
+ * attributes' vectors.  Their own rows take the difference. */
+static int place_cold_items(struct rec_model *m, uint32_t old)
+{
+	struct hybrid *h = m->state;
+	const struct rec_dataset *d = &m->data;
+	size_t width = (size_t)h->k + 1;
+	float *y = malloc(((size_t)d->nitems * width + 1) * sizeof(*y));
+	float *weight = calloc((size_t)d->nitems + 1, sizeof(*weight));
+	float *w = malloc(((size_t)h->nif + 1) * width * sizeof(*w));
+	float *v = malloc((width + h->k) * sizeof(*v));
+	int rc = REC_ENOMEM;
+
+	if (y && weight && w && v) {
+		for (uint32_t i = 0; i < d->nitems; i++) {
+			weight[i] = logf(1 + m->popularity[i]);
+			if (weight[i] > 0)
+				y[i * width + h->k] = item_vector(m, i, y + i * width);
+		}
+		rc = rec_attribute_map_fit(d->item_features, d->nitems, weight, y,
+					   (uint32_t)width, (float)m->hp[HP_MAP_REG], w);
+	}
+	for (uint32_t i = old; rc == 0 && i < d->nitems; i++)
+		if (weight[i] == 0 && row_scale(d->item_features, i) > 0)
+			place_item(m, i, w, v, v + width);
+	free(y);
+	free(weight);
+	free(w);
+	free(v);
+	return rc;
+}
+
 static int hybrid_train(struct rec_model *m, const struct rec_train_options *opt,
 			struct rec_error *err)
 {
+	struct hybrid *h = m->state;
 	struct trainer t;
+	int rc = rec_pairs_train(m, &hybrid_family, &t, NULL, opt, err);
 
-	return rec_pairs_train(m, &hybrid_family, &t, NULL, opt, err);
+	if (rc == 0 && h->nif && place_cold_items(m, 0) < 0)
+		return rec_error_set(err, REC_ENOMEM, "out of memory");
+	return rc;
 }
 
 int rec_hybrid_step(struct rec_model *m, uint32_t user, uint32_t item, uint32_t negative,
@@ -586,10 +717,11 @@ int rec_hybrid_step(struct rec_model *m, uint32_t user, uint32_t item, uint32_t 
 	return rc;
 }
 
-/* Grow the own rows for new users and items, which start at zero and so
- * score by their attributes alone; then, as bpr does, passes of plain SGD
- * over the touched users' events moving their own vectors and the new
- * items', the old items and every attribute fixed. */
+/* Grow the own rows for new users and items, which start at zero; then,
+ * as bpr does, passes of plain SGD over the touched users' events moving
+ * their own vectors and the new items', the old items and every attribute
+ * fixed.  The new items still without events are then placed by the
+ * attribute map. */
 static int hybrid_update(struct rec_model *m, uint32_t old_users, uint32_t old_items,
 			 const uint8_t *touched, const struct rec_train_options *opt,
 			 struct rec_error *err)
@@ -599,12 +731,16 @@ static int hybrid_update(struct rec_model *m, uint32_t old_users, uint32_t old_i
 	struct rec_pairs_since since = { old_users, old_items, touched };
 	struct trainer t;
 	size_t k = h->k;
+	int rc;
 
 	if (rec_grow_floats(&h->w.p, old_users * k, ds->nusers * k) < 0 ||
 	    rec_grow_floats(&h->w.q, old_items * k, ds->nitems * k) < 0 ||
 	    rec_grow_floats(&h->w.b, old_items, ds->nitems) < 0)
 		return rec_error_set(err, REC_ENOMEM, "out of memory");
-	return rec_pairs_train(m, &hybrid_family, &t, &since, opt, err);
+	rc = rec_pairs_train(m, &hybrid_family, &t, &since, opt, err);
+	if (rc == 0 && h->nif && place_cold_items(m, old_items) < 0)
+		return rec_error_set(err, REC_ENOMEM, "out of memory");
+	return rc;
 }
 
 /* --- fold-in --- */

@@ -377,20 +377,26 @@ void rec_nn_adam_update(const struct rec_nn_adam *a, size_t lo, size_t hi, float
 
 void rec_nn_row_step(float *x, float *acc, const float *g, uint32_t n, float reg, float lr)
 {
+	rec_nn_row_step_scaled(x, acc, g, 1, n, reg, lr);
+}
+
+void rec_nn_row_step_scaled(float *x, float *acc, const float *g, float a, uint32_t n,
+			    float reg, float lr)
+{
 	float ss = 0, step;
 
 	if (!acc) {
 		#pragma omp simd
 		for (uint32_t f = 0; f < n; f++)
-			x[f] -= lr * (g[f] + reg * x[f]);
+			x[f] -= lr * (a * g[f] + reg * x[f]);
 		return;
 	}
 	#pragma omp simd reduction(+:ss)
 	for (uint32_t f = 0; f < n; f++)
-		ss += (g[f] + reg * x[f]) * (g[f] + reg * x[f]);
+		ss += (a * g[f] + reg * x[f]) * (a * g[f] + reg * x[f]);
 	*acc += ss / (float)n;
 	step = lr / (sqrtf(*acc) + (float)REC_NN_ADAM_EPS);
 	#pragma omp simd
 	for (uint32_t f = 0; f < n; f++)
-		x[f] -= step * (g[f] + reg * x[f]);
+		x[f] -= step * (a * g[f] + reg * x[f]);
 }

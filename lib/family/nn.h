@@ -99,6 +99,9 @@ void rec_nn_adam_update(const struct rec_nn_adam *a, size_t lo, size_t hi, float
  * for the whole row, whose one square root lets the loop vectorise, or
  * plain SGD when acc is NULL. */
 void rec_nn_row_step(float *x, float *acc, const float *g, uint32_t n, float reg, float lr);
+/* The same along the gradient a g, without writing it out. */
+void rec_nn_row_step_scaled(float *x, float *acc, const float *g, float a, uint32_t n,
+			    float reg, float lr);
 
 /* --- sasrec's hooks for its unit test --- */
 

@@ -81,28 +81,30 @@ static struct rec_model *small_model(void)
 	CHECK(rec_model_set(m, "reg_bias", "0", &err) == 0);
 	CHECK(rec_model_train(m, &ds, &opt, &err) == 0);
 	CHECK(m->algo->params(m, par) == 6);
-	/* Training leaves the own rows of u2 and i2, who have no event, at 0. */
+	/* Training leaves the own row of u2, who has no event, at 0, and
+	 * gives i2, who has none either, the row that the attribute map
+	 * composes from the warm items. */
 	CHECK(par[0].f32[4] == 0 && par[0].f32[5] == 0);
-	CHECK(par[1].f32[4] == 0 && par[1].f32[5] == 0 && par[2].f32[2] == 0);
+	CHECK(par[1].f32[4] != 0 || par[1].f32[5] != 0);
 	for (int a = 0; a < 6; a++)
 		memcpy(par[a].f32, set[a], par[a].n * sizeof(float));
 	return m;
 }
 
-/* Composed: u0 (1,0)+(1,2) = (2,2); u1 (0,1); u2 (1,2).  i0 (0,1) + a/2 +
- * b/2 = (0.5,2), bias 0.5 + 0.2/2 + 0.4/2 = 0.8; i1 (1,1) + a (2/2) =
- * (2,1), bias 0.2; i2 b = (0,2), bias 0.4. */
+/* Composed: u0 (1,0)+(1,2) = (2,2); u1 (0,1).  i0 (0,1) + a/2 + b/2 =
+ * (0.5,2), bias 0.5 + 0.2/2 + 0.4/2 = 0.8; i1 (1,1) + a (2/2) = (2,1),
+ * bias 0.2; i2 b = (0,2), bias 0.4.  (u2, known by attributes alone, is
+ * scored from the users' events instead.) */
 static void test_scores(void)
 {
 	struct rec_model *m = small_model();
-	static const float want[3][3] = {
+	static const float want[2][3] = {
 		{ 0.8f + 1 + 4, 0.2f + 4 + 2, 0.4f + 4 },
 		{ 0.8f + 2, 0.2f + 1, 0.4f + 2 },
-		{ 0.8f + 0.5f + 4, 0.2f + 2 + 2, 0.4f + 4 },
 	};
 	float s[3];
 
-	for (int u = 0; u < 3; u++) {
+	for (int u = 0; u < 2; u++) {
 		rec_model_score(m, u, s);
 		for (int i = 0; i < 3; i++) {
 			CHECK(NEAR(s[i], want[u][i]));
