@@ -202,6 +202,16 @@ static const uint32_t *window(const struct rec_model *m, uint32_t u, uint32_t ma
 
 /* --- the model's arrays --- */
 
+/* The offsets of the learned array for nitems items. */
+static void lay_out(struct sasrec *s, uint32_t nitems)
+{
+	s->nitems = nitems;
+	s->rel_at = (size_t)nitems * s->d;
+	s->blocks_at = s->rel_at + (size_t)s->nblocks * s->heads * s->len;
+	s->final_at = s->blocks_at + s->nblocks * block_floats(s->d);
+	s->total = s->final_at + 2 * (size_t)s->d;
+}
+
 static int sasrec_init(struct rec_model *m)
 {
 	struct sasrec *s = calloc(1, sizeof(*s));
@@ -213,11 +223,7 @@ static int sasrec_init(struct rec_model *m)
 	s->len = (uint32_t)m->hp[HP_MAX_LEN];
 	s->nblocks = (uint32_t)m->hp[HP_BLOCKS];
 	s->heads = (uint32_t)m->hp[HP_HEADS];
-	s->nitems = m->data.nitems;
-	s->rel_at = (size_t)s->nitems * s->d;
-	s->blocks_at = s->rel_at + (size_t)s->nblocks * s->heads * s->len;
-	s->final_at = s->blocks_at + s->nblocks * block_floats(s->d);
-	s->total = s->final_at + 2 * (size_t)s->d;
+	lay_out(s, m->data.nitems);
 	if (!(s->w = calloc(s->total, sizeof(*s->w))))
 		return REC_ENOMEM;
 	return order_rows(&m->data);
@@ -254,19 +260,28 @@ float *rec_sasrec_weights(struct rec_model *m, size_t *n)
 	return s->w;
 }
 
+/* The embedding floats [lo, hi) drawn from N(0, init^2 / d). */
+static void draw_embeddings(const struct rec_model *m, struct rec_rng *rng, size_t lo,
+			    size_t hi)
+{
+	struct sasrec *s = m->state;
+	double sd = m->hp[HP_INIT] / sqrt((double)s->d);
+
+	for (size_t j = lo; j < hi; j++)
+		s->w[j] = (float)(sd * rec_rng_normal(rng));
+}
+
 /* Embeddings N(0, init^2 / d); relative positions 0; dense layers
  * U(-1/sqrt(fan_in), 1/sqrt(fan_in)) as PyTorch draws them; gains 1,
  * biases of the normalisations 0. */
 static void init_weights(const struct rec_model *m, uint64_t seed)
 {
 	struct sasrec *s = m->state;
-	double sd = m->hp[HP_INIT] / sqrt((double)s->d);
 	float bound = 1.0f / sqrtf((float)s->d);
 	struct rec_rng rng;
 
 	rec_rng_seed(&rng, seed);
-	for (size_t j = 0; j < s->rel_at; j++)
-		s->w[j] = (float)(sd * rec_rng_normal(&rng));
+	draw_embeddings(m, &rng, 0, s->rel_at);
 	for (size_t j = s->blocks_at; j < s->final_at; j++)
 		s->w[j] = bound * (float)(2 * rec_rng_uniform(&rng) - 1);
 	for (uint32_t b = 0; b < s->nblocks; b++) {
@@ -937,7 +952,10 @@ static void trainer_release(struct trainer *t)
 	free(t->m2);
 }
 
-static int trainer_init(struct trainer *t, struct rec_model *m, uint64_t seed)
+/* A trainer over the users with at least two events, of them only the
+ * touched ones unless touched is NULL. */
+static int trainer_init(struct trainer *t, struct rec_model *m, const uint8_t *touched,
+			uint64_t seed)
 {
 	const struct rec_dataset *d = &m->data;
 
@@ -958,7 +976,7 @@ static int trainer_init(struct trainer *t, struct rec_model *m, uint64_t seed)
 		if (work_init(m, &t->work[i], 1) < 0)
 			return REC_ENOMEM;
 	for (uint32_t u = 0; u < d->nusers; u++)
-		if (d->rowptr[u + 1] - d->rowptr[u] >= 2)
+		if (d->rowptr[u + 1] - d->rowptr[u] >= 2 && (!touched || touched[u]))
 			t->seq[t->nseq++] = u;
 	return 0;
 }
@@ -1058,21 +1076,68 @@ static int run_epoch(void *ctx, uint32_t ep, struct rec_rng *rng, double *mean,
 	return 0;
 }
 
-static int sasrec_train(struct rec_model *m, const struct rec_train_options *opt,
-			struct rec_error *err)
+/* Train the touched users (all with NULL) for up to epochs epochs. */
+static int train_users(struct rec_model *m, const uint8_t *touched, uint32_t epochs,
+		       const struct rec_train_options *opt, struct rec_error *err)
 {
 	struct trainer t;
-	struct rec_epochs e = { (uint32_t)m->hp[HP_EPOCHS], (uint32_t)m->hp[HP_PATIENCE], 0,
-				"loss", run_epoch, NULL, &t };
+	struct rec_epochs e = { epochs, (uint32_t)m->hp[HP_PATIENCE], 0, "loss", run_epoch,
+				NULL, &t };
 	int rc;
 
-	init_weights(m, opt->seed);
-	if (trainer_init(&t, m, opt->seed) < 0)
+	if (trainer_init(&t, m, touched, opt->seed) < 0)
 		rc = rec_error_set(err, REC_ENOMEM, "out of memory");
 	else
 		rc = rec_train_epochs(m, &e, opt, err);
 	trainer_release(&t);
 	return rc < 0 ? rc : 0;
+}
+
+static int sasrec_train(struct rec_model *m, const struct rec_train_options *opt,
+			struct rec_error *err)
+{
+	init_weights(m, opt->seed);
+	return train_users(m, NULL, (uint32_t)m->hp[HP_EPOCHS], opt, err);
+}
+
+/* --- incremental training --- */
+
+/* Room for the items from old_items on, their embeddings drawn as
+ * training's are. */
+static int grow_items(struct rec_model *m, uint32_t old_items, uint64_t seed)
+{
+	struct sasrec *s = m->state, old = *s;
+	struct rec_rng rng;
+	float *w;
+
+	lay_out(s, m->data.nitems);
+	if (!(w = malloc(s->total * sizeof(*w)))) {
+		*s = old;
+		return REC_ENOMEM;
+	}
+	memcpy(w, old.w, old.rel_at * sizeof(*w));
+	memcpy(w + s->rel_at, old.w + old.rel_at, (old.total - old.rel_at) * sizeof(*w));
+	free(old.w);
+	s->w = w;
+	rec_rng_seed(&rng, seed);
+	draw_embeddings(m, &rng, (size_t)old_items * s->d, s->rel_at);
+	return 0;
+}
+
+/* The saved weights, grown for the new items, trained opt->passes epochs
+ * more on the windows of the users the new events touch: the other
+ * users' windows have not changed, and what the weights learned of them
+ * stays. */
+static int sasrec_update(struct rec_model *m, uint32_t old_users, uint32_t old_items,
+			 const uint8_t *touched, const struct rec_train_options *opt,
+			 struct rec_error *err)
+{
+	(void)old_users;
+	if (grow_items(m, old_items, opt->seed) < 0 || order_rows(&m->data) < 0)
+		return rec_error_set(err, REC_ENOMEM, "out of memory");
+	if (opt->passes == 0)
+		return 0;
+	return train_users(m, touched, opt->passes, opt, err);
 }
 
 const struct rec_algo rec_algo_sasrec = {
@@ -1093,4 +1158,5 @@ const struct rec_algo rec_algo_sasrec = {
 	.fold_in = sasrec_fold_in,
 	.score_user = sasrec_score_user,
 	.check_hparams = sasrec_check_hparams,
+	.update = sasrec_update,
 };
