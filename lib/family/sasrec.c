@@ -41,14 +41,16 @@
 
 enum {
 	HP_FACTORS, HP_EPOCHS, HP_LR, HP_BLOCKS, HP_HEADS, HP_MAX_LEN, HP_DROPOUT,
-	HP_BATCH, HP_LOSS, HP_NEGATIVES, HP_PATIENCE, HP_REG, HP_INIT, NHP
+	HP_BATCH, HP_LOSS, HP_NEGATIVES, HP_PATIENCE, HP_REG, HP_INIT, HP_WINDOWS, NHP
 };
 
 enum { LOSS_FULL, LOSS_SAMPLED };
+enum { WINDOWS_LAST, WINDOWS_ALL };
 
 /* Hidden states of this size fit on the stack. */
 #define MAX_FACTORS 1024
 static const char *const losses[] = { "full", "sampled", NULL };
+static const char *const windows[] = { "last", "all", NULL };
 
 static const struct rec_hparam sasrec_hparams[NHP] = {
 	[HP_FACTORS] = { "factors", 64, 1, MAX_FACTORS, 1, NULL },
@@ -64,6 +66,7 @@ static const struct rec_hparam sasrec_hparams[NHP] = {
 	[HP_PATIENCE] = { "patience", 10, 1, 100000, 1, NULL },
 	[HP_REG] = { "reg", 0, 0, 1000, 0, NULL },
 	[HP_INIT] = { "init", 1, 0, 10, 0, NULL },
+	[HP_WINDOWS] = { "windows", WINDOWS_LAST, 0, 1, 1, windows },
 };
 
 /* The heads split the factors evenly, and an item's embedding row is
@@ -928,11 +931,18 @@ static void sasrec_score_user(const struct rec_model *m, const struct rec_user *
 
 /* --- training --- */
 
+/* A window of training: the last at most max_len + 1 of the user's
+ * events before his end-th. */
+struct unit {
+	uint32_t user, end;
+};
+
 struct trainer {
 	struct rec_model *m;
 	struct sasrec *s;
-	uint32_t *seq;		/* users with at least two events */
-	uint32_t nseq;
+	struct unit *unit;	/* the windows, of two events or more each */
+	uint32_t *order;	/* their indices, shuffled each epoch */
+	uint32_t nunits;
 	int threads;
 	struct work *work;	/* one per thread */
 	float *grad;		/* CHUNKS arrays, the parts of the batch's gradient */
@@ -946,19 +956,41 @@ static void trainer_release(struct trainer *t)
 	for (int i = 0; t->work && i < t->threads; i++)
 		work_free(&t->work[i]);
 	free(t->work);
-	free(t->seq);
+	free(t->unit);
+	free(t->order);
 	free(t->grad);
 	free(t->m1);
 	free(t->m2);
 }
 
-/* A trainer over the users with at least two events, of them only the
- * touched ones unless touched is NULL. */
+/* The windows of the users (only the touched ones unless touched is NULL)
+ * into unit, unless it is NULL; returns how many.  Each user's last window
+ * ends with his newest event; with windows=all, the ones before it end
+ * where the next one's first prediction starts, until the first event. */
+static uint32_t list_units(const struct rec_model *m, const uint8_t *touched,
+			   struct unit *unit)
+{
+	const struct rec_dataset *d = &m->data;
+	uint32_t len = (uint32_t)m->hp[HP_MAX_LEN], n = 0;
+	int all = m->hp[HP_WINDOWS] == WINDOWS_ALL;
+
+	for (uint32_t u = 0; u < d->nusers; u++) {
+		uint32_t end = (uint32_t)(d->rowptr[u + 1] - d->rowptr[u]);
+
+		for (; end >= 2 && (!touched || touched[u]);
+		     end = all && end > len ? end - len : 0) {
+			if (unit)
+				unit[n] = (struct unit){ u, end };
+			n++;
+		}
+	}
+	return n;
+}
+
+/* A trainer over the windows of list_units. */
 static int trainer_init(struct trainer *t, struct rec_model *m, const uint8_t *touched,
 			uint64_t seed)
 {
-	const struct rec_dataset *d = &m->data;
-
 	memset(t, 0, sizeof(*t));
 	t->m = m;
 	t->s = m->state;
@@ -966,7 +998,9 @@ static int trainer_init(struct trainer *t, struct rec_model *m, const uint8_t *t
 	t->seed = seed;
 	t->adam = REC_NN_ADAM(m->hp[HP_LR], m->hp[HP_REG]);
 	t->adam.beta2 = ADAM_B2;
-	if (!(t->seq = malloc(((size_t)d->nusers + 1) * sizeof(*t->seq))) ||
+	t->nunits = list_units(m, touched, NULL);
+	if (!(t->unit = malloc(((size_t)t->nunits + 1) * sizeof(*t->unit))) ||
+	    !(t->order = malloc(((size_t)t->nunits + 1) * sizeof(*t->order))) ||
 	    !(t->work = calloc((size_t)t->threads, sizeof(*t->work))) ||
 	    !(t->grad = calloc(CHUNKS * t->s->total, sizeof(*t->grad))) ||
 	    !(t->m1 = calloc(t->s->total, sizeof(*t->m1))) ||
@@ -975,9 +1009,9 @@ static int trainer_init(struct trainer *t, struct rec_model *m, const uint8_t *t
 	for (int i = 0; i < t->threads; i++)
 		if (work_init(m, &t->work[i], 1) < 0)
 			return REC_ENOMEM;
-	for (uint32_t u = 0; u < d->nusers; u++)
-		if (d->rowptr[u + 1] - d->rowptr[u] >= 2 && (!touched || touched[u]))
-			t->seq[t->nseq++] = u;
+	list_units(m, touched, t->unit);
+	for (uint32_t j = 0; j < t->nunits; j++)
+		t->order[j] = j;
 	return 0;
 }
 
@@ -1005,47 +1039,69 @@ static void apply_gradient(struct trainer *t)
 	}
 }
 
-/* Longer rows first: dealt in turn to the chunks, they give each a like
+/* The events of window u: *n of them, oldest first. */
+static const uint32_t *unit_items(const struct trainer *t, const struct unit *u,
+				  uint32_t *n)
+{
+	const struct rec_dataset *d = &t->m->data;
+
+	*n = u->end < t->s->len + 1 ? u->end : t->s->len + 1;
+	return d->col + d->rowptr[u->user] + u->end - *n;
+}
+
+/* Longer windows first: dealt in turn to the chunks, they give each a like
  * share of the batch's work. */
 static int by_length(const void *a, const void *b, void *ctx)
 {
-	const struct rec_dataset *d = ctx;
-	uint32_t u = *(const uint32_t *)a, v = *(const uint32_t *)b;
-	uint64_t lu = d->rowptr[u + 1] - d->rowptr[u], lv = d->rowptr[v + 1] - d->rowptr[v];
+	const struct trainer *t = ctx;
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b, lx, ly;
 
-	if (lu != lv)
-		return lu > lv ? -1 : 1;
-	return u < v ? -1 : u > v;
+	unit_items(t, &t->unit[x], &lx);
+	unit_items(t, &t->unit[y], &ly);
+	if (lx != ly)
+		return lx > ly ? -1 : 1;
+	return x < y ? -1 : x > y;
 }
 
-/* One batch of the users order[0..n): returns its mean loss. */
+/* The seed of window u's draws in a batch of seed: a user's last window's
+ * is his alone. */
+static uint64_t unit_seed(const struct trainer *t, const struct unit *u, uint64_t seed)
+{
+	const struct rec_dataset *d = &t->m->data;
+	uint64_t before = d->rowptr[u->user + 1] - d->rowptr[u->user] - u->end;
+
+	return seed ^ (0x9e3779b97f4a7c15ULL * (u->user + 1)) ^
+	       (0xbf58476d1ce4e5b9ULL * before);
+}
+
+/* One batch of the windows order[0..n): returns its mean loss. */
 static double run_batch(struct trainer *t, uint32_t *order, uint32_t n, uint64_t seed)
 {
-	const struct rec_model *m = t->m;
-	const struct rec_dataset *d = &m->data;
 	uint64_t positions = 0;
 	double loss = 0, part[CHUNKS] = { 0 };
 	float scale;
 
 	for (uint32_t j = 0; j < n; j++) {
-		uint64_t len = d->rowptr[order[j] + 1] - d->rowptr[order[j]] - 1;
+		uint32_t len;
 
-		positions += len < t->s->len ? len : t->s->len;
+		unit_items(t, &t->unit[order[j]], &len);
+		positions += len - 1;
 	}
 	scale = 1.0f / (float)positions;
-	qsort_r(order, n, sizeof(*order), by_length, (void *)d);
+	qsort_r(order, n, sizeof(*order), by_length, t);
 	#pragma omp parallel for schedule(dynamic, 1)
 	for (uint32_t c = 0; c < CHUNKS; c++) {
 		struct work *w = &t->work[omp_get_thread_num()];
 		float *grad = t->grad + c * t->s->total;
 
 		for (uint32_t j = c; j < n; j += CHUNKS) {
-			uint32_t u = order[j], len;
-			const uint32_t *items = window(m, u, t->s->len + 1, &len);
+			const struct unit *u = &t->unit[order[j]];
+			uint32_t len;
+			const uint32_t *items = unit_items(t, u, &len);
 			struct rec_rng rng;
 
-			rec_rng_seed(&rng, seed ^ (0x9e3779b97f4a7c15ULL * (u + 1)));
-			part[c] += sequence_step(m, w, items, len, scale, &rng, grad);
+			rec_rng_seed(&rng, unit_seed(t, u, seed));
+			part[c] += sequence_step(t->m, w, items, len, scale, &rng, grad);
 		}
 	}
 	for (uint32_t c = 0; c < CHUNKS; c++)
@@ -1054,8 +1110,8 @@ static double run_batch(struct trainer *t, uint32_t *order, uint32_t n, uint64_t
 	return loss / (double)positions;
 }
 
-/* One pass over the users in a random order; *mean gets the mean loss of
- * the batches. */
+/* One pass over the windows in a random order; *mean gets the mean loss
+ * of the batches. */
 static int run_epoch(void *ctx, uint32_t ep, struct rec_rng *rng, double *mean,
 		     struct rec_error *err)
 {
@@ -1066,10 +1122,10 @@ static int run_epoch(void *ctx, uint32_t ep, struct rec_rng *rng, double *mean,
 	int blas;
 
 	(void)err;
-	rec_rng_shuffle_u32(rng, t->seq, t->nseq);
+	rec_rng_shuffle_u32(rng, t->order, t->nunits);
 	blas = rec_blas_serial();
-	for (uint32_t b = 0; b < t->nseq; b += batch, batches++)
-		loss += run_batch(t, t->seq + b, t->nseq - b < batch ? t->nseq - b : batch,
+	for (uint32_t b = 0; b < t->nunits; b += batch, batches++)
+		loss += run_batch(t, t->order + b, t->nunits - b < batch ? t->nunits - b : batch,
 				  seed + b);
 	rec_blas_restore(blas);
 	*mean = batches ? loss / batches : 0;
