@@ -36,20 +36,6 @@ ndcg() {
 	metric "$TMP/eval.csv" ndcg 10
 }
 
-# leave_last NAME FILE OPTIONS...: train.recd and test.recd in $TMP, or 1
-# when FILE is absent.
-leave_last() {
-	name=$1 file=$2
-	shift 2
-	if [ ! -r "$file" ]; then
-		echo "$name: absent ($file), skipped"
-		return 1
-	fi
-	rec-pivot -q "$@" -o "$TMP/all.recd" "$file"
-	rec-split -q --method last --count 1 --train "$TMP/train.recd" \
-		--test "$TMP/test.recd" "$TMP/all.recd"
-}
-
 # inits SEED FULL FULL_CPU: the model of the oldest 90% of the training
 # events continued on the newest 10%, against the full retrain.
 inits() {
