@@ -78,18 +78,20 @@ ml100k() {
 	fi
 }
 
-# ease_sasrec NAME: NDCG@10 of both on $TMP's split.
+# ease_sasrec NAME: NDCG@10 of both on $TMP's split, sasrec by seed.
 ease_sasrec() {
 	rec-train -q -a ease -o "$TMP/ease.recm" "$TMP/train.recd"
-	set -- "$1" "$(ndcg "$TMP/ease.recm" "$TMP/test.recd")"
+	ease=$(ndcg "$TMP/ease.recm" "$TMP/test.recd")
 	for seed in $seeds; do
 		train "$TMP/m.recm" "$TMP/train.recd" --validation last --seed "$seed"
-		figure "$1: sasrec seed $seed, ease" "$(ndcg "$TMP/m.recm" "$TMP/test.recd")" "$2"
+		printf '  %-22s %8s %8s %8s\n' "$1" "$seed" "$(ndcg "$TMP/m.recm" "$TMP/test.recd")" \
+			"$ease"
 	done
 }
 
 versus() {
 	echo "sasrec against ease, NDCG@10"
+	printf '  %-22s %8s %8s %8s\n' data seed sasrec ease
 	if leave_last "MovieLens latest-small" "$DATA/movielens-latest-small/ratings.csv" \
 		-u userId -i movieId; then
 		ease_sasrec "latest-small"
