@@ -7,7 +7,7 @@
 #     (default 1 2 3) on one thread, their mean and spread, and whether
 #     two threads write the same model as one (the first seed); for each
 #     seed, a model of the oldest 90% of the training events continued by
-#     rec-train --init on the newest 10% for -e 1, 2 and 5 passes, against
+#     rec-train --init on the newest 10% for -e 1, 2, 3 and 5 passes, against
 #     the full retrain: NDCG@10, the ratio of the two, and CPU seconds
 #     (user + sys) of each.
 #  2. versus: sasrec and ease on MovieLens latest-small and on a generated
@@ -40,7 +40,7 @@ ndcg() {
 # events continued on the newest 10%, against the full retrain.
 inits() {
 	train "$TMP/base.recm" "$TMP/old.recd" --validation last --seed "$1"
-	for e in 1 2 5; do
+	for e in 1 2 3 5; do
 		/usr/bin/time -f '%U %S' -o "$TMP/time" rec-train -q -j 1 --seed "$1" \
 			--init "$TMP/base.recm" -e "$e" -o "$TMP/inc.recm" "$TMP/new.recd"
 		CPU=$(awk '{ printf "%.1f", $1 + $2 }' "$TMP/time")
