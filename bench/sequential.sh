@@ -31,12 +31,7 @@ per_epoch() {
 dataset() {
 	name=$1 file=$2
 	shift 2
-	if [ ! -r "$file" ]; then
-		echo "$name: absent ($file), skipped"
-		return 0
-	fi
-	rec-pivot -q "$@" -o "$TMP/all.recd" "$file"
-	rec-split -q --method last --count 1 --train "$TMP/train.recd" --test "$TMP/test.recd" "$TMP/all.recd"
+	leave_last "$name" "$file" "$@" || return 0
 	echo "$name: leave-last-out, every item ranked"
 	printf '  %-8s %8s %8s %8s %8s\n' model hr@10 ndcg@10 train_s s/epoch
 	for algo in pop ease ials neumf sasrec; do

@@ -37,6 +37,18 @@ small() {
 	[ "$probes" -eq 8 ] || fail "b is first for $probes of 8 probes: $output"
 }
 
+@test "sasrec with windows=all learns the order from every window of a history" {
+	# With max_len=2 the last window of most users has no a followed by b.
+	small -p max_len=2 -p windows=all -o all.recm
+	run -0 rec-recommend -m all.recm -n 1
+	probes=$(echo "$output" | grep -c '^p[0-9],b,1,')
+	[ "$probes" -eq 8 ] || fail "b is first for $probes of 8 probes: $output"
+	small -p max_len=2 -p windows=all -j 3 -o all3.recm
+	cmp all.recm all3.recm
+	small -p max_len=2 -o last.recm
+	run -1 cmp -s all.recm last.recm
+}
+
 @test "sasrec with one thread and a seed writes the same model twice" {
 	small --seed 9 -o one.recm
 	small --seed 9 -o two.recm
@@ -121,11 +133,57 @@ fold() {
 }
 
 @test "sasrec refuses bad parameters" {
-	for p in heads=0 dropout=1 loss=softmax max_len=0 batch=0 factors=0 \
+	for p in heads=0 dropout=1 loss=softmax windows=some max_len=0 batch=0 factors=0 \
 		negatives=0 blocks=0 lr=0 reg=-1 patience=0; do
 		run -2 rec-train -a sasrec -p "$p" -o m.recm "$FIXTURES/sasrec-order.csv"
 		assert_output --partial "${p%%=*}"
 	done
 	run -1 rec-train -a sasrec -k 16 -p heads=3 -o m.recm "$FIXTURES/sasrec-order.csv"
 	assert_output --partial 'heads (3) must divide factors (16)'
+}
+
+# delta.csv: a new user n1 with a, b and a new item z, and z for p0 and u01.
+delta() {
+	printf 'user,item,timestamp\nn1,a,100\nn1,b,101\nn1,z,102\np0,z,103\nu01,z,104\n' \
+		> delta.csv
+	printf 'user,item\nu02,b\nu03,i3\nn1,z\nu01,z\n' > pairs.csv
+}
+
+@test "sasrec --init -e 0 grows the saved weights for new items and moves no score" {
+	small --seed 1 -o a.recm
+	delta
+	rec-train --init a.recm -e 0 -o grown.recm delta.csv
+	run -0 rec-recommend --force -m grown.recm --predict pairs.csv
+	before=$(rec-recommend --force -m a.recm --predict pairs.csv)
+	[ "$(sed -n 2,3p <<<"$output")" = "$(sed -n 2,3p <<<"$before")" ]
+	refute_line 'n1,z,,0'
+	grep -aqx 'factors=16' grown.recm
+	grep -aqx 'max_len=10' grown.recm
+}
+
+@test "sasrec --init trains the saved weights on the users the new events touch" {
+	small --seed 1 -o a.recm
+	delta
+	rec-train --init a.recm -e 2 -o b.recm delta.csv
+	rec-train --init a.recm -e 2 -j 2 -o b2.recm delta.csv
+	cmp b.recm b2.recm
+	[ "$(rec-recommend --force -m b.recm --predict pairs.csv)" != \
+	  "$(rec-recommend --force -m a.recm --predict pairs.csv)" ]
+	grep -aqx 'factors=16' b.recm
+	# A new user with one event has no event to predict: nothing trains.
+	printf 'user,item,timestamp\nn2,a,100\n' > one.csv
+	rec-train --init a.recm -e 3 -o one.recm one.csv
+	[ "$(rec-recommend -m one.recm -n 3 --users <(echo u05))" = \
+	  "$(rec-recommend -m a.recm -n 3 --users <(echo u05))" ]
+}
+
+@test "sasrec --init keeps the model's family and parameters" {
+	small -o a.recm
+	run -2 rec-train --init a.recm -a mf -o b.recm "$FIXTURES/sasrec-order.csv"
+	assert_output --partial "a.recm is a sasrec model, not mf"
+	run -2 rec-train --init a.recm -p max_len=5 -o b.recm "$FIXTURES/sasrec-order.csv"
+	assert_output --partial "only -e may be given"
+	run -2 rec-train --init a.recm -k 8 -o b.recm "$FIXTURES/sasrec-order.csv"
+	assert_output --partial "only -e may be given"
+	[ ! -e b.recm ]
 }

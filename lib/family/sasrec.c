@@ -41,14 +41,16 @@
 
 enum {
 	HP_FACTORS, HP_EPOCHS, HP_LR, HP_BLOCKS, HP_HEADS, HP_MAX_LEN, HP_DROPOUT,
-	HP_BATCH, HP_LOSS, HP_NEGATIVES, HP_PATIENCE, HP_REG, HP_INIT, NHP
+	HP_BATCH, HP_LOSS, HP_NEGATIVES, HP_PATIENCE, HP_REG, HP_INIT, HP_WINDOWS, NHP
 };
 
 enum { LOSS_FULL, LOSS_SAMPLED };
+enum { WINDOWS_LAST, WINDOWS_ALL };
 
 /* Hidden states of this size fit on the stack. */
 #define MAX_FACTORS 1024
 static const char *const losses[] = { "full", "sampled", NULL };
+static const char *const windows[] = { "last", "all", NULL };
 
 static const struct rec_hparam sasrec_hparams[NHP] = {
 	[HP_FACTORS] = { "factors", 64, 1, MAX_FACTORS, 1, NULL },
@@ -64,6 +66,7 @@ static const struct rec_hparam sasrec_hparams[NHP] = {
 	[HP_PATIENCE] = { "patience", 10, 1, 100000, 1, NULL },
 	[HP_REG] = { "reg", 0, 0, 1000, 0, NULL },
 	[HP_INIT] = { "init", 1, 0, 10, 0, NULL },
+	[HP_WINDOWS] = { "windows", WINDOWS_LAST, 0, 1, 1, windows },
 };
 
 /* The heads split the factors evenly, and an item's embedding row is
@@ -202,6 +205,16 @@ static const uint32_t *window(const struct rec_model *m, uint32_t u, uint32_t ma
 
 /* --- the model's arrays --- */
 
+/* The offsets of the learned array for nitems items. */
+static void lay_out(struct sasrec *s, uint32_t nitems)
+{
+	s->nitems = nitems;
+	s->rel_at = (size_t)nitems * s->d;
+	s->blocks_at = s->rel_at + (size_t)s->nblocks * s->heads * s->len;
+	s->final_at = s->blocks_at + s->nblocks * block_floats(s->d);
+	s->total = s->final_at + 2 * (size_t)s->d;
+}
+
 static int sasrec_init(struct rec_model *m)
 {
 	struct sasrec *s = calloc(1, sizeof(*s));
@@ -213,11 +226,7 @@ static int sasrec_init(struct rec_model *m)
 	s->len = (uint32_t)m->hp[HP_MAX_LEN];
 	s->nblocks = (uint32_t)m->hp[HP_BLOCKS];
 	s->heads = (uint32_t)m->hp[HP_HEADS];
-	s->nitems = m->data.nitems;
-	s->rel_at = (size_t)s->nitems * s->d;
-	s->blocks_at = s->rel_at + (size_t)s->nblocks * s->heads * s->len;
-	s->final_at = s->blocks_at + s->nblocks * block_floats(s->d);
-	s->total = s->final_at + 2 * (size_t)s->d;
+	lay_out(s, m->data.nitems);
 	if (!(s->w = calloc(s->total, sizeof(*s->w))))
 		return REC_ENOMEM;
 	return order_rows(&m->data);
@@ -254,19 +263,28 @@ float *rec_sasrec_weights(struct rec_model *m, size_t *n)
 	return s->w;
 }
 
+/* The embedding floats [lo, hi) drawn from N(0, init^2 / d). */
+static void draw_embeddings(const struct rec_model *m, struct rec_rng *rng, size_t lo,
+			    size_t hi)
+{
+	struct sasrec *s = m->state;
+	double sd = m->hp[HP_INIT] / sqrt((double)s->d);
+
+	for (size_t j = lo; j < hi; j++)
+		s->w[j] = (float)(sd * rec_rng_normal(rng));
+}
+
 /* Embeddings N(0, init^2 / d); relative positions 0; dense layers
  * U(-1/sqrt(fan_in), 1/sqrt(fan_in)) as PyTorch draws them; gains 1,
  * biases of the normalisations 0. */
 static void init_weights(const struct rec_model *m, uint64_t seed)
 {
 	struct sasrec *s = m->state;
-	double sd = m->hp[HP_INIT] / sqrt((double)s->d);
 	float bound = 1.0f / sqrtf((float)s->d);
 	struct rec_rng rng;
 
 	rec_rng_seed(&rng, seed);
-	for (size_t j = 0; j < s->rel_at; j++)
-		s->w[j] = (float)(sd * rec_rng_normal(&rng));
+	draw_embeddings(m, &rng, 0, s->rel_at);
 	for (size_t j = s->blocks_at; j < s->final_at; j++)
 		s->w[j] = bound * (float)(2 * rec_rng_uniform(&rng) - 1);
 	for (uint32_t b = 0; b < s->nblocks; b++) {
@@ -913,11 +931,18 @@ static void sasrec_score_user(const struct rec_model *m, const struct rec_user *
 
 /* --- training --- */
 
+/* A window of training: the last at most max_len + 1 of the user's
+ * events before his end-th. */
+struct unit {
+	uint32_t user, end;
+};
+
 struct trainer {
 	struct rec_model *m;
 	struct sasrec *s;
-	uint32_t *seq;		/* users with at least two events */
-	uint32_t nseq;
+	struct unit *unit;	/* the windows, of two events or more each */
+	uint32_t *order;	/* their indices, shuffled each epoch */
+	uint32_t nunits;
 	int threads;
 	struct work *work;	/* one per thread */
 	float *grad;		/* CHUNKS arrays, the parts of the batch's gradient */
@@ -931,16 +956,41 @@ static void trainer_release(struct trainer *t)
 	for (int i = 0; t->work && i < t->threads; i++)
 		work_free(&t->work[i]);
 	free(t->work);
-	free(t->seq);
+	free(t->unit);
+	free(t->order);
 	free(t->grad);
 	free(t->m1);
 	free(t->m2);
 }
 
-static int trainer_init(struct trainer *t, struct rec_model *m, uint64_t seed)
+/* The windows of the users (only the touched ones unless touched is NULL)
+ * into unit, unless it is NULL; returns how many.  Each user's last window
+ * ends with his newest event; with windows=all, the ones before it end
+ * where the next one's first prediction starts, until the first event. */
+static uint32_t list_units(const struct rec_model *m, const uint8_t *touched,
+			   struct unit *unit)
 {
 	const struct rec_dataset *d = &m->data;
+	uint32_t len = (uint32_t)m->hp[HP_MAX_LEN], n = 0;
+	int all = m->hp[HP_WINDOWS] == WINDOWS_ALL;
 
+	for (uint32_t u = 0; u < d->nusers; u++) {
+		uint32_t end = (uint32_t)(d->rowptr[u + 1] - d->rowptr[u]);
+
+		for (; end >= 2 && (!touched || touched[u]);
+		     end = all && end > len ? end - len : 0) {
+			if (unit)
+				unit[n] = (struct unit){ u, end };
+			n++;
+		}
+	}
+	return n;
+}
+
+/* A trainer over the windows of list_units. */
+static int trainer_init(struct trainer *t, struct rec_model *m, const uint8_t *touched,
+			uint64_t seed)
+{
 	memset(t, 0, sizeof(*t));
 	t->m = m;
 	t->s = m->state;
@@ -948,7 +998,9 @@ static int trainer_init(struct trainer *t, struct rec_model *m, uint64_t seed)
 	t->seed = seed;
 	t->adam = REC_NN_ADAM(m->hp[HP_LR], m->hp[HP_REG]);
 	t->adam.beta2 = ADAM_B2;
-	if (!(t->seq = malloc(((size_t)d->nusers + 1) * sizeof(*t->seq))) ||
+	t->nunits = list_units(m, touched, NULL);
+	if (!(t->unit = malloc(((size_t)t->nunits + 1) * sizeof(*t->unit))) ||
+	    !(t->order = malloc(((size_t)t->nunits + 1) * sizeof(*t->order))) ||
 	    !(t->work = calloc((size_t)t->threads, sizeof(*t->work))) ||
 	    !(t->grad = calloc(CHUNKS * t->s->total, sizeof(*t->grad))) ||
 	    !(t->m1 = calloc(t->s->total, sizeof(*t->m1))) ||
@@ -957,9 +1009,9 @@ static int trainer_init(struct trainer *t, struct rec_model *m, uint64_t seed)
 	for (int i = 0; i < t->threads; i++)
 		if (work_init(m, &t->work[i], 1) < 0)
 			return REC_ENOMEM;
-	for (uint32_t u = 0; u < d->nusers; u++)
-		if (d->rowptr[u + 1] - d->rowptr[u] >= 2)
-			t->seq[t->nseq++] = u;
+	list_units(m, touched, t->unit);
+	for (uint32_t j = 0; j < t->nunits; j++)
+		t->order[j] = j;
 	return 0;
 }
 
@@ -987,47 +1039,69 @@ static void apply_gradient(struct trainer *t)
 	}
 }
 
-/* Longer rows first: dealt in turn to the chunks, they give each a like
+/* The events of window u: *n of them, oldest first. */
+static const uint32_t *unit_items(const struct trainer *t, const struct unit *u,
+				  uint32_t *n)
+{
+	const struct rec_dataset *d = &t->m->data;
+
+	*n = u->end < t->s->len + 1 ? u->end : t->s->len + 1;
+	return d->col + d->rowptr[u->user] + u->end - *n;
+}
+
+/* Longer windows first: dealt in turn to the chunks, they give each a like
  * share of the batch's work. */
 static int by_length(const void *a, const void *b, void *ctx)
 {
-	const struct rec_dataset *d = ctx;
-	uint32_t u = *(const uint32_t *)a, v = *(const uint32_t *)b;
-	uint64_t lu = d->rowptr[u + 1] - d->rowptr[u], lv = d->rowptr[v + 1] - d->rowptr[v];
+	const struct trainer *t = ctx;
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b, lx, ly;
 
-	if (lu != lv)
-		return lu > lv ? -1 : 1;
-	return u < v ? -1 : u > v;
+	unit_items(t, &t->unit[x], &lx);
+	unit_items(t, &t->unit[y], &ly);
+	if (lx != ly)
+		return lx > ly ? -1 : 1;
+	return x < y ? -1 : x > y;
 }
 
-/* One batch of the users order[0..n): returns its mean loss. */
+/* The seed of window u's draws in a batch of seed: a user's last window's
+ * is his alone. */
+static uint64_t unit_seed(const struct trainer *t, const struct unit *u, uint64_t seed)
+{
+	const struct rec_dataset *d = &t->m->data;
+	uint64_t before = d->rowptr[u->user + 1] - d->rowptr[u->user] - u->end;
+
+	return seed ^ (0x9e3779b97f4a7c15ULL * (u->user + 1)) ^
+	       (0xbf58476d1ce4e5b9ULL * before);
+}
+
+/* One batch of the windows order[0..n): returns its mean loss. */
 static double run_batch(struct trainer *t, uint32_t *order, uint32_t n, uint64_t seed)
 {
-	const struct rec_model *m = t->m;
-	const struct rec_dataset *d = &m->data;
 	uint64_t positions = 0;
 	double loss = 0, part[CHUNKS] = { 0 };
 	float scale;
 
 	for (uint32_t j = 0; j < n; j++) {
-		uint64_t len = d->rowptr[order[j] + 1] - d->rowptr[order[j]] - 1;
+		uint32_t len;
 
-		positions += len < t->s->len ? len : t->s->len;
+		unit_items(t, &t->unit[order[j]], &len);
+		positions += len - 1;
 	}
 	scale = 1.0f / (float)positions;
-	qsort_r(order, n, sizeof(*order), by_length, (void *)d);
+	qsort_r(order, n, sizeof(*order), by_length, t);
 	#pragma omp parallel for schedule(dynamic, 1)
 	for (uint32_t c = 0; c < CHUNKS; c++) {
 		struct work *w = &t->work[omp_get_thread_num()];
 		float *grad = t->grad + c * t->s->total;
 
 		for (uint32_t j = c; j < n; j += CHUNKS) {
-			uint32_t u = order[j], len;
-			const uint32_t *items = window(m, u, t->s->len + 1, &len);
+			const struct unit *u = &t->unit[order[j]];
+			uint32_t len;
+			const uint32_t *items = unit_items(t, u, &len);
 			struct rec_rng rng;
 
-			rec_rng_seed(&rng, seed ^ (0x9e3779b97f4a7c15ULL * (u + 1)));
-			part[c] += sequence_step(m, w, items, len, scale, &rng, grad);
+			rec_rng_seed(&rng, unit_seed(t, u, seed));
+			part[c] += sequence_step(t->m, w, items, len, scale, &rng, grad);
 		}
 	}
 	for (uint32_t c = 0; c < CHUNKS; c++)
@@ -1036,8 +1110,8 @@ static double run_batch(struct trainer *t, uint32_t *order, uint32_t n, uint64_t
 	return loss / (double)positions;
 }
 
-/* One pass over the users in a random order; *mean gets the mean loss of
- * the batches. */
+/* One pass over the windows in a random order; *mean gets the mean loss
+ * of the batches. */
 static int run_epoch(void *ctx, uint32_t ep, struct rec_rng *rng, double *mean,
 		     struct rec_error *err)
 {
@@ -1048,31 +1122,78 @@ static int run_epoch(void *ctx, uint32_t ep, struct rec_rng *rng, double *mean,
 	int blas;
 
 	(void)err;
-	rec_rng_shuffle_u32(rng, t->seq, t->nseq);
+	rec_rng_shuffle_u32(rng, t->order, t->nunits);
 	blas = rec_blas_serial();
-	for (uint32_t b = 0; b < t->nseq; b += batch, batches++)
-		loss += run_batch(t, t->seq + b, t->nseq - b < batch ? t->nseq - b : batch,
+	for (uint32_t b = 0; b < t->nunits; b += batch, batches++)
+		loss += run_batch(t, t->order + b, t->nunits - b < batch ? t->nunits - b : batch,
 				  seed + b);
 	rec_blas_restore(blas);
 	*mean = batches ? loss / batches : 0;
 	return 0;
 }
 
-static int sasrec_train(struct rec_model *m, const struct rec_train_options *opt,
-			struct rec_error *err)
+/* Train the touched users (all with NULL) for up to epochs epochs. */
+static int train_users(struct rec_model *m, const uint8_t *touched, uint32_t epochs,
+		       const struct rec_train_options *opt, struct rec_error *err)
 {
 	struct trainer t;
-	struct rec_epochs e = { (uint32_t)m->hp[HP_EPOCHS], (uint32_t)m->hp[HP_PATIENCE], 0,
-				"loss", run_epoch, NULL, &t };
+	struct rec_epochs e = { epochs, (uint32_t)m->hp[HP_PATIENCE], 0, "loss", run_epoch,
+				NULL, &t };
 	int rc;
 
-	init_weights(m, opt->seed);
-	if (trainer_init(&t, m, opt->seed) < 0)
+	if (trainer_init(&t, m, touched, opt->seed) < 0)
 		rc = rec_error_set(err, REC_ENOMEM, "out of memory");
 	else
 		rc = rec_train_epochs(m, &e, opt, err);
 	trainer_release(&t);
 	return rc < 0 ? rc : 0;
+}
+
+static int sasrec_train(struct rec_model *m, const struct rec_train_options *opt,
+			struct rec_error *err)
+{
+	init_weights(m, opt->seed);
+	return train_users(m, NULL, (uint32_t)m->hp[HP_EPOCHS], opt, err);
+}
+
+/* --- incremental training --- */
+
+/* Room for the items from old_items on, their embeddings drawn as
+ * training's are. */
+static int grow_items(struct rec_model *m, uint32_t old_items, uint64_t seed)
+{
+	struct sasrec *s = m->state, old = *s;
+	struct rec_rng rng;
+	float *w;
+
+	lay_out(s, m->data.nitems);
+	if (!(w = malloc(s->total * sizeof(*w)))) {
+		*s = old;
+		return REC_ENOMEM;
+	}
+	memcpy(w, old.w, old.rel_at * sizeof(*w));
+	memcpy(w + s->rel_at, old.w + old.rel_at, (old.total - old.rel_at) * sizeof(*w));
+	free(old.w);
+	s->w = w;
+	rec_rng_seed(&rng, seed);
+	draw_embeddings(m, &rng, (size_t)old_items * s->d, s->rel_at);
+	return 0;
+}
+
+/* The saved weights, grown for the new items, trained opt->passes epochs
+ * more on the windows of the users the new events touch: the other
+ * users' windows have not changed, and what the weights learned of them
+ * stays. */
+static int sasrec_update(struct rec_model *m, uint32_t old_users, uint32_t old_items,
+			 const uint8_t *touched, const struct rec_train_options *opt,
+			 struct rec_error *err)
+{
+	(void)old_users;
+	if (grow_items(m, old_items, opt->seed) < 0 || order_rows(&m->data) < 0)
+		return rec_error_set(err, REC_ENOMEM, "out of memory");
+	if (opt->passes == 0)
+		return 0;
+	return train_users(m, touched, opt->passes, opt, err);
 }
 
 const struct rec_algo rec_algo_sasrec = {
@@ -1093,4 +1214,5 @@ const struct rec_algo rec_algo_sasrec = {
 	.fold_in = sasrec_fold_in,
 	.score_user = sasrec_score_user,
 	.check_hparams = sasrec_check_hparams,
+	.update = sasrec_update,
 };
