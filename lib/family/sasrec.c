@@ -218,7 +218,7 @@ static int sasrec_init(struct rec_model *m)
 	s->blocks_at = s->rel_at + (size_t)s->nblocks * s->heads * s->len;
 	s->final_at = s->blocks_at + s->nblocks * block_floats(s->d);
 	s->total = s->final_at + 2 * (size_t)s->d;
-	if (!(s->w = calloc(s->total, sizeof(*s->w))))
+	if (!(s->w = rec_alloc_large_zero(s->total * sizeof(*s->w))))
 		return REC_ENOMEM;
 	return order_rows(&m->data);
 }
