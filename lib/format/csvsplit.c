@@ -30,6 +30,7 @@ enum { ROW_NONE, ROW_READ, ROW_ODD };
 #define SLACK 8			/* sentinel bytes after the buffer's data */
 
 long rec_csv_min_part = 1 << 16;
+unsigned long rec_csv_split_files;
 
 struct span {
 	char *s;
@@ -652,6 +653,7 @@ int rec_events_read_parts(const char *path, const struct rec_csv_options *opt,
 		*parts = ev;
 	else
 		free(ev);
+	rec_csv_split_files += n != 0;
 	rec_csv_reader_release(&head);
 	close(fd);
 	return n;

@@ -25,6 +25,9 @@ int rec_csv_splits(const struct rec_csv_options *opt);
  * read in one part.  The fuzz target lowers it so that its small inputs
  * are split in parts too. */
 extern long rec_csv_min_part;
+/* The files read in parts or refused there, not left to libcsv: the
+ * fuzz target reads a file that was left to libcsv only once. */
+extern unsigned long rec_csv_split_files;
 
 /* rec_events_read through libcsv alone. */
 int rec_events_read_general(struct rec_events *ev, const char *path,
