@@ -286,7 +286,8 @@ static int file_classes(const struct rec_csv_options *opt, int fd, off_t size,
 	}
 	rec_csv_pick_separator(opt, buf, (size_t)got, bom + got >= size, sep);
 	free(buf);
-	if (sep->len != 1)
+	/* a quote that separates is libcsv's to make sense of */
+	if (sep->len != 1 || sep->s[0] == '"')
 		return 0;
 	byte_classes(cls, (unsigned char)sep->s[0]);
 	return 1;
