@@ -973,7 +973,8 @@ static int grow(void **p, size_t old, size_t cap, size_t size)
 int rec_events_push(struct rec_events *ev, uint32_t user, uint32_t item,
 		    float rating, int64_t time)
 {
-	if (ev->n == ev->cap && rec_events_reserve(ev, ev->cap ? ev->cap / 2 : 1024) < 0)
+	/* half as many again, and one: a guess of one event must grow too */
+	if (ev->n == ev->cap && rec_events_reserve(ev, ev->cap ? ev->cap / 2 + 1 : 1024) < 0)
 		return REC_ENOMEM;
 	rec_events_put(ev, user, item, rating, time);
 	return 0;
