@@ -146,6 +146,13 @@ int rec_dict_intern_all(const struct rec_dict *from, struct rec_dict *to, uint32
 void *rec_alloc_large(size_t bytes);
 void *rec_alloc_large_zero(size_t bytes);
 
+/* Until rec_alloc_unlimit, the arrays this thread takes with
+ * rec_alloc_large add up to at most bytes: one past that gets NULL, so
+ * that sizes a file claims cannot take more memory than its bytes back.
+ * rec_alloc_unlimit says whether an array was refused. */
+void rec_alloc_limit(size_t bytes);
+int rec_alloc_unlimit(void);
+
 /* Resize p, an array of old bytes from rec_alloc_large (or NULL), to
  * bytes, keeping what both sizes hold; NULL, with p kept, when out of
  * memory. */

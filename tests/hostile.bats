@@ -180,3 +180,26 @@ refused() {
 	run -1 rec-eval --test d.recd -m bad.recm
 	assert_output --partial "bad.recm: section 'ALGO': factors '0' is out of range [1, 4096]"
 }
+
+@test "an ials model whose factors size arrays past its bytes is refused in little memory" {
+	{ echo user,item; seq 90000 | awk '{ print "u" $1 % 3 ",i" $1 }'; } > many.csv
+	rec-train -a ials -k 2 -e 1 -o m.recm many.csv
+	# 90000 items of 4096 factors, 1.5 GB: first with the sections as they
+	# were, then with sections that claim it all in a file cut short
+	hostile m.recm big.recm ALGO.factors=4096
+	size=$(gzip -dc big.recm | wc -c)
+	hostile m.recm short.recm ALGO.factors=4096 UFAC#49152 IFAC#1474560000 \
+		truncate=$((size - 1000000))
+	# the model's dictionaries and OpenBLAS's buffers take a few hundred MB
+	# of address space, the arrays would take 1.5 GB
+	limit=400000
+	case $REC_BIN in */san/*) limit=unlimited ;; esac
+	for f in big short; do
+		run -1 bash -c "ulimit -v $limit && rec-recommend -m $f.recm -n 2"
+		assert_output --regexp "^rec-recommend: $f.recm: section 'ALGO': the arrays these settings make outgrow the file: at most [0-9]+ bytes are left$"
+	done
+	# the same factors with arrays the file holds load
+	rec-train -a ials -k 4096 -e 1 -o wide.recm "$FIXTURES/events.csv"
+	run -0 rec-recommend -m wide.recm -n 1
+	assert_line --index 1 --regexp "^alice,i[0-9],1,"
+}

@@ -166,8 +166,8 @@ static int knn_init(struct rec_model *m)
 	if (knn->k > m->data.nitems)
 		knn->k = m->data.nitems ? m->data.nitems : 1;
 	n = (size_t)m->data.nitems * knn->k;
-	knn->nbr = malloc((n ? n : 1) * sizeof(*knn->nbr));
-	knn->sim = malloc((n ? n : 1) * sizeof(*knn->sim));
+	knn->nbr = rec_alloc_large((n ? n : 1) * sizeof(*knn->nbr));
+	knn->sim = rec_alloc_large((n ? n : 1) * sizeof(*knn->sim));
 	return knn->nbr && knn->sim ? 0 : REC_ENOMEM;
 }
 

@@ -227,7 +227,7 @@ static int sasrec_init(struct rec_model *m)
 	s->nblocks = (uint32_t)m->hp[HP_BLOCKS];
 	s->heads = (uint32_t)m->hp[HP_HEADS];
 	lay_out(s, m->data.nitems);
-	if (!(s->w = calloc(s->total, sizeof(*s->w))))
+	if (!(s->w = rec_alloc_large_zero(s->total * sizeof(*s->w))))
 		return REC_ENOMEM;
 	return order_rows(&m->data);
 }

@@ -845,6 +845,26 @@ const char *rec_file_kind(const char *head, size_t n)
 	return NULL;
 }
 
+/* Whether a plain regular file starts with magic: 1 or 0, read without
+ * the buffers of decompression, or -1 if it is gzip, too short to tell
+ * or not to be read here. */
+static int plain_has_magic(const char *path, const char *magic)
+{
+	unsigned char head[REC_MAGIC_LEN];
+	struct stat st;
+	ssize_t n = -1;
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+		n = pread(fd, head, sizeof(head), 0);
+	close(fd);
+	if (n < 2 || (head[0] == 0x1f && head[1] == 0x8b))
+		return -1;
+	return n == REC_MAGIC_LEN && memcmp(head, magic, REC_MAGIC_LEN) == 0;
+}
+
 int rec_file_has_magic(const char *path, const char *magic, struct rec_error *err)
 {
 	char head[REC_MAGIC_LEN];
@@ -854,6 +874,9 @@ int rec_file_has_magic(const char *path, const char *magic, struct rec_error *er
 	ssize_t n = 0, k = 1;
 	int rc = 0;
 
+	if (!is_stdin && (rc = plain_has_magic(path, magic)) >= 0)
+		return rc;
+	rc = 0;
 	errno = 0;
 	if (!is_stdin || stdin_rewindable(&start) == 0)
 		gz = open_read(path);

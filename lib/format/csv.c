@@ -523,27 +523,51 @@ static int feed(struct rec_csv_reader *r, struct csv_parser *p, char *buf, size_
 	return r->failed ? r->err->code : parse(r, p, buf + from, to - from);
 }
 
-static int parse_stream(struct rec_csv_reader *r, gzFile gz, int fd, struct csv_parser *p)
+enum { CHUNK = 1 << 20 };
+
+/* The size of a regular file shorter than CHUNK bytes, else -1. */
+static off_t small_file(const char *path)
 {
-	enum { CHUNK = 1 << 20 };
-	char *buf = malloc(CHUNK);
+	struct stat st;
+
+	if (strcmp(path, "-") != 0 && stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+	    st.st_size < CHUNK)
+		return st.st_size;
+	return -1;
+}
+
+/* The bytes read at a time: CHUNK, or a small plain file's size and one
+ * more, so that a small file costs small buffers. */
+static int chunk_size(const char *path, gzFile gz)
+{
+	off_t size = small_file(path);
+
+	if (size >= 0 && gzbuffer(gz, (unsigned)size + 2) == 0 && gzdirect(gz))
+		return (int)size + 1;
+	return CHUNK;
+}
+
+static int parse_stream(struct rec_csv_reader *r, gzFile gz, int fd, int chunk,
+			struct csv_parser *p)
+{
+	char *buf = malloc((size_t)chunk);
 	const char *kind;
 	int n = 0, rc;
 
 	if (!buf)
 		return rec_error_set(r->err, REC_ENOMEM, "out of memory");
 	if (!stopped(r))
-		n = read_start(r, gz, fd, buf, CHUNK);
+		n = read_start(r, gz, fd, buf, chunk);
 	if (n > 0 && (kind = rec_file_kind(buf, (size_t)n))) {
 		free(buf);
 		return rec_error_set(r->err, REC_EFORMAT, "a %s, not CSV", kind);
 	}
-	rec_csv_pick_separator(r->opt, buf, n > 0 ? (size_t)n : 0, fd < 0 && n < CHUNK, &r->sep);
+	rec_csv_pick_separator(r->opt, buf, n > 0 ? (size_t)n : 0, fd < 0 && n < chunk, &r->sep);
 	csv_set_delim(p, r->sep.len == 1 ? (unsigned char)r->sep.s[0] : '\0');
 	while (n > 0) {
 		if (feed(r, p, buf, (size_t)n) < 0 || stopped(r))
 			break;
-		n = read_some(r, gz, fd, buf, CHUNK);
+		n = read_some(r, gz, fd, buf, chunk);
 	}
 	free(buf);
 	/* a first byte of the separator that turned out to be data */
@@ -591,7 +615,7 @@ int rec_csv_read(const char *path, const struct rec_csv_options *opt,
 	}
 	rc = opt->no_header ? rec_csv_resolve_columns(&r) : 0;
 	if (!rc)
-		rc = parse_stream(&r, gz, line_fd(opt, path), &p);
+		rc = parse_stream(&r, gz, line_fd(opt, path), chunk_size(path, gz), &p);
 	if (!rc && r.line == 1 && !stopped(&r))
 		rc = rec_error_set(err, REC_EPARSE, "empty input");
 	if (rc < 0)
@@ -954,7 +978,8 @@ static int grow(void **p, size_t old, size_t cap, size_t size)
 int rec_events_push(struct rec_events *ev, uint32_t user, uint32_t item,
 		    float rating, int64_t time)
 {
-	if (ev->n == ev->cap && rec_events_reserve(ev, ev->cap ? ev->cap / 2 : 1024) < 0)
+	/* half as many again, and one: a guess of one event must grow too */
+	if (ev->n == ev->cap && rec_events_reserve(ev, ev->cap ? ev->cap / 2 + 1 : 1024) < 0)
 		return REC_ENOMEM;
 	rec_events_put(ev, user, item, rating, time);
 	return 0;

@@ -28,7 +28,9 @@ enum { ROW_NONE, ROW_READ, ROW_ODD };
 #define BLOCK (1 << 20)
 #define HEAD_BLOCK (1 << 12)	/* bytes first read for the header */
 #define SLACK 8			/* sentinel bytes after the buffer's data */
-#define MIN_PART (1 << 16)	/* bytes: smaller files are read in one part */
+
+long rec_csv_min_part = 1 << 16;
+unsigned long rec_csv_split_files;
 
 struct span {
 	char *s;
@@ -284,7 +286,8 @@ static int file_classes(const struct rec_csv_options *opt, int fd, off_t size,
 	}
 	rec_csv_pick_separator(opt, buf, (size_t)got, bom + got >= size, sep);
 	free(buf);
-	if (sep->len != 1)
+	/* a quote that separates is libcsv's to make sense of */
+	if (sep->len != 1 || sep->s[0] == '"')
 		return 0;
 	byte_classes(cls, (unsigned char)sep->s[0]);
 	return 1;
@@ -497,6 +500,13 @@ static long last_position(const struct rec_csv_reader *r)
 	return keep;
 }
 
+/* A part's buffer: BLOCK bytes, or the part and one more if it is
+ * smaller. */
+static size_t block_size(off_t start, off_t end)
+{
+	return end - start < BLOCK ? (size_t)(end - start) + 1 : BLOCK;
+}
+
 static int part_init(struct part *pt, const struct rec_csv_reader *head, int fd, off_t start,
 		     off_t end, const struct classes *cls)
 {
@@ -508,7 +518,7 @@ static int part_init(struct part *pt, const struct rec_csv_reader *head, int fd,
 	pt->r.nheader = 0;
 	pt->r.fieldp = calloc((size_t)head->ncol, sizeof(*pt->r.fieldp));
 	pt->r.fieldlen = calloc((size_t)head->ncol, sizeof(*pt->r.fieldlen));
-	if (!pt->r.fieldp || !pt->r.fieldlen || blocks_open(&pt->b, fd, start, end, BLOCK, cls) < 0 ||
+	if (!pt->r.fieldp || !pt->r.fieldlen || blocks_open(&pt->b, fd, start, end, block_size(start, end), cls) < 0 ||
 	    rec_events_init(&pt->ev, NULL, NULL) < 0)
 		return REC_ENOMEM;
 	/* The shortest event row, "u,i" and its line end, has four bytes. */
@@ -528,8 +538,8 @@ static int part_count(off_t bytes)
 	/* inside another parallel region, the parts would share one thread */
 	int n = omp_get_active_level() < omp_get_max_active_levels() ? omp_get_max_threads() : 1;
 
-	if (bytes / MIN_PART < n)
-		n = (int)(bytes / MIN_PART);
+	if (bytes / rec_csv_min_part < n)
+		n = (int)(bytes / rec_csv_min_part);
 	return n > 1 ? n : 1;
 }
 
@@ -644,6 +654,7 @@ int rec_events_read_parts(const char *path, const struct rec_csv_options *opt,
 		*parts = ev;
 	else
 		free(ev);
+	rec_csv_split_files += n != 0;
 	rec_csv_reader_release(&head);
 	close(fd);
 	return n;

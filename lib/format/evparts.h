@@ -21,6 +21,14 @@ int rec_events_read_parts(const char *path, const struct rec_csv_options *opt,
  * lets the tests read every file both ways. */
 int rec_csv_splits(const struct rec_csv_options *opt);
 
+/* The fewest bytes of data rows in a part, 64 KiB: smaller files are
+ * read in one part.  The fuzz target lowers it so that its small inputs
+ * are split in parts too. */
+extern long rec_csv_min_part;
+/* The files read in parts or refused there, not left to libcsv: the
+ * fuzz target reads a file that was left to libcsv only once. */
+extern unsigned long rec_csv_split_files;
+
 /* rec_events_read through libcsv alone. */
 int rec_events_read_general(struct rec_events *ev, const char *path,
 			    const struct rec_csv_options *opt, struct rec_error *err);

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -481,10 +483,15 @@ static int read_algo(struct rec_reader *r, const struct rec_section *s,
 	return rc < 0 && rc != REC_ENOMEM ? in_section(err, algo_tag) : rc;
 }
 
+/* The family's arrays may take twice the bytes left in the file, and a
+ * little more for what an array holds beside its section. */
+#define ARRAY_SLACK ((size_t)1 << 20)
+
 /* Allocate the family's arrays once the dimensions are known and the
- * training data and hyperparameters are checked. */
+ * training data and hyperparameters are checked, left bytes before the
+ * end of the file: no more than those bytes can fill. */
 static int start_params(struct rec_model *m, struct rec_param *p, unsigned *np,
-			unsigned seen, struct rec_error *err)
+			unsigned seen, uint64_t left, struct rec_error *err)
 {
 	int rc;
 
@@ -492,8 +499,16 @@ static int start_params(struct rec_model *m, struct rec_param *p, unsigned *np,
 		return rc;
 	if (rec_model_check_hparams(m, err) < 0)
 		return in_section(err, algo_tag);
-	if (!(m->popularity = calloc(m->data.nitems ? m->data.nitems : 1, sizeof(float))) ||
-	    m->algo->init(m) < 0)
+	if (!(m->popularity = calloc(m->data.nitems ? m->data.nitems : 1, sizeof(float))))
+		return rec_error_set(err, REC_ENOMEM, "out of memory");
+	rec_alloc_limit(left < (SIZE_MAX - ARRAY_SLACK) / 2 ? 2 * left + ARRAY_SLACK : SIZE_MAX);
+	rc = m->algo->init(m);
+	if (rec_alloc_unlimit()) {
+		rec_error_set(err, REC_EFORMAT, "the arrays these settings make outgrow the "
+			      "file: at most %llu bytes are left", (unsigned long long)left);
+		return in_section(err, algo_tag);
+	}
+	if (rc < 0)
 		return rec_error_set(err, REC_ENOMEM, "out of memory");
 	*np = m->algo->params ? m->algo->params(m, p) : 0;
 	return 0;
@@ -551,8 +566,30 @@ static int read_popularity(struct rec_reader *r, const struct rec_section *s,
 	return check_finite(s->tag, m->popularity, m->data.nitems, err);
 }
 
+/* The most bytes a file of size bytes holds once decompressed: deflate
+ * packs at most 1032 in one. */
+static uint64_t can_hold(const char *path)
+{
+	struct stat st;
+	int found = strcmp(path, "-") == 0 ? fstat(STDIN_FILENO, &st) == 0 : stat(path, &st) == 0;
+
+	if (!found || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > UINT64_MAX / 1032 - 1)
+		return UINT64_MAX;
+	return (uint64_t)st.st_size * 1032 + 1032;
+}
+
+/* The bytes after section s: what the header claims, and no more than
+ * the file can hold. */
+static uint64_t bytes_left(const struct rec_reader *r, const struct rec_section *s,
+			   uint64_t hold)
+{
+	uint64_t end = rec_reader_length(r) < hold ? rec_reader_length(r) : hold;
+
+	return end > s->offset ? end - s->offset : 0;
+}
+
 static int load_sections(struct rec_reader *r, struct rec_model **m, int ranking,
-			 struct rec_error *err)
+			 uint64_t hold, struct rec_error *err)
 {
 	struct rec_param p[REC_MAX_PARAMS];
 	const struct rec_section *s;
@@ -574,7 +611,8 @@ static int load_sections(struct rec_reader *r, struct rec_model **m, int ranking
 				return rec_reader_error(r, err);
 			continue;
 		}
-		if (!started && (rc = start_params(*m, p, &np, seen, err)) < 0)
+		if (!started && (rc = start_params(*m, p, &np, seen, bytes_left(r, s, hold),
+						   err)) < 0)
 			return rc;
 		started = 1;
 		if (memcmp(s->tag, popu_tag, 4) == 0)
@@ -602,7 +640,7 @@ static int load(struct rec_model **out, const char *path, int ranking,
 	*out = NULL;
 	if ((rc = rec_reader_open(&r, path, REC_MODEL_MAGIC, REC_MODEL_MAJOR, NULL, err)) < 0)
 		return rc;
-	rc = load_sections(r, &m, ranking, err);
+	rc = load_sections(r, &m, ranking, can_hold(path), err);
 	if (rc < 0) {
 		if (rec_reader_error(r, NULL) < 0)
 			rec_reader_error(r, err);

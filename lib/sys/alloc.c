@@ -24,10 +24,34 @@ static size_t pages_of(size_t bytes)
  * request, one fault serves 2 MiB.  Only whole huge pages can be granted,
  * so a large array is rounded up to them; pages it never touches take no
  * memory where huge pages are refused. */
+/* What arrays may still take on this thread, and whether one was
+ * refused: see rec_alloc_limit. */
+static _Thread_local size_t budget = SIZE_MAX;
+static _Thread_local int refused;
+
+void rec_alloc_limit(size_t bytes)
+{
+	budget = bytes;
+	refused = 0;
+}
+
+int rec_alloc_unlimit(void)
+{
+	budget = SIZE_MAX;
+	return refused;
+}
+
 void *rec_alloc_large(size_t bytes)
 {
 	void *p;
 
+	if (budget != SIZE_MAX) {
+		if (bytes > budget) {
+			refused = 1;
+			return NULL;
+		}
+		budget -= bytes;
+	}
 	if (bytes < LARGE)
 		return malloc(bytes ? bytes : 1);
 	if (bytes > SIZE_MAX - HUGE_PAGE || posix_memalign(&p, HUGE_PAGE, pages_of(bytes)) != 0)

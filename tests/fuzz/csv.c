@@ -2,31 +2,31 @@
  *
  * The input is four bytes of options, then the file.  Options: byte 0
  * bit 0 no header, bit 1 skip bad rows, bit 2 read events rather than
- * a dataset, bits 3-5 the delimiter, bits 6 and 7 both set: grow the file
- * past one part (which costs time, so a quarter of the inputs do); byte 1 the dedup rule; bytes 2 and 3, two bits a column
- * (user, item, rating, time), how the column is chosen and which one.
+ * a dataset, bits 3-5 the delimiter, bits 6 and 7 the number of threads
+ * (1, 1, 2 or 3: half the inputs spare the cost of waking threads);
+ * byte 1 the dedup rule; bytes 2 and 3, two bits a column (user, item,
+ * rating, time), how the column is chosen and which one.
  *
- * A plain regular file is split by hand in parts on several threads;
- * with the libcsv option set, the same file goes through libcsv alone.
- * Both must read it the same way: the same error, or the same events and
- * dataset. */
+ * A plain regular file is split by hand in parts, one a thread, which
+ * for the fuzzer's small files holds a byte or more; with the libcsv
+ * option set, the same file goes through libcsv alone.  Both must read
+ * it the same way: the same error, or the same events and dataset.  A
+ * file the splitter leaves to libcsv is read once. */
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "evparts.h"
 #include "fuzz.h"
 #include "rec.h"
 
 #define OPTION_BYTES 4
-/* Past two parts of 64 KiB, on two threads. */
-#define THREADS 2
-#define GROW_TO ((1 << 17) + 4096)
 
 struct setup {
 	struct rec_csv_options opt;
 	enum rec_dedup dedup;
-	int grow;
+	int threads;
 	int events;
 	char want[4][8];
 };
@@ -53,6 +53,7 @@ static const char *column_choice(char *buf, unsigned kind, unsigned which)
 
 static void take_options(const uint8_t *d, struct setup *s)
 {
+	static const int threads[] = { 1, 1, 2, 3 };
 	static const unsigned char delims[] = { ',', '\t', ';', ' ', '|', ':', '"', '0' };
 	const char **col[4] = { &s->opt.user, &s->opt.item, &s->opt.rating, &s->opt.time };
 
@@ -61,36 +62,11 @@ static void take_options(const uint8_t *d, struct setup *s)
 	s->opt.skip_bad = (d[0] >> 1) & 1;
 	s->events = (d[0] >> 2) & 1;
 	s->opt.delim = delims[(d[0] >> 3) & 7];
-	s->grow = (d[0] >> 6) == 3;
+	s->threads = threads[d[0] >> 6];
 	s->dedup = d[1] % 6;
 	for (int c = 0; c < 4; c++)
 		*col[c] = column_choice(s->want[c], (d[2] >> (2 * c)) & 3,
 					(d[3] >> (2 * c)) & 3);
-}
-
-/* The file's bytes: the input, or with grow its data rows (all after the
- * first line end) repeated until the file is GROW_TO bytes long.  NULL if
- * there is no memory. */
-static unsigned char *file_bytes(const uint8_t *in, size_t n, int grow, size_t *len)
-{
-	size_t head = 0, body, total = n;
-	unsigned char *p;
-
-	if (grow) {
-		while (head < n && in[head] != '\n')
-			head++;
-		head += head < n;
-		body = n - head;
-		if (body)
-			total = head + (GROW_TO / body + 1) * body;
-	}
-	if (!(p = malloc(total + 1)))
-		return NULL;
-	memcpy(p, in, n);
-	for (size_t at = n; at < total; at += n - head)
-		memcpy(p + at, in + head, n - head);
-	*len = total;
-	return p;
 }
 
 static void same_error(const struct rec_error *a, const struct rec_error *b)
@@ -155,11 +131,20 @@ static void same_dataset(const struct rec_dataset *a, const struct rec_dataset *
 	same_array(a->time, b->time, a->nnz, sizeof(*a->time), "times");
 }
 
+/* Whether the file read since the split count was before went through
+ * the splitter: one it left to libcsv was read as the libcsv option
+ * reads it, and a second read would only repeat the first. */
+static int split_by_hand(unsigned long before)
+{
+	return rec_csv_split_files != before;
+}
+
 static void read_events(const struct setup *s, const char *path)
 {
 	struct rec_csv_options general = s->opt;
 	struct rec_events a, b;
 	struct rec_error ea = { 0 }, eb = { 0 };
+	unsigned long before = rec_csv_split_files;
 	int ra, rb;
 
 	if (rec_events_init(&a, NULL, NULL) < 0)
@@ -170,11 +155,13 @@ static void read_events(const struct setup *s, const char *path)
 	}
 	general.libcsv = 1;
 	ra = rec_events_read(&a, path, &s->opt, &ea);
-	rb = rec_events_read(&b, path, &general, &eb);
-	if (ra < 0 || rb < 0)
-		same_error(&ea, &eb);
-	else
-		same_events(&a, &b);
+	if (split_by_hand(before)) {
+		rb = rec_events_read(&b, path, &general, &eb);
+		if (ra < 0 || rb < 0)
+			same_error(&ea, &eb);
+		else
+			same_events(&a, &b);
+	}
 	rec_events_release(&a);
 	rec_events_release(&b);
 }
@@ -185,12 +172,17 @@ static void read_dataset(const struct setup *s, const char *path)
 	struct rec_dataset a = { 0 }, b = { 0 };
 	struct rec_error ea = { 0 }, eb = { 0 };
 	uint64_t skipped_a = 0, skipped_b = 0;
+	unsigned long before = rec_csv_split_files;
 	int ra, rb;
 
 	general.libcsv = 1;
 	ra = rec_dataset_load(&a, path, &s->opt, s->dedup, &skipped_a, &ea);
+	if (!split_by_hand(before)) {
+		if (ra == 0)
+			rec_dataset_release(&a);
+		return;
+	}
 	rb = rec_dataset_load(&b, path, &general, s->dedup, &skipped_b, &eb);
-
 	if (ra < 0 || rb < 0)
 		same_error(&ea, &eb);
 	else if (skipped_a != skipped_b)
@@ -204,12 +196,12 @@ static void read_dataset(const struct setup *s, const char *path)
 		rec_dataset_release(&b);
 }
 
-/* Several parts need several threads, whatever the machine has. */
+/* Each thread gets a part of the data rows, however few their bytes. */
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	omp_set_num_threads(THREADS);
+	rec_csv_min_part = 1;
 	return 0;
 }
 
@@ -217,8 +209,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct setup s;
 	struct fuzz_file file;
-	unsigned char *p;
-	size_t n;
 
 	if (size < OPTION_BYTES)
 		return 0;
@@ -229,15 +219,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if ((size >= 2 && data[0] == 0x1f && data[1] == 0x8b) ||
 	    (size >= REC_MAGIC_LEN && memcmp(data, REC_DATASET_MAGIC, REC_MAGIC_LEN) == 0))
 		return 0;
-	if (!(p = file_bytes(data, size, s.grow, &n)))
+	if (fuzz_file_open(&file, data, size) < 0)
 		return 0;
-	if (fuzz_file_open(&file, p, n) == 0) {
-		if (s.events)
-			read_events(&s, file.path);
-		else
-			read_dataset(&s, file.path);
-		fuzz_file_close(&file);
-	}
-	free(p);
+	omp_set_num_threads(s.threads);
+	if (s.events)
+		read_events(&s, file.path);
+	else
+		read_dataset(&s, file.path);
+	fuzz_file_close(&file);
 	return 0;
 }
