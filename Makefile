@@ -47,6 +47,8 @@ FUZZ_TARGETS = csv recd recm
 FUZZ_REPLAY = $(FUZZ_TARGETS:%=$(BIN)/fuzz/%)
 FUZZ_CC ?= clang-14
 FUZZ_SECONDS ?= 60
+# A fixed seed makes a run repeatable; empty, each run draws its own.
+FUZZ_SEED ?=
 FUZZ_DIR = build/fuzz
 FUZZ_CFLAGS = -O2 -g -Wno-pass-failed
 
@@ -92,7 +94,8 @@ fuzz: deps all
 	rm -rf $(FUZZ_DIR)/seeds
 	sh tests/fuzz/seeds.sh $(BIN) $(FUZZ_DIR)/seeds
 	@status=0; for t in $(FUZZ_TARGETS); do \
-		sh tests/fuzz/run.sh $$t $(FUZZ_DIR)/bin/fuzz-$$t $(FUZZ_SECONDS) $(FUZZ_DIR) \
+		FUZZ_SEED=$(FUZZ_SEED) sh tests/fuzz/run.sh $$t $(FUZZ_DIR)/bin/fuzz-$$t \
+			$(FUZZ_SECONDS) $(FUZZ_DIR) \
 			$(FUZZ_DIR)/seeds/$$t tests/fuzz/regress/$$t || status=1; \
 	done; exit $$status
 
@@ -110,7 +113,7 @@ check: deps
 	sh build-aux/manlint $(MANPAGES)
 	REC_BIN=$(CURDIR)/bin bats tests
 	REC_BIN=$(CURDIR)/build/san/bin bats tests
-	$(MAKE) -j$(JOBS) FUZZ_SECONDS=10 fuzz
+	$(MAKE) -j$(JOBS) FUZZ_SECONDS=10 FUZZ_SEED=1 fuzz
 
 demo: deps all
 	@sh samples/demo.sh

@@ -77,6 +77,12 @@ refused() {
 		"section 'ROWS': row pointers run from 0 to 7, not from 0 to the 8 entries"
 }
 
+@test "attributes whose row offsets run backwards or past their entries are refused" {
+	rec-pivot -o d.recd --item-features "$FIXTURES/attr-long.csv" "$FIXTURES/attr-events.csv"
+	refused IFEA+24:u64=99 "section 'IFEA': row offsets go backwards or past the end"
+	refused IFEA+16:u64=1 "section 'IFEA': row offsets do not match the entry count"
+}
+
 @test "a dataset whose header counts more or fewer items than its dictionary holds is refused" {
 	refused META+4:u32=5 "section 'ITEM': fewer IDs than the header counts"
 	refused META+4:u32=3 "section 'ITEM': more IDs than the header counts"
@@ -105,12 +111,14 @@ refused() {
 }
 
 @test "a sparse ease model with a weight out of place or bad row pointers is refused" {
-	# keep=1 over 4 items: row pointers 0 1 2 3 4, columns 2 3 0 1.
+	# keep=1 over 4 items: row pointers 0 1 2 3 4, columns 2 3 0 1: row 2
+	# running to 9 reads ascending columns up to the end of the array.
 	rec-train -a ease -p keep=1 -o m.recm d.recd
 	for edit in 'BCOL+0:u32=9 column 9 of row 0 is out of range, out of order or on the diagonal' \
 		'BCOL+0:u32=0 column 0 of row 0 is out of range, out of order or on the diagonal' \
 		'BCOL+0:u32=1 column 1 has 2 weights, not 1' \
-		'BROW+8:u32=0 BROW'"'"': row pointers go backwards at row 1' \
+		'BROW+8:u32=0 BROW'"'"': row pointers go backwards or past the end at row 1' \
+		'BROW+12:u32=9 BROW'"'"': row pointers go backwards or past the end at row 2' \
 		'BROW+16:u32=5 BROW'"'"': row pointers run from 0 to 5, not from 0 to 4'; do
 		hostile m.recm bad.recm "${edit%% *}"
 		run -1 rec-recommend -m bad.recm -n 2

@@ -549,8 +549,8 @@ static const char *check_matrix(const struct rec_features *f, uint32_t nf)
 	if (f->ptr[0] != 0 || f->ptr[f->nrows] != f->nnz)
 		return "row offsets do not match the entry count";
 	for (uint32_t r = 0; r < f->nrows; r++) {
-		if (f->ptr[r + 1] < f->ptr[r])
-			return "row offsets go backwards";
+		if (f->ptr[r + 1] < f->ptr[r] || f->ptr[r + 1] > f->nnz)
+			return "row offsets go backwards or past the end";
 		for (uint64_t e = f->ptr[r]; e < f->ptr[r + 1]; e++) {
 			if (f->col[e] >= nf)
 				return "a feature index is out of range";

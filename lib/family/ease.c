@@ -15,6 +15,7 @@
  * B, whose small weights sum to much.  The model holds B by row, as
  * scoring reads it. */
 #include <cblas.h>
+#include <inttypes.h>
 #include <math.h>
 #include <omp.h>
 #include <stdlib.h>
@@ -86,18 +87,19 @@ static int ease_check_hparams(const struct rec_model *m, struct rec_error *err)
 static int check_sparse(const struct ease *s, struct rec_error *err)
 {
 	uint32_t *count = calloc(s->k ? s->k : 1, sizeof(*count));
+	uint64_t nnz = (uint64_t)s->k * s->n;
 	int rc = 0;
 
 	if (!count)
 		return rec_error_set(err, REC_ENOMEM, "out of memory");
-	if (s->rowptr[0] != 0 || s->rowptr[s->k] != s->k * s->n)
+	if (s->rowptr[0] != 0 || s->rowptr[s->k] != nnz)
 		rc = rec_error_set(err, REC_EFORMAT, "section 'BROW': row pointers run from "
-				   "%u to %u, not from 0 to %u", s->rowptr[0], s->rowptr[s->k],
-				   s->k * s->n);
+				   "%u to %u, not from 0 to %" PRIu64, s->rowptr[0],
+				   s->rowptr[s->k], nnz);
 	for (uint32_t p = 0; p < s->k && rc == 0; p++) {
-		if (s->rowptr[p + 1] < s->rowptr[p])
+		if (s->rowptr[p + 1] < s->rowptr[p] || s->rowptr[p + 1] > nnz)
 			rc = rec_error_set(err, REC_EFORMAT, "section 'BROW': row pointers "
-					   "go backwards at row %u", p);
+					   "go backwards or past the end at row %u", p);
 		for (uint32_t t = s->rowptr[p]; t < s->rowptr[p + 1] && rc == 0; t++) {
 			uint32_t q = s->col[t];
 

@@ -4,6 +4,7 @@
 # INPUT folders that exist, its log in DIR/NAME.log and what it finds in
 # DIR/artifacts/NAME/.  Print a line with the executions and the time;
 # exit 1 on a crash, leak, sanitizer report, huge allocation or hang.
+# FUZZ_SEED, when set and not empty, seeds the fuzzer's choices.
 set -u
 name=$1 prog=$2 seconds=$3 dir=$4
 shift 4
@@ -17,7 +18,7 @@ log=$dir/$name.log
 export OMP_WAIT_POLICY=passive
 start=$(date +%s)
 "$prog" -max_total_time="$seconds" -rss_limit_mb=2048 -malloc_limit_mb=512 \
-	-timeout=30 -print_final_stats=1 -artifact_prefix="$dir/artifacts/$name/" \
+	-timeout=30 ${FUZZ_SEED:+-seed="$FUZZ_SEED"} -print_final_stats=1 -artifact_prefix="$dir/artifacts/$name/" \
 	"$dir/corpus/$name" "$@" > "$log" 2>&1
 rc=$?
 secs=$(($(date +%s) - start))
