@@ -200,6 +200,9 @@ rec-recommend: 4 bad lines skipped in all"
 	refuses rec-eval "$msg" --prequential -m pop.recm mf.recm
 	refuses rec-eval "$msg" --test "$FIXTURES/tiny.csv" mf.recm
 	refuses rec-recommend "$msg" -m pop.recm --users mf.recm
+	# uncompressed, with rows after the magic that would parse as CSV
+	{ gzip -dc mf.recm | head -c 8; printf 'user,item\nu1,a\n'; } > plain.recm
+	refuses rec-pivot "plain.recm: a model (.recm), not CSV" --no-header plain.recm
 }
 
 @test "a dataset where a model or CSV is wanted is named a dataset" {

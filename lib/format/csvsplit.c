@@ -608,11 +608,15 @@ static int read_in_parts(const struct rec_csv_reader *head, int fd, off_t data, 
 	return rc;
 }
 
-static int is_gzip(int fd)
+/* Whether the file is for the general reader to make sense of: gzip,
+ * or a dataset or model, which it names in its message. */
+static int not_plain_csv(int fd)
 {
-	unsigned char magic[2];
+	char head[REC_MAGIC_LEN];
+	ssize_t n = pread(fd, head, sizeof(head), 0);
 
-	return pread(fd, magic, 2, 0) == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
+	return n >= 2 && ((head[0] == '\x1f' && head[1] == '\x8b') ||
+			  rec_file_kind(head, (size_t)n));
 }
 
 int rec_csv_splits(const struct rec_csv_options *opt)
@@ -639,7 +643,7 @@ int rec_events_read_parts(const char *path, const struct rec_csv_options *opt,
 	    (fd = open(path, O_RDONLY)) < 0)
 		return 0;
 	rec_events_columns(col, opt);
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && !is_gzip(fd) &&
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && !not_plain_csv(fd) &&
 	    file_classes(opt, fd, st.st_size, &head.sep, &cls) &&
 	    read_head(&head, fd, st.st_size, &cls, &data)) {
 		nparts = part_count(st.st_size - data);
