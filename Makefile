@@ -105,14 +105,13 @@ deps:
 # The builds of check use every online CPU.
 JOBS ?= $(shell getconf _NPROCESSORS_ONLN)
 
-# The suite runs twice: on the developer build, then on binaries built
-# with AddressSanitizer and UndefinedBehaviorSanitizer.
+# The suite runs twice, both at once: on the developer build, and on
+# binaries built with AddressSanitizer and UndefinedBehaviorSanitizer.
 check: deps
 	$(MAKE) -j$(JOBS) DEVELOPER=1 all units
 	$(MAKE) -j$(JOBS) DEVELOPER=1 O=build/san BIN=build/san/bin SANITIZE=address,undefined all units
 	sh build-aux/manlint $(MANPAGES)
-	REC_BIN=$(CURDIR)/bin bats tests
-	REC_BIN=$(CURDIR)/build/san/bin bats tests
+	sh build-aux/suites $(CURDIR)/bin $(CURDIR)/build/san/bin
 	$(MAKE) -j$(JOBS) FUZZ_SECONDS=10 FUZZ_SEED=1 fuzz
 
 demo: deps all
