@@ -334,8 +334,9 @@ int rec_reader_error(struct rec_reader *r, struct rec_error *err);
 
 /* Does the file start (after gzip) with this magic?  1 yes, 0 no, <0 error. */
 int rec_file_has_magic(const char *path, const char *magic, struct rec_error *err);
-/* What the n bytes at head begin: "model (.recm)" or "dataset (.recd)"
- * for those magics, else NULL; a static string. */
+/* What the n bytes at head begin, plain or gzip-compressed: "model
+ * (.recm)" or "dataset (.recd)" for those magics, else NULL; a static
+ * string. */
 const char *rec_file_kind(const char *head, size_t n);
 
 /* --- datasets (dataset.c): the sparse user x item matrix --- */

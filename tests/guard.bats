@@ -205,6 +205,17 @@ rec-recommend: 4 bad lines skipped in all"
 	refuses rec-pivot "plain.recm: a model (.recm), not CSV" --no-header plain.recm
 }
 
+@test "a stream fed a model, a dataset or gzip data says what it got" {
+	rec-pivot -o tiny.recd "$FIXTURES/tiny.csv"
+	refuses rec-recommend "standard input: a model (.recm), not CSV" -m pop.recm --stream \
+		< mf.recm
+	refuses rec-recommend "standard input: a dataset (.recd), not CSV" -m pop.recm --stream \
+		< tiny.recd
+	gzip -c "$FIXTURES/tiny.csv" > tiny.csv.gz
+	msg="standard input: gzip data: read line by line, the input must be plain text"
+	refuses rec-recommend "$msg" -m pop.recm --stream < tiny.csv.gz
+}
+
 @test "a dataset where a model or CSV is wanted is named a dataset" {
 	rec-pivot -o tiny.recd "$FIXTURES/tiny.csv"
 	refuses rec-recommend "tiny.recd: a dataset (.recd), not a model (.recm)" -m tiny.recd

@@ -832,13 +832,33 @@ fail:
 	return -1;
 }
 
+/* The first bytes of the gzip stream head, inflated into out[n]: how
+ * many there are. */
+static size_t gzip_start(const char *head, size_t len, char *out, size_t n)
+{
+	z_stream z = { .next_in = (Bytef *)head, .avail_in = (uInt)len,
+		       .next_out = (Bytef *)out, .avail_out = (uInt)n };
+
+	if (len > UINT_MAX || inflateInit2(&z, 16 + MAX_WBITS) != Z_OK)
+		return 0;
+	inflate(&z, Z_SYNC_FLUSH);
+	n -= z.avail_out;
+	inflateEnd(&z);
+	return n;
+}
+
 const char *rec_file_kind(const char *head, size_t n)
 {
 	static const char *const kind[][2] = {
 		{ REC_MODEL_MAGIC, "model (.recm)" },
 		{ REC_DATASET_MAGIC, "dataset (.recd)" },
 	};
+	char plain[REC_MAGIC_LEN];
 
+	if (n >= 2 && head[0] == '\x1f' && head[1] == '\x8b') {
+		n = gzip_start(head, n, plain, sizeof(plain));
+		head = plain;
+	}
 	for (size_t k = 0; n >= REC_MAGIC_LEN && k < sizeof(kind) / sizeof(kind[0]); k++)
 		if (memcmp(head, kind[k][0], REC_MAGIC_LEN) == 0)
 			return kind[k][1];

@@ -562,6 +562,11 @@ static int parse_stream(struct rec_csv_reader *r, gzFile gz, int fd, int chunk,
 		free(buf);
 		return rec_error_set(r->err, REC_EFORMAT, "a %s, not CSV", kind);
 	}
+	if (fd >= 0 && n >= 2 && buf[0] == '\x1f' && buf[1] == '\x8b') {
+		free(buf);
+		return rec_error_set(r->err, REC_EFORMAT, "gzip data: read line by line, "
+				     "the input must be plain text");
+	}
 	rec_csv_pick_separator(r->opt, buf, n > 0 ? (size_t)n : 0, fd < 0 && n < chunk, &r->sep);
 	csv_set_delim(p, r->sep.len == 1 ? (unsigned char)r->sep.s[0] : '\0');
 	while (n > 0) {
