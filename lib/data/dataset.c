@@ -880,15 +880,15 @@ static int check_time(const struct rec_dataset *ds, uint32_t u, uint64_t e, int6
 		      int64_t prev, struct rec_error *err)
 {
 	char qu[REC_QUOTED];
-	const char *user = rec_quoted(rec_dict_name(ds->users, u, NULL), qu);
 
 	if (t < REC_TIME_MIN || t > REC_TIME_MAX)
 		return rec_error_set(err, REC_EFORMAT, "section 'TIME': time %lld of "
-				     "user %s is outside the years 0001 to 9999",
-				     (long long)t, user);
+				     "user %s is outside the years 0001 to 9999", (long long)t,
+				     rec_quoted(rec_dict_name(ds->users, u, NULL), qu));
 	if (e > ds->rowptr[u] && t < prev)
 		return rec_error_set(err, REC_EFORMAT, "section 'TIME': the events "
-				     "of user %s are not in time order", user);
+				     "of user %s are not in time order",
+				     rec_quoted(rec_dict_name(ds->users, u, NULL), qu));
 	return 0;
 }
 
@@ -900,7 +900,6 @@ static int check_row(const struct rec_dataset *ds, uint32_t u, uint32_t *stamp,
 		     struct rec_error *err)
 {
 	char qu[REC_QUOTED], qi[REC_QUOTED];
-	const char *user = rec_quoted(rec_dict_name(ds->users, u, NULL), qu);
 
 	for (uint64_t e = ds->rowptr[u]; e < ds->rowptr[u + 1]; e++) {
 		uint32_t i = ds->col[e];
@@ -910,7 +909,8 @@ static int check_row(const struct rec_dataset *ds, uint32_t u, uint32_t *stamp,
 					     "%u out of range (items %u)", i, ds->nitems);
 		if (stamp[i] == u + 1)
 			return rec_error_set(err, REC_EFORMAT, "section 'COLS': user %s "
-					     "has item %s twice", user,
+					     "has item %s twice",
+					     rec_quoted(rec_dict_name(ds->users, u, NULL), qu),
 					     rec_quoted(rec_dict_name(ds->items, i, NULL), qi));
 		stamp[i] = u + 1;
 		if (ds->val && check_value(ds, u, ds->val[e], err) < 0)
