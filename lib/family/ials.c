@@ -1192,12 +1192,13 @@ static int ials_explain(const struct rec_model *m, const struct rec_user *u,
 		    (int)k, 1, w.a, (int)k, z, (int)k);
 	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)ne, (int)k, 1, z,
 		    (int)k, yh, (int)k, 0, dot, (int)ne);
+	/* the events of the entries, in their order, into idx */
+	for (uint32_t j = 0, e = 0; j < u->n; j++)
+		if (u->items[j] < m->data.nitems && last[u->items[j]] == j + 1)
+			idx[e++] = j;
 	for (uint32_t t = 0; t < n; t++)
-		for (uint32_t j = 0, e = 0; j < u->n; j++)
-			if (u->items[j] < m->data.nitems && last[u->items[j]] == j + 1) {
-				contrib[(size_t)t * u->n + j] = conf[e] * dot[(size_t)t * ne + e];
-				e++;
-			}
+		for (uint32_t e = 0; e < ne; e++)
+			contrib[(size_t)t * u->n + idx[e]] = conf[e] * dot[(size_t)t * ne + e];
 out:
 	free(last);
 	free(conf);

@@ -80,7 +80,8 @@ size_t rec_float_text(char *buf, float v)
 		return (size_t)strfromf(buf, REC_FLOAT_TEXT, "%.9g", v);
 	buf[0] = '-';
 	a = ldexp(frexp(a, &e), 24);	/* a float's 24 bits, times 2^(e - 24) */
-	x = (int)floor(log10(fabs((double)v)));
+	/* 2^(e - 1) <= |v| < 2^e: the decimal exponent or one less */
+	x = (int)floor((e - 1) * 0.30102999566398120);
 	n = nine_digits((uint32_t)a, e - 24, &x);
 	/* from 1e-4 on, 0.000 before the digits; an exponent below it */
 	zeros = x < 0 && x >= -4 ? (size_t)-x : 0;
