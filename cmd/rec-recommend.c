@@ -291,7 +291,7 @@ static void print_because(FILE *fp, const struct rec_model *m, const struct rec_
 		memcpy(*buf + size, item, len);
 		size += len;
 		(*buf)[size++] = ':';
-		size += (size_t)strfromf(*buf + size, *cap - size, "%.9g", r[x].share);
+		size += rec_float_text(*buf + size, r[x].share);
 	}
 	putc(',', fp);
 	if (popular)

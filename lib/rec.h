@@ -78,6 +78,12 @@ int rec_parse_cutoffs(const char *s, uint32_t max, uint32_t *k, unsigned cap,
 int rec_parse_float(const char *s, double min, double max, float *out,
 		    const char *what, struct rec_error *err);
 
+#define REC_FLOAT_TEXT 16	/* the size of buf that holds any float */
+/* v as strfromf(buf, REC_FLOAT_TEXT, "%.9g", v) writes it, in the C
+ * locale, into buf; returns its length.  Values from 1e-9 to 1e9 are
+ * converted with integers, many times faster. */
+size_t rec_float_text(char *buf, float v);
+
 /* Times run from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z, so that
  * the difference of two never overflows. */
 #define REC_TIME_MIN INT64_C(-62135596800)

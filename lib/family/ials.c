@@ -391,15 +391,6 @@ static void add_entries(const struct system *sys, const uint32_t *idx, const flo
 	add_gathered(sys, w, pos, neg);
 }
 
-/* Solve the row's system by Cholesky factorisation. */
-static int exact_solve(const struct system *sys, const uint32_t *idx, const float *conf,
-		       uint32_t n, float lambda, float *x, struct work *w)
-{
-	start_matrix(sys, lambda, w->a);
-	add_entries(sys, idx, conf, n, w);
-	return factor_solve(w, sys->k, x);
-}
-
 /* Copy the rows of y of n entries into z. */
 static void gather(const struct system *sys, const uint32_t *idx, uint32_t n, float *z)
 {
@@ -486,6 +477,34 @@ static int surely_singular(const struct system *sys, float lambda, uint32_t n)
 	return lambda == 0 && sys->unobserved == 0 && n < sys->k;
 }
 
+/* *lambda = the penalty of a row of the n entries of confidences conf;
+ * REC_EINVAL if its matrix is surely singular. */
+static int row_penalty(const struct system *sys, const float *conf, uint32_t n,
+		       float *lambda)
+{
+	double total = sys->prior;
+
+	for (uint32_t j = 0; j < n; j++)
+		total += conf[j];
+	*lambda = penalty(sys, total);
+	return surely_singular(sys, *lambda, n) ? REC_EINVAL : 0;
+}
+
+/* The Cholesky factor U of the matrix of a row of n > 0 entries in the
+ * upper triangle of w->a, and w->b = sum c_j y_j: REC_EINVAL if the matrix
+ * is not positive definite. */
+static int factor_row(const struct system *sys, const uint32_t *idx, const float *conf,
+		      uint32_t n, struct work *w)
+{
+	float lambda;
+
+	if (row_penalty(sys, conf, n, &lambda) < 0)
+		return REC_EINVAL;
+	start_matrix(sys, lambda, w->a);
+	add_entries(sys, idx, conf, n, w);
+	return rec_cholesky(w->a, (int)sys->k) != 0 ? REC_EINVAL : 0;
+}
+
 /* Solve one row from its n entries (other-side indices and confidences)
  * into x; exact forces the Cholesky solve whatever cg_steps says.  A row
  * without entries is 0.  Returns REC_EINVAL if the system is not positive
@@ -493,23 +512,22 @@ static int surely_singular(const struct system *sys, float lambda, uint32_t n)
 static int solve_row(const struct system *sys, const uint32_t *idx, const float *conf,
 		     uint32_t n, int exact, float *x, struct work *w)
 {
-	double total = sys->prior;
 	float lambda;
+	int rc;
 
 	if (n == 0) {
 		memset(x, 0, sys->k * sizeof(*x));
 		return 0;
 	}
-	for (uint32_t j = 0; j < n; j++)
-		total += conf[j];
-	lambda = penalty(sys, total);
-	if (surely_singular(sys, lambda, n))
-		return REC_EINVAL;
-	if (sys->cg_steps && !exact) {
-		conjugate_gradient(sys, idx, conf, n, lambda, x, w);
-		return 0;
+	if (!sys->cg_steps || exact) {
+		if ((rc = factor_row(sys, idx, conf, n, w)) == 0)
+			substitute(w->a, w->b, x, sys->k);
+		return rc;
 	}
-	return exact_solve(sys, idx, conf, n, lambda, x, w);
+	if (row_penalty(sys, conf, n, &lambda) < 0)
+		return REC_EINVAL;
+	conjugate_gradient(sys, idx, conf, n, lambda, x, w);
+	return 0;
 }
 
 /* --- training --- */
@@ -1140,30 +1158,31 @@ static void ials_score_user(const struct rec_model *m, const struct rec_user *u,
 /* Hu, Koren and Volinsky (2008), section 5: with W the inverse of the
  * user's matrix, the user's vector is W sum_j c_j y_j, so item i's score
  * is the sum over the history of c_j y_i^T W y_j.  One factorisation
- * U^T U of the user's matrix, then Z = Y_listed W by two triangular
- * solves of all listed items at once and Z Y_history^T in one product,
- * whose entry of item t and entry j times c_j is j's share; repeated
- * events of an item owe nothing beyond the last, as in the fold-in. */
+ * U^T U of the user's matrix, without the solve for his vector, then
+ * Z = Y_listed W by two triangular solves of all listed items at once and
+ * Z Y_history^T in one product, whose entry of item t and entry j times
+ * c_j is j's share; repeated events of an item owe nothing beyond the
+ * last, as in the fold-in. */
 static int ials_explain(const struct rec_model *m, const struct rec_user *u,
 			const uint32_t *items, uint32_t n, float *contrib)
 {
 	const struct ials *s = m->state;
 	struct system sys = system_of(m, s->q, m->data.nitems, s->gram);
-	size_t h = u->n ? u->n : 1, k = s->k;
-	uint32_t *last = calloc((size_t)m->data.nitems + 1, sizeof(*last));
-	uint32_t *idx = malloc(h * sizeof(*idx)), ne;
-	float *conf = malloc(h * sizeof(*conf)), *x = malloc((k + h * (k + n)) * sizeof(*x));
-	float *z = malloc(((size_t)n * k + 1) * sizeof(*z)), *yh = x + k, *dot = yh + h * k;
+	size_t h = u->n, k = s->k;
+	uint32_t *last = calloc((size_t)m->data.nitems + 1, sizeof(*last)), ne;
+	/* idx and conf of h entries, their rows yh, z of n and dot of n x h */
+	float *conf = malloc((2 * h + h * k + n * (k + h)) * sizeof(*conf) + 1);
+	uint32_t *idx = (uint32_t *)(conf + h);
+	float *yh = conf + 2 * h, *z = yh + h * k, *dot = z + n * k;
 	struct work w = { 0 };
 	int rc = REC_ENOMEM;
 
-	if (!last || !idx || !conf || !x || !z || work_init(&w, s->k) < 0)
+	if (!last || !conf || work_init(&w, s->k) < 0)
 		goto out;
 	memset(contrib, 0, (size_t)n * u->n * sizeof(*contrib));
 	rc = 0;
 	ne = history_entries(m, u, last, idx, conf);
-	/* The exact solve leaves the factor of the user's matrix in w.a. */
-	if (n == 0 || ne == 0 || solve_row(&sys, idx, conf, ne, 1, x, &w) < 0)
+	if (n == 0 || ne == 0 || factor_row(&sys, idx, conf, ne, &w) < 0)
 		goto out;
 	gather(&sys, items, n, z);
 	gather(&sys, idx, ne, yh);
@@ -1173,18 +1192,16 @@ static int ials_explain(const struct rec_model *m, const struct rec_user *u,
 		    (int)k, 1, w.a, (int)k, z, (int)k);
 	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)ne, (int)k, 1, z,
 		    (int)k, yh, (int)k, 0, dot, (int)ne);
+	/* the events of the entries, in their order, into idx */
+	for (uint32_t j = 0, e = 0; j < u->n; j++)
+		if (u->items[j] < m->data.nitems && last[u->items[j]] == j + 1)
+			idx[e++] = j;
 	for (uint32_t t = 0; t < n; t++)
-		for (uint32_t j = 0, e = 0; j < u->n; j++)
-			if (u->items[j] < m->data.nitems && last[u->items[j]] == j + 1) {
-				contrib[(size_t)t * u->n + j] = conf[e] * dot[(size_t)t * ne + e];
-				e++;
-			}
+		for (uint32_t e = 0; e < ne; e++)
+			contrib[(size_t)t * u->n + idx[e]] = conf[e] * dot[(size_t)t * ne + e];
 out:
 	free(last);
-	free(idx);
 	free(conf);
-	free(x);
-	free(z);
 	work_release(&w);
 	return rc;
 }

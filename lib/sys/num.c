@@ -57,7 +57,7 @@ static void escape(unsigned char c, char out[5])
 	else if (c < 0x20 || c == 0x7f)
 		snprintf(out, 5, "\\x%02x", c);
 	else
-		snprintf(out, 5, "%c", c);
+		memcpy(out, (char[]){ (char)c, '\0' }, 2);
 }
 
 const char *rec_quote(char *buf, size_t size, const char *s, size_t len)
