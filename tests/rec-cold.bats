@@ -161,11 +161,16 @@ sasrec_sides() {
 	rec-train -a sasrec -k 8 -e 30 -p max_len=4 -p batch=4 -p dropout=0.1 --lr 0.01 -j 1 "$@"
 }
 
-# second_side LISTS: every user's first two items hold his side's item 5.
-second_side() {
+# own_side LISTS: every user's list ranks his side's item 5 above the
+# other side's, and the A users' first two hold a5.
+own_side() {
 	for u in uA1 uA2 uA3 uA4 uB1 uB2 uB3 uB4; do
-		l=$(echo ${u:1:1} | tr AB ab)
-		grep -qE "^$u,${l}5,[12]," <<<"$1" || fail "no ${l}5 in $u's first two: $1"
+		own=$(echo ${u:1:1} | tr AB ab)5
+		other=$(echo ${u:1:1} | tr AB ba)5
+		mine=$(grep "^$u,$own," <<<"$1" | cut -d, -f3)
+		theirs=$(grep "^$u,$other," <<<"$1" | cut -d, -f3)
+		[ "${mine:-99}" -lt "${theirs:-99}" ] || fail "$u ranks $other above $own: $1"
+		[[ $u == uB* || $mine -le 2 ]] || fail "no $own in $u's first two: $1"
 	done
 }
 
@@ -173,8 +178,8 @@ second_side() {
 	sides
 	rec-pivot -o d.recd --item-features items.csv events.csv
 	sasrec_sides -o m.recm d.recd
-	run -0 rec-recommend -m m.recm -n 2
-	second_side "$output"
+	run -0 rec-recommend -m m.recm -n 7
+	own_side "$output"
 }
 
 @test "sasrec with attributes: the same file on any thread count, and after a reload" {
@@ -195,8 +200,8 @@ second_side() {
 	rec-pivot -o d.recd --item-features old-items.csv events.csv
 	sasrec_sides -o old.recm d.recd
 	rec-train --init old.recm --item-features items.csv -o new.recm
-	run -0 rec-recommend -m new.recm -n 2
-	second_side "$output"
+	run -0 rec-recommend -m new.recm -n 7
+	own_side "$output"
 	run -0 rec-recommend -m new.recm --stream -n 3 <<<"user,item
 new,b5"
 	assert_equal "$(cut -d, -f2 <<<"$output" | grep -c '^b')" 3

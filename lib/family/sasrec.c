@@ -1290,13 +1290,72 @@ static int train_users(struct rec_model *m, const uint8_t *touched, uint32_t epo
 	return rc < 0 ? rc : 0;
 }
 
+/* The ridge of the map that places items without events, as a share of
+ * the items' weights in the fit: on MovieLens 100K about 100, hybrid's
+ * and ials's default map_reg, and small enough for a small catalogue. */
+#define MAP_RIDGE_SHARE 0.025
+
+/* The items without events but with attributes get the embeddings that a
+ * ridge map from attributes to the embeddings of the items with events
+ * gives them (Gantner et al., ICDM 2010, as hybrid.c does), each item
+ * weighted in the fit by the log of its events, the ridge a share of
+ * their sum; their own rows take the difference.  On MovieLens 100K's cold items this ranked them far better
+ * than their attributes' embeddings alone.  REC_ENOMEM, REC_EINVAL or 0. */
+static int place_cold(struct rec_model *m)
+{
+	struct sasrec *s = m->state;
+	const struct rec_features *f = m->data.item_features;
+	float *weight, *w, *v;
+	double sum = 0;
+	int rc = REC_ENOMEM;
+
+	if (!s->nif)
+		return 0;
+	weight = calloc((size_t)s->nitems + 1, sizeof(*weight));
+	w = malloc(((size_t)s->nif + 1) * s->d * sizeof(*w));
+	v = malloc(s->d * sizeof(*v));
+	if (weight && w && v) {
+		for (uint32_t j = 0; j < s->nwarm; j++)
+			sum += weight[s->items[j]] = logf(1 + m->popularity[s->items[j]]);
+		rc = rec_attribute_map_fit(f, s->nitems, weight, s->emb, s->d,
+					   (float)(MAP_RIDGE_SHARE * sum) + 1e-6f, w);
+	}
+	for (uint32_t j = s->nwarm; rc == 0 && j < s->nitems; j++) {
+		uint32_t i = s->items[j];
+
+		if (rec_attribute_row_scale(f, i) == 0)
+			continue;
+		rec_attribute_map_apply(f, i, w, s->d, v);
+		for (uint32_t c = 0; c < s->d; c++)
+			s->w[(size_t)i * s->d + c] = v[c] - s->emb[(size_t)i * s->d + c];
+	}
+	free(weight);
+	free(w);
+	free(v);
+	compose_items(m);
+	return rc;
+}
+
+/* place_cold with its error told. */
+static int placed(struct rec_model *m, struct rec_error *err)
+{
+	int rc = place_cold(m);
+
+	if (rc == REC_EINVAL)
+		return rec_error_set(err, rc, "sasrec: the map from attributes has no solution");
+	return rc < 0 ? rec_error_set(err, rc, "out of memory") : 0;
+}
+
 static int sasrec_train(struct rec_model *m, const struct rec_train_options *opt,
 			struct rec_error *err)
 {
+	int rc;
+
 	init_weights(m, opt->seed);
 	if (settle_items(m) < 0)
 		return rec_error_set(err, REC_ENOMEM, "out of memory");
-	return train_users(m, NULL, (uint32_t)m->hp[HP_EPOCHS], opt, err);
+	rc = train_users(m, NULL, (uint32_t)m->hp[HP_EPOCHS], opt, err);
+	return rc < 0 ? rc : placed(m, err);
 }
 
 /* --- incremental training --- */
@@ -1329,18 +1388,19 @@ static int grow_items(struct rec_model *m, uint32_t old_items, uint64_t seed)
 /* The saved weights, grown for the new items, trained opt->passes epochs
  * more on the windows of the users the new events touch: the other
  * users' windows have not changed, and what the weights learned of them
- * stays. */
+ * stays.  The items without events are then placed anew. */
 static int sasrec_update(struct rec_model *m, uint32_t old_users, uint32_t old_items,
 			 const uint8_t *touched, const struct rec_train_options *opt,
 			 struct rec_error *err)
 {
+	int rc;
+
 	(void)old_users;
 	if (grow_items(m, old_items, opt->seed) < 0 || order_rows(&m->data) < 0 ||
 	    settle_items(m) < 0)
 		return rec_error_set(err, REC_ENOMEM, "out of memory");
-	if (opt->passes == 0)
-		return 0;
-	return train_users(m, touched, opt->passes, opt, err);
+	rc = opt->passes ? train_users(m, touched, opt->passes, opt, err) : 0;
+	return rc < 0 ? rc : placed(m, err);
 }
 
 const struct rec_algo rec_algo_sasrec = {
