@@ -206,3 +206,19 @@ own_side() {
 new,b5"
 	assert_equal "$(cut -d, -f2 <<<"$output" | grep -c '^b')" 3
 }
+
+@test "sasrec: --init with events and new items places every item without events by its attributes" {
+	sides
+	rec-pivot -o d.recd --item-features items.csv events.csv
+	sasrec_sides -o m.recm d.recd
+	printf 'item,genre\nc1,A\n' > new.csv
+	printf 'user,item\nuA1,a1\nuB1,b1\nnew,a2\n' > more.csv
+	rec-train --init m.recm --item-features new.csv -e 2 -o m2.recm more.csv
+	rec-train --init m.recm --item-features new.csv -e 2 -j 2 -o m3.recm more.csv
+	cmp m2.recm m3.recm
+	# c1 and a5, of genre A alone and without events, score the same
+	run -0 rec-recommend -m m2.recm -n 10 --users <(echo uA2)
+	a5=$(grep '^uA2,a5,' <<<"$output" | cut -d, -f4)
+	c1=$(grep '^uA2,c1,' <<<"$output" | cut -d, -f4)
+	[ -n "$a5" ] && [ "$a5" = "$c1" ] || fail "a5 scores '$a5', c1 '$c1': $output"
+}
