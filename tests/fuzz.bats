@@ -31,7 +31,7 @@ setup() {
 		[ "${#lines[@]}" -eq "$#" ] || fail "$t ran ${#lines[@]} of $# seeds"
 	done
 	[ -s seeds/recm/sasrec ] && [ -s seeds/recm/ials ] && [ -s seeds/recm/itemknn ] &&
-		[ -s seeds/recm/ease-sparse ]
+		[ -s seeds/recm/ease-sparse ] && [ -s seeds/recm/sasrec-attributes ]
 }
 
 @test "the regression inputs replay" {

@@ -166,6 +166,27 @@ refused() {
 	assert_output "rec-recommend: bad.recm: section 'IEMB': value 'nan' at index 3 is not finite"
 }
 
+@test "a sasrec model's attribute embeddings are checked as its weights are" {
+	rec-pivot -o a.recd --item-features "$FIXTURES/attr-long.csv" "$FIXTURES/attr-events.csv"
+	rec-train -a sasrec -k 4 -e 1 -p max_len=4 -o m.recm a.recd
+	hostile m.recm bad.recm IAEM+4:f32=nan
+	run -1 rec-recommend -m bad.recm -n 2
+	assert_output "rec-recommend: bad.recm: section 'IAEM': value 'nan' at index 1 is not finite"
+	# i1 has the one attribute genre=a, the first: two finite halves of infinity
+	hostile m.recm bad.recm IEMB+0:f32=3e38 IAEM+0:f32=3e38
+	run -1 rec-eval --test a.recd -m bad.recm
+	assert_output "rec-eval: bad.recm: section 'IAEM': the embedding of item 'i1' is not finite"
+	hostile m.recm bad.recm IAEM#44
+	run -1 rec-recommend -m bad.recm -n 2
+	assert_output "rec-recommend: bad.recm: section 'IAEM' has the wrong length"
+	hostile m.recm bad.recm -IAEM
+	run -1 rec-recommend -m bad.recm -n 2
+	assert_output "rec-recommend: bad.recm: section 'IAEM' is missing"
+	hostile m.recm bad.recm IFEA+56:u32=99
+	run -1 rec-recommend -m bad.recm -n 2
+	assert_output "rec-recommend: bad.recm: section 'IFEA': a feature index is out of range"
+}
+
 @test "a model with an infinite popularity is refused" {
 	rec-train -a pop -o m.recm d.recd
 	hostile m.recm bad.recm POPU+0:f32=inf

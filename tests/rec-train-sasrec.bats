@@ -49,6 +49,19 @@ small() {
 	run -1 cmp -s all.recm last.recm
 }
 
+@test "sasrec without item attributes writes no attribute section" {
+	small -o m.recm
+	[ "$(gzip -dc m.recm | grep -ac IAEM)" -eq 0 ]
+	# attributes all left out by --min-feature are none
+	awk -F, 'NR > 1 && !seen[$2]++ { print $2 ",x" } NR == 1 { print "item,feature" }' \
+		"$FIXTURES/sasrec-order.csv" > items.csv
+	rec-pivot --item-features items.csv --min-feature 1000 -o d.recd "$FIXTURES/sasrec-order.csv"
+	rec-train -a sasrec -k 16 -e 30 -p max_len=10 -p batch=16 -p dropout=0.1 \
+		--lr 0.01 -j 1 -o dropped.recm d.recd
+	[ "$(gzip -dc dropped.recm | grep -ac IAEM)" -eq 0 ]
+	[ "$(rec-recommend -m dropped.recm -n 3)" = "$(rec-recommend -m m.recm -n 3)" ]
+}
+
 @test "sasrec with one thread and a seed writes the same model twice" {
 	small --seed 9 -o one.recm
 	small --seed 9 -o two.recm

@@ -30,6 +30,31 @@ static uint64_t row_length(const struct rec_features *f, uint32_t r)
 	return r < f->nrows ? f->ptr[r + 1] - f->ptr[r] : 0;
 }
 
+float rec_attribute_row_scale(const struct rec_features *f, uint32_t r)
+{
+	double sum = 0;
+
+	if (!f || r >= f->nrows)
+		return 0;
+	for (uint64_t e = f->ptr[r]; e < f->ptr[r + 1]; e++)
+		sum += fabs((double)f->val[e]);
+	return sum > 0 ? (float)(1 / sum) : 0;
+}
+
+void rec_attribute_compose(const struct rec_features *f, uint32_t r, float s,
+			   const float *own, const float *vecs, uint32_t k, float *v)
+{
+	memcpy(v, own, k * sizeof(*v));
+	for (uint64_t e = s > 0 ? f->ptr[r] : 0; s > 0 && e < f->ptr[r + 1]; e++) {
+		const float *x = vecs + (size_t)f->col[e] * k;
+		float a = s * f->val[e];
+
+		#pragma omp simd
+		for (uint32_t c = 0; c < k; c++)
+			v[c] += a * x[c];
+	}
+}
+
 /* Entry j of row r's attributes, the last (j == the row's length) a
  * constant 1 in column nf, the map's intercept. */
 static void attribute(const struct rec_features *f, uint32_t r, uint64_t j, uint32_t nf,

@@ -10,6 +10,16 @@
 
 #include "internal.h"
 
+/* The weight of each attribute of row r of f: 1 over the sum of the
+ * absolute values of the row's attributes; 0 for a row without any, or
+ * for no f. */
+float rec_attribute_row_scale(const struct rec_features *f, uint32_t r);
+
+/* v[k] = own[k] plus the vectors (rows of k in vecs) of the attributes of
+ * row r of f, each weighted by its value times s, the row's weight. */
+void rec_attribute_compose(const struct rec_features *f, uint32_t r, float s,
+			   const float *own, const float *vecs, uint32_t k, float *v);
+
 /* The map w (column-major, nf + 1 rows: f's nf attributes, then the
  * intercept; width columns) by ridge regression of y (nrows x width, row
  * major) on the attributes of f's rows, row r weighted by weight[r] (0

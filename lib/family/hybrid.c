@@ -152,33 +152,15 @@ static unsigned hybrid_params(struct rec_model *m, struct rec_param *p)
 
 /* --- composing vectors --- */
 
-/* The weight of each attribute of row r of f: 1 over the sum of the
- * absolute values of the row's attributes; 0 for a row without any. */
 static float row_scale(const struct rec_features *f, uint32_t r)
 {
-	double sum = 0;
-
-	if (!f || r >= f->nrows)
-		return 0;
-	for (uint64_t e = f->ptr[r]; e < f->ptr[r + 1]; e++)
-		sum += fabs((double)f->val[e]);
-	return sum > 0 ? (float)(1 / sum) : 0;
+	return rec_attribute_row_scale(f, r);
 }
 
-/* v = own[0..k) plus the vectors (rows of vecs) of the attributes of row
- * r of f, each weighted by its value times s, the row's weight. */
 static void compose_with(const struct rec_features *f, uint32_t r, float s, const float *own,
 			 const float *vecs, uint32_t k, float *v)
 {
-	memcpy(v, own, k * sizeof(*v));
-	for (uint64_t e = s > 0 ? f->ptr[r] : 0; s > 0 && e < f->ptr[r + 1]; e++) {
-		const float *x = vecs + (size_t)f->col[e] * k;
-		float a = s * f->val[e];
-
-		#pragma omp simd
-		for (uint32_t c = 0; c < k; c++)
-			v[c] += a * x[c];
-	}
+	rec_attribute_compose(f, r, s, own, vecs, k, v);
 }
 
 /* The same with the row's weight worked out, and returned. */

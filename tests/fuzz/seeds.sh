@@ -54,6 +54,12 @@ for algo in $("$bin/rec-train" --help | sed -n '/^Algorithms/,$p' | awk '/^  [a-
 done
 "$bin/rec-train" -q -j 1 -a mf -k 2 --half-life 10s -o "$tmp/mf-rated.recm" "$fixtures/events.csv"
 unframe "$tmp/mf-rated.recm" "$out/recm/mf-rated"
+# sasrec with item attributes, an item of them without events
+"$bin/rec-pivot" -q -o "$tmp/attr.recd" --item-features "$fixtures/attr-long.csv" \
+	"$fixtures/attr-events.csv"
+"$bin/rec-train" -q -j 1 -a sasrec -k 4 -e 2 -p max_len=8 -p blocks=1 \
+	-o "$tmp/sasrec-attributes.recm" "$tmp/attr.recd"
+unframe "$tmp/sasrec-attributes.recm" "$out/recm/sasrec-attributes"
 # ease with a sparse B, whose few items a default keep leaves dense
 "$bin/rec-train" -q -j 1 -a ease -p keep=2 -o "$tmp/ease-sparse.recm" "$fixtures/stream-train.csv"
 unframe "$tmp/ease-sparse.recm" "$out/recm/ease-sparse"

@@ -13,11 +13,13 @@
  * there a step moves some ReLU's input across zero now and then (a few
  * percent of the weights, mostly embeddings, which reach every unit of
  * their position), and rel_error then takes the slope on the side without
- * the turn.
+ * the turn.  With item attributes, the gradient of the attributes'
+ * embeddings is checked the same way, an item without events among them.
  */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "nn.h"
 #include "unit.h"
@@ -281,8 +283,31 @@ static void make_data(struct rec_dataset *ds, int nusers, int len, int nitems)
 	CHECK(rec_dataset_from_events(ds, &ev, REC_DEDUP_LAST, &err) == 0);
 }
 
+/* Item attributes for the items of make_data: i<n> is in group n % 3,
+ * and every other item has a weight; i99 has them and no events. */
+static void add_attributes(struct rec_dataset *ds)
+{
+	char csv[] = "/tmp/rec-unit-sasrecXXXXXX";
+	struct rec_csv_options opt = { 0 };
+	struct rec_features_options fo = { 0 };
+	struct rec_features *f;
+	struct rec_error err;
+	int fd = mkstemp(csv);
+	FILE *fp = fd >= 0 ? fdopen(fd, "w") : NULL;
+
+	CHECK(fp != NULL);
+	fputs("item,feature,value\n", fp);
+	for (uint32_t i = 0; i < ds->nitems; i++)
+		fprintf(fp, "i%u,group%u,1\ni%u,weight,%s\n", i, i % 3, i, i % 2 ? "2.5" : "0");
+	fputs("i99,group1,1\ni99,weight,-1\n", fp);
+	fclose(fp);
+	CHECK(rec_features_read(&f, csv, "item", ds->items, &fo, &opt, NULL, &err) == 0);
+	CHECK(rec_dataset_set_features(ds, 0, f, &err) == 0);
+	unlink(csv);
+}
+
 static struct rec_model *tiny_model(const char *loss, const char *max_len, const char *lr,
-				    const char *blocks)
+				    const char *blocks, int attributes)
 {
 	struct rec_model *m = rec_model_new(rec_algo_find("sasrec"));
 	struct rec_train_options opt = { .seed = 7 };
@@ -301,6 +326,8 @@ static struct rec_model *tiny_model(const char *loss, const char *max_len, const
 	CHECK(rec_model_set(m, "loss", loss, &err) == 0);
 	CHECK(rec_model_set(m, "negatives", "4", &err) == 0);
 	make_data(&ds, 6, 7, 9);
+	if (attributes)
+		add_attributes(&ds);
 	CHECK(rec_model_train(m, &ds, &opt, &err) == 0);
 	return m;
 }
@@ -321,9 +348,9 @@ static double net_loss(void *ctx)
 
 /* The gradient of one sequence's loss, dropout included (its masks drawn
  * from a fixed seed), with respect to every weight. */
-static void test_network(const char *loss)
+static void test_network(const char *loss, int attributes)
 {
-	struct rec_model *m = tiny_model(loss, "5", "1e-9", "2");
+	struct rec_model *m = tiny_model(loss, "5", "1e-9", "2", attributes);
 	static const uint32_t items[] = { 3, 1, 4, 1, 5, 2, 6, 8 };
 	struct net c = { m, items, 8, NULL };
 	size_t n;
@@ -334,8 +361,8 @@ static void test_network(const char *loss)
 	c.grad = dummy;
 	rec_sasrec_sequence_loss(m, items, 8, 99, g);
 	e = rel_error(NULL, w, g, n, net_loss, &c, &kinks);
-	fprintf(stderr, "whole network, loss=%s, %zu weights: relative error %.2e, "
-		"%zu with a kink\n", loss, n, e, kinks);
+	fprintf(stderr, "whole network, loss=%s%s, %zu weights: relative error %.2e, "
+		"%zu with a kink\n", loss, attributes ? ", attributes" : "", n, e, kinks);
 	CHECK(e < TOL);
 	CHECK(kinks <= n / 20);
 	free(g);
@@ -365,7 +392,7 @@ static double max_rel_diff(const float *a, const float *b, uint32_t n)
  * until the window slides. */
 static void test_fold_in(const char *blocks)
 {
-	struct rec_model *m = tiny_model("full", "10", "0.01", blocks);
+	struct rec_model *m = tiny_model("full", "10", "0.01", blocks, 0);
 	int exact = strcmp(blocks, "1") == 0;
 	uint32_t ni = m->data.nitems;
 	float *cached = zeros(ni), *full = zeros(ni);
@@ -399,8 +426,10 @@ int main(void)
 {
 	rec_rng_seed(&rng, 1);
 	test_layers();
-	test_network("full");
-	test_network("sampled");
+	test_network("full", 0);
+	test_network("sampled", 0);
+	test_network("full", 1);
+	test_network("sampled", 1);
 	test_fold_in("1");
 	test_fold_in("2");
 	return UNIT_STATUS();
