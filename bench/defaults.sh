@@ -6,7 +6,8 @@
 # metric of the family's defaults beside that of the winner of
 # rec-train --search over a small grid around them, trained again on the
 # training and validation sets (the refit), with the winner's values and
-# the epochs of its refit.  The metric is the test RMSE for mf
+# the epochs of its refit, and the search's table of validation metrics
+# below.  The metric is the test RMSE for mf
 # (rec-recommend --predict) and the NDCG@10 for the others; every run has
 # one thread and the default seed.
 #
@@ -76,6 +77,7 @@ review() {
 	epochs=$(sed -n 's/.*refit on .*, \([0-9]*\) epochs.*/\1/p' "$TMP/err")
 	row "$a" "$d" "$ds" "$(score "$a" "$TMP/search.recm")" "$SECS" \
 		"$(winner "$a")${epochs:+ (refit $epochs epochs)}"
+	sed 's/^/      /' "$TMP/out"
 }
 
 # dataset FAMILIES FILE PIVOT-OPTIONS...: split FILE, then review each of
