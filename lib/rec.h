@@ -344,6 +344,8 @@ int rec_file_has_magic(const char *path, const char *magic, struct rec_error *er
  * (.recm)" or "dataset (.recd)" for those magics, else NULL; a static
  * string. */
 const char *rec_file_kind(const char *head, size_t n);
+/* Whether the n bytes at head begin with gzip's magic. */
+int rec_is_gzip(const void *head, size_t n);
 
 /* --- datasets (dataset.c): the sparse user x item matrix --- */
 

@@ -847,6 +847,11 @@ static size_t gzip_start(const char *head, size_t len, char *out, size_t n)
 	return n;
 }
 
+int rec_is_gzip(const void *head, size_t n)
+{
+	return n >= 2 && memcmp(head, "\x1f\x8b", 2) == 0;
+}
+
 const char *rec_file_kind(const char *head, size_t n)
 {
 	static const char *const kind[][2] = {
@@ -855,7 +860,7 @@ const char *rec_file_kind(const char *head, size_t n)
 	};
 	char plain[REC_MAGIC_LEN];
 
-	if (n >= 2 && head[0] == '\x1f' && head[1] == '\x8b') {
+	if (rec_is_gzip(head, n)) {
 		n = gzip_start(head, n, plain, sizeof(plain));
 		head = plain;
 	}
@@ -880,7 +885,7 @@ static int plain_has_magic(const char *path, const char *magic)
 	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
 		n = pread(fd, head, sizeof(head), 0);
 	close(fd);
-	if (n < 2 || (head[0] == 0x1f && head[1] == 0x8b))
+	if (n < 2 || rec_is_gzip(head, (size_t)n))
 		return -1;
 	return n == REC_MAGIC_LEN && memcmp(head, magic, REC_MAGIC_LEN) == 0;
 }

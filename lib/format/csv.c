@@ -562,7 +562,7 @@ static int parse_stream(struct rec_csv_reader *r, gzFile gz, int fd, int chunk,
 		free(buf);
 		return rec_error_set(r->err, REC_EFORMAT, "a %s, not CSV", kind);
 	}
-	if (fd >= 0 && n >= 2 && buf[0] == '\x1f' && buf[1] == '\x8b') {
+	if (fd >= 0 && n > 0 && rec_is_gzip(buf, (size_t)n)) {
 		free(buf);
 		return rec_error_set(r->err, REC_EFORMAT, "gzip data: read line by line, "
 				     "the input must be plain text");

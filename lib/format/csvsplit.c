@@ -615,8 +615,7 @@ static int not_plain_csv(int fd)
 	char head[REC_MAGIC_LEN];
 	ssize_t n = pread(fd, head, sizeof(head), 0);
 
-	return n >= 2 && ((head[0] == '\x1f' && head[1] == '\x8b') ||
-			  rec_file_kind(head, (size_t)n));
+	return n > 0 && (rec_is_gzip(head, (size_t)n) || rec_file_kind(head, (size_t)n));
 }
 
 int rec_csv_splits(const struct rec_csv_options *opt)
