@@ -203,6 +203,9 @@ rec-recommend: 4 bad lines skipped in all"
 	# uncompressed, with rows after the magic that would parse as CSV
 	{ gzip -dc mf.recm | head -c 8; printf 'user,item\nu1,a\n'; } > plain.recm
 	refuses rec-pivot "plain.recm: a model (.recm), not CSV" --no-header plain.recm
+	# and after a byte order mark
+	{ printf '\357\273\277'; cat plain.recm; } > marked.recm
+	refuses rec-pivot "marked.recm: a model (.recm), not CSV" --no-header marked.recm
 }
 
 @test "a stream fed a model, a dataset or gzip data says what it got" {

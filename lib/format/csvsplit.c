@@ -609,11 +609,12 @@ static int read_in_parts(const struct rec_csv_reader *head, int fd, off_t data, 
 }
 
 /* Whether the file is for the general reader to make sense of: gzip,
- * or a dataset or model, which it names in its message. */
+ * or a dataset or model, which it names in its message; like it, after
+ * a byte order mark. */
 static int not_plain_csv(int fd)
 {
 	char head[REC_MAGIC_LEN];
-	ssize_t n = pread(fd, head, sizeof(head), 0);
+	ssize_t n = pread(fd, head, sizeof(head), bom_length(fd));
 
 	return n > 0 && (rec_is_gzip(head, (size_t)n) || rec_file_kind(head, (size_t)n));
 }
