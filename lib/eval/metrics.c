@@ -197,55 +197,92 @@ static int rank_hot(struct rec_catalogue *c)
 	return 0;
 }
 
-/* The hot ranks of user u's items into ranks[], ascending; their number. */
-static uint32_t user_hot_ranks(const struct rec_catalogue *c, const struct rec_dataset *train,
-			       uint32_t u, uint32_t *ranks)
+/* Each user's hot ranks, ascending, as the rows of *ptr and *ranks: the
+ * hot items' users appended rank by rank, which leaves them sorted. */
+static int hot_ranks_of_users(const struct rec_catalogue *c, const uint32_t *item_of,
+			      uint64_t **ptr, uint32_t **ranks)
 {
-	uint32_t n = 0;
+	uint64_t *p = calloc((size_t)c->user_ids + 1, sizeof(*p));
+	uint32_t *r;
 
-	for (uint64_t e = train->rowptr[u]; e < train->rowptr[u + 1]; e++)
-		if (c->hot[train->col[e]] != UINT32_MAX)
-			ranks[n++] = c->hot[train->col[e]];
-	qsort(ranks, n, sizeof(*ranks), rec_cmp_u32);
-	return n;
+	if (!p)
+		return REC_ENOMEM;
+	for (uint32_t a = 0; a < c->nhot; a++)
+		for (uint64_t e = c->ptr[item_of[a]]; e < c->ptr[item_of[a] + 1]; e++)
+			p[c->user[e] + 1]++;
+	for (uint32_t u = 0; u < c->user_ids; u++)
+		p[u + 1] += p[u];
+	if (!(r = malloc((p[c->user_ids] + 1) * sizeof(*r)))) {
+		free(p);
+		return REC_ENOMEM;
+	}
+	for (uint32_t a = 0; a < c->nhot; a++)
+		for (uint64_t e = c->ptr[item_of[a]]; e < c->ptr[item_of[a] + 1]; e++)
+			r[p[c->user[e]]++] = a;
+	/* Each p[u] has moved to the end of user u: shift back by one. */
+	memmove(p + 1, p, (size_t)c->user_ids * sizeof(*p));
+	p[0] = 0;
+	*ptr = p;
+	*ranks = r;
+	return 0;
 }
 
-/* Count the users that each pair of hot items shares.  Every thread reads
- * every user but counts only the rows a with a % threads == its number,
- * so no two threads write one count and the counts are the same on any
- * number of threads. */
-static int count_hot_pairs(struct rec_catalogue *c, const struct rec_dataset *train)
+/* The first of the n ascending ranks r above a. */
+static const uint32_t *first_above(const uint32_t *r, uint64_t n, uint32_t a)
 {
-	uint64_t longest = 0;
-	int failed = 0;
+	while (n > 0) {
+		uint64_t half = n / 2;
+
+		if (r[half] <= a) {
+			r += half + 1;
+			n -= half + 1;
+		} else {
+			n = half;
+		}
+	}
+	return r;
+}
+
+/* Count the users that each pair of hot items shares, a row of the table
+ * at a time: for row a, the ranks above a of every user of a's item.
+ * The row stays in the cache while the users' ranks stream past; user by
+ * user, each user's pairs were scattered over as many rows, and the
+ * misses took ten times as long.  No two threads write one row, so the
+ * counts are the same on any number of threads. */
+static int count_hot_pairs(struct rec_catalogue *c)
+{
+	uint32_t *item_of = malloc(((size_t)c->nhot + 1) * sizeof(*item_of)), *ranks = NULL;
+	uint64_t *ptr = NULL;
 
 	c->common = calloc((size_t)c->nhot * c->nhot / 2 + 1, sizeof(*c->common));
-	if (!c->common)
+	if (!item_of || !c->common) {
+		free(item_of);
 		return REC_ENOMEM;
-	for (uint32_t u = 0; u < train->nusers; u++)
-		if (train->rowptr[u + 1] - train->rowptr[u] > longest)
-			longest = train->rowptr[u + 1] - train->rowptr[u];
-	#pragma omp parallel
-	{
-		uint32_t *ranks = malloc((longest + 1) * sizeof(*ranks));
-		uint32_t self = (uint32_t)omp_get_thread_num();
-		uint32_t threads = (uint32_t)omp_get_num_threads();
-
-		if (!ranks) {
-			#pragma omp atomic write
-			failed = 1;
-		}
-		for (uint32_t u = 0; ranks && u < train->nusers; u++) {
-			uint32_t n = user_hot_ranks(c, train, u, ranks);
-
-			for (uint32_t i = 0; i < n; i++)
-				if (ranks[i] % threads == self)
-					for (uint32_t j = i + 1; j < n; j++)
-						c->common[pair_at(c->nhot, ranks[i], ranks[j])]++;
-		}
-		free(ranks);
 	}
-	return failed ? REC_ENOMEM : 0;
+	for (uint32_t i = 0; i < c->nitems; i++)
+		if (c->hot[i] != UINT32_MAX)
+			item_of[c->hot[i]] = i;
+	if (hot_ranks_of_users(c, item_of, &ptr, &ranks) < 0) {
+		free(item_of);
+		return REC_ENOMEM;
+	}
+	#pragma omp parallel for schedule(dynamic, 1)
+	for (uint32_t a = 0; a < c->nhot; a++) {
+		uint32_t *row = c->common + pair_at(c->nhot, a, a + 1), item = item_of[a];
+
+		for (uint64_t e = c->ptr[item]; e < c->ptr[item + 1]; e++) {
+			uint32_t u = c->user[e];
+			const uint32_t *end = ranks + ptr[u + 1];
+
+			for (const uint32_t *r = first_above(ranks + ptr[u], ptr[u + 1] - ptr[u], a);
+			     r < end; r++)
+				row[*r - a - 1]++;
+		}
+	}
+	free(item_of);
+	free(ptr);
+	free(ranks);
+	return 0;
 }
 
 /* Transpose the training rows into each item's users, in ascending user
@@ -273,7 +310,7 @@ int rec_catalogue_init(struct rec_catalogue *c, const struct rec_dataset *train)
 	/* Each ptr[i] has moved to the end of item i: shift back by one. */
 	memmove(c->ptr + 1, c->ptr, (size_t)train->nitems * sizeof(*c->ptr));
 	c->ptr[0] = 0;
-	if (rank_hot(c) < 0 || count_hot_pairs(c, train) < 0) {
+	if (rank_hot(c) < 0 || count_hot_pairs(c) < 0) {
 		rec_catalogue_release(c);
 		return REC_ENOMEM;
 	}
