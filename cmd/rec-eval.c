@@ -170,8 +170,6 @@ static void check_parts(const struct options *o)
 		bad_usage("--merge needs the parts to merge");
 	if (o->partial && (o->per_user || o->table))
 		bad_usage("--partial goes with neither --per-user nor --format");
-	if (o->partial && o->model && strcmp(o->model, "-") == 0)
-		bad_usage("--partial needs the model in a file, not standard input");
 }
 
 static void parse_options(int argc, char **argv, struct options *o)
@@ -249,17 +247,16 @@ static void parse_options(int argc, char **argv, struct options *o)
 
 /* The means of acc and of the cold scopes (none when NULL) or, with
  * --per-user, the users' rows already in rows (named from users), or with
- * --partial acc as the part of the evaluation of data, to the output. */
+ * --partial acc as the part of the evaluation of data with the model of
+ * that checksum, to the output. */
 static void report(const struct options *o, const struct rec_eval_acc *acc,
 		   const struct rec_eval_cold *cold, struct rec_eval_rows *rows,
-		   const struct rec_dict *users, uint64_t data)
+		   const struct rec_dict *users, uint64_t data, uint64_t model)
 {
-	struct rec_eval_part part = { o->shard, data, 0 };
+	struct rec_eval_part part = { o->shard, data, model };
 	struct rec_error e;
 	FILE *fp;
 
-	if (o->partial && o->model && rec_file_hash(o->model, &part.model, &e) < 0)
-		rec_cli_fail(&e);
 	if (!o->per_user && !o->partial && (rec_eval_rows(acc, rows, &e) < 0 ||
 					    (cold && rec_eval_cold_rows(cold, rows, &e) < 0)))
 		rec_cli_fail(&e);
@@ -294,7 +291,7 @@ static void eval_predictions(const struct options *o, const struct rec_eval_inpu
 	if (o->verbose > 0)
 		fprintf(stderr, "rec-eval: %zu predictions of %u users\n", in->n,
 			rec_dict_size(in->users));
-	report(o, &acc, NULL, &rows, in->users, 0);
+	report(o, &acc, NULL, &rows, in->users, 0, 0);
 	rec_eval_acc_release(&acc);
 }
 
@@ -376,7 +373,8 @@ static void eval_lists(const struct options *o, const struct rec_eval_input *in,
 	if (o->verbose > 0)
 		fprintf(stderr, "rec-eval: %u test users evaluated; %zu rows of other users "
 			"ignored\n", ev.n, ignored);
-	report(o, &acc, &cold, &rows, test.users, o->partial ? rec_eval_identity(&ev) : 0);
+	report(o, &acc, &cold, &rows, test.users, o->partial ? rec_eval_identity(&ev) : 0,
+	       m ? m->checksum : 0);
 	rec_eval_acc_release(&acc);
 	rec_eval_cold_release(&cold);
 	rec_eval_release(&ev);
@@ -454,7 +452,7 @@ static void merge(const struct options *o)
 
 	if (rec_eval_parts_merge(&acc, o->parts, o->nparts, &e) < 0)
 		rec_cli_fail(&e);
-	report(o, &acc, NULL, &rows, NULL, 0);
+	report(o, &acc, NULL, &rows, NULL, 0, 0);
 	rec_eval_acc_release(&acc);
 }
 

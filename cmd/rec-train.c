@@ -615,8 +615,7 @@ static void solve_part(struct rec_model *m, struct rec_dataset *data, const stru
 		errx(1, "%s: %s", o->init, e.msg);
 	if (rec_train_part_solve(&part, m, data, o->solve == 2, &o->cli.shard, &e) < 0)
 		errx(1, "%s: %s", input, e.msg);
-	if (rec_file_hash(o->init, &part.model, &e) < 0 ||
-	    rec_train_part_write(&part, output, &e) < 0)
+	if (rec_train_part_write(&part, output, &e) < 0)
 		rec_cli_fail(&e);
 	rec_train_part_release(&part);
 }
@@ -627,16 +626,15 @@ static void merge_parts(const struct options *o, char **paths, int n, const char
 	struct rec_train_part *parts = calloc((size_t)n, sizeof(*parts));
 	struct rec_model *m;
 	struct rec_error e;
-	uint64_t hash;
 
 	if (!parts)
 		errx(1, "out of memory");
-	if (rec_model_load(&m, o->merge, &e) < 0 || rec_file_hash(o->merge, &hash, &e) < 0)
+	if (rec_model_load(&m, o->merge, &e) < 0)
 		rec_cli_fail(&e);
 	for (int j = 0; j < n; j++)
 		if (rec_train_part_read(&parts[j], paths[j], &e) < 0)
 			rec_cli_fail(&e);
-	if (rec_train_merge(m, hash, parts, (const char *const *)paths, (uint32_t)n, &e) < 0 ||
+	if (rec_train_merge(m, parts, (const char *const *)paths, (uint32_t)n, &e) < 0 ||
 	    rec_model_save(m, output, &e) < 0)
 		rec_cli_fail(&e);
 	for (int j = 0; j < n; j++)

@@ -327,6 +327,9 @@ uint64_t rec_reader_length(const struct rec_reader *r);
 int rec_reader_skip(struct rec_reader *r);
 /* Read the rest and check the CRC; frees r and reports any earlier error. */
 int rec_reader_close(struct rec_reader *r, struct rec_error *err);
+/* rec_reader_close, and the checksum of the file's contents into *sum:
+ * an identity of the file that costs no second reading. */
+int rec_reader_close_sum(struct rec_reader *r, uint32_t *sum, struct rec_error *err);
 /* Free r after a failure the caller already reports. */
 void rec_reader_abort(struct rec_reader *r);
 /* Read and write a dictionary as a section body (u32 length + bytes each). */
@@ -728,6 +731,7 @@ struct rec_model {
 	struct rec_dataset data;
 	float *popularity;
 	void *state;
+	uint32_t checksum;	/* of the file it was loaded from; 0 if none */
 };
 
 /* The family called name, or NULL; rec_algos lists them all. */
@@ -1342,13 +1346,12 @@ int rec_dataset_shard(struct rec_dataset *dst, const struct rec_dataset *src,
  * bytes. */
 uint64_t rec_dataset_hash(const struct rec_dataset *ds);
 uint64_t rec_catalogue_hash(const struct rec_catalogue *c);
-int rec_file_hash(const char *path, uint64_t *out, struct rec_error *err);
 
 /* --- training in shards (trainpart.c) --- */
 
 /* One shard's share of a half sweep of training: the solved vectors of
- * one side's rows in the shard, for the model whose file has the hash
- * model (rec_file_hash). */
+ * one side's rows in the shard, for the model whose file has the checksum
+ * model (rec_model.checksum). */
 struct rec_train_part {
 	int items;		/* 1: the items' rows; 0: the users' */
 	struct rec_shard shard;
@@ -1373,11 +1376,11 @@ int rec_train_part_write(const struct rec_train_part *p, const char *path,
 			 struct rec_error *err);
 int rec_train_part_read(struct rec_train_part *p, const char *path, struct rec_error *err);
 void rec_train_part_release(struct rec_train_part *p);
-/* Put the rows of the n parts (read from paths) into m, whose file has
- * the hash given: they must be one side's parts of every shard of one
+/* Put the rows of the n parts (read from paths) into m, loaded from the
+ * file they were solved against: they must be one side's parts of every shard of one
  * count, each once, all of m.  REC_EINVAL naming the part at fault, with
  * m untouched, or 0. */
-int rec_train_merge(struct rec_model *m, uint64_t hash, const struct rec_train_part *parts,
+int rec_train_merge(struct rec_model *m, const struct rec_train_part *parts,
 		    const char *const *paths, uint32_t n, struct rec_error *err);
 
 /* --- evaluations in parts (eval.c) --- */
@@ -1393,7 +1396,7 @@ void rec_eval_input_shard(struct rec_eval_input *in, const struct rec_shard *s);
 struct rec_eval_part {
 	struct rec_shard shard;
 	uint64_t data;		/* rec_eval_identity; 0 for predictions */
-	uint64_t model;		/* rec_file_hash of the model; 0 without */
+	uint64_t model;		/* the model's checksum; 0 without */
 };
 
 /* The hash of ev's test set and, with one, its catalogue. */

@@ -141,6 +141,9 @@ merge_by_order() {
 	assert_equal "$output" "$whole"
 	run -0 head -n 2 all
 	assert_output "$(printf 'rec-eval-part,1\nshard,1,1')"
+	# the model read from standard input is the same model
+	rec-eval --test test.recd -k 5,10 -m - --shard 1/4 --partial -o s1 < model.recm
+	cmp s1 p1
 }
 
 @test "rec-eval --partial and --merge of predictions: the RMSE and MAE of one run" {

@@ -3,11 +3,9 @@
  * run, on any machine, so that independent pieces of work can be joined
  * exactly; and the hashes that tell one evaluation's data from
  * another's. */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 
 #include "rec.h"
 
@@ -130,32 +128,6 @@ uint64_t rec_catalogue_hash(const struct rec_catalogue *c)
 	for (uint64_t x = 0; x < c->ptr[c->nitems]; x++)
 		h = fnv_u64(h, c->user[x]);
 	return h;
-}
-
-int rec_file_hash(const char *path, uint64_t *out, struct rec_error *err)
-{
-	unsigned char buf[1 << 16];
-	FILE *fp = fopen(path, "rb");
-	uLong crc = crc32(0, NULL, 0);
-	size_t n;
-	int failed;
-
-	if (!fp) {
-		rec_error_set(err, REC_EIO, "%s", strerror(errno));
-		rec_error_at(err, path, 0, 0);
-		return REC_EIO;
-	}
-	while ((n = fread(buf, 1, sizeof(buf), fp)) > 0)
-		crc = crc32_z(crc, buf, n);
-	failed = ferror(fp);
-	fclose(fp);
-	if (failed) {
-		rec_error_set(err, REC_EIO, "read failed");
-		rec_error_at(err, path, 0, 0);
-		return REC_EIO;
-	}
-	*out = crc;
-	return 0;
 }
 
 int rec_dataset_shard(struct rec_dataset *dst, const struct rec_dataset *src,

@@ -704,13 +704,21 @@ static int reader_finish(struct rec_reader *r)
 	return r->err.code;
 }
 
-int rec_reader_close(struct rec_reader *r, struct rec_error *err)
+int rec_reader_close_sum(struct rec_reader *r, uint32_t *sum, struct rec_error *err)
 {
 	int rc = reader_finish(r);
 
+	*sum = (uint32_t)r->crc;
 	rec_reader_error(r, err);
 	rec_reader_abort(r);
 	return rc;
+}
+
+int rec_reader_close(struct rec_reader *r, struct rec_error *err)
+{
+	uint32_t sum;
+
+	return rec_reader_close_sum(r, &sum, err);
 }
 
 void rec_reader_abort(struct rec_reader *r)

@@ -645,7 +645,7 @@ static int load(struct rec_model **out, const char *path, int ranking,
 		if (rec_reader_error(r, NULL) < 0)
 			rec_reader_error(r, err);
 		rec_reader_abort(r);
-	} else if ((rc = rec_reader_close(r, err)) == 0 && m->algo->check) {
+	} else if ((rc = rec_reader_close_sum(r, &m->checksum, err)) == 0 && m->algo->check) {
 		rc = m->algo->check(m, err);
 	}
 	if (rc < 0) {

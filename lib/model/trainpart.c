@@ -12,7 +12,7 @@
 #define PART_MAGIC "RECPART\n"
 #define PART_MAJOR 1
 #define PART_MINOR 0
-/* PART: the model's hash (u64), then side, shard index, shard count,
+/* PART: the model's checksum (u64), then side, shard index, shard count,
  * factors and rows (u32 each). */
 #define HEAD_BYTES 28
 
@@ -161,6 +161,7 @@ int rec_train_part_solve(struct rec_train_part *p, struct rec_model *m,
 	int rc;
 
 	memset(p, 0, sizeof(*p));
+	p->model = m->checksum;
 	p->items = items;
 	p->shard = *s;
 	if ((rc = rec_model_shardable(m, err)) < 0)
@@ -212,7 +213,7 @@ int rec_train_part_write(const struct rec_train_part *p, const char *path,
 	return rec_writer_commit(w, err);
 }
 
-/* The PART section: the model's hash and the five counts, in range. */
+/* The PART section: the model's checksum and the five counts, in range. */
 static int read_head(struct rec_reader *r, const struct rec_section *s,
 		     struct rec_train_part *p)
 {
@@ -297,17 +298,16 @@ int rec_train_part_read(struct rec_train_part *p, const char *path, struct rec_e
 	return rc;
 }
 
-/* Does part p, of path, fit model m (hash, side, shard count) and come
- * first for its shard (*seen)?  REC_EINVAL naming path, or 0. */
-static int check_part(struct rec_model *m, uint64_t hash,
-		      const struct rec_train_part *p, const struct rec_train_part *first,
+/* Does part p, of path, fit model m (checksum, side, shard count) and
+ * come first for its shard (*seen)?  REC_EINVAL naming path, or 0. */
+static int check_part(struct rec_model *m, const struct rec_train_part *p, const struct rec_train_part *first,
 		      uint8_t *seen, const char *path, struct rec_error *err)
 {
 	uint32_t nrows = p->items ? m->data.nitems : m->data.nusers, k;
 	int rc = 0;
 
 	rec_ials_rows(m, p->items, &k);
-	if (p->model != hash || p->k != k || (p->nrows && p->idx[p->nrows - 1] >= nrows))
+	if (p->model != m->checksum || p->k != k || (p->nrows && p->idx[p->nrows - 1] >= nrows))
 		rc = rec_error_set(err, REC_EINVAL, "a part of another model");
 	else if (p->items != first->items)
 		rc = rec_error_set(err, REC_EINVAL, "a part of the %s' half sweep, not the %s'",
@@ -333,7 +333,7 @@ static int count_epoch(struct rec_model *m, struct rec_error *err)
 	return rec_model_set(m, "epochs", text, err);
 }
 
-int rec_train_merge(struct rec_model *m, uint64_t hash, const struct rec_train_part *parts,
+int rec_train_merge(struct rec_model *m, const struct rec_train_part *parts,
 		    const char *const *paths, uint32_t n, struct rec_error *err)
 {
 	uint32_t shards = parts[0].shard.n, k;
@@ -346,7 +346,7 @@ int rec_train_merge(struct rec_model *m, uint64_t hash, const struct rec_train_p
 	if (!(seen = calloc((size_t)shards + 1, 1)))
 		return rec_error_set(err, REC_ENOMEM, "out of memory");
 	for (uint32_t j = 0; j < n && rc == 0; j++)
-		rc = check_part(m, hash, &parts[j], &parts[0], seen, paths[j], err);
+		rc = check_part(m, &parts[j], &parts[0], seen, paths[j], err);
 	for (uint32_t i = 1; i <= shards && rc == 0; i++)
 		if (!seen[i])
 			rc = rec_error_set(err, REC_EINVAL, "shard %u/%u of the %s is missing", i,
