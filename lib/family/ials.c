@@ -1200,10 +1200,11 @@ static int ials_explain(const struct rec_model *m, const struct rec_user *u,
 	struct system sys = system_of(m, s->q, m->data.nitems, s->gram);
 	size_t h = u->n, k = s->k;
 	uint32_t *last = calloc((size_t)m->data.nitems + 1, sizeof(*last)), ne;
-	/* idx and conf of h entries, their rows v, l of n and dot of n x h */
+	/* idx and conf of h entries, the rows l of n and v of h that one
+	 * solve takes, and dot of n x h */
 	float *conf = malloc((2 * h + h * k + n * (k + h)) * sizeof(*conf) + 1);
 	uint32_t *idx = (uint32_t *)(conf + h);
-	float *v = conf + 2 * h, *l = v + h * k, *dot = l + n * k;
+	float *l = conf + 2 * h, *v = l + n * k, *dot = v + h * k;
 	struct work w = { 0 };
 	int rc = REC_ENOMEM;
 
@@ -1217,10 +1218,8 @@ static int ials_explain(const struct rec_model *m, const struct rec_user *u,
 	forward(w.a, w.b, s->k);
 	gather(&sys, items, n, l);
 	gather(&sys, idx, ne, v);
-	cblas_strsm(CblasRowMajor, CblasRight, CblasUpper, CblasNoTrans, CblasNonUnit, (int)n,
-		    (int)k, 1, w.a, (int)k, l, (int)k);
-	cblas_strsm(CblasRowMajor, CblasRight, CblasUpper, CblasNoTrans, CblasNonUnit, (int)ne,
-		    (int)k, 1, w.a, (int)k, v, (int)k);
+	cblas_strsm(CblasRowMajor, CblasRight, CblasUpper, CblasNoTrans, CblasNonUnit,
+		    (int)(n + ne), (int)k, 1, w.a, (int)k, l, (int)k);
 	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)ne, (int)k, 1, l,
 		    (int)k, v, (int)k, 0, dot, (int)ne);
 	sherman_morrison_shares(&sys, conf, ne, n, v, l, w.b, dot);
