@@ -458,7 +458,8 @@ static struct rec_model *resume(const struct options *o, const char *path,
 	#pragma omp parallel sections num_threads(2)
 	{
 		#pragma omp section
-		mrc = rec_model_load(&m, o->init, &me);
+		mrc = o->solve ? rec_model_load_shardable(&m, o->init, &me) :
+				 rec_model_load(&m, o->init, &me);
 		#pragma omp section
 		if (path)
 			drc = rec_dataset_load(data, path, &o->cli.csv, o->dedup, NULL, &de);

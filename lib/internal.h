@@ -13,8 +13,11 @@ unsigned rec_dataset_sections(const struct rec_dataset *ds, struct rec_section *
 int rec_dataset_write_sections(struct rec_writer *w, const struct rec_dataset *ds);
 /* Read s if it is one of the dataset's sections: 1 if it was, 0 if not,
  * < 0 on error.  *seen collects which were read; with REC_DATASET_UNREAD
- * set in it, the values and times are checked and left out (NULL). */
+ * set in it, the values and times are checked and left out (NULL); with
+ * REC_DATASET_NO_ENTRIES, every entry's section is left out, unchecked,
+ * its bytes passing the checksum alone. */
 #define REC_DATASET_UNREAD (1u << 31)
+#define REC_DATASET_NO_ENTRIES (1u << 30)
 int rec_dataset_read_section(struct rec_reader *r, const struct rec_section *s,
 			     struct rec_dataset *ds, unsigned *seen);
 /* After the last section: are all there, do they fit together, and do

@@ -159,6 +159,18 @@ refused() {
 	assert_output "rec-recommend: bad.recm: section 'ROWS': row pointers go backwards at user 1"
 }
 
+@test "a shard's half sweep leaves a model's events unread, and checks what it reads" {
+	rec-train -a ials -k 2 -e 2 -o m.recm d.recd
+	rec-pivot --shards 1 -o shard d.recd
+	hostile m.recm bad.recm ROWS+16:u64=2
+	run -0 rec-train -q --init bad.recm --solve users --shard 1/1 -o part shard-1.recd
+	run -1 rec-train -q --init bad.recm -o next.recm d.recd
+	assert_output "rec-train: bad.recm: section 'ROWS': row pointers go backwards at user 1"
+	hostile m.recm bad.recm IFAC+4:f32=nan
+	run -1 rec-train -q --init bad.recm --solve users --shard 1/1 -o part shard-1.recd
+	assert_output "rec-train: bad.recm: section 'IFAC': value 'nan' at index 1 is not finite"
+}
+
 @test "a sasrec model with a NaN weight is refused" {
 	rec-train -a sasrec -k 4 -e 1 -p max_len=4 -o m.recm d.recd
 	hostile m.recm bad.recm IEMB+12:f32=nan

@@ -794,7 +794,7 @@ static int read_meta(struct rec_reader *r, struct rec_dataset *ds)
 
 static int check_unread(struct rec_reader *r, const struct rec_dataset *ds, int which);
 
-static int read_body(struct rec_reader *r, struct rec_dataset *ds, int which, int unread)
+static int read_body(struct rec_reader *r, struct rec_dataset *ds, int which, unsigned seen)
 {
 	static const enum rec_type type[NSEC] = {
 		[SEC_ROWS] = REC_U64, [SEC_COLS] = REC_U32, [SEC_VALS] = REC_F32,
@@ -808,7 +808,10 @@ static int read_body(struct rec_reader *r, struct rec_dataset *ds, int which, in
 	case SEC_USER: return rec_reader_dict(r, ds->nusers, &ds->users);
 	case SEC_ITEM: return rec_reader_dict(r, ds->nitems, &ds->items);
 	}
-	if (unread && (which == SEC_VALS || which == SEC_TIME))
+	if (seen & REC_DATASET_NO_ENTRIES)
+		return 0;
+	if ((seen & REC_DATASET_UNREAD) && (seen & 1u << SEC_ROWS) &&
+	    (which == SEC_VALS || which == SEC_TIME))
 		return check_unread(r, ds, which);
 	rc = rec_reader_array(r, type[which], which == SEC_ROWS ? (size_t)ds->nusers + 1 :
 			      (size_t)ds->nnz, &p);
@@ -841,7 +844,7 @@ int rec_dataset_read_section(struct rec_reader *r, const struct rec_section *s,
 		return REC_EFORMAT;
 	}
 	*seen |= 1u << which;
-	rc = read_body(r, ds, which, (*seen & REC_DATASET_UNREAD) && (*seen & 1u << SEC_ROWS));
+	rc = read_body(r, ds, which, *seen);
 	if (rc == REC_ENOMEM)
 		rec_reader_fail(r, REC_ENOMEM, "out of memory");
 	return rc < 0 ? rc : 1;
@@ -1007,6 +1010,8 @@ int rec_dataset_check(const struct rec_dataset *ds, unsigned seen, struct rec_er
 		if (!(seen & 1u << i))
 			return rec_error_set(err, REC_EFORMAT, "section '%.4s' is missing",
 					     sec_tags[i]);
+	if (seen & REC_DATASET_NO_ENTRIES)
+		return rec_features_check(ds, err);
 	if ((rc = check_rows(ds, err)) < 0)
 		return rc;
 	if (!(stamp = calloc((size_t)ds->nitems + 1, sizeof(*stamp))))

@@ -588,7 +588,10 @@ static uint64_t bytes_left(const struct rec_reader *r, const struct rec_section 
 	return end > s->offset ? end - s->offset : 0;
 }
 
-static int load_sections(struct rec_reader *r, struct rec_model **m, int ranking,
+/* The sections of r into *m, leaving out those of the dataset that the
+ * flags of unread say (REC_DATASET_UNREAD: only for a family that ranks
+ * without the values). */
+static int load_sections(struct rec_reader *r, struct rec_model **m, unsigned unread,
 			 uint64_t hold, struct rec_error *err)
 {
 	struct rec_param p[REC_MAX_PARAMS];
@@ -600,8 +603,11 @@ static int load_sections(struct rec_reader *r, struct rec_model **m, int ranking
 		if (memcmp(s->tag, algo_tag, 4) == 0 && !*m) {
 			if ((rc = read_algo(r, s, m, err)) < 0)
 				return rc;
-			if (ranking && (*m)->algo->ranks_without_values)
-				seen |= REC_DATASET_UNREAD;
+			if ((unread & REC_DATASET_NO_ENTRIES) && rec_model_shardable(*m, err) < 0)
+				return REC_EINVAL;
+			if (!(*m)->algo->ranks_without_values)
+				unread &= ~REC_DATASET_UNREAD;
+			seen |= unread;
 			continue;
 		}
 		if (!*m)
@@ -630,7 +636,7 @@ static int load_sections(struct rec_reader *r, struct rec_model **m, int ranking
 	return started ? 0 : rec_error_set(err, REC_EFORMAT, "the model has no parameters");
 }
 
-static int load(struct rec_model **out, const char *path, int ranking,
+static int load(struct rec_model **out, const char *path, unsigned unread,
 		struct rec_error *err)
 {
 	struct rec_reader *r;
@@ -640,7 +646,7 @@ static int load(struct rec_model **out, const char *path, int ranking,
 	*out = NULL;
 	if ((rc = rec_reader_open(&r, path, REC_MODEL_MAGIC, REC_MODEL_MAJOR, NULL, err)) < 0)
 		return rc;
-	rc = load_sections(r, &m, ranking, can_hold(path), err);
+	rc = load_sections(r, &m, unread, can_hold(path), err);
 	if (rc < 0) {
 		if (rec_reader_error(r, NULL) < 0)
 			rec_reader_error(r, err);
@@ -664,5 +670,10 @@ int rec_model_load(struct rec_model **out, const char *path, struct rec_error *e
 
 int rec_model_load_ranking(struct rec_model **out, const char *path, struct rec_error *err)
 {
-	return load(out, path, 1, err);
+	return load(out, path, REC_DATASET_UNREAD, err);
+}
+
+int rec_model_load_shardable(struct rec_model **out, const char *path, struct rec_error *err)
+{
+	return load(out, path, REC_DATASET_NO_ENTRIES, err);
 }
