@@ -3,7 +3,6 @@
  * and the beyond-accuracy metrics of lists against the training set.
  * Nothing here reads or writes files; sums are in double. */
 #include <math.h>
-#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 

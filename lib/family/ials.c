@@ -1170,12 +1170,12 @@ static void ials_score_user(const struct rec_model *m, const struct rec_user *u,
  * Morrison's formula makes the drop of i's score when j is folded out
  * s_ij (c_j - d_j p_j) / (1 - d_j h_j): the share, exact but for the
  * penalty's small move with the history's size (the same for every
- * entry of equal confidence).  Without j the matrix
- * may be singular (1 - d_j h_j <= 0): then the user folds in to nothing,
- * and the drop is the whole score.  One factorisation, the history's
- * rows V = Y_h U^-1 and the listed items' L = Y_i U^-1 by triangular
- * solves, s = L V^T in one product; repeated events of an item owe
- * nothing beyond the last, as in the fold-in. */
+ * entry of equal confidence).  Without j the matrix may be singular
+ * (1 - d_j h_j <= 0): then the user folds in to nothing, and the drop is
+ * the whole score.  One factorisation, the history's rows V = Y_h U^-1
+ * and the listed items' L = Y_i U^-1 by one triangular solve, s = L V^T
+ * in one product; repeated events of an item owe nothing beyond the
+ * last, as in the fold-in. */
 static void sherman_morrison_shares(const struct system *sys, const float *conf,
 				    uint32_t ne, uint32_t n, const float *v,
 				    const float *l, const float *g, float *dot)
