@@ -604,16 +604,14 @@ static void train_more(struct rec_model *m, struct rec_dataset *data, struct opt
 		rec_cli_fail(&e);
 }
 
-/* --solve: the shard's half sweep of m on data, written to output as a
- * part of the model o->init. */
+/* --solve: the shard's half sweep of m (which rec_model_load_shardable
+ * accepted) on data, written to output as a part of the model o->init. */
 static void solve_part(struct rec_model *m, struct rec_dataset *data, const struct options *o,
 		       const char *input, const char *output)
 {
 	struct rec_train_part part;
 	struct rec_error e;
 
-	if (rec_model_shardable(m, &e) < 0)
-		errx(1, "%s: %s", o->init, e.msg);
 	if (rec_train_part_solve(&part, m, data, o->solve == 2, &o->cli.shard, &e) < 0)
 		errx(1, "%s: %s", input, e.msg);
 	if (rec_train_part_write(&part, output, &e) < 0)

@@ -773,8 +773,8 @@ int rec_model_load_ranking(struct rec_model **m, const char *path, struct rec_er
 /* rec_model_load for a shard's half sweep (rec_train_part_solve): a model
  * that rec_model_shardable accepts, REC_EINVAL for another, without the
  * training events (rowptr, col, val and time NULL), whose bytes pass the
- * checksum but are neither kept nor checked: a sweep of N shards reads
- * them once, not 2N times. */
+ * checksum but are neither kept nor checked: the half sweep's events are
+ * its shard's. */
 int rec_model_load_shardable(struct rec_model **m, const char *path, struct rec_error *err);
 
 /* Score every item for user (index into the model's dictionary, or -1 for

@@ -300,8 +300,9 @@ int rec_train_part_read(struct rec_train_part *p, const char *path, struct rec_e
 
 /* Does part p, of path, fit model m (checksum, side, shard count) and
  * come first for its shard (*seen)?  REC_EINVAL naming path, or 0. */
-static int check_part(struct rec_model *m, const struct rec_train_part *p, const struct rec_train_part *first,
-		      uint8_t *seen, const char *path, struct rec_error *err)
+static int check_part(struct rec_model *m, const struct rec_train_part *p,
+		      const struct rec_train_part *first, uint8_t *seen, const char *path,
+		      struct rec_error *err)
 {
 	uint32_t nrows = p->items ? m->data.nitems : m->data.nusers, k;
 	int rc = 0;
